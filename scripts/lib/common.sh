@@ -1,0 +1,80 @@
+# scripts/lib/common.sh: shared by the project's shell scripts.
+#   . "$(dirname "$0")/lib/common.sh"
+
+FORESIGHT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FORESIGHT_USER=${FORESIGHT_USER:-foresight}
+PG_MAJOR=15
+
+die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+note() { printf '==> %s\n' "$*"; }
+
+# Debian packages the project needs to build, test and run its demo.
+FORESIGHT_PACKAGES=(
+	build-essential
+	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-client-$PG_MAJOR
+	libpq-dev libprotobuf-c-dev protobuf-c-compiler
+	libipc-run-perl rsync procps
+)
+
+# Install whatever of the given packages is missing (apt-get; as root, or
+# through sudo).  Safe to run again: installed packages are left alone.
+ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	note "installing Debian packages: ${missing[*]}"
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "missing packages (${missing[*]}); install them as root: apt-get install ${missing[*]}"
+		sudo=(sudo)
+	fi
+	# the Debian packages start no cluster of their own here
+	if [ ! -e /etc/postgresql-common/createcluster.d/50-foresight.conf ]; then
+		"${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+		echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/50-foresight.conf >/dev/null
+	fi
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+		|| die "apt-get install ${missing[*]} failed"
+}
+
+# When running as root, run this script again as the unprivileged user
+# $FORESIGHT_USER (created if needed) from a copy of the tree it can own:
+# initdb and the TAP suite refuse to run as root.  Sets nothing otherwise.
+reexec_unprivileged() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	local script=$1; shift
+	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER" \
+		|| die "could not create user $FORESIGHT_USER"
+	local home copy
+	home=$(getent passwd "$FORESIGHT_USER" | cut -d: -f6)
+	copy="$home/pg_foresight"
+	note "running as user $FORESIGHT_USER from $copy (initdb refuses root)"
+	mkdir -p "$copy"
+	rsync -a --delete --exclude .git --exclude /.build --exclude '*.o' --exclude '*.so' \
+		"$FORESIGHT_ROOT/" "$copy/" || die "could not copy the tree to $copy"
+	chown -R "$FORESIGHT_USER:" "$copy"
+	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
+	exec runuser -u "$FORESIGHT_USER" -- env FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" \
+		CI="${CI:-}" bash "$copy/$script" "$@"
+}
+
+# The private copy of PostgreSQL with the extension installed, as
+# PostgreSQL's own "make check" does: no root needed, nothing system-wide.
+FORESIGHT_BUILD=${FORESIGHT_BUILD:-$FORESIGHT_ROOT/.build}
+FORESIGHT_INSTALL=$FORESIGHT_BUILD/install
+FORESIGHT_BINDIR=$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/bin
+FORESIGHT_PGXS=$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
+
+build_and_install() {
+	note "building pg_foresight"
+	make -C "$FORESIGHT_ROOT" -s -j2 all >/dev/null || die "build failed"
+	if [ ! -x "$FORESIGHT_BINDIR/postgres" ]; then
+		mkdir -p "$FORESIGHT_INSTALL/usr/lib/postgresql" "$FORESIGHT_INSTALL/usr/share/postgresql"
+		cp -a /usr/lib/postgresql/$PG_MAJOR "$FORESIGHT_INSTALL/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/$PG_MAJOR "$FORESIGHT_INSTALL/usr/share/postgresql/"
+	fi
+	make -C "$FORESIGHT_ROOT" -s install DESTDIR="$FORESIGHT_INSTALL" >/dev/null || die "make install failed"
+}

@@ -1,0 +1,125 @@
+/* pg_foresight--0.1.sql: install script of pg_foresight 0.1 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pg_foresight" to load this file. \quit
+
+-- BEGIN nodes
+--
+-- The role that may manage nodes besides superusers.  Roles are global:
+-- create it only once for the whole cluster.
+DO $do$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'foresight_admin') THEN
+		CREATE ROLE foresight_admin NOLOGIN;
+	END IF;
+END
+$do$;
+
+CREATE TABLE foresight.node (
+	node_id		integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	node_name	text NOT NULL UNIQUE
+		CHECK (node_name ~ '^[a-z_][a-z0-9_]*$' AND length(node_name) < 64 AND node_name <> 'local'),
+	conninfo	text NOT NULL CHECK (length(conninfo) < 1024),
+	region		text NOT NULL DEFAULT 'local'
+		CHECK (region ~ '^[a-z_][a-z0-9_-]*$' AND length(region) < 64),
+	kind		text NOT NULL DEFAULT 'standby' CHECK (kind IN ('standby', 'replica')),
+	weight		float8 NOT NULL DEFAULT 1.0 CHECK (weight > 0 AND weight <= 100),
+	state		text NOT NULL DEFAULT 'enabled' CHECK (state IN ('enabled', 'drained', 'disabled')),
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE foresight.node IS
+	'Registered nodes (source of truth); change it with foresight.add_node, alter_node and remove_node';
+
+-- Rows are user data: pg_dump dumps them.
+SELECT pg_catalog.pg_extension_config_dump('foresight.node', '');
+
+-- The table holds conninfo strings, which may hold passwords.
+REVOKE ALL ON foresight.node FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON foresight.node TO foresight_admin;
+GRANT USAGE ON SCHEMA foresight TO PUBLIC;
+
+-- Every change of the table, whoever makes it, is copied to shared memory
+-- when its transaction commits.
+CREATE FUNCTION foresight.node_registry_changed()
+	RETURNS trigger
+	AS 'MODULE_PATHNAME', 'foresight_node_registry_changed'
+	LANGUAGE C;
+
+CREATE TRIGGER node_registry_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON foresight.node
+	FOR EACH STATEMENT EXECUTE FUNCTION foresight.node_registry_changed();
+
+CREATE FUNCTION foresight.add_node(
+	node_name text,
+	conninfo text,
+	region text DEFAULT 'local',
+	kind text DEFAULT 'standby',
+	weight float8 DEFAULT 1.0)
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'foresight_add_node'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.add_node(text, text, text, text, float8) IS
+	'Register a node; returns its node_id';
+
+CREATE FUNCTION foresight.remove_node(node_name text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_remove_node'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.remove_node(text) IS 'Unregister a node';
+
+CREATE FUNCTION foresight.alter_node(
+	node_name text,
+	state text DEFAULT NULL,
+	weight float8 DEFAULT NULL,
+	region text DEFAULT NULL,
+	conninfo text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_alter_node'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.alter_node(text, text, float8, text, text) IS
+	'Change a node: state (enabled, drained, disabled), weight, region or conninfo; NULL keeps a value';
+
+REVOKE ALL ON FUNCTION foresight.add_node(text, text, text, text, float8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION foresight.remove_node(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION foresight.alter_node(text, text, float8, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.add_node(text, text, text, text, float8) TO foresight_admin;
+GRANT EXECUTE ON FUNCTION foresight.remove_node(text) TO foresight_admin;
+GRANT EXECUTE ON FUNCTION foresight.alter_node(text, text, float8, text, text) TO foresight_admin;
+
+-- The shared-memory copy of the registry, as every backend sees it.
+CREATE FUNCTION foresight.node_list(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT conninfo text,
+	OUT region text,
+	OUT kind text,
+	OUT weight float8,
+	OUT state text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_node_list'
+	LANGUAGE C STABLE STRICT;
+
+CREATE VIEW foresight.nodes AS
+	SELECT * FROM foresight.node_list();
+COMMENT ON VIEW foresight.nodes IS
+	'Every node routing knows about, the coordinator ("local") first; passwords are masked';
+GRANT SELECT ON foresight.nodes TO PUBLIC;
+
+CREATE FUNCTION foresight.monitor_status(
+	OUT pid integer,
+	OUT started_at timestamptz,
+	OUT last_wakeup timestamptz,
+	OUT registry_generation bigint,
+	OUT generation_seen bigint,
+	OUT nodes_seen integer,
+	OUT loops bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'foresight_monitor_status'
+	LANGUAGE C STABLE STRICT;
+
+CREATE VIEW foresight.monitor AS
+	SELECT * FROM foresight.monitor_status();
+COMMENT ON VIEW foresight.monitor IS
+	'The background worker "foresight monitor": process, start, last wake-up, registry generation it has seen';
+GRANT SELECT ON foresight.monitor TO PUBLIC;
+-- END nodes

@@ -1,0 +1,224 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The background worker "foresight monitor".
+ *
+ * It starts with the server once recovery has finished (so never on a
+ * standby, which routes nothing and polls nothing), connects to the
+ * database named by foresight.database, and keeps the shared copy of the
+ * node registry equal to the table: at start, when a committing backend
+ * asks for it, and every REGISTRY_RELOAD_MS in any case.  Every
+ * foresight.sample_interval it wakes to do the periodic work.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pg_foresight.h"
+#include "monitor/worker.h"
+#include "nodes/registry.h"
+
+/* reload the registry at least this often, to catch DROP EXTENSION & co. */
+#define REGISTRY_RELOAD_MS 10000
+
+int			foresight_sample_interval_ms = 1000;
+
+typedef struct MonitorShared
+{
+	slock_t		mutex;			/* protects status and latch */
+	MonitorStatus status;
+	Latch	   *latch;			/* the worker's latch while it runs */
+	pg_atomic_uint32 reload_requested;
+} MonitorShared;
+
+static MonitorShared *monitor = NULL;
+
+void
+monitor_define_gucs(void)
+{
+	DefineCustomIntVariable("foresight.sample_interval",
+							"Time between two samples of every node.",
+							NULL,
+							&foresight_sample_interval_ms,
+							1000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+void
+monitor_install_hooks(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	strlcpy(worker.bgw_library_name, "pg_foresight", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "foresight_monitor_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "foresight monitor", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "foresight monitor", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+void
+monitor_shmem_request(void)
+{
+	RequestAddinShmemSpace(sizeof(MonitorShared));
+}
+
+void
+monitor_shmem_init(void)
+{
+	bool		found;
+
+	monitor = ShmemInitStruct("pg_foresight monitor", sizeof(MonitorShared), &found);
+	if (!found)
+	{
+		memset(monitor, 0, sizeof(MonitorShared));
+		SpinLockInit(&monitor->mutex);
+		pg_atomic_init_u32(&monitor->reload_requested, 0);
+	}
+}
+
+void
+monitor_wakeup(void)
+{
+	Latch	   *latch;
+
+	if (monitor == NULL)
+		return;
+	SpinLockAcquire(&monitor->mutex);
+	latch = monitor->latch;
+	SpinLockRelease(&monitor->mutex);
+	if (latch)
+		SetLatch(latch);
+}
+
+void
+monitor_request_registry_reload(void)
+{
+	if (monitor == NULL)
+		return;
+	pg_atomic_write_u32(&monitor->reload_requested, 1);
+	monitor_wakeup();
+}
+
+void
+monitor_get_status(MonitorStatus *status)
+{
+	foresight_require_shmem();
+	SpinLockAcquire(&monitor->mutex);
+	*status = monitor->status;
+	SpinLockRelease(&monitor->mutex);
+}
+
+static void
+monitor_detach(int code, Datum arg)
+{
+	SpinLockAcquire(&monitor->mutex);
+	monitor->latch = NULL;
+	monitor->status.pid = 0;
+	SpinLockRelease(&monitor->mutex);
+}
+
+/* Reload the registry from foresight.node in a transaction of its own. */
+static void
+reload_registry(void)
+{
+	int			nodes;
+	uint64		generation;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "reloading the node registry");
+	nodes = registry_reload_from_table();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	generation = registry_generation();
+	SpinLockAcquire(&monitor->mutex);
+	if (monitor->status.registry_generation_seen != generation)
+		ereport(LOG,
+				(errmsg("foresight monitor: node registry generation " UINT64_FORMAT ", %d node%s",
+						generation, nodes, nodes == 1 ? "" : "s")));
+	monitor->status.registry_generation_seen = generation;
+	monitor->status.nodes_seen = nodes;
+	SpinLockRelease(&monitor->mutex);
+}
+
+void
+foresight_monitor_main(Datum main_arg)
+{
+	TimestampTz last_reload = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(foresight_database, NULL, 0);
+
+	SpinLockAcquire(&monitor->mutex);
+	monitor->latch = MyLatch;
+	monitor->status.pid = MyProcPid;
+	monitor->status.started_at = GetCurrentTimestamp();
+	monitor->status.registry_generation_seen = 0;
+	monitor->status.loops = 0;
+	SpinLockRelease(&monitor->mutex);
+	before_shmem_exit(monitor_detach, (Datum) 0);
+
+	ereport(LOG,
+			(errmsg("foresight monitor started in database \"%s\"", foresight_database)));
+
+	while (!ShutdownRequestPending)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		bool		reload;
+
+		reload = pg_atomic_exchange_u32(&monitor->reload_requested, 0) != 0 ||
+			TimestampDifferenceExceeds(last_reload, now, REGISTRY_RELOAD_MS);
+		if (reload)
+		{
+			reload_registry();
+			last_reload = now;
+		}
+
+		SpinLockAcquire(&monitor->mutex);
+		monitor->status.last_wakeup = now;
+		monitor->status.loops++;
+		SpinLockRelease(&monitor->mutex);
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 foresight_sample_interval_ms,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+
+	ereport(LOG, (errmsg("foresight monitor shutting down")));
+	proc_exit(0);
+}

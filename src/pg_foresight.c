@@ -1,0 +1,98 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_foresight.c
+ *	  Module entry point: GUCs, hooks, shared memory and the background
+ *	  worker of every component are wired up here and nowhere else.
+ *
+ * The components are listed in one table; adding one means adding a row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "utils/guc.h"
+
+#include "pg_foresight.h"
+#include "nodes/registry.h"
+#include "monitor/worker.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+bool		foresight_preloaded = false;
+static bool shmem_ready = false;
+
+static const ForesightComponent components[] = {
+	{"nodes", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
+	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
+};
+
+#define NUM_COMPONENTS lengthof(components)
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+foresight_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	for (int i = 0; i < NUM_COMPONENTS; i++)
+		if (components[i].shmem_request)
+			components[i].shmem_request();
+}
+
+static void
+foresight_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	for (int i = 0; i < NUM_COMPONENTS; i++)
+		if (components[i].shmem_init)
+			components[i].shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+
+	shmem_ready = true;
+}
+
+void
+foresight_require_shmem(void)
+{
+	if (!shmem_ready)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_foresight must be loaded via shared_preload_libraries"),
+				 errhint("Add pg_foresight to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+void
+_PG_init(void)
+{
+	for (int i = 0; i < NUM_COMPONENTS; i++)
+		if (components[i].define_gucs)
+			components[i].define_gucs();
+
+	MarkGUCPrefixReserved("foresight");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	foresight_preloaded = true;
+
+	for (int i = 0; i < NUM_COMPONENTS; i++)
+		if (components[i].install_hooks)
+			components[i].install_hooks();
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = foresight_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = foresight_shmem_startup;
+}

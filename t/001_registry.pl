@@ -1,0 +1,88 @@
+# The node registry with a primary and two streaming standbys: registration,
+# the monitor picking up changes without a restart, standbys loading the
+# extension quietly, and the registry surviving a restart.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(standbys => 2);
+
+# both standbys registered, visible in the view with their ports
+my $nodes = $primary->safe_psql('postgres',
+	"SELECT string_agg(node_name || ':' || kind || ':' || state, ',' ORDER BY node_id) FROM foresight.nodes");
+is($nodes, 'local:coordinator:enabled,standby1:standby:enabled,standby2:standby:enabled',
+	'registry lists the coordinator and both standbys');
+like($primary->safe_psql('postgres', "SELECT conninfo FROM foresight.nodes WHERE node_name = 'standby2'"),
+	qr/port='${\ $standby2->port }'/, 'conninfo of standby2 names its port');
+
+# the monitor runs on the primary and has seen the current generation
+ok($primary->poll_query_until('postgres',
+	"SELECT pid IS NOT NULL AND generation_seen = registry_generation AND nodes_seen = 2 FROM foresight.monitor"),
+	'monitor sees both nodes');
+
+# a registry change is noticed without a restart
+my $pid_before = $primary->safe_psql('postgres', 'SELECT pid FROM foresight.monitor');
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'drained')");
+$primary->safe_psql('postgres', "SELECT foresight.remove_node('standby2')");
+ok($primary->poll_query_until('postgres',
+	"SELECT generation_seen = registry_generation AND nodes_seen = 1 FROM foresight.monitor"),
+	'monitor notices a removed node');
+is($primary->safe_psql('postgres', 'SELECT pid FROM foresight.monitor'), $pid_before,
+	'without restarting');
+is($primary->safe_psql('postgres', "SELECT state FROM foresight.nodes WHERE node_name = 'standby1'"),
+	'drained', 'drained state is published');
+ok($primary->log_contains(qr/foresight monitor: node registry generation \d+, 1 node\b/),
+	'monitor logs the new registry');
+
+# a change made by plain DML (not through the functions) reaches shared memory too
+$primary->safe_psql('postgres',
+	"INSERT INTO foresight.node (node_name, conninfo) VALUES ('standby2', '"
+	  . ForesightCluster::node_conninfo($standby2) . "')");
+is($primary->safe_psql('postgres', 'SELECT count(*) FROM foresight.nodes'), '3', 'DML is published');
+
+# a change rolled back to a savepoint is repaired by the monitor's reload
+$primary->safe_psql('postgres', q{
+BEGIN;
+SELECT foresight.add_node('ghost', 'host=127.0.0.1 port=1');
+SAVEPOINT s;
+SELECT foresight.remove_node('standby2');
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+});
+ok($primary->poll_query_until('postgres',
+	"SELECT string_agg(node_name, ',' ORDER BY node_id) = 'local,standby1,standby2,ghost' FROM foresight.nodes"),
+	'savepoint rollback: the shared copy equals the table');
+$primary->safe_psql('postgres', "SELECT foresight.remove_node('ghost')");
+
+# the other databases see the same registry
+$primary->safe_psql('postgres', 'CREATE DATABASE app');
+$primary->safe_psql('app', 'CREATE EXTENSION pg_foresight');
+is($primary->safe_psql('app', 'SELECT count(*) FROM foresight.nodes'), '3',
+	'a second database reads the same registry');
+
+# standbys preload the extension (postgresql.conf was copied) but run no monitor
+$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+for my $standby ($standby1, $standby2)
+{
+	is($standby->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'foresight monitor'"),
+		'0', $standby->name . ': no monitor on a standby');
+	is($standby->safe_psql('postgres', "SHOW shared_preload_libraries"), 'pg_foresight',
+		$standby->name . ': extension preloaded');
+	ok(!$standby->log_contains(qr/ERROR|FATAL/), $standby->name . ': log has no error');
+}
+
+# the registry survives a restart (the monitor reloads it from the table)
+$primary->restart;
+ok($primary->poll_query_until('postgres',
+	"SELECT string_agg(node_name || ':' || state, ',' ORDER BY node_id) = 'local:enabled,standby1:drained,standby2:enabled' FROM foresight.nodes"),
+	'registry restored after restart');
+
+# the monitor exits cleanly at shutdown
+$primary->stop('fast');
+ok($primary->log_contains(qr/foresight monitor shutting down/), 'monitor shut down cleanly');
+
+done_testing();
