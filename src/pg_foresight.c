@@ -18,6 +18,7 @@
 
 #include "pg_foresight.h"
 #include "nodes/registry.h"
+#include "monitor/node_health.h"
 #include "monitor/worker.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +31,7 @@ static bool shmem_ready = false;
 static const ForesightComponent components[] = {
 	{"nodes", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
+	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)

@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * node_health.c
+ *	  Shared-memory table of node health, one entry per registry slot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "pg_foresight.h"
+#include "monitor/node_health.h"
+#include "nodes/registry.h"
+
+typedef struct NodeHealthShared
+{
+	LWLock	   *lock;
+	NodeHealth	entries[FLEXIBLE_ARRAY_MEMBER];
+} NodeHealthShared;
+
+static NodeHealthShared *health = NULL;
+
+static Size
+node_health_shmem_size(void)
+{
+	return add_size(offsetof(NodeHealthShared, entries),
+					mul_size(registry_slot_count(), sizeof(NodeHealth)));
+}
+
+void
+node_health_shmem_request(void)
+{
+	RequestAddinShmemSpace(node_health_shmem_size());
+	RequestNamedLWLockTranche("pg_foresight node health", 1);
+}
+
+void
+node_health_shmem_init(void)
+{
+	bool		found;
+
+	health = ShmemInitStruct("pg_foresight node health", node_health_shmem_size(), &found);
+	if (!found)
+	{
+		memset(health, 0, node_health_shmem_size());
+		health->lock = &(GetNamedLWLockTranche("pg_foresight node health"))->lock;
+		for (int i = 0; i < registry_slot_count(); i++)
+			health->entries[i].node_id = -1;
+	}
+}
+
+void
+node_health_get(int slot, int32 node_id, NodeHealth *out)
+{
+	foresight_require_shmem();
+	Assert(slot >= 0 && slot < registry_slot_count());
+
+	LWLockAcquire(health->lock, LW_SHARED);
+	*out = health->entries[slot];
+	LWLockRelease(health->lock);
+
+	if (out->node_id != node_id)
+	{
+		memset(out, 0, sizeof(NodeHealth));
+		out->node_id = node_id;
+		out->status = NODE_HEALTH_UNKNOWN;
+	}
+}
+
+void
+node_health_set(int slot, const NodeHealth *entry)
+{
+	foresight_require_shmem();
+	Assert(slot >= 0 && slot < registry_slot_count());
+
+	LWLockAcquire(health->lock, LW_EXCLUSIVE);
+	health->entries[slot] = *entry;
+	LWLockRelease(health->lock);
+}

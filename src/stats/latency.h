@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * latency.h
+ *	  Latencies and counts of the queries this coordinator routes, per node
+ *	  and request class, in shared memory.
+ *
+ * Two views of the same observations:
+ *	- cumulative counters and a histogram per node (foresight.routing_stats);
+ *	- per sampling interval: the monitor calls latency_take_interval() once
+ *	  per sample to get mean, p95 and count per class since its last call
+ *	  (the coordinator-side signal and training data of the models).
+ *
+ * Request classes are buckets of the plan's total cost (documented in
+ * docs/reference.md); REQUEST_CLASS_COUNT of them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_LATENCY_H
+#define FORESIGHT_LATENCY_H
+
+#include "postgres.h"
+
+typedef enum RequestClass
+{
+	REQUEST_CLASS_POINT,		/* total cost < 100 */
+	REQUEST_CLASS_SMALL,		/* < 10 000 */
+	REQUEST_CLASS_MEDIUM,		/* < 1 000 000 */
+	REQUEST_CLASS_LARGE			/* everything else */
+} RequestClass;
+
+#define REQUEST_CLASS_COUNT 4
+
+extern RequestClass request_class_from_cost(double total_cost);
+extern const char *request_class_name(RequestClass cls);
+
+/* Per class, for one node over one sampling interval. */
+typedef struct LatencyInterval
+{
+	int64		count[REQUEST_CLASS_COUNT];
+	int64		errors[REQUEST_CLASS_COUNT];
+	double		mean_us[REQUEST_CLASS_COUNT];	/* 0 when count is 0 */
+	double		p95_us[REQUEST_CLASS_COUNT];
+	int64		total_count;	/* all classes */
+	double		total_mean_us;
+	double		total_p95_us;
+} LatencyInterval;
+
+extern void latency_shmem_request(void);
+extern void latency_shmem_init(void);
+
+/* Record one finished routed query (any backend). */
+extern void latency_record(int slot, int32 node_id, RequestClass cls,
+						   int64 elapsed_us, bool error, bool retried);
+
+/*
+ * The monitor: the observations of a slot since the previous call (which
+ * resets the interval).  Observations of another node_id are discarded.
+ */
+extern void latency_take_interval(int slot, int32 node_id, LatencyInterval *out);
+
+/* In-flight routed queries per slot (least_connections, scoring). */
+extern void latency_inflight_begin(int slot);
+extern void latency_inflight_end(int slot);
+extern uint32 latency_inflight(int slot);
+
+#endif							/* FORESIGHT_LATENCY_H */
