@@ -57,7 +57,7 @@ reexec_unprivileged() {
 		"$FORESIGHT_ROOT/" "$copy/" || die "could not copy the tree to $copy"
 	chown -R "$FORESIGHT_USER:" "$copy"
 	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
-	exec runuser -u "$FORESIGHT_USER" -- env FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" \
+	exec runuser -u "$FORESIGHT_USER" -- env FORESIGHT_VIA_ROOT=1 FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" \
 		CI="${CI:-}" bash "$copy/$script" "$@"
 }
 
