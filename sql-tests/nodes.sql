@@ -1,6 +1,6 @@
 -- The node registry: functions, view, validation and permissions.
-CREATE EXTENSION IF NOT EXISTS pg_foresight;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_foresight;
 
 -- only the built-in coordinator at first
 SELECT node_id, node_name, conninfo, region, kind, weight, state FROM foresight.nodes;

@@ -123,3 +123,44 @@ COMMENT ON VIEW foresight.monitor IS
 	'The background worker "foresight monitor": process, start, last wake-up, registry generation it has seen';
 GRANT SELECT ON foresight.monitor TO PUBLIC;
 -- END nodes
+
+-- BEGIN scoring
+CREATE FUNCTION foresight.set_weights(connection float8, load float8, peak boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_set_weights'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.set_weights(float8, float8, boolean) IS
+	'Set the weights of the predictive score (off-peak, or peak hours with peak => true) for every backend';
+REVOKE ALL ON FUNCTION foresight.set_weights(float8, float8, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.set_weights(float8, float8, boolean) TO foresight_admin;
+
+CREATE FUNCTION foresight.current_weights(OUT connection float8, OUT load float8, OUT peak boolean)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'foresight_current_weights'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.current_weights() IS
+	'The weights in force now, and whether they are the peak-hours weights';
+
+CREATE FUNCTION foresight.score(connection_score float8, predicted_load float8,
+								w_conn float8, w_load float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', 'foresight_score'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.score(float8, float8, float8, float8) IS
+	'w_conn * connection_score + w_load * (1 - predicted_load): the predictive policy''s score';
+
+CREATE FUNCTION foresight.connection_score(weight float8, max_weight float8, connections integer,
+										   max_connections integer, inflight integer)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', 'foresight_connection_score'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.connection_score(float8, float8, integer, integer, integer) IS
+	'(weight / max_weight) * (free slots / max_connections) / (1 + inflight)';
+
+CREATE FUNCTION foresight.in_peak_hours(spec text, at timestamptz)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'foresight_in_peak_hours'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.in_peak_hours(text, timestamptz) IS
+	'Whether time "at" (server time zone) falls in the peak-hours spec';
+-- END scoring

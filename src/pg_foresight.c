@@ -14,10 +14,12 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 
 #include "pg_foresight.h"
 #include "nodes/registry.h"
+#include "router/scoring.h"
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
 
@@ -32,6 +34,7 @@ static const ForesightComponent components[] = {
 	{"nodes", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
+	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)
@@ -73,6 +76,21 @@ foresight_require_shmem(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_foresight must be loaded via shared_preload_libraries"),
 				 errhint("Add pg_foresight to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+void
+foresight_require_admin(const char *action)
+{
+	Oid			admin = get_role_oid(FORESIGHT_ADMIN_ROLE, true);
+
+	if (superuser())
+		return;
+	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s", action),
+			 errdetail("Only superusers and members of role \"%s\" may do this.", FORESIGHT_ADMIN_ROLE)));
 }
 
 void

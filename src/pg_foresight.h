@@ -20,6 +20,8 @@
 
 #include "postgres.h"
 
+#define FORESIGHT_ADMIN_ROLE "foresight_admin"
+
 typedef struct ForesightComponent
 {
 	const char *name;
@@ -37,5 +39,11 @@ extern bool foresight_preloaded;
  * was loaded through shared_preload_libraries.
  */
 extern void foresight_require_shmem(void);
+
+/*
+ * Raise an error unless the current user is a superuser or a member of
+ * foresight_admin; action completes "permission denied to ...".
+ */
+extern void foresight_require_admin(const char *action);
 
 #endif							/* PG_FORESIGHT_H */

@@ -32,6 +32,7 @@
 #include "pg_foresight.h"
 #include "monitor/worker.h"
 #include "nodes/registry.h"
+#include "router/scoring.h"
 
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
 #define REGISTRY_RELOAD_MS 10000
@@ -216,6 +217,7 @@ foresight_monitor_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			scoring_sync_from_gucs();
 		}
 	}
 

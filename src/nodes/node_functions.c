@@ -17,29 +17,11 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "pg_foresight.h"
 #include "nodes/conninfo.h"
 #include "nodes/registry.h"
-
-#define ADMIN_ROLE "foresight_admin"
-
-static void
-require_node_admin(void)
-{
-	Oid			admin = get_role_oid(ADMIN_ROLE, true);
-
-	if (superuser())
-		return;
-	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to manage pg_foresight nodes"),
-			 errdetail("Only superusers and members of role \"%s\" may change nodes.", ADMIN_ROLE)));
-}
 
 static char *
 required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -141,7 +123,7 @@ validate_conninfo(const char *conninfo)
 static void
 begin_registry_change(void)
 {
-	require_node_admin();
+	foresight_require_admin("manage pg_foresight nodes");
 	foresight_require_shmem();
 	registry_require_home_database();
 
