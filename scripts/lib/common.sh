@@ -50,7 +50,8 @@ reexec_unprivileged() {
 		|| die "could not create user $FORESIGHT_USER"
 	local home copy
 	home=$(getent passwd "$FORESIGHT_USER" | cut -d: -f6)
-	copy="$home/pg_foresight"
+	# one copy per source tree, so that several clones never share a build
+	copy="$home/pg_foresight-$(printf '%s' "$FORESIGHT_ROOT" | md5sum | cut -c1-8)"
 	note "running as user $FORESIGHT_USER from $copy (initdb refuses root)"
 	mkdir -p "$copy"
 	rsync -a --delete --exclude .git --exclude /.build --exclude '*.o' --exclude '*.so' \
