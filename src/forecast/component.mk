@@ -7,6 +7,8 @@
 #	make forecast-check		build and run the unit tests (TAP)
 #	make forecast-bench		build bench/forecast/bench_forecast
 
+UNIT_TESTS += src/forecast/test/test_forecast
+
 FORECAST_LIB_SRCS = $(filter-out src/forecast/forecast_sql.c,$(wildcard src/forecast/*.c))
 FORECAST_HDRS = $(wildcard src/forecast/*.h)
 FORECAST_CC_FLAGS = -std=c11 -O2 -Wall -Wextra -Werror -Isrc
