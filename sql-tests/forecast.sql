@@ -90,3 +90,7 @@ SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 3, 'naive', train_fraction => 
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'hw_add', 2);
 SELECT * FROM foresight.backtest('{1,2,NaN}', 1, 'naive');
 SELECT * FROM foresight.backtest('{1,2,3}', 1, NULL);
+
+-- leave the database as the other tests expect it: without the extension
+RESET client_min_messages;
+DROP EXTENSION pg_foresight;
