@@ -164,3 +164,33 @@ CREATE FUNCTION foresight.in_peak_hours(spec text, at timestamptz)
 COMMENT ON FUNCTION foresight.in_peak_hours(text, timestamptz) IS
 	'Whether time "at" (server time zone) falls in the peak-hours spec';
 -- END scoring
+
+-- BEGIN forecast
+--
+-- Forecasting functions over any series (oldest value first).  Not STRICT:
+-- a NULL argument is reported by name.  Deterministic (fixed seeds), hence
+-- IMMUTABLE.
+CREATE FUNCTION foresight.forecast(
+	series float8[],
+	horizon integer,
+	model text DEFAULT 'blend',
+	season integer DEFAULT NULL)
+	RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'foresight_forecast'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.forecast(float8[], integer, text, integer) IS
+	'Fit a forecasting model (naive, snaive, ses, holt_damped, hw_add, lstm, blend) on a series and return its next horizon values';
+
+CREATE FUNCTION foresight.backtest(
+	series float8[],
+	horizon integer,
+	model text,
+	season integer DEFAULT NULL,
+	train_fraction float8 DEFAULT 0.7,
+	target text DEFAULT 'point')
+	RETURNS TABLE(mae float8, rmse float8, mase float8, forecasts bigint)
+	AS 'MODULE_PATHNAME', 'foresight_backtest'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION foresight.backtest(float8[], integer, text, integer, float8, text) IS
+	'Rolling-origin backtest of a forecasting model on a series: MAE, RMSE, MASE and number of forecasts';
+-- END forecast

@@ -1,0 +1,96 @@
+CREATE EXTENSION IF NOT EXISTS pg_foresight;
+-- Forecasting functions: foresight.forecast and foresight.backtest.
+SET client_min_messages = warning;
+SET extra_float_digits = 0;
+
+-- simple models with exact answers
+SELECT foresight.forecast('{1,2,3,4}', 2, 'naive');
+SELECT foresight.forecast('{1,2,3,1,2,3,1,2,3}', 4, 'snaive', 3);
+SELECT foresight.forecast(array_fill(5.0::float8, ARRAY[50]), 3, 'ses');
+SELECT foresight.forecast(array_fill(5.0::float8, ARRAY[50]), 3, 'holt_damped');
+
+-- Holt follows a linear trend, Holt-Winters a season (rounded for stability)
+SELECT array_agg(round(v::numeric, 2))
+  FROM unnest(foresight.forecast(
+         ARRAY(SELECT 10 + 2 * g FROM generate_series(0, 99) g)::float8[],
+         3, 'holt_damped')) v;
+SELECT array_agg(round(v::numeric, 3))
+  FROM unnest(foresight.forecast(
+         ARRAY(SELECT 50 + 10 * sin(2 * pi() * g / 12) FROM generate_series(0, 119) g),
+         6, 'hw_add', 12)) v;
+
+-- LSTM and the blend on a noisy sine wave: close to the true continuation
+WITH s AS (
+  SELECT ARRAY(SELECT 10 + 4 * sin(2 * pi() * g / 16) + 0.1 * sin(g * 7.3)
+               FROM generate_series(0, 799) g) AS y
+), f AS (
+  SELECT foresight.forecast(y, 4, 'lstm') AS lstm,
+         foresight.forecast(y, 4) AS blend,
+         foresight.forecast(y, 4, 'blend', 16) AS blend16
+    FROM s
+)
+SELECT cardinality(lstm) AS n,
+       (SELECT max(abs(lstm[k] - (10 + 4 * sin(2 * pi() * (799 + k) / 16))))
+          FROM generate_series(1, 4) k) < 1.0 AS lstm_close,
+       (SELECT max(abs(blend[k] - (10 + 4 * sin(2 * pi() * (799 + k) / 16))))
+          FROM generate_series(1, 4) k) < 1.0 AS blend_close,
+       (SELECT max(abs(blend16[k] - (10 + 4 * sin(2 * pi() * (799 + k) / 16))))
+          FROM generate_series(1, 4) k) < 0.5 AS blend16_close
+  FROM f;
+
+-- deterministic: the same call gives the same answer
+SELECT foresight.forecast(ARRAY(SELECT sin(g) FROM generate_series(1, 300) g), 3, 'lstm')
+     = foresight.forecast(ARRAY(SELECT sin(g) FROM generate_series(1, 300) g), 3, 'lstm')
+       AS deterministic;
+
+-- backtests with hand-computable answers
+SELECT * FROM foresight.backtest('{0,1,0,1,0,1,0,1,0,1}', 1, 'naive', train_fraction => 0.5);
+SELECT * FROM foresight.backtest(ARRAY(SELECT g FROM generate_series(0, 12) g)::float8[],
+                                 3, 'naive', train_fraction => 0.5, target => 'mean');
+-- constant training part: no MASE scale
+SELECT * FROM foresight.backtest('{2,2,2,2,2,3,4}', 1, 'naive', train_fraction => 0.6);
+SELECT round(mae::numeric, 4) AS mae, round(mase::numeric, 4) AS mase, forecasts
+  FROM foresight.backtest(
+         ARRAY(SELECT 50 + 10 * sin(2 * pi() * g / 12) FROM generate_series(0, 199) g),
+         12, 'hw_add', 12);
+SELECT mase < 0.5 AS blend_beats_naive_scale, forecasts
+  FROM foresight.backtest(
+         ARRAY(SELECT 10 + 4 * sin(2 * pi() * g / 16) + 0.1 * sin(g * 7.3)
+                 FROM generate_series(0, 599) g),
+         1, 'blend', 16);
+
+-- errors: the series
+SELECT foresight.forecast(NULL, 1);
+SELECT foresight.forecast('{1,2,NULL,4}', 1);
+SELECT foresight.forecast('{1,2,NaN,4}', 1);
+SELECT foresight.forecast('{1,Infinity}', 1);
+SELECT foresight.forecast('[0:2]={1,2,-Infinity}', 1);
+SELECT foresight.forecast('{}', 1);
+SELECT foresight.forecast('{{1,2},{3,4}}', 1);
+SELECT foresight.forecast('{1,2}', 1, 'holt_damped');
+SELECT foresight.forecast('{1,2,3,4,5}', 1, 'hw_add', 4);
+SELECT foresight.forecast('{1,2,3,4,5}', 1, 'lstm');
+-- errors: horizon, season, model
+SELECT foresight.forecast('{1,2,3}', 0);
+SELECT foresight.forecast('{1,2,3}', 289);
+SELECT foresight.forecast('{1,2,3}', NULL);
+SELECT foresight.forecast('{1,2,3}', 1, 'snaive', 1);
+SELECT foresight.forecast('{1,2,3}', 1, 'snaive', 289);
+SELECT foresight.forecast('{1,2,3}', 1, 'hw_add');
+SELECT foresight.forecast('{1,2,3}', 1, 'arima');
+SELECT foresight.forecast('{1,2,3}', 1, NULL);
+-- errors: backtest
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 0);
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 1);
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 'NaN');
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => NULL);
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', target => 'median');
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', target => NULL);
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 3, 'naive', train_fraction => 0.9);
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'hw_add', 2);
+SELECT * FROM foresight.backtest('{1,2,NaN}', 1, 'naive');
+SELECT * FROM foresight.backtest('{1,2,3}', 1, NULL);
+
+-- leave the database as the other tests expect it: without the extension
+RESET client_min_messages;
+DROP EXTENSION pg_foresight;

@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * backtest.h
+ *	  Rolling-origin evaluation of a model on one series.
+ *
+ * Portions Copyright (c) 2026, pg_foresight authors
+ *
+ * IDENTIFICATION
+ *	  src/forecast/backtest.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORECAST_BACKTEST_H
+#define FORECAST_BACKTEST_H
+
+#include "forecast/forecast.h"
+#include "forecast/series.h"
+
+typedef struct fc_backtest_spec
+{
+	int			horizon;		/* h */
+	int			target;			/* fc_target */
+	double		train_fraction; /* first floor(f n) points train */
+	int			fit_window;		/* parameters fitted on <= this many points */
+	int			refit_every;	/* origins between refits */
+} fc_backtest_spec;
+
+typedef struct fc_backtest_result
+{
+	fc_metrics	model;			/* the model (for a blend: the blend) */
+	int			nmembers;		/* blend members (0 for single models) */
+	fc_metrics	member[FC_BLEND_MAX_MEMBERS];
+	fc_member_info member_info[FC_BLEND_MAX_MEMBERS];	/* at the end */
+	int			n_train;
+	int			refits;
+	double		fit_seconds;	/* CPU time in fit and refit */
+	double		total_seconds;	/* CPU time of the whole backtest */
+} fc_backtest_result;
+
+/* h = 1, point, 0.7, 4032, 288: the protocol of the NAB baselines. */
+extern void fc_backtest_spec_default(fc_backtest_spec *spec);
+
+/*
+ * Rolling origin: origins o = n_train - 1 .. n - 1 - h, each forecasting
+ * y[o + h] (point) or the mean of y[o + 1 .. o + h] (mean) from y[0..o].
+ * Parameters are fitted at the first origin on the trailing fit_window
+ * points and refitted every refit_every origins; in between the state
+ * absorbs each new observation.  MASE is scaled by the mean absolute
+ * one-step change of the training part.  work is caller-provided memory
+ * for the model; cfg's horizon and target are overridden by spec's.
+ */
+extern fc_status fc_backtest(fc_model *work, const fc_config *cfg,
+							 const double *y, int n,
+							 const fc_backtest_spec *spec,
+							 fc_backtest_result *result,
+							 fc_interrupt_fn cb, void *cb_arg);
+
+#endif							/* FORECAST_BACKTEST_H */

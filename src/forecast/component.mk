@@ -1,0 +1,28 @@
+# src/forecast/component.mk
+#	Unit tests and benchmark of the forecasting library (included by the
+#	top Makefile).  The library itself is compiled into the extension like
+#	every src/*/*.c; here it is built once more, without the server, for the
+#	test program and the benchmark.
+#
+#	make forecast-check		build and run the unit tests (TAP)
+#	make forecast-bench		build bench/forecast/bench_forecast
+
+UNIT_TESTS += src/forecast/test/test_forecast
+
+FORECAST_LIB_SRCS = $(filter-out src/forecast/forecast_sql.c,$(wildcard src/forecast/*.c))
+FORECAST_HDRS = $(wildcard src/forecast/*.h)
+FORECAST_CC_FLAGS = -std=c11 -O2 -Wall -Wextra -Werror -Isrc
+
+src/forecast/test/test_forecast: $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+	$(CC) $(FORECAST_CC_FLAGS) -o $@ $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) -lm
+
+bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) -lm
+
+.PHONY: forecast-check forecast-bench
+forecast-check: src/forecast/test/test_forecast
+	src/forecast/test/test_forecast
+
+forecast-bench: bench/forecast/bench_forecast
+
+EXTRA_CLEAN += src/forecast/test/test_forecast bench/forecast/bench_forecast
