@@ -10,8 +10,10 @@ MODULE_big = pg_foresight
 DATA       = $(wildcard sql/pg_foresight--*.sql)
 PGFILEDESC = "pg_foresight - load-predictive read routing"
 
-PROTO_SRC  = src/monitor/snapshot.pb-c.c
-PROTO_HDR  = src/monitor/snapshot.pb-c.h
+# Protobuf messages (src/*/*.proto) are compiled with protoc-c at build time.
+PROTOS     = $(wildcard src/*/*.proto)
+PROTO_SRC  = $(PROTOS:.proto=.pb-c.c)
+PROTO_HDR  = $(PROTOS:.proto=.pb-c.h)
 
 # Every .c file one level below src/ is part of the module; deeper folders
 # (unit tests, fuzzers, benchmarks) are built by their own rules.
@@ -28,9 +30,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# The protobuf message is compiled at build time.
-$(PROTO_SRC) $(PROTO_HDR): src/monitor/snapshot.proto
-	protoc-c --proto_path=src/monitor --c_out=src/monitor $<
+src/%.pb-c.c src/%.pb-c.h: src/%.proto
+	protoc-c --proto_path=$(dir $<) --c_out=$(dir $<) $<
 
 $(SRCS:.c=.o): $(PROTO_HDR)
 

@@ -194,3 +194,58 @@ CREATE FUNCTION foresight.backtest(
 COMMENT ON FUNCTION foresight.backtest(float8[], integer, text, integer, float8, text) IS
 	'Rolling-origin backtest of a forecasting model on a series: MAE, RMSE, MASE and number of forecasts';
 -- END forecast
+
+-- BEGIN predict
+CREATE FUNCTION foresight.prediction_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT horizon interval,
+	OUT predicted_load float8,
+	OUT fitted boolean,
+	OUT models text[],
+	OUT forecasts float8[],
+	OUT weights float8[],
+	OUT rolling_mae float8[],
+	OUT samples bigint,
+	OUT age interval)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_prediction_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.predictions AS
+	SELECT * FROM foresight.prediction_list();
+COMMENT ON VIEW foresight.predictions IS
+	'Predicted load in [0,1] over foresight.prediction_horizon per node and request class, with each model''s forecast and blend weight';
+GRANT SELECT ON foresight.predictions TO PUBLIC;
+
+CREATE FUNCTION foresight.model_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT model text,
+	OUT parameters jsonb,
+	OUT weight float8,
+	OUT training_samples bigint,
+	OUT last_trained timestamptz,
+	OUT training_ms float8,
+	OUT rolling_mae float8,
+	OUT rolling_mase float8,
+	OUT skipped_samples bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_model_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.models AS
+	SELECT * FROM foresight.model_list();
+COMMENT ON VIEW foresight.models IS
+	'Every live model per node and request class: parameters, training, rolling errors';
+GRANT SELECT ON foresight.models TO PUBLIC;
+
+CREATE FUNCTION foresight.retrain()
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_retrain'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.retrain() IS
+	'Ask the monitor to retrain every live model now (asynchronous)';
+REVOKE ALL ON FUNCTION foresight.retrain() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.retrain() TO foresight_admin;
+-- END predict

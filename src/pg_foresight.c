@@ -19,6 +19,7 @@
 
 #include "pg_foresight.h"
 #include "nodes/registry.h"
+#include "predict/live_models.h"
 #include "router/scoring.h"
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
@@ -35,6 +36,7 @@ static const ForesightComponent components[] = {
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
+	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)

@@ -1,0 +1,93 @@
+/*-------------------------------------------------------------------------
+ *
+ * live_models.h
+ *	  The live forecasting models: one blend (src/forecast) per node and
+ *	  series, fed by the monitor on every sample, retrained on a schedule,
+ *	  publishing a predicted load in [0,1] over foresight.prediction_horizon.
+ *
+ * Series of a node: PREDICT_SERIES_NODE is the node's load signal; series
+ * 1 + c is the load seen by request class c (see class_signal.h).
+ *
+ * Only the monitor writes; backends read predictions, never train.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_LIVE_MODELS_H
+#define FORESIGHT_LIVE_MODELS_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "forecast/forecast.h"
+#include "stats/latency.h"
+
+#define PREDICT_SERIES_NODE		0
+#define PREDICT_SERIES_COUNT	(REQUEST_CLASS_COUNT + 1)
+#define PREDICT_MAX_MEMBERS		(FC_BLEND_MAX_MEMBERS)
+
+/* What a backend reads to route. */
+typedef struct Prediction
+{
+	int32		node_id;
+	bool		valid;			/* at least one sample seen */
+	bool		fitted;			/* the blend is trained; else last value */
+	double		predicted_load; /* mean load over the horizon, in [0,1] */
+	int			horizon_steps;
+	TimestampTz made_at;
+	int64		samples;		/* samples absorbed since the last reset */
+	int			nmembers;
+	int32		member_kind[PREDICT_MAX_MEMBERS];
+	int32		member_season[PREDICT_MAX_MEMBERS];
+	double		member_forecast[PREDICT_MAX_MEMBERS];
+	double		member_weight[PREDICT_MAX_MEMBERS];
+	double		member_mae[PREDICT_MAX_MEMBERS];
+} Prediction;
+
+/* What the views show about a model's training. */
+typedef struct ModelTraining
+{
+	int32		node_id;
+	fc_config	config;
+	bool		fitted;
+	int64		training_samples;
+	TimestampTz last_trained;
+	double		training_ms;
+	double		mase_scale;		/* mean |y[t]-y[t-1]| of the training window */
+	int64		skipped_nonfinite;
+	int64		samples_in_window;
+} ModelTraining;
+
+/* GUCs */
+extern int	foresight_retrain_interval_ms;
+extern int	foresight_prediction_horizon_ms;
+extern int	foresight_model_window;
+extern int	foresight_retrain_budget_ms;
+
+extern void live_models_define_gucs(void);
+extern void live_models_shmem_request(void);
+extern void live_models_shmem_init(void);
+
+/* The monitor: one sample of one series of a node. */
+extern void live_models_observe(int slot, int32 node_id, int series, double value,
+								TimestampTz at);
+
+/* The monitor: (re)train what is due, within foresight.retrain_budget. */
+extern void live_models_train_due(void);
+
+/* Any process: ask the monitor to retrain every model at its next loop. */
+extern void live_models_request_retrain(void);
+
+/* Read the prediction of a series; false when there is none for node_id. */
+extern bool live_models_prediction(int slot, int32 node_id, int series, Prediction *out);
+
+/* Read the training facts of a series (and optionally a copy of the model). */
+extern bool live_models_training(int slot, int32 node_id, int series,
+								 ModelTraining *out, fc_model *model);
+
+/* Persistence: image of every model (the monitor, at exit and start). */
+extern void live_models_save(const char *path);
+extern void live_models_load(const char *path);
+
+extern const char *live_models_series_name(int series);
+
+#endif							/* FORESIGHT_LIVE_MODELS_H */

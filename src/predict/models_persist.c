@@ -1,0 +1,208 @@
+/*-------------------------------------------------------------------------
+ *
+ * models_persist.c
+ *	  Save the live models to $PGDATA/pg_foresight/models.pb at shutdown
+ *	  and read them back at start (a protobuf SavedModels message).
+ *
+ * A model is restored only into the slot of a node with the same node_id
+ * and name.  A missing file is normal (first start); a corrupt, truncated
+ * or incompatible one is reported in the log and ignored.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "storage/lwlock.h"
+
+#include "nodes/registry.h"
+#include "predict/live_models.h"
+#include "predict/live_models_internal.h"
+#include "predict/models.pb-c.h"
+
+#define MODELS_FILE_VERSION 1
+#define MODELS_FILE_MAX (256 * 1024 * 1024)
+
+/* protobuf-c allocations through palloc in the current context */
+static void *
+pb_alloc(void *data, size_t size)
+{
+	return palloc(size);
+}
+
+static void
+pb_free(void *data, void *pointer)
+{
+	if (pointer)
+		pfree(pointer);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+void
+live_models_save(const char *path)
+{
+	int			nslots = registry_slot_count();
+	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
+	int			nnodes = registry_snapshot(nodes, nslots, NULL);
+	Foresight__SavedModels file = FORESIGHT__SAVED_MODELS__INIT;
+	Foresight__SavedSeries **entries;
+	int			n = 0;
+	size_t		len;
+	uint8	   *buf;
+	char		tmppath[MAXPGPATH];
+	FILE	   *f;
+
+	entries = palloc0(sizeof(Foresight__SavedSeries *) * nnodes * PREDICT_SERIES_COUNT);
+	for (int i = 0; i < nnodes; i++)
+	{
+		for (int series = 0; series < PREDICT_SERIES_COUNT; series++)
+		{
+			SeriesState *st;
+			int			index;
+			Foresight__SavedSeries *e;
+
+			LWLockAcquire(live_models_lock(), LW_SHARED);
+			st = live_models_series(nodes[i].slot, series, &index);
+			if (st->node_id != nodes[i].node_id || st->ring_len == 0)
+			{
+				LWLockRelease(live_models_lock());
+				continue;
+			}
+			e = palloc(sizeof(Foresight__SavedSeries));
+			foresight__saved_series__init(e);
+			e->node_id = st->node_id;
+			e->node_name = pstrdup(nodes[i].name);
+			e->series = series;
+			e->window = palloc(sizeof(double) * st->ring_len);
+			e->n_window = live_models_copy_window(index, st, e->window);
+			if (st->training.fitted)
+			{
+				size_t		size = fc_model_serialise(&st->model, NULL, 0);
+
+				e->model.data = palloc(size);
+				e->model.len = fc_model_serialise(&st->model, e->model.data, size);
+				e->has_model = true;
+			}
+			e->has_training_samples = true;
+			e->training_samples = st->training.training_samples;
+			e->has_last_trained = true;
+			e->last_trained = st->training.last_trained;
+			e->has_training_ms = true;
+			e->training_ms = st->training.training_ms;
+			e->has_mase_scale = true;
+			e->mase_scale = st->training.mase_scale;
+			LWLockRelease(live_models_lock());
+			entries[n++] = e;
+		}
+	}
+
+	file.version = MODELS_FILE_VERSION;
+	file.model_size = (int32) sizeof(fc_model);
+	file.n_series = n;
+	file.series = entries;
+	len = foresight__saved_models__get_packed_size(&file);
+	buf = palloc(len);
+	foresight__saved_models__pack(&file, buf);
+
+	snprintf(tmppath, sizeof(tmppath), "%s.tmp", path);
+	f = AllocateFile(tmppath, PG_BINARY_W);
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fflush(f) != 0 ||
+		pg_fsync(fileno(f)) != 0)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmppath)));
+		if (f)
+			FreeFile(f);
+		unlink(tmppath);
+		return;
+	}
+	FreeFile(f);
+	if (durable_rename(tmppath, path, LOG) == 0)
+		ereport(LOG,
+				(errmsg("foresight monitor: saved %d model series to \"%s\"", n, path)));
+}
+
+void
+live_models_load(const char *path)
+{
+	FILE	   *f;
+	struct stat st;
+	uint8	   *buf;
+	Foresight__SavedModels *file;
+	int			nslots = registry_slot_count();
+	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
+	int			nnodes = registry_snapshot(nodes, nslots, NULL);
+	int			restored = 0;
+
+	if (stat(path, &st) != 0)
+		return;					/* no file: first start */
+	if (st.st_size <= 0 || st.st_size > MODELS_FILE_MAX)
+	{
+		ereport(LOG,
+				(errmsg("foresight monitor: ignoring model file \"%s\" of %lld bytes",
+						path, (long long) st.st_size)));
+		return;
+	}
+	f = AllocateFile(path, PG_BINARY_R);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+		return;
+	}
+	buf = palloc(st.st_size);
+	if (fread(buf, 1, st.st_size, f) != (size_t) st.st_size)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+		FreeFile(f);
+		return;
+	}
+	FreeFile(f);
+
+	file = foresight__saved_models__unpack(&pb_allocator, st.st_size, buf);
+	if (file == NULL)
+	{
+		ereport(LOG,
+				(errmsg("foresight monitor: model file \"%s\" is corrupt, ignoring it", path)));
+		return;
+	}
+	if (file->version != MODELS_FILE_VERSION || file->model_size != (int32) sizeof(fc_model))
+	{
+		ereport(LOG,
+				(errmsg("foresight monitor: model file \"%s\" has version %u (model size %d), expected %d (%d), ignoring it",
+						path, file->version, file->model_size,
+						MODELS_FILE_VERSION, (int) sizeof(fc_model))));
+		return;
+	}
+
+	for (size_t k = 0; k < file->n_series; k++)
+	{
+		Foresight__SavedSeries *e = file->series[k];
+
+		if (e->series < 0 || e->series >= PREDICT_SERIES_COUNT)
+			continue;
+		for (int i = 0; i < nnodes; i++)
+		{
+			if (nodes[i].node_id != e->node_id || strcmp(nodes[i].name, e->node_name) != 0)
+				continue;
+			if (live_models_restore(nodes[i].slot, e->node_id, e->series,
+									e->window, (int) e->n_window,
+									e->has_model ? e->model.data : NULL,
+									e->has_model ? e->model.len : 0,
+									e->training_samples, e->last_trained,
+									e->training_ms, e->mase_scale))
+				restored++;
+		}
+	}
+	ereport(LOG,
+			(errmsg("foresight monitor: restored %d model series from \"%s\"", restored, path)));
+}
