@@ -249,3 +249,32 @@ COMMENT ON FUNCTION foresight.retrain() IS
 REVOKE ALL ON FUNCTION foresight.retrain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION foresight.retrain() TO foresight_admin;
 -- END predict
+
+-- BEGIN decisions
+CREATE FUNCTION foresight.decision_list(
+	OUT decision_id bigint,
+	OUT decided_at timestamptz,
+	OUT pid integer,
+	OUT query_id bigint,
+	OUT request_class text,
+	OUT cost float8,
+	OUT candidates jsonb,
+	OUT chosen_node text,
+	OUT policy text,
+	OUT reason text,
+	OUT queue_wait_ms float8,
+	OUT latency_ms float8,
+	OUT failed boolean,
+	OUT candidate_count integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_decision_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.routing_decisions AS
+	SELECT * FROM foresight.decision_list();
+COMMENT ON VIEW foresight.routing_decisions IS
+	'The last foresight.decision_log_size routing decisions: candidates with their scores, the choice, why, queue wait and observed latency';
+-- decisions show query ids and timings of other sessions: monitoring roles only
+REVOKE ALL ON foresight.routing_decisions FROM PUBLIC;
+GRANT SELECT ON foresight.routing_decisions TO pg_read_all_stats, foresight_admin;
+-- END decisions

@@ -20,6 +20,8 @@
 #include "pg_foresight.h"
 #include "nodes/registry.h"
 #include "predict/live_models.h"
+#include "router/admission.h"
+#include "stats/decision_log.h"
 #include "router/scoring.h"
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
@@ -37,6 +39,8 @@ static const ForesightComponent components[] = {
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
+	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
+	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)

@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * decision_log.c
+ *	  The ring of routing decisions and the SQL function behind the view
+ *	  foresight.routing_decisions.
+ *
+ * Appends take a slot with an atomic counter and fill it under the slot's
+ * own spinlock, so backends never wait for each other unless they write
+ * the same slot; readers copy each slot under its spinlock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "pg_foresight.h"
+#include "stats/decision_log.h"
+#include "stats/latency.h"
+
+int			foresight_decision_log_size = 1000;
+
+typedef struct DecisionSlot
+{
+	slock_t		mutex;
+	Decision	d;
+} DecisionSlot;
+
+typedef struct DecisionLogShared
+{
+	pg_atomic_uint64 next_seq;
+	DecisionSlot slots[FLEXIBLE_ARRAY_MEMBER];
+} DecisionLogShared;
+
+static DecisionLogShared *dlog = NULL;
+
+void
+decision_log_define_gucs(void)
+{
+	DefineCustomIntVariable("foresight.decision_log_size",
+							"Routing decisions kept in shared memory.",
+							"Sizes shared memory: 1048 bytes per decision.",
+							&foresight_decision_log_size,
+							1000, 10, 1000000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+}
+
+static Size
+decision_log_shmem_size(void)
+{
+	return add_size(offsetof(DecisionLogShared, slots),
+					mul_size(foresight_decision_log_size, sizeof(DecisionSlot)));
+}
+
+void
+decision_log_shmem_request(void)
+{
+	RequestAddinShmemSpace(decision_log_shmem_size());
+}
+
+void
+decision_log_shmem_init(void)
+{
+	bool		found;
+
+	dlog = ShmemInitStruct("pg_foresight decision log", decision_log_shmem_size(), &found);
+	if (!found)
+	{
+		memset(dlog, 0, decision_log_shmem_size());
+		pg_atomic_init_u64(&dlog->next_seq, 1);
+		for (int i = 0; i < foresight_decision_log_size; i++)
+			SpinLockInit(&dlog->slots[i].mutex);
+	}
+}
+
+uint64
+decision_log_append(Decision *d)
+{
+	DecisionSlot *slot;
+
+	foresight_require_shmem();
+	d->seq = pg_atomic_fetch_add_u64(&dlog->next_seq, 1);
+	slot = &dlog->slots[d->seq % foresight_decision_log_size];
+	SpinLockAcquire(&slot->mutex);
+	slot->d = *d;
+	SpinLockRelease(&slot->mutex);
+	return d->seq;
+}
+
+void
+decision_log_finish(uint64 seq, int64 latency_us, bool failed)
+{
+	DecisionSlot *slot;
+
+	if (seq == 0 || dlog == NULL)
+		return;
+	slot = &dlog->slots[seq % foresight_decision_log_size];
+	SpinLockAcquire(&slot->mutex);
+	if (slot->d.seq == seq)
+	{
+		slot->d.latency_us = latency_us;
+		slot->d.failed = failed;
+	}
+	SpinLockRelease(&slot->mutex);
+}
+
+/* The candidates of a decision as a jsonb array of objects. */
+static Datum
+candidates_json(const Decision *d)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < d->ncandidates; i++)
+	{
+		const DecisionCandidate *c = &d->candidates[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"node\": ");
+		escape_json(&buf, c->name);
+		appendStringInfo(&buf, ", \"connection_score\": %.4f, \"predicted_load\": %.4f, \"score\": %.4f}",
+						 c->connection_score, c->predicted_load, c->score);
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+PG_FUNCTION_INFO_V1(foresight_decision_list);
+
+Datum
+foresight_decision_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		next;
+	uint64		first;
+	Decision   *d = palloc(sizeof(Decision));
+
+	foresight_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	next = pg_atomic_read_u64(&dlog->next_seq);
+	first = next > (uint64) foresight_decision_log_size ? next - foresight_decision_log_size : 1;
+	for (uint64 seq = first; seq < next; seq++)
+	{
+		DecisionSlot *slot = &dlog->slots[seq % foresight_decision_log_size];
+		Datum		values[14];
+		bool		nulls[14] = {false};
+
+		CHECK_FOR_INTERRUPTS();
+		SpinLockAcquire(&slot->mutex);
+		*d = slot->d;
+		SpinLockRelease(&slot->mutex);
+		if (d->seq != seq)
+			continue;			/* overwritten meanwhile, or not written yet */
+
+		values[0] = Int64GetDatum((int64) d->seq);
+		values[1] = TimestampTzGetDatum(d->at);
+		values[2] = Int32GetDatum(d->pid);
+		values[3] = Int64GetDatum(d->queryid);
+		nulls[3] = d->queryid == 0;
+		values[4] = CStringGetTextDatum(d->request_class >= 0 ?
+										request_class_name((RequestClass) d->request_class) : "none");
+		values[5] = Float8GetDatum(d->cost);
+		values[6] = candidates_json(d);
+		values[7] = CStringGetTextDatum(d->chosen);
+		values[8] = CStringGetTextDatum(d->policy);
+		values[9] = CStringGetTextDatum(d->reason);
+		values[10] = Float8GetDatum(d->queue_wait_us / 1000.0);
+		values[11] = Float8GetDatum(d->latency_us / 1000.0);
+		nulls[11] = d->latency_us < 0;
+		values[12] = BoolGetDatum(d->failed);
+		nulls[12] = d->latency_us < 0;
+		values[13] = Int32GetDatum(d->ncandidates);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
