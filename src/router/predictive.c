@@ -1,0 +1,103 @@
+/*-------------------------------------------------------------------------
+ *
+ * predictive.c
+ *	  The predictive policy (see predictive.h).
+ *
+ * predicted_load of a candidate = the live prediction for the query's
+ * request class when that class's model has seen enough samples, else the
+ * node-level prediction, plus PREDICTIVE_INFLIGHT_LOAD per query this
+ * coordinator has in flight there (the load it added since the node's last
+ * sample), capped at 1.  A node with no prediction yet counts as idle.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/pg_prng.h"
+
+#include "predict/live_models.h"
+#include "router/admission.h"
+#include "router/predictive.h"
+
+static double
+candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)
+{
+	Prediction p;
+
+	*from_class = false;
+	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, &p) &&
+		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
+	{
+		*from_class = true;
+		return p.predicted_load;
+	}
+	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, &p))
+		return p.predicted_load;
+	return 0.0;
+}
+
+bool
+predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
+				 const RoutingWeights *weights)
+{
+	double		max_weight = 0.0;
+	bool		any_capacity = false;
+
+	for (int i = 0; i < n; i++)
+		max_weight = Max(max_weight, cands[i].weight);
+
+	for (int i = 0; i < n; i++)
+	{
+		PredictiveCandidate *c = &cands[i];
+		double		load = candidate_load(c, cls, &c->from_class);
+
+		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
+		c->connection_score = scoring_connection_score(c->weight, max_weight,
+													   c->connections, c->max_connections,
+													   c->inflight);
+		c->score = scoring_score(weights, c->connection_score, c->predicted_load);
+		if (c->predicted_load <= foresight_overload_threshold)
+			any_capacity = true;
+	}
+	return any_capacity;
+}
+
+int
+predictive_choose(const PredictiveCandidate *cands, int n)
+{
+	double		best = -1.0;
+	int			near[DECISION_MAX_CANDIDATES * 8];
+	int			nnear = 0;
+
+	Assert(n > 0);
+	for (int i = 0; i < n; i++)
+		best = Max(best, cands[i].score);
+	for (int i = 0; i < n && nnear < lengthof(near); i++)
+		if (cands[i].score >= best - PREDICTIVE_NEAR_TIE &&
+			cands[i].predicted_load <= foresight_overload_threshold)
+			near[nnear++] = i;
+	if (nnear == 0)
+	{
+		/* nobody below the threshold (admission let us through): best score */
+		for (int i = 0; i < n; i++)
+			if (cands[i].score == best)
+				return i;
+	}
+	return near[pg_prng_uint64_range(&pg_global_prng_state, 0, nnear - 1)];
+}
+
+void
+predictive_log_candidates(const PredictiveCandidate *cands, int n, Decision *d)
+{
+	d->ncandidates = Min(n, DECISION_MAX_CANDIDATES);
+	for (int i = 0; i < d->ncandidates; i++)
+	{
+		DecisionCandidate *dc = &d->candidates[i];
+
+		dc->node_id = cands[i].node_id;
+		strlcpy(dc->name, cands[i].name, NAMEDATALEN);
+		dc->connection_score = cands[i].connection_score;
+		dc->predicted_load = cands[i].predicted_load;
+		dc->score = cands[i].score;
+	}
+}

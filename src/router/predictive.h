@@ -1,0 +1,64 @@
+/*-------------------------------------------------------------------------
+ *
+ * predictive.h
+ *	  The predictive routing policy: score every candidate with
+ *	  scoring_score() from its predicted load (live models) and connection
+ *	  score, and choose among the best without stampeding one node.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_PREDICTIVE_H
+#define FORESIGHT_PREDICTIVE_H
+
+#include "postgres.h"
+
+#include "router/scoring.h"
+#include "stats/decision_log.h"
+#include "stats/latency.h"
+
+/* Scores within this of the best count as a near-tie. */
+#define PREDICTIVE_NEAR_TIE 0.05
+
+/* Predicted load added per query in flight on a node since its last sample. */
+#define PREDICTIVE_INFLIGHT_LOAD 0.02
+
+/* Class predictions are used once their model has seen this many samples. */
+#define PREDICTIVE_MIN_CLASS_SAMPLES 30
+
+typedef struct PredictiveCandidate
+{
+	/* filled by the caller */
+	int			slot;
+	int32		node_id;
+	const char *name;
+	double		weight;
+	int			connections;	/* from the node's last sample; 0 if unknown */
+	int			max_connections;	/* 0 if unknown */
+	uint32		inflight;
+	/* filled by predictive_score() */
+	double		predicted_load; /* adjusted, in [0,1] */
+	bool		from_class;		/* class prediction (else node-level) */
+	double		connection_score;
+	double		score;
+} PredictiveCandidate;
+
+/*
+ * Score every candidate for a query of class cls.  Returns true when at
+ * least one candidate's predicted load is at or below
+ * foresight.overload_threshold.
+ */
+extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
+							 const RoutingWeights *weights);
+
+/*
+ * Choose among the scored candidates: uniformly at random among those
+ * within PREDICTIVE_NEAR_TIE of the best score, so that backends deciding
+ * at the same moment on the same predictions spread over near-equal nodes.
+ * Returns the index of the chosen candidate.
+ */
+extern int	predictive_choose(const PredictiveCandidate *cands, int n);
+
+/* Copy the scored candidates into a decision-log entry. */
+extern void predictive_log_candidates(const PredictiveCandidate *cands, int n, Decision *d);
+
+#endif							/* FORESIGHT_PREDICTIVE_H */
