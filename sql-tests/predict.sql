@@ -1,0 +1,42 @@
+-- Live models, decisions: the SQL interface (the monitor feeds them; see t/).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_foresight;
+RESET client_min_messages;
+
+-- the views and their columns
+\d foresight.predictions
+\d foresight.models
+\d foresight.routing_decisions
+SELECT count(*) >= 0 AS readable FROM foresight.predictions;
+SELECT count(*) >= 0 AS readable FROM foresight.models;
+SELECT count(*) >= 0 AS readable FROM foresight.routing_decisions;
+
+-- GUCs of the models and of admission
+SHOW foresight.prediction_horizon;
+SHOW foresight.retrain_interval;
+SHOW foresight.model_window;
+SHOW foresight.retrain_budget;
+SHOW foresight.overload_threshold;
+SHOW foresight.overload_action;
+SHOW foresight.queue_max;
+SHOW foresight.queue_timeout;
+SHOW foresight.decision_log_size;
+ALTER SYSTEM SET foresight.retrain_interval = '10s';
+ALTER SYSTEM SET foresight.prediction_horizon = '50ms';
+ALTER SYSTEM SET foresight.overload_threshold = 1.5;
+ALTER SYSTEM SET foresight.overload_action = 'panic';
+ALTER SYSTEM SET foresight.queue_timeout = '-1';
+
+-- retrain is for administrators; decisions for monitoring roles
+SELECT foresight.retrain();
+CREATE ROLE regress_predict_user;
+SET ROLE regress_predict_user;
+SELECT count(*) >= 0 AS readable FROM foresight.predictions;
+SELECT foresight.retrain();
+SELECT count(*) FROM foresight.routing_decisions;
+RESET ROLE;
+GRANT pg_read_all_stats TO regress_predict_user;
+SET ROLE regress_predict_user;
+SELECT count(*) >= 0 AS readable FROM foresight.routing_decisions;
+RESET ROLE;
+DROP ROLE regress_predict_user;
