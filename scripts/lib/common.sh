@@ -58,8 +58,18 @@ reexec_unprivileged() {
 		"$FORESIGHT_ROOT/" "$copy/" || die "could not copy the tree to $copy"
 	chown -R "$FORESIGHT_USER:" "$copy"
 	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
-	exec runuser -u "$FORESIGHT_USER" -- env FORESIGHT_VIA_ROOT=1 FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" \
-		CI="${CI:-}" bash "$copy/$script" "$@"
+	local run=(runuser -u "$FORESIGHT_USER" -- env FORESIGHT_VIA_ROOT=1
+		FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" CGROUP_NAME="${CGROUP_NAME:-}"
+		CI="${CI:-}" bash "$copy/$script" "$@")
+	if [ -z "${FORESIGHT_COPY_BACK:-}" ]; then
+		exec "${run[@]}"
+	fi
+	# benchmarks: bring their reports back into this tree
+	local rc=0
+	"${run[@]}" || rc=$?
+	mkdir -p "$FORESIGHT_ROOT/$FORESIGHT_COPY_BACK"
+	cp -r "$copy/$FORESIGHT_COPY_BACK/." "$FORESIGHT_ROOT/$FORESIGHT_COPY_BACK/" 2>/dev/null || true
+	exit $rc
 }
 
 # The private copy of PostgreSQL with the extension installed, as

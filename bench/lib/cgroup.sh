@@ -1,0 +1,39 @@
+# bench/lib/cgroup.sh: hold each server's CPU share steady with the
+# cgroup v1 cpu controller (sourced by the benchmarks).
+#
+#   cgroup_prepare NAME USER          (as root) create /sys/fs/cgroup/cpu/NAME, owned by USER
+#   cgroup_limit NAME/GROUP CORES     give a group CORES cores (e.g. 0.6)
+#   cgroup_add NAME/GROUP PID         move a process (its children follow when forked later)
+#   cgroup_kind                       prints "v1", or "none" with the reason
+#
+# cgroup v2 on these machines has no cpu controller, so where v1's is not
+# writable the benchmark runs without limits and says so.
+
+CGROUP_V1_CPU=/sys/fs/cgroup/cpu
+
+cgroup_kind() {
+	if [ -w "$CGROUP_V1_CPU" ] || { [ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-foresight_bench}" ] && [ -w "$CGROUP_V1_CPU/${CGROUP_NAME:-foresight_bench}" ]; }; then
+		echo v1
+	else
+		echo "none (no writable cgroup v1 cpu controller at $CGROUP_V1_CPU)"
+	fi
+}
+
+cgroup_prepare() {
+	local name=$1 user=$2
+	[ -d "$CGROUP_V1_CPU" ] || return 0
+	mkdir -p "$CGROUP_V1_CPU/$name" 2>/dev/null || return 0
+	chown -R "$user" "$CGROUP_V1_CPU/$name" 2>/dev/null || true
+}
+
+cgroup_limit() {
+	local group=$1 cores=$2 dir=$CGROUP_V1_CPU/$1
+	mkdir -p "$dir" 2>/dev/null || return 1
+	echo 100000 > "$dir/cpu.cfs_period_us" || return 1
+	awk -v c="$cores" 'BEGIN { printf "%d\n", c * 100000 }' > "$dir/cpu.cfs_quota_us" || return 1
+}
+
+cgroup_add() {
+	local group=$1 pid=$2
+	echo "$pid" > "$CGROUP_V1_CPU/$group/tasks"
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# bench/routing_quality.sh: routing quality under heterogeneous load, the
+# same workload against every target in one run.
+#
+#   bash bench/routing_quality.sh [--phase SECONDS] [--clients N] [--scale S]
+#
+# A coordinator and two hot standbys on loopback, each server's CPU held to
+# a distinct steady share with the cgroup v1 cpu controller where it is
+# writable (coordinator 1.0 core, standby1 0.6, standby2 0.9; otherwise no
+# limits, and the report says so).  A mixed read workload (point lookups,
+# range sums, aggregates: three request classes) runs through each target
+# for four phases: idle, a noisy neighbour on standby1, idle again, and a
+# noisy neighbour ramping up 1..4 clients.  Targets: the primary alone;
+# pgpool-II load-balancing over the standbys; pg_foresight with
+# round_robin, least_connections and predictive (include_local off, so
+# every policy spreads over the same two standbys as pgpool-II).
+#
+# Writes bench/results/routing_quality.md and routing_quality_p99.png.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib/common.sh"
+. "$FORESIGHT_ROOT/bench/lib/pgpool.sh"
+. "$FORESIGHT_ROOT/bench/lib/cgroup.sh"
+
+ensure_packages "${FORESIGHT_PACKAGES[@]}" postgresql-contrib pgpool2 gnuplot-nox
+CGROUP_NAME=${CGROUP_NAME:-foresight_bench_$$}
+if [ "$(id -u)" -eq 0 ]; then
+	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER"
+	cgroup_prepare "$CGROUP_NAME" "$FORESIGHT_USER"
+	export CGROUP_NAME
+fi
+FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_quality.sh "$@"
+
+phase=20
+clients=8
+scale=10
+while [ $# -gt 0 ]; do
+	case $1 in
+		--phase) phase=$2; shift 2 ;;
+		--clients) clients=$2; shift 2 ;;
+		--scale) scale=$2; shift 2 ;;
+		*) die "unknown option \"$1\"" ;;
+	esac
+done
+
+cd "$FORESIGHT_ROOT"
+build_and_install
+export PATH="$FORESIGHT_BINDIR:$PATH"
+work=$(mktemp -d /tmp/foresight-quality.XXXXXX)
+results=$FORESIGHT_ROOT/bench/results
+mkdir -p "$results" "$work/logs"
+port=$((20000 + RANDOM % 20000))
+pgpool_port=$((port + 10))
+cluster=$work/cluster
+
+cleanup() {
+	set +e
+	[ -n "${noise_pid:-}" ] && kill "$noise_pid" 2>/dev/null
+	pkill -f "pgbench.*-p $((port + 1))" 2>/dev/null
+	pgpool_stop "$work/pgpool"
+	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
+	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
+}
+trap cleanup EXIT
+
+scripts/foresight-cluster start "$cluster" --standbys 2 --port "$port" >/dev/null
+sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
+
+note "pgbench -i -s $scale on the coordinator"
+pgbench -h 127.0.0.1 -p "$port" -i -s "$scale" -q postgres >/dev/null 2>&1
+sql "$port" "CHECKPOINT"
+lsn=$(sql "$port" "SELECT pg_current_wal_lsn()")
+for i in 1 2; do
+	until [ "$(sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
+done
+
+# CPU shares
+limits="none"
+if [ "$(cgroup_kind)" = v1 ] && cgroup_limit "$CGROUP_NAME/coordinator" 1.0 && \
+	cgroup_limit "$CGROUP_NAME/standby1" 0.6 && cgroup_limit "$CGROUP_NAME/standby2" 0.9; then
+	for server in coordinator standby1 standby2; do
+		pm=$(head -1 "$cluster/$server/postmaster.pid")
+		for pid in "$pm" $(pgrep -P "$pm"); do cgroup_add "$CGROUP_NAME/$server" "$pid"; done
+	done
+	limits="cgroup v1 cpu: coordinator 1.0 core, standby1 0.6 core, standby2 0.9 core"
+else
+	limits="$(cgroup_kind): no CPU limits"
+fi
+note "CPU shares: $limits"
+
+sql "$port" "ALTER SYSTEM SET foresight.include_local = off" 2>/dev/null || note "foresight.include_local is not available in this build"
+sql "$port" "SELECT pg_reload_conf()" >/dev/null
+pgpool_start "$work/pgpool" "$pgpool_port" "$port" $((port + 1)) $((port + 2))
+
+# The noisy neighbour on standby1, phase by phase (runs in the background).
+noise() {
+	local standby_port=$((port + 1))
+	sleep "$phase"
+	pgbench -h 127.0.0.1 -p "$standby_port" -n -c 4 -j 2 -T "$phase" -f bench/workload/noise.sql postgres >/dev/null 2>&1
+	sleep "$phase"
+	local step=$((phase / 4)) n
+	for n in 1 2 3 4; do
+		pgbench -h 127.0.0.1 -p "$standby_port" -n -c "$n" -j 1 -T "$step" -f bench/workload/noise.sql postgres >/dev/null 2>&1
+	done
+}
+
+run_target() {
+	local name=$1 target_port=$2
+	note "target $name: warm-up"
+	pgbench -h 127.0.0.1 -p "$target_port" -n -c "$clients" -j 2 -T 5 -M prepared \
+		-f bench/workload/point.sql@8 -f bench/workload/range.sql@2 -f bench/workload/aggregate.sql@1 \
+		postgres >/dev/null 2>&1 || true
+	note "target $name: 4 phases of ${phase}s"
+	noise &
+	noise_pid=$!
+	local start
+	start=$(date +%s.%N)
+	echo "$start" > "$work/logs/$name.start"
+	(cd "$work/logs" && pgbench -h 127.0.0.1 -p "$target_port" -n -c "$clients" -j 2 -T $((4 * phase)) -M prepared \
+		-f "$FORESIGHT_ROOT/bench/workload/point.sql@8" -f "$FORESIGHT_ROOT/bench/workload/range.sql@2" \
+		-f "$FORESIGHT_ROOT/bench/workload/aggregate.sql@1" \
+		-l --log-prefix="$name" postgres > "$name.out" 2>&1) || true
+	wait "$noise_pid" 2>/dev/null || true
+	noise_pid=
+	cat "$work/logs/$name".[0-9]* > "$work/logs/$name.log"
+}
+
+set_policy() {
+	sql "$port" "ALTER SYSTEM SET foresight.routing_policy = '$1'" || return 1
+	sql "$port" "SELECT pg_reload_conf()" >/dev/null || return 1
+	sleep 1
+}
+
+targets=()
+set_policy local 2>/dev/null || true
+run_target primary "$port"; targets+=(primary)
+run_target pgpool "$pgpool_port";                                      targets+=(pgpool)
+for policy in round_robin least_connections predictive; do
+	if set_policy "$policy" 2>/dev/null; then
+		run_target "$policy" "$port"; targets+=("$policy")
+	else
+		note "policy $policy is not available in this build: skipped"
+	fi
+done
+
+# Per target and phase: TPS, p50/p95/p99 (ms).  pgbench log columns:
+# client transaction latency_us script epoch_s epoch_us
+phase_names=(idle noisy idle_again ramp)
+report=$results/routing_quality.md
+{
+	echo "# Routing quality under heterogeneous load"
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores; \`bash bench/routing_quality.sh --phase $phase --clients $clients --scale $scale\`."
+	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), $clients clients, prepared statements."
+	echo
+	echo "| target | phase | TPS | p50 ms | p95 ms | p99 ms |"
+	echo "|---|---|---:|---:|---:|---:|"
+	for t in "${targets[@]}"; do
+		start=$(cat "$work/logs/$t.start")
+		for p in 0 1 2 3; do
+			awk -v s="$start" -v p="$p" -v len="$phase" '{ t = $5 + $6 / 1e6 - s; if (t >= p * len && t < (p + 1) * len) print $3 / 1000.0 }' \
+				"$work/logs/$t.log" | sort -n > "$work/lat"
+			n=$(wc -l < "$work/lat")
+			pct() { [ "$n" -gt 0 ] && sed -n "$(( (n * $1 + 99) / 100 ))p" "$work/lat" || echo 0; }
+			printf '| %s | %s | %.0f | %.2f | %.2f | %.2f |\n' "$t" "${phase_names[$p]}" \
+				"$(awk -v n="$n" -v p="$phase" 'BEGIN { print n / p }')" "$(pct 50)" "$(pct 95)" "$(pct 99)"
+		done
+	done
+} > "$report"
+
+# p99 per second per target, and the chart
+for t in "${targets[@]}"; do
+	start=$(cat "$work/logs/$t.start")
+	awk -v s="$start" '{ t = int($5 + $6 / 1e6 - s); print t, $3 / 1000.0 }' "$work/logs/$t.log" | sort -k1,1n -k2,2n |
+		awk '{ a[$1] = a[$1] " " $2; c[$1]++ } END { for (k in a) { n = split(a[k], v, " "); i = int(n * 0.99); if (i < 1) i = 1; print k, v[i] } }' |
+		sort -n > "$work/$t.p99"
+done
+plot=""
+for t in "${targets[@]}"; do plot+="'$work/$t.p99' using 1:2 with lines title '$t', "; done
+gnuplot <<-GP
+	set terminal png size 1100,500 noenhanced
+	set output '$results/routing_quality_p99.png'
+	set title 'p99 latency per second (noisy neighbour on standby1 in phases 2 and 4)'
+	set xlabel 'seconds'; set ylabel 'p99 ms'; set logscale y; set grid
+	set arrow from $phase, graph 0 to $phase, graph 1 nohead dt 2
+	set arrow from $((2 * phase)), graph 0 to $((2 * phase)), graph 1 nohead dt 2
+	set arrow from $((3 * phase)), graph 0 to $((3 * phase)), graph 1 nohead dt 2
+	plot ${plot%, }
+GP
+cat "$report"
+echo
+echo "chart: $results/routing_quality_p99.png"
