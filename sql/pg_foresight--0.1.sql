@@ -194,3 +194,27 @@ CREATE FUNCTION foresight.backtest(
 COMMENT ON FUNCTION foresight.backtest(float8[], integer, text, integer, float8, text) IS
 	'Rolling-origin backtest of a forecasting model on a series: MAE, RMSE, MASE and number of forecasts';
 -- END forecast
+
+-- BEGIN monitor
+--
+-- Metrics of a node (src/monitor/snapshot.proto).  node_snapshot() runs on
+-- the node (a standby in recovery too) and needs nothing preloaded; it
+-- reads /proc and the statistics views, so only superusers and pg_monitor
+-- may run it: the monitor connects as foresight.monitor_user.
+CREATE FUNCTION foresight.node_snapshot()
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'foresight_node_snapshot'
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION foresight.node_snapshot() IS
+	'This server''s OS and PostgreSQL metrics as one protobuf NodeSnapshot message';
+REVOKE ALL ON FUNCTION foresight.node_snapshot() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.node_snapshot() TO pg_monitor;
+
+-- Without an argument: this server's snapshot, decoded.
+CREATE FUNCTION foresight.node_snapshot_json(snapshot bytea DEFAULT foresight.node_snapshot())
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'foresight_node_snapshot_json'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.node_snapshot_json(bytea) IS
+	'Decode and validate a NodeSnapshot message; absent fields are absent from the result';
+-- END monitor
