@@ -278,3 +278,226 @@ COMMENT ON VIEW foresight.routing_decisions IS
 REVOKE ALL ON foresight.routing_decisions FROM PUBLIC;
 GRANT SELECT ON foresight.routing_decisions TO pg_read_all_stats, foresight_admin;
 -- END decisions
+
+-- BEGIN monitor
+--
+-- Metrics of a node (src/monitor/snapshot.proto).  node_snapshot() runs on
+-- the node (a standby in recovery too) and needs nothing preloaded; it
+-- reads /proc and the statistics views, so only superusers and pg_monitor
+-- may run it: the monitor connects as foresight.monitor_user.
+CREATE FUNCTION foresight.node_snapshot()
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'foresight_node_snapshot'
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION foresight.node_snapshot() IS
+	'This server''s OS and PostgreSQL metrics as one protobuf NodeSnapshot message';
+REVOKE ALL ON FUNCTION foresight.node_snapshot() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.node_snapshot() TO pg_monitor;
+
+-- Without an argument: this server's snapshot, decoded.
+CREATE FUNCTION foresight.node_snapshot_json(snapshot bytea DEFAULT foresight.node_snapshot())
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'foresight_node_snapshot_json'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.node_snapshot_json(bytea) IS
+	'Decode and validate a NodeSnapshot message; absent fields are absent from the result';
+-- The history rings (src/stats/history.h): one column per sample field.
+CREATE FUNCTION foresight.node_metrics_latest(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT age interval,
+	OUT sampled_at timestamptz,
+	OUT node_time timestamptz,
+	OUT source text,
+	OUT counters_reset boolean,
+	OUT interval_s float8,
+	OUT cpu_util float8,
+	OUT cpu_user float8,
+	OUT cpu_system float8,
+	OUT cpu_iowait float8,
+	OUT cpu_steal float8,
+	OUT cpu_count integer,
+	OUT instance_cpu float8,
+	OUT load1 float8,
+	OUT load5 float8,
+	OUT load15 float8,
+	OUT mem_total_kb bigint,
+	OUT mem_available_kb bigint,
+	OUT mem_dirty_kb bigint,
+	OUT disk_reads_per_s float8,
+	OUT disk_writes_per_s float8,
+	OUT disk_read_kb_per_s float8,
+	OUT disk_write_kb_per_s float8,
+	OUT disk_busy float8,
+	OUT psi_cpu float8,
+	OUT psi_io float8,
+	OUT psi_memory float8,
+	OUT backends integer,
+	OUT backends_active integer,
+	OUT backends_idle_in_transaction integer,
+	OUT waiting integer,
+	OUT waiting_lock integer,
+	OUT waiting_lwlock integer,
+	OUT waiting_io integer,
+	OUT waiting_client integer,
+	OUT waiting_ipc integer,
+	OUT waiting_other integer,
+	OUT connections integer,
+	OUT max_connections integer,
+	OUT commits_per_s float8,
+	OUT rollbacks_per_s float8,
+	OUT blks_read_per_s float8,
+	OUT blks_hit_per_s float8,
+	OUT tup_returned_per_s float8,
+	OUT tup_fetched_per_s float8,
+	OUT in_recovery boolean,
+	OUT wal_lsn pg_lsn,
+	OUT replay_lag_ms float8,
+	OUT server_start timestamptz,
+	OUT lat_count integer,
+	OUT lat_errors integer,
+	OUT lat_mean_us float8,
+	OUT lat_p95_us float8,
+	OUT lat_baseline_us float8,
+	OUT lat_count_point integer,
+	OUT lat_mean_us_point float8,
+	OUT lat_p95_us_point float8,
+	OUT lat_count_small integer,
+	OUT lat_mean_us_small float8,
+	OUT lat_p95_us_small float8,
+	OUT lat_count_medium integer,
+	OUT lat_mean_us_medium float8,
+	OUT lat_p95_us_medium float8,
+	OUT lat_count_large integer,
+	OUT lat_mean_us_large float8,
+	OUT lat_p95_us_large float8,
+	OUT load float8,
+	OUT load_cpu float8,
+	OUT load_queue float8,
+	OUT load_pressure float8,
+	OUT load_latency float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_node_metrics_latest'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.node_metrics AS
+	SELECT * FROM foresight.node_metrics_latest();
+COMMENT ON VIEW foresight.node_metrics IS
+	'Newest sample of every node: OS and PostgreSQL metrics, rates, coordinator-side latencies, the load signal and its components; age = time since it was taken';
+GRANT SELECT ON foresight.node_metrics TO PUBLIC;
+
+CREATE FUNCTION foresight.metrics_history(
+	node text,
+	since interval DEFAULT NULL,
+	OUT node_id integer,
+	OUT node_name text,
+	OUT age interval,
+	OUT sampled_at timestamptz,
+	OUT node_time timestamptz,
+	OUT source text,
+	OUT counters_reset boolean,
+	OUT interval_s float8,
+	OUT cpu_util float8,
+	OUT cpu_user float8,
+	OUT cpu_system float8,
+	OUT cpu_iowait float8,
+	OUT cpu_steal float8,
+	OUT cpu_count integer,
+	OUT instance_cpu float8,
+	OUT load1 float8,
+	OUT load5 float8,
+	OUT load15 float8,
+	OUT mem_total_kb bigint,
+	OUT mem_available_kb bigint,
+	OUT mem_dirty_kb bigint,
+	OUT disk_reads_per_s float8,
+	OUT disk_writes_per_s float8,
+	OUT disk_read_kb_per_s float8,
+	OUT disk_write_kb_per_s float8,
+	OUT disk_busy float8,
+	OUT psi_cpu float8,
+	OUT psi_io float8,
+	OUT psi_memory float8,
+	OUT backends integer,
+	OUT backends_active integer,
+	OUT backends_idle_in_transaction integer,
+	OUT waiting integer,
+	OUT waiting_lock integer,
+	OUT waiting_lwlock integer,
+	OUT waiting_io integer,
+	OUT waiting_client integer,
+	OUT waiting_ipc integer,
+	OUT waiting_other integer,
+	OUT connections integer,
+	OUT max_connections integer,
+	OUT commits_per_s float8,
+	OUT rollbacks_per_s float8,
+	OUT blks_read_per_s float8,
+	OUT blks_hit_per_s float8,
+	OUT tup_returned_per_s float8,
+	OUT tup_fetched_per_s float8,
+	OUT in_recovery boolean,
+	OUT wal_lsn pg_lsn,
+	OUT replay_lag_ms float8,
+	OUT server_start timestamptz,
+	OUT lat_count integer,
+	OUT lat_errors integer,
+	OUT lat_mean_us float8,
+	OUT lat_p95_us float8,
+	OUT lat_baseline_us float8,
+	OUT lat_count_point integer,
+	OUT lat_mean_us_point float8,
+	OUT lat_p95_us_point float8,
+	OUT lat_count_small integer,
+	OUT lat_mean_us_small float8,
+	OUT lat_p95_us_small float8,
+	OUT lat_count_medium integer,
+	OUT lat_mean_us_medium float8,
+	OUT lat_p95_us_medium float8,
+	OUT lat_count_large integer,
+	OUT lat_mean_us_large float8,
+	OUT lat_p95_us_large float8,
+	OUT load float8,
+	OUT load_cpu float8,
+	OUT load_queue float8,
+	OUT load_pressure float8,
+	OUT load_latency float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_metrics_history'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.metrics_history(text, interval) IS
+	'The history ring of a node as rows, oldest first: samples taken within the last "since" (all when NULL)';
+
+-- The monitor's view of every node.
+CREATE FUNCTION foresight.node_health_list(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT status text,
+	OUT last_poll timestamptz,
+	OUT last_success timestamptz,
+	OUT consecutive_failures integer,
+	OUT polls bigint,
+	OUT poll_errors bigint,
+	OUT last_error text,
+	OUT replay_lsn pg_lsn,
+	OUT replay_lsn_at timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_node_health_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.node_health AS
+	SELECT * FROM foresight.node_health_list();
+COMMENT ON VIEW foresight.node_health IS
+	'The monitor''s view of every node: status (unknown, up, down, disabled), last poll and success, consecutive failures, last error, replay LSN';
+GRANT SELECT ON foresight.node_health TO PUBLIC;
+
+-- foresight.nodes (section nodes) with the monitor's columns at the end.
+CREATE OR REPLACE VIEW foresight.nodes AS
+	SELECT n.node_id, n.node_name, n.conninfo, n.region, n.kind, n.weight, n.state,
+		   h.status, h.last_poll, h.last_error
+	  FROM foresight.node_list() WITH ORDINALITY n
+	  LEFT JOIN foresight.node_health_list() h ON h.node_id = n.node_id
+	 ORDER BY n.ordinality;
+COMMENT ON VIEW foresight.nodes IS
+	'Every node routing knows about, the coordinator ("local") first; passwords are masked; status, last poll and last error from the monitor';
+-- END monitor

@@ -25,6 +25,7 @@
 #include "router/scoring.h"
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
+#include "stats/history.h"
 
 PG_MODULE_MAGIC;
 
@@ -37,6 +38,7 @@ static const ForesightComponent components[] = {
 	{"nodes", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
+	{"history", history_define_gucs, NULL, history_shmem_request, history_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},

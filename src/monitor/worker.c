@@ -7,8 +7,16 @@
  * standby, which routes nothing and polls nothing), connects to the
  * database named by foresight.database, and keeps the shared copy of the
  * node registry equal to the table: at start, when a committing backend
- * asks for it, and every REGISTRY_RELOAD_MS in any case.  Every
- * foresight.sample_interval it wakes to do the periodic work.
+ * asks for it, and every REGISTRY_RELOAD_MS in any case.
+ *
+ * Every foresight.sample_interval it samples every node (poller.c): the
+ * samples go to the history rings (stats/history.c), the node health table
+ * follows the answers.  The schedule is steady: the next sample is due one
+ * interval after the previous one was due, not after it finished.  Each
+ * loop runs in a memory context reset at its start.
+ *
+ * At start it reads the history file back, at clean exit it writes it
+ * (stats/history_persist.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -32,7 +40,10 @@
 #include "pg_foresight.h"
 #include "monitor/worker.h"
 #include "nodes/registry.h"
+#include "monitor/poller.h"
 #include "router/scoring.h"
+#include "stats/history_persist.h"
+#include "utils/memutils.h"
 
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
 #define REGISTRY_RELOAD_MS 10000
@@ -59,6 +70,7 @@ monitor_define_gucs(void)
 							1000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	poller_define_gucs();
 }
 
 void
@@ -165,10 +177,33 @@ reload_registry(void)
 	SpinLockRelease(&monitor->mutex);
 }
 
+/* Resolve what the poller needs once, in a transaction. */
+static void
+init_poller(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	poller_init();
+	CommitTransactionCommand();
+}
+
+static void
+monitor_exit_save(int code, Datum arg)
+{
+	/* only a clean exit writes the history: after an error it may be half-done */
+	if (code != 0)
+		return;
+	poller_shutdown();
+	history_persist_save();
+}
+
 void
 foresight_monitor_main(Datum main_arg)
 {
 	TimestampTz last_reload = 0;
+	TimestampTz next_sample;
+	uint64		generation_polled = 0;
+	MemoryContext cycle_context;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -188,27 +223,62 @@ foresight_monitor_main(Datum main_arg)
 	ereport(LOG,
 			(errmsg("foresight monitor started in database \"%s\"", foresight_database)));
 
+	cycle_context = AllocSetContextCreate(TopMemoryContext, "foresight monitor cycle",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	/* the registry first: the history file is matched against it */
+	reload_registry();
+	last_reload = GetCurrentTimestamp();
+	init_poller();
+	MemoryContextSwitchTo(cycle_context);
+	history_persist_load();
+	before_shmem_exit(monitor_exit_save, (Datum) 0);
+
+	next_sample = GetCurrentTimestamp();
 	while (!ShutdownRequestPending)
 	{
-		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz now;
 		bool		reload;
+		long		timeout;
+
+		MemoryContextSwitchTo(cycle_context);
+		MemoryContextReset(cycle_context);
+		now = GetCurrentTimestamp();
 
 		reload = pg_atomic_exchange_u32(&monitor->reload_requested, 0) != 0 ||
 			TimestampDifferenceExceeds(last_reload, now, REGISTRY_RELOAD_MS);
 		if (reload)
 		{
 			reload_registry();
+			MemoryContextSwitchTo(cycle_context);
 			last_reload = now;
 		}
+		if (registry_generation() != generation_polled)
+		{
+			generation_polled = registry_generation();
+			poller_reconcile();
+		}
 
-		SpinLockAcquire(&monitor->mutex);
-		monitor->status.last_wakeup = now;
-		monitor->status.loops++;
-		SpinLockRelease(&monitor->mutex);
+		if (now >= next_sample)
+		{
+			poller_cycle(now);
+			MemoryContextSwitchTo(cycle_context);
+			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
+			/* fell behind (slow local sample, suspended host): start afresh */
+			if (next_sample <= GetCurrentTimestamp())
+				next_sample = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  foresight_sample_interval_ms);
 
+			SpinLockAcquire(&monitor->mutex);
+			monitor->status.last_wakeup = now;
+			monitor->status.loops++;
+			SpinLockRelease(&monitor->mutex);
+		}
+
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), next_sample);
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 foresight_sample_interval_ms,
+						 Max(timeout, 1),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
@@ -218,6 +288,10 @@ foresight_monitor_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			scoring_sync_from_gucs();
+			/* a new interval applies from now */
+			next_sample = Min(next_sample,
+							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  foresight_sample_interval_ms));
 		}
 	}
 

@@ -1,0 +1,79 @@
+/*-------------------------------------------------------------------------
+ *
+ * health_sql.c
+ *	  foresight.node_health_list(): the monitor's view of every node (up or
+ *	  down, last poll and success, failures, last error, replay LSN), behind
+ *	  the view foresight.node_health and the extra columns of
+ *	  foresight.nodes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+
+#include "pg_foresight.h"
+#include "monitor/node_health.h"
+#include "nodes/registry.h"
+
+PG_FUNCTION_INFO_V1(foresight_node_health_list);
+
+static const char *
+status_name(const ForesightNode *node, NodeHealthStatus status)
+{
+	if (node->state == NODE_STATE_DISABLED)
+		return "disabled";
+	switch (status)
+	{
+		case NODE_HEALTH_UP:
+			return "up";
+		case NODE_HEALTH_DOWN:
+			return "down";
+		default:
+			return "unknown";
+	}
+}
+
+Datum
+foresight_node_health_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ForesightNode *nodes;
+	int			n;
+
+	foresight_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	nodes = palloc(sizeof(ForesightNode) * registry_slot_count());
+	n = registry_snapshot(nodes, registry_slot_count(), NULL);
+	for (int i = 0; i < n; i++)
+	{
+		NodeHealth	h;
+		Datum		values[11];
+		bool		nulls[11] = {false};
+
+		node_health_get(nodes[i].slot, nodes[i].node_id, &h);
+		values[0] = Int32GetDatum(nodes[i].node_id);
+		values[1] = CStringGetTextDatum(nodes[i].name);
+		values[2] = CStringGetTextDatum(status_name(&nodes[i], h.status));
+		nulls[3] = h.last_poll == 0;
+		values[3] = TimestampTzGetDatum(h.last_poll);
+		nulls[4] = h.last_success == 0;
+		values[4] = TimestampTzGetDatum(h.last_success);
+		values[5] = Int32GetDatum(h.consecutive_failures);
+		values[6] = Int64GetDatum(h.polls);
+		values[7] = Int64GetDatum(h.poll_errors);
+		nulls[8] = h.last_error[0] == '\0';
+		values[8] = CStringGetTextDatum(h.last_error);
+		nulls[9] = h.replay_lsn == InvalidXLogRecPtr;
+		values[9] = LSNGetDatum(h.replay_lsn);
+		nulls[10] = h.replay_lsn_at == 0;
+		values[10] = TimestampTzGetDatum(h.replay_lsn_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

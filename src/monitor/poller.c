@@ -1,0 +1,760 @@
+/*-------------------------------------------------------------------------
+ *
+ * poller.c
+ *	  Polling the nodes: asynchronous libpq connections, concurrent queries
+ *	  with per-node deadlines, and what follows from an answer or its
+ *	  absence (sample, node health, log lines).
+ *
+ * Each monitored node (enabled or drained; never disabled ones, never the
+ * coordinator, which is sampled in-process) has a NodeConn that goes
+ *
+ *	 DISCONNECTED -> CONNECTING -> READY <-> BUSY
+ *
+ * At every sample the monitor sends a query to every READY connection and
+ * starts connecting the DISCONNECTED ones, then waits on all their sockets
+ * at once (one WaitEventSet with the latch) until every node has answered
+ * or the deadline passed.  A node that has not answered by then has missed
+ * the sample: its connection is closed (no blocking cancel) and opened
+ * again at the next sample.
+ *
+ * The first query on a new connection asks whether the node has
+ * foresight.node_snapshot(); if so the node is polled with it (binary
+ * result: the protobuf message), otherwise, or if it fails, with the plain
+ * statistics query of pgstats.c (PostgreSQL part only).
+ *
+ * Logging: once per incident.  The first failure after a success logs the
+ * error; further failures are silent until the node answers again; the
+ * transition to DOWN (foresight.down_after consecutive misses) and back to
+ * UP are logged.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "libpq-fe.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "monitor/node_health.h"
+#include "monitor/pgstats.h"
+#include "monitor/poller.h"
+#include "monitor/sample.h"
+#include "monitor/snapshot.h"
+#include "monitor/worker.h"
+#include "nodes/conninfo.h"
+#include "nodes/registry.h"
+#include "stats/history.h"
+#include "stats/latency.h"
+
+/*
+ * The router's latency histograms (src/stats/latency.c) may not be linked
+ * in yet: a weak reference resolves to NULL then, and samples carry no
+ * latencies.
+ */
+#pragma weak latency_take_interval
+
+int			foresight_poll_timeout_ms = 1000;
+int			foresight_down_after = 3;
+char	   *foresight_monitor_user = NULL;
+
+#define MONITOR_APPLICATION_NAME "foresight monitor"
+
+#define PROBE_QUERY "SELECT pg_catalog.to_regprocedure('foresight.node_snapshot()') IS NOT NULL"
+#define SNAPSHOT_QUERY "SELECT foresight.node_snapshot()"
+
+typedef enum ConnPhase
+{
+	CONN_DISCONNECTED,
+	CONN_CONNECTING,
+	CONN_READY,
+	CONN_BUSY
+} ConnPhase;
+
+typedef enum NodeMode
+{
+	MODE_UNKNOWN,				/* not probed yet on this connection */
+	MODE_EXTENSION,
+	MODE_SQL
+} NodeMode;
+
+typedef enum PendingQuery
+{
+	QUERY_NONE,
+	QUERY_PROBE,
+	QUERY_SNAPSHOT,
+	QUERY_SQL
+} PendingQuery;
+
+typedef struct NodeConn
+{
+	bool		in_use;
+	int			slot;
+	int32		node_id;
+	char		name[NAMEDATALEN];
+	char		conninfo[FORESIGHT_CONNINFO_MAX];	/* as registered */
+	PGconn	   *conn;
+	ConnPhase	phase;
+	bool		want_write;		/* connecting or flushing: wait for writable */
+	NodeMode	mode;
+	bool		fallback_logged;	/* the extension path failed once */
+	PendingQuery query;
+	bool		pending;		/* polled this cycle, no outcome yet */
+	SampleState state;
+	bool		in_incident;	/* failures logged since the last success */
+} NodeConn;
+
+static NodeConn *conns = NULL;	/* one per registry slot; slot 0 unused */
+static SampleState local_state;
+static bool local_in_incident = false;
+static char *monitor_user = NULL;
+
+static bool
+check_poll_timeout(int *newval, void **extra, GucSource source)
+{
+	if (*newval < 10)
+	{
+		GUC_check_errdetail("foresight.poll_timeout must be at least 10 ms; %d ms would miss every answer.", *newval);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_down_after(int *newval, void **extra, GucSource source)
+{
+	if (*newval < 1)
+	{
+		GUC_check_errdetail("A node is marked down after at least one missed sample; %d makes no sense.", *newval);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_monitor_user(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (v == NULL || v[0] == '\0')
+		return true;
+	if (strlen(v) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A role name has at most %d bytes.", NAMEDATALEN - 1);
+		return false;
+	}
+	for (const char *p = v; *p; p++)
+		if ((unsigned char) *p < 0x20)
+		{
+			GUC_check_errdetail("The role name contains a control character.");
+			return false;
+		}
+	return true;
+}
+
+void
+poller_define_gucs(void)
+{
+	DefineCustomIntVariable("foresight.poll_timeout",
+							"Time a node has to answer one sample before it counts as missed.",
+							"Capped by foresight.sample_interval.",
+							&foresight_poll_timeout_ms,
+							1000, 1, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							check_poll_timeout, NULL, NULL);
+	DefineCustomIntVariable("foresight.down_after",
+							"Consecutive missed samples after which a node is marked down.",
+							NULL,
+							&foresight_down_after,
+							3, 0, 1000,
+							PGC_SIGHUP, 0,
+							check_down_after, NULL, NULL);
+	DefineCustomStringVariable("foresight.monitor_user",
+							   "Role the monitor connects to the nodes as.",
+							   "Empty: the bootstrap superuser of the coordinator.  The role needs EXECUTE on foresight.node_snapshot() (pg_monitor has it) and may log in to foresight.database on every node.",
+							   &foresight_monitor_user,
+							   "",
+							   PGC_SIGHUP, 0,
+							   check_monitor_user, NULL, NULL);
+}
+
+void
+poller_init(void)
+{
+	conns = MemoryContextAllocZero(TopMemoryContext,
+								   sizeof(NodeConn) * registry_slot_count());
+	sample_state_reset(&local_state, 0);
+	/* the bootstrap superuser's name; we are in a transaction */
+	monitor_user = MemoryContextStrdup(TopMemoryContext,
+									   GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false));
+}
+
+static const char *
+connect_user(void)
+{
+	if (foresight_monitor_user && foresight_monitor_user[0] != '\0')
+		return foresight_monitor_user;
+	return monitor_user;
+}
+
+static int
+effective_timeout_ms(void)
+{
+	return Min(foresight_poll_timeout_ms, foresight_sample_interval_ms);
+}
+
+static void
+close_conn(NodeConn *nc)
+{
+	if (nc->conn)
+		PQfinish(nc->conn);
+	nc->conn = NULL;
+	nc->phase = CONN_DISCONNECTED;
+	nc->want_write = false;
+	nc->query = QUERY_NONE;
+	nc->mode = MODE_UNKNOWN;
+}
+
+void
+poller_reconcile(void)
+{
+	int			nslots = registry_slot_count();
+	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
+	bool	   *keep = palloc0(sizeof(bool) * nslots);
+	int			n;
+
+	n = registry_snapshot(nodes, nslots, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		ForesightNode *node = &nodes[i];
+		NodeConn   *nc;
+
+		if (node->slot == FORESIGHT_LOCAL_SLOT || node->state == NODE_STATE_DISABLED)
+			continue;
+		nc = &conns[node->slot];
+		keep[node->slot] = true;
+		if (nc->in_use && nc->node_id == node->node_id &&
+			strcmp(nc->conninfo, node->conninfo) == 0)
+		{
+			strlcpy(nc->name, node->name, NAMEDATALEN);
+			continue;
+		}
+		/* new node in this slot, or its conninfo changed */
+		close_conn(nc);
+		if (!nc->in_use || nc->node_id != node->node_id)
+		{
+			sample_state_reset(&nc->state, node->node_id);
+			nc->in_incident = false;
+			nc->fallback_logged = false;
+		}
+		nc->in_use = true;
+		nc->slot = node->slot;
+		nc->node_id = node->node_id;
+		strlcpy(nc->name, node->name, NAMEDATALEN);
+		strlcpy(nc->conninfo, node->conninfo, FORESIGHT_CONNINFO_MAX);
+	}
+	for (int s = 1; s < nslots; s++)
+	{
+		if (conns[s].in_use && !keep[s])
+		{
+			close_conn(&conns[s]);
+			conns[s].in_use = false;
+		}
+	}
+	pfree(nodes);
+	pfree(keep);
+}
+
+void
+poller_shutdown(void)
+{
+	if (conns == NULL)
+		return;
+	for (int s = 0; s < registry_slot_count(); s++)
+		if (conns[s].in_use)
+			close_conn(&conns[s]);
+}
+
+/* ---- outcomes ---- */
+
+static void
+record_success(int slot, int32 node_id, const char *name, bool *in_incident,
+			   const NodeSnapshot *snap, SampleState *state, SampleSource source,
+			   TimestampTz now)
+{
+	NodeHealth	health;
+	MetricSample sample;
+	LatencyInterval lat;
+	LatencyInterval *latp = NULL;
+
+	if (latency_take_interval != NULL)
+	{
+		latency_take_interval(slot, node_id, &lat);
+		latp = &lat;
+	}
+	sample_build(state, snap, source, now, latp, &sample);
+	history_append(slot, node_id, &sample);
+
+	node_health_get(slot, node_id, &health);
+	if (health.status == NODE_HEALTH_DOWN)
+		ereport(LOG,
+				(errmsg("foresight monitor: node \"%s\" is up again", name)));
+	else if (*in_incident)
+		ereport(LOG,
+				(errmsg("foresight monitor: node \"%s\" answers again", name)));
+	*in_incident = false;
+	health.node_id = node_id;
+	health.status = NODE_HEALTH_UP;
+	if (snap->has_wal_lsn)
+	{
+		health.replay_lsn = (XLogRecPtr) snap->wal_lsn;
+		health.replay_lsn_at = now;
+	}
+	health.last_poll = GetCurrentTimestamp();
+	health.last_success = health.last_poll;
+	health.consecutive_failures = 0;
+	health.polls++;
+	node_health_set(slot, &health);
+}
+
+static void
+record_failure(int slot, int32 node_id, const char *name, bool *in_incident,
+			   const char *what, const char *error)
+{
+	NodeHealth	health;
+	char		message[NODE_HEALTH_ERROR_MAX];
+	int			len;
+
+	snprintf(message, sizeof(message), "%s%s%s", what, error && error[0] ? ": " : "",
+			 error ? error : "");
+	/* libpq messages end with a newline */
+	len = strlen(message);
+	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
+		message[--len] = '\0';
+
+	if (!*in_incident)
+		ereport(LOG,
+				(errmsg("foresight monitor: node \"%s\": %s", name, message)));
+	*in_incident = true;
+
+	node_health_get(slot, node_id, &health);
+	health.node_id = node_id;
+	health.last_poll = GetCurrentTimestamp();
+	health.consecutive_failures++;
+	health.polls++;
+	health.poll_errors++;
+	strlcpy(health.last_error, message, sizeof(health.last_error));
+	if (health.consecutive_failures >= foresight_down_after &&
+		health.status != NODE_HEALTH_DOWN)
+	{
+		health.status = NODE_HEALTH_DOWN;
+		ereport(LOG,
+				(errmsg("foresight monitor: node \"%s\" is down after %d missed samples",
+						name, health.consecutive_failures)));
+	}
+	node_health_set(slot, &health);
+}
+
+static void
+conn_failed(NodeConn *nc, const char *what)
+{
+	const char *err = nc->conn ? PQerrorMessage(nc->conn) : "out of memory";
+
+	nc->pending = false;
+	record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident, what, err);
+	close_conn(nc);
+}
+
+/* ---- the coordinator, in-process ---- */
+
+static void
+sample_local(TimestampTz now)
+{
+	MemoryContext cycle = CurrentMemoryContext;
+	NodeSnapshot snap;
+	volatile bool ok = false;
+	char		error[NODE_HEALTH_ERROR_MAX] = "";
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "sampling the coordinator");
+	PG_TRY();
+	{
+		snapshot_collect(&snap);
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cycle);
+		edata = CopyErrorData();
+		FlushErrorState();
+		strlcpy(error, edata->message, sizeof(error));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	if (ok)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	else
+		AbortCurrentTransaction();
+	MemoryContextSwitchTo(cycle);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	if (ok)
+		record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
+					   &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
+	else
+		record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
+					   "local sample failed", error);
+}
+
+/* ---- remote nodes ---- */
+
+static void
+send_query(NodeConn *nc)
+{
+	int			ok;
+
+	switch (nc->mode)
+	{
+		case MODE_UNKNOWN:
+			nc->query = QUERY_PROBE;
+			ok = PQsendQuery(nc->conn, PROBE_QUERY);
+			break;
+		case MODE_EXTENSION:
+			nc->query = QUERY_SNAPSHOT;
+			ok = PQsendQueryParams(nc->conn, SNAPSHOT_QUERY, 0, NULL, NULL, NULL, NULL, 1);
+			break;
+		default:
+			nc->query = QUERY_SQL;
+			ok = PQsendQuery(nc->conn, pgstats_query);
+			break;
+	}
+	if (!ok)
+	{
+		conn_failed(nc, "could not send query");
+		return;
+	}
+	nc->phase = CONN_BUSY;
+	nc->want_write = PQflush(nc->conn) == 1;
+}
+
+static void
+start_connect(NodeConn *nc)
+{
+	char	   *conninfo;
+
+	conninfo = conninfo_for_session(nc->conninfo, NULL, connect_user(),
+									foresight_database, MONITOR_APPLICATION_NAME);
+	nc->conn = PQconnectStart(conninfo);
+	pfree(conninfo);
+	nc->mode = MODE_UNKNOWN;
+	if (nc->conn == NULL || PQstatus(nc->conn) == CONNECTION_BAD)
+	{
+		conn_failed(nc, "could not connect");
+		return;
+	}
+	nc->phase = CONN_CONNECTING;
+	nc->want_write = true;
+}
+
+/* A complete answer to the current query. */
+static void
+handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
+{
+	NodeSnapshot snap;
+	char		error[256];
+
+	switch (nc->query)
+	{
+		case QUERY_PROBE:
+			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+			{
+				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+							   "probe failed", PQresultErrorMessage(res));
+				nc->pending = false;
+				return;
+			}
+			nc->mode = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? MODE_EXTENSION : MODE_SQL;
+			/* the sample itself follows at once, same deadline */
+			nc->phase = CONN_READY;
+			return;
+
+		case QUERY_SNAPSHOT:
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			{
+				/* e.g. no library or no privilege there: plain SQL from now on */
+				if (!nc->fallback_logged)
+					ereport(LOG,
+							(errmsg("foresight monitor: node \"%s\": foresight.node_snapshot() failed, using plain SQL",
+									nc->name),
+							 errdetail("%s", PQresultErrorMessage(res))));
+				nc->fallback_logged = true;
+				nc->mode = MODE_SQL;
+				nc->phase = CONN_READY;
+				return;
+			}
+			if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
+				PQfformat(res, 0) != 1)
+			{
+				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+							   "invalid snapshot", "unexpected result shape");
+				nc->pending = false;
+				return;
+			}
+			if (!snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
+								 (size_t) PQgetlength(res, 0, 0), &snap, error, sizeof(error)))
+			{
+				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+							   "invalid snapshot", error);
+				nc->pending = false;
+				return;
+			}
+			record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
+			nc->pending = false;
+			nc->phase = CONN_READY;
+			return;
+
+		case QUERY_SQL:
+			{
+				const char *values[PGSTATS_NCOLUMNS];
+
+				if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+					PQnfields(res) != PGSTATS_NCOLUMNS)
+				{
+					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+								   "statistics query failed", PQresultErrorMessage(res));
+					nc->pending = false;
+					return;
+				}
+				for (int i = 0; i < PGSTATS_NCOLUMNS; i++)
+					values[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+				snapshot_init(&snap);
+				snap.has_version = true;
+				snap.version = SNAPSHOT_VERSION;
+				if (!pgstats_fill_from_text(&snap, values, PGSTATS_NCOLUMNS, error, sizeof(error)) ||
+					!snapshot_validate(&snap, error, sizeof(error)))
+				{
+					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+								   "invalid statistics", error);
+					nc->pending = false;
+					return;
+				}
+				record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
+				nc->pending = false;
+				nc->phase = CONN_READY;
+				return;
+			}
+		case QUERY_NONE:
+			break;
+	}
+}
+
+/* Move a connection forward after its socket became ready (or to start). */
+static void
+advance(NodeConn *nc, TimestampTz now)
+{
+	if (nc->phase == CONN_CONNECTING)
+	{
+		switch (PQconnectPoll(nc->conn))
+		{
+			case PGRES_POLLING_READING:
+				nc->want_write = false;
+				return;
+			case PGRES_POLLING_WRITING:
+				nc->want_write = true;
+				return;
+			case PGRES_POLLING_FAILED:
+				conn_failed(nc, "could not connect");
+				return;
+			case PGRES_POLLING_OK:
+				if (PQsetnonblocking(nc->conn, 1) != 0)
+				{
+					conn_failed(nc, "could not set non-blocking mode");
+					return;
+				}
+				nc->phase = CONN_READY;
+				break;
+			default:
+				return;
+		}
+	}
+
+	while (nc->pending)
+	{
+		if (nc->phase == CONN_READY)
+		{
+			send_query(nc);
+			if (nc->phase != CONN_BUSY)
+				return;
+		}
+		if (nc->want_write)
+		{
+			int			r = PQflush(nc->conn);
+
+			if (r < 0)
+			{
+				conn_failed(nc, "could not send query");
+				return;
+			}
+			nc->want_write = r == 1;
+			if (nc->want_write)
+				return;
+		}
+		if (!PQconsumeInput(nc->conn))
+		{
+			conn_failed(nc, "connection lost");
+			return;
+		}
+		if (PQisBusy(nc->conn))
+			return;
+
+		/* a complete result: take it and drain up to the end of the query */
+		{
+			PGresult   *res = PQgetResult(nc->conn);
+			PGresult   *extra;
+			bool		broken = false;
+
+			while ((extra = PQgetResult(nc->conn)) != NULL)
+			{
+				PQclear(extra);
+				if (PQstatus(nc->conn) == CONNECTION_BAD)
+				{
+					broken = true;
+					break;
+				}
+			}
+			if (res == NULL || broken)
+			{
+				if (res)
+					PQclear(res);
+				conn_failed(nc, "connection lost");
+				return;
+			}
+			nc->phase = CONN_READY;
+			handle_result(nc, res, now);
+			PQclear(res);
+			/* a probe is followed by the real query; anything else is done */
+		}
+	}
+}
+
+void
+poller_cycle(TimestampTz now)
+{
+	int			nslots = registry_slot_count();
+	TimestampTz deadline = TimestampTzPlusMilliseconds(now, effective_timeout_ms());
+	WaitEvent  *occurred;
+	int			npending = 0;
+
+	/* start every node at once */
+	for (int s = 1; s < nslots; s++)
+	{
+		NodeConn   *nc = &conns[s];
+
+		if (!nc->in_use)
+			continue;
+		nc->pending = true;
+		if (nc->phase == CONN_BUSY)
+		{
+			/* leftover of a missed sample: start afresh */
+			close_conn(nc);
+		}
+		if (nc->phase == CONN_DISCONNECTED)
+			start_connect(nc);
+		if (nc->pending && nc->phase == CONN_READY)
+			advance(nc, now);
+	}
+
+	/* the coordinator meanwhile, in-process */
+	sample_local(now);
+
+	occurred = palloc(sizeof(WaitEvent) * (nslots + 2));
+	for (;;)
+	{
+		WaitEventSet *set;
+		long		timeout;
+		int			nevents;
+		TimestampTz wait_now;
+
+		npending = 0;
+		for (int s = 1; s < nslots; s++)
+			if (conns[s].in_use && conns[s].pending)
+				npending++;
+		if (npending == 0 || ShutdownRequestPending)
+			break;
+		wait_now = GetCurrentTimestamp();
+		timeout = TimestampDifferenceMilliseconds(wait_now, deadline);
+		if (timeout <= 0)
+			break;
+
+		set = CreateWaitEventSet(CurrentMemoryContext, npending + 2);
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int s = 1; s < nslots; s++)
+		{
+			NodeConn   *nc = &conns[s];
+			pgsocket	sock;
+
+			if (!nc->in_use || !nc->pending)
+				continue;
+			sock = PQsocket(nc->conn);
+			if (sock == PGINVALID_SOCKET)
+			{
+				conn_failed(nc, "connection has no socket");
+				continue;
+			}
+			AddWaitEventToSet(set, nc->want_write ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
+							  sock, NULL, nc);
+		}
+		nevents = WaitEventSetWait(set, timeout, occurred, nslots + 2, PG_WAIT_EXTENSION);
+		FreeWaitEventSet(set);
+
+		for (int i = 0; i < nevents; i++)
+		{
+			if (occurred[i].events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			else if (occurred[i].user_data != NULL)
+			{
+				NodeConn   *nc = (NodeConn *) occurred[i].user_data;
+
+				if (nc->pending)
+					advance(nc, now);
+			}
+		}
+	}
+	pfree(occurred);
+
+	/* whoever has not answered missed this sample */
+	for (int s = 1; s < nslots; s++)
+	{
+		NodeConn   *nc = &conns[s];
+
+		if (!nc->in_use || !nc->pending)
+			continue;
+		nc->pending = false;
+		if (ShutdownRequestPending)
+			continue;
+		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					   psprintf("no answer within %d ms", effective_timeout_ms()), NULL);
+		close_conn(nc);
+	}
+}
