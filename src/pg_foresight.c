@@ -22,6 +22,8 @@
 #include "router/scoring.h"
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
+#include "router/router.h"
+#include "stats/latency.h"
 
 PG_MODULE_MAGIC;
 
@@ -35,6 +37,8 @@ static const ForesightComponent components[] = {
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
+	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
+	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)
