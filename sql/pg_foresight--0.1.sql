@@ -501,3 +501,44 @@ CREATE OR REPLACE VIEW foresight.nodes AS
 COMMENT ON VIEW foresight.nodes IS
 	'Every node routing knows about, the coordinator ("local") first; passwords are masked; status, last poll and last error from the monitor';
 -- END monitor
+
+-- BEGIN router
+CREATE FUNCTION foresight.route_explain(sql text,
+	OUT node text,
+	OUT policy text,
+	OUT reason text,
+	OUT candidates text[],
+	OUT excluded text,
+	OUT remote_sql text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'foresight_route_explain'
+	LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION foresight.route_explain(text) IS
+	'The route the current policy would give a statement now, and why, without running it';
+GRANT EXECUTE ON FUNCTION foresight.route_explain(text) TO PUBLIC;
+
+CREATE FUNCTION foresight.routing_stats_list(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT routed bigint,
+	OUT errors bigint,
+	OUT retries bigint,
+	OUT mean_ms float8,
+	OUT p95_ms float8,
+	OUT in_flight bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_routing_stats'
+	LANGUAGE C VOLATILE;
+
+CREATE VIEW foresight.routing_stats AS
+	SELECT * FROM foresight.routing_stats_list();
+COMMENT ON VIEW foresight.routing_stats IS
+	'Per node: queries routed there, errors, retries elsewhere, mean and p95 latency (ms), in flight now';
+GRANT SELECT ON foresight.routing_stats TO PUBLIC;
+
+CREATE FUNCTION foresight.reset_routing_stats()
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_reset_routing_stats'
+	LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION foresight.reset_routing_stats() FROM PUBLIC;
+-- END router

@@ -26,6 +26,8 @@
 #include "monitor/node_health.h"
 #include "monitor/worker.h"
 #include "stats/history.h"
+#include "router/router.h"
+#include "stats/latency.h"
 
 PG_MODULE_MAGIC;
 
@@ -43,6 +45,8 @@ static const ForesightComponent components[] = {
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
+	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
+	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)

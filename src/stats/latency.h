@@ -58,6 +58,22 @@ extern void latency_record(int slot, int32 node_id, RequestClass cls,
  */
 extern void latency_take_interval(int slot, int32 node_id, LatencyInterval *out);
 
+/* Cumulative totals of a slot over all classes (foresight.routing_stats). */
+typedef struct LatencyTotals
+{
+	int64		count;
+	int64		errors;
+	int64		retries;
+	double		mean_us;		/* 0 when count is 0 */
+	double		p95_us;
+} LatencyTotals;
+
+/* Zeroes when the slot's observations belong to another node_id. */
+extern void latency_cumulative(int slot, int32 node_id, LatencyTotals *out);
+
+/* Forget the cumulative counters of every slot (foresight.reset_routing_stats). */
+extern void latency_reset_all(void);
+
 /* In-flight routed queries per slot (least_connections, scoring). */
 extern void latency_inflight_begin(int slot);
 extern void latency_inflight_end(int slot);

@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *	  Per-backend cache of connections to nodes.
+ *
+ * Key: (registry slot, node_id, role).  A connection authenticates as the
+ * role running the query (GetUserId(), so SET ROLE and SECURITY DEFINER
+ * are respected) to the current database, using libpq's own means for
+ * credentials (passfile, certificates, the node's conninfo), plus
+ * foresight.connection_options.  The cache lives in TopMemoryContext; libpq
+ * objects are malloc'd by libpq and freed with PQfinish.
+ *
+ * A connection whose node's conninfo changed, or that failed, is dropped
+ * and made again on next use.  A connection left running a query by an
+ * error or a cancel (its scan never reached its end) is abandoned at
+ * (sub)transaction abort: a cancel request is sent so that the node stops
+ * the query, and the connection is closed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/dbcommands.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/memutils.h"
+
+#include "nodes/conninfo.h"
+#include "remote/connection.h"
+#include "router/router.h"
+
+#define REMOTE_MAX_CONNECTIONS 128
+
+static RemoteConn *conns = NULL;
+static bool exit_callback_registered = false;
+
+static void
+remote_conn_cleanup_at_exit(int code, Datum arg)
+{
+	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+		if (conns[i].in_use && conns[i].conn)
+		{
+			PQfinish(conns[i].conn);
+			conns[i].conn = NULL;
+		}
+}
+
+static void
+remote_conn_forget(RemoteConn *rc)
+{
+	if (rc->conn)
+		PQfinish(rc->conn);
+	rc->conn = NULL;
+	for (int i = 0; i < REMOTE_SETTING_COUNT; i++)
+	{
+		if (rc->settings[i])
+			pfree(rc->settings[i]);
+		rc->settings[i] = NULL;
+	}
+	if (rc->conninfo)
+		pfree(rc->conninfo);
+	rc->conninfo = NULL;
+	rc->busy = false;
+	rc->in_use = false;
+}
+
+void
+remote_conn_drop(RemoteConn *rc)
+{
+	if (rc && rc->in_use)
+		remote_conn_forget(rc);
+}
+
+void
+remote_conn_abandon(RemoteConn *rc)
+{
+	if (rc == NULL || !rc->in_use)
+		return;
+	if (rc->conn && rc->busy && PQtransactionStatus(rc->conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *cancel = PQgetCancel(rc->conn);
+		char		errbuf[256];
+
+		if (cancel)
+		{
+			if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
+				ereport(WARNING,
+						(errmsg("could not send cancel request to node \"%s\": %s",
+								rc->node_name, errbuf)));
+			PQfreeCancel(cancel);
+		}
+	}
+	remote_conn_forget(rc);
+}
+
+static char *
+remote_conn_string(const char *conninfo)
+{
+	StringInfoData extra;
+	char	   *user = GetUserNameFromId(GetUserId(), false);
+	char	   *dbname = get_database_name(MyDatabaseId);
+
+	initStringInfo(&extra);
+	appendStringInfo(&extra, "connect_timeout=%d", foresight_connect_timeout);
+	conninfo_append_param(&extra, "client_encoding", GetDatabaseEncodingName());
+	if (foresight_connection_options && foresight_connection_options[0])
+		appendStringInfo(&extra, " %s", foresight_connection_options);
+
+	return conninfo_for_session(conninfo, extra.data, user, dbname,
+								foresight_application_name);
+}
+
+RemoteConn *
+remote_conn_get(int slot, int32 node_id, const char *node_name,
+				const char *conninfo, char **error)
+{
+	Oid			userid = GetUserId();
+	RemoteConn *rc = NULL;
+	RemoteConn *free_entry = NULL;
+	char	   *connstr;
+	MemoryContext old;
+
+	*error = NULL;
+	if (conns == NULL)
+		conns = MemoryContextAllocZero(TopMemoryContext,
+									   sizeof(RemoteConn) * REMOTE_MAX_CONNECTIONS);
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(remote_conn_cleanup_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+
+	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+	{
+		RemoteConn *c = &conns[i];
+
+		if (!c->in_use)
+		{
+			if (!free_entry)
+				free_entry = c;
+			continue;
+		}
+		if (c->slot == slot && c->node_id == node_id && c->userid == userid)
+		{
+			rc = c;
+			break;
+		}
+	}
+
+	if (rc)
+	{
+		/* the node moved, or the connection broke since last use */
+		if (strcmp(rc->conninfo, conninfo) != 0 ||
+			PQstatus(rc->conn) != CONNECTION_OK)
+			remote_conn_forget(rc);
+		else if (rc->busy)
+		{
+			*error = psprintf("the connection to node \"%s\" is busy with another query of this session", node_name);
+			return NULL;
+		}
+		else
+			return rc;
+		free_entry = rc;
+	}
+	if (free_entry == NULL)
+	{
+		*error = pstrdup("too many cached node connections in this session");
+		return NULL;
+	}
+
+	connstr = remote_conn_string(conninfo);
+	rc = free_entry;
+	memset(rc, 0, sizeof(*rc));
+	rc->conn = PQconnectdb(connstr);
+	pfree(connstr);
+	if (rc->conn == NULL || PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		char	   *msg = rc->conn ? pstrdup(PQerrorMessage(rc->conn)) : pstrdup("out of memory");
+
+		msg[strcspn(msg, "\n")] = '\0';
+		*error = msg;
+		if (rc->conn)
+			PQfinish(rc->conn);
+		rc->conn = NULL;
+		return NULL;
+	}
+	rc->in_use = true;
+	rc->slot = slot;
+	rc->node_id = node_id;
+	rc->userid = userid;
+	strlcpy(rc->node_name, node_name, NAMEDATALEN);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	rc->conninfo = pstrdup(conninfo);
+	MemoryContextSwitchTo(old);
+	return rc;
+}
+
+void
+remote_xact_callback(XactEvent event)
+{
+	if (conns == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+				if (conns[i].in_use && conns[i].busy)
+					remote_conn_abandon(&conns[i]);
+			break;
+		default:
+			break;
+	}
+}
+
+void
+remote_subxact_callback(SubXactEvent event)
+{
+	/*
+	 * A scan interrupted inside a subtransaction: its connection cannot be
+	 * reused until the query is gone.  (A cursor opened before the savepoint
+	 * would lose its connection too; it then fails cleanly on next fetch.)
+	 */
+	if (conns == NULL || event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+		if (conns[i].in_use && conns[i].busy)
+			remote_conn_abandon(&conns[i]);
+}

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.h
+ *	  Per-backend cache of libpq connections to nodes: one per node and
+ *	  role, reused across queries, dropped when the node's conninfo
+ *	  changes, after an error, or at backend exit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_CONNECTION_H
+#define FORESIGHT_CONNECTION_H
+
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq-fe.h"
+
+#define REMOTE_SETTING_COUNT 20
+
+typedef struct RemoteConn
+{
+	/* key */
+	int			slot;
+	int32		node_id;
+	Oid			userid;
+
+	bool		in_use;
+	PGconn	   *conn;
+	char		node_name[NAMEDATALEN];
+	char	   *conninfo;		/* the node's conninfo when connected */
+	bool		busy;			/* a query is running on it */
+	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
+} RemoteConn;
+
+/*
+ * The connection for a node and the current user: the cached one, or a new
+ * one.  Returns NULL when the node cannot be reached; *error then says why
+ * (palloc'd).  Never raises an error for an unreachable node.
+ */
+extern RemoteConn *remote_conn_get(int slot, int32 node_id, const char *node_name,
+								   const char *conninfo, char **error);
+
+/* Close and forget a connection (after an error). */
+extern void remote_conn_drop(RemoteConn *rc);
+
+/*
+ * Stop the query running on a connection: send a cancel request, then
+ * drop the connection, so that nothing of it is left on the node.
+ */
+extern void remote_conn_abandon(RemoteConn *rc);
+
+/* transaction end: abandon connections that were left busy by an error */
+extern void remote_xact_callback(XactEvent event);
+extern void remote_subxact_callback(SubXactEvent event);
+
+#endif							/* FORESIGHT_CONNECTION_H */

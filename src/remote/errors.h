@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.h
+ *	  Turn a node's error into a local one, and tell the errors worth
+ *	  retrying elsewhere from the ones the client must see.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_REMOTE_ERRORS_H
+#define FORESIGHT_REMOTE_ERRORS_H
+
+#include "postgres.h"
+
+#include "libpq-fe.h"
+
+/*
+ * True when the failure (res may be NULL) says the node, not the query,
+ * is the problem: a broken connection, a node shutting down or starting,
+ * a query cancelled by a recovery conflict.  Such a query may run again
+ * elsewhere if no row has reached the client.
+ */
+extern bool remote_error_is_retryable(PGconn *conn, PGresult *res);
+
+/* A one-line description of the failure, palloc'd. */
+extern char *remote_error_message(PGconn *conn, PGresult *res);
+
+/*
+ * ereport(ERROR) the node's error with its SQLSTATE, message, detail and
+ * hint, and a context line naming the node.  Clears res.
+ */
+extern void remote_error_raise(PGconn *conn, PGresult *res, const char *node_name,
+							   const char *sql) pg_attribute_noreturn();
+
+#endif							/* FORESIGHT_REMOTE_ERRORS_H */

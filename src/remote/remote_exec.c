@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_exec.c
+ *	  Asynchronous execution of a routed statement on a node.
+ *
+ * Everything goes through libpq's asynchronous calls, and every wait is a
+ * WaitLatchOrSocket on the connection's socket and this backend's latch,
+ * followed by CHECK_FOR_INTERRUPTS: statement_timeout, pg_cancel_backend
+ * and a client's cancel interrupt the wait like any local query, and the
+ * abort that follows cancels the query on the node (connection.c).
+ *
+ * Rows come in single-row mode: one PGresult per row, so a large result is
+ * never held in memory at once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/pg_lsn.h"
+#include "utils/wait_event.h"
+
+#include "remote/errors.h"
+#include "remote/guc_sync.h"
+#include "remote/remote_exec.h"
+
+PGresult *
+remote_get_result(PGconn *conn)
+{
+	while (PQisBusy(conn))
+	{
+		int			rc;
+
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+							   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			return NULL;
+	}
+	return PQgetResult(conn);
+}
+
+/* flush a non-blocking send completely, waiting for the socket */
+static bool
+remote_flush(PGconn *conn)
+{
+	int			r;
+
+	while ((r = PQflush(conn)) == 1)
+	{
+		(void) WaitLatchOrSocket(MyLatch,
+								 WL_LATCH_SET | WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+								 PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (!PQconsumeInput(conn))
+			return false;
+	}
+	return r == 0;
+}
+
+bool
+remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **error)
+{
+	StringInfoData sql;
+	PGresult   *res;
+	bool		ok = true;
+
+	*error = NULL;
+	initStringInfo(&sql);
+	guc_sync_statement(rc, &sql);
+	if (check_lsn)
+		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+	if (sql.len == 0)
+		return true;
+
+	rc->busy = true;
+	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc->conn))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		return false;
+	}
+	while ((res = remote_get_result(rc->conn)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		{
+			if (ok)
+				*error = remote_error_message(rc->conn, res);
+			ok = false;
+		}
+		else if (check_lsn && st == PGRES_TUPLES_OK && PQnfields(res) == 1 &&
+				 strcmp(PQfname(res, 0), "pg_last_wal_replay_lsn") == 0)
+		{
+			*replay_lsn = InvalidXLogRecPtr;
+			if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+			{
+				bool		have_error = false;
+
+				*replay_lsn = pg_lsn_in_internal(PQgetvalue(res, 0, 0), &have_error);
+				if (have_error)
+					*replay_lsn = InvalidXLogRecPtr;
+			}
+		}
+		PQclear(res);
+	}
+	if (PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		if (ok)
+			*error = remote_error_message(rc->conn, NULL);
+		ok = false;
+	}
+	rc->busy = false;
+	return ok;
+}
+
+bool
+remote_send(RemoteConn *rc, const char *sql, int nparams,
+			const Oid *types, const char *const *values, char **error)
+{
+	*error = NULL;
+	rc->busy = true;
+	if (!PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0) ||
+		!PQsetSingleRowMode(rc->conn) ||
+		!remote_flush(rc->conn))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		return false;
+	}
+	return true;
+}
+
+void
+remote_drain(RemoteConn *rc)
+{
+	PGresult   *res;
+
+	while ((res = remote_get_result(rc->conn)) != NULL)
+		PQclear(res);
+	rc->busy = false;
+}

@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_exec.h
+ *	  Run a statement on a node asynchronously: preliminaries (settings,
+ *	  replay position), the query itself in single-row mode, and waits
+ *	  that let cancels, timeouts and postmaster death through.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_REMOTE_EXEC_H
+#define FORESIGHT_REMOTE_EXEC_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+#include "libpq-fe.h"
+#include "remote/connection.h"
+
+/*
+ * Wait for and return the next result of the query running on conn (NULL
+ * when there is none left, or when the connection broke: check PQstatus).
+ * Waits on the latch and the socket; CHECK_FOR_INTERRUPTS may raise, in
+ * which case the (sub)transaction abort abandons the busy connection,
+ * which sends the node a cancel request.
+ */
+extern PGresult *remote_get_result(PGconn *conn);
+
+/*
+ * Bring the session up to date and, when check_lsn is set, read the
+ * node's replay position into *replay_lsn.  false with *error set when the
+ * connection failed (retryable).
+ */
+extern bool remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn,
+						   char **error);
+
+/*
+ * Send the query with its parameters (text values, NULL for SQL NULL) and
+ * switch to single-row mode.  false with *error set on failure.
+ */
+extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
+						const Oid *types, const char *const *values, char **error);
+
+/* Read and discard whatever is left of the current query's results. */
+extern void remote_drain(RemoteConn *rc);
+
+#endif							/* FORESIGHT_REMOTE_EXEC_H */

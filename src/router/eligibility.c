@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * eligibility.c
+ *	  Decide whether a statement may run on a node.
+ *
+ * A statement is routed only when running it on a node gives the client
+ * exactly what running it here would.  The plan-time check looks at the
+ * analysed query (functions, parameters) and the finished plan (its range
+ * table lists every relation, including view contents and partitions, and
+ * its row marks cover FOR UPDATE/SHARE anywhere).  The session check runs
+ * at executor start, because plans are cached: recovery, policy, nesting,
+ * transaction state and the role may all have changed since planning.
+ *
+ * Anything not eligible runs locally; these checks never raise errors.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+
+#include "router/eligibility.h"
+#include "router/router.h"
+
+const char *eligibility_last_reason = NULL;
+
+/* volatile functions of pg_catalog that read nothing a node lacks and write nothing */
+static const char *const safe_volatile_functions[] = {
+	"random",
+	"clock_timestamp",
+	"timeofday",
+	"gen_random_uuid",
+	"pg_sleep",
+	"pg_sleep_for",
+	"pg_sleep_until",
+};
+
+typedef struct EligibilityWalk
+{
+	const char *reason;			/* first reason found, or NULL */
+	Oid			foresight_nsp;	/* schema "foresight", InvalidOid if none */
+	Oid			param_types[FUNC_MAX_ARGS * 4];
+	int			max_param;
+} EligibilityWalk;
+
+bool
+eligibility_function_is_safe_volatile(Oid funcid)
+{
+	char	   *name;
+
+	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
+		return false;
+	name = get_func_name(funcid);
+	if (name == NULL)
+		return false;
+	for (int i = 0; i < lengthof(safe_volatile_functions); i++)
+		if (strcmp(name, safe_volatile_functions[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+function_checker(Oid funcid, void *context)
+{
+	EligibilityWalk *w = (EligibilityWalk *) context;
+
+	if (OidIsValid(w->foresight_nsp) && get_func_namespace(funcid) == w->foresight_nsp)
+	{
+		w->reason = "calls a pg_foresight function (it reads this server's shared memory)";
+		return true;
+	}
+	if (func_volatile(funcid) == PROVOLATILE_VOLATILE &&
+		!eligibility_function_is_safe_volatile(funcid))
+	{
+		w->reason = "calls a volatile function";
+		return true;
+	}
+	return false;
+}
+
+static bool
+eligibility_walker(Node *node, EligibilityWalk *w)
+{
+	if (node == NULL || w->reason != NULL)
+		return false;
+
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, eligibility_walker, (void *) w, 0);
+
+	if (IsA(node, Param))
+	{
+		Param	   *p = (Param *) node;
+
+		if (p->paramkind == PARAM_EXTERN)
+		{
+			if (p->paramid < 1 || p->paramid > lengthof(w->param_types))
+			{
+				w->reason = "too many parameters";
+				return true;
+			}
+			w->param_types[p->paramid - 1] = p->paramtype;
+			w->max_param = Max(w->max_param, p->paramid);
+		}
+		else if (p->paramkind != PARAM_EXEC && p->paramkind != PARAM_SUBLINK)
+		{
+			w->reason = "uses a kind of parameter that cannot be sent";
+			return true;
+		}
+	}
+	else if (IsA(node, NextValueExpr))
+	{
+		w->reason = "uses a sequence";
+		return true;
+	}
+
+	if (check_functions_in_node(node, function_checker, (void *) w))
+		return true;
+
+	return expression_tree_walker(node, eligibility_walker, (void *) w);
+}
+
+/* a type whose text form the input function turns back into the same value */
+static bool
+type_round_trips(Oid typid)
+{
+	char		typtype = get_typtype(typid);
+
+	if (typtype == TYPTYPE_PSEUDO || typtype == '\0')
+		return false;
+	return true;
+}
+
+const char *
+eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
+							List **param_types)
+{
+	EligibilityWalk w;
+	ListCell   *lc;
+
+	*param_types = NIL;
+
+	if (parse->commandType != CMD_SELECT || stmt->commandType != CMD_SELECT)
+		return "not a SELECT";
+	if (parse->utilityStmt != NULL || stmt->utilityStmt != NULL)
+		return "utility statement";
+	if (parse->hasModifyingCTE || stmt->hasModifyingCTE)
+		return "has a data-modifying WITH";
+	if (parse->rowMarks != NIL || stmt->rowMarks != NIL)
+		return "has FOR UPDATE/SHARE";
+	if (cursorOptions & CURSOR_OPT_SCROLL)
+		return "scrollable cursor";
+
+	/* relations: everything the plan reads, views and partitions included */
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		switch (get_rel_persistence(rte->relid))
+		{
+			case RELPERSISTENCE_TEMP:
+				return "reads a temporary table";
+			case RELPERSISTENCE_UNLOGGED:
+				return "reads an unlogged table";
+			default:
+				break;
+		}
+		if (rte->relkind == RELKIND_FOREIGN_TABLE)
+			return "reads a foreign table";
+		if (OidIsValid(rte->checkAsUser) && rte->checkAsUser != GetUserId())
+			return "reads a view owned by another role";
+	}
+
+	/* output and parameter types must survive text transport */
+	foreach(lc, stmt->planTree->targetlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (!tle->resjunk && !type_round_trips(exprType((Node *) tle->expr)))
+			return "returns a pseudo-type such as an anonymous record";
+	}
+
+	memset(&w, 0, sizeof(w));
+	w.foresight_nsp = get_namespace_oid("foresight", true);
+	eligibility_walker((Node *) parse, &w);
+	if (w.reason)
+		return w.reason;
+
+	for (int i = 0; i < w.max_param; i++)
+	{
+		Oid			t = w.param_types[i];
+
+		if (OidIsValid(t) && !type_round_trips(t))
+			return "has a parameter of a pseudo-type";
+		*param_types = lappend_oid(*param_types, OidIsValid(t) ? t : TEXTOID);
+	}
+	return NULL;
+}
+
+bool
+router_xact_has_written(void)
+{
+	return TransactionIdIsValid(GetTopTransactionIdIfAny());
+}
+
+const char *
+eligibility_check_session(Oid plan_user)
+{
+	if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
+		return "policy is local";
+	if (RecoveryInProgress())
+		return "this server is in recovery";
+	if (router_exec_depth > 1 && !router_explaining)
+		return "statement inside a function or another statement";
+	if (router_xact_has_written())
+		return "the transaction has written";
+	if (plan_user != GetUserId())
+		return "planned for another role";
+	if (extra_float_digits < 1)
+		return "extra_float_digits < 1 would round floats in transport";
+	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ)
+		return "REPEATABLE READ or SERIALIZABLE transaction block";
+	return NULL;
+}

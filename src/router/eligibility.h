@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * eligibility.h
+ *	  Which statements may run on a node.  Two checks: one at plan time on
+ *	  the analysed query and its plan (the shape), one at executor start on
+ *	  the session (the circumstances: the plan may be cached).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_ELIGIBILITY_H
+#define FORESIGHT_ELIGIBILITY_H
+
+#include "postgres.h"
+
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+
+/*
+ * Plan-time check.  Returns NULL when the statement may be routed (and
+ * fills *param_types with the types of $1..$n it references), otherwise
+ * the reason it may not, a static string.
+ */
+extern const char *eligibility_check_statement(Query *parse, PlannedStmt *stmt,
+											   int cursorOptions,
+											   List **param_types);
+
+/* Executor-start check of the session; NULL or the reason (static). */
+extern const char *eligibility_check_session(Oid plan_user);
+
+/* Volatile functions that are nevertheless safe to run on a node. */
+extern bool eligibility_function_is_safe_volatile(Oid funcid);
+
+/* The reason the last statement planned in this backend was not wrapped. */
+extern const char *eligibility_last_reason;
+
+#endif							/* FORESIGHT_ELIGIBILITY_H */

@@ -1,0 +1,109 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner_hook.c
+ *	  Plan every statement normally; wrap an eligible top-level SELECT in a
+ *	  "Foresight Route" custom scan that keeps the local plan as its child
+ *	  and carries the deparsed remote SQL.
+ *
+ * The planner rewrites the query tree it is given, so the query is copied
+ * before planning and deparsed from the copy.  Only client statements are
+ * wrapped: not statements planned inside a function, another statement or
+ * another planner call, and nothing on a server in recovery.  With the
+ * policy local, or with no node registered, nothing is wrapped and the hook
+ * costs one copy of nothing; plans cached meanwhile are invalidated when
+ * either changes (routing_policy's assign hook, registry generation).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "optimizer/planner.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
+#include "utils/ruleutils.h"
+
+#include "nodes/registry.h"
+#include "router/eligibility.h"
+#include "router/policy.h"
+#include "router/router.h"
+
+static planner_hook_type prev_planner_hook = NULL;
+
+/* deparse with every digit of float constants, whatever the session says */
+static char *
+deparse_query(Query *query)
+{
+	int			save_nestlevel = NewGUCNestLevel();
+	char	   *sql;
+
+	(void) set_config_option("extra_float_digits", "3",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	sql = pg_get_querydef(query, false);
+	AtEOXact_GUC(true, save_nestlevel);
+	return sql;
+}
+
+static PlannedStmt *
+router_planner(Query *parse, const char *query_string, int cursorOptions,
+			   ParamListInfo boundParams)
+{
+	PlannedStmt *volatile stmt;
+	Query	   *volatile copy = NULL;
+	volatile bool consider;
+
+	consider = router_plan_depth == 0 &&
+		(router_exec_depth == 0 || router_explaining) &&
+		foresight_routing_policy != ROUTING_POLICY_LOCAL &&
+		parse->commandType == CMD_SELECT &&
+		parse->utilityStmt == NULL &&
+		!parse->hasModifyingCTE &&
+		parse->rowMarks == NIL &&
+		!RecoveryInProgress() &&
+		policy_nodes_registered();
+
+	if (consider)
+		copy = copyObject(parse);
+
+	router_plan_depth++;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		router_plan_depth--;
+	}
+	PG_END_TRY();
+
+	if (consider)
+	{
+		List	   *param_types = NIL;
+		const char *reason;
+
+		reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
+		eligibility_last_reason = reason;
+		if (reason == NULL)
+		{
+			char	   *sql = deparse_query(copy);
+
+			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, GetUserId());
+		}
+	}
+	else
+		eligibility_last_reason = "routing is off (policy local, no node, nested statement or not a plain SELECT)";
+
+	return stmt;
+}
+
+void
+router_install_planner_hook(void)
+{
+	prev_planner_hook = planner_hook;
+	planner_hook = router_planner;
+}

@@ -1,0 +1,332 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.c
+ *	  Which nodes may take a query now, and in which order to try them.
+ *
+ * Candidates: the enabled nodes whose health is not DOWN, that this backend
+ * has not just failed to use, and that have replayed this session's last
+ * commit (read-your-writes: the monitor's last-seen replay LSN, or the
+ * position this backend last saw itself; otherwise the node stays a
+ * candidate flagged check_lsn and the executor asks the node before
+ * sending the query).  The coordinator is a candidate when
+ * foresight.include_local is on, and always the last resort.
+ *
+ * Inside a transaction block the first node a read went to is pinned: the
+ * later reads of the block go there first.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/timestamp.h"
+
+#include "monitor/node_health.h"
+#include "router/policy.h"
+#include "router/router.h"
+#include "stats/latency.h"
+
+#define NODE_RETRY_AFTER_MS 5000	/* skip a node this long after a failure */
+
+/* this backend's copy of the registry, refreshed when the generation moves */
+static ForesightNode *node_cache = NULL;
+static int	node_cache_count = 0;
+static int	node_cache_slots = 0;
+static uint64 node_cache_generation = 0;
+static bool node_cache_has_nodes = false;
+
+/* per slot, backend-local: failure backoff and replay positions seen */
+typedef struct SlotMemory
+{
+	int32		node_id;
+	TimestampTz skip_until;
+	XLogRecPtr	replayed;
+} SlotMemory;
+
+static SlotMemory *slot_memory = NULL;
+
+/* pinned node of the current transaction block */
+static LocalTransactionId pin_lxid = InvalidLocalTransactionId;
+static int	pin_slot = -1;
+static int32 pin_node_id = -1;
+
+static void
+node_cache_refresh(void)
+{
+	uint64		generation = registry_generation();
+
+	if (node_cache != NULL && generation == node_cache_generation)
+		return;
+
+	if (node_cache == NULL)
+	{
+		node_cache_slots = registry_slot_count();
+		node_cache = MemoryContextAllocZero(TopMemoryContext,
+											sizeof(ForesightNode) * node_cache_slots);
+		slot_memory = MemoryContextAllocZero(TopMemoryContext,
+											 sizeof(SlotMemory) * node_cache_slots);
+		for (int i = 0; i < node_cache_slots; i++)
+			slot_memory[i].node_id = -1;
+	}
+	node_cache_count = registry_snapshot(node_cache, node_cache_slots, &generation);
+
+	node_cache_has_nodes = false;
+	for (int i = 0; i < node_cache_count; i++)
+		if (node_cache[i].slot != FORESIGHT_LOCAL_SLOT &&
+			node_cache[i].state == NODE_STATE_ENABLED)
+			node_cache_has_nodes = true;
+
+	/* plans made under the old registry may wrap, or not, wrongly */
+	if (node_cache_generation != 0)
+		ResetPlanCache();
+	node_cache_generation = generation;
+}
+
+bool
+policy_nodes_registered(void)
+{
+	node_cache_refresh();
+	return node_cache_has_nodes;
+}
+
+static SlotMemory *
+slot_mem(int slot, int32 node_id)
+{
+	SlotMemory *m = &slot_memory[slot];
+
+	if (m->node_id != node_id)
+	{
+		m->node_id = node_id;
+		m->skip_until = 0;
+		m->replayed = InvalidXLogRecPtr;
+	}
+	return m;
+}
+
+void
+policy_node_failed(int slot, int32 node_id)
+{
+	if (slot_memory == NULL || slot < 0 || slot >= node_cache_slots)
+		return;
+	slot_mem(slot, node_id)->skip_until =
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), NODE_RETRY_AFTER_MS);
+}
+
+void
+policy_node_replayed(int slot, int32 node_id, XLogRecPtr lsn)
+{
+	SlotMemory *m;
+
+	if (slot_memory == NULL || slot < 0 || slot >= node_cache_slots)
+		return;
+	m = slot_mem(slot, node_id);
+	if (lsn > m->replayed)
+		m->replayed = lsn;
+}
+
+void
+policy_pin(int slot, int32 node_id)
+{
+	if (!IsTransactionBlock())
+		return;
+	pin_lxid = MyProc->lxid;
+	pin_slot = slot;
+	pin_node_id = node_id;
+}
+
+/* --- policies: each orders the candidates in place --- */
+
+static void
+rotate(RouteCandidate *cands, int n, int first)
+{
+	RouteCandidate tmp[ROUTE_MAX_CANDIDATES + 1];
+
+	for (int i = 0; i < n; i++)
+		tmp[i] = cands[(first + i) % n];
+	memcpy(cands, tmp, sizeof(RouteCandidate) * n);
+}
+
+static void
+order_round_robin(RouteCandidate *cands, int n, bool dry_run)
+{
+	rotate(cands, n, (int) (router_next_round_robin() % (uint32) n));
+}
+
+static void
+order_random(RouteCandidate *cands, int n, bool dry_run)
+{
+	rotate(cands, n, (int) pg_prng_uint64_range(&pg_global_prng_state, 0, n - 1));
+}
+
+static void
+order_least_connections(RouteCandidate *cands, int n, bool dry_run)
+{
+	/* rotate first so that ties are broken round-robin, then a stable sort */
+	order_round_robin(cands, n, dry_run);
+	for (int i = 1; i < n; i++)
+	{
+		RouteCandidate c = cands[i];
+		int			j = i - 1;
+
+		while (j >= 0 && cands[j].inflight > c.inflight)
+		{
+			cands[j + 1] = cands[j];
+			j--;
+		}
+		cands[j + 1] = c;
+	}
+}
+
+static const RoutePolicyOrder policy_table[] = {
+	[ROUTING_POLICY_LOCAL] = NULL,
+	[ROUTING_POLICY_ROUND_ROBIN] = order_round_robin,
+	[ROUTING_POLICY_RANDOM] = order_random,
+	[ROUTING_POLICY_LEAST_CONNECTIONS] = order_least_connections,
+};
+
+static void
+set_local_candidate(RouteCandidate *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->slot = FORESIGHT_LOCAL_SLOT;
+	c->node_id = 0;
+	strlcpy(c->name, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
+	c->is_local = true;
+	c->inflight = latency_inflight(FORESIGHT_LOCAL_SLOT);
+}
+
+static void
+note_excluded(RouteDecision *d, const char *name, const char *why)
+{
+	size_t		len = strlen(d->excluded);
+
+	snprintf(d->excluded + len, sizeof(d->excluded) - len, "%s%s: %s",
+			 len > 0 ? "; " : "", name, why);
+}
+
+void
+policy_decide(RouteDecision *d, bool dry_run)
+{
+	RouteCandidate *cands = d->candidates;
+	int			n = 0;
+	TimestampTz now = 0;
+	bool		pinned_found = false;
+
+	memset(d, 0, offsetof(RouteDecision, candidates));
+	d->reason[0] = '\0';
+	d->excluded[0] = '\0';
+	d->policy = foresight_routing_policy;
+	node_cache_refresh();
+
+	for (int i = 0; i < node_cache_count && n < ROUTE_MAX_CANDIDATES; i++)
+	{
+		ForesightNode *node = &node_cache[i];
+		RouteCandidate *c = &cands[n];
+		NodeHealth health;
+		SlotMemory *mem;
+
+		if (node->slot == FORESIGHT_LOCAL_SLOT)
+		{
+			if (foresight_include_local)
+			{
+				set_local_candidate(c);
+				d->local_is_candidate = true;
+				n++;
+			}
+			continue;
+		}
+		if (node->state != NODE_STATE_ENABLED)
+		{
+			note_excluded(d, node->name, registry_state_name(node->state));
+			continue;
+		}
+		node_health_get(node->slot, node->node_id, &health);
+		if (health.status == NODE_HEALTH_DOWN)
+		{
+			note_excluded(d, node->name, "down");
+			continue;
+		}
+		mem = slot_mem(node->slot, node->node_id);
+		if (mem->skip_until != 0)
+		{
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			if (now < mem->skip_until)
+			{
+				note_excluded(d, node->name, "failed recently");
+				continue;
+			}
+		}
+
+		memset(c, 0, sizeof(*c));
+		c->slot = node->slot;
+		c->node_id = node->node_id;
+		strlcpy(c->name, node->name, NAMEDATALEN);
+		c->conninfo = node->conninfo;
+		c->inflight = latency_inflight(node->slot);
+		if (router_last_commit_lsn != InvalidXLogRecPtr &&
+			health.replay_lsn < router_last_commit_lsn &&
+			mem->replayed < router_last_commit_lsn)
+			c->check_lsn = true;
+		n++;
+	}
+
+	if (n == 0)
+	{
+		set_local_candidate(&cands[0]);
+		d->ncandidates = 1;
+		snprintf(d->reason, sizeof(d->reason), "no node is a candidate");
+		return;
+	}
+
+	if (policy_table[d->policy] != NULL)
+		policy_table[d->policy] (cands, n, dry_run);
+
+	/* a transaction block keeps the node its first routed read used */
+	if (IsTransactionBlock() && pin_lxid == MyProc->lxid && pin_slot >= 0)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			if (cands[i].slot == pin_slot && cands[i].node_id == pin_node_id)
+			{
+				RouteCandidate c = cands[i];
+
+				memmove(&cands[1], &cands[0], sizeof(RouteCandidate) * i);
+				cands[0] = c;
+				pinned_found = true;
+				break;
+			}
+		}
+	}
+
+	/* checked candidates go after the ones known to have our commit */
+	if (router_last_commit_lsn != InvalidXLogRecPtr && !pinned_found)
+	{
+		RouteCandidate tmp[ROUTE_MAX_CANDIDATES + 1];
+		int			k = 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < n; i++)
+				if (cands[i].check_lsn == (pass == 1))
+					tmp[k++] = cands[i];
+		memcpy(cands, tmp, sizeof(RouteCandidate) * n);
+	}
+
+	if (!d->local_is_candidate)
+		set_local_candidate(&cands[n++]);
+	d->ncandidates = n;
+
+	if (pinned_found)
+		snprintf(d->reason, sizeof(d->reason), "pinned for the transaction block");
+	else if (cands[0].check_lsn)
+		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for read-your-writes",
+				 routing_policy_name(d->policy));
+	else
+		snprintf(d->reason, sizeof(d->reason), "policy %s",
+				 routing_policy_name(d->policy));
+}

@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.h
+ *	  Routing candidates and policies.  A decision is an ordered list of
+ *	  candidates: the first is the route, the others are where a query goes
+ *	  when the route cannot be reached; the coordinator ("local") always
+ *	  ends the list, as the last resort.
+ *
+ * Policies are a table of functions that order the candidates, so a new
+ * policy (the predictive one) plugs in as one more row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_POLICY_H
+#define FORESIGHT_POLICY_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+#include "nodes/registry.h"
+
+#define ROUTE_MAX_CANDIDATES 64
+
+typedef struct RouteCandidate
+{
+	int			slot;
+	int32		node_id;
+	char		name[NAMEDATALEN];
+	const char *conninfo;		/* backend copy of the registry, NULL for local */
+	bool		is_local;
+	bool		check_lsn;		/* replay position must be checked on the node */
+	uint32		inflight;
+} RouteCandidate;
+
+typedef struct RouteDecision
+{
+	int			policy;
+	int			ncandidates;	/* in order of preference, local last if not a candidate */
+	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];
+	bool		local_is_candidate; /* local is there by choice, not as last resort */
+	char		reason[256];	/* why the first candidate */
+	char		excluded[512];	/* nodes left out and why */
+} RouteDecision;
+
+typedef void (*RoutePolicyOrder) (RouteCandidate *cands, int n, bool dry_run);
+
+/* Any node besides local that routing could use (refreshes the node cache). */
+extern bool policy_nodes_registered(void);
+
+/*
+ * Decide the route of one execution.  dry_run: for EXPLAIN and
+ * route_explain; still advances the round-robin counter so that EXPLAIN
+ * shows what the next query would do.
+ */
+extern void policy_decide(RouteDecision *decision, bool dry_run);
+
+/* A node could not be used: skip it in this backend for a while. */
+extern void policy_node_failed(int slot, int32 node_id);
+
+/* The node's replay position is known to be at least lsn. */
+extern void policy_node_replayed(int slot, int32 node_id, XLogRecPtr lsn);
+
+/* Transaction-block pinning: the node routed reads of this transaction use. */
+extern void policy_pin(int slot, int32 node_id);
+
+#endif							/* FORESIGHT_POLICY_H */

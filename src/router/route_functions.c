@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * route_functions.c
+ *	  SQL functions of the router: foresight.route_explain(sql) and the
+ *	  function behind the view foresight.routing_stats.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "pg_foresight.h"
+#include "nodes/registry.h"
+#include "router/eligibility.h"
+#include "router/policy.h"
+#include "router/route_scan.h"
+#include "router/router.h"
+#include "stats/latency.h"
+
+PG_FUNCTION_INFO_V1(foresight_route_explain);
+PG_FUNCTION_INFO_V1(foresight_routing_stats);
+PG_FUNCTION_INFO_V1(foresight_reset_routing_stats);
+
+/*
+ * route_explain(sql text) → (node, policy, reason, candidates, excluded,
+ * remote_sql): plan the statement as a client's would be and decide its
+ * route as the executor would now, without running it anywhere.
+ */
+Datum
+foresight_route_explain(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false};
+	List	   *raw;
+	List	   *queries;
+	PlannedStmt *stmt = NULL;
+	const char *reason = NULL;
+	const char *remote_sql = NULL;
+	char	   *node = "local";
+	RouteDecision *d = palloc0(sizeof(RouteDecision));
+	bool		decided = false;
+
+	foresight_require_shmem();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	raw = pg_parse_query(sql);
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("route_explain expects exactly one statement")));
+
+	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+	if (list_length(queries) != 1 || linitial_node(Query, queries)->commandType == CMD_UTILITY)
+		reason = "not a plain statement";
+	else
+	{
+		router_explaining = true;
+		PG_TRY();
+		{
+			stmt = pg_plan_query(linitial_node(Query, queries), sql, CURSOR_OPT_PARALLEL_OK, NULL);
+			if ((remote_sql = route_scan_remote_sql(stmt->planTree)) == NULL)
+				reason = eligibility_last_reason;
+			else
+			{
+				reason = eligibility_check_session(GetUserId());
+				if (reason == NULL)
+				{
+					policy_decide(d, true);
+					decided = true;
+				}
+			}
+		}
+		PG_FINALLY();
+		{
+			router_explaining = false;
+		}
+		PG_END_TRY();
+	}
+
+	if (decided)
+	{
+		Datum	   *names = palloc(sizeof(Datum) * d->ncandidates);
+		int			k = 0;
+
+		node = d->candidates[0].name;
+		reason = d->reason;
+		for (int i = 0; i < d->ncandidates; i++)
+		{
+			/* the coordinator as last resort is not a candidate */
+			if (d->candidates[i].is_local && !d->local_is_candidate)
+				continue;
+			names[k++] = CStringGetTextDatum(d->candidates[i].name);
+		}
+		values[3] = PointerGetDatum(construct_array(names, k, TEXTOID, -1, false, TYPALIGN_INT));
+		values[4] = CStringGetTextDatum(d->excluded);
+	}
+	else
+	{
+		nulls[3] = true;
+		nulls[4] = true;
+	}
+	values[0] = CStringGetTextDatum(node);
+	values[1] = CStringGetTextDatum(routing_policy_name(foresight_routing_policy));
+	values[2] = CStringGetTextDatum(reason ? reason : "");
+	if (remote_sql)
+		values[5] = CStringGetTextDatum(remote_sql);
+	else
+		nulls[5] = true;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* one row per node: routed queries, errors, retries, latency, in flight */
+Datum
+foresight_routing_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ForesightNode *nodes;
+	int			n;
+
+	foresight_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	nodes = palloc(sizeof(ForesightNode) * registry_slot_count());
+	n = registry_snapshot(nodes, registry_slot_count(), NULL);
+	for (int i = 0; i < n; i++)
+	{
+		LatencyTotals t;
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		latency_cumulative(nodes[i].slot, nodes[i].node_id, &t);
+		values[0] = Int32GetDatum(nodes[i].node_id);
+		values[1] = CStringGetTextDatum(nodes[i].name);
+		values[2] = Int64GetDatum(t.count);
+		values[3] = Int64GetDatum(t.errors);
+		values[4] = Int64GetDatum(t.retries);
+		values[5] = Float8GetDatum(t.mean_us / 1000.0);
+		values[6] = Float8GetDatum(t.p95_us / 1000.0);
+		values[7] = Int64GetDatum((int64) latency_inflight(nodes[i].slot));
+		if (t.count == 0)
+			nulls[5] = nulls[6] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+Datum
+foresight_reset_routing_stats(PG_FUNCTION_ARGS)
+{
+	foresight_require_shmem();
+	foresight_require_admin("reset pg_foresight routing statistics");
+	latency_reset_all();
+	PG_RETURN_VOID();
+}

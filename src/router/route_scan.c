@@ -1,0 +1,665 @@
+/*-------------------------------------------------------------------------
+ *
+ * route_scan.c
+ *	  The "Foresight Route" custom scan: the top node of a routable plan.
+ *
+ * Plan shape: a CustomScan whose outer child (lefttree) is the complete
+ * local plan.  Its scan tuple is described by custom_scan_tlist, one Var
+ * (OUTER_VAR, i) per column the child returns, and its targetlist is
+ * (INDEX_VAR, i) for each, with the child's names and resjunk flags, so
+ * the node is a drop-in replacement for the child and EXPLAIN VERBOSE
+ * shows the child's expressions.  custom_private holds the remote SQL, the
+ * types of $1..$n, the role the plan was made for and the child's cost.
+ *
+ * Execution: BeginCustomScan checks the session and asks the policy for an
+ * ordered list of candidates.  The first row request runs the query on the
+ * first candidate that works: local means the child plan; a node means the
+ * remote SQL through libpq, whose text values become datums through the
+ * columns' input functions (resjunk columns, never sent to the client, are
+ * NULL).  A node that cannot be reached, or fails before the first row
+ * was returned, is skipped for the next candidate; the coordinator is the
+ * last one.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "portability/instr_time.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "remote/connection.h"
+#include "remote/errors.h"
+#include "remote/remote_exec.h"
+#include "router/eligibility.h"
+#include "router/policy.h"
+#include "router/route_scan.h"
+#include "router/router.h"
+#include "stats/latency.h"
+
+#define ROUTE_SCAN_NAME "Foresight Route"
+
+/* custom_private positions */
+#define PRIV_SQL		0
+#define PRIV_PARAMS		1
+#define PRIV_USER		2
+#define PRIV_COST		3
+
+typedef enum RouteMode
+{
+	ROUTE_PENDING,				/* nothing run yet */
+	ROUTE_LOCAL,				/* running the child plan */
+	ROUTE_REMOTE,				/* reading rows from a node */
+	ROUTE_DONE					/* remote rows all read */
+} RouteMode;
+
+typedef struct RouteScanState
+{
+	CustomScanState css;
+
+	/* from the plan */
+	char	   *sql;
+	List	   *param_types;
+	Oid			plan_user;
+	double		cost;
+
+	/* route */
+	const char *ineligible;		/* session reason to stay local, or NULL */
+	RouteDecision decision;
+	int			attempt;		/* index of the candidate in use */
+	RouteMode	mode;
+	RemoteConn *rc;
+	bool		explain_only;
+
+	/* results */
+	int			nremote;		/* columns the node returns */
+	int		   *col_map;		/* scan attribute of remote column i */
+	FmgrInfo   *in_funcs;
+	Oid		   *in_ioparams;
+	int32	   *in_typmods;
+	MemoryContext row_ctx;
+
+	/* accounting */
+	bool		started;
+	bool		returned_row;
+	int			retries;
+	int			inflight_slot;	/* -1 when not counted */
+	instr_time	start;
+	double		remote_ms;
+	int64		remote_rows;
+	char	   *last_failure;
+} RouteScanState;
+
+static Node *route_create_state(CustomScan *cscan);
+static void route_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *route_exec(CustomScanState *node);
+static void route_end(CustomScanState *node);
+static void route_rescan(CustomScanState *node);
+static void route_explain(CustomScanState *node, List *ancestors, ExplainState *es);
+
+static CustomScanMethods route_scan_methods = {
+	ROUTE_SCAN_NAME,
+	route_create_state
+};
+
+static CustomExecMethods route_exec_methods = {
+	.CustomName = ROUTE_SCAN_NAME,
+	.BeginCustomScan = route_begin,
+	.ExecCustomScan = route_exec,
+	.EndCustomScan = route_end,
+	.ReScanCustomScan = route_rescan,
+	.ExplainCustomScan = route_explain,
+};
+
+/* in-flight counts this backend holds, released at abort if the scan could not */
+#define MAX_HELD 64
+static int	held_slots[MAX_HELD];
+static int	held_count = 0;
+
+static void
+inflight_take(RouteScanState *st, int slot)
+{
+	latency_inflight_begin(slot);
+	st->inflight_slot = slot;
+	if (held_count < MAX_HELD)
+		held_slots[held_count++] = slot;
+}
+
+static void
+inflight_release(RouteScanState *st)
+{
+	int			slot = st->inflight_slot;
+
+	if (slot < 0)
+		return;
+	st->inflight_slot = -1;
+	for (int i = held_count - 1; i >= 0; i--)
+	{
+		if (held_slots[i] == slot)
+		{
+			held_slots[i] = held_slots[--held_count];
+			latency_inflight_end(slot);
+			return;
+		}
+	}
+}
+
+void
+route_scan_abort_cleanup(void)
+{
+	while (held_count > 0)
+		latency_inflight_end(held_slots[--held_count]);
+}
+
+void
+route_scan_register(void)
+{
+	RegisterCustomScanMethods(&route_scan_methods);
+}
+
+bool
+route_scan_is_route(Plan *plan)
+{
+	return plan && IsA(plan, CustomScan) &&
+		((CustomScan *) plan)->methods == &route_scan_methods;
+}
+
+const char *
+route_scan_remote_sql(Plan *plan)
+{
+	if (!route_scan_is_route(plan))
+		return NULL;
+	return strVal(list_nth(((CustomScan *) plan)->custom_private, PRIV_SQL));
+}
+
+Plan *
+route_scan_wrap(Plan *child, const char *remote_sql, List *param_types, Oid check_user)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	List	   *scan_tlist = NIL;
+	List	   *tlist = NIL;
+	ListCell   *lc;
+	AttrNumber	attno = 0;
+
+	foreach(lc, child->targetlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Oid			type = exprType((Node *) tle->expr);
+		int32		typmod = exprTypmod((Node *) tle->expr);
+		Oid			collation = exprCollation((Node *) tle->expr);
+		TargetEntry *scan_tle;
+		TargetEntry *out_tle;
+
+		attno++;
+		scan_tle = makeTargetEntry((Expr *) makeVar(OUTER_VAR, tle->resno, type, typmod, collation, 0),
+								   attno, tle->resname, tle->resjunk);
+		scan_tlist = lappend(scan_tlist, scan_tle);
+
+		out_tle = flatCopyTargetEntry(tle);
+		out_tle->expr = (Expr *) makeVar(INDEX_VAR, attno, type, typmod, collation, 0);
+		tlist = lappend(tlist, out_tle);
+	}
+
+	cscan->scan.plan.startup_cost = child->startup_cost;
+	cscan->scan.plan.total_cost = child->total_cost;
+	cscan->scan.plan.plan_rows = child->plan_rows;
+	cscan->scan.plan.plan_width = child->plan_width;
+	cscan->scan.plan.parallel_aware = false;
+	cscan->scan.plan.parallel_safe = false;
+	cscan->scan.plan.plan_node_id = child->plan_node_id;
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = NIL;
+	cscan->scan.plan.lefttree = child;
+	cscan->scan.plan.righttree = NULL;
+	cscan->scan.plan.extParam = bms_copy(child->extParam);
+	cscan->scan.plan.allParam = bms_copy(child->allParam);
+	cscan->scan.scanrelid = 0;
+	cscan->flags = 0;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = NIL;
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->custom_relids = NULL;
+	cscan->methods = &route_scan_methods;
+	cscan->custom_private = list_make4(makeString(pstrdup(remote_sql)),
+									   param_types,
+									   makeInteger((int) check_user),
+									   makeFloat(psprintf("%.17g", child->total_cost)));
+	return (Plan *) cscan;
+}
+
+static Node *
+route_create_state(CustomScan *cscan)
+{
+	RouteScanState *st = (RouteScanState *) newNode(sizeof(RouteScanState), T_CustomScanState);
+
+	st->css.methods = &route_exec_methods;
+	st->sql = strVal(list_nth(cscan->custom_private, PRIV_SQL));
+	st->param_types = (List *) list_nth(cscan->custom_private, PRIV_PARAMS);
+	st->plan_user = (Oid) intVal(list_nth(cscan->custom_private, PRIV_USER));
+	st->cost = floatVal(list_nth(cscan->custom_private, PRIV_COST));
+	st->inflight_slot = -1;
+	return (Node *) st;
+}
+
+static void
+route_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	RouteScanState *st = (RouteScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+
+	outerPlanState(st) = ExecInitNode(outerPlan(cscan), estate, eflags);
+
+	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	st->mode = ROUTE_PENDING;
+	st->ineligible = eligibility_check_session(st->plan_user);
+	if (st->ineligible == NULL)
+		policy_decide(&st->decision, st->explain_only);
+	st->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight route row",
+										ALLOCSET_SMALL_SIZES);
+}
+
+static RouteCandidate *
+current_candidate(RouteScanState *st)
+{
+	return &st->decision.candidates[st->attempt];
+}
+
+/* per-column input functions, the first time a node is used */
+static void
+prepare_conversion(RouteScanState *st)
+{
+	TupleDesc	desc = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	List	   *tlist = st->css.ss.ps.plan->targetlist;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (st->col_map)
+		return;
+	st->col_map = palloc(sizeof(int) * desc->natts);
+	st->in_funcs = palloc(sizeof(FmgrInfo) * desc->natts);
+	st->in_ioparams = palloc(sizeof(Oid) * desc->natts);
+	st->in_typmods = palloc(sizeof(int32) * desc->natts);
+	foreach(lc, tlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Form_pg_attribute att = TupleDescAttr(desc, foreach_current_index(lc));
+		Oid			infunc;
+
+		if (tle->resjunk)
+			continue;
+		st->col_map[n] = foreach_current_index(lc);
+		getTypeInputInfo(att->atttypid, &infunc, &st->in_ioparams[n]);
+		fmgr_info(infunc, &st->in_funcs[n]);
+		st->in_typmods[n] = att->atttypmod;
+		n++;
+	}
+	st->nremote = n;
+}
+
+/* the parameters of this execution as text */
+static void
+param_values(RouteScanState *st, int *nparams, Oid **types, char ***values)
+{
+	ParamListInfo params = st->css.ss.ps.state->es_param_list_info;
+	int			n = list_length(st->param_types);
+	ListCell   *lc;
+
+	*nparams = n;
+	*types = palloc0(sizeof(Oid) * Max(n, 1));
+	*values = palloc0(sizeof(char *) * Max(n, 1));
+	foreach(lc, st->param_types)
+	{
+		int			i = foreach_current_index(lc);
+		ParamExternData *prm = NULL;
+		ParamExternData workspace;
+
+		(*types)[i] = lfirst_oid(lc);
+		if (params && i < params->numParams)
+		{
+			if (params->paramFetch)
+				prm = params->paramFetch(params, i + 1, false, &workspace);
+			else
+				prm = &params->params[i];
+		}
+		if (prm && !prm->isnull && OidIsValid(prm->ptype))
+		{
+			Oid			outfunc;
+			bool		isvarlena;
+
+			getTypeOutputInfo(prm->ptype, &outfunc, &isvarlena);
+			(*values)[i] = OidOutputFunctionCall(outfunc, prm->value);
+			(*types)[i] = prm->ptype;
+		}
+	}
+}
+
+/* the node failed before any row reached the client: count it, move on */
+static void
+note_failure(RouteScanState *st, const char *why, bool node_unusable)
+{
+	RouteCandidate *c = current_candidate(st);
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, st->start);
+	latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
+				   INSTR_TIME_GET_MICROSEC(now), true, true);
+	if (node_unusable)
+		policy_node_failed(c->slot, c->node_id);
+	st->retries++;
+	st->last_failure = psprintf("%s: %s", c->name, why);
+	ereport(DEBUG1,
+			(errmsg_internal("pg_foresight: retrying elsewhere after node \"%s\" failed: %s",
+							 c->name, why)));
+	inflight_release(st);
+}
+
+/*
+ * Start the query on the current candidate or, when it cannot run there,
+ * on the next ones.  Leaves mode LOCAL or REMOTE.
+ */
+static void
+start_route(RouteScanState *st)
+{
+	for (; st->attempt < st->decision.ncandidates; st->attempt++)
+	{
+		RouteCandidate *c = current_candidate(st);
+		char	   *error = NULL;
+		XLogRecPtr	replayed = InvalidXLogRecPtr;
+		int			nparams;
+		Oid		   *types;
+		char	  **values;
+
+		if (c->is_local)
+		{
+			inflight_take(st, c->slot);
+			st->mode = ROUTE_LOCAL;
+			return;
+		}
+
+		inflight_take(st, c->slot);
+		st->rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
+		if (st->rc == NULL)
+		{
+			note_failure(st, error, true);
+			continue;
+		}
+		if (!remote_prepare(st->rc, c->check_lsn, &replayed, &error))
+		{
+			remote_conn_drop(st->rc);
+			st->rc = NULL;
+			note_failure(st, error, true);
+			continue;
+		}
+		if (c->check_lsn)
+		{
+			if (replayed == InvalidXLogRecPtr || replayed < router_last_commit_lsn)
+			{
+				st->rc = NULL;
+				note_failure(st, "has not replayed this session's last commit", false);
+				continue;
+			}
+			policy_node_replayed(c->slot, c->node_id, replayed);
+		}
+
+		param_values(st, &nparams, &types, &values);
+		if (!remote_send(st->rc, st->sql, nparams, types, (const char *const *) values, &error))
+		{
+			remote_conn_drop(st->rc);
+			st->rc = NULL;
+			note_failure(st, error, true);
+			continue;
+		}
+		prepare_conversion(st);
+		st->mode = ROUTE_REMOTE;
+		policy_pin(c->slot, c->node_id);
+		return;
+	}
+	/* not reached: local always ends the list */
+	st->attempt = st->decision.ncandidates - 1;
+	st->mode = ROUTE_LOCAL;
+}
+
+static void
+finish_remote(RouteScanState *st)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, st->start);
+	st->remote_ms = INSTR_TIME_GET_MILLISEC(now);
+}
+
+static TupleTableSlot *
+fetch_remote(RouteScanState *st)
+{
+	TupleTableSlot *slot = st->css.ss.ss_ScanTupleSlot;
+
+	for (;;)
+	{
+		RemoteConn *rc = st->rc;
+		PGresult   *res;
+		ExecStatusType status;
+
+		if (rc == NULL || !rc->in_use || rc->conn == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost the connection to node \"%s\"", current_candidate(st)->name)));
+
+		res = remote_get_result(rc->conn);
+		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+		if (status == PGRES_SINGLE_TUPLE)
+		{
+			int			nf = PQnfields(res);
+
+			if (nf != st->nremote)
+			{
+				PQclear(res);
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("node \"%s\" returned %d columns, expected %d",
+								current_candidate(st)->name, nf, st->nremote)));
+			}
+			MemoryContextReset(st->row_ctx);
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			PG_TRY();
+			{
+				MemoryContext old = MemoryContextSwitchTo(st->row_ctx);
+
+				for (int i = 0; i < nf; i++)
+				{
+					int			att = st->col_map[i];
+					char	   *text = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+
+					slot->tts_values[att] = InputFunctionCall(&st->in_funcs[i], text,
+															  st->in_ioparams[i],
+															  st->in_typmods[i]);
+					slot->tts_isnull[att] = (text == NULL);
+				}
+				MemoryContextSwitchTo(old);
+			}
+			PG_FINALLY();
+			{
+				PQclear(res);
+			}
+			PG_END_TRY();
+			st->remote_rows++;
+			st->returned_row = true;
+			return ExecStoreVirtualTuple(slot);
+		}
+		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		{
+			PQclear(res);
+			remote_drain(rc);
+			finish_remote(st);
+			st->mode = ROUTE_DONE;
+			return ExecClearTuple(slot);
+		}
+
+		/* an error, or the connection broke */
+		if (!st->returned_row && remote_error_is_retryable(rc->conn, res))
+		{
+			char	   *why = remote_error_message(rc->conn, res);
+
+			if (res)
+				PQclear(res);
+			remote_conn_abandon(rc);
+			st->rc = NULL;
+			note_failure(st, why, true);
+			st->attempt++;
+			start_route(st);
+			if (st->mode == ROUTE_LOCAL)
+				return NULL;	/* caller runs the child */
+			continue;
+		}
+		else
+		{
+			RouteCandidate *c = current_candidate(st);
+			instr_time	now;
+
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, st->start);
+			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
+						   INSTR_TIME_GET_MICROSEC(now), true, st->retries > 0);
+			inflight_release(st);
+			/* read the rest so the connection stays usable */
+			if (res && PQstatus(rc->conn) == CONNECTION_OK)
+			{
+				PGresult   *rest;
+
+				while ((rest = PQgetResult(rc->conn)) != NULL)
+					PQclear(rest);
+				rc->busy = false;
+			}
+			else
+				remote_conn_drop(rc);
+			st->rc = NULL;
+			st->mode = ROUTE_DONE;
+			remote_error_raise(rc->conn, res, c->name, st->sql);
+		}
+	}
+}
+
+static TupleTableSlot *
+route_exec(CustomScanState *node)
+{
+	RouteScanState *st = (RouteScanState *) node;
+
+	if (!st->started)
+	{
+		st->started = true;
+		INSTR_TIME_SET_CURRENT(st->start);
+		if (st->ineligible != NULL)
+			st->mode = ROUTE_LOCAL;
+		else
+			start_route(st);
+	}
+
+	switch (st->mode)
+	{
+		case ROUTE_REMOTE:
+			{
+				TupleTableSlot *slot = fetch_remote(st);
+
+				if (slot != NULL)
+					return slot;
+				/* fell back to local before any row */
+				Assert(st->mode == ROUTE_LOCAL);
+			}
+			/* FALLTHROUGH */
+		case ROUTE_LOCAL:
+		case ROUTE_PENDING:
+			return ExecProcNode(outerPlanState(st));
+		case ROUTE_DONE:
+			return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
+	}
+	return NULL;
+}
+
+static void
+route_end(CustomScanState *node)
+{
+	RouteScanState *st = (RouteScanState *) node;
+
+	if (st->rc && st->rc->in_use && st->rc->busy)
+	{
+		/* the client stopped reading early (LIMIT in the portal, a closed cursor) */
+		remote_conn_abandon(st->rc);
+	}
+	st->rc = NULL;
+
+	if (st->started && st->inflight_slot >= 0)
+	{
+		RouteCandidate *c = st->ineligible ? NULL : current_candidate(st);
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, st->start);
+		if (c)
+			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
+						   INSTR_TIME_GET_MICROSEC(now), false, st->retries > 0);
+		if (st->mode == ROUTE_DONE && st->remote_ms == 0)
+			st->remote_ms = INSTR_TIME_GET_MILLISEC(now);
+	}
+	inflight_release(st);
+	ExecEndNode(outerPlanState(st));
+}
+
+static void
+route_rescan(CustomScanState *node)
+{
+	RouteScanState *st = (RouteScanState *) node;
+
+	if (st->rc && st->rc->in_use && st->rc->busy)
+		remote_conn_abandon(st->rc);
+	st->rc = NULL;
+	inflight_release(st);
+	st->started = false;
+	st->returned_row = false;
+	st->attempt = 0;
+	st->mode = ROUTE_PENDING;
+	ExecReScan(outerPlanState(st));
+}
+
+static void
+route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	RouteScanState *st = (RouteScanState *) node;
+	RouteCandidate *c = NULL;
+	char	   *route;
+
+	if (st->ineligible == NULL)
+		c = current_candidate(st);
+
+	if (c == NULL)
+		route = psprintf("local (%s)", st->ineligible);
+	else if (c->is_local && st->attempt > 0)
+		route = psprintf("local (policy %s, after failures)", routing_policy_name(st->decision.policy));
+	else
+		route = psprintf("%s (policy %s)", c->name, routing_policy_name(st->decision.policy));
+	ExplainPropertyText("Route", route, es);
+	if (c && st->decision.reason[0] && strcmp(st->decision.reason, psprintf("policy %s", routing_policy_name(st->decision.policy))) != 0)
+		ExplainPropertyText("Route Reason", st->decision.reason, es);
+	if (es->verbose)
+		ExplainPropertyText("Remote SQL", st->sql, es);
+	if (es->analyze && st->started && c && !c->is_local)
+	{
+		ExplainPropertyInteger("Remote Rows", NULL, st->remote_rows, es);
+		ExplainPropertyFloat("Remote Time", "ms", st->remote_ms, 3, es);
+	}
+	if (es->analyze && st->retries > 0)
+	{
+		ExplainPropertyInteger("Retries", NULL, st->retries, es);
+		if (st->last_failure)
+			ExplainPropertyText("Last Failure", st->last_failure, es);
+	}
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * route_scan.h
+ *	  The "Foresight Route" custom scan (see route_scan.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_ROUTE_SCAN_H
+#define FORESIGHT_ROUTE_SCAN_H
+
+#include "postgres.h"
+
+#include "nodes/plannodes.h"
+
+/* The remote SQL of a route node, NULL for any other plan. */
+extern const char *route_scan_remote_sql(Plan *plan);
+
+/* Transaction abort: give back the in-flight counts of interrupted scans. */
+extern void route_scan_abort_cleanup(void);
+
+#endif							/* FORESIGHT_ROUTE_SCAN_H */

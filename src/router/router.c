@@ -1,0 +1,287 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.c
+ *	  The routing component: its GUCs, hooks and shared memory, and the
+ *	  session state the other router files read (executor nesting depth,
+ *	  the LSN of this backend's last commit, the cached node list).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+
+#include "pg_foresight.h"
+#include "nodes/registry.h"
+#include "remote/connection.h"
+#include "router/route_scan.h"
+#include "router/router.h"
+
+int			foresight_routing_policy = ROUTING_POLICY_LOCAL;
+bool		foresight_include_local = true;
+char	   *foresight_connection_options = NULL;
+char	   *foresight_application_name = NULL;
+int			foresight_max_replication_lag = -1;
+int			foresight_connect_timeout = 2;
+
+XLogRecPtr	router_last_commit_lsn = InvalidXLogRecPtr;
+int			router_exec_depth = 0;
+int			router_plan_depth = 0;
+bool		router_explaining = false;
+
+static const struct config_enum_entry routing_policy_options[] = {
+	{"local", ROUTING_POLICY_LOCAL, false},
+	{"round_robin", ROUTING_POLICY_ROUND_ROBIN, false},
+	{"random", ROUTING_POLICY_RANDOM, false},
+	{"least_connections", ROUTING_POLICY_LEAST_CONNECTIONS, false},
+	{NULL, 0, false}
+};
+
+typedef struct RouterShared
+{
+	pg_atomic_uint32 round_robin;
+} RouterShared;
+
+static RouterShared *router_shared = NULL;
+
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorRun_hook_type prev_executor_run = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+const char *
+routing_policy_name(int policy)
+{
+	for (const struct config_enum_entry *e = routing_policy_options; e->name; e++)
+		if (e->val == policy)
+			return e->name;
+	return "?";
+}
+
+/* a cached plan may have been made under another policy: replan */
+static void
+routing_policy_assign(int newval, void *extra)
+{
+	if (newval != foresight_routing_policy)
+		ResetPlanCache();
+}
+
+void
+router_define_gucs(void)
+{
+	DefineCustomEnumVariable("foresight.routing_policy",
+							 "How eligible read-only queries are routed.",
+							 "local runs everything here; round_robin, random and least_connections spread eligible queries over the nodes (and this server when foresight.include_local is on).",
+							 &foresight_routing_policy,
+							 ROUTING_POLICY_LOCAL,
+							 routing_policy_options,
+							 PGC_USERSET, 0,
+							 NULL, routing_policy_assign, NULL);
+
+	DefineCustomBoolVariable("foresight.include_local",
+							 "Whether the coordinator itself is a routing candidate.",
+							 NULL,
+							 &foresight_include_local,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("foresight.connection_options",
+							   "Extra libpq options for connections to nodes, such as 'sslmode=require'.",
+							   "Appended to each node's conninfo; user, dbname and application_name are always the session's.",
+							   &foresight_connection_options,
+							   "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("foresight.application_name",
+							   "application_name of the connections routed queries use on the nodes.",
+							   NULL,
+							   &foresight_application_name,
+							   "pg_foresight",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("foresight.connect_timeout",
+							"Seconds to wait for a connection to a node before trying another candidate.",
+							NULL,
+							&foresight_connect_timeout,
+							2, 1, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* --- shared memory --- */
+
+void
+router_shmem_request(void)
+{
+	RequestAddinShmemSpace(sizeof(RouterShared));
+}
+
+void
+router_shmem_init(void)
+{
+	bool		found;
+
+	router_shared = ShmemInitStruct("pg_foresight router", sizeof(RouterShared), &found);
+	if (!found)
+		pg_atomic_init_u32(&router_shared->round_robin, 0);
+}
+
+uint32
+router_next_round_robin(void)
+{
+	foresight_require_shmem();
+	return pg_atomic_fetch_add_u32(&router_shared->round_robin, 1);
+}
+
+/* --- executor nesting --- */
+
+static void
+router_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	router_exec_depth++;
+	PG_TRY();
+	{
+		if (prev_executor_start)
+			prev_executor_start(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		router_exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+router_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+					bool execute_once)
+{
+	router_exec_depth++;
+	PG_TRY();
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		router_exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+router_executor_finish(QueryDesc *queryDesc)
+{
+	router_exec_depth++;
+	PG_TRY();
+	{
+		if (prev_executor_finish)
+			prev_executor_finish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		router_exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Utility statements that run a client's query themselves (EXPLAIN,
+ * EXECUTE, DECLARE CURSOR, CREATE TABLE AS) keep it at top level; any other
+ * utility statement (DO, CALL, ...) makes what it runs nested.
+ */
+static void
+router_process_utility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	volatile bool nests = !(IsA(stmt, ExplainStmt) || IsA(stmt, ExecuteStmt) ||
+						  IsA(stmt, DeclareCursorStmt) || IsA(stmt, CreateTableAsStmt) ||
+						  IsA(stmt, FetchStmt));
+
+	if (nests)
+		router_exec_depth++;
+	PG_TRY();
+	{
+		if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (nests)
+			router_exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+/* --- transaction end --- */
+
+static void
+router_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			/* read-your-writes: remember where our last commit ended */
+			if (XactLastCommitEnd > router_last_commit_lsn)
+				router_last_commit_lsn = XactLastCommitEnd;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			route_scan_abort_cleanup();
+			break;
+		default:
+			break;
+	}
+	remote_xact_callback(event);
+}
+
+static void
+router_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	remote_subxact_callback(event);
+}
+
+void
+router_install_hooks(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = router_executor_start;
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = router_executor_run;
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = router_executor_finish;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = router_process_utility;
+
+	RegisterXactCallback(router_xact_callback, NULL);
+	RegisterSubXactCallback(router_subxact_callback, NULL);
+
+	router_install_planner_hook();
+	route_scan_register();
+}

@@ -1,0 +1,70 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.h
+ *	  Routing of read-only queries: GUCs, component entry points and the
+ *	  session state the planner hook, the custom scan and the policies
+ *	  share.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_ROUTER_H
+#define FORESIGHT_ROUTER_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+
+typedef enum RoutingPolicy
+{
+	ROUTING_POLICY_LOCAL,
+	ROUTING_POLICY_ROUND_ROBIN,
+	ROUTING_POLICY_RANDOM,
+	ROUTING_POLICY_LEAST_CONNECTIONS
+} RoutingPolicy;
+
+/* GUCs */
+extern int	foresight_routing_policy;
+extern bool foresight_include_local;
+extern char *foresight_connection_options;
+extern char *foresight_application_name;
+extern int	foresight_max_replication_lag;	/* ms, -1 = no limit */
+extern int	foresight_connect_timeout;	/* s */
+
+/* component entry points (see pg_foresight.h) */
+extern void router_define_gucs(void);
+extern void router_install_hooks(void);
+extern void router_shmem_request(void);
+extern void router_shmem_init(void);
+
+extern const char *routing_policy_name(int policy);
+
+/* next value of the shared round-robin counter */
+extern uint32 router_next_round_robin(void);
+
+/* --- session state (router.c) --- */
+
+/* end LSN of this backend's last commit that wrote WAL */
+extern XLogRecPtr router_last_commit_lsn;
+
+/* depth of executor calls: 1 while a top-level statement runs */
+extern int	router_exec_depth;
+
+/* foresight.route_explain() is planning and deciding: act as top level */
+extern bool router_explaining;
+
+/* depth of planner calls */
+extern int	router_plan_depth;
+
+/* True when the current transaction has written (or is about to). */
+extern bool router_xact_has_written(void);
+
+/* planner_hook (planner_hook.c) */
+extern void router_install_planner_hook(void);
+
+/* custom scan (route_scan.c) */
+extern void route_scan_register(void);
+extern struct Plan *route_scan_wrap(struct Plan *child, const char *remote_sql,
+									List *param_types, Oid check_user);
+extern bool route_scan_is_route(struct Plan *plan);
+
+#endif							/* FORESIGHT_ROUTER_H */
