@@ -52,6 +52,7 @@
 #include "monitor/worker.h"
 #include "nodes/conninfo.h"
 #include "nodes/registry.h"
+#include "predict/live_models.h"
 #include "stats/history.h"
 #include "stats/latency.h"
 
@@ -302,6 +303,7 @@ record_success(int slot, int32 node_id, const char *name, bool *in_incident,
 	}
 	sample_build(state, snap, source, now, latp, &sample);
 	history_append(slot, node_id, &sample);
+	live_models_feed(slot, node_id, &sample, latp);
 
 	node_health_get(slot, node_id, &health);
 	if (health.status == NODE_HEALTH_DOWN)

@@ -43,6 +43,8 @@
 #include "monitor/poller.h"
 #include "router/scoring.h"
 #include "stats/history_persist.h"
+#include "predict/live_models.h"
+#include "router/admission.h"
 #include "utils/memutils.h"
 
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
@@ -263,6 +265,8 @@ foresight_monitor_main(Datum main_arg)
 		{
 			poller_cycle(now);
 			MemoryContextSwitchTo(cycle_context);
+			live_models_train_due();
+			admission_wakeup();
 			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
 			/* fell behind (slow local sample, suspended host): start afresh */
 			if (next_sample <= GetCurrentTimestamp())

@@ -31,7 +31,10 @@
 #include "monitor/worker.h"
 #include "nodes/registry.h"
 #include "predict/live_models.h"
+#include "predict/class_signal.h"
 #include "predict/live_models_internal.h"
+#include "stats/history.h"
+#include "stats/history_persist.h"
 
 int			foresight_retrain_interval_ms = 3600 * 1000;
 int			foresight_prediction_horizon_ms = 5000;
@@ -102,6 +105,8 @@ live_models_define_gucs(void)
 							&foresight_retrain_budget_ms,
 							100, 1, 10000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	history_persist_register_section("models", live_models_save, live_models_load);
 }
 
 void
@@ -516,4 +521,22 @@ live_models_restore(int slot, int32 node_id, int series,
 	}
 	LWLockRelease(live->lock);
 	return true;
+}
+
+void
+live_models_feed(int slot, int32 node_id, const MetricSample *sample,
+				 const LatencyInterval *lat)
+{
+	double		class_load[REQUEST_CLASS_COUNT];
+	bool		present[REQUEST_CLASS_COUNT];
+	TimestampTz at = sample->sampled_at;
+
+	/* an absent load (NaN) is skipped and counted by observe */
+	live_models_observe(slot, node_id, PREDICT_SERIES_NODE, sample->load, at);
+	if (lat == NULL || !isfinite(sample->load))
+		return;
+	class_signal_compute(slot, node_id, sample->load, lat, class_load, present);
+	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
+		if (present[c])
+			live_models_observe(slot, node_id, 1 + c, class_load[c], at);
 }

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
 #include "forecast/forecast.h"
 #include "stats/latency.h"
 
@@ -84,9 +85,20 @@ extern bool live_models_prediction(int slot, int32 node_id, int series, Predicti
 extern bool live_models_training(int slot, int32 node_id, int series,
 								 ModelTraining *out, fc_model *model);
 
-/* Persistence: image of every model (the monitor, at exit and start). */
-extern void live_models_save(const char *path);
-extern void live_models_load(const char *path);
+/*
+ * Persistence, as the section "models" of the history file: every window
+ * and model (the monitor, at clean exit and at start).
+ */
+extern void live_models_save(StringInfo out);
+extern void live_models_load(const char *data, size_t len);
+
+/*
+ * The monitor, after each successful sample of a node: feed the node's
+ * load signal and the per-class loads derived from its latencies.
+ */
+struct MetricSample;
+extern void live_models_feed(int slot, int32 node_id, const struct MetricSample *sample,
+							 const LatencyInterval *lat);
 
 extern const char *live_models_series_name(int series);
 

@@ -1,22 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * models_persist.c
- *	  Save the live models to $PGDATA/pg_foresight/models.pb at shutdown
- *	  and read them back at start (a protobuf SavedModels message).
+ *	  Save the live models at shutdown and read them back at start: a
+ *	  protobuf SavedModels message kept as the section "models" of the
+ *	  monitor's history file (stats/history_persist.h).
  *
  * A model is restored only into the slot of a node with the same node_id
- * and name.  A missing file is normal (first start); a corrupt, truncated
- * or incompatible one is reported in the log and ignored.
+ * and name.  A corrupt or incompatible section is reported in the log and
+ * ignored.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "storage/lwlock.h"
 
 #include "nodes/registry.h"
@@ -25,7 +22,6 @@
 #include "predict/models.pb-c.h"
 
 #define MODELS_FILE_VERSION 1
-#define MODELS_FILE_MAX (256 * 1024 * 1024)
 
 /* protobuf-c allocations through palloc in the current context */
 static void *
@@ -44,7 +40,7 @@ pb_free(void *data, void *pointer)
 static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
 void
-live_models_save(const char *path)
+live_models_save(StringInfo out)
 {
 	int			nslots = registry_slot_count();
 	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
@@ -53,9 +49,6 @@ live_models_save(const char *path)
 	Foresight__SavedSeries **entries;
 	int			n = 0;
 	size_t		len;
-	uint8	   *buf;
-	char		tmppath[MAXPGPATH];
-	FILE	   *f;
 
 	entries = palloc0(sizeof(Foresight__SavedSeries *) * nnodes * PREDICT_SERIES_COUNT);
 	for (int i = 0; i < nnodes; i++)
@@ -106,84 +99,38 @@ live_models_save(const char *path)
 	file.n_series = n;
 	file.series = entries;
 	len = foresight__saved_models__get_packed_size(&file);
-	buf = palloc(len);
-	foresight__saved_models__pack(&file, buf);
-
-	snprintf(tmppath, sizeof(tmppath), "%s.tmp", path);
-	f = AllocateFile(tmppath, PG_BINARY_W);
-	if (f == NULL || fwrite(buf, 1, len, f) != len || fflush(f) != 0 ||
-		pg_fsync(fileno(f)) != 0)
-	{
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", tmppath)));
-		if (f)
-			FreeFile(f);
-		unlink(tmppath);
-		return;
-	}
-	FreeFile(f);
-	if (durable_rename(tmppath, path, LOG) == 0)
-		ereport(LOG,
-				(errmsg("foresight monitor: saved %d model series to \"%s\"", n, path)));
+	enlargeStringInfo(out, (int) len);
+	foresight__saved_models__pack(&file, (uint8 *) out->data + out->len);
+	out->len += (int) len;
+	out->data[out->len] = '\0';
+	ereport(LOG,
+			(errmsg("foresight monitor: saved %d model series", n)));
 }
 
 void
-live_models_load(const char *path)
+live_models_load(const char *data, size_t len)
 {
-	FILE	   *f;
-	struct stat st;
-	uint8	   *buf;
 	Foresight__SavedModels *file;
 	int			nslots = registry_slot_count();
 	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
 	int			nnodes = registry_snapshot(nodes, nslots, NULL);
 	int			restored = 0;
 
-	if (stat(path, &st) != 0)
-		return;					/* no file: first start */
-	if (st.st_size <= 0 || st.st_size > MODELS_FILE_MAX)
-	{
-		ereport(LOG,
-				(errmsg("foresight monitor: ignoring model file \"%s\" of %lld bytes",
-						path, (long long) st.st_size)));
-		return;
-	}
-	f = AllocateFile(path, PG_BINARY_R);
-	if (f == NULL)
-	{
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-		return;
-	}
-	buf = palloc(st.st_size);
-	if (fread(buf, 1, st.st_size, f) != (size_t) st.st_size)
-	{
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", path)));
-		FreeFile(f);
-		return;
-	}
-	FreeFile(f);
-
-	file = foresight__saved_models__unpack(&pb_allocator, st.st_size, buf);
+	file = foresight__saved_models__unpack(&pb_allocator, len, (const uint8 *) data);
 	if (file == NULL)
 	{
 		ereport(LOG,
-				(errmsg("foresight monitor: model file \"%s\" is corrupt, ignoring it", path)));
+				(errmsg("foresight monitor: the saved models are corrupt, ignoring them")));
 		return;
 	}
 	if (file->version != MODELS_FILE_VERSION || file->model_size != (int32) sizeof(fc_model))
 	{
 		ereport(LOG,
-				(errmsg("foresight monitor: model file \"%s\" has version %u (model size %d), expected %d (%d), ignoring it",
-						path, file->version, file->model_size,
+				(errmsg("foresight monitor: the saved models have version %u (model size %d), expected %d (%d), ignoring them",
+						file->version, file->model_size,
 						MODELS_FILE_VERSION, (int) sizeof(fc_model))));
 		return;
 	}
-
 	for (size_t k = 0; k < file->n_series; k++)
 	{
 		Foresight__SavedSeries *e = file->series[k];
@@ -204,5 +151,5 @@ live_models_load(const char *path)
 		}
 	}
 	ereport(LOG,
-			(errmsg("foresight monitor: restored %d model series from \"%s\"", restored, path)));
+			(errmsg("foresight monitor: restored %d model series", restored)));
 }
