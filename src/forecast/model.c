@@ -107,13 +107,13 @@ fc_config_default(fc_config *cfg, fc_kind kind)
 	cfg->target = FC_TARGET_POINT;
 	cfg->lstm_hidden = 8;
 	cfg->lstm_window = 24;
-	cfg->lstm_steps = 300;
+	cfg->lstm_steps = 1000;
 	cfg->lstm_batch = 16;
 	cfg->use_lstm = 1;
 	cfg->lstm_lr = 0.01;
-	cfg->lstm_online_lr = 0.002;
-	cfg->blend_decay = 0.99;
-	cfg->blend_power = 4.0;
+	cfg->lstm_online_lr = 0.001;
+	cfg->blend_decay = 0.98;
+	cfg->blend_power = 16.0;
 	cfg->seed = UINT64_C(20260524);
 }
 

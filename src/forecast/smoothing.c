@@ -90,11 +90,86 @@ fc_ets_min_length(fc_kind kind, int season)
 	}
 }
 
+/*
+ * Initial state of Holt-Winters, like statsmodels' "heuristic": on the
+ * first K = min(5, n / m) cycles take the centred moving average (2 x m MA
+ * for even m) as trend-cycle; the seasonal states are the mean detrended
+ * value of each phase, centred to sum zero; level and trend come from a
+ * least-squares line through the trend-cycle, extrapolated to the time
+ * before y[0].  Nothing is consumed: the filter starts at y[0].
+ */
+static int
+hw_initial_state(fc_ets *e, const double *y, int n)
+{
+	int			m = e->season;
+	int			k = n / m < 5 ? n / m : 5;
+	int			len = k * m;
+	int			half = m / 2;
+	double		sum_s[FC_MAX_SEASON];
+	int			cnt_s[FC_MAX_SEASON];
+	double		win = 0.0;
+	double		st = 0.0,
+				stt = 0.0,
+				sv = 0.0,
+				stv = 0.0,
+				mean_s = 0.0;
+	int			npts = 0;
+	int			t,
+				i;
+
+	memset(sum_s, 0, sizeof(double) * m);
+	memset(cnt_s, 0, sizeof(int) * m);
+	/* window sum of y[t - half .. t - half + m - 1], slid along t */
+	for (i = 0; i < m; i++)
+		win += y[i];
+	for (t = half; t + (m - half) <= len - (m % 2 == 0 ? 1 : 0); t++)
+	{
+		double		trend_cycle;
+
+		if (t > half)
+			win += y[t - half + m - 1] - y[t - half - 1];
+		if (m % 2 == 0)
+			trend_cycle = (win - 0.5 * y[t - half] + 0.5 * y[t + half]) / m;
+		else
+			trend_cycle = win / m;
+		sum_s[t % m] += y[t] - trend_cycle;
+		cnt_s[t % m]++;
+		st += t;
+		stt += (double) t * t;
+		sv += trend_cycle;
+		stv += t * trend_cycle;
+		npts++;
+	}
+	for (i = 0; i < m; i++)
+	{
+		e->seas[i] = cnt_s[i] ? sum_s[i] / cnt_s[i] : 0.0;
+		mean_s += e->seas[i];
+	}
+	mean_s /= m;
+	for (i = 0; i < m; i++)
+		e->seas[i] -= mean_s;
+	if (npts >= 2 && npts * stt - st * st > 0.0)
+	{
+		double		b = (npts * stv - st * sv) / (npts * stt - st * st);
+		double		a = (sv - b * st) / npts;
+
+		e->trend = b;
+		e->level = a - b;
+	}
+	else
+	{
+		e->trend = 0.0;
+		e->level = y[0] - e->seas[0];
+	}
+	e->pos = 0;
+	e->nobs = 0;
+	return 0;
+}
+
 int
 fc_ets_reset(fc_ets *e, const double *y, int n)
 {
 	int			m = e->season;
-	int			i;
 
 	e->level = y[0];
 	e->trend = 0.0;
@@ -110,25 +185,7 @@ fc_ets_reset(fc_ets *e, const double *y, int n)
 		return m;
 	}
 	if (e->kind == FC_HW_ADD)
-	{
-		double		a = 0.0,
-					b = 0.0;
-
-		/* classical start: season means of the first two cycles */
-		for (i = 0; i < m; i++)
-		{
-			a += y[i];
-			b += y[m + i];
-		}
-		a /= m;
-		b /= m;
-		e->trend = (b - a) / m;
-		for (i = 0; i < m; i++)
-			e->seas[i] = y[i] - (a + (i - (m - 1) / 2.0) * e->trend);
-		e->level = a + ((m - 1) / 2.0) * e->trend;
-		e->nobs = m;
-		return m;
-	}
+		return hw_initial_state(e, y, n);
 	if (e->kind == FC_HOLT_DAMPED && n >= 2)
 		e->trend = y[1] - y[0];
 	e->nobs = 1;
@@ -321,24 +378,38 @@ fc_ets_fit(fc_ets *e, const double *y, int n, fc_interrupt_fn cb, void *cb_arg)
 		arg.calls = 0;
 		arg.interrupted = false;
 
-		/* coarse grid over alpha, small trend and season gains */
+		/*
+		 * Coarse grid over alpha (and, where present, the trend and season
+		 * gains and the damping), then Nelder-Mead from the best point and
+		 * once more from where it stopped.
+		 */
 		for (g = 0; g < (int) (sizeof(grid) / sizeof(grid[0])); g++)
 		{
-			double		v;
+			int			gb,
+						gg,
+						gp;
 
-			work.alpha = grid[g];
-			work.beta = 0.05;
-			work.gamma = 0.05 * (1.0 - grid[g]);
-			work.phi = 0.95;
-			get_params(&work, u);
-			v = sse_objective(u, &arg);
-			if (v < best)
-			{
-				best = v;
-				memcpy(best_u, u, sizeof(u));
-			}
+			for (gb = 0; gb < (dim >= 3 ? 2 : 1); gb++)
+				for (gg = 0; gg < (dim >= 4 ? 3 : 1); gg++)
+					for (gp = 0; gp < (dim >= 3 ? 2 : 1); gp++)
+					{
+						double		v;
+
+						work.alpha = grid[g];
+						work.beta = gb == 0 ? 0.01 : 0.1;
+						work.gamma = (gg == 0 ? 0.01 : gg == 1 ? 0.1 : 0.5) * (1.0 - grid[g]);
+						work.phi = gp == 0 ? 0.98 : 0.85;
+						get_params(&work, u);
+						v = sse_objective(u, &arg);
+						if (v < best)
+						{
+							best = v;
+							memcpy(best_u, u, sizeof(u));
+						}
+					}
 		}
 		fc_nelder_mead(sse_objective, &arg, best_u, dim, 1.0, FIT_EVALS, FIT_TOL);
+		fc_nelder_mead(sse_objective, &arg, best_u, dim, 0.5, FIT_EVALS, FIT_TOL);
 		if (arg.interrupted)
 			return FC_ERR_INTERRUPTED;
 		set_params(e, best_u);
