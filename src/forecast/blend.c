@@ -309,6 +309,12 @@ fc_blend_fit(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_a
 			predict(b);
 		}
 	}
+	if (t0 >= n)
+	{
+		/* too short to score anything: equal weights */
+		reweight(b);
+		predict(b);
+	}
 	(void) nm;
 	return FC_OK;
 }

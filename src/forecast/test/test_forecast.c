@@ -362,6 +362,7 @@ test_blend(void)
 	double		w_before = 0.0,
 				w_after = 0.0;
 	unsigned	st = 11;
+	bool		good;
 	int			i,
 				n;
 	size_t		len;
@@ -423,6 +424,15 @@ test_blend(void)
 	image[len / 2] ^= 1;
 	ok(fc_model_deserialise(&m2, image, len) == FC_ERR_STATE, "corrupt image is rejected");
 	ok(fc_model_deserialise(&m2, image, len - 1) == FC_ERR_STATE, "short image is rejected");
+
+	/* a series just long enough for the seasonal naive member */
+	fc_config_default(&cfg, FC_BLEND);
+	cfg.season = 12;
+	fc_model_init(&m2, &cfg);
+	memset(f, 0, sizeof(f));
+	good = fc_model_fit(&m2, y + 600, 12, NULL, NULL) == FC_OK &&
+		fc_model_forecast(&m2, 12, f) == FC_OK;
+	ok(good && fabs(f[0] - y[600]) < 25.0 && f[0] > 50.0, "blend on a 12-value series forecasts from equal weights (%.2f)", f[0]);
 
 	/* interrupt callback */
 	fc_config_default(&cfg, FC_BLEND);
