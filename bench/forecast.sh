@@ -35,7 +35,7 @@ elapsed=$(( $(date +%s) - start ))
 	echo "# Forecasting benchmark (NAB traces)"
 	echo
 	echo "Run by \`bench/forecast.sh\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) cores): $elapsed s wall clock;"
-	echo "data: \`$(basename "$(dirname "$data")")/$(basename "$data")\`, protocol of its \`baselines.md\`: train fraction 0.70,"
+	echo "data: \`${data#"$root/../"}\`, protocol of its \`baselines.md\`: train fraction 0.70,"
 	echo "rolling origin, parameters fitted on at most 4032 trailing points and refitted every 288 origins,"
 	echo "MASE scale = mean |y[t]-y[t-1]| over the training part, summary = geometric mean over the series."
 	echo "Non-seasonal models do not depend on the season and are repeated in both seasons' tables."

@@ -351,11 +351,15 @@ main(int argc, char **argv)
 
 		fprintf(out, "- %s:", data[s].name);
 		for (i = 0; i < r->nmembers; i++)
-			fprintf(out, " %s%s%d=%.2f", fc_kind_name(r->member_info[i].kind),
-					r->member_info[i].season ? "/" : "",
-					r->member_info[i].season, r->member_info[i].weight);
+		{
+			fprintf(out, " %s", fc_kind_name(r->member_info[i].kind));
+			if (r->member_info[i].season)
+				fprintf(out, "/%d", r->member_info[i].season);
+			fprintf(out, "=%.2f", r->member_info[i].weight);
+		}
 		fprintf(out, "\n");
 	}
+	fprintf(out, "\n");
 	fclose(out);
 	return 0;
 }
