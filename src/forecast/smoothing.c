@@ -94,9 +94,9 @@ fc_ets_min_length(fc_kind kind, int season)
  * Initial state of Holt-Winters, like statsmodels' "heuristic": on the
  * first K = min(5, n / m) cycles take the centred moving average (2 x m MA
  * for even m) as trend-cycle; the seasonal states are the mean detrended
- * value of each phase, centred to sum zero; level and trend come from a
- * least-squares line through the trend-cycle, extrapolated to the time
- * before y[0].  Nothing is consumed: the filter starts at y[0].
+ * value of each phase, centred to sum zero; level and trend are intercept
+ * and slope of the least-squares line through the first 10 trend-cycle
+ * values at x = 1..10.  Nothing is consumed: the filter starts at y[0].
  */
 static int
 hw_initial_state(fc_ets *e, const double *y, int n)
@@ -108,11 +108,8 @@ hw_initial_state(fc_ets *e, const double *y, int n)
 	double		sum_s[FC_MAX_SEASON];
 	int			cnt_s[FC_MAX_SEASON];
 	double		win = 0.0;
-	double		st = 0.0,
-				stt = 0.0,
-				sv = 0.0,
-				stv = 0.0,
-				mean_s = 0.0;
+	double		tc[10];
+	double		mean_s = 0.0;
 	int			npts = 0;
 	int			t,
 				i;
@@ -134,11 +131,8 @@ hw_initial_state(fc_ets *e, const double *y, int n)
 			trend_cycle = win / m;
 		sum_s[t % m] += y[t] - trend_cycle;
 		cnt_s[t % m]++;
-		st += t;
-		stt += (double) t * t;
-		sv += trend_cycle;
-		stv += t * trend_cycle;
-		npts++;
+		if (npts < 10)
+			tc[npts++] = trend_cycle;
 	}
 	for (i = 0; i < m; i++)
 	{
@@ -148,13 +142,25 @@ hw_initial_state(fc_ets *e, const double *y, int n)
 	mean_s /= m;
 	for (i = 0; i < m; i++)
 		e->seas[i] -= mean_s;
-	if (npts >= 2 && npts * stt - st * st > 0.0)
+	if (npts >= 2)
 	{
-		double		b = (npts * stv - st * sv) / (npts * stt - st * st);
-		double		a = (sv - b * st) / npts;
+		/* least squares through (k, tc[k - 1]), k = 1..npts */
+		double		sx = 0.0,
+					sxx = 0.0,
+					sv = 0.0,
+					sxv = 0.0;
+		double		b;
 
+		for (i = 0; i < npts; i++)
+		{
+			sx += i + 1;
+			sxx += (double) (i + 1) * (i + 1);
+			sv += tc[i];
+			sxv += (i + 1) * tc[i];
+		}
+		b = (npts * sxv - sx * sv) / (npts * sxx - sx * sx);
 		e->trend = b;
-		e->level = a - b;
+		e->level = (sv - b * sx) / npts;
 	}
 	else
 	{
