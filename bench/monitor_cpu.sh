@@ -98,3 +98,4 @@ out=bench/results/monitor.md
 	echo "$(( (hbytes / slots - 16) / hsize )) bytes). Node health: $health bytes in all."
 } > "$out"
 cat "$out"
+note "report written to $FORESIGHT_ROOT/$out"
