@@ -389,7 +389,7 @@ COMMENT ON VIEW foresight.node_metrics IS
 GRANT SELECT ON foresight.node_metrics TO PUBLIC;
 
 CREATE FUNCTION foresight.metrics_history(
-	node text,
+	node name,
 	since interval DEFAULT NULL,
 	OUT node_id integer,
 	OUT node_name text,
@@ -469,7 +469,7 @@ CREATE FUNCTION foresight.metrics_history(
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'foresight_metrics_history'
 	LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION foresight.metrics_history(text, interval) IS
+COMMENT ON FUNCTION foresight.metrics_history(name, interval) IS
 	'The history ring of a node as rows, oldest first: samples taken within the last "since" (all when NULL)';
 
 -- The monitor's view of every node.
