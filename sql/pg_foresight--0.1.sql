@@ -334,6 +334,8 @@ CREATE FUNCTION foresight.node_metrics_latest(
 	OUT psi_memory float8,
 	OUT backends integer,
 	OUT backends_active integer,
+	OUT backends_active_avg float8,
+	OUT backends_idle_in_transaction_avg float8,
 	OUT backends_idle_in_transaction integer,
 	OUT waiting integer,
 	OUT waiting_lock integer,
@@ -387,7 +389,7 @@ COMMENT ON VIEW foresight.node_metrics IS
 GRANT SELECT ON foresight.node_metrics TO PUBLIC;
 
 CREATE FUNCTION foresight.metrics_history(
-	node text,
+	node name,
 	since interval DEFAULT NULL,
 	OUT node_id integer,
 	OUT node_name text,
@@ -420,6 +422,8 @@ CREATE FUNCTION foresight.metrics_history(
 	OUT psi_memory float8,
 	OUT backends integer,
 	OUT backends_active integer,
+	OUT backends_active_avg float8,
+	OUT backends_idle_in_transaction_avg float8,
 	OUT backends_idle_in_transaction integer,
 	OUT waiting integer,
 	OUT waiting_lock integer,
@@ -465,7 +469,7 @@ CREATE FUNCTION foresight.metrics_history(
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'foresight_metrics_history'
 	LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION foresight.metrics_history(text, interval) IS
+COMMENT ON FUNCTION foresight.metrics_history(name, interval) IS
 	'The history ring of a node as rows, oldest first: samples taken within the last "since" (all when NULL)';
 
 -- The monitor's view of every node.

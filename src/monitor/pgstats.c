@@ -28,7 +28,7 @@ const char *const pgstats_query =
 " current_setting('max_connections')::int,"
 " current_setting('superuser_reserved_connections')::int,"
 " d.xact_commit, d.xact_rollback, d.blks_read, d.blks_hit,"
-" d.tup_returned, d.tup_fetched,"
+" d.tup_returned, d.tup_fetched, d.active_time_us, d.idle_in_transaction_time_us,"
 " pg_is_in_recovery(),"
 " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
 "  ELSE pg_current_wal_insert_lsn() END - '0/0'::pg_lsn)::text,"
@@ -53,7 +53,9 @@ const char *const pgstats_query =
 "  FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend') a,"
 " (SELECT sum(xact_commit) AS xact_commit, sum(xact_rollback) AS xact_rollback,"
 "  sum(blks_read) AS blks_read, sum(blks_hit) AS blks_hit,"
-"  sum(tup_returned) AS tup_returned, sum(tup_fetched) AS tup_fetched"
+"  sum(tup_returned) AS tup_returned, sum(tup_fetched) AS tup_fetched,"
+"  (sum(active_time) * 1000)::bigint AS active_time_us,"
+"  (sum(idle_in_transaction_time) * 1000)::bigint AS idle_in_transaction_time_us"
 "  FROM pg_catalog.pg_stat_database) d";
 
 static bool
@@ -160,6 +162,8 @@ pgstats_fill_from_text(NodeSnapshot *snap, const char *const *values, int nvalue
 	FILL_U64(blks_hit, PGSTATS_BLKS_HIT);
 	FILL_U64(tup_returned, PGSTATS_TUP_RETURNED);
 	FILL_U64(tup_fetched, PGSTATS_TUP_FETCHED);
+	FILL_U64(active_time_us, PGSTATS_ACTIVE_TIME_US);
+	FILL_U64(idle_in_transaction_time_us, PGSTATS_IDLE_IN_TRANSACTION_TIME_US);
 
 	badcol = PGSTATS_IN_RECOVERY;
 	if (values[PGSTATS_IN_RECOVERY] != NULL)

@@ -56,13 +56,6 @@
 #include "stats/history.h"
 #include "stats/latency.h"
 
-/*
- * The router's latency histograms (src/stats/latency.c) may not be linked
- * in yet: a weak reference resolves to NULL then, and samples carry no
- * latencies.
- */
-#pragma weak latency_take_interval
-
 int			foresight_poll_timeout_ms = 1000;
 int			foresight_down_after = 3;
 char	   *foresight_monitor_user = NULL;
@@ -294,13 +287,10 @@ record_success(int slot, int32 node_id, const char *name, bool *in_incident,
 	NodeHealth	health;
 	MetricSample sample;
 	LatencyInterval lat;
-	LatencyInterval *latp = NULL;
+	LatencyInterval *latp = &lat;
 
-	if (latency_take_interval != NULL)
-	{
-		latency_take_interval(slot, node_id, &lat);
-		latp = &lat;
-	}
+	/* the routed queries' latencies of this interval (router, stats/latency.c) */
+	latency_take_interval(slot, node_id, &lat);
 	sample_build(state, snap, source, now, latp, &sample);
 	history_append(slot, node_id, &sample);
 	live_models_feed(slot, node_id, &sample, latp);

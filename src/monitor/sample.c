@@ -58,6 +58,7 @@ counters_reset(const NodeSnapshot *prev, const NodeSnapshot *cur)
 		DECREASED(disk_reads) || DECREASED(disk_writes) || DECREASED(disk_io_ticks_ms) ||
 		DECREASED(xact_commit) || DECREASED(xact_rollback) || DECREASED(blks_read) ||
 		DECREASED(blks_hit) || DECREASED(tup_returned) || DECREASED(tup_fetched) ||
+		DECREASED(active_time_us) || DECREASED(idle_in_transaction_time_us) ||
 		DECREASED(psi_cpu_some_total_us) || DECREASED(psi_io_some_total_us) ||
 		DECREASED(psi_memory_some_total_us);
 }
@@ -181,6 +182,10 @@ rates(const NodeSnapshot *prev, const NodeSnapshot *cur, double dt, MetricSample
 		s->tup_returned_per_s = DELTA(tup_returned) / dt;
 	if (BOTH(tup_fetched))
 		s->tup_fetched_per_s = DELTA(tup_fetched) / dt;
+	if (BOTH(active_time_us))
+		s->backends_active_avg = DELTA(active_time_us) / (dt * 1e6);
+	if (BOTH(idle_in_transaction_time_us))
+		s->backends_idle_in_transaction_avg = DELTA(idle_in_transaction_time_us) / (dt * 1e6);
 }
 
 static void

@@ -37,11 +37,15 @@ signal_compute(MetricSample *s)
 		s->load_cpu = clamp01(s->cpu_util);
 
 	/* queue: active backends (waiting ones included) per core */
-	if (s->backends_active >= 0)
+	if (s->backends_active >= 0 || !isnan(s->backends_active_avg))
 	{
 		int			cores = s->cpu_count > 0 ? s->cpu_count : SIGNAL_DEFAULT_CORES;
+		double		active = Max(s->backends_active, 0);
 
-		s->load_queue = clamp01(s->backends_active / (SIGNAL_BACKENDS_PER_CORE * cores));
+		/* the interval's average catches short queries an instant count misses */
+		if (!isnan(s->backends_active_avg))
+			active = Max(active, s->backends_active_avg);
+		s->load_queue = clamp01(active / (SIGNAL_BACKENDS_PER_CORE * cores));
 	}
 
 	/* pressure: the worst of cpu, io and memory */

@@ -5,7 +5,8 @@
  *	  (docs/monitoring.md, "The load signal").
  *
  *	  load_cpu		instance CPU share of the host (host CPU when unknown)
- *	  load_queue	min(1, active backends / (SIGNAL_BACKENDS_PER_CORE * cores))
+ *	  load_queue	min(1, active / (SIGNAL_BACKENDS_PER_CORE * cores)), active =
+ *					max(active backends now, average active over the interval)
  *	  load_pressure max of the cpu, io and memory "some" stall fractions
  *	  load_latency	min(1, max(0, mean latency / baseline - 1) / SIGNAL_LATENCY_SPAN)
  *	  load			weighted mean of the components present, weights

@@ -318,7 +318,13 @@ snapshot_to_json(const NodeSnapshot *snap, char *buf, size_t buflen)
 				{
 					double		d = *(const double *) value;
 
-					if (isfinite(d))
+					char		shortest[32];
+
+					/* the shortest form that reads back as the same double */
+					snprintf(shortest, sizeof(shortest), "%.15g", d);
+					if (isfinite(d) && strtod(shortest, NULL) == d)
+						json_append(&out, "%s", shortest);
+					else if (isfinite(d))
 						json_append(&out, "%.17g", d);
 					else
 						json_append(&out, "null");

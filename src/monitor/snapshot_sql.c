@@ -6,8 +6,7 @@
  *	  same message decoded for people.
  *
  * node_snapshot() needs no shared memory of pg_foresight and writes
- * nothing, so it runs on any node, a standby in recovery included, whether
- * or not the library is preloaded there.
+ * nothing, so it runs on any node, a standby in recovery included.
  *
  *-------------------------------------------------------------------------
  */

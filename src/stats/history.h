@@ -89,6 +89,8 @@ typedef enum SampleFieldKind
 	X(psi_memory, SF_FLOAT) \
 	X(backends, SF_INT32) \
 	X(backends_active, SF_INT32) \
+	X(backends_active_avg, SF_FLOAT) \
+	X(backends_idle_in_transaction_avg, SF_FLOAT) \
 	X(backends_idle_in_transaction, SF_INT32) \
 	X(waiting, SF_INT32) \
 	X(waiting_lock, SF_INT32) \

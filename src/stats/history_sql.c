@@ -198,7 +198,7 @@ foresight_metrics_history(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("node name must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	name = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	if (!registry_lookup(name, &node))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

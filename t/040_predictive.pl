@@ -1,0 +1,164 @@
+# The predictive policy end to end: a CPU-heavy load on one standby gets it
+# a clearly smaller share of the routed queries, and the share comes back
+# when the load stops; admission control queues and then fails with 53000;
+# set_weights and peak_hours change the scores as documented; the decision
+# log has every field.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+use IPC::Run;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => qq{
+foresight.sample_interval = 200ms
+foresight.prediction_horizon = 1s
+foresight.retrain_budget = 500ms
+foresight.routing_policy = predictive
+foresight.include_local = off
+compute_query_id = on
+});
+
+$primary->safe_psql('postgres', q{
+CREATE TABLE kv (k int PRIMARY KEY, v text);
+INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
+CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
+ANALYZE;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
+ok($primary->poll_query_until('postgres',
+	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
+	'both standbys have trained predictions');
+
+# Route n point queries through the coordinator; returns each standby's share.
+sub shares
+{
+	my ($n) = @_;
+	$primary->safe_psql('postgres', 'SELECT foresight.reset_routing_stats()');
+	my $sql = join('', map { "SELECT v FROM kv WHERE k = " . (1 + $_ % 10000) . ";\n" } 1 .. $n);
+	$primary->safe_psql('postgres', $sql);
+	my %routed = map { split /\|/ } split /\n/, $primary->safe_psql('postgres',
+		"SELECT node_name, routed FROM foresight.routing_stats WHERE node_name LIKE 'standby%'");
+	my $total = ($routed{standby1} // 0) + ($routed{standby2} // 0);
+	return (($routed{standby1} // 0) / ($total || 1), ($routed{standby2} // 0) / ($total || 1), $total);
+}
+
+my ($s1, $s2, $total) = shares(200);
+is($total, 200, 'every query was routed to a standby');
+diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
+cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share');
+
+# a CPU-heavy load directly on standby1
+my @load = map {
+	IPC::Run::start([ 'psql', '-X', '-q', '-d', $standby1->connstr('postgres'), '-c',
+		'SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 80000 AND b.id < 80000' ],
+		'>', '/dev/null', '2>', '/dev/null')
+} 1 .. 3;
+ok($primary->poll_query_until('postgres', q{
+	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
+	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2}),
+	'standby1 is predicted busier');
+($s1, $s2, $total) = shares(200);
+diag(sprintf('standby1 loaded: standby1 %.2f, standby2 %.2f', $s1, $s2));
+cmp_ok($s1, '<', 0.2, 'loaded standby1 gets less than 20% of the queries');
+
+# every field of the decision log, and the score is the documented formula
+my $row = $primary->safe_psql('postgres', q{
+	SELECT decision_id > 0, decided_at IS NOT NULL, pid > 0, query_id IS NOT NULL,
+	       request_class, cost > 0, candidate_count, jsonb_array_length(candidates),
+	       chosen_node LIKE 'standby%', policy, reason <> '', queue_wait_ms >= 0,
+	       latency_ms > 0, failed
+	FROM foresight.routing_decisions WHERE policy = 'predictive' ORDER BY decision_id DESC LIMIT 1});
+is($row, 't|t|t|t|point|t|2|2|t|predictive|t|t|t|f', 'the decision log has every field');
+is($primary->safe_psql('postgres', q{
+	SELECT bool_and(abs((c->>'score')::float8
+	                    - foresight.score((c->>'connection_score')::float8, (c->>'predicted_load')::float8,
+	                                      w.connection, w.load)) < 1e-3)
+	FROM (SELECT candidates FROM foresight.routing_decisions WHERE policy = 'predictive'
+	      ORDER BY decision_id DESC LIMIT 20) d,
+	     jsonb_array_elements(d.candidates) c, foresight.current_weights() w}),
+	't', 'logged scores follow w_conn * connection_score + w_load * (1 - predicted_load)');
+
+# weights: on connections only, load no longer steers
+$primary->safe_psql('postgres', 'SELECT foresight.set_weights(1, 0)');
+($s1, $s2) = shares(200);
+diag(sprintf('weights (1,0): standby1 %.2f, standby2 %.2f', $s1, $s2));
+cmp_ok($s1, '>', 0.2, 'set_weights(1, 0): the loaded node is chosen again');
+$primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.5, 0.5)');
+
+# peak hours: all week long, so the peak weights (0.2, 0.8) apply
+$primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.peak_hours = 'Mon-Sun 00:00-24:00'");
+$primary->reload;
+ok($primary->poll_query_until('postgres', 'SELECT peak FROM foresight.current_weights()'),
+	'peak hours switch to the peak weights');
+is($primary->safe_psql('postgres', 'SELECT connection || ',' || load FROM foresight.current_weights()'),
+	'0.2,0.8', 'peak weights are 0.2 / 0.8');
+$primary->safe_psql('postgres', "ALTER SYSTEM RESET foresight.peak_hours");
+$primary->reload;
+
+# admission: with both standbys loaded and a low threshold, queries queue then time out
+push @load, map {
+	IPC::Run::start([ 'psql', '-X', '-q', '-d', $standby2->connstr('postgres'), '-c',
+		'SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 80000 AND b.id < 80000' ],
+		'>', '/dev/null', '2>', '/dev/null')
+} 1 .. 3;
+$primary->safe_psql('postgres', q{
+	ALTER SYSTEM SET foresight.overload_threshold = 0.05;
+	ALTER SYSTEM SET foresight.queue_timeout = '700ms';
+});
+$primary->reload;
+ok($primary->poll_query_until('postgres',
+	"SELECT bool_and(predicted_load > 0.05) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
+	'both standbys predicted above the threshold');
+my ($ret, $stdout, $stderr);
+my $start = time;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	"\\set VERBOSITY verbose\nSELECT v FROM kv WHERE k = 1");
+my $waited = time - $start;
+like($stderr, qr/53000: timed out after 700 ms waiting for a node with spare capacity/,
+	'the query waits in the queue, then fails with 53000');
+like($stderr, qr/HINT:  Retry the query later/, 'with a hint to retry');
+cmp_ok($waited, '>=', 0.7, sprintf('it waited the queue timeout (%.2f s)', $waited));
+is($primary->safe_psql('postgres', q{
+	SELECT queue_wait_ms >= 700 FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1}),
+	't', 'the decision log shows the queue wait');
+
+$primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.overload_action = 'error'");
+$primary->reload;
+usleep(300_000);
+($ret, $stdout, $stderr) = $primary->psql('postgres', "\\set VERBOSITY verbose\nSELECT v FROM kv WHERE k = 1");
+like($stderr, qr/53000: all candidate nodes are predicted to be overloaded/, "overload_action 'error' fails at once");
+
+$primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.overload_action = 'local'");
+$primary->reload;
+usleep(300_000);
+is($primary->safe_psql('postgres', 'SELECT v FROM kv WHERE k = 1'), md5_of(1), "overload_action 'local' runs on the coordinator");
+
+# load gone: the share of standby1 comes back
+$_->kill_kill for @load;
+$primary->safe_psql('postgres', q{
+	ALTER SYSTEM RESET foresight.overload_threshold;
+	ALTER SYSTEM RESET foresight.overload_action;
+	ALTER SYSTEM RESET foresight.queue_timeout;
+});
+$primary->reload;
+ok($primary->poll_query_until('postgres', q{
+	SELECT abs((SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
+	         - (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all')) < 0.1}),
+	'predictions of the two standbys converge after the load stops');
+($s1, $s2) = shares(200);
+diag(sprintf('load stopped: standby1 %.2f, standby2 %.2f', $s1, $s2));
+cmp_ok($s1, '>', 0.2, 'standby1 gets its share back');
+
+sub md5_of
+{
+	my ($k) = @_;
+	return $primary->safe_psql('postgres', "SELECT md5('$k')");
+}
+
+done_testing();
