@@ -53,16 +53,23 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *volatile stmt;
 	Query	   *volatile copy = NULL;
 	volatile bool consider;
+	const char *volatile off_reason = NULL;
 
-	consider = router_plan_depth == 0 &&
-		(router_exec_depth == 0 || router_explaining) &&
-		foresight_routing_policy != ROUTING_POLICY_LOCAL &&
-		parse->commandType == CMD_SELECT &&
-		parse->utilityStmt == NULL &&
-		!parse->hasModifyingCTE &&
-		parse->rowMarks == NIL &&
-		!RecoveryInProgress() &&
-		policy_nodes_registered();
+	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+		off_reason = "statement inside a function or another statement";
+	else if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
+		off_reason = "policy is local";
+	else if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
+		off_reason = "not a SELECT";
+	else if (parse->hasModifyingCTE)
+		off_reason = "has a data-modifying WITH";
+	else if (parse->rowMarks != NIL)
+		off_reason = "has FOR UPDATE/SHARE";
+	else if (RecoveryInProgress())
+		off_reason = "this server is in recovery";
+	else if (!policy_nodes_registered())
+		off_reason = "no node is registered and enabled";
+	consider = (off_reason == NULL);
 
 	if (consider)
 		copy = copyObject(parse);
@@ -96,7 +103,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		}
 	}
 	else
-		eligibility_last_reason = "routing is off (policy local, no node, nested statement or not a plain SELECT)";
+		eligibility_last_reason = off_reason;
 
 	return stmt;
 }
