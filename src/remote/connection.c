@@ -59,6 +59,9 @@ remote_conn_forget(RemoteConn *rc)
 			pfree(rc->settings[i]);
 		rc->settings[i] = NULL;
 	}
+	for (int i = 0; i < rc->nprepared; i++)
+		pfree(rc->prepared[i]);
+	rc->nprepared = 0;
 	if (rc->conninfo)
 		pfree(rc->conninfo);
 	rc->conninfo = NULL;

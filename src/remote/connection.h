@@ -16,6 +16,7 @@
 #include "libpq-fe.h"
 
 #define REMOTE_SETTING_COUNT 20
+#define REMOTE_MAX_PREPARED 128
 
 typedef struct RemoteConn
 {
@@ -30,6 +31,8 @@ typedef struct RemoteConn
 	char	   *conninfo;		/* the node's conninfo when connected */
 	bool		busy;			/* a query is running on it */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
+	int			nprepared;		/* statements prepared on this connection */
+	char	   *prepared[REMOTE_MAX_PREPARED];	/* their SQL; name is fs_<index> */
 } RemoteConn;
 
 /*

@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/wait_event.h"
 
@@ -119,13 +120,83 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 	return ok;
 }
 
+/*
+ * The name of the statement prepared for sql on this connection, preparing
+ * it first if needed; NULL when it cannot be (too many), or on failure
+ * (then *error is set).
+ */
+static const char *
+remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *types,
+					 char **error)
+{
+	static char name[32];
+	PGresult   *res;
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < rc->nprepared; i++)
+		if (strcmp(rc->prepared[i], sql) == 0)
+		{
+			snprintf(name, sizeof(name), "fs_%d", i);
+			return name;
+		}
+	if (rc->nprepared >= REMOTE_MAX_PREPARED)
+		return NULL;
+
+	snprintf(name, sizeof(name), "fs_%d", i);
+	rc->busy = true;
+	if (!PQsendPrepare(rc->conn, name, sql, nparams, types) || !remote_flush(rc->conn))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		return NULL;
+	}
+	while ((res = remote_get_result(rc->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
+		{
+			*error = remote_error_message(rc->conn, res);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	rc->busy = false;
+	if (!ok || PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		if (*error == NULL)
+			*error = remote_error_message(rc->conn, NULL);
+		return NULL;
+	}
+	rc->prepared[rc->nprepared++] = MemoryContextStrdup(TopMemoryContext, sql);
+	return name;
+}
+
 bool
 remote_send(RemoteConn *rc, const char *sql, int nparams,
 			const Oid *types, const char *const *values, char **error)
 {
+	const char *prepared = NULL;
+	int			sent;
+
 	*error = NULL;
+
+	/*
+	 * A statement with parameters is a prepared statement of the client's:
+	 * prepare it on the node too, so that the node plans it like this
+	 * server does (once, or per execution as plan_cache_mode says).
+	 */
+	if (nparams > 0)
+	{
+		prepared = remote_prepared_name(rc, sql, nparams, types, error);
+		if (prepared == NULL && *error != NULL)
+			return false;
+	}
+
 	rc->busy = true;
-	if (!PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0) ||
+	if (prepared)
+		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, NULL, NULL, 0);
+	else
+		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
+	if (!sent ||
 		!PQsetSingleRowMode(rc->conn) ||
 		!remote_flush(rc->conn))
 	{
