@@ -79,6 +79,14 @@ SELECT v FROM rt WHERE id = 4;
 SELECT node, reason, excluded FROM foresight.route_explain('SELECT * FROM rt');
 SELECT node_name, routed, errors, retries FROM foresight.routing_stats ORDER BY node_id;
 
+-- cursors run locally (they may be fetched backwards)
+SET foresight.routing_policy = round_robin;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM rt ORDER BY id;
+FETCH 2 FROM c;
+FETCH BACKWARD 1 FROM c;
+COMMIT;
+
 -- prepared statements keep working
 PREPARE p(integer) AS SELECT v FROM rt WHERE id = $1;
 EXECUTE p(2);

@@ -25,6 +25,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
 
 #include "nodes/conninfo.h"
@@ -50,6 +51,9 @@ remote_conn_cleanup_at_exit(int code, Datum arg)
 static void
 remote_conn_forget(RemoteConn *rc)
 {
+	if (rc->wait_set)
+		FreeWaitEventSet(rc->wait_set);
+	rc->wait_set = NULL;
 	if (rc->conn)
 		PQfinish(rc->conn);
 	rc->conn = NULL;

@@ -30,6 +30,7 @@ typedef struct RemoteConn
 	char		node_name[NAMEDATALEN];
 	char	   *conninfo;		/* the node's conninfo when connected */
 	bool		busy;			/* a query is running on it */
+	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
 	int			nprepared;		/* statements prepared on this connection */
 	char	   *prepared[REMOTE_MAX_PREPARED];	/* their SQL; name is fs_<index> */

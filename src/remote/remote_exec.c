@@ -27,19 +27,40 @@
 #include "remote/guc_sync.h"
 #include "remote/remote_exec.h"
 
-PGresult *
-remote_get_result(PGconn *conn)
+/*
+ * Each connection keeps its wait event set (latch, postmaster death, its
+ * socket): creating a set per wait would cost an epoll instance and
+ * several system calls per row.
+ */
+static void
+wait_for_socket(RemoteConn *rc, int events)
 {
+	WaitEvent	event;
+
+	if (rc->wait_set == NULL)
+	{
+		rc->wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+		AddWaitEventToSet(rc->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(rc->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		AddWaitEventToSet(rc->wait_set, events, PQsocket(rc->conn), NULL, NULL);
+	}
+	else
+		ModifyWaitEvent(rc->wait_set, 2, events, NULL);
+
+	(void) WaitEventSetWait(rc->wait_set, -1L, &event, 1, PG_WAIT_EXTENSION);
+}
+
+PGresult *
+remote_get_result(RemoteConn *rc)
+{
+	PGconn	   *conn = rc->conn;
+
 	while (PQisBusy(conn))
 	{
-		int			rc;
-
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-							   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		wait_for_socket(rc, WL_SOCKET_READABLE);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+		if (!PQconsumeInput(conn))
 			return NULL;
 	}
 	return PQgetResult(conn);
@@ -47,15 +68,14 @@ remote_get_result(PGconn *conn)
 
 /* flush a non-blocking send completely, waiting for the socket */
 static bool
-remote_flush(PGconn *conn)
+remote_flush(RemoteConn *rc)
 {
+	PGconn	   *conn = rc->conn;
 	int			r;
 
 	while ((r = PQflush(conn)) == 1)
 	{
-		(void) WaitLatchOrSocket(MyLatch,
-								 WL_LATCH_SET | WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-								 PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (!PQconsumeInput(conn))
@@ -80,12 +100,12 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 		return true;
 
 	rc->busy = true;
-	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc->conn))
+	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
 	}
-	while ((res = remote_get_result(rc->conn)) != NULL)
+	while ((res = remote_get_result(rc)) != NULL)
 	{
 		ExecStatusType st = PQresultStatus(res);
 
@@ -145,12 +165,12 @@ remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *ty
 
 	snprintf(name, sizeof(name), "fs_%d", i);
 	rc->busy = true;
-	if (!PQsendPrepare(rc->conn, name, sql, nparams, types) || !remote_flush(rc->conn))
+	if (!PQsendPrepare(rc->conn, name, sql, nparams, types) || !remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return NULL;
 	}
-	while ((res = remote_get_result(rc->conn)) != NULL)
+	while ((res = remote_get_result(rc)) != NULL)
 	{
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
 		{
@@ -198,7 +218,7 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
 	if (!sent ||
 		!PQsetSingleRowMode(rc->conn) ||
-		!remote_flush(rc->conn))
+		!remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
@@ -211,7 +231,7 @@ remote_drain(RemoteConn *rc)
 {
 	PGresult   *res;
 
-	while ((res = remote_get_result(rc->conn)) != NULL)
+	while ((res = remote_get_result(rc)) != NULL)
 		PQclear(res);
 	rc->busy = false;
 }

@@ -23,7 +23,7 @@
  * which case the (sub)transaction abort abandons the busy connection,
  * which sends the node a cancel request.
  */
-extern PGresult *remote_get_result(PGconn *conn);
+extern PGresult *remote_get_result(RemoteConn *rc);
 
 /*
  * Bring the session up to date and, when check_lsn is set, read the

@@ -202,8 +202,9 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 		return "has a data-modifying WITH";
 	if (parse->rowMarks != NIL || stmt->rowMarks != NIL)
 		return "has FOR UPDATE/SHARE";
-	if (cursorOptions & CURSOR_OPT_SCROLL)
-		return "scrollable cursor";
+	/* DECLARE always sets FAST_PLAN: a cursor may be fetched backwards */
+	if (cursorOptions & (CURSOR_OPT_SCROLL | CURSOR_OPT_FAST_PLAN))
+		return "a cursor (DECLARE) runs locally";
 
 	/* relations: everything the plan reads, views and partitions included */
 	foreach(lc, stmt->rtable)

@@ -453,7 +453,7 @@ fetch_remote(RouteScanState *st)
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("lost the connection to node \"%s\"", current_candidate(st)->name)));
 
-		res = remote_get_result(rc->conn);
+		res = remote_get_result(rc);
 		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 		if (status == PGRES_SINGLE_TUPLE)
