@@ -50,9 +50,17 @@ INSERT INTO rt VALUES (11, 'v11');
 SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
 ROLLBACK;
 
--- REPEATABLE READ blocks stay local; READ COMMITTED blocks route
+-- SERIALIZABLE blocks stay local (standbys cannot run them); a REPEATABLE
+-- READ block whose snapshot was taken here (route_explain is a statement)
+-- stays local; READ COMMITTED blocks route
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+COMMIT;
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+COMMIT;
+BEGIN;
+SELECT node FROM foresight.route_explain('SELECT * FROM rt');
 COMMIT;
 
 -- policies

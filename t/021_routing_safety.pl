@@ -96,6 +96,56 @@ my $ports = $primary->safe_psql('postgres', "$route SELECT current_setting('port
 like($ports, qr/${\ $standby1->port }/, 'a session that wrote nothing may read the paused standby');
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 
+# transaction blocks: one node, one remote transaction of the same isolation
+my $blk = $primary->safe_psql('postgres', qq{$route
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') || ' ' || count(*) FROM t;
+SELECT current_setting('port') || ' ' || count(*) FROM t;
+SELECT current_setting('port') || ' ' || count(*) FROM t;
+COMMIT;
+});
+my @b = split /\n/, $blk;
+like($b[0], qr/^(\d+) repeatable read on \d+$/, 'REPEATABLE READ block: routed into a read-only REPEATABLE READ remote transaction');
+my ($p0) = split / /, $b[0];
+ok($p0 ne $pport && !grep({ (split / /)[0] ne $p0 } @b), 'every read of the block went to the same standby');
+$blk = $primary->safe_psql('postgres', qq{$route
+BEGIN;
+SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') FROM t LIMIT 1;
+SELECT current_setting('port') FROM t LIMIT 1;
+SELECT current_setting('port') FROM t LIMIT 1;
+ROLLBACK;
+});
+@b = split /\n/, $blk;
+like($b[0], qr/^\d+ read committed on$/, 'READ COMMITTED block: read-only READ COMMITTED remote transaction');
+($p0) = split / /, $b[0];
+is(scalar(grep { $_ eq $p0 } @b[1..2]), 2, 'READ COMMITTED block pinned to one standby');
+
+# a REPEATABLE READ block keeps its remote snapshot while others commit
+my $rr = $primary->background_psql('postgres', on_error_stop => 0);
+$rr->query_safe($route);
+$rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+my $n1 = $rr->query_safe('SELECT count(*) FROM t');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (2000, 'new')");
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+is($rr->query_safe('SELECT count(*) FROM t'), $n1, 'REPEATABLE READ: the routed reads keep one snapshot');
+$rr->query_safe('COMMIT');
+is($rr->query_safe('SELECT count(*) FROM t'), $n1 + 1, 'after COMMIT the new row is seen');
+is($standby1->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight' AND state LIKE 'idle in transaction%'")
+	+ $standby2->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight' AND state LIKE 'idle in transaction%'"),
+	0, 'no remote transaction is left open after COMMIT');
+# an error inside a savepoint: the block goes on, locally
+$rr->query_safe('BEGIN');
+$rr->query_safe('SELECT count(*) FROM t');
+$rr->query_safe('SAVEPOINT s');
+$rr->query('SELECT 1 / (id - id) FROM t WHERE id = 1');
+$rr->{stderr} = '';
+$rr->query_safe('ROLLBACK TO SAVEPOINT s');
+is($rr->query_safe("SELECT current_setting('port') FROM t LIMIT 1"), $pport, 'after a failed remote read in a savepoint the block reads locally');
+$rr->query_safe('COMMIT');
+$rr->quit;
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id = 2000");
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
 # a node's error keeps its SQLSTATE, message and gets a context line
 my ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	"$route \\set VERBOSITY verbose\nSELECT 1 / (id - id) FROM t WHERE id = 5");

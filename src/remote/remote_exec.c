@@ -85,7 +85,8 @@ remote_flush(RemoteConn *rc)
 }
 
 bool
-remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **error)
+remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn, XLogRecPtr *replay_lsn,
+			   char **error)
 {
 	StringInfoData sql;
 	PGresult   *res;
@@ -93,6 +94,9 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 
 	*error = NULL;
 	initStringInfo(&sql);
+	/* BEGIN first: an isolation level must precede any query */
+	if (begin != NULL)
+		appendStringInfo(&sql, "%s; ", begin);
 	guc_sync_statement(rc, &sql);
 	if (check_lsn)
 		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
@@ -137,6 +141,11 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 		ok = false;
 	}
 	rc->busy = false;
+	if (ok && begin != NULL)
+	{
+		rc->xact_open = true;
+		rc->xact_failed = false;
+	}
 	return ok;
 }
 

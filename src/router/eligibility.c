@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 
 #include "router/eligibility.h"
+#include "router/policy.h"
 #include "router/router.h"
 
 const char *eligibility_last_reason = NULL;
@@ -275,7 +276,10 @@ eligibility_check_session(Oid plan_user)
 		return "planned for another role";
 	if (extra_float_digits < 1)
 		return "extra_float_digits < 1 would round floats in transport";
-	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ)
-		return "REPEATABLE READ or SERIALIZABLE transaction block";
+	if (IsTransactionBlock() && XactIsoLevel == XACT_SERIALIZABLE)
+		return "SERIALIZABLE transaction block (standbys cannot run SERIALIZABLE)";
+	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
+		router_block_statements() > 0 && !policy_block_pinned())
+		return "REPEATABLE READ block whose snapshot was taken here";
 	return NULL;
 }
