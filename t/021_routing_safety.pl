@@ -71,6 +71,18 @@ like($primary->safe_psql('postgres',
 	"$route SELECT node FROM foresight.route_explain('SELECT * FROM t')"),
 	qr{^standby[12]$}, 'route_explain names a standby for a plain SELECT');
 
+# EXPLAIN: the route node over the local plan; plain EXPLAIN runs nothing remotely
+my $before = $primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'");
+my $plan = $primary->safe_psql('postgres', "$route EXPLAIN (VERBOSE, COSTS OFF) SELECT v FROM t WHERE id < 5 ORDER BY id");
+like($plan, qr/^Custom Scan \(Foresight Route\)\n  Output: v, id\n  Route: standby[12] \(policy round_robin\)/, 'EXPLAIN shows the route');
+like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id/, 'EXPLAIN VERBOSE shows the remote SQL');
+like($plan, qr/->  (Sort|Index Scan).*\n.*Output: v, id/, 'the local plan is the child');
+is($primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'"),
+	$before, 'plain EXPLAIN ran nothing on a node');
+$plan = $primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT v FROM t WHERE id < 5");
+like($plan, qr/Route: standby[12] \(policy round_robin\)\n\s+Remote Rows: 4\n\s+Remote Time: [0-9.]+ ms/, 'EXPLAIN ANALYZE shows remote rows and time');
+like($plan, qr/\(never executed\)/, 'the local child did not run');
+
 # a write in a session, then reads: the write is always visible
 $primary->safe_psql('postgres', 'CREATE TABLE ryw (id integer)');
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
@@ -166,10 +178,21 @@ sub sleeping_on_standbys
 	}
 	return $n;
 }
-($ret, $stdout, $stderr) = $primary->psql('postgres',
-	"$route SET statement_timeout = '1s'; SELECT pg_sleep(30) FROM t WHERE id = 1");
-like($stderr, qr/canceling statement due to statement timeout/, 'statement_timeout cancels a routed query');
+my $to = $primary->background_psql('postgres', on_error_stop => 0);
+$to->query_safe("$route SET statement_timeout = '3s'");
+$to->query_until(qr/start/, "\\echo start\nSELECT pg_sleep(30) FROM t WHERE id = 1;\n");
+my $running = 0;
+for (1 .. 50)
+{
+	if (sleeping_on_standbys() > 0) { $running = 1; last; }
+	select(undef, undef, undef, 0.05);
+}
+ok($running, 'the routed pg_sleep runs on a standby before the timeout');
+$to->{stderr} = '';
+$to->query("SELECT 1");    # waits for the sleeping statement to end first
+like($to->{stderr}, qr/canceling statement due to statement timeout/, 'statement_timeout ends the routed query');
 ok(poll_standbys_idle(), 'the node query is gone after the timeout');
+$to->quit;
 
 sub poll_standbys_idle
 {
