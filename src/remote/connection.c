@@ -36,6 +36,7 @@
 #define REMOTE_MAX_CONNECTIONS 128
 
 static RemoteConn *conns = NULL;
+static int	conns_high = 0;		/* entries [conns_high, MAX) were never used */
 static bool exit_callback_registered = false;
 
 static void
@@ -197,6 +198,7 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	connstr = remote_conn_string(conninfo);
 	rc = free_entry;
 	memset(rc, 0, sizeof(*rc));
+	conns_high = Max(conns_high, (int) (rc - conns) + 1);
 	rc->conn = PQconnectdb(connstr);
 	pfree(connstr);
 	if (rc->conn == NULL || PQstatus(rc->conn) != CONNECTION_OK)
@@ -257,7 +259,7 @@ remote_xact_callback(XactEvent event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+			for (int i = 0; i < conns_high; i++)
 				if (conns[i].in_use && conns[i].xact_open && !conns[i].busy)
 					remote_xact_commit(&conns[i]);
 			break;
@@ -272,7 +274,7 @@ remote_xact_callback(XactEvent event)
 			 * (abort): closing the connection ends both on the node, after
 			 * a cancel request for a running query.
 			 */
-			for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+			for (int i = 0; i < conns_high; i++)
 				if (conns[i].in_use && (conns[i].busy || conns[i].xact_open))
 					remote_conn_abandon(&conns[i]);
 			break;
@@ -291,7 +293,7 @@ remote_subxact_callback(SubXactEvent event)
 	 */
 	if (conns == NULL || event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+	for (int i = 0; i < conns_high; i++)
 	{
 		if (!conns[i].in_use)
 			continue;

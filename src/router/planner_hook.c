@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "optimizer/planner.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
@@ -31,18 +32,27 @@
 
 static planner_hook_type prev_planner_hook = NULL;
 
-/* deparse with every digit of float constants, whatever the session says */
+/*
+ * Deparse with every digit of float constants, whatever the session says.
+ * The variable is set directly rather than through the GUC machinery: a
+ * GUC nest level costs a pass over every setting at its end, per plan.
+ */
 static char *
 deparse_query(Query *query)
 {
-	int			save_nestlevel = NewGUCNestLevel();
+	int			saved = extra_float_digits;
 	char	   *sql;
 
-	(void) set_config_option("extra_float_digits", "3",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	sql = pg_get_querydef(query, false);
-	AtEOXact_GUC(true, save_nestlevel);
+	extra_float_digits = 3;
+	PG_TRY();
+	{
+		sql = pg_get_querydef(query, false);
+	}
+	PG_FINALLY();
+	{
+		extra_float_digits = saved;
+	}
+	PG_END_TRY();
 	return sql;
 }
 
