@@ -271,6 +271,8 @@ router_xact_callback(XactEvent event, void *arg)
 			/* read-your-writes: remember where our last commit ended */
 			if (XactLastCommitEnd > router_last_commit_lsn)
 				router_last_commit_lsn = XactLastCommitEnd;
+			/* scans interrupted in a rolled-back savepoint */
+			route_scan_abort_cleanup();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
