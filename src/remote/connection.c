@@ -25,15 +25,18 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
 
 #include "nodes/conninfo.h"
 #include "remote/connection.h"
+#include "remote/remote_exec.h"
 #include "router/router.h"
 
 #define REMOTE_MAX_CONNECTIONS 128
 
 static RemoteConn *conns = NULL;
+static int	conns_high = 0;		/* entries [conns_high, MAX) were never used */
 static bool exit_callback_registered = false;
 
 static void
@@ -50,6 +53,9 @@ remote_conn_cleanup_at_exit(int code, Datum arg)
 static void
 remote_conn_forget(RemoteConn *rc)
 {
+	if (rc->wait_set)
+		FreeWaitEventSet(rc->wait_set);
+	rc->wait_set = NULL;
 	if (rc->conn)
 		PQfinish(rc->conn);
 	rc->conn = NULL;
@@ -59,11 +65,30 @@ remote_conn_forget(RemoteConn *rc)
 			pfree(rc->settings[i]);
 		rc->settings[i] = NULL;
 	}
+	for (int i = 0; i < rc->nprepared; i++)
+		pfree(rc->prepared[i]);
+	rc->nprepared = 0;
 	if (rc->conninfo)
 		pfree(rc->conninfo);
 	rc->conninfo = NULL;
 	rc->busy = false;
+	rc->xact_open = false;
+	rc->xact_failed = false;
 	rc->in_use = false;
+}
+
+bool
+remote_conn_busy(int slot, int32 node_id)
+{
+	Oid			userid = GetUserId();
+
+	if (conns == NULL)
+		return false;
+	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+		if (conns[i].in_use && conns[i].slot == slot && conns[i].node_id == node_id &&
+			conns[i].userid == userid)
+			return conns[i].busy;
+	return false;
 }
 
 void
@@ -173,6 +198,7 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	connstr = remote_conn_string(conninfo);
 	rc = free_entry;
 	memset(rc, 0, sizeof(*rc));
+	conns_high = Max(conns_high, (int) (rc - conns) + 1);
 	rc->conn = PQconnectdb(connstr);
 	pfree(connstr);
 	if (rc->conn == NULL || PQstatus(rc->conn) != CONNECTION_OK)
@@ -197,6 +223,33 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	return rc;
 }
 
+/*
+ * End the remote transaction of a connection with the local one.  The
+ * remote transactions are read-only, so committing them cannot fail in a
+ * way that matters; it is done before the local commit (PRE_COMMIT), where
+ * an error (a cancel while waiting) may still abort the local transaction.
+ */
+static void
+remote_xact_commit(RemoteConn *rc)
+{
+	PGresult   *res;
+
+	rc->busy = true;
+	if (!PQsendQuery(rc->conn, "COMMIT"))
+	{
+		remote_conn_forget(rc);
+		return;
+	}
+	while ((res = remote_get_result(rc)) != NULL)
+		PQclear(res);
+	rc->busy = false;
+	rc->xact_open = false;
+	rc->xact_failed = false;
+	if (PQstatus(rc->conn) != CONNECTION_OK ||
+		PQtransactionStatus(rc->conn) != PQTRANS_IDLE)
+		remote_conn_forget(rc);
+}
+
 void
 remote_xact_callback(XactEvent event)
 {
@@ -204,13 +257,25 @@ remote_xact_callback(XactEvent event)
 		return;
 	switch (event)
 	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			for (int i = 0; i < conns_high; i++)
+				if (conns[i].in_use && conns[i].xact_open && !conns[i].busy)
+					remote_xact_commit(&conns[i]);
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
-				if (conns[i].in_use && conns[i].busy)
+
+			/*
+			 * A query still running, or a remote transaction still open
+			 * (abort): closing the connection ends both on the node, after
+			 * a cancel request for a running query.
+			 */
+			for (int i = 0; i < conns_high; i++)
+				if (conns[i].in_use && (conns[i].busy || conns[i].xact_open))
 					remote_conn_abandon(&conns[i]);
 			break;
 		default:
@@ -228,7 +293,21 @@ remote_subxact_callback(SubXactEvent event)
 	 */
 	if (conns == NULL || event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
-		if (conns[i].in_use && conns[i].busy)
+	for (int i = 0; i < conns_high; i++)
+	{
+		if (!conns[i].in_use)
+			continue;
+		if (conns[i].xact_open)
+		{
+			/* its remote transaction may have failed: no more reads there */
+			conns[i].xact_failed = true;
+			if (conns[i].busy)
+			{
+				remote_conn_abandon(&conns[i]);
+				continue;
+			}
+		}
+		else if (conns[i].busy)
 			remote_conn_abandon(&conns[i]);
+	}
 }

@@ -16,6 +16,7 @@
 #include "libpq-fe.h"
 
 #define REMOTE_SETTING_COUNT 20
+#define REMOTE_MAX_PREPARED 128
 
 typedef struct RemoteConn
 {
@@ -29,7 +30,12 @@ typedef struct RemoteConn
 	char		node_name[NAMEDATALEN];
 	char	   *conninfo;		/* the node's conninfo when connected */
 	bool		busy;			/* a query is running on it */
+	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
+	bool		xact_open;		/* a remote transaction block is open */
+	bool		xact_failed;	/* ... and an error aborted it */
+	int			nprepared;		/* statements prepared on this connection */
+	char	   *prepared[REMOTE_MAX_PREPARED];	/* their SQL; name is fs_<index> */
 } RemoteConn;
 
 /*
@@ -39,6 +45,9 @@ typedef struct RemoteConn
  */
 extern RemoteConn *remote_conn_get(int slot, int32 node_id, const char *node_name,
 								   const char *conninfo, char **error);
+
+/* Is the cached connection of (node, current role) running a query? */
+extern bool remote_conn_busy(int slot, int32 node_id);
 
 /* Close and forget a connection (after an error). */
 extern void remote_conn_drop(RemoteConn *rc);

@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/wait_event.h"
 
@@ -26,19 +27,40 @@
 #include "remote/guc_sync.h"
 #include "remote/remote_exec.h"
 
-PGresult *
-remote_get_result(PGconn *conn)
+/*
+ * Each connection keeps its wait event set (latch, postmaster death, its
+ * socket): creating a set per wait would cost an epoll instance and
+ * several system calls per row.
+ */
+static void
+wait_for_socket(RemoteConn *rc, int events)
 {
+	WaitEvent	event;
+
+	if (rc->wait_set == NULL)
+	{
+		rc->wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+		AddWaitEventToSet(rc->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(rc->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		AddWaitEventToSet(rc->wait_set, events, PQsocket(rc->conn), NULL, NULL);
+	}
+	else
+		ModifyWaitEvent(rc->wait_set, 2, events, NULL);
+
+	(void) WaitEventSetWait(rc->wait_set, -1L, &event, 1, PG_WAIT_EXTENSION);
+}
+
+PGresult *
+remote_get_result(RemoteConn *rc)
+{
+	PGconn	   *conn = rc->conn;
+
 	while (PQisBusy(conn))
 	{
-		int			rc;
-
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-							   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		wait_for_socket(rc, WL_SOCKET_READABLE);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+		if (!PQconsumeInput(conn))
 			return NULL;
 	}
 	return PQgetResult(conn);
@@ -46,15 +68,14 @@ remote_get_result(PGconn *conn)
 
 /* flush a non-blocking send completely, waiting for the socket */
 static bool
-remote_flush(PGconn *conn)
+remote_flush(RemoteConn *rc)
 {
+	PGconn	   *conn = rc->conn;
 	int			r;
 
 	while ((r = PQflush(conn)) == 1)
 	{
-		(void) WaitLatchOrSocket(MyLatch,
-								 WL_LATCH_SET | WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-								 PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (!PQconsumeInput(conn))
@@ -64,7 +85,8 @@ remote_flush(PGconn *conn)
 }
 
 bool
-remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **error)
+remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn, XLogRecPtr *replay_lsn,
+			   char **error)
 {
 	StringInfoData sql;
 	PGresult   *res;
@@ -72,6 +94,9 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 
 	*error = NULL;
 	initStringInfo(&sql);
+	/* BEGIN first: an isolation level must precede any query */
+	if (begin != NULL)
+		appendStringInfo(&sql, "%s; ", begin);
 	guc_sync_statement(rc, &sql);
 	if (check_lsn)
 		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
@@ -79,12 +104,12 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 		return true;
 
 	rc->busy = true;
-	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc->conn))
+	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
 	}
-	while ((res = remote_get_result(rc->conn)) != NULL)
+	while ((res = remote_get_result(rc)) != NULL)
 	{
 		ExecStatusType st = PQresultStatus(res);
 
@@ -116,18 +141,93 @@ remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn, char **er
 		ok = false;
 	}
 	rc->busy = false;
+	if (ok && begin != NULL)
+	{
+		rc->xact_open = true;
+		rc->xact_failed = false;
+	}
 	return ok;
+}
+
+/*
+ * The name of the statement prepared for sql on this connection, preparing
+ * it first if needed; NULL when it cannot be (too many), or on failure
+ * (then *error is set).
+ */
+static const char *
+remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *types,
+					 char **error)
+{
+	static char name[32];
+	PGresult   *res;
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < rc->nprepared; i++)
+		if (strcmp(rc->prepared[i], sql) == 0)
+		{
+			snprintf(name, sizeof(name), "fs_%d", i);
+			return name;
+		}
+	if (rc->nprepared >= REMOTE_MAX_PREPARED)
+		return NULL;
+
+	snprintf(name, sizeof(name), "fs_%d", i);
+	rc->busy = true;
+	if (!PQsendPrepare(rc->conn, name, sql, nparams, types) || !remote_flush(rc))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		return NULL;
+	}
+	while ((res = remote_get_result(rc)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
+		{
+			*error = remote_error_message(rc->conn, res);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	rc->busy = false;
+	if (!ok || PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		if (*error == NULL)
+			*error = remote_error_message(rc->conn, NULL);
+		return NULL;
+	}
+	rc->prepared[rc->nprepared++] = MemoryContextStrdup(TopMemoryContext, sql);
+	return name;
 }
 
 bool
 remote_send(RemoteConn *rc, const char *sql, int nparams,
 			const Oid *types, const char *const *values, char **error)
 {
+	const char *prepared = NULL;
+	int			sent;
+
 	*error = NULL;
+
+	/*
+	 * A statement with parameters is a prepared statement of the client's:
+	 * prepare it on the node too, so that the node plans it like this
+	 * server does (once, or per execution as plan_cache_mode says).
+	 */
+	if (nparams > 0)
+	{
+		prepared = remote_prepared_name(rc, sql, nparams, types, error);
+		if (prepared == NULL && *error != NULL)
+			return false;
+	}
+
 	rc->busy = true;
-	if (!PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0) ||
+	if (prepared)
+		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, NULL, NULL, 0);
+	else
+		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
+	if (!sent ||
 		!PQsetSingleRowMode(rc->conn) ||
-		!remote_flush(rc->conn))
+		!remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
@@ -140,7 +240,7 @@ remote_drain(RemoteConn *rc)
 {
 	PGresult   *res;
 
-	while ((res = remote_get_result(rc->conn)) != NULL)
+	while ((res = remote_get_result(rc)) != NULL)
 		PQclear(res);
 	rc->busy = false;
 }

@@ -23,15 +23,16 @@
  * which case the (sub)transaction abort abandons the busy connection,
  * which sends the node a cancel request.
  */
-extern PGresult *remote_get_result(PGconn *conn);
+extern PGresult *remote_get_result(RemoteConn *rc);
 
 /*
- * Bring the session up to date and, when check_lsn is set, read the
+ * Bring the session up to date, open a remote transaction block with the
+ * statement begin (NULL: none) and, when check_lsn is set, read the
  * node's replay position into *replay_lsn.  false with *error set when the
  * connection failed (retryable).
  */
-extern bool remote_prepare(RemoteConn *rc, bool check_lsn, XLogRecPtr *replay_lsn,
-						   char **error);
+extern bool remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn,
+						   XLogRecPtr *replay_lsn, char **error);
 
 /*
  * Send the query with its parameters (text values, NULL for SQL NULL) and

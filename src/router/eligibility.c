@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 
 #include "router/eligibility.h"
+#include "router/policy.h"
 #include "router/router.h"
 
 const char *eligibility_last_reason = NULL;
@@ -46,6 +47,24 @@ static const char *const safe_volatile_functions[] = {
 	"pg_sleep",
 	"pg_sleep_for",
 	"pg_sleep_until",
+};
+
+/* functions that are not volatile but must run here: they write or name this server */
+static const char *const unsafe_functions[] = {
+	"txid_current",
+	"pg_current_xact_id",
+	"txid_current_if_assigned",
+	"pg_current_xact_id_if_assigned",
+	"txid_current_snapshot",
+	"pg_current_snapshot",
+	"pg_backend_pid",
+	"pg_trigger_depth",
+	"pg_is_in_recovery",
+	"pg_last_wal_replay_lsn",
+	"pg_last_wal_receive_lsn",
+	"pg_last_xact_replay_timestamp",
+	"pg_my_temp_schema",
+	"pg_is_other_temp_schema",
 };
 
 typedef struct EligibilityWalk
@@ -73,19 +92,41 @@ eligibility_function_is_safe_volatile(Oid funcid)
 }
 
 static bool
+function_is_unsafe_nonvolatile(Oid funcid)
+{
+	char	   *name;
+
+	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
+		return false;
+	name = get_func_name(funcid);
+	if (name == NULL)
+		return false;
+	for (int i = 0; i < lengthof(unsafe_functions); i++)
+		if (strcmp(name, unsafe_functions[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
 function_checker(Oid funcid, void *context)
 {
 	EligibilityWalk *w = (EligibilityWalk *) context;
+	char		volatility = func_volatile(funcid);
 
 	if (OidIsValid(w->foresight_nsp) && get_func_namespace(funcid) == w->foresight_nsp)
 	{
 		w->reason = "calls a pg_foresight function (it reads this server's shared memory)";
 		return true;
 	}
-	if (func_volatile(funcid) == PROVOLATILE_VOLATILE &&
+	if (volatility == PROVOLATILE_VOLATILE &&
 		!eligibility_function_is_safe_volatile(funcid))
 	{
 		w->reason = "calls a volatile function";
+		return true;
+	}
+	if (volatility != PROVOLATILE_IMMUTABLE && function_is_unsafe_nonvolatile(funcid))
+	{
+		w->reason = "calls a function that must run on this server (transaction id, backend, recovery state)";
 		return true;
 	}
 	return false;
@@ -138,6 +179,8 @@ type_round_trips(Oid typid)
 {
 	char		typtype = get_typtype(typid);
 
+	if (typid == VOIDOID)
+		return true;			/* void_in accepts what void_out prints */
 	if (typtype == TYPTYPE_PSEUDO || typtype == '\0')
 		return false;
 	return true;
@@ -160,8 +203,9 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 		return "has a data-modifying WITH";
 	if (parse->rowMarks != NIL || stmt->rowMarks != NIL)
 		return "has FOR UPDATE/SHARE";
-	if (cursorOptions & CURSOR_OPT_SCROLL)
-		return "scrollable cursor";
+	/* DECLARE always sets FAST_PLAN: a cursor may be fetched backwards */
+	if (cursorOptions & (CURSOR_OPT_SCROLL | CURSOR_OPT_FAST_PLAN))
+		return "a cursor (DECLARE) runs locally";
 
 	/* relations: everything the plan reads, views and partitions included */
 	foreach(lc, stmt->rtable)
@@ -232,7 +276,10 @@ eligibility_check_session(Oid plan_user)
 		return "planned for another role";
 	if (extra_float_digits < 1)
 		return "extra_float_digits < 1 would round floats in transport";
-	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ)
-		return "REPEATABLE READ or SERIALIZABLE transaction block";
+	if (IsTransactionBlock() && XactIsoLevel == XACT_SERIALIZABLE)
+		return "SERIALIZABLE transaction block (standbys cannot run SERIALIZABLE)";
+	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
+		router_block_statements() > 0 && !policy_block_pinned())
+		return "REPEATABLE READ block whose snapshot was taken here";
 	return NULL;
 }

@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "optimizer/planner.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
@@ -31,18 +32,27 @@
 
 static planner_hook_type prev_planner_hook = NULL;
 
-/* deparse with every digit of float constants, whatever the session says */
+/*
+ * Deparse with every digit of float constants, whatever the session says.
+ * The variable is set directly rather than through the GUC machinery: a
+ * GUC nest level costs a pass over every setting at its end, per plan.
+ */
 static char *
 deparse_query(Query *query)
 {
-	int			save_nestlevel = NewGUCNestLevel();
+	int			saved = extra_float_digits;
 	char	   *sql;
 
-	(void) set_config_option("extra_float_digits", "3",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	sql = pg_get_querydef(query, false);
-	AtEOXact_GUC(true, save_nestlevel);
+	extra_float_digits = 3;
+	PG_TRY();
+	{
+		sql = pg_get_querydef(query, false);
+	}
+	PG_FINALLY();
+	{
+		extra_float_digits = saved;
+	}
+	PG_END_TRY();
 	return sql;
 }
 
@@ -53,16 +63,23 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *volatile stmt;
 	Query	   *volatile copy = NULL;
 	volatile bool consider;
+	const char *volatile off_reason = NULL;
 
-	consider = router_plan_depth == 0 &&
-		(router_exec_depth == 0 || router_explaining) &&
-		foresight_routing_policy != ROUTING_POLICY_LOCAL &&
-		parse->commandType == CMD_SELECT &&
-		parse->utilityStmt == NULL &&
-		!parse->hasModifyingCTE &&
-		parse->rowMarks == NIL &&
-		!RecoveryInProgress() &&
-		policy_nodes_registered();
+	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+		off_reason = "statement inside a function or another statement";
+	else if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
+		off_reason = "policy is local";
+	else if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
+		off_reason = "not a SELECT";
+	else if (parse->hasModifyingCTE)
+		off_reason = "has a data-modifying WITH";
+	else if (parse->rowMarks != NIL)
+		off_reason = "has FOR UPDATE/SHARE";
+	else if (RecoveryInProgress())
+		off_reason = "this server is in recovery";
+	else if (!policy_nodes_registered())
+		off_reason = "no node is registered and enabled";
+	consider = (off_reason == NULL);
 
 	if (consider)
 		copy = copyObject(parse);
@@ -96,7 +113,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		}
 	}
 	else
-		eligibility_last_reason = "routing is off (policy local, no node, nested statement or not a plain SELECT)";
+		eligibility_last_reason = off_reason;
 
 	return stmt;
 }

@@ -139,6 +139,12 @@ policy_pin(int slot, int32 node_id)
 	pin_node_id = node_id;
 }
 
+bool
+policy_block_pinned(void)
+{
+	return IsTransactionBlock() && pin_lxid == MyProc->lxid && pin_slot >= 0;
+}
+
 /* --- policies: each orders the candidates in place --- */
 
 static void
@@ -287,21 +293,23 @@ policy_decide(RouteDecision *d, bool dry_run)
 	if (policy_table[d->policy] != NULL)
 		policy_table[d->policy] (cands, n, dry_run);
 
-	/* a transaction block keeps the node its first routed read used */
+	/*
+	 * A transaction block keeps the route its first routed read took: the
+	 * node (one remote transaction) or the coordinator.  If that node is no
+	 * longer a candidate, the block reads locally.
+	 */
 	if (IsTransactionBlock() && pin_lxid == MyProc->lxid && pin_slot >= 0)
 	{
-		for (int i = 0; i < n; i++)
-		{
-			if (cands[i].slot == pin_slot && cands[i].node_id == pin_node_id)
-			{
-				RouteCandidate c = cands[i];
+		RouteCandidate pinned;
 
-				memmove(&cands[1], &cands[0], sizeof(RouteCandidate) * i);
-				cands[0] = c;
-				pinned_found = true;
-				break;
-			}
-		}
+		set_local_candidate(&pinned);
+		for (int i = 0; i < n; i++)
+			if (cands[i].slot == pin_slot && cands[i].node_id == pin_node_id)
+				pinned = cands[i];
+		pinned_found = true;
+		cands[0] = pinned;
+		n = 1;
+		d->local_is_candidate = pinned.is_local;
 	}
 
 	/* checked candidates go after the ones known to have our commit */

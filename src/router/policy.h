@@ -60,7 +60,10 @@ extern void policy_node_failed(int slot, int32 node_id);
 /* The node's replay position is known to be at least lsn. */
 extern void policy_node_replayed(int slot, int32 node_id, XLogRecPtr lsn);
 
-/* Transaction-block pinning: the node routed reads of this transaction use. */
+/* Transaction-block pinning: the route (node or local) the block's reads use. */
 extern void policy_pin(int slot, int32 node_id);
+
+/* Has the current transaction block pinned a route? */
+extern bool policy_block_pinned(void);
 
 #endif							/* FORESIGHT_POLICY_H */

@@ -377,13 +377,21 @@ start_route(RouteScanState *st)
 		Oid		   *types;
 		char	  **values;
 
+		const char *begin = NULL;
+
 		if (c->is_local)
 		{
 			inflight_take(st, c->slot);
 			st->mode = ROUTE_LOCAL;
+			policy_pin(c->slot, c->node_id);
 			return;
 		}
 
+		if (remote_conn_busy(c->slot, c->node_id))
+		{
+			note_failure(st, "its connection is busy with another query of this session", false);
+			continue;
+		}
 		inflight_take(st, c->slot);
 		st->rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
 		if (st->rc == NULL)
@@ -391,7 +399,22 @@ start_route(RouteScanState *st)
 			note_failure(st, error, true);
 			continue;
 		}
-		if (!remote_prepare(st->rc, c->check_lsn, &replayed, &error))
+
+		/* a transaction block reads inside one remote transaction */
+		if (IsTransactionBlock())
+		{
+			if (st->rc->xact_open && st->rc->xact_failed)
+			{
+				st->rc = NULL;
+				note_failure(st, "its transaction failed earlier in this block", false);
+				continue;
+			}
+			if (!st->rc->xact_open)
+				begin = XactIsoLevel >= XACT_REPEATABLE_READ ?
+					"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" :
+					"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY";
+		}
+		if (!remote_prepare(st->rc, begin, c->check_lsn, &replayed, &error))
 		{
 			remote_conn_drop(st->rc);
 			st->rc = NULL;
@@ -453,7 +476,7 @@ fetch_remote(RouteScanState *st)
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("lost the connection to node \"%s\"", current_candidate(st)->name)));
 
-		res = remote_get_result(rc->conn);
+		res = remote_get_result(rc);
 		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 		if (status == PGRES_SINGLE_TUPLE)

@@ -14,6 +14,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -147,6 +148,16 @@ router_next_round_robin(void)
 
 /* --- executor nesting --- */
 
+/* statements of the current transaction block (REPEATABLE READ routing) */
+static LocalTransactionId block_lxid = InvalidLocalTransactionId;
+static int	block_statements = 0;
+
+int
+router_block_statements(void)
+{
+	return block_lxid == MyProc->lxid ? block_statements : 0;
+}
+
 static void
 router_executor_start(QueryDesc *queryDesc, int eflags)
 {
@@ -163,6 +174,17 @@ router_executor_start(QueryDesc *queryDesc, int eflags)
 		router_exec_depth--;
 	}
 	PG_END_TRY();
+
+	if (router_exec_depth == 0 && IsTransactionBlock() &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
+		if (block_lxid != MyProc->lxid)
+		{
+			block_lxid = MyProc->lxid;
+			block_statements = 0;
+		}
+		block_statements++;
+	}
 }
 
 static void
@@ -249,6 +271,8 @@ router_xact_callback(XactEvent event, void *arg)
 			/* read-your-writes: remember where our last commit ended */
 			if (XactLastCommitEnd > router_last_commit_lsn)
 				router_last_commit_lsn = XactLastCommitEnd;
+			/* scans interrupted in a rolled-back savepoint */
+			route_scan_abort_cleanup();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:

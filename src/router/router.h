@@ -55,6 +55,9 @@ extern bool router_explaining;
 /* depth of planner calls */
 extern int	router_plan_depth;
 
+/* Top-level statements executed so far in the current transaction block. */
+extern int	router_block_statements(void);
+
 /* True when the current transaction has written (or is about to). */
 extern bool router_xact_has_written(void);
 

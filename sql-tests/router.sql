@@ -1,0 +1,108 @@
+-- Routing with one server: GUCs, eligibility through route_explain, EXPLAIN
+-- shape.  The registered node is unreachable (nothing listens on port 1),
+-- so nothing here runs remotely; EXPLAIN without ANALYZE never connects.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_foresight;
+
+SHOW foresight.routing_policy;
+SHOW foresight.include_local;
+SET foresight.routing_policy = 'bogus';
+
+CREATE TABLE rt (id integer PRIMARY KEY, v text);
+INSERT INTO rt SELECT g, 'v' || g FROM generate_series(1, 10) g;
+CREATE UNLOGGED TABLE rt_unlogged (id integer);
+CREATE TEMP TABLE rt_temp (id integer);
+CREATE SEQUENCE rt_seq;
+CREATE FUNCTION rt_volatile() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT 1';
+CREATE VIEW rt_view AS SELECT id FROM rt WHERE id > 5;
+
+-- no node registered: nothing is wrapped
+SET foresight.routing_policy = round_robin;
+SELECT node, policy, reason FROM foresight.route_explain('SELECT * FROM rt');
+
+SELECT foresight.add_node('nowhere', 'host=127.0.0.1 port=1 connect_timeout=1') > 0 AS added;
+SET foresight.include_local = off;
+
+-- eligible shapes
+SELECT node, reason, candidates, remote_sql FROM foresight.route_explain('SELECT * FROM rt WHERE id = 1');
+SELECT node, reason, remote_sql FROM foresight.route_explain('SELECT * FROM rt_view ORDER BY id LIMIT 2');
+SELECT node, reason FROM foresight.route_explain('WITH c AS (SELECT id FROM rt) SELECT count(*) FROM c');
+SELECT node, reason FROM foresight.route_explain('SELECT random(), clock_timestamp(), now() FROM rt');
+SELECT node, reason FROM foresight.route_explain('SELECT id, rank() OVER (ORDER BY v) FROM rt UNION SELECT 1, 1');
+
+-- not eligible: runs locally, and says why
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt FOR UPDATE');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt FOR SHARE');
+SELECT node, reason FROM foresight.route_explain('SELECT nextval(''rt_seq'')');
+SELECT node, reason FROM foresight.route_explain('SELECT rt_volatile()');
+SELECT node, reason FROM foresight.route_explain('SELECT txid_current()');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt_unlogged');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt_temp');
+SELECT node, reason FROM foresight.route_explain('WITH d AS (DELETE FROM rt WHERE false RETURNING *) SELECT * FROM d');
+SELECT node, reason FROM foresight.route_explain('INSERT INTO rt VALUES (100, ''x'')');
+SELECT node, reason FROM foresight.route_explain('SELECT ROW(1, 2)');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM foresight.nodes');
+SELECT node, reason FROM foresight.route_explain('CREATE TABLE x (a int)');
+
+-- a transaction that has written stays local
+BEGIN;
+INSERT INTO rt VALUES (11, 'v11');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+ROLLBACK;
+
+-- SERIALIZABLE blocks stay local (standbys cannot run them); a REPEATABLE
+-- READ block whose snapshot was taken here (route_explain is a statement)
+-- stays local; READ COMMITTED blocks route
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+COMMIT;
+BEGIN;
+SELECT node FROM foresight.route_explain('SELECT * FROM rt');
+COMMIT;
+
+-- policies
+SET foresight.routing_policy = local;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+SET foresight.routing_policy = least_connections;
+SELECT node, policy FROM foresight.route_explain('SELECT * FROM rt');
+SET foresight.routing_policy = random;
+SELECT node, policy FROM foresight.route_explain('SELECT * FROM rt');
+SET foresight.routing_policy = round_robin;
+
+-- EXPLAIN shows the route node and the local plan under it, never connecting
+EXPLAIN (COSTS OFF) SELECT * FROM rt WHERE id = 3;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT v FROM rt WHERE id > 3 ORDER BY id DESC;
+EXPLAIN (COSTS OFF) SELECT * FROM rt FOR UPDATE;
+SET foresight.routing_policy = local;
+EXPLAIN (COSTS OFF) SELECT * FROM rt WHERE id = 3;
+SET foresight.routing_policy = round_robin;
+
+-- the unreachable node is skipped: the query runs locally, no error
+SELECT count(*) FROM rt;
+SELECT v FROM rt WHERE id = 4;
+-- and then avoided for a while
+SELECT node, reason, excluded FROM foresight.route_explain('SELECT * FROM rt');
+SELECT node_name, routed, errors, retries FROM foresight.routing_stats ORDER BY node_id;
+
+-- cursors run locally (they may be fetched backwards)
+SET foresight.routing_policy = round_robin;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM rt ORDER BY id;
+FETCH 2 FROM c;
+FETCH BACKWARD 1 FROM c;
+COMMIT;
+
+-- prepared statements keep working
+PREPARE p(integer) AS SELECT v FROM rt WHERE id = $1;
+EXECUTE p(2);
+EXECUTE p(7);
+
+SELECT foresight.remove_node('nowhere');
+RESET foresight.routing_policy;
+RESET foresight.include_local;
+DROP TABLE rt, rt_unlogged, rt_temp CASCADE;
+DROP SEQUENCE rt_seq;
+DROP FUNCTION rt_volatile();

@@ -1,0 +1,266 @@
+# Routing safety: what never leaves the primary, read-your-writes, cancel
+# and timeouts reaching the node, remote errors, a stopped standby, and
+# permissions and row-level security identical routed or not.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(standbys => 2);
+my $pport = $primary->port;
+my %name_of = ($standby1->port => 'standby1', $standby2->port => 'standby2', $pport => 'primary');
+
+$primary->safe_psql('postgres', q{
+CREATE TABLE t (id integer PRIMARY KEY, v text);
+INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;
+CREATE UNLOGGED TABLE ul (id integer);
+INSERT INTO ul VALUES (1);
+CREATE SEQUENCE s;
+CREATE FUNCTION vol() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT 1';
+CREATE TABLE secret (id integer, owner text);
+INSERT INTO secret VALUES (1, 'alice'), (2, 'bob'), (3, 'alice');
+ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON secret USING (owner = current_user);
+CREATE TABLE hidden (x integer);
+CREATE ROLE alice LOGIN;
+GRANT SELECT ON secret, t TO alice;
+CREATE VIEW hidden_v AS SELECT x FROM hidden;
+GRANT SELECT ON hidden_v TO alice;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
+my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
+
+# where did a statement run: the port of the server that evaluated it
+sub where
+{
+	my ($sql, $prefix) = @_;
+	$prefix //= '';
+	my $out = $primary->safe_psql('postgres', "$route $prefix $sql");
+	my @lines = split /\n/, $out;
+	my ($port) = split /\|/, $lines[-1];
+	return $name_of{$port} // "?($lines[-1])";
+}
+
+# --- eligible statements go to a standby, the others stay here
+like(where("SELECT current_setting('port') FROM t WHERE id = 1"), qr/^standby/, 'plain SELECT is routed');
+is(where("SELECT current_setting('port') FROM t WHERE id = 1 FOR UPDATE"), 'primary', 'FOR UPDATE stays local');
+is(where("SELECT current_setting('port') FROM t WHERE id = 1 FOR SHARE"), 'primary', 'FOR SHARE stays local');
+is(where("SELECT current_setting('port'), nextval('s')"), 'primary', 'nextval stays local');
+is(where("SELECT current_setting('port'), vol()"), 'primary', 'volatile function stays local');
+is(where("SELECT current_setting('port'), txid_current()"), 'primary', 'txid_current stays local');
+like(where("SELECT current_setting('port'), random() < 2"), qr/^standby/, 'random() is on the safe list');
+is(where("SELECT current_setting('port') FROM ul"), 'primary', 'unlogged table stays local');
+is(where("SELECT current_setting('port') FROM tmp", "CREATE TEMP TABLE tmp AS SELECT 1 AS a;"),
+	'primary', 'temporary table stays local');
+is(where("WITH w AS (INSERT INTO t VALUES (1000, 'x') RETURNING id) SELECT current_setting('port') FROM w"),
+	'primary', 'data-modifying CTE stays local');
+is(where("SELECT current_setting('port')", "BEGIN; INSERT INTO t VALUES (1001, 'y');"),
+	'primary', 'read after a write in the same transaction stays local');
+is($primary->safe_psql('postgres', "$route INSERT INTO t VALUES (1002, 'z') RETURNING current_setting('port')"),
+	$pport, 'INSERT ... RETURNING runs on the primary');
+is($primary->safe_psql('postgres', "$route UPDATE t SET v = v WHERE id = 1002 RETURNING current_setting('port')"),
+	$pport, 'UPDATE runs on the primary');
+is(where("SELECT current_setting('port')", "SET foresight.routing_policy = local;"), 'primary', 'policy local');
+like($primary->safe_psql('postgres',
+	"$route SELECT reason FROM foresight.route_explain('SELECT * FROM t FOR UPDATE')"),
+	qr{FOR UPDATE}, 'route_explain says why FOR UPDATE stays local');
+like($primary->safe_psql('postgres',
+	"$route SELECT node FROM foresight.route_explain('SELECT * FROM t')"),
+	qr{^standby[12]$}, 'route_explain names a standby for a plain SELECT');
+
+# EXPLAIN: the route node over the local plan; plain EXPLAIN runs nothing remotely
+my $before = $primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'");
+my $plan = $primary->safe_psql('postgres', "$route EXPLAIN (VERBOSE, COSTS OFF) SELECT v FROM t WHERE id < 5 ORDER BY id");
+like($plan, qr/^Custom Scan \(Foresight Route\)\n  Output: v, id\n  Route: standby[12] \(policy round_robin\)/, 'EXPLAIN shows the route');
+like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id/, 'EXPLAIN VERBOSE shows the remote SQL');
+like($plan, qr/->  (Sort|Index Scan).*\n.*Output: v, id/, 'the local plan is the child');
+is($primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'"),
+	$before, 'plain EXPLAIN ran nothing on a node');
+$plan = $primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT v FROM t WHERE id < 5");
+like($plan, qr/Route: standby[12] \(policy round_robin\)\n\s+Remote Rows: 4\n\s+Remote Time: [0-9.]+ ms/, 'EXPLAIN ANALYZE shows remote rows and time');
+like($plan, qr/\(never executed\)/, 'the local child did not run');
+
+# a write in a session, then reads: the write is always visible
+$primary->safe_psql('postgres', 'CREATE TABLE ryw (id integer)');
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+my $out = $primary->safe_psql('postgres', qq{$route
+INSERT INTO ryw VALUES (1);
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+INSERT INTO ryw VALUES (2);
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || current_setting('port') FROM ryw;
+});
+my @reads = split /\n/, $out;
+is(scalar(grep { /^1:/ } @reads[0..3]), 4, 'read-your-writes: the first write is seen by every read');
+is(scalar(grep { /^2:/ } @reads[4..6]), 3, 'read-your-writes: the second write too');
+ok(!grep({ $_ =~ /:${\ $standby1->port }$/ } @reads), 'the paused standby served none of them');
+ok(scalar(grep { $_ =~ /:${\ $standby2->port }$/ } @reads) > 0, 'the other standby did');
+# an unrelated session without writes still uses the paused standby
+my $ports = $primary->safe_psql('postgres', "$route SELECT current_setting('port'); SELECT current_setting('port');");
+like($ports, qr/${\ $standby1->port }/, 'a session that wrote nothing may read the paused standby');
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+
+# transaction blocks: one node, one remote transaction of the same isolation
+my $blk = $primary->safe_psql('postgres', qq{$route
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') || ' ' || count(*) FROM t;
+SELECT current_setting('port') || ' ' || count(*) FROM t;
+SELECT current_setting('port') || ' ' || count(*) FROM t;
+COMMIT;
+});
+my @b = split /\n/, $blk;
+like($b[0], qr/^(\d+) repeatable read on \d+$/, 'REPEATABLE READ block: routed into a read-only REPEATABLE READ remote transaction');
+my ($p0) = split / /, $b[0];
+ok($p0 ne $pport && !grep({ (split / /)[0] ne $p0 } @b), 'every read of the block went to the same standby');
+$blk = $primary->safe_psql('postgres', qq{$route
+BEGIN;
+SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') FROM t LIMIT 1;
+SELECT current_setting('port') FROM t LIMIT 1;
+SELECT current_setting('port') FROM t LIMIT 1;
+ROLLBACK;
+});
+@b = split /\n/, $blk;
+like($b[0], qr/^\d+ read committed on$/, 'READ COMMITTED block: read-only READ COMMITTED remote transaction');
+($p0) = split / /, $b[0];
+is(scalar(grep { $_ eq $p0 } @b[1..2]), 2, 'READ COMMITTED block pinned to one standby');
+
+# a REPEATABLE READ block keeps its remote snapshot while others commit
+my $rr = $primary->background_psql('postgres', on_error_stop => 0);
+$rr->query_safe($route);
+$rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+my $n1 = $rr->query_safe('SELECT count(*) FROM t');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (2000, 'new')");
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+is($rr->query_safe('SELECT count(*) FROM t'), $n1, 'REPEATABLE READ: the routed reads keep one snapshot');
+$rr->query_safe('COMMIT');
+is($rr->query_safe('SELECT count(*) FROM t'), $n1 + 1, 'after COMMIT the new row is seen');
+is($standby1->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight' AND state LIKE 'idle in transaction%'")
+	+ $standby2->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight' AND state LIKE 'idle in transaction%'"),
+	0, 'no remote transaction is left open after COMMIT');
+# an error inside a savepoint: the block goes on, locally
+$rr->query_safe('BEGIN');
+$rr->query_safe('SELECT count(*) FROM t');
+$rr->query_safe('SAVEPOINT s');
+$rr->query('SELECT 1 / (id - id) FROM t WHERE id = 1');
+$rr->{stderr} = '';
+$rr->query_safe('ROLLBACK TO SAVEPOINT s');
+is($rr->query_safe("SELECT current_setting('port') FROM t LIMIT 1"), $pport, 'after a failed remote read in a savepoint the block reads locally');
+$rr->query_safe('COMMIT');
+$rr->quit;
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id = 2000");
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
+# a node's error keeps its SQLSTATE, message and gets a context line
+my ($ret, $stdout, $stderr) = $primary->psql('postgres',
+	"$route \\set VERBOSITY verbose\nSELECT 1 / (id - id) FROM t WHERE id = 5");
+like($stderr, qr/ERROR:  22012: division by zero/, 'division by zero keeps SQLSTATE 22012');
+like($stderr, qr/remote query on node "standby[12]"/, 'context names the node');
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	"$route \\set VERBOSITY verbose\nSELECT (v || 'x')::integer FROM t WHERE id = 5");
+like($stderr, qr/ERROR:  22P02: invalid input syntax for type integer: "v5x"/, 'cast error keeps SQLSTATE 22P02');
+
+# statement_timeout stops the query on the node too
+sub sleeping_on_standbys
+{
+	my $n = 0;
+	for my $s ($standby1, $standby2)
+	{
+		$n += $s->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(%' AND application_name = 'pg_foresight' AND state = 'active'");
+	}
+	return $n;
+}
+my $to = $primary->background_psql('postgres', on_error_stop => 0);
+$to->query_safe("$route SET statement_timeout = '3s'");
+$to->query_until(qr/start/, "\\echo start\nSELECT pg_sleep(30) FROM t WHERE id = 1;\n");
+my $running = 0;
+for (1 .. 50)
+{
+	if (sleeping_on_standbys() > 0) { $running = 1; last; }
+	select(undef, undef, undef, 0.05);
+}
+ok($running, 'the routed pg_sleep runs on a standby before the timeout');
+$to->{stderr} = '';
+$to->query("SELECT 1");    # waits for the sleeping statement to end first
+like($to->{stderr}, qr/canceling statement due to statement timeout/, 'statement_timeout ends the routed query');
+ok(poll_standbys_idle(), 'the node query is gone after the timeout');
+$to->quit;
+
+sub poll_standbys_idle
+{
+	for (1 .. 100)
+	{
+		return 1 if sleeping_on_standbys() == 0;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
+# pg_cancel_backend on the coordinator session cancels the node query
+my $bg = $primary->background_psql('postgres', on_error_stop => 0);
+$bg->query_safe($route);
+my $coord_pid = $bg->query_safe('SELECT pg_backend_pid()');
+$bg->query_until(qr/start/, "\\echo start\nSELECT pg_sleep(60) FROM t WHERE id = 2;\n");
+my $seen = 0;
+for (1 .. 100)
+{
+	if (sleeping_on_standbys() > 0) { $seen = 1; last; }
+	select(undef, undef, undef, 0.1);
+}
+ok($seen, 'the routed pg_sleep runs on a standby')
+  or diag($primary->safe_psql('postgres', "SELECT pid, state, query FROM pg_stat_activity WHERE pid = $coord_pid"),
+	$standby1->safe_psql('postgres', 'SELECT application_name, state, query FROM pg_stat_activity'));
+$primary->safe_psql('postgres', "SELECT pg_cancel_backend($coord_pid)");
+ok(poll_standbys_idle(), 'pg_cancel_backend stops the node query');
+$bg->quit;
+
+# the session works after a cancel
+like(where("SELECT current_setting('port') FROM t WHERE id = 3"), qr/^standby/, 'routing works after cancels');
+
+# permissions: identical error routed or not
+$primary->safe_psql('postgres', 'REVOKE ALL ON hidden FROM alice');
+my ($lret, $lout, $lerr) = $primary->psql('postgres', "SET ROLE alice; SELECT * FROM hidden");
+my ($rret, $rout, $rerr) = $primary->psql('postgres', "$route SET ROLE alice; SELECT * FROM hidden");
+like($lerr, qr/permission denied for table hidden/, 'local: permission denied');
+like($rerr, qr/permission denied for table hidden/, 'routed: the same permission error');
+($lret, $lout, $lerr) = $primary->psql('postgres', "SET SESSION AUTHORIZATION alice; SELECT * FROM hidden", connstr => $primary->connstr('postgres') . ' user=alice');
+($rret, $rout, $rerr) = $primary->psql('postgres', "$route SELECT * FROM hidden", connstr => $primary->connstr('postgres') . ' user=alice');
+like($rerr, qr/permission denied for table hidden/, 'routed as a login role: the same permission error');
+# a view owned by another role stays local (its owner's rights apply)
+is($primary->safe_psql('postgres', "$route SELECT count(*) FROM hidden_v", connstr => $primary->connstr('postgres') . ' user=alice'),
+	'0', 'view owned by another role: readable as locally');
+
+# RLS: the same rows routed or not, and routed it ran on a standby
+my $local_rows = $primary->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY id) FROM secret",
+	connstr => $primary->connstr('postgres') . ' user=alice');
+my $routed_rows = $primary->safe_psql('postgres',
+	"$route SELECT string_agg(id::text, ',' ORDER BY id) || ':' || current_setting('port') FROM secret",
+	connstr => $primary->connstr('postgres') . ' user=alice');
+is($local_rows, '1,3', 'RLS locally: alice sees her rows');
+like($routed_rows, qr/^1,3:(${\ $standby1->port }|${\ $standby2->port })$/, 'RLS routed: the same rows, from a standby');
+my $su_rows = $primary->safe_psql('postgres', "$route SELECT count(*) FROM secret");
+is($su_rows, '3', 'the superuser sees all rows routed');
+
+# a stopped standby: no client error, the next queries go elsewhere
+$standby2->stop('fast');
+my @after;
+for (1 .. 6)
+{
+	my ($r, $o, $e) = $primary->psql('postgres', "$route SELECT current_setting('port'), count(*) FROM t");
+	is($r, 0, "query $_ with standby2 stopped: no error") or diag($e);
+	push @after, $o;
+}
+ok(!grep({ /^${\ $standby2->port }\|/ } @after), 'no answer came from the stopped standby');
+is(scalar(grep { /\|10[0-9]$/ } @after), 6, 'every answer is complete');
+cmp_ok($primary->safe_psql('postgres', "SELECT retries FROM foresight.routing_stats WHERE node_name = 'standby2'"),
+	'>=', 1, 'routing_stats counts the retries away from standby2');
+
+done_testing();
