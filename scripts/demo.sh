@@ -8,7 +8,7 @@
 # (scripts/foresight-cluster), runs a read workload through the coordinator
 # and shows what pg_foresight saw and did.  The cluster keeps running; the
 # last lines say how to connect and how to stop it.  As root it runs as the
-# unprivileged user "foresight" (initdb refuses root).
+# unprivileged user "foresight_dev" (initdb refuses root).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 

@@ -6,7 +6,7 @@
 # Installs missing Debian packages, builds the extension into a private
 # copy of PostgreSQL (.build/install), then runs the C unit tests, the
 # pg_regress suite (sql-tests/ against expected/) and the TAP suite (t/).
-# As root it re-runs itself as the unprivileged user "foresight".
+# As root it re-runs itself as the unprivileged user "foresight_dev".
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 

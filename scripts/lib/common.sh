@@ -2,7 +2,9 @@
 #   . "$(dirname "$0")/lib/common.sh"
 
 FORESIGHT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-FORESIGHT_USER=${FORESIGHT_USER:-foresight}
+# not "foresight": a role of the same name as the extension's schema would put
+# that schema first in search_path ("$user") for the tests' superuser
+FORESIGHT_USER=${FORESIGHT_USER:-foresight_dev}
 PG_MAJOR=15
 
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
