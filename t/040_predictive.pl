@@ -53,12 +53,18 @@ is($total, 200, 'every query was routed to a standby');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
 cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share');
 
-# a CPU-heavy load directly on standby1
-my @load = map {
-	IPC::Run::start([ 'psql', '-X', '-q', '-d', $standby1->connstr('postgres'), '-c',
-		'SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 80000 AND b.id < 80000' ],
-		'>', '/dev/null', '2>', '/dev/null')
-} 1 .. 3;
+# A CPU-heavy load run directly on a standby, for up to 5 minutes.
+my $heavy = PostgreSQL::Test::Utils::tempdir() . '/heavy.sql';
+PostgreSQL::Test::Utils::append_to_file($heavy,
+	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+sub start_load
+{
+	my ($standby) = @_;
+	return IPC::Run::start(
+		[ 'pgbench', '-n', '-c', '3', '-j', '1', '-T', '300', '-f', $heavy, '-d', $standby->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+}
+my @load = (start_load($standby1));
 ok($primary->poll_query_until('postgres', q{
 	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
 	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2}),
@@ -84,29 +90,45 @@ is($primary->safe_psql('postgres', q{
 	     jsonb_array_elements(d.candidates) c, foresight.current_weights() w}),
 	't', 'logged scores follow w_conn * connection_score + w_load * (1 - predicted_load)');
 
-# weights: on connections only, load no longer steers
-$primary->safe_psql('postgres', 'SELECT foresight.set_weights(1, 0)');
-($s1, $s2) = shares(200);
-diag(sprintf('weights (1,0): standby1 %.2f, standby2 %.2f', $s1, $s2));
-cmp_ok($s1, '>', 0.2, 'set_weights(1, 0): the loaded node is chosen again');
+# weights: with (1, 0) the choice follows the connection score alone, with
+# (0, 1) the predicted load alone (an overloaded node stays excluded
+# whatever the weights: lift the threshold for this part)
+$primary->safe_psql('postgres', 'ALTER SYSTEM SET foresight.overload_threshold = 1.0');
+$primary->reload;
+ok($primary->poll_query_until('postgres', "SELECT setting = '1' FROM pg_settings WHERE name = 'foresight.overload_threshold'"),
+	'threshold lifted');
+for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'predicted_load', 'min', 'predicted load' ])
+{
+	my ($wc, $wl, $field, $best, $what) = @$w;
+	$primary->safe_psql('postgres', "SELECT foresight.set_weights($wc, $wl)");
+	my $from = $primary->safe_psql('postgres', 'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+	shares(50);
+	is($primary->safe_psql('postgres', qq{
+		SELECT count(*) FILTER (WHERE chosen.v >= all_c.best - 0.05 AND '$best' = 'max'
+		                           OR chosen.v <= all_c.best + 0.05 AND '$best' = 'min') || '/' || count(*)
+		FROM foresight.routing_decisions d,
+		     LATERAL (SELECT (c->>'$field')::float8 AS v FROM jsonb_array_elements(d.candidates) c
+		              WHERE c->>'node' = d.chosen_node) chosen,
+		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c
+		WHERE d.decision_id > $from AND d.policy = 'predictive'}),
+		'50/50', "set_weights($wc, $wl): every choice has the best $what");
+}
 $primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.5, 0.5)');
+$primary->safe_psql('postgres', 'ALTER SYSTEM RESET foresight.overload_threshold');
+$primary->reload;
 
 # peak hours: all week long, so the peak weights (0.2, 0.8) apply
 $primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.peak_hours = 'Mon-Sun 00:00-24:00'");
 $primary->reload;
 ok($primary->poll_query_until('postgres', 'SELECT peak FROM foresight.current_weights()'),
 	'peak hours switch to the peak weights');
-is($primary->safe_psql('postgres', 'SELECT connection || ',' || load FROM foresight.current_weights()'),
+is($primary->safe_psql('postgres', q{SELECT connection || ',' || load FROM foresight.current_weights()}),
 	'0.2,0.8', 'peak weights are 0.2 / 0.8');
 $primary->safe_psql('postgres', "ALTER SYSTEM RESET foresight.peak_hours");
 $primary->reload;
 
 # admission: with both standbys loaded and a low threshold, queries queue then time out
-push @load, map {
-	IPC::Run::start([ 'psql', '-X', '-q', '-d', $standby2->connstr('postgres'), '-c',
-		'SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 80000 AND b.id < 80000' ],
-		'>', '/dev/null', '2>', '/dev/null')
-} 1 .. 3;
+push @load, start_load($standby2);
 $primary->safe_psql('postgres', q{
 	ALTER SYSTEM SET foresight.overload_threshold = 0.05;
 	ALTER SYSTEM SET foresight.queue_timeout = '700ms';
@@ -125,8 +147,9 @@ like($stderr, qr/53000: timed out after 700 ms waiting for a node with spare cap
 like($stderr, qr/HINT:  Retry the query later/, 'with a hint to retry');
 cmp_ok($waited, '>=', 0.7, sprintf('it waited the queue timeout (%.2f s)', $waited));
 is($primary->safe_psql('postgres', q{
-	SELECT queue_wait_ms >= 700 FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1}),
-	't', 'the decision log shows the queue wait');
+	SELECT queue_wait_ms >= 700 AND failed AND chosen_node = 'none'
+	FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1}),
+	't', 'the decision log shows the refused query and its queue wait');
 
 $primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.overload_action = 'error'");
 $primary->reload;
@@ -137,7 +160,11 @@ like($stderr, qr/53000: all candidate nodes are predicted to be overloaded/, "ov
 $primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.overload_action = 'local'");
 $primary->reload;
 usleep(300_000);
-is($primary->safe_psql('postgres', 'SELECT v FROM kv WHERE k = 1'), md5_of(1), "overload_action 'local' runs on the coordinator");
+is($primary->safe_psql('postgres', 'SELECT v FROM kv WHERE k = 1'), md5_of(1), "overload_action 'local' answers");
+is($primary->safe_psql('postgres', q{
+	SELECT chosen_node || ': ' || reason FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1}),
+	'local: every candidate is predicted above foresight.overload_threshold: runs locally',
+	"overload_action 'local' runs on the coordinator");
 
 # load gone: the share of standby1 comes back
 $_->kill_kill for @load;

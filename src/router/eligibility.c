@@ -65,6 +65,13 @@ static const char *const unsafe_functions[] = {
 	"pg_last_xact_replay_timestamp",
 	"pg_my_temp_schema",
 	"pg_is_other_temp_schema",
+	/* the session's settings beyond those mirrored on the node */
+	"current_setting",
+	/* a node would name its own address, or the coordinator as its client */
+	"inet_server_addr",
+	"inet_server_port",
+	"inet_client_addr",
+	"inet_client_port",
 };
 
 typedef struct EligibilityWalk
@@ -107,6 +114,25 @@ function_is_unsafe_nonvolatile(Oid funcid)
 	return false;
 }
 
+/*
+ * The non-immutable functions of pg_catalog named pg_* (other than the
+ * safe volatile ones) report this server's own state: statistics
+ * (pg_stat_get_*, behind pg_stat_activity, pg_stat_replication, ...), WAL
+ * positions, settings, locks, files.  A node would answer for itself.
+ */
+static bool
+function_reads_server_state(Oid funcid)
+{
+	char	   *name;
+
+	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
+		return false;
+	name = get_func_name(funcid);
+	if (name == NULL || strncmp(name, "pg_", 3) != 0)
+		return false;
+	return !eligibility_function_is_safe_volatile(funcid);
+}
+
 static bool
 function_checker(Oid funcid, void *context)
 {
@@ -127,6 +153,11 @@ function_checker(Oid funcid, void *context)
 	if (volatility != PROVOLATILE_IMMUTABLE && function_is_unsafe_nonvolatile(funcid))
 	{
 		w->reason = "calls a function that must run on this server (transaction id, backend, recovery state)";
+		return true;
+	}
+	if (volatility != PROVOLATILE_IMMUTABLE && function_reads_server_state(funcid))
+	{
+		w->reason = "reads this server's own state (statistics, activity, WAL position, settings, files)";
 		return true;
 	}
 	return false;

@@ -67,6 +67,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
 		off_reason = "statement inside a function or another statement";
+	else if (MyBackendType != B_BACKEND)
+		off_reason = "not a client backend";
 	else if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
 		off_reason = "policy is local";
 	else if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)

@@ -158,22 +158,22 @@ rotate(RouteCandidate *cands, int n, int first)
 }
 
 static void
-order_round_robin(RouteCandidate *cands, int n, bool dry_run)
+order_round_robin(RouteDecision *d, RouteCandidate *cands, int n, bool dry_run)
 {
 	rotate(cands, n, (int) (router_next_round_robin() % (uint32) n));
 }
 
 static void
-order_random(RouteCandidate *cands, int n, bool dry_run)
+order_random(RouteDecision *d, RouteCandidate *cands, int n, bool dry_run)
 {
 	rotate(cands, n, (int) pg_prng_uint64_range(&pg_global_prng_state, 0, n - 1));
 }
 
 static void
-order_least_connections(RouteCandidate *cands, int n, bool dry_run)
+order_least_connections(RouteDecision *d, RouteCandidate *cands, int n, bool dry_run)
 {
 	/* rotate first so that ties are broken round-robin, then a stable sort */
-	order_round_robin(cands, n, dry_run);
+	order_round_robin(d, cands, n, dry_run);
 	for (int i = 1; i < n; i++)
 	{
 		RouteCandidate c = cands[i];
@@ -193,6 +193,7 @@ static const RoutePolicyOrder policy_table[] = {
 	[ROUTING_POLICY_ROUND_ROBIN] = order_round_robin,
 	[ROUTING_POLICY_RANDOM] = order_random,
 	[ROUTING_POLICY_LEAST_CONNECTIONS] = order_least_connections,
+	[ROUTING_POLICY_PREDICTIVE] = policy_order_predictive,
 };
 
 static void
@@ -204,6 +205,7 @@ set_local_candidate(RouteCandidate *c)
 	strlcpy(c->name, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 	c->is_local = true;
 	c->inflight = latency_inflight(FORESIGHT_LOCAL_SLOT);
+	c->weight = 1.0;
 }
 
 static void
@@ -216,7 +218,7 @@ note_excluded(RouteDecision *d, const char *name, const char *why)
 }
 
 void
-policy_decide(RouteDecision *d, bool dry_run)
+policy_decide(RouteDecision *d, double cost, bool dry_run)
 {
 	RouteCandidate *cands = d->candidates;
 	int			n = 0;
@@ -227,6 +229,8 @@ policy_decide(RouteDecision *d, bool dry_run)
 	d->reason[0] = '\0';
 	d->excluded[0] = '\0';
 	d->policy = foresight_routing_policy;
+	d->cost = cost;
+	d->request_class = request_class_from_cost(cost);
 	node_cache_refresh();
 
 	for (int i = 0; i < node_cache_count && n < ROUTE_MAX_CANDIDATES; i++)
@@ -275,6 +279,7 @@ policy_decide(RouteDecision *d, bool dry_run)
 		strlcpy(c->name, node->name, NAMEDATALEN);
 		c->conninfo = node->conninfo;
 		c->inflight = latency_inflight(node->slot);
+		c->weight = node->weight;
 		if (router_last_commit_lsn != InvalidXLogRecPtr &&
 			health.replay_lsn < router_last_commit_lsn &&
 			mem->replayed < router_last_commit_lsn)
@@ -291,7 +296,15 @@ policy_decide(RouteDecision *d, bool dry_run)
 	}
 
 	if (policy_table[d->policy] != NULL)
-		policy_table[d->policy] (cands, n, dry_run);
+		policy_table[d->policy] (d, cands, n, dry_run);
+	if (d->run_local)
+	{
+		/* the policy sent the query to the coordinator (admission) */
+		set_local_candidate(&cands[0]);
+		d->ncandidates = 1;
+		d->local_is_candidate = true;
+		return;
+	}
 
 	/*
 	 * A transaction block keeps the route its first routed read took: the
@@ -331,6 +344,8 @@ policy_decide(RouteDecision *d, bool dry_run)
 
 	if (pinned_found)
 		snprintf(d->reason, sizeof(d->reason), "pinned for the transaction block");
+	else if (d->reason[0] != '\0')
+		;						/* the policy said why */
 	else if (cands[0].check_lsn)
 		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for read-your-writes",
 				 routing_policy_name(d->policy));

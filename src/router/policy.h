@@ -30,11 +30,21 @@ typedef struct RouteCandidate
 	bool		is_local;
 	bool		check_lsn;		/* replay position must be checked on the node */
 	uint32		inflight;
+	double		weight;			/* the node's registry weight (1 for local) */
+	/* set by the predictive policy */
+	bool		scored;
+	double		connection_score;
+	double		predicted_load;
+	double		score;
 } RouteCandidate;
 
 typedef struct RouteDecision
 {
 	int			policy;
+	int			request_class;	/* RequestClass of the query */
+	double		cost;			/* plan's total cost */
+	int64		queue_wait_us;	/* time spent in the admission queue */
+	bool		run_local;		/* a policy decided: the coordinator only */
 	int			ncandidates;	/* in order of preference, local last if not a candidate */
 	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];
 	bool		local_is_candidate; /* local is there by choice, not as last resort */
@@ -42,17 +52,23 @@ typedef struct RouteDecision
 	char		excluded[512];	/* nodes left out and why */
 } RouteDecision;
 
-typedef void (*RoutePolicyOrder) (RouteCandidate *cands, int n, bool dry_run);
+typedef void (*RoutePolicyOrder) (RouteDecision *d, RouteCandidate *cands, int n,
+								  bool dry_run);
 
 /* Any node besides local that routing could use (refreshes the node cache). */
 extern bool policy_nodes_registered(void);
 
 /*
- * Decide the route of one execution.  dry_run: for EXPLAIN and
+ * Decide the route of one execution of a plan of total cost "cost" (its
+ * request class follows from it).  dry_run: for EXPLAIN and
  * route_explain; still advances the round-robin counter so that EXPLAIN
  * shows what the next query would do.
  */
-extern void policy_decide(RouteDecision *decision, bool dry_run);
+extern void policy_decide(RouteDecision *decision, double cost, bool dry_run);
+
+/* The predictive policy (policy_predictive.c). */
+extern void policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n,
+									bool dry_run);
 
 /* A node could not be used: skip it in this backend for a while. */
 extern void policy_node_failed(int slot, int32 node_id);

@@ -95,6 +95,7 @@ predictive_log_candidates(const PredictiveCandidate *cands, int n, Decision *d)
 		DecisionCandidate *dc = &d->candidates[i];
 
 		dc->node_id = cands[i].node_id;
+		dc->scored = true;
 		strlcpy(dc->name, cands[i].name, NAMEDATALEN);
 		dc->connection_score = cands[i].connection_score;
 		dc->predicted_load = cands[i].predicted_load;

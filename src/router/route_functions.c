@@ -75,7 +75,7 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 				reason = eligibility_check_session(GetUserId());
 				if (reason == NULL)
 				{
-					policy_decide(d, true);
+					policy_decide(d, stmt->planTree->total_cost, true);
 					decided = true;
 				}
 			}

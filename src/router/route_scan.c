@@ -34,6 +34,7 @@
 #include "portability/instr_time.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "remote/connection.h"
 #include "remote/errors.h"
@@ -42,6 +43,8 @@
 #include "router/policy.h"
 #include "router/route_scan.h"
 #include "router/router.h"
+#include "router/admission.h"
+#include "stats/decision_log.h"
 #include "stats/latency.h"
 
 #define ROUTE_SCAN_NAME "Foresight Route"
@@ -91,6 +94,7 @@ typedef struct RouteScanState
 	bool		returned_row;
 	int			retries;
 	int			inflight_slot;	/* -1 when not counted */
+	uint64		decision_seq;	/* entry in the decision log, 0 if none */
 	instr_time	start;
 	double		remote_ms;
 	int64		remote_rows;
@@ -103,6 +107,9 @@ static TupleTableSlot *route_exec(CustomScanState *node);
 static void route_end(CustomScanState *node);
 static void route_rescan(CustomScanState *node);
 static void route_explain(CustomScanState *node, List *ancestors, ExplainState *es);
+static uint64 log_decision(RouteScanState *st, uint64 queryid);
+static void log_refusal(RouteScanState *st, uint64 queryid, int64 waited_us);
+static void log_outcome(RouteScanState *st, int64 elapsed_us, bool failed);
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -146,6 +153,8 @@ inflight_release(RouteScanState *st)
 		{
 			held_slots[i] = held_slots[--held_count];
 			latency_inflight_end(slot);
+			/* a query waiting for capacity may go now */
+			admission_wakeup();
 			return;
 		}
 	}
@@ -260,7 +269,25 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	st->mode = ROUTE_PENDING;
 	st->ineligible = eligibility_check_session(st->plan_user);
 	if (st->ineligible == NULL)
-		policy_decide(&st->decision, st->explain_only);
+	{
+		TimestampTz decide_start = GetCurrentTimestamp();
+
+		PG_TRY();
+		{
+			policy_decide(&st->decision, st->cost, st->explain_only);
+		}
+		PG_CATCH();
+		{
+			/* admission control refused the query: the log says so, then the error */
+			if (!st->explain_only)
+				log_refusal(st, estate->es_plannedstmt->queryId,
+							GetCurrentTimestamp() - decide_start);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	if (!st->explain_only)
+		st->decision_seq = log_decision(st, estate->es_plannedstmt->queryId);
 	st->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight route row",
 										ALLOCSET_SMALL_SIZES);
 }
@@ -269,6 +296,81 @@ static RouteCandidate *
 current_candidate(RouteScanState *st)
 {
 	return &st->decision.candidates[st->attempt];
+}
+
+/* Append this execution's decision to the decision log. */
+static uint64
+log_decision(RouteScanState *st, uint64 queryid)
+{
+	Decision	d;
+	RouteDecision *rd = &st->decision;
+
+	memset(&d, 0, sizeof(d));
+	d.at = GetCurrentTimestamp();
+	d.pid = MyProcPid;
+	d.queryid = (int64) queryid;
+	d.request_class = request_class_from_cost(st->cost);
+	d.cost = st->cost;
+	d.latency_us = -1;
+	if (st->ineligible != NULL)
+	{
+		strlcpy(d.chosen, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
+		strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
+		snprintf(d.reason, sizeof(d.reason), "not routed: %s", st->ineligible);
+		return decision_log_append(&d);
+	}
+	/* the coordinator as the last resort is not a candidate */
+	for (int i = 0; i < rd->ncandidates && d.ncandidates < DECISION_MAX_CANDIDATES; i++)
+	{
+		RouteCandidate *c = &rd->candidates[i];
+		DecisionCandidate *dc = &d.candidates[d.ncandidates];
+
+		if (c->is_local && !rd->local_is_candidate)
+			continue;
+		dc->node_id = c->node_id;
+		strlcpy(dc->name, c->name, NAMEDATALEN);
+		dc->scored = c->scored;
+		dc->connection_score = c->connection_score;
+		dc->predicted_load = c->predicted_load;
+		dc->score = c->score;
+		d.ncandidates++;
+	}
+	strlcpy(d.chosen, rd->candidates[0].name, NAMEDATALEN);
+	strlcpy(d.policy, routing_policy_name(rd->policy), sizeof(d.policy));
+	strlcpy(d.reason, rd->reason, sizeof(d.reason));
+	d.queue_wait_us = rd->queue_wait_us;
+	return decision_log_append(&d);
+}
+
+/* A query refused by admission control: an entry with what is known. */
+static void
+log_refusal(RouteScanState *st, uint64 queryid, int64 waited_us)
+{
+	Decision	d;
+
+	memset(&d, 0, sizeof(d));
+	d.at = GetCurrentTimestamp();
+	d.pid = MyProcPid;
+	d.queryid = (int64) queryid;
+	d.request_class = request_class_from_cost(st->cost);
+	d.cost = st->cost;
+	strlcpy(d.chosen, "none", NAMEDATALEN);
+	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
+	strlcpy(d.reason, "refused by admission control: every candidate predicted overloaded", sizeof(d.reason));
+	d.queue_wait_us = waited_us;
+	d.latency_us = waited_us;
+	d.failed = true;
+	(void) decision_log_append(&d);
+}
+
+/* The outcome of this execution, into its decision-log entry. */
+static void
+log_outcome(RouteScanState *st, int64 elapsed_us, bool failed)
+{
+	const char *node = st->ineligible ? FORESIGHT_LOCAL_NODE_NAME : current_candidate(st)->name;
+
+	decision_log_finish(st->decision_seq, elapsed_us, failed, node, st->retries);
+	st->decision_seq = 0;
 }
 
 /* per-column input functions, the first time a node is used */
@@ -553,6 +655,7 @@ fetch_remote(RouteScanState *st)
 			INSTR_TIME_SUBTRACT(now, st->start);
 			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
 						   INSTR_TIME_GET_MICROSEC(now), true, st->retries > 0);
+			log_outcome(st, INSTR_TIME_GET_MICROSEC(now), true);
 			inflight_release(st);
 			/* read the rest so the connection stays usable */
 			if (res && PQstatus(rc->conn) == CONNECTION_OK)
@@ -633,6 +736,14 @@ route_end(CustomScanState *node)
 		if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 			st->remote_ms = INSTR_TIME_GET_MILLISEC(now);
 	}
+	if (st->started && st->decision_seq != 0)
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, st->start);
+		log_outcome(st, INSTR_TIME_GET_MICROSEC(now), false);
+	}
 	inflight_release(st);
 	ExecEndNode(outerPlanState(st));
 }
@@ -670,6 +781,10 @@ route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	else
 		route = psprintf("%s (policy %s)", c->name, routing_policy_name(st->decision.policy));
 	ExplainPropertyText("Route", route, es);
+	if (c && c->scored)
+		ExplainPropertyText("Route Score",
+							psprintf("%.3f (predicted load %.2f, connection score %.2f)",
+									 c->score, c->predicted_load, c->connection_score), es);
 	if (c && st->decision.reason[0] && strcmp(st->decision.reason, psprintf("policy %s", routing_policy_name(st->decision.policy))) != 0)
 		ExplainPropertyText("Route Reason", st->decision.reason, es);
 	if (es->verbose)

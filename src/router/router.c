@@ -44,6 +44,7 @@ static const struct config_enum_entry routing_policy_options[] = {
 	{"round_robin", ROUTING_POLICY_ROUND_ROBIN, false},
 	{"random", ROUTING_POLICY_RANDOM, false},
 	{"least_connections", ROUTING_POLICY_LEAST_CONNECTIONS, false},
+	{"predictive", ROUTING_POLICY_PREDICTIVE, false},
 	{NULL, 0, false}
 };
 
@@ -81,7 +82,7 @@ router_define_gucs(void)
 {
 	DefineCustomEnumVariable("foresight.routing_policy",
 							 "How eligible read-only queries are routed.",
-							 "local runs everything here; round_robin, random and least_connections spread eligible queries over the nodes (and this server when foresight.include_local is on).",
+							 "local runs everything here; round_robin, random and least_connections spread eligible queries over the nodes (and this server when foresight.include_local is on); predictive sends each to the node predicted to have the most spare capacity.",
 							 &foresight_routing_policy,
 							 ROUTING_POLICY_LOCAL,
 							 routing_policy_options,

@@ -13,13 +13,15 @@
 #include "postgres.h"
 
 #include "access/xlogdefs.h"
+#include "nodes/pg_list.h"
 
 typedef enum RoutingPolicy
 {
 	ROUTING_POLICY_LOCAL,
 	ROUTING_POLICY_ROUND_ROBIN,
 	ROUTING_POLICY_RANDOM,
-	ROUTING_POLICY_LEAST_CONNECTIONS
+	ROUTING_POLICY_LEAST_CONNECTIONS,
+	ROUTING_POLICY_PREDICTIVE
 } RoutingPolicy;
 
 /* GUCs */

@@ -100,7 +100,8 @@ decision_log_append(Decision *d)
 }
 
 void
-decision_log_finish(uint64 seq, int64 latency_us, bool failed)
+decision_log_finish(uint64 seq, int64 latency_us, bool failed,
+					const char *final_node, int retries)
 {
 	DecisionSlot *slot;
 
@@ -112,6 +113,14 @@ decision_log_finish(uint64 seq, int64 latency_us, bool failed)
 	{
 		slot->d.latency_us = latency_us;
 		slot->d.failed = failed;
+		if (final_node && strcmp(final_node, slot->d.chosen) != 0)
+		{
+			size_t		len = strlen(slot->d.reason);
+
+			snprintf(slot->d.reason + len, sizeof(slot->d.reason) - len,
+					 "; ran on %s after %d retr%s", final_node, retries, retries == 1 ? "y" : "ies");
+			strlcpy(slot->d.chosen, final_node, NAMEDATALEN);
+		}
 	}
 	SpinLockRelease(&slot->mutex);
 }
@@ -132,8 +141,11 @@ candidates_json(const Decision *d)
 			appendStringInfoString(&buf, ", ");
 		appendStringInfoString(&buf, "{\"node\": ");
 		escape_json(&buf, c->name);
-		appendStringInfo(&buf, ", \"connection_score\": %.4f, \"predicted_load\": %.4f, \"score\": %.4f}",
-						 c->connection_score, c->predicted_load, c->score);
+		if (c->scored)
+			appendStringInfo(&buf, ", \"connection_score\": %.4f, \"predicted_load\": %.4f, \"score\": %.4f}",
+							 c->connection_score, c->predicted_load, c->score);
+		else
+			appendStringInfoString(&buf, ", \"connection_score\": null, \"predicted_load\": null, \"score\": null}");
 	}
 	appendStringInfoChar(&buf, ']');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));

@@ -23,6 +23,7 @@
 typedef struct DecisionCandidate
 {
 	int32		node_id;
+	bool		scored;			/* the policy scored it (predictive) */
 	char		name[NAMEDATALEN];
 	double		connection_score;
 	double		predicted_load;
@@ -56,7 +57,12 @@ extern void decision_log_shmem_init(void);
 /* Append; returns the decision's sequence number (d->seq is set). */
 extern uint64 decision_log_append(Decision *d);
 
-/* Record the outcome of decision seq, if it is still in the ring. */
-extern void decision_log_finish(uint64 seq, int64 latency_us, bool failed);
+/*
+ * Record the outcome of decision seq, if it is still in the ring: its
+ * latency, whether it failed, and the node it finally ran on (after
+ * retries, the coordinator perhaps).
+ */
+extern void decision_log_finish(uint64 seq, int64 latency_us, bool failed,
+								const char *final_node, int retries);
 
 #endif							/* FORESIGHT_DECISION_LOG_H */

@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy_predictive.c
+ *	  The predictive routing policy as a row of the policy table: score
+ *	  the candidates (router/predictive.c), apply admission control when
+ *	  every one is predicted overloaded (router/admission.c), and order
+ *	  them: the chosen node first, then the others by score.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/timestamp.h"
+
+#include "router/admission.h"
+#include "router/policy.h"
+#include "router/predictive.h"
+#include "router/router.h"
+#include "stats/history.h"
+
+typedef struct PredictiveRound
+{
+	PredictiveCandidate *pc;
+	int			n;
+	RequestClass cls;
+	RoutingWeights weights;
+} PredictiveRound;
+
+static void
+fill_candidates(PredictiveCandidate *pc, const RouteCandidate *cands, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		MetricSample sample;
+
+		memset(&pc[i], 0, sizeof(PredictiveCandidate));
+		pc[i].slot = cands[i].slot;
+		pc[i].node_id = cands[i].node_id;
+		pc[i].name = cands[i].name;
+		pc[i].weight = cands[i].weight;
+		pc[i].inflight = cands[i].inflight;
+		if (history_latest(cands[i].slot, cands[i].node_id, &sample))
+		{
+			pc[i].connections = Max(sample.connections, 0);
+			pc[i].max_connections = Max(sample.max_connections, 0);
+		}
+	}
+}
+
+/* re-read predictions: does some candidate have capacity now? */
+static bool
+rescore(void *arg)
+{
+	PredictiveRound *round = (PredictiveRound *) arg;
+
+	return predictive_score(round->pc, round->n, round->cls, &round->weights);
+}
+
+static const char *
+overload_action_name(int action)
+{
+	switch (action)
+	{
+		case OVERLOAD_QUEUE:
+			return "queue";
+		case OVERLOAD_ERROR:
+			return "fail";
+		case OVERLOAD_LOCAL:
+			return "run locally";
+	}
+	return "?";
+}
+
+void
+policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry_run)
+{
+	PredictiveCandidate pc[ROUTE_MAX_CANDIDATES + 1];
+	RouteCandidate sorted[ROUTE_MAX_CANDIDATES + 1];
+	PredictiveRound round;
+	int			chosen;
+	int			k = 0;
+
+	fill_candidates(pc, cands, n);
+	round.pc = pc;
+	round.n = n;
+	round.cls = (RequestClass) d->request_class;
+	round.weights = scoring_current_weights(GetCurrentTimestamp());
+
+	if (!rescore(&round))
+	{
+		if (dry_run)
+			snprintf(d->reason, sizeof(d->reason),
+					 "every candidate is predicted above foresight.overload_threshold: the query would %s",
+					 overload_action_name(foresight_overload_action));
+		else if (admission_wait(rescore, &round, &d->queue_wait_us) == ADMIT_LOCAL)
+		{
+			snprintf(d->reason, sizeof(d->reason),
+					 "every candidate is predicted above foresight.overload_threshold: runs locally");
+			d->run_local = true;
+			return;
+		}
+	}
+
+	chosen = predictive_choose(pc, n);
+	sorted[k++] = cands[chosen];
+	sorted[0].scored = true;
+	sorted[0].connection_score = pc[chosen].connection_score;
+	sorted[0].predicted_load = pc[chosen].predicted_load;
+	sorted[0].score = pc[chosen].score;
+
+	/* the rest, best score first: where to go if the chosen one fails */
+	for (int taken = 1; taken < n; taken++)
+	{
+		int			best = -1;
+
+		for (int i = 0; i < n; i++)
+		{
+			bool		used = (i == chosen);
+
+			for (int j = 1; j < k && !used; j++)
+				used = (sorted[j].slot == cands[i].slot);
+			if (!used && (best < 0 || pc[i].score > pc[best].score))
+				best = i;
+		}
+		sorted[k] = cands[best];
+		sorted[k].scored = true;
+		sorted[k].connection_score = pc[best].connection_score;
+		sorted[k].predicted_load = pc[best].predicted_load;
+		sorted[k].score = pc[best].score;
+		k++;
+	}
+	memcpy(cands, sorted, sizeof(RouteCandidate) * n);
+
+	if (d->reason[0] == '\0')
+		snprintf(d->reason, sizeof(d->reason),
+				 "policy predictive: score %.3f (predicted load %.2f, connection score %.2f, weights %.2f/%.2f%s)",
+				 sorted[0].score, sorted[0].predicted_load, sorted[0].connection_score,
+				 round.weights.connection, round.weights.load,
+				 round.weights.peak ? ", peak hours" : "");
+}
