@@ -33,7 +33,9 @@ include $(PGXS)
 src/%.pb-c.c src/%.pb-c.h: src/%.proto
 	protoc-c --proto_path=$(dir $<) --c_out=$(dir $<) $<
 
-$(SRCS:.c=.o): $(PROTO_HDR)
+# No automatic header dependencies in PGXS here: rebuild every object when
+# any header changes (a stale object against a changed struct is worse).
+$(SRCS:.c=.o): $(PROTO_HDR) $(wildcard src/*.h src/*/*.h)
 
 # Component makefiles (unit tests, fuzzers, benchmarks).  A component adds
 # its C unit-test programs (TAP output) to UNIT_TESTS.

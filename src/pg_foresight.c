@@ -108,14 +108,20 @@ foresight_require_admin(const char *action)
 void
 _PG_init(void)
 {
+	/*
+	 * Loaded by CREATE EXTENSION or a function call rather than by the
+	 * postmaster: no GUCs (some can only be defined at startup), no hooks,
+	 * no shared memory.  The functions that need them say so; the others
+	 * (forecast, backtest, snapshot) work.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
 	for (int i = 0; i < NUM_COMPONENTS; i++)
 		if (components[i].define_gucs)
 			components[i].define_gucs();
 
 	MarkGUCPrefixReserved("foresight");
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 
 	foresight_preloaded = true;
 

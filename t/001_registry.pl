@@ -85,4 +85,19 @@ ok($primary->poll_query_until('postgres',
 $primary->stop('fast');
 ok($primary->log_contains(qr/foresight monitor shutting down/), 'monitor shut down cleanly');
 
+# without shared_preload_libraries: the extension can be created, the
+# functions that need shared memory say why they cannot run, the others work
+my $plain = PostgreSQL::Test::Cluster->new('plain');
+$plain->init;
+$plain->start;
+$plain->safe_psql('postgres', 'CREATE EXTENSION pg_foresight');
+my ($ret, $stdout, $stderr) = $plain->psql('postgres', "SELECT foresight.add_node('n1', 'host=127.0.0.1')");
+like($stderr, qr/pg_foresight must be loaded via shared_preload_libraries/, 'not preloaded: node functions refuse');
+like($stderr, qr/HINT:  Add pg_foresight to shared_preload_libraries/, 'with a hint');
+($ret, $stdout, $stderr) = $plain->psql('postgres', 'SELECT * FROM foresight.nodes');
+like($stderr, qr/must be loaded via shared_preload_libraries/, 'not preloaded: the views refuse too');
+is($plain->safe_psql('postgres', "SELECT foresight.forecast(ARRAY[1,2,3,4,5,6,7,8,9,10]::float8[], 1, 'naive')"),
+	'{10}', 'not preloaded: forecasting works');
+$plain->stop;
+
 done_testing();
