@@ -90,7 +90,7 @@ while kill -0 "$workload" 2>/dev/null; do
 	printf '  %-10s %15s %12s %14s\n' node "predicted load" "actual load" "share of reads"
 	while read -r name predicted actual routed; do
 		delta=$((routed - ${last_routed[$name]:-0}))
-		share=$(awk -v d="$delta" -v t="$total" 'BEGIN { printf "%.2f", t > 0 ? d / t : 0 }')
+		share=$(awk -v d="$delta" -v t="$total" 'BEGIN { printf "%.2f", (t > 0 ? d / t : 0) }')
 		last_routed[$name]=$routed
 		printf '  %-10s %15s %12s %14s\n' "$name" "$predicted" "$actual" "$share"
 		echo "$t $name $predicted $actual $share" >> "$data"

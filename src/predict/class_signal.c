@@ -41,19 +41,19 @@ class_signal_compute(int slot, int32 node_id, double node_signal,
 	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
 	{
 		double		p95 = lat->p95_us[c];
-		double		inflation;
-		double		latency_load;
+		double		baseline;
+		double		pressure;
 
 		present[c] = lat->count[c] > 0 && p95 > 0.0;
 		if (!present[c])
 			continue;
 		if (b->p95_us[c] <= 0.0)
 			b->p95_us[c] = p95;
-		inflation = p95 / b->p95_us[c];
-		if (inflation < 2.0)
-			b->p95_us[c] += CLASS_BASELINE_ALPHA * (p95 - b->p95_us[c]);
-		latency_load = (inflation - 1.0) / (CLASS_SATURATION - 1.0);
-		latency_load = Min(Max(latency_load, 0.0), 1.0);
-		load[c] = Max(node_signal, latency_load);
+		baseline = b->p95_us[c];
+		if (p95 < 2.0 * baseline)
+			b->p95_us[c] += CLASS_BASELINE_ALPHA * (p95 - baseline);
+		pressure = (p95 - baseline) / (3.0 * baseline + CLASS_SLACK_US);
+		pressure = Min(Max(pressure, 0.0), 1.0);
+		load[c] = node_signal + (1.0 - node_signal) * pressure;
 	}
 }

@@ -4,12 +4,17 @@
  *	  The load a request class sees on a node, from the node's load signal
  *	  and the class's latency inflation over its own baseline.
  *
- *	  inflation    = p95 latency of the class this interval / its baseline
- *	  latency_load = clamp((inflation - 1) / (CLASS_SATURATION - 1), 0, 1)
- *	  class load   = max(node load signal, latency_load)
+ *	  pressure   = clamp((p95 - baseline) / (3 * baseline + CLASS_SLACK_US), 0, 1)
+ *	  class load = node load + (1 - node load) * pressure
+ *
+ * p95 = the class's p95 latency on the node this interval.  A class's load
+ * is never below the node's; its latency adds to it only when the p95 is
+ * well above its own baseline, both relatively (3x) and absolutely
+ * (CLASS_SLACK_US): a point query going from 0.1 to 0.4 ms is not an
+ * overloaded node.
  *
  * The baseline is an exponentially weighted mean of the class's p95 that
- * learns only from intervals with inflation below 2, so that an overload
+ * learns only from intervals whose p95 is below twice it, so that an overload
  * does not become the new normal.  State lives in the monitor's memory.
  *
  *-------------------------------------------------------------------------
@@ -21,7 +26,7 @@
 
 #include "stats/latency.h"
 
-#define CLASS_SATURATION		4.0		/* p95 at 4x baseline reads as fully loaded */
+#define CLASS_SLACK_US			50000.0 /* absolute part of the saturation, 50 ms */
 #define CLASS_BASELINE_ALPHA	0.02
 
 /*
