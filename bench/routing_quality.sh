@@ -142,6 +142,20 @@ for policy in round_robin least_connections predictive; do
 	fi
 done
 
+# The cost of one routing decision with 8 nodes (6 more entries pointing at
+# the same two standbys), for every policy, measured in the server.
+for i in 3 4 5 6 7 8; do
+	sql "$port" "SELECT foresight.add_node('extra$i', 'host=127.0.0.1 port=$((port + 1 + i % 2))')" >/dev/null
+done
+sleep 2
+decision_cost=""
+for policy in round_robin least_connections predictive; do
+	set_policy "$policy" || continue
+	us=$(sql "$port" "SELECT round(foresight.benchmark_routing_decision(200000)::numeric, 3)")
+	decision_cost+="| $policy | $us |"$'\n'
+done
+for i in 3 4 5 6 7 8; do sql "$port" "SELECT foresight.remove_node('extra$i')" >/dev/null; done
+
 # Per target and phase: TPS, p50/p95/p99 (ms).  pgbench log columns:
 # client transaction latency_us script epoch_s epoch_us
 phase_names=(idle noisy idle_again ramp)
@@ -165,6 +179,12 @@ report=$results/routing_quality.md
 				"$(awk -v n="$n" -v p="$phase" 'BEGIN { print n / p }')" "$(pct 50)" "$(pct 95)" "$(pct 99)"
 		done
 	done
+	echo
+	echo "Cost of one routing decision with 8 registered nodes (\\`foresight.benchmark_routing_decision(200000)\\`, dry run: candidates, health, predictions, scores, choice):"
+	echo
+	echo "| policy | µs per decision |"
+	echo "|---|---:|"
+	printf '%s' "$decision_cost"
 } > "$report"
 
 # p99 per second per target, and the chart

@@ -546,3 +546,15 @@ CREATE FUNCTION foresight.reset_routing_stats()
 	LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION foresight.reset_routing_stats() FROM PUBLIC;
 -- END router
+
+-- BEGIN decision benchmark
+CREATE FUNCTION foresight.benchmark_routing_decision(iterations integer DEFAULT 100000,
+													 cost float8 DEFAULT 10)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', 'foresight_benchmark_routing_decision'
+	LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION foresight.benchmark_routing_decision(integer, float8) IS
+	'Microseconds per routing decision under the current policy and registry (dry run; for benchmarks)';
+REVOKE ALL ON FUNCTION foresight.benchmark_routing_decision(integer, float8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.benchmark_routing_decision(integer, float8) TO foresight_admin;
+-- END decision benchmark
