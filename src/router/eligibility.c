@@ -82,36 +82,36 @@ typedef struct EligibilityWalk
 	int			max_param;
 } EligibilityWalk;
 
+/* The name of a pg_catalog function, or NULL for any other function. */
+static char *
+pg_catalog_function_name(Oid funcid)
+{
+	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
+		return NULL;
+	return get_func_name(funcid);
+}
+
+static bool
+name_in_list(const char *name, const char *const *list, int n)
+{
+	for (int i = 0; i < n && name != NULL; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 eligibility_function_is_safe_volatile(Oid funcid)
 {
-	char	   *name;
-
-	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
-		return false;
-	name = get_func_name(funcid);
-	if (name == NULL)
-		return false;
-	for (int i = 0; i < lengthof(safe_volatile_functions); i++)
-		if (strcmp(name, safe_volatile_functions[i]) == 0)
-			return true;
-	return false;
+	return name_in_list(pg_catalog_function_name(funcid), safe_volatile_functions,
+						lengthof(safe_volatile_functions));
 }
 
 static bool
 function_is_unsafe_nonvolatile(Oid funcid)
 {
-	char	   *name;
-
-	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
-		return false;
-	name = get_func_name(funcid);
-	if (name == NULL)
-		return false;
-	for (int i = 0; i < lengthof(unsafe_functions); i++)
-		if (strcmp(name, unsafe_functions[i]) == 0)
-			return true;
-	return false;
+	return name_in_list(pg_catalog_function_name(funcid), unsafe_functions,
+						lengthof(unsafe_functions));
 }
 
 /*
@@ -123,14 +123,11 @@ function_is_unsafe_nonvolatile(Oid funcid)
 static bool
 function_reads_server_state(Oid funcid)
 {
-	char	   *name;
+	char	   *name = pg_catalog_function_name(funcid);
 
-	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
-		return false;
-	name = get_func_name(funcid);
 	if (name == NULL || strncmp(name, "pg_", 3) != 0)
 		return false;
-	return !eligibility_function_is_safe_volatile(funcid);
+	return !name_in_list(name, safe_volatile_functions, lengthof(safe_volatile_functions));
 }
 
 static bool
