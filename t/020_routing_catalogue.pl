@@ -77,7 +77,7 @@ ANALYZE;
 $primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
 $primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
 
-my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
+our $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 my $local = "SET foresight.routing_policy = local;";
 
 sub routed_count
@@ -189,6 +189,16 @@ check_query('prepared with numeric and timestamptz parameters',
 	q{PREPARE q2(numeric, timestamptz) AS SELECT id FROM items WHERE price > $1 AND ts < $2 ORDER BY id; EXECUTE q2(10.5, '2024-04-01 00:00+00'); EXECUTE q2(-5, '2024-03-31 12:00+02');});
 check_query('prepared statement generic plan',
 	'SET plan_cache_mode = force_generic_plan; PREPARE q3(int) AS SELECT count(*) FROM orders WHERE qty = $1; EXECUTE q3(1); EXECUTE q3(2); EXECUTE q3(3);');
+
+# the other policies route the same way
+for my $policy ('random', 'least_connections')
+{
+	local $route = "SET foresight.routing_policy = $policy; SET foresight.include_local = off;";
+	for my $case (@catalogue[1, 10, 16, 29, 36, 49])
+	{
+		check_query("$policy: $case->[0]", $case->[1], $case->[2]);
+	}
+}
 
 my $n = scalar(@catalogue) + 3;
 cmp_ok($n, '>=', 60, "catalogue has $n queries");

@@ -249,6 +249,15 @@ like($routed_rows, qr/^1,3:(${\ $standby1->port }|${\ $standby2->port })$/, 'RLS
 my $su_rows = $primary->safe_psql('postgres', "$route SELECT count(*) FROM secret");
 is($su_rows, '3', 'the superuser sees all rows routed');
 
+# a role that cannot log in to the nodes reads locally, without error, and
+# does not make the nodes look failed for the session's other roles
+$primary->safe_psql('postgres', 'CREATE ROLE nologin_reader NOLOGIN; GRANT SELECT ON t TO nologin_reader');
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT current_setting('port') || ' ' || count(*) FROM t; RESET ROLE; SELECT current_setting('port') FROM t LIMIT 1;");
+my @nl = split /\n/, $nl;
+is($nl[0], "$pport " . $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'a NOLOGIN role reads locally, same rows');
+like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby again');
+
 # a stopped standby: no client error, the next queries go elsewhere
 $standby2->stop('fast');
 my @after;

@@ -35,6 +35,7 @@
 
 #define REMOTE_MAX_CONNECTIONS 128
 
+bool		remote_conn_last_failure_is_role = false;
 static RemoteConn *conns = NULL;
 static int	conns_high = 0;		/* entries [conns_high, MAX) were never used */
 static bool exit_callback_registered = false;
@@ -148,6 +149,7 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	MemoryContext old;
 
 	*error = NULL;
+	remote_conn_last_failure_is_role = false;
 	if (conns == NULL)
 		conns = MemoryContextAllocZero(TopMemoryContext,
 									   sizeof(RemoteConn) * REMOTE_MAX_CONNECTIONS);
@@ -207,6 +209,13 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 
 		msg[strcspn(msg, "\n")] = '\0';
 		*error = msg;
+		/* a role that may not log in there says nothing about the node */
+		remote_conn_last_failure_is_role = rc->conn &&
+			(PQconnectionNeedsPassword(rc->conn) ||
+			 strstr(msg, "authentication failed") != NULL ||
+			 strstr(msg, "not permitted to log in") != NULL ||
+			 strstr(msg, "no pg_hba.conf entry") != NULL ||
+			 (strstr(msg, "role \"") != NULL && strstr(msg, "does not exist") != NULL));
 		if (rc->conn)
 			PQfinish(rc->conn);
 		rc->conn = NULL;

@@ -46,6 +46,13 @@ typedef struct RemoteConn
 extern RemoteConn *remote_conn_get(int slot, int32 node_id, const char *node_name,
 								   const char *conninfo, char **error);
 
+/*
+ * After remote_conn_get() failed: true when the node refused the role
+ * (authentication, pg_hba, no such role) rather than being unreachable.
+ * Judged from libpq's message, in English only.
+ */
+extern bool remote_conn_last_failure_is_role;
+
 /* Is the cached connection of (node, current role) running a query? */
 extern bool remote_conn_busy(int slot, int32 node_id);
 

@@ -498,7 +498,7 @@ start_route(RouteScanState *st)
 		st->rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
 		if (st->rc == NULL)
 		{
-			note_failure(st, error, true);
+			note_failure(st, error, !remote_conn_last_failure_is_role);
 			continue;
 		}
 
