@@ -223,8 +223,17 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 	rc->busy = true;
 	if (prepared)
 		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, NULL, NULL, 0);
-	else
+	else if (nparams > 0)
 		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
+	else
+	{
+		/*
+		 * Without parameters, the simple protocol: one message instead of
+		 * five, and no unnamed statement and portal on the node.  The SQL is
+		 * one deparsed statement, so it cannot smuggle in a second one.
+		 */
+		sent = PQsendQuery(rc->conn, sql);
+	}
 	if (!sent ||
 		!PQsetSingleRowMode(rc->conn) ||
 		!remote_flush(rc))
