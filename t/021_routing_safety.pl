@@ -258,6 +258,18 @@ my @nl = split /\n/, $nl;
 is($nl[0], "$pport " . $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'a NOLOGIN role reads locally, same rows');
 like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby again');
 
+# include_local on: the coordinator takes its turn too
+my $mix = $primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin; SET foresight.include_local = on; "
+	  . join(' ', map { "SELECT current_setting('port');" } 1 .. 6));
+my %mixed = map { ($name_of{$_} // '?') => 1 } split /\n/, $mix;
+is(join(',', sort keys %mixed), 'primary,standby1,standby2', 'include_local on: round robin over the coordinator and both standbys');
+
+# a drained node takes no new routed query
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'drained')");
+my $drained = $primary->safe_psql('postgres', "$route " . join(' ', map { "SELECT current_setting('port');" } 1 .. 6));
+ok(!grep({ $_ eq $standby1->port } split /\n/, $drained), 'a drained node gets no routed query');
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
+
 # a stopped standby: no client error, the next queries go elsewhere
 $standby2->stop('fast');
 my @after;
