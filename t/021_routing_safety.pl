@@ -270,6 +270,18 @@ my $drained = $primary->safe_psql('postgres', "$route " . join(' ', map { "SELEC
 ok(!grep({ $_ eq $standby1->port } split /\n/, $drained), 'a drained node gets no routed query');
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
 
+# a disabled node: the session's idle connection to it is closed
+my $pr = $primary->background_psql('postgres');
+$pr->query_safe($route);
+$pr->query_safe("SELECT 1 FROM t LIMIT 1") for 1 .. 4;
+my $conns_s1 = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight'";
+is($standby1->safe_psql('postgres', $conns_s1), '1', 'the session has a connection to standby1');
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'disabled')");
+$pr->query_safe("SELECT 1 FROM t LIMIT 1");
+ok($standby1->poll_query_until('postgres', "SELECT ($conns_s1) = 0"), 'disabling the node closes the connection');
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
+$pr->quit;
+
 # a stopped standby: no client error, the next queries go elsewhere
 $standby2->stop('fast');
 my @after;

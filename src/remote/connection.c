@@ -93,6 +93,21 @@ remote_conn_busy(int slot, int32 node_id)
 }
 
 void
+remote_conn_prune(bool (*still_valid) (int slot, int32 node_id, const char *conninfo))
+{
+	if (conns == NULL)
+		return;
+	for (int i = 0; i < conns_high; i++)
+	{
+		RemoteConn *rc = &conns[i];
+
+		if (rc->in_use && !rc->busy && !rc->xact_open &&
+			!still_valid(rc->slot, rc->node_id, rc->conninfo))
+			remote_conn_forget(rc);
+	}
+}
+
+void
 remote_conn_drop(RemoteConn *rc)
 {
 	if (rc && rc->in_use)

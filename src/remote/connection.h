@@ -56,6 +56,13 @@ extern bool remote_conn_last_failure_is_role;
 /* Is the cached connection of (node, current role) running a query? */
 extern bool remote_conn_busy(int slot, int32 node_id);
 
+/*
+ * The registry changed: close the idle connections for which still_valid()
+ * says the node is gone or moved.
+ */
+extern void remote_conn_prune(bool (*still_valid) (int slot, int32 node_id,
+												   const char *conninfo));
+
 /* Close and forget a connection (after an error). */
 extern void remote_conn_drop(RemoteConn *rc);
 

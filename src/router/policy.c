@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "monitor/node_health.h"
+#include "remote/connection.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "stats/latency.h"
@@ -54,6 +55,17 @@ static SlotMemory *slot_memory = NULL;
 static LocalTransactionId pin_lxid = InvalidLocalTransactionId;
 static int	pin_slot = -1;
 static int32 pin_node_id = -1;
+
+/* is (slot, node_id) still a registered node at conninfo? */
+static bool
+node_still_valid(int slot, int32 node_id, const char *conninfo)
+{
+	for (int i = 0; i < node_cache_count; i++)
+		if (node_cache[i].slot == slot && node_cache[i].node_id == node_id)
+			return node_cache[i].state != NODE_STATE_DISABLED &&
+				strcmp(node_cache[i].conninfo, conninfo) == 0;
+	return false;
+}
 
 static void
 node_cache_refresh(void)
@@ -83,7 +95,10 @@ node_cache_refresh(void)
 
 	/* plans made under the old registry may wrap, or not, wrongly */
 	if (node_cache_generation != 0)
+	{
 		ResetPlanCache();
+		remote_conn_prune(node_still_valid);
+	}
 	node_cache_generation = generation;
 }
 
