@@ -99,6 +99,7 @@ typedef struct RouteScanState
 	double		remote_ms;
 	int64		remote_rows;
 	char	   *last_failure;
+	int			eflags;			/* for a late initialisation of the child */
 } RouteScanState;
 
 static Node *route_create_state(CustomScan *cscan);
@@ -257,14 +258,26 @@ route_create_state(CustomScan *cscan)
 	return (Node *) st;
 }
 
+/* initialise the local plan, once */
+static void
+ensure_child(RouteScanState *st)
+{
+	EState	   *estate = st->css.ss.ps.state;
+	MemoryContext old;
+
+	if (outerPlanState(st) != NULL)
+		return;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	outerPlanState(st) = ExecInitNode(outerPlan(st->css.ss.ps.plan), estate, st->eflags);
+	MemoryContextSwitchTo(old);
+}
+
 static void
 route_begin(CustomScanState *node, EState *estate, int eflags)
 {
 	RouteScanState *st = (RouteScanState *) node;
-	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 
-	outerPlanState(st) = ExecInitNode(outerPlan(cscan), estate, eflags);
-
+	st->eflags = eflags;
 	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	st->mode = ROUTE_PENDING;
 	st->ineligible = eligibility_check_session(st->plan_user);
@@ -288,6 +301,15 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	}
 	if (!st->explain_only)
 		st->decision_seq = log_decision(st, estate->es_plannedstmt->queryId);
+
+	/*
+	 * The local plan is initialised now when it may run or be shown
+	 * (EXPLAIN); a query routed to a node initialises it only if it falls
+	 * back to local, which saves opening its relations and indexes.
+	 */
+	if (st->explain_only || estate->es_instrument != 0 || st->ineligible != NULL ||
+		st->decision.candidates[0].is_local)
+		ensure_child(st);
 	st->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight route row",
 										ALLOCSET_SMALL_SIZES);
 }
@@ -704,6 +726,7 @@ route_exec(CustomScanState *node)
 			/* FALLTHROUGH */
 		case ROUTE_LOCAL:
 		case ROUTE_PENDING:
+			ensure_child(st);
 			return ExecProcNode(outerPlanState(st));
 		case ROUTE_DONE:
 			return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
@@ -745,7 +768,8 @@ route_end(CustomScanState *node)
 		log_outcome(st, INSTR_TIME_GET_MICROSEC(now), false);
 	}
 	inflight_release(st);
-	ExecEndNode(outerPlanState(st));
+	if (outerPlanState(st))
+		ExecEndNode(outerPlanState(st));
 }
 
 static void
@@ -761,7 +785,8 @@ route_rescan(CustomScanState *node)
 	st->returned_row = false;
 	st->attempt = 0;
 	st->mode = ROUTE_PENDING;
-	ExecReScan(outerPlanState(st));
+	if (outerPlanState(st))
+		ExecReScan(outerPlanState(st));
 }
 
 static void
