@@ -13,6 +13,12 @@ my $pport = $primary->port;
 my %name_of = ($standby1->port => 'standby1', $standby2->port => 'standby2', $pport => 'primary');
 
 $primary->safe_psql('postgres', q{
+-- where a statement ran: current_setting() itself is never routed, a SQL
+-- function calling it is, and runs it on the node
+CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_setting('port') $$;
+CREATE FUNCTION xact_info() RETURNS text LANGUAGE sql STABLE
+	AS $$ SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') $$;
+GRANT EXECUTE ON FUNCTION node_port(), xact_info() TO PUBLIC;
 CREATE TABLE t (id integer PRIMARY KEY, v text);
 INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;
 CREATE UNLOGGED TABLE ul (id integer);
@@ -45,25 +51,25 @@ sub where
 }
 
 # --- eligible statements go to a standby, the others stay here
-like(where("SELECT current_setting('port') FROM t WHERE id = 1"), qr/^standby/, 'plain SELECT is routed');
-is(where("SELECT current_setting('port') FROM t WHERE id = 1 FOR UPDATE"), 'primary', 'FOR UPDATE stays local');
-is(where("SELECT current_setting('port') FROM t WHERE id = 1 FOR SHARE"), 'primary', 'FOR SHARE stays local');
-is(where("SELECT current_setting('port'), nextval('s')"), 'primary', 'nextval stays local');
-is(where("SELECT current_setting('port'), vol()"), 'primary', 'volatile function stays local');
-is(where("SELECT current_setting('port'), txid_current()"), 'primary', 'txid_current stays local');
-like(where("SELECT current_setting('port'), random() < 2"), qr/^standby/, 'random() is on the safe list');
-is(where("SELECT current_setting('port') FROM ul"), 'primary', 'unlogged table stays local');
-is(where("SELECT current_setting('port') FROM tmp", "CREATE TEMP TABLE tmp AS SELECT 1 AS a;"),
+like(where("SELECT node_port() FROM t WHERE id = 1"), qr/^standby/, 'plain SELECT is routed');
+is(where("SELECT node_port() FROM t WHERE id = 1 FOR UPDATE"), 'primary', 'FOR UPDATE stays local');
+is(where("SELECT node_port() FROM t WHERE id = 1 FOR SHARE"), 'primary', 'FOR SHARE stays local');
+is(where("SELECT node_port(), nextval('s')"), 'primary', 'nextval stays local');
+is(where("SELECT node_port(), vol()"), 'primary', 'volatile function stays local');
+is(where("SELECT node_port(), txid_current()"), 'primary', 'txid_current stays local');
+like(where("SELECT node_port(), random() < 2"), qr/^standby/, 'random() is on the safe list');
+is(where("SELECT node_port() FROM ul"), 'primary', 'unlogged table stays local');
+is(where("SELECT node_port() FROM tmp", "CREATE TEMP TABLE tmp AS SELECT 1 AS a;"),
 	'primary', 'temporary table stays local');
-is(where("WITH w AS (INSERT INTO t VALUES (1000, 'x') RETURNING id) SELECT current_setting('port') FROM w"),
+is(where("WITH w AS (INSERT INTO t VALUES (1000, 'x') RETURNING id) SELECT node_port() FROM w"),
 	'primary', 'data-modifying CTE stays local');
-is(where("SELECT current_setting('port')", "BEGIN; INSERT INTO t VALUES (1001, 'y');"),
+is(where("SELECT node_port()", "BEGIN; INSERT INTO t VALUES (1001, 'y');"),
 	'primary', 'read after a write in the same transaction stays local');
-is($primary->safe_psql('postgres', "$route INSERT INTO t VALUES (1002, 'z') RETURNING current_setting('port')"),
+is($primary->safe_psql('postgres', "$route INSERT INTO t VALUES (1002, 'z') RETURNING node_port()"),
 	$pport, 'INSERT ... RETURNING runs on the primary');
-is($primary->safe_psql('postgres', "$route UPDATE t SET v = v WHERE id = 1002 RETURNING current_setting('port')"),
+is($primary->safe_psql('postgres', "$route UPDATE t SET v = v WHERE id = 1002 RETURNING node_port()"),
 	$pport, 'UPDATE runs on the primary');
-is(where("SELECT current_setting('port')", "SET foresight.routing_policy = local;"), 'primary', 'policy local');
+is(where("SELECT node_port()", "SET foresight.routing_policy = local;"), 'primary', 'policy local');
 like($primary->safe_psql('postgres',
 	"$route SELECT reason FROM foresight.route_explain('SELECT * FROM t FOR UPDATE')"),
 	qr{FOR UPDATE}, 'route_explain says why FOR UPDATE stays local');
@@ -89,14 +95,14 @@ $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
 my $out = $primary->safe_psql('postgres', qq{$route
 INSERT INTO ryw VALUES (1);
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
 INSERT INTO ryw VALUES (2);
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
-SELECT count(*) || ':' || current_setting('port') FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
+SELECT count(*) || ':' || node_port() FROM ryw;
 });
 my @reads = split /\n/, $out;
 is(scalar(grep { /^1:/ } @reads[0..3]), 4, 'read-your-writes: the first write is seen by every read');
@@ -104,16 +110,16 @@ is(scalar(grep { /^2:/ } @reads[4..6]), 3, 'read-your-writes: the second write t
 ok(!grep({ $_ =~ /:${\ $standby1->port }$/ } @reads), 'the paused standby served none of them');
 ok(scalar(grep { $_ =~ /:${\ $standby2->port }$/ } @reads) > 0, 'the other standby did');
 # an unrelated session without writes still uses the paused standby
-my $ports = $primary->safe_psql('postgres', "$route SELECT current_setting('port'); SELECT current_setting('port');");
+my $ports = $primary->safe_psql('postgres', "$route SELECT node_port(); SELECT node_port();");
 like($ports, qr/${\ $standby1->port }/, 'a session that wrote nothing may read the paused standby');
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 
 # transaction blocks: one node, one remote transaction of the same isolation
 my $blk = $primary->safe_psql('postgres', qq{$route
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') || ' ' || count(*) FROM t;
-SELECT current_setting('port') || ' ' || count(*) FROM t;
-SELECT current_setting('port') || ' ' || count(*) FROM t;
+SELECT node_port() || ' ' || xact_info() || ' ' || count(*) FROM t;
+SELECT node_port() || ' ' || count(*) FROM t;
+SELECT node_port() || ' ' || count(*) FROM t;
 COMMIT;
 });
 my @b = split /\n/, $blk;
@@ -122,9 +128,9 @@ my ($p0) = split / /, $b[0];
 ok($p0 ne $pport && !grep({ (split / /)[0] ne $p0 } @b), 'every read of the block went to the same standby');
 $blk = $primary->safe_psql('postgres', qq{$route
 BEGIN;
-SELECT current_setting('port') || ' ' || current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') FROM t LIMIT 1;
-SELECT current_setting('port') FROM t LIMIT 1;
-SELECT current_setting('port') FROM t LIMIT 1;
+SELECT node_port() || ' ' || xact_info() FROM t LIMIT 1;
+SELECT node_port() FROM t LIMIT 1;
+SELECT node_port() FROM t LIMIT 1;
 ROLLBACK;
 });
 @b = split /\n/, $blk;
@@ -152,7 +158,7 @@ $rr->query_safe('SAVEPOINT s');
 $rr->query('SELECT 1 / (id - id) FROM t WHERE id = 1');
 $rr->{stderr} = '';
 $rr->query_safe('ROLLBACK TO SAVEPOINT s');
-is($rr->query_safe("SELECT current_setting('port') FROM t LIMIT 1"), $pport, 'after a failed remote read in a savepoint the block reads locally');
+is($rr->query_safe("SELECT node_port() FROM t LIMIT 1"), $pport, 'after a failed remote read in a savepoint the block reads locally');
 $rr->query_safe('COMMIT');
 $rr->quit;
 $primary->safe_psql('postgres', "DELETE FROM t WHERE id = 2000");
@@ -223,7 +229,7 @@ ok(poll_standbys_idle(), 'pg_cancel_backend stops the node query');
 $bg->quit;
 
 # the session works after a cancel
-like(where("SELECT current_setting('port') FROM t WHERE id = 3"), qr/^standby/, 'routing works after cancels');
+like(where("SELECT node_port() FROM t WHERE id = 3"), qr/^standby/, 'routing works after cancels');
 
 # permissions: identical error routed or not
 $primary->safe_psql('postgres', 'REVOKE ALL ON hidden FROM alice');
@@ -242,7 +248,7 @@ is($primary->safe_psql('postgres', "$route SELECT count(*) FROM hidden_v", conns
 my $local_rows = $primary->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY id) FROM secret",
 	connstr => $primary->connstr('postgres') . ' user=alice');
 my $routed_rows = $primary->safe_psql('postgres',
-	"$route SELECT string_agg(id::text, ',' ORDER BY id) || ':' || current_setting('port') FROM secret",
+	"$route SELECT string_agg(id::text, ',' ORDER BY id) || ':' || node_port() FROM secret",
 	connstr => $primary->connstr('postgres') . ' user=alice');
 is($local_rows, '1,3', 'RLS locally: alice sees her rows');
 like($routed_rows, qr/^1,3:(${\ $standby1->port }|${\ $standby2->port })$/, 'RLS routed: the same rows, from a standby');
@@ -253,20 +259,20 @@ is($su_rows, '3', 'the superuser sees all rows routed');
 # does not make the nodes look failed for the session's other roles
 $primary->safe_psql('postgres', 'CREATE ROLE nologin_reader NOLOGIN; GRANT SELECT ON t TO nologin_reader');
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
-my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT current_setting('port') || ' ' || count(*) FROM t; RESET ROLE; SELECT current_setting('port') FROM t LIMIT 1;");
+my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT node_port() || ' ' || count(*) FROM t; RESET ROLE; SELECT node_port() FROM t LIMIT 1;");
 my @nl = split /\n/, $nl;
 is($nl[0], "$pport " . $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'a NOLOGIN role reads locally, same rows');
 like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby again');
 
 # include_local on: the coordinator takes its turn too
 my $mix = $primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin; SET foresight.include_local = on; "
-	  . join(' ', map { "SELECT current_setting('port');" } 1 .. 6));
+	  . join(' ', map { "SELECT node_port();" } 1 .. 6));
 my %mixed = map { ($name_of{$_} // '?') => 1 } split /\n/, $mix;
 is(join(',', sort keys %mixed), 'primary,standby1,standby2', 'include_local on: round robin over the coordinator and both standbys');
 
 # a drained node takes no new routed query
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'drained')");
-my $drained = $primary->safe_psql('postgres', "$route " . join(' ', map { "SELECT current_setting('port');" } 1 .. 6));
+my $drained = $primary->safe_psql('postgres', "$route " . join(' ', map { "SELECT node_port();" } 1 .. 6));
 ok(!grep({ $_ eq $standby1->port } split /\n/, $drained), 'a drained node gets no routed query');
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
 
@@ -287,7 +293,7 @@ $standby2->stop('fast');
 my @after;
 for (1 .. 6)
 {
-	my ($r, $o, $e) = $primary->psql('postgres', "$route SELECT current_setting('port'), count(*) FROM t");
+	my ($r, $o, $e) = $primary->psql('postgres', "$route SELECT node_port(), count(*) FROM t");
 	is($r, 0, "query $_ with standby2 stopped: no error") or diag($e);
 	push @after, $o;
 }
