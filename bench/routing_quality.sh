@@ -3,6 +3,7 @@
 # same workload against every target in one run.
 #
 #   bash bench/routing_quality.sh [--phase SECONDS] [--clients N] [--scale S]
+#                                 [--targets primary,pgpool,round_robin,least_connections,predictive]
 #
 # A coordinator and two hot standbys on loopback, each server's CPU held to
 # a distinct steady share with the cgroup v1 cpu controller where it is
@@ -33,11 +34,13 @@ FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_quality.sh "
 phase=20
 clients=8
 scale=10
+only=""
 while [ $# -gt 0 ]; do
 	case $1 in
 		--phase) phase=$2; shift 2 ;;
 		--clients) clients=$2; shift 2 ;;
 		--scale) scale=$2; shift 2 ;;
+		--targets) only=" ${2//,/ } "; shift 2 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -131,10 +134,16 @@ set_policy() {
 }
 
 targets=()
-set_policy local 2>/dev/null || true
-run_target primary "$port"; targets+=(primary)
-run_target pgpool "$pgpool_port";                                      targets+=(pgpool)
+wanted() { [ -z "$only" ] || [[ $only == *" $1 "* ]]; }
+if wanted primary; then
+	set_policy local
+	run_target primary "$port"; targets+=(primary)
+fi
+if wanted pgpool; then
+	run_target pgpool "$pgpool_port"; targets+=(pgpool)
+fi
 for policy in round_robin least_connections predictive; do
+	wanted "$policy" || continue
 	if set_policy "$policy" 2>/dev/null; then
 		run_target "$policy" "$port"; targets+=("$policy")
 	else
@@ -180,7 +189,7 @@ report=$results/routing_quality.md
 		done
 	done
 	echo
-	echo "Cost of one routing decision with 8 registered nodes (\\`foresight.benchmark_routing_decision(200000)\\`, dry run: candidates, health, predictions, scores, choice):"
+	echo "Cost of one routing decision with 8 registered nodes (foresight.benchmark_routing_decision(200000), dry run: candidates, health, predictions, scores, choice):"
 	echo
 	echo "| policy | µs per decision |"
 	echo "|---|---:|"

@@ -113,17 +113,17 @@ for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'pre
 		WHERE d.decision_id > $from AND d.policy = 'predictive'}),
 		'50/50', "set_weights($wc, $wl): every choice has the best $what");
 }
-$primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.5, 0.5)');
+$primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.3, 0.7)');
 $primary->safe_psql('postgres', 'ALTER SYSTEM RESET foresight.overload_threshold');
 $primary->reload;
 
-# peak hours: all week long, so the peak weights (0.2, 0.8) apply
+# peak hours: all week long, so the peak weights (0.1, 0.9) apply
 $primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.peak_hours = 'Mon-Sun 00:00-24:00'");
 $primary->reload;
 ok($primary->poll_query_until('postgres', 'SELECT peak FROM foresight.current_weights()'),
 	'peak hours switch to the peak weights');
 is($primary->safe_psql('postgres', q{SELECT connection || ',' || load FROM foresight.current_weights()}),
-	'0.2,0.8', 'peak weights are 0.2 / 0.8');
+	'0.1,0.9', 'peak weights are 0.1 / 0.9');
 $primary->safe_psql('postgres', "ALTER SYSTEM RESET foresight.peak_hours");
 $primary->reload;
 

@@ -31,10 +31,10 @@
 #include "router/scoring.h"
 
 /* GUCs */
-static double weight_connection_guc = 0.5;
-static double weight_load_guc = 0.5;
-static double peak_weight_connection_guc = 0.2;
-static double peak_weight_load_guc = 0.8;
+static double weight_connection_guc = 0.3;
+static double weight_load_guc = 0.7;
+static double peak_weight_connection_guc = 0.1;
+static double peak_weight_load_guc = 0.9;
 static char *peak_hours_guc = NULL;
 static PeakHours *peak_hours = NULL;	/* parsed by the check hook */
 
@@ -81,19 +81,19 @@ scoring_define_gucs(void)
 {
 	DefineCustomRealVariable("foresight.weight_connection",
 							 "Weight of the connection score in the predictive policy, off-peak.",
-							 NULL, &weight_connection_guc, 0.5, 0.0, 1000.0,
+							 NULL, &weight_connection_guc, 0.3, 0.0, 1000.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("foresight.weight_load",
 							 "Weight of the predicted spare capacity (1 - predicted load) in the predictive policy, off-peak.",
-							 NULL, &weight_load_guc, 0.5, 0.0, 1000.0,
+							 NULL, &weight_load_guc, 0.7, 0.0, 1000.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("foresight.peak_weight_connection",
 							 "Weight of the connection score during foresight.peak_hours.",
-							 NULL, &peak_weight_connection_guc, 0.2, 0.0, 1000.0,
+							 NULL, &peak_weight_connection_guc, 0.1, 0.0, 1000.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("foresight.peak_weight_load",
 							 "Weight of the predicted spare capacity during foresight.peak_hours.",
-							 NULL, &peak_weight_load_guc, 0.8, 0.0, 1000.0,
+							 NULL, &peak_weight_load_guc, 0.9, 0.0, 1000.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("foresight.peak_hours",
 							   "Weekly windows in which the peak weights apply, e.g. 'Mon-Fri 08:00-18:00'.",
