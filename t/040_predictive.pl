@@ -182,6 +182,31 @@ ok($primary->poll_query_until('postgres', q{
 diag(sprintf('load stopped: standby1 %.2f, standby2 %.2f', $s1, $s2));
 cmp_ok($s1, '>', 0.2, 'standby1 gets its share back');
 
+# foresight.max_replication_lag: a standby whose replay is paused while the
+# primary writes falls behind and leaves the candidates
+$standby2->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+for my $i (1 .. 15)
+{
+	$primary->safe_psql('postgres', "INSERT INTO kv VALUES (20000 + $i, 'w')");
+	usleep(100_000);
+}
+ok($primary->poll_query_until('postgres', q{
+	SELECT replay_lag_ms > 1000 FROM foresight.node_metrics WHERE node_name = 'standby2'}),
+	'the paused standby shows a replication lag');
+like($primary->safe_psql('postgres', q{
+	SET foresight.max_replication_lag = '500ms';
+	SELECT excluded FROM foresight.route_explain('SELECT v FROM kv WHERE k = 2')}),
+	qr/standby2: replication lag \d+ ms over foresight.max_replication_lag/,
+	'max_replication_lag excludes it');
+is($primary->safe_psql('postgres', q{
+	SET foresight.max_replication_lag = '500ms';
+	SELECT node FROM foresight.route_explain('SELECT v FROM kv WHERE k = 2')}),
+	'standby1', 'the query goes to the other standby');
+$standby2->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+ok($primary->poll_query_until('postgres', q{
+	SELECT replay_lag_ms = 0 FROM foresight.node_metrics WHERE node_name = 'standby2'}),
+	'caught up: no lag while nothing waits to be replayed');
+
 sub md5_of
 {
 	my ($k) = @_;

@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
@@ -30,6 +32,7 @@
 #include "remote/connection.h"
 #include "router/policy.h"
 #include "router/router.h"
+#include "stats/history.h"
 #include "stats/latency.h"
 
 #define NODE_RETRY_AFTER_MS 5000	/* skip a node this long after a failure */
@@ -275,6 +278,20 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		{
 			note_excluded(d, node->name, "down");
 			continue;
+		}
+		if (foresight_max_replication_lag >= 0)
+		{
+			MetricSample sample;
+
+			if (history_latest(node->slot, node->node_id, &sample) &&
+				!isnan(sample.replay_lag_ms) &&
+				sample.replay_lag_ms > foresight_max_replication_lag)
+			{
+				note_excluded(d, node->name,
+							  psprintf("replication lag %.0f ms over foresight.max_replication_lag",
+									   sample.replay_lag_ms));
+				continue;
+			}
 		}
 		mem = slot_mem(node->slot, node->node_id);
 		if (mem->skip_until != 0)

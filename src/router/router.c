@@ -89,6 +89,14 @@ router_define_gucs(void)
 							 PGC_USERSET, 0,
 							 NULL, routing_policy_assign, NULL);
 
+	DefineCustomIntVariable("foresight.max_replication_lag",
+							"Largest replication lag of a node that may take routed queries.",
+							"From the node's last sample: time since the last replayed transaction while WAL is still waiting to be replayed. -1: no limit.",
+							&foresight_max_replication_lag,
+							-1, -1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("foresight.include_local",
 							 "Whether the coordinator itself is a routing candidate.",
 							 NULL,
