@@ -25,3 +25,13 @@ fuzz-snapshot-run: src/monitor/fuzz/fuzz_snapshot
 		src/monitor/fuzz/corpus.run src/monitor/fuzz/corpus
 
 EXTRA_CLEAN += src/monitor/fuzz/fuzz_snapshot
+
+# Unit tests of the codec (TAP), run by scripts/test.sh.
+UNIT_TESTS += src/monitor/test/test_snapshot_codec
+
+src/monitor/test/test_snapshot_codec: src/monitor/test/test_snapshot_codec.c src/monitor/snapshot_codec.c \
+		src/monitor/snapshot.pb-c.c src/monitor/snapshot_codec.h src/monitor/snapshot.pb-c.h
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ src/monitor/test/test_snapshot_codec.c \
+		src/monitor/snapshot_codec.c src/monitor/snapshot.pb-c.c -lprotobuf-c -lm
+
+EXTRA_CLEAN += src/monitor/test/test_snapshot_codec

@@ -324,6 +324,10 @@ record_failure(int slot, int32 node_id, const char *name, bool *in_incident,
 	NodeHealth	health;
 	char		message[NODE_HEALTH_ERROR_MAX];
 	int			len;
+	LatencyInterval lat;
+
+	/* start the next interval afresh: a sample's latencies cover one interval */
+	latency_take_interval(slot, node_id, &lat);
 
 	snprintf(message, sizeof(message), "%s%s%s", what, error && error[0] ? ": " : "",
 			 error ? error : "");

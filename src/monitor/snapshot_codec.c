@@ -47,6 +47,8 @@ static void
 arena_free(void *allocator_data, void *pointer)
 {
 	/* everything goes at once with the arena */
+	(void) allocator_data;
+	(void) pointer;
 }
 
 static void set_error(char *errbuf, size_t errlen, const char *fmt,...)
