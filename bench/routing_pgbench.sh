@@ -19,6 +19,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/pgpool.sh"
+. "$FORESIGHT_ROOT/bench/lib/cluster.sh"
 
 ensure_packages "${FORESIGHT_PACKAGES[@]}" pgpool2
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_pgbench.sh "$@"
@@ -52,16 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-scripts/foresight-cluster start "$cluster" --standbys 2 --port "$port" >/dev/null
-sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
-
-note "pgbench -i -s $scale on the coordinator"
-pgbench -h 127.0.0.1 -p "$port" -i -s "$scale" -q postgres >/dev/null 2>&1
-sql "$port" "CHECKPOINT"
-lsn=$(sql "$port" "SELECT pg_current_wal_lsn()")
-for i in 1 2; do
-	until [ "$(sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-done
+sql() { bench_sql "$@"; }
+bench_cluster_start "$cluster" "$port" "$scale"
 pgpool_start "$work/pgpool" "$pgpool_port" "$port" $((port + 1)) $((port + 2))
 
 routed_opts="-c foresight.routing_policy=round_robin -c foresight.include_local=off"

@@ -20,6 +20,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/pgpool.sh"
+. "$FORESIGHT_ROOT/bench/lib/cluster.sh"
 . "$FORESIGHT_ROOT/bench/lib/cgroup.sh"
 
 ensure_packages "${FORESIGHT_PACKAGES[@]}" postgresql-contrib pgpool2 gnuplot-nox
@@ -65,16 +66,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-scripts/foresight-cluster start "$cluster" --standbys 2 --port "$port" >/dev/null
-sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
-
-note "pgbench -i -s $scale on the coordinator"
-pgbench -h 127.0.0.1 -p "$port" -i -s "$scale" -q postgres >/dev/null 2>&1
-sql "$port" "CHECKPOINT"
-lsn=$(sql "$port" "SELECT pg_current_wal_lsn()")
-for i in 1 2; do
-	until [ "$(sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-done
+sql() { bench_sql "$@"; }
+bench_cluster_start "$cluster" "$port" "$scale"
 
 # CPU shares
 limits="none"

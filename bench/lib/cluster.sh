@@ -1,0 +1,21 @@
+# bench/lib/cluster.sh: the benchmarks' cluster (sourced by them).
+#
+#   bench_cluster_start DIR PORT SCALE    coordinator on PORT, standbys on
+#                                         PORT+1 and PORT+2, pgbench tables of
+#                                         SCALE on the coordinator, replayed
+#                                         on both standbys
+#   bench_sql PORT SQL                    one statement, unaligned output
+
+bench_sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
+
+bench_cluster_start() {
+	local dir=$1 port=$2 scale=$3 lsn i
+	"$FORESIGHT_ROOT/scripts/foresight-cluster" start "$dir" --standbys 2 --port "$port" >/dev/null
+	note "pgbench -i -s $scale on the coordinator"
+	pgbench -h 127.0.0.1 -p "$port" -i -s "$scale" -q postgres >/dev/null 2>&1
+	bench_sql "$port" "CHECKPOINT"
+	lsn=$(bench_sql "$port" "SELECT pg_current_wal_lsn()")
+	for i in 1 2; do
+		until [ "$(bench_sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
+	done
+}
