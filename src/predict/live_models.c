@@ -24,6 +24,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "pg_foresight.h"
@@ -51,6 +52,9 @@ typedef struct LiveModelsShared
 } LiveModelsShared;
 
 static LiveModelsShared *live = NULL;
+
+/* the monitor's copy of a model being updated (see live_models_observe) */
+static fc_model *update_scratch = NULL;
 
 static int
 series_count(void)
@@ -220,6 +224,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	SeriesState *st;
 	int			index;
 	double	   *window;
+	bool		fitted;
 
 	foresight_require_shmem();
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
@@ -247,10 +252,29 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	st->ring_len = Min(st->ring_len + 1, foresight_model_window);
 	st->total_samples++;
 	st->training.samples_in_window = st->ring_len;
+	fitted = st->training.fitted;
+	if (!fitted)
+		publish_prediction(st, value, at);
+	LWLockRelease(live->lock);
+	if (!fitted)
+		return;
 
-	if (st->training.fitted)
-		(void) fc_model_update(&st->model, value);
-	publish_prediction(st, value, at);
+	/*
+	 * Update a private copy without the lock (only the monitor writes
+	 * models, so the shared one cannot change meanwhile), then put it back:
+	 * backends reading predictions wait for a copy, not for the update.
+	 */
+	if (update_scratch == NULL)
+		update_scratch = MemoryContextAlloc(TopMemoryContext, sizeof(fc_model));
+	memcpy(update_scratch, &st->model, sizeof(fc_model));
+	(void) fc_model_update(update_scratch, value);
+
+	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	if (st->node_id == node_id && st->training.fitted)
+	{
+		memcpy(&st->model, update_scratch, sizeof(fc_model));
+		publish_prediction(st, value, at);
+	}
 	LWLockRelease(live->lock);
 }
 
