@@ -527,8 +527,19 @@ live_models_restore(int slot, int32 node_id, int series,
 		values += n - foresight_model_window;
 		n = foresight_model_window;
 	}
-	for (int k = 0; k < n; k++)
-		window[k] = values[k];
+	{
+		int			kept = 0;
+
+		/* a saved window is data from a file: keep only loads in [0,1] */
+		for (int k = 0; k < n; k++)
+		{
+			if (isfinite(values[k]) && values[k] >= 0.0 && values[k] <= 1.0)
+				window[kept++] = values[k];
+			else
+				st->training.skipped_nonfinite++;
+		}
+		n = kept;
+	}
 	st->ring_len = n;
 	st->ring_pos = n % foresight_model_window;
 	st->total_samples = n;
