@@ -24,7 +24,7 @@ SELECT foresight.add_node('nowhere', 'host=127.0.0.1 port=1 connect_timeout=1') 
 SET foresight.include_local = off;
 
 -- eligible shapes
-SELECT node, reason, candidates, remote_sql FROM foresight.route_explain('SELECT * FROM rt WHERE id = 1');
+SELECT node, reason, candidates, remote_sql, remote_parameters FROM foresight.route_explain('SELECT * FROM rt WHERE id = 1');
 SELECT node, reason, remote_sql FROM foresight.route_explain('SELECT * FROM rt_view ORDER BY id LIMIT 2');
 SELECT node, reason FROM foresight.route_explain('WITH c AS (SELECT id FROM rt) SELECT count(*) FROM c');
 SELECT node, reason FROM foresight.route_explain('SELECT random(), clock_timestamp(), now() FROM rt');

@@ -442,7 +442,8 @@ CREATE FUNCTION foresight.route_explain(sql text,
 	OUT reason text,
 	OUT candidates text[],
 	OUT excluded text,
-	OUT remote_sql text)
+	OUT remote_sql text,
+	OUT remote_parameters text[])
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'foresight_route_explain'
 	LANGUAGE C VOLATILE STRICT;

@@ -176,6 +176,16 @@ my @catalogue = (
 	[ 'to_char', q{SELECT to_char(price, 'FM999G990D00'), to_char(ts, 'Day DD Mon YYYY HH12:MI AM') FROM items ORDER BY id LIMIT 10} ],
 	[ 'random is routable', 'SELECT count(*) FROM (SELECT random() FROM items) s' ],
 	[ 'now', 'SELECT now() IS NOT NULL' ],
+	# conditions whose constants are sent as parameters (foresight.lift_constants)
+	[ 'lifted: numeric float text', q{SELECT id FROM items WHERE price > 12.5 AND f8 < 1e10 AND f8 > 0.1::float8 AND f4 <> 2.5 AND name <> 'it''s' AND name LIKE 'name 1%' ORDER BY id} ],
+	[ 'lifted: non-ASCII and bytea', q{SELECT id FROM items WHERE name LIKE '%ünïcødé ✓ 日本' AND data <> '\x00ff'::bytea AND id < 30 ORDER BY id} ],
+	[ 'lifted: dates under SQL DMY', q{SELECT id FROM items WHERE ts > '01/04/2024 10:00 +02' AND d < '01/03/2000' AND t >= '15/01/2000 00:00' AND iv > '1 mon 2 days' ORDER BY id},
+		q{SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'; SET TimeZone = 'Asia/Kathmandu';} ],
+	[ 'lifted: enum domain range', q{SELECT id FROM items WHERE m = 'happy' AND p > 3::posint AND r && '[10,40)'::int4range AND tr @> '2020-01-02 00:00+00'::timestamptz ORDER BY id} ],
+	[ 'lifted: jsonb array uuid inet bit money', q{SELECT id FROM items WHERE jb @> '{"even": false}' AND tags @> ARRAY['a3'] OR u = 'c4ca4238-a0b9-2382-0dcc-509a6f75849b' OR ip << '10.0.7.0/24' OR bits = B'0000000000001001' OR mon = '$12.50' ORDER BY id} ],
+	[ 'lifted: IN list and ANY', q{SELECT id FROM items WHERE id IN (3, 5, 8, 13) OR name = ANY (ARRAY['name 21 – ünïcødé ✓ 日本', 'none']) ORDER BY id} ],
+	[ 'lifted: join ON and subquery', q{SELECT i.id, o.qty FROM items i JOIN orders o ON o.item_id = i.id AND o.qty > 7 WHERE i.id < 20 AND o.placed > '2024-01-15' AND i.id IN (SELECT item_id FROM orders WHERE qty = 8) ORDER BY 1, 2} ],
+	[ 'lifted: expressions of constants', q{SELECT id FROM items WHERE f8 > 1 / 3.0::float8 AND price < 10 * 2.5 + 1 AND coalesce(name, 'x') <> 'y' ORDER BY id LIMIT 20} ],
 );
 
 for my $case (@catalogue)
@@ -191,6 +201,9 @@ check_query('prepared with numeric and timestamptz parameters',
 check_query('prepared statement generic plan',
 	'SET plan_cache_mode = force_generic_plan; PREPARE q3(int) AS SELECT count(*) FROM orders WHERE qty = $1; EXECUTE q3(1); EXECUTE q3(2); EXECUTE q3(3);');
 
+check_query('prepared without parameters across a DateStyle change',
+	q{SET DateStyle = 'SQL, DMY'; PREPARE q4 AS SELECT count(*) FROM items WHERE d < '10/02/2000' AND t > '05/01/2000 12:00'; EXECUTE q4; SET DateStyle = 'SQL, MDY'; EXECUTE q4; SET IntervalStyle = 'sql_standard'; PREPARE q5 AS SELECT count(*) FROM items WHERE iv > '-1 days +02:00:00'; EXECUTE q5; SET IntervalStyle = 'postgres'; EXECUTE q5;});
+
 # the other policies route the same way
 for my $policy ('random', 'least_connections')
 {
@@ -201,7 +214,7 @@ for my $policy ('random', 'least_connections')
 	}
 }
 
-my $n = scalar(@catalogue) + 3;
+my $n = scalar(@catalogue) + 4;
 cmp_ok($n, '>=', 60, "catalogue has $n queries");
 
 # standbys really served queries: application_name pg_foresight connections were there

@@ -27,30 +27,47 @@
 
 #include "nodes/registry.h"
 #include "router/eligibility.h"
+#include "router/lift_constants.h"
 #include "router/policy.h"
 #include "router/router.h"
 
 static planner_hook_type prev_planner_hook = NULL;
 
 /*
- * Deparse with every digit of float constants, whatever the session says.
- * The variable is set directly rather than through the GUC machinery: a
- * GUC nest level costs a pass over every setting at its end, per plan.
+ * Deparse with every digit of float constants and with unambiguous date and
+ * interval styles, whatever the session says: the text may be sent long
+ * after planning (a cached plan), to a session whose DateStyle has changed
+ * since.  When lift is set, the conditions' constants are first turned into
+ * parameters (lift_constants.c), their values written under the same
+ * settings.  The variables are set directly rather than through the GUC
+ * machinery: a GUC nest level costs a pass over every setting at its end,
+ * per plan.
  */
 static char *
-deparse_query(Query *query)
+deparse_query(Query *query, bool lift, List **param_types, List **param_values)
 {
-	int			saved = extra_float_digits;
+	int			saved_digits = extra_float_digits;
+	int			saved_datestyle = DateStyle;
+	int			saved_dateorder = DateOrder;
+	int			saved_intervalstyle = IntervalStyle;
 	char	   *sql;
 
 	extra_float_digits = 3;
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_YMD;
+	IntervalStyle = INTSTYLE_POSTGRES;
 	PG_TRY();
 	{
+		if (lift)
+			lift_constants(query, param_types, param_values);
 		sql = pg_get_querydef(query, false);
 	}
 	PG_FINALLY();
 	{
-		extra_float_digits = saved;
+		extra_float_digits = saved_digits;
+		DateStyle = saved_datestyle;
+		DateOrder = saved_dateorder;
+		IntervalStyle = saved_intervalstyle;
 	}
 	PG_END_TRY();
 	return sql;
@@ -109,9 +126,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		eligibility_last_reason = reason;
 		if (reason == NULL)
 		{
-			char	   *sql = deparse_query(copy);
+			List	   *lifted = NIL;
+			char	   *sql;
 
-			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, GetUserId());
+			/* a query without parameters of its own: lift its constants */
+			sql = deparse_query(copy, param_types == NIL && foresight_lift_constants,
+								&param_types, &lifted);
+			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
+											 GetUserId());
 		}
 	}
 	else

@@ -28,9 +28,27 @@ PG_FUNCTION_INFO_V1(foresight_route_explain);
 PG_FUNCTION_INFO_V1(foresight_routing_stats);
 PG_FUNCTION_INFO_V1(foresight_reset_routing_stats);
 
+/* the values of the lifted constants as text[], or 0 when there are none */
+static Datum
+remote_parameters_array(PlannedStmt *stmt)
+{
+	List	   *params = stmt ? route_scan_remote_parameters(stmt->planTree) : NIL;
+	Datum	   *elems;
+	ListCell   *lc;
+
+	if (params == NIL)
+		return (Datum) 0;
+	elems = palloc(sizeof(Datum) * list_length(params));
+	foreach(lc, params)
+		elems[foreach_current_index(lc)] = CStringGetTextDatum(strVal(lfirst(lc)));
+	return PointerGetDatum(construct_array(elems, list_length(params), TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
 /*
  * route_explain(sql text) → (node, policy, reason, candidates, excluded,
- * remote_sql): plan the statement as a client's would be and decide its
+ * remote_sql,
+ * remote_parameters): plan the statement as a client's would be and decide its
  * route as the executor would now, without running it anywhere.
  */
 Datum
@@ -38,8 +56,8 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 {
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {false};
+	Datum		values[7];
+	bool		nulls[7] = {false};
 	List	   *raw;
 	List	   *queries;
 	PlannedStmt *stmt = NULL;
@@ -116,6 +134,8 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 		values[5] = CStringGetTextDatum(remote_sql);
 	else
 		nulls[5] = true;
+	values[6] = remote_parameters_array(stmt);
+	nulls[6] = (values[6] == (Datum) 0);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -32,6 +32,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "portability/instr_time.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -54,6 +55,7 @@
 #define PRIV_PARAMS		1
 #define PRIV_USER		2
 #define PRIV_COST		3
+#define PRIV_VALUES		4
 
 typedef enum RouteMode
 {
@@ -70,6 +72,7 @@ typedef struct RouteScanState
 	/* from the plan */
 	char	   *sql;
 	List	   *param_types;
+	List	   *lifted_values;	/* values of lifted constants, or NIL */
 	Oid			plan_user;
 	double		cost;
 
@@ -189,8 +192,17 @@ route_scan_remote_sql(Plan *plan)
 	return strVal(list_nth(((CustomScan *) plan)->custom_private, PRIV_SQL));
 }
 
+List *
+route_scan_remote_parameters(Plan *plan)
+{
+	if (!route_scan_is_route(plan))
+		return NIL;
+	return (List *) list_nth(((CustomScan *) plan)->custom_private, PRIV_VALUES);
+}
+
 Plan *
-route_scan_wrap(Plan *child, const char *remote_sql, List *param_types, Oid check_user)
+route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
+				List *param_values, Oid check_user)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
@@ -237,10 +249,11 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types, Oid chec
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_relids = NULL;
 	cscan->methods = &route_scan_methods;
-	cscan->custom_private = list_make4(makeString(pstrdup(remote_sql)),
+	cscan->custom_private = list_make5(makeString(pstrdup(remote_sql)),
 									   param_types,
 									   makeInteger((int) check_user),
-									   makeFloat(psprintf("%.17g", child->total_cost)));
+									   makeFloat(psprintf("%.17g", child->total_cost)),
+									   param_values);
 	return (Plan *) cscan;
 }
 
@@ -254,6 +267,7 @@ route_create_state(CustomScan *cscan)
 	st->param_types = (List *) list_nth(cscan->custom_private, PRIV_PARAMS);
 	st->plan_user = (Oid) intVal(list_nth(cscan->custom_private, PRIV_USER));
 	st->cost = floatVal(list_nth(cscan->custom_private, PRIV_COST));
+	st->lifted_values = (List *) list_nth(cscan->custom_private, PRIV_VALUES);
 	st->inflight_slot = -1;
 	return (Node *) st;
 }
@@ -427,7 +441,10 @@ prepare_conversion(RouteScanState *st)
 	st->nremote = n;
 }
 
-/* the parameters of this execution as text */
+/*
+ * The parameters of this execution as text: the lifted constants' values
+ * fixed at plan time, or the execution's own parameters.
+ */
 static void
 param_values(RouteScanState *st, int *nparams, Oid **types, char ***values)
 {
@@ -445,6 +462,11 @@ param_values(RouteScanState *st, int *nparams, Oid **types, char ***values)
 		ParamExternData workspace;
 
 		(*types)[i] = lfirst_oid(lc);
+		if (st->lifted_values != NIL)
+		{
+			(*values)[i] = strVal(list_nth(st->lifted_values, i));
+			continue;
+		}
 		if (params && i < params->numParams)
 		{
 			if (params->paramFetch)
@@ -789,6 +811,24 @@ route_rescan(CustomScanState *node)
 		ExecReScan(outerPlanState(st));
 }
 
+/* "$1 = '42', $2 = 'abc'": the lifted constants, for EXPLAIN VERBOSE */
+static char *
+lifted_parameters_text(RouteScanState *st)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, st->lifted_values)
+	{
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "$%d = %s", foreach_current_index(lc) + 1,
+						 quote_literal_cstr(strVal(lfirst(lc))));
+	}
+	return buf.data;
+}
+
 static void
 route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -813,7 +853,11 @@ route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (c && st->decision.reason[0] && strcmp(st->decision.reason, psprintf("policy %s", routing_policy_name(st->decision.policy))) != 0)
 		ExplainPropertyText("Route Reason", st->decision.reason, es);
 	if (es->verbose)
+	{
 		ExplainPropertyText("Remote SQL", st->sql, es);
+		if (st->lifted_values != NIL)
+			ExplainPropertyText("Remote Parameters", lifted_parameters_text(st), es);
+	}
 	if (es->analyze && st->started && c && !c->is_local)
 	{
 		ExplainPropertyInteger("Remote Rows", NULL, st->remote_rows, es);

@@ -15,6 +15,9 @@
 /* The remote SQL of a route node, NULL for any other plan. */
 extern const char *route_scan_remote_sql(Plan *plan);
 
+/* the values of the constants lifted into parameters (String nodes), or NIL */
+extern List *route_scan_remote_parameters(Plan *plan);
+
 /* Transaction abort: give back the in-flight counts of interrupted scans. */
 extern void route_scan_abort_cleanup(void);
 

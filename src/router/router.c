@@ -33,6 +33,7 @@ char	   *foresight_connection_options = NULL;
 char	   *foresight_application_name = NULL;
 int			foresight_max_replication_lag = -1;
 int			foresight_connect_timeout = 2;
+bool		foresight_lift_constants = true;
 
 XLogRecPtr	router_last_commit_lsn = InvalidXLogRecPtr;
 int			router_exec_depth = 0;
@@ -74,6 +75,14 @@ static void
 routing_policy_assign(int newval, void *extra)
 {
 	if (newval != foresight_routing_policy)
+		ResetPlanCache();
+}
+
+/* cached plans carry their remote SQL: replan when its form changes */
+static void
+lift_constants_assign(bool newval, void *extra)
+{
+	if (newval != foresight_lift_constants)
 		ResetPlanCache();
 }
 
@@ -120,6 +129,14 @@ router_define_gucs(void)
 							   "pg_foresight",
 							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("foresight.lift_constants",
+							 "Sends the constants of a routed query's conditions as parameters.",
+							 "A query without parameters of its own (the simple protocol) is then one prepared statement per query shape on each node, which the node parses and plans once instead of per query.",
+							 &foresight_lift_constants,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, lift_constants_assign, NULL);
 
 	DefineCustomIntVariable("foresight.connect_timeout",
 							"Seconds to wait for a connection to a node before trying another candidate.",

@@ -31,6 +31,7 @@ extern char *foresight_connection_options;
 extern char *foresight_application_name;
 extern int	foresight_max_replication_lag;	/* ms, -1 = no limit */
 extern int	foresight_connect_timeout;	/* s */
+extern bool foresight_lift_constants;
 
 /* component entry points (see pg_foresight.h) */
 extern void router_define_gucs(void);
@@ -69,7 +70,8 @@ extern void router_install_planner_hook(void);
 /* custom scan (route_scan.c) */
 extern void route_scan_register(void);
 extern struct Plan *route_scan_wrap(struct Plan *child, const char *remote_sql,
-									List *param_types, Oid check_user);
+									List *param_types, List *param_values,
+									Oid check_user);
 extern bool route_scan_is_route(struct Plan *plan);
 
 #endif							/* FORESIGHT_ROUTER_H */

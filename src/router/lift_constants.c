@@ -1,0 +1,97 @@
+/*-------------------------------------------------------------------------
+ *
+ * lift_constants.c
+ *	  Turn the constants of a parameterless query's WHERE and JOIN ... ON
+ *	  conditions into parameters, so that a node can keep one prepared
+ *	  statement per query shape instead of parsing and planning every
+ *	  simple-protocol query again.
+ *
+ * "SELECT abalance FROM pgbench_accounts WHERE aid = 42" is sent as
+ * "... WHERE (aid = $1)" with $1 = '42' (type int4): the text is the same
+ * for every aid, so the node prepares it once and, like any prepared
+ * statement, switches to a generic plan when that is no worse than the
+ * custom ones (plan_cache_mode applies).  The value is the constant's
+ * output text, which is exactly what the deparser would have written as a
+ * literal, and the parameter is declared with the constant's type, so the
+ * node parses the same expression: the result cannot change.
+ *
+ * Only conditions are lifted.  Target-list constants decide output column
+ * types and names, LIMIT and OFFSET constants steer the node's plan shape,
+ * and a constant with a type modifier or of a pseudo-type has no faithful
+ * parameter; all of them stay literals.  Sub-queries are left as they are.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/lsyscache.h"
+
+#include "router/lift_constants.h"
+
+/* a query's parameter numbers must fit the remote protocol's Int16 count */
+#define LIFT_MAX_PARAMS 1000
+
+typedef struct LiftContext
+{
+	List	   *types;			/* OIDs, parameter n at position n-1 */
+	List	   *values;			/* String nodes: output text of each value */
+} LiftContext;
+
+static bool
+liftable(Const *c)
+{
+	char		typtype;
+
+	if (c->constisnull || c->consttypmod != -1 || c->consttype == UNKNOWNOID)
+		return false;
+	typtype = get_typtype(c->consttype);
+	return typtype == TYPTYPE_BASE || typtype == TYPTYPE_ENUM ||
+		typtype == TYPTYPE_RANGE || typtype == TYPTYPE_MULTIRANGE ||
+		typtype == TYPTYPE_DOMAIN;
+}
+
+static Node *
+lift_mutator(Node *node, LiftContext *cxt)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return node;			/* a sub-query keeps its literals */
+	if (IsA(node, Const) && liftable((Const *) node) &&
+		list_length(cxt->types) < LIFT_MAX_PARAMS)
+	{
+		Const	   *c = (Const *) node;
+		Param	   *p = makeNode(Param);
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+		cxt->values = lappend(cxt->values,
+							  makeString(OidOutputFunctionCall(outfunc, c->constvalue)));
+		cxt->types = lappend_oid(cxt->types, c->consttype);
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = list_length(cxt->types);
+		p->paramtype = c->consttype;
+		p->paramtypmod = -1;
+		p->paramcollid = c->constcollid;
+		p->location = c->location;
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, lift_mutator, (void *) cxt);
+}
+
+void
+lift_constants(Query *query, List **param_types, List **param_values)
+{
+	LiftContext cxt = {NIL, NIL};
+
+	Assert(*param_types == NIL);
+	query->jointree = (FromExpr *) lift_mutator((Node *) query->jointree, &cxt);
+	*param_types = cxt.types;
+	*param_values = cxt.values;
+}
