@@ -81,6 +81,20 @@ my $row = $primary->safe_psql('postgres', q{
 	       latency_ms > 0, failed
 	FROM foresight.routing_decisions WHERE policy = 'predictive' ORDER BY decision_id DESC LIMIT 1});
 is($row, 't|t|t|t|point|t|2|2|t|predictive|t|t|t|f', 'the decision log has every field');
+# statements that cannot be routed are logged too, with why and their latency;
+# reading the log itself is not logged
+$primary->safe_psql('postgres', 'UPDATE kv SET v = v WHERE k = 2');
+$primary->safe_psql('postgres', 'SELECT v FROM kv WHERE k = 2 FOR UPDATE');
+is($primary->safe_psql('postgres', q{
+	SELECT string_agg(chosen_node || ' / ' || reason || ' / ' || (latency_ms >= 0) || ' / ' || candidate_count, E'\n'
+	                  ORDER BY decision_id)
+	FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 2) d}),
+	"local / ineligible: not a SELECT / true / 0\nlocal / ineligible: has FOR UPDATE/SHARE / true / 0",
+	'the decision log shows unroutable statements with the reason and their latency');
+is($primary->safe_psql('postgres', q{
+	SELECT count(*) FROM foresight.routing_decisions WHERE reason LIKE '%pg_foresight function%'}),
+	'0', 'reading the decision log does not fill it');
+
 is($primary->safe_psql('postgres', q{
 	SELECT bool_and(abs((c->>'score')::float8
 	                    - foresight.score((c->>'connection_score')::float8, (c->>'predicted_load')::float8,

@@ -38,6 +38,9 @@
 
 const char *eligibility_last_reason = NULL;
 
+const char eligibility_reason_own_function[] =
+"calls a pg_foresight function (it reads this server's shared memory)";
+
 /* volatile functions of pg_catalog that read nothing a node lacks and write nothing */
 static const char *const safe_volatile_functions[] = {
 	"random",
@@ -138,7 +141,7 @@ function_checker(Oid funcid, void *context)
 
 	if (OidIsValid(w->foresight_nsp) && get_func_namespace(funcid) == w->foresight_nsp)
 	{
-		w->reason = "calls a pg_foresight function (it reads this server's shared memory)";
+		w->reason = eligibility_reason_own_function;
 		return true;
 	}
 	if (volatility == PROVOLATILE_VOLATILE &&

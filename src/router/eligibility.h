@@ -34,4 +34,7 @@ extern bool eligibility_function_is_safe_volatile(Oid funcid);
 /* The reason the last statement planned in this backend was not wrapped. */
 extern const char *eligibility_last_reason;
 
+/* the reason given to statements that read pg_foresight's own state */
+extern const char eligibility_reason_own_function[];
+
 #endif							/* FORESIGHT_ELIGIBILITY_H */

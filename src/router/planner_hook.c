@@ -30,6 +30,7 @@
 #include "router/lift_constants.h"
 #include "router/policy.h"
 #include "router/router.h"
+#include "router/unrouted_log.h"
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -135,9 +136,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
 											 GetUserId());
 		}
+		else
+			unrouted_remember_plan(stmt, reason);
 	}
 	else
+	{
 		eligibility_last_reason = off_reason;
+		unrouted_remember_plan(stmt, off_reason);
+	}
 
 	return stmt;
 }

@@ -26,6 +26,7 @@
 #include "remote/connection.h"
 #include "router/route_scan.h"
 #include "router/router.h"
+#include "router/unrouted_log.h"
 
 int			foresight_routing_policy = ROUTING_POLICY_LOCAL;
 bool		foresight_include_local = true;
@@ -59,6 +60,7 @@ static RouterShared *router_shared = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorRun_hook_type prev_executor_run = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
 const char *
@@ -201,6 +203,9 @@ router_executor_start(QueryDesc *queryDesc, int eflags)
 	}
 	PG_END_TRY();
 
+	if (router_exec_depth == 0)
+		unrouted_executor_start(queryDesc, eflags);
+
 	if (router_exec_depth == 0 && IsTransactionBlock() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
@@ -248,6 +253,17 @@ router_executor_finish(QueryDesc *queryDesc)
 		router_exec_depth--;
 	}
 	PG_END_TRY();
+}
+
+static void
+router_executor_end(QueryDesc *queryDesc)
+{
+	if (router_exec_depth == 0)
+		unrouted_executor_end(queryDesc);
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
 }
 
 /*
@@ -299,10 +315,12 @@ router_xact_callback(XactEvent event, void *arg)
 				router_last_commit_lsn = XactLastCommitEnd;
 			/* scans interrupted in a rolled-back savepoint */
 			route_scan_abort_cleanup();
+			unrouted_xact_end(false);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			route_scan_abort_cleanup();
+			unrouted_xact_end(true);
 			break;
 		default:
 			break;
@@ -314,6 +332,8 @@ static void
 router_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		unrouted_xact_end(true);
 	remote_subxact_callback(event);
 }
 
@@ -326,6 +346,8 @@ router_install_hooks(void)
 	ExecutorRun_hook = router_executor_run;
 	prev_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = router_executor_finish;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = router_executor_end;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = router_process_utility;
 
