@@ -10,8 +10,10 @@
 # writable (coordinator 1.0 core, standby1 0.6, standby2 0.9; otherwise no
 # limits, and the report says so).  A mixed read workload (point lookups,
 # range sums, aggregates: three request classes) runs through each target
-# for four phases: idle, a noisy neighbour on standby1, idle again, and a
-# noisy neighbour ramping up 1..4 clients.  Targets: the primary alone;
+# for four phases (40 s each by default): idle, a noisy neighbour on
+# standby1, idle again, and a noisy neighbour ramping up 1..4 clients, one
+# more every quarter phase (a slow ramp: 10 s per step against the monitor's
+# 1 s samples and 5 s horizon; --phase 20 makes it a fast one).  Targets: the primary alone;
 # pgpool-II load-balancing over the standbys; pg_foresight with
 # round_robin, least_connections and predictive (include_local off, so
 # every policy spreads over the same two standbys as pgpool-II).
@@ -32,7 +34,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_quality.sh "$@"
 
-phase=20
+phase=40
 clients=8
 scale=10
 only=""

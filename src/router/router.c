@@ -28,7 +28,7 @@
 #include "router/router.h"
 #include "router/unrouted_log.h"
 
-int			foresight_routing_policy = ROUTING_POLICY_LOCAL;
+int			foresight_routing_policy = ROUTING_POLICY_PREDICTIVE;
 bool		foresight_include_local = true;
 char	   *foresight_connection_options = NULL;
 char	   *foresight_application_name = NULL;
@@ -95,7 +95,7 @@ router_define_gucs(void)
 							 "How eligible read-only queries are routed.",
 							 "local runs everything here; round_robin, random and least_connections spread eligible queries over the nodes (and this server when foresight.include_local is on); predictive sends each to the node predicted to have the most spare capacity.",
 							 &foresight_routing_policy,
-							 ROUTING_POLICY_LOCAL,
+							 ROUTING_POLICY_PREDICTIVE,
 							 routing_policy_options,
 							 PGC_USERSET, 0,
 							 NULL, routing_policy_assign, NULL);
