@@ -73,6 +73,8 @@ CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
 CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
 INSERT INTO parted SELECT g, 'v' || g FROM generate_series(0, 199) g;
 CREATE FUNCTION item_label(i integer) RETURNS text LANGUAGE sql STABLE AS $$ SELECT 'item#' || i $$;
+CREATE SCHEMA other;
+CREATE TABLE other.items AS SELECT g AS id FROM generate_series(1, 3) g;
 ANALYZE;
 });
 $primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
@@ -204,6 +206,9 @@ check_query('prepared statement generic plan',
 check_query('prepared without parameters across a DateStyle change',
 	q{SET DateStyle = 'SQL, DMY'; PREPARE q4 AS SELECT count(*) FROM items WHERE d < '10/02/2000' AND t > '05/01/2000 12:00'; EXECUTE q4; SET DateStyle = 'SQL, MDY'; EXECUTE q4; SET IntervalStyle = 'sql_standard'; PREPARE q5 AS SELECT count(*) FROM items WHERE iv > '-1 days +02:00:00'; EXECUTE q5; SET IntervalStyle = 'postgres'; EXECUTE q5;});
 
+check_query('settings changed between the routed queries of one session',
+	q{SELECT ('2024-01-01 10:00 ' || 'IST')::timestamptz::text; SET timezone_abbreviations = 'India'; SELECT ('2024-01-01 10:00 ' || 'IST')::timestamptz::text; SET search_path = other, public; SELECT count(*) FROM items; SET search_path = public; SELECT count(*) FROM items; SET extra_float_digits = 1; SELECT f8 FROM items WHERE id = 2; SET bytea_output = 'escape'; SELECT data FROM items WHERE id = 2; RESET bytea_output; SELECT data FROM items WHERE id = 2;});
+
 # the other policies route the same way
 for my $policy ('random', 'least_connections')
 {
@@ -214,7 +219,7 @@ for my $policy ('random', 'least_connections')
 	}
 }
 
-my $n = scalar(@catalogue) + 4;
+my $n = scalar(@catalogue) + 5;
 cmp_ok($n, '>=', 60, "catalogue has $n queries");
 
 # standbys really served queries: application_name pg_foresight connections were there

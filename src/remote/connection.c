@@ -66,6 +66,7 @@ remote_conn_forget(RemoteConn *rc)
 			pfree(rc->settings[i]);
 		rc->settings[i] = NULL;
 	}
+	rc->stamp.valid = false;
 	for (int i = 0; i < rc->nprepared; i++)
 		pfree(rc->prepared[i]);
 	rc->nprepared = 0;

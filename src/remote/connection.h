@@ -18,6 +18,18 @@
 #define REMOTE_SETTING_COUNT 20
 #define REMOTE_MAX_PREPARED 128
 
+/*
+ * The raw values of the mirrored settings that are not strings, as they were
+ * when last sent (guc_sync.c compares them before asking the GUC machinery).
+ */
+typedef struct RemoteSettingsStamp
+{
+	bool		valid;
+	const void *timezone;
+	int			ints[8];
+	bool		bools[4];
+} RemoteSettingsStamp;
+
 typedef struct RemoteConn
 {
 	/* key */
@@ -32,6 +44,7 @@ typedef struct RemoteConn
 	bool		busy;			/* a query is running on it */
 	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
+	RemoteSettingsStamp stamp;	/* ... and the raw values of the others */
 	bool		xact_open;		/* a remote transaction block is open */
 	bool		xact_failed;	/* ... and an error aborted it */
 	int			nprepared;		/* statements prepared on this connection */

@@ -4,9 +4,12 @@
  *	  Mirror the settings that can change a query's result onto the node
  *	  session that runs it.
  *
- * Before each routed query, the current value of every mirrored setting is
- * compared with the value last sent on that connection (a string compare
- * each); the changed ones go to the node as one
+ * Before each routed query, the mirrored settings are compared with the
+ * values last sent on that connection: first cheaply, through the variables
+ * the server exports (the integers and booleans by value, the time zone by
+ * its cached pg_tz, the strings by content), then, only when something
+ * differs, each setting as SHOW prints it; the changed ones go to the node
+ * as one
  * SELECT pg_catalog.set_config(...), ... in the same round trip as the
  * query's other preliminaries.  set_config takes the value in the form
  * SHOW prints it, so list settings (search_path) keep their meaning.
@@ -19,9 +22,21 @@
  */
 #include "postgres.h"
 
+#include "access/gin.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "parser/parser.h"
+#include "pgtime.h"
+#include "tsearch/ts_cache.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/bytea.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/pg_locale.h"
+#include "utils/rls.h"
+#include "utils/xml.h"
 
 #include "remote/guc_sync.h"
 
@@ -49,12 +64,73 @@ const int	guc_sync_count = lengthof(guc_sync_names);
 
 StaticAssertDecl(lengthof(guc_sync_names) <= REMOTE_SETTING_COUNT,
 				 "REMOTE_SETTING_COUNT too small");
+StaticAssertDecl(lengthof(guc_sync_names) == 18,
+				 "the quick check of guc_sync.c reads the settings by position");
+
+/* positions in guc_sync_names of the settings the quick check reads */
+#define SYNC_SEARCH_PATH 5
+#define SYNC_LC_MONETARY 6
+#define SYNC_LC_NUMERIC 7
+#define SYNC_LC_TIME 8
+#define SYNC_TS_CONFIG 11
+#define SYNC_TZ_ABBREVIATIONS 12
+
+static void
+stamp_take(RemoteSettingsStamp *stamp)
+{
+	memset(stamp, 0, sizeof(*stamp));
+	stamp->valid = true;
+	stamp->timezone = session_timezone;
+	stamp->ints[0] = DateStyle;
+	stamp->ints[1] = DateOrder;
+	stamp->ints[2] = IntervalStyle;
+	stamp->ints[3] = extra_float_digits;
+	stamp->ints[4] = bytea_output;
+	stamp->ints[5] = xmloption;
+	stamp->ints[6] = xmlbinary;
+	stamp->ints[7] = GinFuzzySearchLimit;
+	stamp->bools[0] = standard_conforming_strings;
+	stamp->bools[1] = row_security;
+	stamp->bools[2] = Array_nulls;
+	stamp->bools[3] = quote_all_identifiers;
+}
+
+static bool
+same_text(const char *sent, const char *now)
+{
+	return sent != NULL && now != NULL && strcmp(sent, now) == 0;
+}
+
+/*
+ * Nothing changed since the values were last sent on rc?  Only
+ * timezone_abbreviations has no exported variable: it is asked for by name.
+ */
+static bool
+unchanged_since_sent(RemoteConn *rc)
+{
+	RemoteSettingsStamp now;
+
+	if (!rc->stamp.valid)
+		return false;
+	stamp_take(&now);
+	return memcmp(&now, &rc->stamp, sizeof(now)) == 0 &&
+		same_text(rc->settings[SYNC_SEARCH_PATH], namespace_search_path) &&
+		same_text(rc->settings[SYNC_LC_MONETARY], locale_monetary) &&
+		same_text(rc->settings[SYNC_LC_NUMERIC], locale_numeric) &&
+		same_text(rc->settings[SYNC_LC_TIME], locale_time) &&
+		same_text(rc->settings[SYNC_TS_CONFIG], TSCurrentConfig) &&
+		same_text(rc->settings[SYNC_TZ_ABBREVIATIONS],
+				  GetConfigOption("timezone_abbreviations", true, false));
+}
 
 bool
 guc_sync_statement(RemoteConn *rc, StringInfo sql)
 {
 	bool		first_use = rc->settings[0] == NULL;
 	int			n = 0;
+
+	if (unchanged_since_sent(rc))
+		return false;
 
 	for (int i = 0; i < guc_sync_count; i++)
 	{
@@ -81,6 +157,7 @@ guc_sync_statement(RemoteConn *rc, StringInfo sql)
 		appendStringInfoString(sql, "pg_catalog.set_config('default_transaction_read_only', 'on', false)");
 		n++;
 	}
+	stamp_take(&rc->stamp);
 	if (n > 0)
 		appendStringInfoString(sql, "; ");
 	return n > 0;
