@@ -1,7 +1,7 @@
 # Live models fed by the monitor: predictions for every node, a load on one
 # standby raising its predicted load above the other's, the models view,
-# retrain(), non-finite samples never reaching a model, and models kept
-# across a restart.
+# retrain(), samples without a load skipped and counted but never reaching
+# a model, and models kept across a restart.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -63,6 +63,93 @@ $primary->safe_psql('postgres', 'SELECT foresight.retrain()');
 ok($primary->poll_query_until('postgres',
 	"SELECT min(last_trained) > '$before' FROM foresight.models WHERE node_name = 'standby2'"),
 	'retrain() retrains');
+
+# A sample without a load is skipped and counted.  The genuine path: a node
+# whose foresight.node_snapshot() answers a valid NodeSnapshot carrying none
+# of the load signal's components (here only its version: no CPU, backend,
+# pressure or latency field, as from a node that could read none of them).
+# The monitor decodes it, the sample's load is absent (NULL in
+# node_metrics), and live_models_observe() gets a NaN.  Standbys are
+# read-only, so the function is replaced on the primary; it answers the
+# empty snapshot on standby1 only and the real one elsewhere, so standby2
+# is the control.  The coordinator samples itself in-process.
+my $port1 = $standby1->port;
+sub series_value
+{
+	my ($view, $column, $node_name) = @_;
+	my $model = $view eq 'models' ? " AND model = 'blend'" : '';
+	return $primary->safe_psql('postgres',
+		"SELECT $column FROM foresight.$view WHERE node_name = '$node_name' AND request_class = 'all'$model");
+}
+sub prediction_sane
+{
+	my ($node_name) = @_;
+	return $primary->safe_psql('postgres', qq{
+		SELECT fitted AND predicted_load BETWEEN 0 AND 1
+		       AND NOT EXISTS (SELECT 1 FROM unnest(forecasts || weights) v
+		                       WHERE v IS NULL OR v IN ('NaN', 'Infinity', '-Infinity'))
+		FROM foresight.predictions WHERE node_name = '$node_name' AND request_class = 'all'});
+}
+is(series_value('models', 'skipped_samples', 'standby1'), '0', 'no sample skipped so far');
+
+$primary->safe_psql('postgres', qq{
+	CREATE FUNCTION foresight.real_node_snapshot() RETURNS bytea
+		AS '\$libdir/pg_foresight', 'foresight_node_snapshot' LANGUAGE C VOLATILE;
+	CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea
+		LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+		AS \$\$ SELECT CASE WHEN current_setting('port') = '$port1'
+		             THEN '\\x0801'::bytea   -- field 1 (version) = 1, nothing else
+		             ELSE foresight.real_node_snapshot() END \$\$;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ok($primary->poll_query_until('postgres', q{
+	SELECT skipped_samples >= 5 FROM foresight.models
+	WHERE node_name = 'standby1' AND request_class = 'all' AND model = 'blend'}),
+	'samples without a load are counted in foresight.models.skipped_samples');
+is($primary->safe_psql('postgres', q{
+	SELECT source || ':' || (load IS NULL) || ':' || status
+	FROM foresight.node_metrics JOIN foresight.node_health USING (node_name)
+	WHERE node_name = 'standby1'}),
+	'extension:true:up', 'they came from the node snapshot of a node that is up, without a load');
+my $skipped = series_value('models', 'skipped_samples', 'standby1');
+my $absorbed = series_value('predictions', 'samples', 'standby1');
+my $control = series_value('predictions', 'samples', 'standby2');
+ok($primary->poll_query_until('postgres', q{
+	SELECT skipped_samples >= } . ($skipped + 3) . q{ FROM foresight.models
+	WHERE node_name = 'standby1' AND request_class = 'all' AND model = 'blend'}),
+	'the counter keeps growing while the load is absent');
+is(series_value('predictions', 'samples', 'standby1'), $absorbed,
+	'the model absorbed none of them');
+is(prediction_sane('standby1'), 't',
+	'the prediction stays fitted and finite, in [0,1]');
+cmp_ok(series_value('predictions', 'samples', 'standby2'), '>', $control,
+	'the control standby keeps absorbing samples');
+is(series_value('models', 'skipped_samples', 'standby2'), '0', 'and skips none');
+
+# the node's real snapshot is back: the model goes on where it stopped
+$primary->safe_psql('postgres', q{
+	CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea
+		AS '$libdir/pg_foresight', 'foresight_node_snapshot'
+		LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+	DROP FUNCTION foresight.real_node_snapshot();
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ok($primary->poll_query_until('postgres', q{
+	SELECT samples > } . $absorbed . q{ FROM foresight.predictions
+	WHERE node_name = 'standby1' AND request_class = 'all'}),
+	'with its load back, the node\'s model absorbs samples again');
+$skipped = series_value('models', 'skipped_samples', 'standby1');
+$absorbed = series_value('predictions', 'samples', 'standby1');
+ok($primary->poll_query_until('postgres', q{
+	SELECT samples >= } . ($absorbed + 5) . q{ FROM foresight.predictions
+	WHERE node_name = 'standby1' AND request_class = 'all'}),
+	'and keeps absorbing them');
+is(series_value('models', 'skipped_samples', 'standby1'), $skipped,
+	'no more samples are skipped');
+is($primary->safe_psql('postgres',
+	"SELECT load BETWEEN 0 AND 1 FROM foresight.node_metrics WHERE node_name = 'standby1'"),
+	't', 'the node has a load signal again');
+is(prediction_sane('standby1'), 't', 'its prediction is fitted and finite, in [0,1]');
 
 # models survive a restart (saved with the history at clean shutdown)
 my $samples = $primary->safe_psql('postgres',

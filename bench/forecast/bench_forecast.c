@@ -5,7 +5,8 @@
  *	  of every model and the blend, following the protocol of
  *	  shared/data/nab/baselines.md, written as a markdown report.
  *
- *	  usage: bench_forecast DATA_DIR OUT.md {point|mean|both} [SEASON ...]
+ *	  usage: bench_forecast [--held-out FILE | --held-out-only]
+ *						   DATA_DIR OUT.md {point|mean|both} [SEASON ...]
  *
  * DATA_DIR holds the NAB CSV files (timestamp,value).  One table is made
  * for each season (default 288 and 12), chosen target (point, mean) and
@@ -13,6 +14,14 @@
  * and horizon and repeated in every season's table.  The sections on
  * training time, memory and blend weights come with the point target.
  * bench/forecast.sh runs "point" and "mean" as two processes.
+ *
+ * Held-out check (--held-out FILE): the blend's backtests also score a
+ * small grid of weightings (blend_decay x blend_power, the defaults
+ * included) on the same fitted members (spec.nvariants), and FILE receives
+ * a leave-one-series-out cross-validation: for each series, the setting
+ * with the best geometric-mean MASE on the other series is scored on it.
+ * The best baselines come from DATA_DIR/baselines.md when it is there.
+ * --held-out-only runs the blend alone and writes the check to OUT.md.
  *
  * Portions Copyright (c) 2026, pg_foresight authors
  *
@@ -34,6 +43,7 @@
 #define MAX_SERIES	32
 #define MAX_SEASONS 4
 #define NMODELS		7
+#define MAX_SETTINGS (1 + FC_BACKTEST_MAX_VARIANTS)
 
 typedef struct series
 {
@@ -63,6 +73,31 @@ static int	nseries;
 static cell results[MAX_SEASONS][2][2][NMODELS][MAX_SERIES];
 /* blend weights at the end, for the report */
 static fc_backtest_result blend_last[MAX_SEASONS][2][2][MAX_SERIES];
+
+/*
+ * Held-out check: the weighting grid.  Setting 0 is fc_config_default()'s
+ * (the blend of the main tables), then every other grid point.
+ */
+static const double grid_decay[] = {0.9, 0.95, 0.98, 0.995};
+static const double grid_power[] = {4.0, 16.0, 64.0};
+static double set_decay[MAX_SETTINGS];
+static double set_power[MAX_SETTINGS];
+static int	nsettings;
+
+/* MASE of each setting: grid_mase[season][target][horizon][setting][series] */
+static double grid_mase[MAX_SEASONS][2][2][MAX_SETTINGS][MAX_SERIES];
+
+/* Best statsmodels baseline per (season, target, horizon), from baselines.md */
+typedef struct baseline
+{
+	int			season;
+	int			target;
+	double		best[2];
+	char		model[2][64];
+} baseline;
+
+static baseline baselines[8];
+static int	nbaselines;
 
 static int
 cmp_names(const void *a, const void *b)
@@ -153,13 +188,232 @@ geomean(cell *row)
 	return k ? exp(s / k) : NAN;
 }
 
+/* Geometric mean of m[0..nseries-1] leaving out series skip (-1: none). */
+static double
+geomean_except(const double *m, int skip)
+{
+	double		s = 0.0;
+	int			i,
+				k = 0;
+
+	for (i = 0; i < nseries; i++)
+		if (i != skip && m[i] > 0.0)
+		{
+			s += log(m[i]);
+			k++;
+		}
+	return k ? exp(s / k) : NAN;
+}
+
+/* Setting 0 = the defaults, then the rest of the grid. */
+static void
+build_grid(void)
+{
+	fc_config	cfg;
+	size_t		i,
+				j;
+
+	fc_config_default(&cfg, FC_BLEND);
+	set_decay[0] = cfg.blend_decay;
+	set_power[0] = cfg.blend_power;
+	nsettings = 1;
+	for (i = 0; i < sizeof(grid_decay) / sizeof(grid_decay[0]); i++)
+		for (j = 0; j < sizeof(grid_power) / sizeof(grid_power[0]); j++)
+		{
+			if (grid_decay[i] == set_decay[0] && grid_power[j] == set_power[0])
+				continue;
+			if (nsettings == MAX_SETTINGS)
+				continue;
+			set_decay[nsettings] = grid_decay[i];
+			set_power[nsettings] = grid_power[j];
+			nsettings++;
+		}
+}
+
+/*
+ * The geometric-mean tables of baselines.md: each follows a line naming
+ * "target point|mean; season M".  Keep the best model per horizon.
+ */
+static void
+load_baselines(const char *dir)
+{
+	char		path[1024];
+	char		line[1024];
+	FILE	   *f;
+	baseline   *cur = NULL;
+	bool		in_table = false;
+
+	snprintf(path, sizeof(path), "%s/baselines.md", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+	{
+		char	   *t = strstr(line, "; target ");
+		char	   *m = strstr(line, "; season ");
+		char		name[64];
+		double		v[2];
+		int			h;
+
+		if (t && m && nbaselines < (int) (sizeof(baselines) / sizeof(baselines[0])))
+		{
+			cur = &baselines[nbaselines++];
+			cur->target = strncmp(t + 9, "mean", 4) == 0 ? 1 : 0;
+			cur->season = atoi(m + 9);
+			cur->best[0] = cur->best[1] = INFINITY;
+			in_table = false;
+			continue;
+		}
+		if (!cur)
+			continue;
+		if (line[0] != '|')
+		{
+			if (in_table)
+				cur = NULL;		/* only the first table after the line */
+			continue;
+		}
+		in_table = true;
+		if (sscanf(line, "| %63[^ |] | %lf | %lf |", name, &v[0], &v[1]) != 3)
+			continue;
+		for (h = 0; h < 2; h++)
+			if (v[h] < cur->best[h])
+			{
+				cur->best[h] = v[h];
+				snprintf(cur->model[h], sizeof(cur->model[h]), "%s", name);
+			}
+	}
+	fclose(f);
+}
+
+static const baseline *
+find_baseline(int season, int target)
+{
+	int			i;
+
+	for (i = 0; i < nbaselines; i++)
+		if (baselines[i].season == season && baselines[i].target == target &&
+			isfinite(baselines[i].best[0]))
+			return &baselines[i];
+	return NULL;
+}
+
+/*
+ * Leave one series out: for series j, the setting with the best geometric
+ * mean on the other series (ties: the lower setting, so the defaults), and
+ * its MASE on j.  Returns the geometric mean of the held-out MASEs.
+ */
+static double
+cross_validate(double (*mase)[MAX_SERIES], int *chosen, double *held)
+{
+	int			j,
+				g;
+
+	for (j = 0; j < nseries; j++)
+	{
+		double		best = INFINITY;
+
+		chosen[j] = 0;
+		for (g = 0; g < nsettings; g++)
+		{
+			double		gm = geomean_except(mase[g], j);
+
+			if (gm < best)
+			{
+				best = gm;
+				chosen[j] = g;
+			}
+		}
+		held[j] = mase[chosen[j]][j];
+	}
+	return geomean_except(held, -1);
+}
+
+static void
+write_held_out(FILE *out, const int *seasons, int nseasons, const bool *do_target)
+{
+	int			si,
+				ti,
+				hi,
+				g,
+				s;
+
+	for (ti = 0; ti < 2; ti++)
+		for (si = 0; si < nseasons && do_target[ti]; si++)
+		{
+			const baseline *b = find_baseline(seasons[si], ti);
+			int			chosen[2][MAX_SERIES];
+			double		held[2][MAX_SERIES];
+			double		cv[2];
+			int			times[2][MAX_SETTINGS];
+
+			for (hi = 0; hi < 2; hi++)
+			{
+				cv[hi] = cross_validate(grid_mase[si][ti][hi], chosen[hi], held[hi]);
+				for (g = 0; g < nsettings; g++)
+					times[hi][g] = 0;
+				for (s = 0; s < nseries; s++)
+					times[hi][chosen[hi][s]]++;
+			}
+
+			fprintf(out, "### Season %d, %s\n\n", seasons[si],
+					ti ? "mean of the next h values" : "point target (value at t+h)");
+			fprintf(out, "| h | held-out blend | defaults (in-sample) | defaults chosen | "
+					"best statsmodels baseline | held-out vs baseline | "
+					"at least 10%% below? (held-out vs 0.9 × baseline) |\n"
+					"|---|---:|---:|---:|---:|---:|---|\n");
+			for (hi = 0; hi < 2; hi++)
+			{
+				fprintf(out, "| %d | %.3f | %.3f | %d of %d |", horizons[hi], cv[hi],
+						geomean_except(grid_mase[si][ti][hi][0], -1),
+						times[hi][0], nseries);
+				if (b)
+					fprintf(out, " %.3f (%s) | %+.1f%% | %s: %.4f %s %.4f |\n",
+							b->best[hi], b->model[hi],
+							100.0 * (cv[hi] / b->best[hi] - 1.0),
+							cv[hi] <= 0.9 * b->best[hi] ? "yes" : "**no**", cv[hi],
+							cv[hi] <= 0.9 * b->best[hi] ? "≤" : ">", 0.9 * b->best[hi]);
+				else
+					fprintf(out, " — | — | — |\n");
+			}
+
+			fprintf(out, "\nEvery setting on all %d series (in-sample geometric mean of "
+					"MASE) and how often leave-one-out chose it:\n\n"
+					"| blend_decay | blend_power | h=1 | chosen | h=12 | chosen |\n"
+					"|---:|---:|---:|---:|---:|---:|\n", nseries);
+			for (g = 0; g < nsettings; g++)
+				fprintf(out, "| %g | %g%s | %.3f | %d | %.3f | %d |\n",
+						set_decay[g], set_power[g], g == 0 ? " (defaults)" : "",
+						geomean_except(grid_mase[si][ti][0][g], -1), times[0][g],
+						geomean_except(grid_mase[si][ti][1][g], -1), times[1][g]);
+
+			fprintf(out, "\nPer series: the setting chosen on the other series "
+					"(decay/power), its MASE, and the defaults' MASE:\n\n"
+					"| series | h=1 chosen | h=1 held-out | h=1 defaults | "
+					"h=12 chosen | h=12 held-out | h=12 defaults |\n"
+					"|---|---|---:|---:|---|---:|---:|\n");
+			for (s = 0; s < nseries; s++)
+			{
+				fprintf(out, "| %s |", data[s].name);
+				for (hi = 0; hi < 2; hi++)
+					fprintf(out, " %g/%g | %.3f | %.3f |",
+							set_decay[chosen[hi][s]], set_power[chosen[hi][s]],
+							held[hi][s], grid_mase[si][ti][hi][0][s]);
+				fprintf(out, "\n");
+			}
+			fprintf(out, "\n");
+		}
+}
+
 int
 main(int argc, char **argv)
 {
-	static fc_model work;
+	static fc_model work[MAX_SETTINGS];
 	int			seasons[MAX_SEASONS] = {288, 12};
 	int			nseasons = 2;
 	bool		do_target[2];
+	const char *held_out_file = NULL;
+	bool		held_out_only = false;
+	bool		held_out;
 	FILE	   *out;
 	double		t_all = cpu_now();
 	int			si,
@@ -168,10 +422,30 @@ main(int argc, char **argv)
 				mi,
 				s;
 
-	if (argc < 4 || (strcmp(argv[3], "point") != 0 && strcmp(argv[3], "mean") != 0 &&
-					 strcmp(argv[3], "both") != 0))
+	while (argc > 1 && strncmp(argv[1], "--", 2) == 0)
 	{
-		fprintf(stderr, "usage: %s DATA_DIR OUT.md {point|mean|both} [SEASON ...]\n", argv[0]);
+		if (strcmp(argv[1], "--held-out") == 0 && argc > 2)
+		{
+			held_out_file = argv[2];
+			argc -= 2;
+			argv += 2;
+		}
+		else if (strcmp(argv[1], "--held-out-only") == 0)
+		{
+			held_out_only = true;
+			argc--;
+			argv++;
+		}
+		else
+			break;
+	}
+	held_out = held_out_only || held_out_file != NULL;
+	if (argc < 4 || (strcmp(argv[3], "point") != 0 && strcmp(argv[3], "mean") != 0 &&
+					 strcmp(argv[3], "both") != 0) ||
+		(held_out_only && held_out_file != NULL))
+	{
+		fprintf(stderr, "usage: bench_forecast [--held-out FILE | --held-out-only] "
+				"DATA_DIR OUT.md {point|mean|both} [SEASON ...]\n");
 		return 2;
 	}
 	do_target[0] = strcmp(argv[3], "mean") != 0;
@@ -188,6 +462,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "no CSV files in %s\n", argv[1]);
 		return 1;
 	}
+	if (held_out)
+	{
+		build_grid();
+		load_baselines(argv[1]);
+	}
 
 	for (si = 0; si < nseasons; si++)
 		for (ti = 0; ti < 2; ti++)
@@ -197,6 +476,8 @@ main(int argc, char **argv)
 					fc_kind		kind = models[mi];
 					bool		seasonal = fc_kind_is_seasonal(kind) || kind == FC_BLEND;
 
+					if (held_out_only && kind != FC_BLEND)
+						continue;
 					for (s = 0; s < nseries; s++)
 					{
 						fc_config	cfg;
@@ -215,7 +496,19 @@ main(int argc, char **argv)
 						fc_backtest_spec_default(&spec);
 						spec.horizon = horizons[hi];
 						spec.target = ti;
-						st = fc_backtest(&work, &cfg, data[s].y, data[s].n, &spec,
+						if (kind == FC_BLEND && held_out)
+						{
+							int			g;
+
+							/* setting 0 is cfg itself: the defaults */
+							spec.nvariants = nsettings - 1;
+							for (g = 1; g < nsettings; g++)
+							{
+								spec.variant_decay[g - 1] = set_decay[g];
+								spec.variant_power[g - 1] = set_power[g];
+							}
+						}
+						st = fc_backtest(work, &cfg, data[s].y, data[s].n, &spec,
 										 &res, NULL, NULL);
 						if (st != FC_OK)
 						{
@@ -229,12 +522,36 @@ main(int argc, char **argv)
 						c->total_seconds = res.total_seconds;
 						c->done = 1;
 						if (kind == FC_BLEND)
+						{
+							int			g;
+
 							blend_last[si][ti][hi][s] = res;
+							grid_mase[si][ti][hi][0][s] = res.model.mase;
+							for (g = 1; g < nsettings; g++)
+								grid_mase[si][ti][hi][g][s] = res.variant[g - 1].mase;
+						}
 					}
 					fprintf(stderr, "season %d target %s h=%d %-12s geomean MASE %.3f\n",
 							seasons[si], ti ? "mean" : "point", horizons[hi],
 							fc_kind_name(kind), geomean(results[si][ti][hi][mi]));
 				}
+
+	if (held_out)
+	{
+		out = fopen(held_out_only ? argv[2] : held_out_file, "w");
+		if (!out)
+		{
+			perror(held_out_only ? argv[2] : held_out_file);
+			return 1;
+		}
+		fprintf(out, "<!-- held-out check, %s target(s): %d series, %d blend settings; "
+				"CPU time %.1f s -->\n\n", argv[3], nseries, nsettings,
+				cpu_now() - t_all);
+		write_held_out(out, seasons, nseasons, do_target);
+		fclose(out);
+		if (held_out_only)
+			return 0;
+	}
 
 	out = fopen(argv[2], "w");
 	if (!out)
@@ -325,9 +642,9 @@ main(int argc, char **argv)
 			cfg.horizon = 12;
 			for (rep = 0; rep < nrep; rep++)
 			{
-				fc_model_init(&work, &cfg);
+				fc_model_init(work, &cfg);
 				t0 = cpu_now();
-				fc_model_fit(&work, data[s].y, 17280, NULL, NULL);
+				fc_model_fit(work, data[s].y, 17280, NULL, NULL);
 				t0 = cpu_now() - t0;
 				if (t0 < best)
 					best = t0;

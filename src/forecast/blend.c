@@ -250,28 +250,35 @@ fit_members(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_ar
 	return FC_OK;
 }
 
-fc_status
-fc_blend_fit(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_arg)
+/*
+ * Give b the fitted members of src, a blend with the same members.  The
+ * members never depend on the weighting (decay, power), so this is exactly
+ * what fitting them on the same data would have given.
+ */
+static void
+copy_members(fc_blend *b, const fc_blend *src)
 {
-	int			nm = fc_blend_members(b);
+	memcpy(b->active, src->active, sizeof(b->active));
+	memcpy(b->ets, src->ets, sizeof(b->ets));
+	b->lstm = src->lstm;
+}
+
+/*
+ * The members are fitted on y: replay the window with the fitted parameters
+ * to learn the initial errors.  Every smoothing member restarts from its
+ * initial state, the LSTM from an empty input ring (without learning: it
+ * has just been trained on these data, and the replay does not count as new
+ * samples).  Scoring starts once every member is running.
+ */
+static fc_status
+replay(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_arg)
+{
 	int			start[FC_BLEND_MAX_MEMBERS];
+	int64_t		lstm_nobs = b->lstm.nobs;
 	int			t0 = 0;
 	int			i,
 				t;
-	fc_status	st;
 
-	if (n < fc_blend_min_length(NULL))
-		return FC_ERR_TOO_SHORT;
-	st = fit_members(b, y, n, cb, cb_arg);
-	if (st != FC_OK)
-		return st;
-
-	/*
-	 * Replay the window with the fitted parameters to learn the initial
-	 * errors: every smoothing member restarts from its initial state, the
-	 * LSTM from an empty input ring (without learning: it has just been
-	 * trained on these data).  Scoring starts once every member is running.
-	 */
 	for (i = 0; i < b->nets; i++)
 	{
 		start[i] = 0;
@@ -315,8 +322,21 @@ fc_blend_fit(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_a
 		reweight(b);
 		predict(b);
 	}
-	(void) nm;
+	b->lstm.nobs = lstm_nobs;
 	return FC_OK;
+}
+
+fc_status
+fc_blend_fit(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb_arg)
+{
+	fc_status	st;
+
+	if (n < fc_blend_min_length(NULL))
+		return FC_ERR_TOO_SHORT;
+	st = fit_members(b, y, n, cb, cb_arg);
+	if (st != FC_OK)
+		return st;
+	return replay(b, y, n, cb, cb_arg);
 }
 
 fc_status
@@ -333,6 +353,24 @@ fc_blend_refit(fc_blend *b, const double *y, int n, fc_interrupt_fn cb, void *cb
 	reweight(b);
 	predict(b);
 	return FC_OK;
+}
+
+fc_status
+fc_blend_fit_from(fc_blend *b, const fc_blend *src, const double *y, int n,
+				  bool refit, fc_interrupt_fn cb, void *cb_arg)
+{
+	if (refit && b->nobs > 0)
+	{
+		score(b, y[n - 1]);
+		copy_members(b, src);
+		reweight(b);
+		predict(b);
+		return FC_OK;
+	}
+	if (n < fc_blend_min_length(NULL))
+		return FC_ERR_TOO_SHORT;
+	copy_members(b, src);
+	return replay(b, y, n, cb, cb_arg);
 }
 
 void

@@ -35,6 +35,19 @@ extern fc_status fc_blend_fit(fc_blend *b, const double *y, int n,
 extern fc_status fc_blend_refit(fc_blend *b, const double *y, int n,
 								fc_interrupt_fn cb, void *cb_arg);
 
+/*
+ * As fc_blend_fit (refit false) or fc_blend_refit (refit true), but the
+ * members are not fitted: they are copied from src, a blend with the same
+ * members (a configuration that differs at most in blend_decay and
+ * blend_power) that has just been fitted or refitted on the same y.  The
+ * members do not depend on the weighting, so b ends up exactly as its own
+ * fit would leave it, for the cost of the replay.  The backtest uses it to
+ * score several weightings on one set of fitted members.
+ */
+extern fc_status fc_blend_fit_from(fc_blend *b, const fc_blend *src,
+								   const double *y, int n, bool refit,
+								   fc_interrupt_fn cb, void *cb_arg);
+
 /* Absorb one sample: score, update members, reweight, forecast. */
 extern void fc_blend_update(fc_blend *b, double y);
 

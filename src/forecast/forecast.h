@@ -85,6 +85,18 @@ extern fc_status fc_model_fit(fc_model *m, const double *y, int n,
 extern fc_status fc_model_refit(fc_model *m, const double *y, int n,
 								fc_interrupt_fn cb, void *cb_arg);
 
+/*
+ * Blends only: fit (refit false) or refit m as fc_model_fit/fc_model_refit
+ * would, but copy its members from src instead of fitting them.  src must
+ * be a blend whose configuration equals m's but for blend_decay and
+ * blend_power, and must just have been fitted (or refitted) on the same y;
+ * m ends up exactly as its own fit would leave it.  This scores several
+ * weightings for the cost of one fit (the benchmark's held-out check).
+ */
+extern fc_status fc_model_fit_from(fc_model *m, const fc_model *src,
+								   const double *y, int n, bool refit,
+								   fc_interrupt_fn cb, void *cb_arg);
+
 /* Absorb one new sample with the current parameters. */
 extern fc_status fc_model_update(fc_model *m, double y);
 

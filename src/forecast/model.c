@@ -236,6 +236,35 @@ fc_model_refit(fc_model *m, const double *y, int n, fc_interrupt_fn cb, void *cb
 }
 
 fc_status
+fc_model_fit_from(fc_model *m, const fc_model *src, const double *y, int n,
+				  bool refit, fc_interrupt_fn cb, void *cb_arg)
+{
+	fc_config	c;
+	fc_status	st;
+
+	if (m == NULL || src == NULL || m == src ||
+		m->magic != FC_MAGIC || src->magic != FC_MAGIC)
+		return FC_ERR_ARGUMENT;
+	if (m->cfg.kind != FC_BLEND || src->cfg.kind != FC_BLEND)
+		return FC_ERR_MODEL;
+	/* the same members: configurations equal but for the weighting */
+	c = src->cfg;
+	c.blend_decay = m->cfg.blend_decay;
+	c.blend_power = m->cfg.blend_power;
+	if (memcmp(&c, &m->cfg, sizeof(c)) != 0)
+		return FC_ERR_PARAMETER;
+	if (!src->fitted)
+		return FC_ERR_STATE;
+	st = fc_series_check(y, n, fc_min_length(&m->cfg), NULL);
+	if (st != FC_OK)
+		return st;
+	st = fc_blend_fit_from(&m->u.blend, &src->u.blend, y, n,
+						   refit && m->fitted, cb, cb_arg);
+	m->fitted = (st == FC_OK);
+	return st;
+}
+
+fc_status
 fc_model_update(fc_model *m, double y)
 {
 	if (m == NULL || m->magic != FC_MAGIC)

@@ -478,6 +478,86 @@ test_backtest(void)
 	   "no origin left for the horizon is an error");
 }
 
+/* Models for the variants test: the base and three weightings. */
+static fc_model mv[4];
+
+static void
+test_backtest_variants(void)
+{
+	static const double decay[3] = {0.9, 0.995, 0.98};
+	static const double power[3] = {4.0, 64.0, 16.0};
+	double		y[1500];
+	fc_backtest_spec spec;
+	fc_backtest_result r_all,
+				r_one;
+	fc_config	cfg;
+	unsigned	st = 29;
+	bool		same = true,
+				good;
+	int			i,
+				v;
+
+	for (i = 0; i < 1500; i++)
+		y[i] = 50.0 + 10.0 * sin(2 * PI * i / 12.0) + 3.0 * noise(&st) +
+			(i > 1100 ? 15.0 : 0.0);
+	fc_config_default(&cfg, FC_BLEND);
+	cfg.season = 24;
+	cfg.lstm_steps = 100;
+	fc_backtest_spec_default(&spec);
+	spec.horizon = 3;
+	spec.target = FC_TARGET_MEAN;
+	spec.train_fraction = 0.6;
+	spec.fit_window = 500;
+	spec.refit_every = 100;
+	spec.nvariants = 3;
+	for (v = 0; v < 3; v++)
+	{
+		spec.variant_decay[v] = decay[v];
+		spec.variant_power[v] = power[v];
+	}
+	good = fc_backtest(mv, &cfg, y, 1500, &spec, &r_all, NULL, NULL) == FC_OK;
+	ok(good && r_all.refits == 6,
+	   "backtest with 3 weighting variants (%d refits)", r_all.refits);
+
+	/* each variant scores exactly as its own backtest */
+	spec.nvariants = 0;
+	good = fc_backtest(&m1, &cfg, y, 1500, &spec, &r_one, NULL, NULL) == FC_OK;
+	ok(good && r_one.model.mae == r_all.model.mae &&
+	   r_one.model.count == r_all.model.count,
+	   "the base model is unaffected by its variants (MAE %.6f)", r_one.model.mae);
+	for (v = 0; v < 3; v++)
+	{
+		fc_config	c = cfg;
+
+		c.blend_decay = decay[v];
+		c.blend_power = power[v];
+		if (fc_backtest(&m1, &c, y, 1500, &spec, &r_one, NULL, NULL) != FC_OK ||
+			r_one.model.mae != r_all.variant[v].mae ||
+			r_one.model.rmse != r_all.variant[v].rmse ||
+			r_one.model.count != r_all.variant[v].count)
+			same = false;
+		diag("decay %.3f power %.0f: MAE %.6f alone, %.6f as a variant",
+			 decay[v], power[v], r_one.model.mae, r_all.variant[v].mae);
+	}
+	ok(same, "every variant's errors are bit-identical to its own backtest");
+	ok(r_all.variant[0].mae != r_all.variant[1].mae,
+	   "different weightings give different errors");
+
+	/* misuse */
+	spec.nvariants = 1;
+	fc_config_default(&cfg, FC_SES);
+	ok(fc_backtest(mv, &cfg, y, 1500, &spec, &r_all, NULL, NULL) == FC_ERR_MODEL,
+	   "variants need a blend");
+	fc_config_default(&cfg, FC_BLEND);
+	cfg.use_lstm = 0;
+	fc_model_init(&mv[0], &cfg);
+	fc_model_fit(&mv[0], y, 600, NULL, NULL);
+	cfg.season = 12;
+	fc_model_init(&mv[1], &cfg);
+	ok(fc_model_fit_from(&mv[1], &mv[0], y, 600, false, NULL, NULL) == FC_ERR_PARAMETER,
+	   "members are only shared between blends of the same members");
+}
+
 int
 main(void)
 {
@@ -490,6 +570,7 @@ main(void)
 	test_lstm_learns_and_determinism();
 	test_blend();
 	test_backtest();
+	test_backtest_variants();
 	printf("1..%d\n", ntests);
 	if (nfailed)
 		printf("# %d of %d tests failed\n", nfailed, ntests);
