@@ -142,6 +142,30 @@ like($b[0], qr/^\d+ read committed on$/, 'READ COMMITTED block: read-only READ C
 ($p0) = split / /, $b[0];
 is(scalar(grep { $_ eq $p0 } @b[1..2]), 2, 'READ COMMITTED block pinned to one standby');
 
+# a REPEATABLE READ block begins on a node only if the node has replayed
+# everything written here before the block began: others' commits too
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (3000, 'another session')");
+$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+my @seen;
+for (1 .. 4)
+{
+	push @seen, $primary->safe_psql('postgres', qq{$route
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FILTER (WHERE id = 3000) || ':' || node_port() FROM t;
+COMMIT;
+});
+}
+is(scalar(grep { /^1:/ } @seen), 4, 'REPEATABLE READ blocks see what another session committed before they began');
+ok(!grep({ /:${\ $standby1->port }$/ } @seen), 'the paused standby began none of them');
+# outside a block the paused standby still serves a session that wrote nothing
+like($primary->safe_psql('postgres', "$route SELECT node_port(); SELECT node_port();"),
+	qr/${\ $standby1->port }/, 'plain reads may still use the paused standby');
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id = 3000');
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
 # a REPEATABLE READ block keeps its remote snapshot while others commit
 my $rr = $primary->background_psql('postgres', on_error_stop => 0);
 $rr->query_safe($route);

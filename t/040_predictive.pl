@@ -48,6 +48,12 @@ sub shares
 	return (($routed{standby1} // 0) / ($total || 1), ($routed{standby2} // 0) / ($total || 1), $total);
 }
 
+# "idle" once the bulk load above has been replayed and forgotten: both
+# standbys predicted alike (replaying it shows as load for a while)
+ok($primary->poll_query_until('postgres', q{
+	SELECT max(predicted_load) - min(predicted_load) < 0.1
+	FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'}),
+	'both standbys predicted alike when idle');
 my ($s1, $s2, $total) = shares(200);
 is($total, 200, 'every query was routed to a standby');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));

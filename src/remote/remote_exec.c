@@ -84,27 +84,16 @@ remote_flush(RemoteConn *rc)
 	return r == 0;
 }
 
-bool
-remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn, XLogRecPtr *replay_lsn,
-			   char **error)
+/* run one simple-protocol string of preliminaries; see remote_prepare */
+static bool
+run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *replay_lsn,
+				  char **error)
 {
-	StringInfoData sql;
 	PGresult   *res;
 	bool		ok = true;
 
-	*error = NULL;
-	initStringInfo(&sql);
-	/* BEGIN first: an isolation level must precede any query */
-	if (begin != NULL)
-		appendStringInfo(&sql, "%s; ", begin);
-	guc_sync_statement(rc, &sql);
-	if (check_lsn)
-		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
-	if (sql.len == 0)
-		return true;
-
 	rc->busy = true;
-	if (!PQsendQuery(rc->conn, sql.data) || !remote_flush(rc))
+	if (!PQsendQuery(rc->conn, sql) || !remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
@@ -141,12 +130,56 @@ remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn, XLogRecPtr *re
 		ok = false;
 	}
 	rc->busy = false;
-	if (ok && begin != NULL)
+	return ok;
+}
+
+bool
+remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPtr *replay_lsn,
+			   char **error)
+{
+	StringInfoData sql;
+	bool		check_lsn = (need_lsn != InvalidXLogRecPtr);
+
+	*error = NULL;
+	initStringInfo(&sql);
+
+	/*
+	 * The replay position is read before the remote transaction begins, so
+	 * that the snapshot the query takes later includes everything replayed
+	 * by then: that takes a round trip of its own when a block begins (an
+	 * isolation level must precede any query of its transaction).
+	 * Otherwise BEGIN goes first and the settings follow in the same trip.
+	 */
+	if (begin != NULL && check_lsn)
+	{
+		guc_sync_statement(rc, &sql);
+		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+		if (!run_preliminaries(rc, sql.data, true, replay_lsn, error))
+			return false;
+		if (*replay_lsn == InvalidXLogRecPtr || *replay_lsn < need_lsn)
+			return true;		/* not this node: the caller moves on */
+		resetStringInfo(&sql);
+		check_lsn = false;
+		appendStringInfoString(&sql, begin);
+	}
+	else
+	{
+		if (begin != NULL)
+			appendStringInfo(&sql, "%s; ", begin);
+		guc_sync_statement(rc, &sql);
+		if (check_lsn)
+			appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+	}
+	if (sql.len == 0)
+		return true;
+	if (!run_preliminaries(rc, sql.data, check_lsn, replay_lsn, error))
+		return false;
+	if (begin != NULL)
 	{
 		rc->xact_open = true;
 		rc->xact_failed = false;
 	}
-	return ok;
+	return true;
 }
 
 /*

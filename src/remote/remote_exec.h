@@ -27,11 +27,13 @@ extern PGresult *remote_get_result(RemoteConn *rc);
 
 /*
  * Bring the session up to date, open a remote transaction block with the
- * statement begin (NULL: none) and, when check_lsn is set, read the
- * node's replay position into *replay_lsn.  false with *error set when the
- * connection failed (retryable).
+ * statement begin (NULL: none) and, when need_lsn is valid, read the
+ * node's replay position into *replay_lsn before the block begins; when a
+ * block would begin and the node has not replayed need_lsn, the block is
+ * not begun (the caller sees *replay_lsn and moves on).  false with *error
+ * set when the connection failed (retryable).
  */
-extern bool remote_prepare(RemoteConn *rc, const char *begin, bool check_lsn,
+extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn,
 						   XLogRecPtr *replay_lsn, char **error);
 
 /*

@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
@@ -249,7 +250,27 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	d->policy = foresight_routing_policy;
 	d->cost = cost;
 	d->request_class = request_class_from_cost(cost);
+	d->required_lsn = router_last_commit_lsn;
 	node_cache_refresh();
+
+	/*
+	 * The first routed read of a REPEATABLE READ block takes the block's
+	 * snapshot on the node: it must not be older than one taken here now,
+	 * or the block would miss what others committed before it began (and
+	 * disagree with any statement of the block that runs here).  So the
+	 * node must have replayed everything written here so far.
+	 */
+	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ &&
+		!policy_block_pinned() && router_block_statements() == 0)
+	{
+		XLogRecPtr	written = GetXLogInsertRecPtr();
+
+		if (written > d->required_lsn)
+		{
+			d->required_lsn = written;
+			d->block_start = true;
+		}
+	}
 
 	for (int i = 0; i < node_cache_count && n < ROUTE_MAX_CANDIDATES; i++)
 	{
@@ -312,9 +333,9 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		c->conninfo = node->conninfo;
 		c->inflight = latency_inflight(node->slot);
 		c->weight = node->weight;
-		if (router_last_commit_lsn != InvalidXLogRecPtr &&
-			health.replay_lsn < router_last_commit_lsn &&
-			mem->replayed < router_last_commit_lsn)
+		if (d->required_lsn != InvalidXLogRecPtr &&
+			health.replay_lsn < d->required_lsn &&
+			mem->replayed < d->required_lsn)
 			c->check_lsn = true;
 		n++;
 	}
@@ -357,8 +378,8 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		d->local_is_candidate = pinned.is_local;
 	}
 
-	/* checked candidates go after the ones known to have our commit */
-	if (router_last_commit_lsn != InvalidXLogRecPtr && !pinned_found)
+	/* checked candidates go after the ones known to have replayed enough */
+	if (d->required_lsn != InvalidXLogRecPtr && !pinned_found)
 	{
 		RouteCandidate tmp[ROUTE_MAX_CANDIDATES + 1];
 		int			k = 0;
@@ -379,8 +400,9 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	else if (d->reason[0] != '\0')
 		;						/* the policy said why */
 	else if (cands[0].check_lsn)
-		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for read-your-writes",
-				 routing_policy_name(d->policy));
+		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for %s",
+				 routing_policy_name(d->policy),
+				 d->block_start ? "the start of a REPEATABLE READ block" : "read-your-writes");
 	else
 		snprintf(d->reason, sizeof(d->reason), "policy %s",
 				 routing_policy_name(d->policy));

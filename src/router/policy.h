@@ -45,6 +45,8 @@ typedef struct RouteDecision
 	double		cost;			/* plan's total cost */
 	int64		queue_wait_us;	/* time spent in the admission queue */
 	bool		run_local;		/* a policy decided: the coordinator only */
+	XLogRecPtr	required_lsn;	/* a node must have replayed this, or Invalid */
+	bool		block_start;	/* ... because it starts a REPEATABLE READ block */
 	int			ncandidates;	/* in order of preference, local last if not a candidate */
 	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];
 	bool		local_is_candidate; /* local is there by choice, not as last resort */

@@ -560,7 +560,9 @@ start_route(RouteScanState *st)
 					"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" :
 					"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY";
 		}
-		if (!remote_prepare(st->rc, begin, c->check_lsn, &replayed, &error))
+		if (!remote_prepare(st->rc, begin,
+							c->check_lsn ? st->decision.required_lsn : InvalidXLogRecPtr,
+							&replayed, &error))
 		{
 			remote_conn_drop(st->rc);
 			st->rc = NULL;
@@ -569,10 +571,12 @@ start_route(RouteScanState *st)
 		}
 		if (c->check_lsn)
 		{
-			if (replayed == InvalidXLogRecPtr || replayed < router_last_commit_lsn)
+			if (replayed == InvalidXLogRecPtr || replayed < st->decision.required_lsn)
 			{
 				st->rc = NULL;
-				note_failure(st, "has not replayed this session's last commit", false);
+				note_failure(st, st->decision.block_start ?
+							 "has not replayed what was written here before this REPEATABLE READ block began" :
+							 "has not replayed this session's last commit", false);
 				continue;
 			}
 			policy_node_replayed(c->slot, c->node_id, replayed);
