@@ -142,7 +142,9 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	else
 	{
 		eligibility_last_reason = off_reason;
-		unrouted_remember_plan(stmt, off_reason);
+		/* nested plans are never logged: keep the ring for top-level ones */
+		if (router_plan_depth == 0 && router_exec_depth == 0)
+			unrouted_remember_plan(stmt, off_reason);
 	}
 
 	return stmt;
