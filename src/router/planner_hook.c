@@ -6,7 +6,10 @@
  *	  and carries the deparsed remote SQL.
  *
  * The planner rewrites the query tree it is given, so the query is copied
- * before planning and deparsed from the copy.  Only client statements are
+ * before planning and deparsed from the copy (a query without parameters
+ * of its own has its conditions' constants lifted into parameters first,
+ * lift_constants.c).  A plan left unwrapped is remembered with the reason,
+ * for the decision log (unrouted_log.c).  Only client statements are
  * wrapped: not statements planned inside a function, another statement or
  * another planner call, and nothing on a server in recovery.  With the
  * policy local, or with no node registered, nothing is wrapped and the hook
