@@ -31,6 +31,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER"
 	cgroup_prepare "$CGROUP_NAME" "$FORESIGHT_USER"
 	export CGROUP_NAME
+	trap 'cgroup_remove "$CGROUP_NAME"' EXIT
 fi
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_quality.sh "$@"
 

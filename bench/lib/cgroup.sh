@@ -4,6 +4,7 @@
 #   cgroup_prepare NAME USER          (as root) create /sys/fs/cgroup/cpu/NAME, owned by USER
 #   cgroup_limit NAME/GROUP CORES     give a group CORES cores (e.g. 0.6)
 #   cgroup_add NAME/GROUP PID         move a process (its children follow when forked later)
+#   cgroup_remove NAME                (as root) remove NAME and its groups
 #   cgroup_kind                       prints "v1", or "none" with the reason
 #
 # cgroup v2 on these machines has no cpu controller, so where v1's is not
@@ -26,11 +27,25 @@ cgroup_prepare() {
 	chown -R "$user" "$CGROUP_V1_CPU/$name" 2>/dev/null || true
 }
 
+# The quota is enforced per period: with the default 100 ms period a group
+# that spends its share early waits up to the rest of the period, stalls of
+# tens of milliseconds in every server that would swamp the latencies
+# being compared.  A 10 ms period keeps the share as steady as the kernel
+# allows at a negligible cost.
+CGROUP_PERIOD_US=10000
+
 cgroup_limit() {
 	local group=$1 cores=$2 dir=$CGROUP_V1_CPU/$1
 	mkdir -p "$dir" 2>/dev/null || return 1
-	echo 100000 > "$dir/cpu.cfs_period_us" || return 1
-	awk -v c="$cores" 'BEGIN { printf "%d\n", c * 100000 }' > "$dir/cpu.cfs_quota_us" || return 1
+	echo "$CGROUP_PERIOD_US" > "$dir/cpu.cfs_period_us" || return 1
+	awk -v c="$cores" -v p="$CGROUP_PERIOD_US" 'BEGIN { printf "%d\n", c * p }' > "$dir/cpu.cfs_quota_us" || return 1
+}
+
+# (as root) remove NAME and its groups once the benchmark has finished
+cgroup_remove() {
+	local name=$1
+	[ -n "$name" ] && [ -d "$CGROUP_V1_CPU/$name" ] || return 0
+	find "$CGROUP_V1_CPU/$name" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 }
 
 cgroup_add() {
