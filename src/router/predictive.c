@@ -83,7 +83,28 @@ predictive_choose(const PredictiveCandidate *cands, int n)
 			if (cands[i].score == best)
 				return i;
 	}
-	return near[pg_prng_uint64_range(&pg_global_prng_state, 0, nnear - 1)];
+	if (nnear == 1)
+		return near[0];
+
+	/*
+	 * Power of two choices: of two near-ties drawn at random, the one with
+	 * fewer queries of this coordinator in flight (live counts in shared
+	 * memory, unlike the predictions).  Backends deciding at the same moment
+	 * draw different pairs, so none stampedes the best node, and equal nodes
+	 * stay as evenly loaded as least_connections keeps them.
+	 */
+	{
+		int			ia = (int) pg_prng_uint64_range(&pg_global_prng_state, 0, nnear - 1);
+		int			ib = (int) pg_prng_uint64_range(&pg_global_prng_state, 0, nnear - 2);
+		int			a,
+					b;
+
+		if (ib >= ia)
+			ib++;				/* two distinct draws, each uniform */
+		a = near[ia];
+		b = near[ib];
+		return cands[b].inflight < cands[a].inflight ? b : a;
+	}
 }
 
 void

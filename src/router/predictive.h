@@ -51,10 +51,11 @@ extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls
 							 const RoutingWeights *weights);
 
 /*
- * Choose among the scored candidates: uniformly at random among those
- * within PREDICTIVE_NEAR_TIE of the best score, so that backends deciding
- * at the same moment on the same predictions spread over near-equal nodes.
- * Returns the index of the chosen candidate.
+ * Choose among the scored candidates within PREDICTIVE_NEAR_TIE of the best
+ * score (and not overloaded): of two drawn at random, the one with fewer
+ * queries in flight, so that backends deciding at the same moment on the
+ * same predictions spread over near-equal nodes.  Returns the index of the
+ * chosen candidate.
  */
 extern int	predictive_choose(const PredictiveCandidate *cands, int n);
 
