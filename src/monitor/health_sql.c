@@ -48,8 +48,7 @@ foresight_node_health_list(PG_FUNCTION_ARGS)
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
 
-	nodes = palloc(sizeof(ForesightNode) * registry_slot_count());
-	n = registry_snapshot(nodes, registry_slot_count(), NULL);
+	nodes = registry_snapshot_palloc(&n);
 	for (int i = 0; i < n; i++)
 	{
 		NodeHealth	h;

@@ -152,6 +152,16 @@ registry_snapshot(ForesightNode *out, int max, uint64 *generation)
 	return n;
 }
 
+ForesightNode *
+registry_snapshot_palloc(int *count)
+{
+	int			max = registry_slot_count();
+	ForesightNode *nodes = palloc(sizeof(ForesightNode) * max);
+
+	*count = registry_snapshot(nodes, max, NULL);
+	return nodes;
+}
+
 bool
 registry_lookup(const char *name, ForesightNode *out)
 {

@@ -76,6 +76,9 @@ extern uint64 registry_generation(void);
  */
 extern int	registry_snapshot(ForesightNode *out, int max, uint64 *generation);
 
+/* The same into a palloc'd array (current memory context); *count nodes. */
+extern ForesightNode *registry_snapshot_palloc(int *count);
+
 /* Copy one node by name; false if there is none. */
 extern bool registry_lookup(const char *name, ForesightNode *out);
 

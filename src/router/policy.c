@@ -261,7 +261,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	 * node must have replayed everything written here so far.
 	 */
 	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ &&
-		!policy_block_pinned() && router_block_statements() == 0)
+		router_block_statements() == 0)
 	{
 		XLogRecPtr	written = GetXLogInsertRecPtr();
 

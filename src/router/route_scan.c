@@ -486,17 +486,25 @@ param_values(RouteScanState *st, int *nparams, Oid **types, char ***values)
 	}
 }
 
+/* microseconds since this execution started */
+static int64
+elapsed_us(RouteScanState *st)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, st->start);
+	return (int64) INSTR_TIME_GET_MICROSEC(now);
+}
+
 /* the node failed before any row reached the client: count it, move on */
 static void
 note_failure(RouteScanState *st, const char *why, bool node_unusable)
 {
 	RouteCandidate *c = current_candidate(st);
-	instr_time	now;
 
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, st->start);
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-				   INSTR_TIME_GET_MICROSEC(now), true, true);
+				   elapsed_us(st), true, true);
 	if (node_unusable)
 		policy_node_failed(c->slot, c->node_id);
 	st->retries++;
@@ -603,11 +611,7 @@ start_route(RouteScanState *st)
 static void
 finish_remote(RouteScanState *st)
 {
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, st->start);
-	st->remote_ms = INSTR_TIME_GET_MILLISEC(now);
+	st->remote_ms = elapsed_us(st) / 1000.0;
 }
 
 static TupleTableSlot *
@@ -697,13 +701,11 @@ fetch_remote(RouteScanState *st)
 		else
 		{
 			RouteCandidate *c = current_candidate(st);
-			instr_time	now;
+			int64		us = elapsed_us(st);
 
-			INSTR_TIME_SET_CURRENT(now);
-			INSTR_TIME_SUBTRACT(now, st->start);
 			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-						   INSTR_TIME_GET_MICROSEC(now), true, st->retries > 0);
-			log_outcome(st, INSTR_TIME_GET_MICROSEC(now), true);
+						   us, true, st->retries > 0);
+			log_outcome(st, us, true);
 			inflight_release(st);
 			/* read the rest so the connection stays usable */
 			if (res && PQstatus(rc->conn) == CONNECTION_OK)
@@ -772,26 +774,22 @@ route_end(CustomScanState *node)
 	}
 	st->rc = NULL;
 
-	if (st->started && st->inflight_slot >= 0)
+	if (st->started)
 	{
-		RouteCandidate *c = st->ineligible ? NULL : current_candidate(st);
-		instr_time	now;
+		int64		us = elapsed_us(st);
 
-		INSTR_TIME_SET_CURRENT(now);
-		INSTR_TIME_SUBTRACT(now, st->start);
-		if (c)
-			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-						   INSTR_TIME_GET_MICROSEC(now), false, st->retries > 0);
-		if (st->mode == ROUTE_DONE && st->remote_ms == 0)
-			st->remote_ms = INSTR_TIME_GET_MILLISEC(now);
-	}
-	if (st->started && st->decision_seq != 0)
-	{
-		instr_time	now;
+		if (st->inflight_slot >= 0)
+		{
+			RouteCandidate *c = st->ineligible ? NULL : current_candidate(st);
 
-		INSTR_TIME_SET_CURRENT(now);
-		INSTR_TIME_SUBTRACT(now, st->start);
-		log_outcome(st, INSTR_TIME_GET_MICROSEC(now), false);
+			if (c)
+				latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
+							   us, false, st->retries > 0);
+			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
+				st->remote_ms = us / 1000.0;
+		}
+		if (st->decision_seq != 0)
+			log_outcome(st, us, false);
 	}
 	inflight_release(st);
 	if (outerPlanState(st))

@@ -365,8 +365,7 @@ history_persist_load(void)
 		goto done;
 	}
 
-	nodes = palloc(sizeof(ForesightNode) * registry_slot_count());
-	n = registry_snapshot(nodes, registry_slot_count(), NULL);
+	nodes = registry_snapshot_palloc(&n);
 	for (size_t i = 0; i < file->n_nodes; i++)
 	{
 		if (!restore_node(file->nodes[i], nodes, n, &restored_samples))

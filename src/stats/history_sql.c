@@ -167,8 +167,7 @@ foresight_node_metrics_latest(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	map = map_columns(rsinfo->setDesc);
 
-	nodes = palloc(sizeof(ForesightNode) * registry_slot_count());
-	n = registry_snapshot(nodes, registry_slot_count(), NULL);
+	nodes = registry_snapshot_palloc(&n);
 	for (int i = 0; i < n; i++)
 	{
 		MetricSample sample;
