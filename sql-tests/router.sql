@@ -26,6 +26,10 @@ SET foresight.include_local = off;
 -- eligible shapes
 SELECT node, reason, candidates, remote_sql, remote_parameters FROM foresight.route_explain('SELECT * FROM rt WHERE id = 1');
 SELECT node, reason, remote_sql FROM foresight.route_explain('SELECT * FROM rt_view ORDER BY id LIMIT 2');
+-- what the decision log would record: class, shape, cost
+SELECT request_class, request_shape, cost > 0 AS costed FROM foresight.route_explain('SELECT * FROM rt WHERE id = 1');
+SELECT request_class, request_shape FROM foresight.route_explain('SELECT v, count(*) FROM rt a JOIN rt b USING (v) GROUP BY v ORDER BY 2');
+SELECT request_class, request_shape, cost FROM foresight.route_explain('BEGIN');
 SELECT node, reason FROM foresight.route_explain('WITH c AS (SELECT id FROM rt) SELECT count(*) FROM c');
 SELECT node, reason FROM foresight.route_explain('SELECT random(), clock_timestamp(), now() FROM rt');
 SELECT node, reason FROM foresight.route_explain('SELECT id, rank() OVER (ORDER BY v) FROM rt UNION SELECT 1, 1');
@@ -86,6 +90,17 @@ SELECT v FROM rt WHERE id = 4;
 -- and then avoided for a while
 SELECT node, reason, excluded FROM foresight.route_explain('SELECT * FROM rt');
 SELECT node_name, routed, errors, retries FROM foresight.routing_stats ORDER BY node_id;
+
+-- query shapes seen before are routed without a local plan, planned here
+-- only when they run here (the node being unreachable): same answers
+SELECT v FROM rt WHERE id = 5;
+SELECT v FROM rt WHERE id = 6;
+SELECT v FROM rt WHERE id = 77;
+SELECT remote_sql, role = current_user::regrole AS mine, hits FROM foresight.query_shapes ORDER BY remote_sql;
+SET foresight.defer_local_planning = off;
+SELECT v FROM rt WHERE id = 8;
+SELECT hits FROM foresight.query_shapes WHERE remote_sql LIKE '%id = $1%';
+RESET foresight.defer_local_planning;
 
 -- cursors run locally (they may be fetched backwards)
 SET foresight.routing_policy = round_robin;

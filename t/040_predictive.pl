@@ -82,11 +82,11 @@ cmp_ok($s1, '<', 0.2, 'loaded standby1 gets less than 20% of the queries');
 # every field of the decision log, and the score is the documented formula
 my $row = $primary->safe_psql('postgres', q{
 	SELECT decision_id > 0, decided_at IS NOT NULL, pid > 0, query_id IS NOT NULL,
-	       request_class, cost > 0, candidate_count, jsonb_array_length(candidates),
+	       request_class, request_shape, cost > 0, candidate_count, jsonb_array_length(candidates),
 	       chosen_node LIKE 'standby%', policy, reason <> '', queue_wait_ms >= 0,
 	       latency_ms > 0, failed
 	FROM foresight.routing_decisions WHERE policy = 'predictive' ORDER BY decision_id DESC LIMIT 1});
-is($row, 't|t|t|t|point|t|2|2|t|predictive|t|t|t|f', 'the decision log has every field');
+is($row, 't|t|t|t|point|point lookup|t|2|2|t|predictive|t|t|t|f', 'the decision log has every field');
 # statements that cannot be routed are logged too, with why and their latency;
 # reading the log itself is not logged
 $primary->safe_psql('postgres', 'UPDATE kv SET v = v WHERE k = 2');

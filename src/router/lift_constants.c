@@ -95,3 +95,21 @@ lift_constants(Query *query, List **param_types, List **param_values)
 	*param_types = cxt.types;
 	*param_values = cxt.values;
 }
+
+static bool
+external_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind == PARAM_EXTERN;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, external_param_walker, context, 0);
+	return expression_tree_walker(node, external_param_walker, context);
+}
+
+bool
+query_has_external_params(Query *query)
+{
+	return query_tree_walker(query, external_param_walker, NULL, 0);
+}

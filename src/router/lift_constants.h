@@ -21,4 +21,7 @@
  */
 extern void lift_constants(Query *query, List **param_types, List **param_values);
 
+/* Does query (sub-queries included) use parameters ($n) of its own? */
+extern bool query_has_external_params(Query *query);
+
 #endif							/* FORESIGHT_LIFT_CONSTANTS_H */

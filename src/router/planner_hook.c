@@ -32,7 +32,9 @@
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
 #include "router/policy.h"
+#include "router/request_shape.h"
 #include "router/router.h"
+#include "router/shape_cache.h"
 #include "router/unrouted_log.h"
 
 static planner_hook_type prev_planner_hook = NULL;
@@ -43,18 +45,19 @@ static planner_hook_type prev_planner_hook = NULL;
  * after planning (a cached plan), to a session whose DateStyle has changed
  * since.  When lift is set, the conditions' constants are first turned into
  * parameters (lift_constants.c), their values written under the same
- * settings.  The variables are set directly rather than through the GUC
- * machinery: a GUC nest level costs a pass over every setting at its end,
- * per plan.
+ * settings; with deparse unset, only that is done.  The variables are set
+ * directly rather than through the GUC machinery: a GUC nest level costs a
+ * pass over every setting at its end, per plan.
  */
 static char *
-deparse_query(Query *query, bool lift, List **param_types, List **param_values)
+lift_and_deparse(Query *query, bool lift, bool deparse,
+				 List **param_types, List **param_values)
 {
 	int			saved_digits = extra_float_digits;
 	int			saved_datestyle = DateStyle;
 	int			saved_dateorder = DateOrder;
 	int			saved_intervalstyle = IntervalStyle;
-	char	   *sql;
+	char	   *volatile sql = NULL;
 
 	extra_float_digits = 3;
 	DateStyle = USE_ISO_DATES;
@@ -64,7 +67,8 @@ deparse_query(Query *query, bool lift, List **param_types, List **param_values)
 	{
 		if (lift)
 			lift_constants(query, param_types, param_values);
-		sql = pg_get_querydef(query, false);
+		if (deparse)
+			sql = pg_get_querydef(query, false);
 	}
 	PG_FINALLY();
 	{
@@ -77,14 +81,60 @@ deparse_query(Query *query, bool lift, List **param_types, List **param_values)
 	return sql;
 }
 
+/* the planner below this hook */
+static PlannedStmt *
+plan_below(Query *parse, const char *query_string, int cursorOptions,
+		   ParamListInfo boundParams)
+{
+	PlannedStmt *volatile stmt;
+
+	router_plan_depth++;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		router_plan_depth--;
+	}
+	PG_END_TRY();
+	return stmt;
+}
+
+PlannedStmt *
+router_plan_deferred(Query *query, const char *query_string)
+{
+	return plan_below(query, query_string, 0, NULL);
+}
+
+/*
+ * May this planner call use the shape cache (shape_cache.c)?  A client's
+ * own parameterless query, planned for one execution or kept as it is
+ * (the simple protocol, or the extended one without parameters), and not
+ * under a utility statement: EXPLAIN shows the local plan, so it makes one.
+ */
+static bool
+shape_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
+{
+	return foresight_defer_local_planning && foresight_lift_constants &&
+		boundParams == NULL && cursorOptions == CURSOR_OPT_PARALLEL_OK &&
+		router_utility_depth == 0 && !router_explaining &&
+		!query_has_external_params(parse);
+}
+
 static PlannedStmt *
 router_planner(Query *parse, const char *query_string, int cursorOptions,
 			   ParamListInfo boundParams)
 {
-	PlannedStmt *volatile stmt;
-	Query	   *volatile copy = NULL;
-	volatile bool consider;
-	const char *volatile off_reason = NULL;
+	PlannedStmt *stmt;
+	Query	   *copy = NULL;
+	Query	   *probe = NULL;
+	List	   *probe_values = NIL;
+	uint64		shape_hash = 0;
+	const char *off_reason = NULL;
 
 	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
 		off_reason = "statement inside a function or another statement";
@@ -102,26 +152,39 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		off_reason = "this server is in recovery";
 	else if (!policy_nodes_registered())
 		off_reason = "no node is registered and enabled";
-	consider = (off_reason == NULL);
 
-	if (consider)
-		copy = copyObject(parse);
-
-	router_plan_depth++;
-	PG_TRY();
+	if (off_reason != NULL)
 	{
-		if (prev_planner_hook)
-			stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
-		else
-			stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
+		eligibility_last_reason = off_reason;
+		/* nested plans are never logged: keep the ring for top-level ones */
+		if (router_plan_depth == 0 && router_exec_depth == 0)
+			unrouted_remember_plan(stmt, off_reason);
+		return stmt;
 	}
-	PG_FINALLY();
-	{
-		router_plan_depth--;
-	}
-	PG_END_TRY();
 
-	if (consider)
+	/* a shape seen before: route it without planning it here */
+	if (shape_cache_applies(parse, cursorOptions, boundParams))
+	{
+		List	   *types = NIL;
+
+		probe = copyObject(parse);
+		/* equal() compares the statement's length, which the constants change */
+		probe->stmt_location = 0;
+		probe->stmt_len = 0;
+		(void) lift_and_deparse(probe, true, false, &types, &probe_values);
+		shape_hash = shape_cache_hash(parse);
+		stmt = shape_cache_lookup(shape_hash, probe, parse, probe_values);
+		if (stmt != NULL)
+		{
+			eligibility_last_reason = NULL;
+			return stmt;
+		}
+	}
+
+	copy = copyObject(parse);
+	stmt = plan_below(parse, query_string, cursorOptions, boundParams);
+
 	{
 		List	   *param_types = NIL;
 		const char *reason;
@@ -131,23 +194,20 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		if (reason == NULL)
 		{
 			List	   *lifted = NIL;
+			RequestShape shape;
 			char	   *sql;
 
+			request_shape_of_plan(stmt, &shape);
 			/* a query without parameters of its own: lift its constants */
-			sql = deparse_query(copy, param_types == NIL && foresight_lift_constants,
-								&param_types, &lifted);
+			sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
+								   &param_types, &lifted);
 			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
-											 GetUserId());
+											 GetUserId(), shape.flags);
+			if (probe != NULL)
+				shape_cache_store(shape_hash, probe, stmt);
 		}
 		else
 			unrouted_remember_plan(stmt, reason);
-	}
-	else
-	{
-		eligibility_last_reason = off_reason;
-		/* nested plans are never logged: keep the ring for top-level ones */
-		if (router_plan_depth == 0 && router_exec_depth == 0)
-			unrouted_remember_plan(stmt, off_reason);
 	}
 
 	return stmt;

@@ -20,6 +20,7 @@
 #include "nodes/registry.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
+#include "router/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "stats/latency.h"
@@ -56,8 +57,8 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 {
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {false};
+	Datum		values[10];
+	bool		nulls[10] = {false};
 	List	   *raw;
 	List	   *queries;
 	PlannedStmt *stmt = NULL;
@@ -136,6 +137,17 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 		nulls[5] = true;
 	values[6] = remote_parameters_array(stmt);
 	nulls[6] = (values[6] == (Datum) 0);
+	if (stmt != NULL)
+	{
+		RequestShape shape;
+
+		request_shape_of_plan(stmt, &shape);
+		values[7] = CStringGetTextDatum(request_class_name(shape.request_class));
+		values[8] = CStringGetTextDatum(request_shape_describe(shape.flags));
+		values[9] = Float8GetDatum(shape.total_cost);
+	}
+	else
+		nulls[7] = nulls[8] = nulls[9] = true;
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

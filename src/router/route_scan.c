@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
+#include "tcop/dest.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
@@ -42,6 +43,7 @@
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
+#include "router/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/admission.h"
@@ -56,6 +58,8 @@
 #define PRIV_USER		2
 #define PRIV_COST		3
 #define PRIV_VALUES		4
+#define PRIV_SHAPE		5
+#define PRIV_DEFERRED	6
 
 typedef enum RouteMode
 {
@@ -75,6 +79,8 @@ typedef struct RouteScanState
 	List	   *lifted_values;	/* values of lifted constants, or NIL */
 	Oid			plan_user;
 	double		cost;
+	int			shape;			/* SHAPE_* flags of the local plan */
+	Query	   *deferred;		/* to plan if it runs here, when no child */
 
 	/* route */
 	const char *ineligible;		/* session reason to stay local, or NULL */
@@ -103,6 +109,7 @@ typedef struct RouteScanState
 	int64		remote_rows;
 	char	   *last_failure;
 	int			eflags;			/* for a late initialisation of the child */
+	QueryDesc  *deferred_qd;	/* the deferred query's local execution */
 } RouteScanState;
 
 static Node *route_create_state(CustomScan *cscan);
@@ -202,7 +209,7 @@ route_scan_remote_parameters(Plan *plan)
 
 Plan *
 route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
-				List *param_values, Oid check_user)
+				List *param_values, Oid check_user, int shape_flags)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
@@ -254,6 +261,51 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 									   makeInteger((int) check_user),
 									   makeFloat(psprintf("%.17g", child->total_cost)),
 									   param_values);
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(shape_flags));
+	cscan->custom_private = lappend(cscan->custom_private, NULL);
+	return (Plan *) cscan;
+}
+
+/*
+ * A copy of a route node without its local plan and without values: what
+ * shape_cache.c keeps of a shape.
+ */
+Plan *
+route_scan_template(const Plan *route)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	List	   *priv = ((const CustomScan *) route)->custom_private;
+
+	Assert(route_scan_is_route((Plan *) route));
+	memcpy(cscan, route, sizeof(CustomScan));
+	cscan->scan.plan.lefttree = NULL;
+	cscan->scan.plan.extParam = NULL;
+	cscan->scan.plan.allParam = NULL;
+	cscan->scan.plan.targetlist = copyObject(route->targetlist);
+	cscan->custom_scan_tlist = copyObject(((const CustomScan *) route)->custom_scan_tlist);
+	cscan->custom_private = list_make5(copyObject(list_nth(priv, PRIV_SQL)),
+									   list_copy(list_nth(priv, PRIV_PARAMS)),
+									   makeInteger(InvalidOid),
+									   copyObject(list_nth(priv, PRIV_COST)),
+									   NIL);
+	cscan->custom_private = lappend(cscan->custom_private,
+									copyObject(list_nth(priv, PRIV_SHAPE)));
+	cscan->custom_private = lappend(cscan->custom_private, NULL);
+	return (Plan *) cscan;
+}
+
+/*
+ * The route node for query from a template (route_scan_template): no local
+ * plan, which is made from query at execution if the query runs here.
+ */
+Plan *
+route_scan_deferred(const Plan *template, Query *query, List *param_values, Oid check_user)
+{
+	CustomScan *cscan = (CustomScan *) copyObject(template);
+
+	list_nth_cell(cscan->custom_private, PRIV_USER)->ptr_value = makeInteger((int) check_user);
+	list_nth_cell(cscan->custom_private, PRIV_VALUES)->ptr_value = param_values;
+	list_nth_cell(cscan->custom_private, PRIV_DEFERRED)->ptr_value = query;
 	return (Plan *) cscan;
 }
 
@@ -268,8 +320,74 @@ route_create_state(CustomScan *cscan)
 	st->plan_user = (Oid) intVal(list_nth(cscan->custom_private, PRIV_USER));
 	st->cost = floatVal(list_nth(cscan->custom_private, PRIV_COST));
 	st->lifted_values = (List *) list_nth(cscan->custom_private, PRIV_VALUES);
+	st->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
+	st->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
 	st->inflight_slot = -1;
 	return (Node *) st;
+}
+
+/*
+ * A deferred query (shape_cache.c) that runs here: plan it now, for its own
+ * constants, and start it in an executor of its own (its range table is
+ * not this plan's), under this execution's snapshot.  Deferred plans are
+ * not parallel: this node's execution has not entered parallel mode.
+ */
+static void
+start_deferred(RouteScanState *st)
+{
+	EState	   *estate = st->css.ss.ps.state;
+	TupleDesc	scan_desc = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	PlannedStmt *stmt;
+	ListCell   *lc;
+	MemoryContext old;
+
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	stmt = router_plan_deferred(copyObject(st->deferred), estate->es_sourceText);
+
+	/* an equal query tree gives the same columns; check rather than trust */
+	if (list_length(stmt->planTree->targetlist) != scan_desc->natts)
+		elog(ERROR, "pg_foresight: the deferred local plan returns %d columns, expected %d",
+			 list_length(stmt->planTree->targetlist), scan_desc->natts);
+	foreach(lc, stmt->planTree->targetlist)
+	{
+		Oid			type = exprType((Node *) lfirst_node(TargetEntry, lc)->expr);
+
+		if (type != TupleDescAttr(scan_desc, foreach_current_index(lc))->atttypid)
+			elog(ERROR, "pg_foresight: column %d of the deferred local plan has type %u, expected %u",
+				 foreach_current_index(lc) + 1, type,
+				 TupleDescAttr(scan_desc, foreach_current_index(lc))->atttypid);
+	}
+
+	st->deferred_qd = CreateQueryDesc(stmt, estate->es_sourceText, estate->es_snapshot,
+									  InvalidSnapshot, None_Receiver, NULL,
+									  estate->es_queryEnv, 0);
+	standard_ExecutorStart(st->deferred_qd, EXEC_FLAG_SKIP_TRIGGERS);
+	MemoryContextSwitchTo(old);
+}
+
+/* the next row of the deferred query's local execution */
+static TupleTableSlot *
+fetch_deferred(RouteScanState *st)
+{
+	EState	   *estate = st->deferred_qd->estate;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	TupleTableSlot *slot;
+
+	ResetPerTupleExprContext(estate);
+	slot = ExecProcNode(st->deferred_qd->planstate);
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+static void
+end_deferred(RouteScanState *st)
+{
+	QueryDesc  *qd = st->deferred_qd;
+
+	st->deferred_qd = NULL;
+	standard_ExecutorFinish(qd);
+	standard_ExecutorEnd(qd);
+	FreeQueryDesc(qd);
 }
 
 /* initialise the local plan, once */
@@ -279,8 +397,13 @@ ensure_child(RouteScanState *st)
 	EState	   *estate = st->css.ss.ps.state;
 	MemoryContext old;
 
-	if (outerPlanState(st) != NULL)
+	if (outerPlanState(st) != NULL || st->deferred_qd != NULL)
 		return;
+	if (st->deferred != NULL)
+	{
+		start_deferred(st);
+		return;
+	}
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	outerPlanState(st) = ExecInitNode(outerPlan(st->css.ss.ps.plan), estate, st->eflags);
 	MemoryContextSwitchTo(old);
@@ -321,7 +444,9 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	 * (EXPLAIN); a query routed to a node initialises it only if it falls
 	 * back to local, which saves opening its relations and indexes.
 	 */
-	if (st->explain_only || estate->es_instrument != 0 || st->ineligible != NULL ||
+	if (st->deferred != NULL ?
+		!st->explain_only && (st->ineligible != NULL || st->decision.candidates[0].is_local) :
+		st->explain_only || estate->es_instrument != 0 || st->ineligible != NULL ||
 		st->decision.candidates[0].is_local)
 		ensure_child(st);
 	st->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight route row",
@@ -346,6 +471,7 @@ log_decision(RouteScanState *st, uint64 queryid)
 	d.pid = MyProcPid;
 	d.queryid = (int64) queryid;
 	d.request_class = request_class_from_cost(st->cost);
+	d.request_shape = st->shape;
 	d.cost = st->cost;
 	d.latency_us = -1;
 	if (st->ineligible != NULL)
@@ -389,6 +515,7 @@ log_refusal(RouteScanState *st, uint64 queryid, int64 waited_us)
 	d.pid = MyProcPid;
 	d.queryid = (int64) queryid;
 	d.request_class = request_class_from_cost(st->cost);
+	d.request_shape = st->shape;
 	d.cost = st->cost;
 	strlcpy(d.chosen, "none", NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
@@ -755,6 +882,8 @@ route_exec(CustomScanState *node)
 		case ROUTE_LOCAL:
 		case ROUTE_PENDING:
 			ensure_child(st);
+			if (st->deferred_qd != NULL)
+				return fetch_deferred(st);
 			return ExecProcNode(outerPlanState(st));
 		case ROUTE_DONE:
 			return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
@@ -794,6 +923,8 @@ route_end(CustomScanState *node)
 	inflight_release(st);
 	if (outerPlanState(st))
 		ExecEndNode(outerPlanState(st));
+	if (st->deferred_qd)
+		end_deferred(st);
 }
 
 static void
@@ -811,6 +942,8 @@ route_rescan(CustomScanState *node)
 	st->mode = ROUTE_PENDING;
 	if (outerPlanState(st))
 		ExecReScan(outerPlanState(st));
+	if (st->deferred_qd)
+		ExecReScan(st->deferred_qd->planstate);
 }
 
 /* "$1 = '42', $2 = 'abc'": the lifted constants, for EXPLAIN VERBOSE */
@@ -854,8 +987,15 @@ route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 									 c->score, c->predicted_load, c->connection_score), es);
 	if (c && st->decision.reason[0] && strcmp(st->decision.reason, psprintf("policy %s", routing_policy_name(st->decision.policy))) != 0)
 		ExplainPropertyText("Route Reason", st->decision.reason, es);
+	if (st->deferred != NULL)
+		ExplainPropertyText("Local Plan", st->deferred_qd ?
+							"made at execution (query shape seen before)" :
+							"not made (query shape seen before)", es);
 	if (es->verbose)
 	{
+		ExplainPropertyText("Request Class",
+							psprintf("%s (%s)", request_class_name(request_class_from_cost(st->cost)),
+									 request_shape_describe(st->shape)), es);
 		ExplainPropertyText("Remote SQL", st->sql, es);
 		if (st->lifted_values != NIL)
 			ExplainPropertyText("Remote Parameters", lifted_parameters_text(st), es);

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 
 /* The remote SQL of a route node, NULL for any other plan. */
@@ -17,6 +18,13 @@ extern const char *route_scan_remote_sql(Plan *plan);
 
 /* the values of the constants lifted into parameters (String nodes), or NIL */
 extern List *route_scan_remote_parameters(Plan *plan);
+
+/* A route node's copy without local plan and values, for shape_cache.c. */
+extern Plan *route_scan_template(const Plan *route);
+
+/* The route node for query from a template, its local plan made if it runs here. */
+extern Plan *route_scan_deferred(const Plan *template, Query *query, List *param_values,
+								 Oid check_user);
 
 /* Transaction abort: give back the in-flight counts of interrupted scans. */
 extern void route_scan_abort_cleanup(void);

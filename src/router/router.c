@@ -26,6 +26,7 @@
 #include "remote/connection.h"
 #include "router/route_scan.h"
 #include "router/router.h"
+#include "router/shape_cache.h"
 #include "router/unrouted_log.h"
 
 int			foresight_routing_policy = ROUTING_POLICY_PREDICTIVE;
@@ -39,6 +40,7 @@ bool		foresight_lift_constants = true;
 XLogRecPtr	router_last_commit_lsn = InvalidXLogRecPtr;
 int			router_exec_depth = 0;
 int			router_plan_depth = 0;
+int			router_utility_depth = 0;
 bool		router_explaining = false;
 
 static const struct config_enum_entry routing_policy_options[] = {
@@ -139,6 +141,14 @@ router_define_gucs(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, lift_constants_assign, NULL);
+
+	DefineCustomBoolVariable("foresight.defer_local_planning",
+							 "Routes a simple-protocol query of a shape seen before without planning it here first.",
+							 "Its local plan is made only if it runs on this server.  Applies with foresight.lift_constants.",
+							 &foresight_defer_local_planning,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("foresight.connect_timeout",
 							"Seconds to wait for a connection to a node before trying another candidate.",
@@ -284,6 +294,7 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 	if (nests)
 		router_exec_depth++;
+	router_utility_depth++;
 	PG_TRY();
 	{
 		if (prev_process_utility)
@@ -297,6 +308,7 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 	{
 		if (nests)
 			router_exec_depth--;
+		router_utility_depth--;
 	}
 	PG_END_TRY();
 }

@@ -64,14 +64,22 @@ extern int	router_block_statements(void);
 /* True when the current transaction has written (or is about to). */
 extern bool router_xact_has_written(void);
 
+/* depth of utility statements (EXPLAIN, EXECUTE, DECLARE, ...) */
+extern int	router_utility_depth;
+
 /* planner_hook (planner_hook.c) */
 extern void router_install_planner_hook(void);
+
+/* Plan a deferred query (shape_cache.c) for local execution, unwrapped. */
+struct Query;
+struct PlannedStmt;
+extern struct PlannedStmt *router_plan_deferred(struct Query *query, const char *query_string);
 
 /* custom scan (route_scan.c) */
 extern void route_scan_register(void);
 extern struct Plan *route_scan_wrap(struct Plan *child, const char *remote_sql,
 									List *param_types, List *param_values,
-									Oid check_user);
+									Oid check_user, int shape_flags);
 extern bool route_scan_is_route(struct Plan *plan);
 
 #endif							/* FORESIGHT_ROUTER_H */

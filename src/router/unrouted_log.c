@@ -28,6 +28,7 @@
 #include "nodes/registry.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
+#include "router/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/unrouted_log.h"
@@ -113,8 +114,14 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 	d.at = GetCurrentTimestamp();
 	d.pid = MyProcPid;
 	d.queryid = (int64) stmt->queryId;
-	d.cost = stmt->planTree->total_cost;
-	d.request_class = request_class_from_cost(d.cost);
+	{
+		RequestShape shape;
+
+		request_shape_of_plan(stmt, &shape);
+		d.cost = shape.total_cost;
+		d.request_class = shape.request_class;
+		d.request_shape = shape.flags;
+	}
 	d.latency_us = -1;
 	strlcpy(d.chosen, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));

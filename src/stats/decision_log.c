@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_foresight.h"
+#include "router/request_shape.h"
 #include "stats/decision_log.h"
 #include "stats/latency.h"
 
@@ -169,8 +170,8 @@ foresight_decision_list(PG_FUNCTION_ARGS)
 	for (uint64 seq = first; seq < next; seq++)
 	{
 		DecisionSlot *slot = &dlog->slots[seq % foresight_decision_log_size];
-		Datum		values[14];
-		bool		nulls[14] = {false};
+		Datum		values[15];
+		bool		nulls[15] = {false};
 
 		CHECK_FOR_INTERRUPTS();
 		SpinLockAcquire(&slot->mutex);
@@ -186,17 +187,19 @@ foresight_decision_list(PG_FUNCTION_ARGS)
 		nulls[3] = d->queryid == 0;
 		values[4] = CStringGetTextDatum(d->request_class >= 0 ?
 										request_class_name((RequestClass) d->request_class) : "none");
-		values[5] = Float8GetDatum(d->cost);
-		values[6] = candidates_json(d);
-		values[7] = CStringGetTextDatum(d->chosen);
-		values[8] = CStringGetTextDatum(d->policy);
-		values[9] = CStringGetTextDatum(d->reason);
-		values[10] = Float8GetDatum(d->queue_wait_us / 1000.0);
-		values[11] = Float8GetDatum(d->latency_us / 1000.0);
-		nulls[11] = d->latency_us < 0;
-		values[12] = BoolGetDatum(d->failed);
+		values[5] = CStringGetTextDatum(d->request_shape >= 0 ?
+										request_shape_describe(d->request_shape) : "none");
+		values[6] = Float8GetDatum(d->cost);
+		values[7] = candidates_json(d);
+		values[8] = CStringGetTextDatum(d->chosen);
+		values[9] = CStringGetTextDatum(d->policy);
+		values[10] = CStringGetTextDatum(d->reason);
+		values[11] = Float8GetDatum(d->queue_wait_us / 1000.0);
+		values[12] = Float8GetDatum(d->latency_us / 1000.0);
 		nulls[12] = d->latency_us < 0;
-		values[13] = Int32GetDatum(d->ncandidates);
+		values[13] = BoolGetDatum(d->failed);
+		nulls[13] = d->latency_us < 0;
+		values[14] = Int32GetDatum(d->ncandidates);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -37,6 +37,7 @@ typedef struct Decision
 	int32		pid;
 	int64		queryid;
 	int32		request_class;	/* RequestClass, -1 if not classified */
+	int32		request_shape;	/* SHAPE_* flags (request_shape.h), -1 if unknown */
 	double		cost;
 	int32		ncandidates;
 	DecisionCandidate candidates[DECISION_MAX_CANDIDATES];
