@@ -153,6 +153,35 @@ like($stderr, qr/permission denied for table t/, 'another role of the session ge
 is(scalar(() = $stderr =~ /division by zero/g), 6, 'every run of the failing shape reports division by zero');
 like($stdout, qr/^alive\|1$/m, 'the session goes on and kept the shape');
 
+# a known shape after a write in the same transaction runs here (deferred
+# plan) and reads the write
+my $own = $primary->safe_psql('postgres', q{
+SET foresight.routing_policy = round_robin; SET foresight.include_local = off;
+SELECT v FROM t WHERE id = 9; SELECT v FROM t WHERE id = 10;
+BEGIN;
+UPDATE t SET v = 'changed' WHERE id = 11;
+SELECT v FROM t WHERE id = 11;
+ROLLBACK;
+SELECT hits FROM foresight.query_shapes;
+});
+is($own, "v9 ü\nv10 ü\nchanged\n2", 'after a write in its transaction a known shape runs here and sees the write');
+
+# in a REPEATABLE READ block known shapes go to the block's node
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my @rr = split /\n/, $primary->safe_psql('postgres', q{
+SET foresight.routing_policy = round_robin; SET foresight.include_local = off;
+SELECT node_port() || ' ' || v FROM t WHERE id = 12;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT node_port() || ' ' || v FROM t WHERE id = 13;
+SELECT node_port() || ' ' || v FROM t WHERE id = 14;
+COMMIT;
+SELECT hits FROM foresight.query_shapes;
+});
+my @rr_ports = map { (/^(\d+) /)[0] // '' } @rr[1, 2];
+ok($rr_ports[0] eq $rr_ports[1] && ($name_of{ $rr_ports[0] } // '') =~ /^standby/,
+	'both reads of the block ran on one standby') or diag(join('|', @rr));
+is(join('|', map { (split / /, $_, 2)[1] // $_ } @rr), 'v12 ü|v13 ü|v14 ü|2', 'with the right rows, as known shapes');
+
 # the extended protocol without parameters (unnamed and named statements)
 my $script = $primary->basedir . '/constant.sql';
 PostgreSQL::Test::Utils::append_to_file($script, "SELECT v FROM t WHERE id = 7;\n");
