@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/routing_cpu.sh: where a routed query's CPU goes, per process group.
+#
+#   bash bench/routing_cpu.sh [--time SECONDS] [--scale S]
+#
+# A coordinator and two hot standbys on loopback.  One pgbench client runs
+# -S (select-only) with -M prepared and -M simple, first against standby1
+# directly, then through the coordinator (round_robin over the two standbys,
+# include_local off), then through the coordinator with
+# foresight.defer_local_planning off.  For each run: the CPU time every
+# server's processes and pgbench spent, from /proc/<pid>/schedstat (user and
+# system time of each thread, in ns) over the middle of the run, divided by
+# the transactions of that window: microseconds of CPU per query, per group.
+# Writes bench/results/routing_cpu.md.  Not a timed test: the split between
+# groups is the point, not the absolute numbers.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib/common.sh"
+. "$FORESIGHT_ROOT/bench/lib/cluster.sh"
+
+ensure_packages "${FORESIGHT_PACKAGES[@]}"
+FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_cpu.sh "$@"
+
+duration=10
+scale=10
+while [ $# -gt 0 ]; do
+	case $1 in
+		--time) duration=$2; shift 2 ;;
+		--scale) scale=$2; shift 2 ;;
+		*) die "unknown option \"$1\"" ;;
+	esac
+done
+[ "$duration" -ge 6 ] || die "--time must be at least 6 seconds"
+
+cd "$FORESIGHT_ROOT"
+build_and_install
+export PATH="$FORESIGHT_BINDIR:$PATH"
+work=$(mktemp -d /tmp/foresight-routing-cpu.XXXXXX)
+results=$FORESIGHT_ROOT/bench/results
+mkdir -p "$results"
+port=$((20000 + RANDOM % 20000))
+cluster=$work/cluster
+trap 'scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1 || true' EXIT
+
+bench_cluster_start "$cluster" "$port" "$scale"
+
+# "pid group cpu_ns" for every process of the three servers and pgbench
+snapshot() {
+	local -A group_of=()
+	local server pm p pid ppid comm ns rest
+	for server in coordinator standby1 standby2; do
+		group_of[$(head -1 "$cluster/$server/postmaster.pid")]=$server
+	done
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		read -r rest < "$p/stat" 2>/dev/null || continue
+		rest=${rest##*) }
+		ppid=$(echo "$rest" | awk '{ print $2 }')
+		read -r ns _ < "$p/schedstat" 2>/dev/null || continue
+		comm=$(cat "$p/comm" 2>/dev/null || true)
+		if [ -n "${group_of[$ppid]:-}" ]; then
+			echo "$pid ${group_of[$ppid]} $ns"
+		elif [ "$comm" = pgbench ]; then
+			echo "$pid pgbench $ns"
+		fi
+	done
+}
+
+# run NAME PORT MODE PGOPTIONS → "coordinator standby1 standby2 pgbench tps" (µs/query)
+run() {
+	local name=$1 target=$2 mode=$3 opts=$4 window=$((duration - 4))
+	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" -n -S -M "$mode" -c 1 -T 2 postgres >/dev/null 2>&1 || true
+	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" -n -S -M "$mode" -c 1 -T "$duration" postgres \
+		> "$work/$name.out" 2>&1 &
+	local bench_pid=$!
+	sleep 2
+	snapshot | sort > "$work/$name.s1"
+	sleep "$window"
+	snapshot | sort > "$work/$name.s2"
+	wait "$bench_pid" || die "pgbench $name failed: $(cat "$work/$name.out")"
+	local tps
+	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/$name.out")
+	join "$work/$name.s1" "$work/$name.s2" | awk -v tps="$tps" -v w="$window" '
+		{ cpu[$2] += $5 - $3 }
+		END {
+			q = tps * w
+			printf "%.1f %.1f %.1f %.1f %.0f\n", cpu["coordinator"] / 1000 / q, cpu["standby1"] / 1000 / q,
+				cpu["standby2"] / 1000 / q, cpu["pgbench"] / 1000 / q, tps
+		}'
+}
+
+routed="-c foresight.routing_policy=round_robin -c foresight.include_local=off"
+declare -A R
+for mode in prepared simple; do
+	note "$mode: standby1 directly"
+	R[$mode,direct]=$(run "$mode-direct" $((port + 1)) "$mode" "")
+	note "$mode: routed"
+	R[$mode,routed]=$(run "$mode-routed" "$port" "$mode" "$routed")
+	note "$mode: routed, foresight.defer_local_planning off"
+	R[$mode,planned]=$(run "$mode-planned" "$port" "$mode" "$routed -c foresight.defer_local_planning=off")
+done
+
+out=$results/routing_cpu.md
+{
+	echo "# CPU per query by process group (bench/routing_cpu.sh)"
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs; pgbench -S, scale $scale, 1 client, ${duration}s per run,"
+	echo "CPU from /proc/<pid>/schedstat over the middle $((duration - 4)) s, in µs per query."
+	echo
+	echo "| protocol | target | coordinator | standby1 | standby2 | pgbench | TPS |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	for mode in prepared simple; do
+		for target in direct routed planned; do
+			case $target in
+				direct) label="standby1 directly" ;;
+				routed) label="routed" ;;
+				planned) label="routed, defer_local_planning off" ;;
+			esac
+			echo "| $mode | $label | $(echo "${R[$mode,$target]}" | awk '{ printf "%s | %s | %s | %s | %s", $1, $2, $3, $4, $5 }') |"
+		done
+	done
+} > "$out"
+cat "$out"
