@@ -4,6 +4,7 @@
 #
 #   bash bench/routing_quality.sh [--phase SECONDS] [--clients N] [--scale S]
 #                                 [--targets primary,pgpool,round_robin,least_connections,predictive]
+#                                 [--idle-rounds N] [--idle-slice SECONDS]
 #
 # A coordinator and two hot standbys on loopback, each server's CPU held to
 # a distinct steady share with the cgroup v1 cpu controller where it is
@@ -16,7 +17,9 @@
 # 1 s samples and 5 s horizon; --phase 20 makes it a fast one).  Targets: the primary alone;
 # pgpool-II load-balancing over the standbys; pg_foresight with
 # round_robin, least_connections and predictive (include_local off, so
-# every policy spreads over the same two standbys as pgpool-II).
+# every policy spreads over the same two standbys as pgpool-II).  Then the
+# idle throughput again, interleaved: N rounds (default 4) of short idle
+# slices (default 10 s) per target in turn, judged by the median slice.
 #
 # Writes bench/results/routing_quality.md and routing_quality_p99.png.
 set -euo pipefail
@@ -39,9 +42,13 @@ phase=40
 clients=8
 scale=10
 only=""
+idle_rounds=4
+idle_slice=10
 while [ $# -gt 0 ]; do
 	case $1 in
 		--phase) phase=$2; shift 2 ;;
+		--idle-rounds) idle_rounds=$2; shift 2 ;;
+		--idle-slice) idle_slice=$2; shift 2 ;;
 		--clients) clients=$2; shift 2 ;;
 		--scale) scale=$2; shift 2 ;;
 		--targets) only=" ${2//,/ } "; shift 2 ;;
@@ -147,6 +154,35 @@ for policy in round_robin least_connections predictive; do
 	fi
 done
 
+# Idle throughput, interleaved.  The phases above are minutes apart from one
+# target to the next, and this shared machine drifts by more than the 5%
+# being judged (one policy's two idle phases have differed by 16%).  So every
+# target also runs short idle slices in turn, round after round, starting
+# each round one target further, and is judged by its median slice.
+target_port() { if [ "$1" = pgpool ]; then echo "$pgpool_port"; else echo "$port"; fi; }
+declare -A idle_tps=()
+for round in $(seq 0 $((idle_rounds - 1))); do
+	note "idle slices, round $((round + 1)) of $idle_rounds"
+	for k in $(seq 0 $((${#targets[@]} - 1))); do
+		t=${targets[$(( (k + round) % ${#targets[@]} ))]}
+		case $t in
+			primary) set_policy local ;;
+			pgpool) ;;
+			*) set_policy "$t" ;;
+		esac
+		tps=$(pgbench -h 127.0.0.1 -p "$(target_port "$t")" -n -c "$clients" -j 2 -T "$idle_slice" -M prepared \
+			-f bench/workload/point.sql@8 -f bench/workload/range.sql@2 -f bench/workload/aggregate.sql@1 \
+			postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
+		idle_tps[$t]+=" ${tps:-0}"
+	done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+best_idle=0
+for t in "${targets[@]}"; do
+	m=$(echo "${idle_tps[$t]}" | median)
+	best_idle=$(awk -v a="$best_idle" -v b="$m" 'BEGIN { print (b > a) ? b : a }')
+done
+
 # The cost of one routing decision with 8 nodes (6 more entries pointing at
 # the same two standbys), for every policy, measured in the server.
 for i in 3 4 5 6 7 8; do
@@ -183,6 +219,16 @@ report=$results/routing_quality.md
 			printf '| %s | %s | %.0f | %.2f | %.2f | %.2f |\n' "$t" "${phase_names[$p]}" \
 				"$(awk -v n="$n" -v p="$phase" 'BEGIN { print n / p }')" "$(pct 50)" "$(pct 95)" "$(pct 99)"
 		done
+	done
+	echo
+	echo "Idle throughput, interleaved: $idle_rounds rounds of ${idle_slice} s idle slices per target, targets in turn (each round starting one further); TPS per slice, in the order run:"
+	echo
+	echo "| target | TPS per slice | median | vs the best median |"
+	echo "|---|---|---:|---:|"
+	for t in "${targets[@]}"; do
+		m=$(echo "${idle_tps[$t]}" | median)
+		printf '| %s | %s | %.0f | %+.1f%% |\n' "$t" "$(echo "${idle_tps[$t]}" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }')" \
+			"$m" "$(awk -v m="$m" -v b="$best_idle" 'BEGIN { print (b > 0) ? (m / b - 1) * 100 : 0 }')"
 	done
 	echo
 	echo "Cost of one routing decision with 8 registered nodes (foresight.benchmark_routing_decision(200000), dry run: candidates, health, predictions, scores, choice):"

@@ -146,6 +146,20 @@ shape_cache_hash(const Query *query)
 	return (uint64) h;
 }
 
+/* a copy of stmt around plan, with its own range table and dependencies */
+static PlannedStmt *
+copy_stmt_around(const PlannedStmt *stmt, Plan *plan)
+{
+	PlannedStmt *copy = makeNode(PlannedStmt);
+
+	memcpy(copy, stmt, sizeof(PlannedStmt));
+	copy->planTree = plan;
+	copy->rtable = copyObject(stmt->rtable);
+	copy->relationOids = list_copy(stmt->relationOids);
+	copy->invalItems = copyObject(stmt->invalItems);
+	return copy;
+}
+
 PlannedStmt *
 shape_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_values)
 {
@@ -167,12 +181,8 @@ shape_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_v
 		if (cache_invalid)
 			return NULL;
 
-		stmt = makeNode(PlannedStmt);
-		memcpy(stmt, e->stmt, sizeof(PlannedStmt));
-		stmt->planTree = route_scan_deferred(e->stmt->planTree, query, param_values, user);
-		stmt->rtable = copyObject(e->stmt->rtable);
-		stmt->relationOids = list_copy(e->stmt->relationOids);
-		stmt->invalItems = copyObject(e->stmt->invalItems);
+		stmt = copy_stmt_around(e->stmt, route_scan_deferred(e->stmt->planTree, query,
+																param_values, user));
 		stmt->queryId = query->queryId;
 		stmt->stmt_location = query->stmt_location;
 		stmt->stmt_len = query->stmt_len;
@@ -220,12 +230,7 @@ shape_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
 	old = MemoryContextSwitchTo(e->cxt);
 	e->lifted = (Query *) copyObjectImpl(lifted);
 	e->search_path = GetOverrideSearchPath(e->cxt);
-	copy = makeNode(PlannedStmt);
-	memcpy(copy, stmt, sizeof(PlannedStmt));
-	copy->planTree = route_scan_template(stmt->planTree);
-	copy->rtable = copyObject(stmt->rtable);
-	copy->relationOids = list_copy(stmt->relationOids);
-	copy->invalItems = copyObject(stmt->invalItems);
+	copy = copy_stmt_around(stmt, route_scan_template(stmt->planTree));
 	/* everything that belonged to the local plan goes */
 	copy->resultRelations = NIL;
 	copy->appendRelations = NIL;
