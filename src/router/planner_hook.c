@@ -8,8 +8,11 @@
  * The planner rewrites the query tree it is given, so the query is copied
  * before planning and deparsed from the copy (a query without parameters
  * of its own has its conditions' constants lifted into parameters first,
- * lift_constants.c).  A plan left unwrapped is remembered with the reason,
- * for the decision log (unrouted_log.c).  Only client statements are
+ * lift_constants.c).  A parameterless query of a shape this backend has
+ * routed before is not planned at all: it gets a copy of that shape's route
+ * node, its local plan deferred to execution (shape_cache.c).  A plan left
+ * unwrapped is remembered with the reason, for the decision log
+ * (unrouted_log.c).  Only client statements are
  * wrapped: not statements planned inside a function, another statement or
  * another planner call, and nothing on a server in recovery.  With the
  * policy local, or with no node registered, nothing is wrapped and the hook

@@ -4,12 +4,16 @@
  *	  The "Foresight Route" custom scan: the top node of a routable plan.
  *
  * Plan shape: a CustomScan whose outer child (lefttree) is the complete
- * local plan.  Its scan tuple is described by custom_scan_tlist, one Var
- * (OUTER_VAR, i) per column the child returns, and its targetlist is
- * (INDEX_VAR, i) for each, with the child's names and resjunk flags, so
- * the node is a drop-in replacement for the child and EXPLAIN VERBOSE
- * shows the child's expressions.  custom_private holds the remote SQL, the
- * types of $1..$n, the role the plan was made for and the child's cost.
+ * local plan, or, for a query of a shape seen before (shape_cache.c), no
+ * child and the query itself, planned at execution if it runs here and run
+ * in an executor of its own.  Its scan tuple is described by
+ * custom_scan_tlist, one Var (OUTER_VAR, i) per column the child returns,
+ * and its targetlist is (INDEX_VAR, i) for each, with the child's names and
+ * resjunk flags, so the node is a drop-in replacement for the child and
+ * EXPLAIN VERBOSE shows the child's expressions.  custom_private holds the
+ * remote SQL, the types of $1..$n, the role the plan was made for, the
+ * child's cost, the lifted constants' values, the request shape and the
+ * deferred query (PRIV_*).
  *
  * Execution: BeginCustomScan checks the session and asks the policy for an
  * ordered list of candidates.  The first row request runs the query on the
