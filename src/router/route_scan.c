@@ -307,9 +307,9 @@ route_scan_deferred(const Plan *template, Query *query, List *param_values, Oid 
 {
 	CustomScan *cscan = (CustomScan *) copyObject(template);
 
-	list_nth_cell(cscan->custom_private, PRIV_USER)->ptr_value = makeInteger((int) check_user);
-	list_nth_cell(cscan->custom_private, PRIV_VALUES)->ptr_value = param_values;
-	list_nth_cell(cscan->custom_private, PRIV_DEFERRED)->ptr_value = query;
+	lfirst(list_nth_cell(cscan->custom_private, PRIV_USER)) = makeInteger((int) check_user);
+	lfirst(list_nth_cell(cscan->custom_private, PRIV_VALUES)) = param_values;
+	lfirst(list_nth_cell(cscan->custom_private, PRIV_DEFERRED)) = query;
 	return (Plan *) cscan;
 }
 
@@ -417,6 +417,7 @@ static void
 route_begin(CustomScanState *node, EState *estate, int eflags)
 {
 	RouteScanState *st = (RouteScanState *) node;
+	bool		runs_here;
 
 	st->eflags = eflags;
 	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
@@ -446,12 +447,12 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	/*
 	 * The local plan is initialised now when it may run or be shown
 	 * (EXPLAIN); a query routed to a node initialises it only if it falls
-	 * back to local, which saves opening its relations and indexes.
+	 * back to local, which saves opening its relations and indexes.  A
+	 * deferred query has nothing to show: it is planned only to run here.
 	 */
-	if (st->deferred != NULL ?
-		!st->explain_only && (st->ineligible != NULL || st->decision.candidates[0].is_local) :
-		st->explain_only || estate->es_instrument != 0 || st->ineligible != NULL ||
-		st->decision.candidates[0].is_local)
+	runs_here = st->ineligible != NULL || st->decision.candidates[0].is_local;
+	if (st->deferred != NULL ? runs_here && !st->explain_only :
+		runs_here || st->explain_only || estate->es_instrument != 0)
 		ensure_child(st);
 	st->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight route row",
 										ALLOCSET_SMALL_SIZES);
