@@ -257,7 +257,6 @@ CREATE FUNCTION foresight.decision_list(
 	OUT pid integer,
 	OUT query_id bigint,
 	OUT request_class text,
-	OUT request_shape text,
 	OUT cost float8,
 	OUT candidates jsonb,
 	OUT chosen_node text,
@@ -444,31 +443,13 @@ CREATE FUNCTION foresight.route_explain(sql text,
 	OUT candidates text[],
 	OUT excluded text,
 	OUT remote_sql text,
-	OUT remote_parameters text[],
-	OUT request_class text,
-	OUT request_shape text,
-	OUT cost float8)
+	OUT remote_parameters text[])
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'foresight_route_explain'
 	LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION foresight.route_explain(text) IS
 	'The route the current policy would give a statement now, and why, without running it';
 GRANT EXECUTE ON FUNCTION foresight.route_explain(text) TO PUBLIC;
-
-CREATE FUNCTION foresight.query_shapes(
-	OUT remote_sql text,
-	OUT role regrole,
-	OUT cost float8,
-	OUT hits bigint,
-	OUT created timestamptz)
-	RETURNS SETOF record
-	AS 'MODULE_PATHNAME', 'foresight_query_shapes'
-	LANGUAGE C VOLATILE STRICT;
-CREATE VIEW foresight.query_shapes AS SELECT * FROM foresight.query_shapes();
-COMMENT ON VIEW foresight.query_shapes IS
-	'This session''s query shapes routed without local planning (foresight.defer_local_planning)';
-GRANT EXECUTE ON FUNCTION foresight.query_shapes() TO PUBLIC;
-GRANT SELECT ON foresight.query_shapes TO PUBLIC;
 
 CREATE FUNCTION foresight.routing_stats_list(
 	OUT node_id integer,

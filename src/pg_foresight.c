@@ -16,6 +16,7 @@
 #include "storage/lwlock.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/regproc.h"
 
 #include "pg_foresight.h"
 #include "nodes/registry.h"
@@ -88,6 +89,18 @@ foresight_require_shmem(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_foresight must be loaded via shared_preload_libraries"),
 				 errhint("Add pg_foresight to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+void
+foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns)
+{
+	if (desc->natts != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("function %s is declared with %d result columns, but the pg_foresight library returns %d",
+						format_procedure(fcinfo->flinfo->fn_oid), desc->natts, ncolumns),
+				 errdetail("The extension's SQL objects are older or newer than the installed library."),
+				 errhint("Run ALTER EXTENSION pg_foresight UPDATE.")));
 }
 
 void

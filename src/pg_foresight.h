@@ -20,6 +20,9 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
 #define FORESIGHT_ADMIN_ROLE "foresight_admin"
 
 typedef struct ForesightComponent
@@ -45,5 +48,13 @@ extern void foresight_require_shmem(void);
  * foresight_admin; action completes "permission denied to ...".
  */
 extern void foresight_require_admin(const char *action);
+
+/*
+ * Raise an error unless the SQL declaration of the running function returns
+ * ncolumns columns: an installed script older than the library (the
+ * extension not updated) must not have the library's rows read as another
+ * layout.
+ */
+extern void foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns);
 
 #endif							/* PG_FORESIGHT_H */

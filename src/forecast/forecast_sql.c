@@ -36,6 +36,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "pg_foresight.h"
 #include "forecast/backtest.h"
 #include "forecast/forecast.h"
 
@@ -289,6 +290,7 @@ foresight_backtest(PG_FUNCTION_ARGS)
 				 errhint("Use a longer series or another train_fraction.")));
 
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 4);
 
 	fc_backtest_spec_default(&spec);
 	spec.horizon = h;

@@ -47,6 +47,7 @@ foresight_node_health_list(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 11);
 
 	nodes = registry_snapshot_palloc(&n);
 	for (int i = 0; i < n; i++)

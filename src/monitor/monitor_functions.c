@@ -28,6 +28,7 @@ foresight_monitor_status(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	foresight_check_result_columns(fcinfo, tupdesc, 7);
 
 	monitor_get_status(&status);
 

@@ -311,6 +311,7 @@ foresight_node_list(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 7);
 
 	nodes = palloc(sizeof(ForesightNode) * max);
 	count = registry_snapshot(nodes, max, NULL);

@@ -86,6 +86,7 @@ foresight_prediction_list(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 11);
 	nodes = all_nodes(&nnodes);
 
 	for (int i = 0; i < nnodes; i++)
@@ -156,6 +157,7 @@ foresight_model_list(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 11);
 	nodes = all_nodes(&nnodes);
 
 	for (int i = 0; i < nnodes; i++)

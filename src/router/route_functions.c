@@ -71,6 +71,7 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 	foresight_require_shmem();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	foresight_check_result_columns(fcinfo, tupdesc, 10);
 
 	raw = pg_parse_query(sql);
 	if (list_length(raw) != 1)
@@ -162,6 +163,7 @@ foresight_routing_stats(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 8);
 
 	nodes = registry_snapshot_palloc(&n);
 	for (int i = 0; i < n; i++)

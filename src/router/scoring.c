@@ -276,6 +276,7 @@ foresight_current_weights(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	foresight_check_result_columns(fcinfo, tupdesc, 3);
 	values[0] = Float8GetDatum(weights.connection);
 	values[1] = Float8GetDatum(weights.load);
 	values[2] = BoolGetDatum(weights.peak);

@@ -40,6 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "pg_foresight.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/shape_cache.h"
@@ -261,6 +262,7 @@ foresight_query_shapes(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 5);
 	flush_if_invalid();
 	for (int i = 0; i < SHAPE_CACHE_ENTRIES; i++)
 	{

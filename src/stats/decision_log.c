@@ -164,6 +164,7 @@ foresight_decision_list(PG_FUNCTION_ARGS)
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 15);
 
 	next = pg_atomic_read_u64(&dlog->next_seq);
 	first = next > (uint64) foresight_decision_log_size ? next - foresight_decision_log_size : 1;
