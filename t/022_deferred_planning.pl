@@ -100,6 +100,14 @@ my @off = run_session("SET foresight.defer_local_planning = off; SET foresight.r
 is($off[-1][1], '0', 'with foresight.defer_local_planning off no shape is kept');
 is($off[2][1], $expected[2][1], 'and the results are the same');
 
+# with compute_query_id on, shapes are found by the query id
+my @qid = run_session("SET compute_query_id = on; SET foresight.routing_policy = round_robin;",
+	instances($shapes[1][1], $shapes[1][2]),
+	"SELECT '0', sum(hits) || ' ' || count(*) FROM foresight.query_shapes WHERE remote_sql LIKE '%node_port()%'");
+is($qid[-1][1], '5 1', 'compute_query_id on: one entry, five hits');
+is(join("\n", map { $_->[1] } @qid[0 .. 5]), join("\n", map { $_->[1] } @expected[6 .. 11]),
+	'and the same results');
+
 # EXPLAIN plans locally even for a known shape
 my $explain = $primary->safe_psql('postgres', q{
 SET foresight.routing_policy = round_robin;
