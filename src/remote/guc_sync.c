@@ -78,21 +78,19 @@ StaticAssertDecl(lengthof(guc_sync_names) == 18,
 static void
 stamp_take(RemoteSettingsStamp *stamp)
 {
+	const int	ints[] = {DateStyle, DateOrder, IntervalStyle, extra_float_digits,
+		bytea_output, xmloption, xmlbinary, GinFuzzySearchLimit};
+	const bool	bools[] = {standard_conforming_strings, row_security, Array_nulls,
+		quote_all_identifiers};
+
+	StaticAssertStmt(sizeof(ints) == sizeof(stamp->ints) && sizeof(bools) == sizeof(stamp->bools),
+					 "RemoteSettingsStamp does not match the settings read");
+	/* zeroed first: stamps are compared with memcmp, padding included */
 	memset(stamp, 0, sizeof(*stamp));
 	stamp->valid = true;
 	stamp->timezone = session_timezone;
-	stamp->ints[0] = DateStyle;
-	stamp->ints[1] = DateOrder;
-	stamp->ints[2] = IntervalStyle;
-	stamp->ints[3] = extra_float_digits;
-	stamp->ints[4] = bytea_output;
-	stamp->ints[5] = xmloption;
-	stamp->ints[6] = xmlbinary;
-	stamp->ints[7] = GinFuzzySearchLimit;
-	stamp->bools[0] = standard_conforming_strings;
-	stamp->bools[1] = row_security;
-	stamp->bools[2] = Array_nulls;
-	stamp->bools[3] = quote_all_identifiers;
+	memcpy(stamp->ints, ints, sizeof(ints));
+	memcpy(stamp->bools, bools, sizeof(bools));
 }
 
 static bool

@@ -133,11 +133,17 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 			   ParamListInfo boundParams)
 {
 	PlannedStmt *stmt;
-	Query	   *copy = NULL;
+	Query	   *copy;
 	Query	   *probe = NULL;
+	List	   *probe_types = NIL;
 	List	   *probe_values = NIL;
 	uint64		shape_hash = 0;
 	const char *off_reason = NULL;
+	const char *reason;
+	List	   *param_types = NIL;
+	List	   *lifted = NIL;
+	RequestShape shape;
+	char	   *sql;
 
 	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
 		off_reason = "statement inside a function or another statement";
@@ -169,13 +175,11 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	/* a shape seen before: route it without planning it here */
 	if (shape_cache_applies(parse, cursorOptions, boundParams))
 	{
-		List	   *types = NIL;
-
 		probe = copyObject(parse);
 		/* equal() compares the statement's length, which the constants change */
 		probe->stmt_location = 0;
 		probe->stmt_len = 0;
-		(void) lift_and_deparse(probe, true, false, &types, &probe_values);
+		(void) lift_and_deparse(probe, true, false, &probe_types, &probe_values);
 		shape_hash = shape_cache_hash(parse);
 		stmt = shape_cache_lookup(shape_hash, probe, parse, probe_values);
 		if (stmt != NULL)
@@ -188,31 +192,32 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	copy = copyObject(parse);
 	stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 
+	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
+	eligibility_last_reason = reason;
+	if (reason != NULL)
 	{
-		List	   *param_types = NIL;
-		const char *reason;
-
-		reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
-		eligibility_last_reason = reason;
-		if (reason == NULL)
-		{
-			List	   *lifted = NIL;
-			RequestShape shape;
-			char	   *sql;
-
-			request_shape_of_plan(stmt, &shape);
-			/* a query without parameters of its own: lift its constants */
-			sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
-								   &param_types, &lifted);
-			stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
-											 GetUserId(), shape.flags);
-			if (probe != NULL)
-				shape_cache_store(shape_hash, probe, stmt);
-		}
-		else
-			unrouted_remember_plan(stmt, reason);
+		unrouted_remember_plan(stmt, reason);
+		return stmt;
 	}
 
+	request_shape_of_plan(stmt, &shape);
+	if (probe != NULL)
+	{
+		/* already lifted: deparse it, and keep the plan for its shape */
+		Assert(param_types == NIL);
+		sql = lift_and_deparse(probe, false, true, NULL, NULL);
+		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
+										 GetUserId(), shape.flags);
+		shape_cache_store(shape_hash, probe, stmt);
+	}
+	else
+	{
+		/* a query without parameters of its own: lift its constants */
+		sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
+							   &param_types, &lifted);
+		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
+										 GetUserId(), shape.flags);
+	}
 	return stmt;
 }
 

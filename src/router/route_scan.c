@@ -277,24 +277,17 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 Plan *
 route_scan_template(const Plan *route)
 {
-	CustomScan *cscan = makeNode(CustomScan);
-	List	   *priv = ((const CustomScan *) route)->custom_private;
+	CustomScan	shallow;
+	CustomScan *cscan;
 
 	Assert(route_scan_is_route((Plan *) route));
-	memcpy(cscan, route, sizeof(CustomScan));
-	cscan->scan.plan.lefttree = NULL;
-	cscan->scan.plan.extParam = NULL;
-	cscan->scan.plan.allParam = NULL;
-	cscan->scan.plan.targetlist = copyObject(route->targetlist);
-	cscan->custom_scan_tlist = copyObject(((const CustomScan *) route)->custom_scan_tlist);
-	cscan->custom_private = list_make5(copyObject(list_nth(priv, PRIV_SQL)),
-									   list_copy(list_nth(priv, PRIV_PARAMS)),
-									   makeInteger(InvalidOid),
-									   copyObject(list_nth(priv, PRIV_COST)),
-									   NIL);
-	cscan->custom_private = lappend(cscan->custom_private,
-									copyObject(list_nth(priv, PRIV_SHAPE)));
-	cscan->custom_private = lappend(cscan->custom_private, NULL);
+	memcpy(&shallow, route, sizeof(CustomScan));
+	shallow.scan.plan.lefttree = NULL;
+	shallow.scan.plan.extParam = NULL;
+	shallow.scan.plan.allParam = NULL;
+	cscan = copyObject(&shallow);
+	lfirst(list_nth_cell(cscan->custom_private, PRIV_USER)) = makeInteger(InvalidOid);
+	lfirst(list_nth_cell(cscan->custom_private, PRIV_VALUES)) = NIL;
 	return (Plan *) cscan;
 }
 
