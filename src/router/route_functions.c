@@ -48,9 +48,9 @@ remote_parameters_array(PlannedStmt *stmt)
 
 /*
  * route_explain(sql text) → (node, policy, reason, candidates, excluded,
- * remote_sql,
- * remote_parameters): plan the statement as a client's would be and decide its
- * route as the executor would now, without running it anywhere.
+ * remote_sql, remote_parameters, request_class, request_shape, cost): plan
+ * the statement as a client's would be and decide its route as the executor
+ * would now, without running it anywhere.
  */
 Datum
 foresight_route_explain(PG_FUNCTION_ARGS)
