@@ -1,7 +1,8 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
-# EXTENSION UPDATE brings the objects, columns and grants of 0.2.  (A fresh
-# install runs the same path: the 0.1 script, then the update script.)
+# EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3.
+# (A fresh install runs the same path: the 0.1 script, then the update
+# scripts.)
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -28,7 +29,7 @@ like($stderr, qr/function foresight\.decision_list\(\) is declared with 14 resul
 like($stderr, qr/HINT:  Run ALTER EXTENSION pg_foresight UPDATE\./, 'and the hint to update');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server did not crash');
 
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.2'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
 	'0.2', 'updated to 0.2');
 
@@ -60,5 +61,25 @@ like($node->safe_psql('postgres', q{SELECT pg_get_function_arguments('foresight.
 
 like($node->safe_psql('postgres', 'SELECT count(*) >= 0 FROM foresight.routing_decisions'), qr/^t$/,
 	'after the update the decision log reads');
+
+# 0.3: samples gain the control group's CPU limit and throttling
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM pg_attribute WHERE attrelid = 'foresight.node_metrics'::regclass
+	  AND attname IN ('cpu_limit', 'cpu_throttled')}), '0', 'at 0.2 node_metrics has no cpu_limit');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.3', 'updated to 0.3, the default version');
+for my $rel ('foresight.metric_sample', 'foresight.node_metrics')
+{
+	is($node->safe_psql('postgres', qq{
+		SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)
+		FROM pg_attribute WHERE attrelid = '$rel'::regclass AND attname IN ('cpu_limit', 'cpu_throttled')}),
+		'cpu_limit double precision,cpu_throttled double precision', "$rel has cpu_limit and cpu_throttled");
+}
+is($node->safe_psql('postgres',
+	"SELECT has_table_privilege('public', 'foresight.node_metrics', 'SELECT')"), 't',
+	'node_metrics is still readable by everyone');
+like($node->safe_psql('postgres', "SELECT count(*) >= 0 FROM foresight.metrics_history('local')"), qr/^t$/,
+	'metrics_history reads');
 
 done_testing();

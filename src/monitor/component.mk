@@ -35,3 +35,12 @@ src/monitor/test/test_snapshot_codec: src/monitor/test/test_snapshot_codec.c src
 		src/monitor/snapshot_codec.c src/monitor/snapshot.pb-c.c -lprotobuf-c -lm
 
 EXTRA_CLEAN += src/monitor/test/test_snapshot_codec
+
+# Unit tests of the control-group parsers (TAP), run by scripts/test.sh.
+UNIT_TESTS += src/monitor/test/test_cgroup
+
+src/monitor/test/test_cgroup: src/monitor/test/test_cgroup.c src/monitor/cgroup.c src/monitor/cgroup.h
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ src/monitor/test/test_cgroup.c \
+		src/monitor/cgroup.c -lm
+
+EXTRA_CLEAN += src/monitor/test/test_cgroup

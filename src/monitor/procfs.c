@@ -26,6 +26,7 @@
 #include "postmaster/postmaster.h"
 #include "storage/proc.h"
 
+#include "monitor/cgroup.h"
 #include "monitor/procfs.h"
 
 #define PROCFS_BUFSIZE 16384
@@ -311,6 +312,99 @@ collect_instance_cpu(NodeSnapshot *snap)
 	snap->instance_cpu_ticks = total;
 }
 
+/* Where the hierarchy holding the cpu controller is mounted; NULL if not found. */
+static const char *
+cgroup_mount(bool v2)
+{
+	if (v2)
+		return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
+			"/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+	if (access("/sys/fs/cgroup/cpu/cpu.cfs_period_us", F_OK) == 0)
+		return "/sys/fs/cgroup/cpu";
+	if (access("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", F_OK) == 0)
+		return "/sys/fs/cgroup/cpu,cpuacct";
+	return NULL;
+}
+
+/* The CPU limit set on one group, in cores; false when it sets none. */
+static bool
+cgroup_dir_limit(const char *dir, bool v2, double *cores)
+{
+	char		path[MAXPGPATH];
+	char		quota[64];
+	char		period[64];
+
+	if (v2)
+	{
+		snprintf(path, sizeof(path), "%s/cpu.max", dir);
+		return read_small_file(path, quota, sizeof(quota)) > 0 &&
+			cgroup_parse_cpu_max(quota, cores);
+	}
+	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+	if (read_small_file(path, quota, sizeof(quota)) <= 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+	return read_small_file(path, period, sizeof(period)) > 0 &&
+		cgroup_parse_cfs_quota(quota, period, cores);
+}
+
+/*
+ * The CPU limit of the postmaster's control group: the smallest quota on
+ * the way from its group up to the root of the hierarchy that holds the
+ * cpu controller (a parent's quota bounds its children), and the period
+ * counters of the group that sets it.  The usual mount points only
+ * (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/cpu[,cpuacct]).
+ */
+static void
+collect_cgroup_cpu(NodeSnapshot *snap)
+{
+	char		buf[4096];
+	char		group[MAXPGPATH];
+	char		dir[MAXPGPATH];
+	char		limiting[MAXPGPATH] = "";
+	const char *base;
+	size_t		baselen;
+	bool		v2;
+	double		limit = 0;
+	uint64_t	periods;
+	uint64_t	throttled;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/cgroup", (int) PostmasterPid);
+	if (read_small_file(dir, buf, sizeof(buf)) <= 0 ||
+		!cgroup_cpu_path(buf, group, sizeof(group), &v2) ||
+		(base = cgroup_mount(v2)) == NULL)
+		return;
+	baselen = strlen(base);
+	snprintf(dir, sizeof(dir), "%s%s", base, strcmp(group, "/") == 0 ? "" : group);
+	for (;;)
+	{
+		double		cores;
+		char	   *slash;
+
+		if (cgroup_dir_limit(dir, v2, &cores) && (limiting[0] == '\0' || cores < limit))
+		{
+			limit = cores;
+			strlcpy(limiting, dir, sizeof(limiting));
+		}
+		slash = strrchr(dir, '/');
+		if (slash == NULL || (size_t) (slash - dir) < baselen)
+			break;
+		*slash = '\0';
+	}
+	if (limiting[0] == '\0')
+		return;
+	snap->has_cpu_limit_cores = true;
+	snap->cpu_limit_cores = limit;
+	snprintf(dir, sizeof(dir), "%s/cpu.stat", limiting);
+	if (read_small_file(dir, buf, sizeof(buf)) > 0 &&
+		cgroup_parse_cpu_stat(buf, &periods, &throttled))
+	{
+		snap->has_cpu_periods = snap->has_cpu_throttled_periods = true;
+		snap->cpu_periods = periods;
+		snap->cpu_throttled_periods = throttled;
+	}
+}
+
 void
 procfs_collect(NodeSnapshot *snap)
 {
@@ -330,4 +424,5 @@ procfs_collect(NodeSnapshot *snap)
 	COLLECT_PRESSURE(snap, io);
 	COLLECT_PRESSURE(snap, memory);
 	collect_instance_cpu(snap);
+	collect_cgroup_cpu(snap);
 }

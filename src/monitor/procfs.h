@@ -12,8 +12,8 @@
 
 /*
  * Fill the OS fields of snap: /proc/stat, /proc/loadavg, /proc/meminfo,
- * /proc/diskstats, /proc/pressure/{cpu,io,memory} and the CPU time of this
- * PostgreSQL instance.  A file that cannot be read leaves its fields
+ * /proc/diskstats, /proc/pressure/{cpu,io,memory}, the CPU time of this
+ * PostgreSQL instance and the CPU limit of its control group (cgroup.h).  A file that cannot be read leaves its fields
  * absent; nothing here raises an error.
  */
 extern void procfs_collect(NodeSnapshot *snap);

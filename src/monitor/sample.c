@@ -84,6 +84,8 @@ gauges(const NodeSnapshot *cur, MetricSample *s)
 		s->server_start = UNIX_US_TO_TIMESTAMPTZ(cur->server_start_us);
 	if (cur->has_cpu_count)
 		s->cpu_count = (int32) cur->cpu_count;
+	if (cur->has_cpu_limit_cores)
+		s->cpu_limit = cur->cpu_limit_cores;
 	if (cur->has_load1)
 		s->load1 = cur->load1;
 	if (cur->has_load5)
@@ -156,6 +158,12 @@ rates(const NodeSnapshot *prev, const NodeSnapshot *cur, double dt, MetricSample
 
 		s->instance_cpu = clamp01(ticks / (dt * cur->clock_ticks * cur->cpu_count));
 	}
+	/* the share of the limit's enforcement periods in which it throttled */
+	if (BOTH(cpu_periods) && BOTH(cpu_throttled_periods) &&
+		cur->cpu_periods >= prev->cpu_periods &&
+		cur->cpu_throttled_periods >= prev->cpu_throttled_periods)
+		s->cpu_throttled = DELTA(cpu_periods) > 0 ?
+			clamp01(DELTA(cpu_throttled_periods) / DELTA(cpu_periods)) : 0.0;
 
 	if (BOTH(disk_reads) && BOTH(disk_writes))
 	{

@@ -196,6 +196,7 @@ snapshot_validate(const NodeSnapshot *snap, char *errbuf, size_t errlen)
 	CHECK_DOUBLE(load1, 0, 1e7);
 	CHECK_DOUBLE(load5, 0, 1e7);
 	CHECK_DOUBLE(load15, 0, 1e7);
+	CHECK_DOUBLE(cpu_limit_cores, 0.001, 65536);
 	CHECK_DOUBLE(psi_cpu_some_avg10, 0, 100);
 	CHECK_DOUBLE(psi_cpu_full_avg10, 0, 100);
 	CHECK_DOUBLE(psi_io_some_avg10, 0, 100);
@@ -203,6 +204,7 @@ snapshot_validate(const NodeSnapshot *snap, char *errbuf, size_t errlen)
 	CHECK_DOUBLE(psi_memory_some_avg10, 0, 100);
 	CHECK_DOUBLE(psi_memory_full_avg10, 0, 100);
 
+	CHECK_LE(cpu_throttled_periods, cpu_periods);
 	CHECK_LE(mem_available_kb, mem_total_kb);
 	CHECK_LE(mem_dirty_kb, mem_total_kb);
 	CHECK_LE(backends_active, backends);

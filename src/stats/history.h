@@ -73,6 +73,8 @@ typedef enum SampleFieldKind
 	X(cpu_steal, SF_FLOAT) \
 	X(cpu_count, SF_INT32) \
 	X(instance_cpu, SF_FLOAT) \
+	X(cpu_limit, SF_FLOAT) \
+	X(cpu_throttled, SF_FLOAT) \
 	X(load1, SF_FLOAT) \
 	X(load5, SF_FLOAT) \
 	X(load15, SF_FLOAT) \

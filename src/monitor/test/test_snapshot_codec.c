@@ -40,6 +40,9 @@ valid_snapshot(void)
 	s.has_cpu_user = 1, s.cpu_user = 300240;
 	s.has_cpu_idle = 1, s.cpu_idle = 410466;
 	s.has_cpu_count = 1, s.cpu_count = 2;
+	s.has_cpu_limit_cores = 1, s.cpu_limit_cores = 0.6;
+	s.has_cpu_periods = 1, s.cpu_periods = 1200;
+	s.has_cpu_throttled_periods = 1, s.cpu_throttled_periods = 300;
 	s.has_load1 = 1, s.load1 = 6.25;
 	s.has_mem_total_kb = 1, s.mem_total_kb = 24684084;
 	s.has_mem_available_kb = 1, s.mem_available_kb = 23982808;
@@ -94,6 +97,8 @@ main(void)
 	ok(out.has_cpu_user && out.cpu_user == 300240 && out.load1 == 6.25 &&
 	   out.wal_lsn == UINT64_C(0xFFFFFFFF00000000) && out.in_recovery && out.replay_lag_us == -5,
 	   "values survive");
+	ok(out.has_cpu_limit_cores && out.cpu_limit_cores == 0.6 && out.cpu_periods == 1200 &&
+	   out.cpu_throttled_periods == 300, "the CPU limit and period counters survive");
 	ok(!out.has_psi_cpu_some_avg10 && !out.has_cpu_steal && !out.has_receive_lsn,
 	   "absent fields stay absent");
 	ok(out.has_waiting_lock && out.waiting_lock == 1 && !out.has_waiting_client,
@@ -147,6 +152,10 @@ main(void)
 	EXPECT_REFUSED(s_.connections = 101, "connections", "more connections than max_connections");
 	EXPECT_REFUSED(s_.waiting_lock = 2, "add up", "waiting by type above waiting");
 	EXPECT_REFUSED(s_.cpu_count = 0, "cpu_count", "zero CPUs");
+	EXPECT_REFUSED((s_.has_cpu_limit_cores = 1, s_.cpu_limit_cores = 0), "cpu_limit_cores", "a CPU limit of zero");
+	EXPECT_REFUSED((s_.has_cpu_limit_cores = 1, s_.cpu_limit_cores = NAN), "cpu_limit_cores", "a NaN CPU limit");
+	EXPECT_REFUSED((s_.has_cpu_periods = 1, s_.cpu_periods = 10, s_.has_cpu_throttled_periods = 1,
+					s_.cpu_throttled_periods = 11), "cpu_throttled_periods", "more throttled periods than periods");
 	EXPECT_REFUSED(s_.collected_at_us = 5, "collected_at_us", "a time before 2000");
 	EXPECT_REFUSED(s_.server_start_us = s_.collected_at_us + INT64_C(3600000000), "started after",
 				   "server started after the snapshot");
