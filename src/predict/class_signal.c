@@ -16,13 +16,38 @@ typedef struct ClassBaseline
 {
 	int32		node_id;
 	double		p95_us[REQUEST_CLASS_COUNT];	/* 0 = not known yet */
+	TimestampTz fed_at[REQUEST_CLASS_COUNT];	/* last interval with the class */
 } ClassBaseline;
 
 static ClassBaseline *baselines = NULL;
 
+/*
+ * The lowest baseline of class c among the nodes that ran it within the
+ * last CLASS_PEER_MAX_AGE_S seconds, this one included: what the class
+ * costs on the fastest node now in use.  0 when none is known.
+ */
+static double
+fleet_baseline(int c, TimestampTz at)
+{
+	double		best = 0.0;
+
+	for (int i = 0; i < registry_slot_count(); i++)
+	{
+		const ClassBaseline *b = &baselines[i];
+
+		/* unused slots have no baseline */
+		if (b->p95_us[c] <= 0.0 ||
+			at - b->fed_at[c] > (TimestampTz) CLASS_PEER_MAX_AGE_S * USECS_PER_SEC)
+			continue;
+		if (best == 0.0 || b->p95_us[c] < best)
+			best = b->p95_us[c];
+	}
+	return best;
+}
+
 void
 class_signal_compute(int slot, int32 node_id, double node_signal,
-					 const LatencyInterval *lat,
+					 const LatencyInterval *lat, TimestampTz at,
 					 double load[REQUEST_CLASS_COUNT],
 					 bool present[REQUEST_CLASS_COUNT])
 {
@@ -41,18 +66,31 @@ class_signal_compute(int slot, int32 node_id, double node_signal,
 	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
 	{
 		double		p95 = lat->p95_us[c];
-		double		baseline;
+		double		reference;
 		double		pressure;
 
-		present[c] = lat->count[c] > 0 && p95 > 0.0;
-		if (!present[c])
+		if (lat->count[c] <= 0 || p95 <= 0.0)
+		{
+			/*
+			 * No query of the class here this interval: no evidence that it
+			 * is slow, so once the class has run here its load is the node's.
+			 * A node avoided for being slow is then tried again as its class
+			 * forecast falls back.
+			 */
+			present[c] = b->p95_us[c] > 0.0;
+			load[c] = node_signal;
 			continue;
+		}
+		present[c] = true;
 		if (b->p95_us[c] <= 0.0)
 			b->p95_us[c] = p95;
-		baseline = b->p95_us[c];
-		if (p95 < 2.0 * baseline)
-			b->p95_us[c] += CLASS_BASELINE_ALPHA * (p95 - baseline);
-		pressure = (p95 - baseline) / (3.0 * baseline + CLASS_SLACK_US);
+		if (p95 < 2.0 * b->p95_us[c])
+			b->p95_us[c] += CLASS_BASELINE_ALPHA * (p95 - b->p95_us[c]);
+		b->fed_at[c] = at;
+		reference = fleet_baseline(c, at);
+		if (reference <= 0.0 || reference > b->p95_us[c])
+			reference = b->p95_us[c];
+		pressure = (p95 - reference) / (3.0 * reference + CLASS_SLACK_US);
 		pressure = Min(Max(pressure, 0.0), 1.0);
 		load[c] = node_signal + (1.0 - node_signal) * pressure;
 	}

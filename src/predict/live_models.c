@@ -570,7 +570,7 @@ live_models_feed(int slot, int32 node_id, const MetricSample *sample,
 	live_models_observe(slot, node_id, PREDICT_SERIES_NODE, sample->load, at);
 	if (lat == NULL || !isfinite(sample->load))
 		return;
-	class_signal_compute(slot, node_id, sample->load, lat, class_load, present);
+	class_signal_compute(slot, node_id, sample->load, lat, at, class_load, present);
 	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
 		if (present[c])
 			live_models_observe(slot, node_id, 1 + c, class_load[c], at);

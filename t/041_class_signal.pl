@@ -1,0 +1,106 @@
+# The load a request class sees is judged against the fastest node in use,
+# not only against the node's own history: a standby on which one query
+# shape is slow from the very start (so its own baseline is slow too) gets a
+# class prediction well above its node-level prediction and above the
+# other standby's, and the predictive policy sends it a small share of that
+# class; when the slowness goes, the class prediction falls back and the
+# share returns (a node avoided for a slow class is tried again).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => qq{
+foresight.sample_interval = 200ms
+foresight.prediction_horizon = 1s
+foresight.retrain_budget = 500ms
+foresight.routing_policy = predictive
+foresight.include_local = off
+});
+
+# lookup() sleeps 40 ms on the server whose port is the one in slow_port,
+# only there: standby1 serves this query shape slowly, standby2 does not
+my $slow = $standby1->port;
+$primary->safe_psql('postgres', qq{
+CREATE TABLE kv (k int PRIMARY KEY, v text);
+INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 1000) g;
+CREATE TABLE slow_port (port int);
+INSERT INTO slow_port VALUES ($slow);
+CREATE FUNCTION lookup(key int) RETURNS text STABLE LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF current_setting('port')::int = (SELECT port FROM slow_port) THEN
+		PERFORM pg_sleep(0.04);
+	END IF;
+	RETURN (SELECT v FROM kv WHERE k = key);
+END \$\$;
+ANALYZE;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
+# Route n queries of the shape; returns standby1's share of them.
+sub standby1_share
+{
+	my ($n) = @_;
+	$primary->safe_psql('postgres', 'SELECT foresight.reset_routing_stats()');
+	$primary->safe_psql('postgres', join('', map { "SELECT lookup($_);\n" } 1 .. $n));
+	my %routed = map { split /\|/ } split /\n/, $primary->safe_psql('postgres',
+		"SELECT node_name, routed FROM foresight.routing_stats WHERE node_name LIKE 'standby%'");
+	my $total = ($routed{standby1} // 0) + ($routed{standby2} // 0);
+	is($total, $n, "all $n queries were routed to a standby");
+	return ($routed{standby1} // 0) / ($total || 1);
+}
+
+my $class = $primary->safe_psql('postgres', 'SELECT request_class FROM foresight.route_explain($$SELECT lookup(1)$$)');
+like($class, qr/^(point|small)$/, "the shape has a request class ($class)");
+
+sub prediction
+{
+	my ($node, $cls) = @_;
+	return $primary->safe_psql('postgres',
+		"SELECT coalesce(predicted_load, -1) FROM foresight.predictions WHERE node_name = '$node' AND request_class = '$cls'");
+}
+
+# Traffic until both standbys' class models are trained on it.  Each round
+# also gives standby1 queries to judge (a near-tie goes either way at first).
+my $ok = 0;
+my $deadline = time + 90;
+while (time < $deadline)
+{
+	$primary->safe_psql('postgres', join('', map { "SELECT lookup($_);\n" } 1 .. 40));
+	$ok = $primary->safe_psql('postgres', qq{
+		SELECT count(*) = 2 AND bool_and(fitted AND samples >= 30) FROM foresight.predictions
+		WHERE request_class = '$class' AND node_name LIKE 'standby%'}) eq 't';
+	last if $ok && prediction('standby1', $class) > prediction('standby1', 'all') + 0.2;
+}
+ok($ok, 'both standbys have trained class predictions');
+my ($p1, $p1_all, $p2) = (prediction('standby1', $class), prediction('standby1', 'all'), prediction('standby2', $class));
+diag("class $class: standby1 $p1 (node-level $p1_all), standby2 $p2");
+cmp_ok($p1, '>', $p1_all + 0.2, 'standby1 slow for the class: its class prediction is above its node-level one');
+cmp_ok($p1, '>', $p2 + 0.2, 'and above the class prediction of standby2');
+
+my $share = standby1_share(200);
+diag(sprintf('standby1 share while slow: %.2f', $share));
+cmp_ok($share, '<', 0.2, 'standby1 gets less than 20% of the slow class');
+
+# the slowness goes: the class prediction falls back, the share returns
+$primary->safe_psql('postgres', 'UPDATE slow_port SET port = 0');
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $back = 0;
+$deadline = time + 90;
+while (time < $deadline)
+{
+	$primary->safe_psql('postgres', join('', map { "SELECT lookup($_);\n" } 1 .. 40));
+	$back = prediction('standby1', $class) < prediction('standby2', $class) + 0.1;
+	last if $back;
+}
+ok($back, 'without the slowness the class prediction of standby1 comes back to that of standby2');
+$share = standby1_share(200);
+diag(sprintf('standby1 share afterwards: %.2f', $share));
+cmp_ok($share, '>', 0.2, 'standby1 gets its share of the class back');
+
+done_testing();
