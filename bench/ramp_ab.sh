@@ -65,17 +65,7 @@ bench_cluster_start "$cluster" "$port" 10
 sql "$port" "ALTER SYSTEM SET foresight.decision_log_size = 200000" >/dev/null
 sql "$port" "ALTER SYSTEM SET foresight.include_local = off" >/dev/null
 pg_ctl -D "$cluster/coordinator" -w -m fast restart >/dev/null
-limits="none"
-if [ "$(cgroup_kind)" = v1 ] && cgroup_limit "$CGROUP_NAME/coordinator" 1.0 && \
-	cgroup_limit "$CGROUP_NAME/standby1" 0.6 && cgroup_limit "$CGROUP_NAME/standby2" 0.9; then
-	for server in coordinator standby1 standby2; do
-		pm=$(head -1 "$cluster/$server/postmaster.pid")
-		for pid in "$pm" $(pgrep -P "$pm"); do cgroup_add "$CGROUP_NAME/$server" "$pid"; done
-	done
-	limits="cgroup v1 cpu: coordinator 1.0 core, standby1 0.6 core, standby2 0.9 core"
-else
-	limits="$(cgroup_kind): no CPU limits"
-fi
+limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
 note "CPU shares: $limits"
 
 workload=(-f "$FORESIGHT_ROOT/bench/workload/point.sql@8" -f "$FORESIGHT_ROOT/bench/workload/range.sql@2"

@@ -80,17 +80,7 @@ sql() { bench_sql "$@"; }
 bench_cluster_start "$cluster" "$port" "$scale"
 
 # CPU shares
-limits="none"
-if [ "$(cgroup_kind)" = v1 ] && cgroup_limit "$CGROUP_NAME/coordinator" 1.0 && \
-	cgroup_limit "$CGROUP_NAME/standby1" 0.6 && cgroup_limit "$CGROUP_NAME/standby2" 0.9; then
-	for server in coordinator standby1 standby2; do
-		pm=$(head -1 "$cluster/$server/postmaster.pid")
-		for pid in "$pm" $(pgrep -P "$pm"); do cgroup_add "$CGROUP_NAME/$server" "$pid"; done
-	done
-	limits="cgroup v1 cpu: coordinator 1.0 core, standby1 0.6 core, standby2 0.9 core"
-else
-	limits="$(cgroup_kind): no CPU limits"
-fi
+limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
 note "CPU shares: $limits"
 
 sql "$port" "ALTER SYSTEM SET foresight.include_local = off" 2>/dev/null || note "foresight.include_local is not available in this build"

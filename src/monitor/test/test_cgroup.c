@@ -13,18 +13,8 @@
 #include <string.h>
 
 #include "monitor/cgroup.h"
+#include "monitor/test/tap.h"
 
-static int	tests = 0;
-static int	failures = 0;
-
-static void
-ok(int cond, const char *name)
-{
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", tests, name);
-}
 
 static void
 test_cpu_path(void)
@@ -102,6 +92,5 @@ main(void)
 	test_cpu_path();
 	test_limits();
 	test_cpu_stat();
-	printf("1..%d\n", tests);
-	return failures == 0 ? 0 : 1;
+	return tap_done();
 }

@@ -15,18 +15,8 @@
 #include <string.h>
 
 #include "monitor/snapshot_codec.h"
+#include "monitor/test/tap.h"
 
-static int	tests = 0;
-static int	failures = 0;
-
-static void
-ok(int cond, const char *name)
-{
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", tests, name);
-}
 
 static NodeSnapshot
 valid_snapshot(void)
@@ -161,6 +151,5 @@ main(void)
 				   "server started after the snapshot");
 	EXPECT_REFUSED(s_.replay_lag_us = INT64_C(-7200000000), "replay_lag_us", "replay lag far below zero");
 
-	printf("1..%d\n", tests);
-	return failures != 0;
+	return tap_done();
 }
