@@ -5,7 +5,9 @@
 #
 #   bash bench/ramp_ab.sh [--reps N] [--policies least_connections,predictive,predictive:0.15/0.85]
 #
-# A policy "predictive:C/L" runs predictive with foresight.set_weights(C, L).
+# A policy "predictive:C/L" runs predictive with foresight.set_weights(C, L);
+# "least_connections-standby1" runs least_connections with standby1 drained
+# (standby2 alone: what sending the noisy node nothing at all gives).
 # One cluster (coordinator 1.0 core, standby1 0.6, standby2 0.9 with the
 # cgroup v1 cpu controller where writable, include_local off), then for each
 # repetition and policy: an 8 s warm-up, then 40 s of the mixed workload
@@ -78,6 +80,13 @@ pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T 40 -M prepared "${workload[@]}" 
 rows=""
 for rep in $(seq 1 "$reps"); do
 	for policy in "${policies[@]}"; do
+		# "least_connections-standby1": that policy with standby1 drained, so
+		# standby2 alone serves the ramp (what sending the noisy node nothing gives)
+		if [[ $policy == *-standby1 ]]; then
+			sql "$port" "SELECT foresight.alter_node('standby1', state => 'drained')" >/dev/null
+		else
+			sql "$port" "SELECT foresight.alter_node('standby1', state => 'enabled')" >/dev/null
+		fi
 		# "predictive:0.15/0.85" is the predictive policy with those weights
 		if [[ $policy == *:* ]]; then
 			weights=${policy#*:}
@@ -86,7 +95,8 @@ for rep in $(seq 1 "$reps"); do
 			sql "$port" "SELECT pg_reload_conf()" >/dev/null	# back to the configured weights
 			sql "$port" "SELECT foresight.set_weights(current_setting('foresight.weight_connection')::float8, current_setting('foresight.weight_load')::float8)" >/dev/null
 		fi
-		sql "$port" "ALTER SYSTEM SET foresight.routing_policy = '${policy%%:*}'" >/dev/null
+		base=${policy%%:*}
+		sql "$port" "ALTER SYSTEM SET foresight.routing_policy = '${base%-standby1}'" >/dev/null
 		sql "$port" "SELECT pg_reload_conf()" >/dev/null
 		sleep 1
 		pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T 8 -M prepared "${workload[@]}" postgres >/dev/null 2>&1 || true
