@@ -66,7 +66,7 @@ bench_cluster_start "$cluster" "$port" 10
 # every decision of a run must fit in the log: about 2,500 a second
 sql "$port" "ALTER SYSTEM SET foresight.decision_log_size = 200000" >/dev/null
 sql "$port" "ALTER SYSTEM SET foresight.include_local = off" >/dev/null
-pg_ctl -D "$cluster/coordinator" -w -m fast restart >/dev/null
+pg_ctl -D "$cluster/coordinator" -l "$cluster/coordinator/server.log" -w -m fast restart >/dev/null
 limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
 note "CPU shares: $limits"
 
