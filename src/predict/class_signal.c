@@ -24,7 +24,8 @@ static ClassBaseline *baselines = NULL;
 /*
  * The lowest baseline of class c among the nodes that ran it within the
  * last CLASS_PEER_MAX_AGE_S seconds, this one included: what the class
- * costs on the fastest node now in use.  0 when none is known.
+ * costs on the fastest node now in use.  Positive once this node has a
+ * baseline fed at "at".
  */
 static double
 fleet_baseline(int c, TimestampTz at)
@@ -87,9 +88,8 @@ class_signal_compute(int slot, int32 node_id, double node_signal,
 		if (p95 < 2.0 * b->p95_us[c])
 			b->p95_us[c] += CLASS_BASELINE_ALPHA * (p95 - b->p95_us[c]);
 		b->fed_at[c] = at;
+		/* this node was just fed, so the reference is at most its own baseline */
 		reference = fleet_baseline(c, at);
-		if (reference <= 0.0 || reference > b->p95_us[c])
-			reference = b->p95_us[c];
 		pressure = (p95 - reference) / (3.0 * reference + CLASS_SLACK_US);
 		pressure = Min(Max(pressure, 0.0), 1.0);
 		load[c] = node_signal + (1.0 - node_signal) * pressure;
