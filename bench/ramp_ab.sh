@@ -30,12 +30,7 @@ set -euo pipefail
 
 ensure_packages "${FORESIGHT_PACKAGES[@]}" postgresql-contrib
 CGROUP_NAME=${CGROUP_NAME:-foresight_bench_$$}
-if [ "$(id -u)" -eq 0 ]; then
-	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER"
-	cgroup_prepare "$CGROUP_NAME" "$FORESIGHT_USER"
-	export CGROUP_NAME
-	trap 'cgroup_remove "$CGROUP_NAME"' EXIT
-fi
+cgroup_for_user "$CGROUP_NAME"
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/ramp_ab.sh "$@"
 
 reps=2

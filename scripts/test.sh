@@ -13,12 +13,8 @@ set -euo pipefail
 ensure_packages "${FORESIGHT_PACKAGES[@]}"
 # A cgroup v1 cpu group the test user may write, for t/011_cgroup_limit.pl
 # (which needs one to give a standby a CPU limit); kept between runs.
-if [ "$(id -u)" -eq 0 ]; then
-	. "$FORESIGHT_ROOT/bench/lib/cgroup.sh"
-	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER"
-	cgroup_prepare foresight_test "$FORESIGHT_USER"
-	[ -d "$CGROUP_V1_CPU/foresight_test" ] && export CGROUP_NAME=foresight_test
-fi
+. "$FORESIGHT_ROOT/bench/lib/cgroup.sh"
+cgroup_for_user foresight_test keep
 reexec_unprivileged scripts/test.sh "$@"
 
 mode=all

@@ -5,6 +5,10 @@
 #   cgroup_limit NAME/GROUP CORES     give a group CORES cores (e.g. 0.6)
 #   cgroup_add NAME/GROUP PID         move a process (its children follow when forked later)
 #   cgroup_remove NAME                (as root) remove NAME and its groups
+#   cgroup_for_user NAME [keep]       (as root; no-op otherwise) make NAME for
+#                                     $FORESIGHT_USER and export CGROUP_NAME for
+#                                     the unprivileged re-run; removed at exit
+#                                     unless "keep"
 #   cgroup_kind                       prints "v1", or "none" with the reason
 #   cgroup_bench_shares NAME DIR      the routing benchmarks' shares: coordinator
 #                                     1.0 core, standby1 0.6, standby2 0.9, for
@@ -42,6 +46,16 @@ cgroup_limit() {
 	mkdir -p "$dir" 2>/dev/null || return 1
 	echo "$CGROUP_PERIOD_US" > "$dir/cpu.cfs_period_us" || return 1
 	awk -v c="$cores" -v p="$CGROUP_PERIOD_US" 'BEGIN { printf "%d\n", c * p }' > "$dir/cpu.cfs_quota_us" || return 1
+}
+
+cgroup_for_user() {
+	local name=$1 keep=${2:-}
+	[ "$(id -u)" -eq 0 ] || return 0
+	ensure_foresight_user
+	cgroup_prepare "$name" "$FORESIGHT_USER"
+	[ -d "$CGROUP_V1_CPU/$name" ] || return 0
+	export CGROUP_NAME=$name
+	[ "$keep" = keep ] || trap 'cgroup_remove "$CGROUP_NAME"' EXIT
 }
 
 # (as root) remove NAME and its groups once the benchmark has finished

@@ -42,14 +42,19 @@ ensure_packages() {
 		|| die "apt-get install ${missing[*]} failed"
 }
 
+# (as root) create the unprivileged user $FORESIGHT_USER if it does not exist
+ensure_foresight_user() {
+	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER" \
+		|| die "could not create user $FORESIGHT_USER"
+}
+
 # When running as root, run this script again as the unprivileged user
 # $FORESIGHT_USER (created if needed) from a copy of the tree it can own:
 # initdb and the TAP suite refuse to run as root.  Sets nothing otherwise.
 reexec_unprivileged() {
 	[ "$(id -u)" -eq 0 ] || return 0
 	local script=$1; shift
-	id -u "$FORESIGHT_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$FORESIGHT_USER" \
-		|| die "could not create user $FORESIGHT_USER"
+	ensure_foresight_user
 	local home copy
 	home=$(getent passwd "$FORESIGHT_USER" | cut -d: -f6)
 	# one copy per source tree, so that several clones never share a build
