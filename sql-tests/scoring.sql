@@ -13,15 +13,21 @@ SELECT foresight.score(1.5, 0, 1, 1);
 SELECT foresight.score(0.5, -0.1, 1, 1);
 SELECT foresight.score(0.5, 'NaN', 1, 1);
 
--- connection_score = (weight / max_weight) * (free / max_connections) / (1 + inflight)
+-- connection_score = (weight / max_weight) * (free / max_connections) * speed / (1 + inflight)
 SELECT foresight.connection_score(1, 1, 0, 100, 0) AS idle,
        foresight.connection_score(1, 2, 0, 100, 0) AS half_weight,
        foresight.connection_score(1, 1, 75, 100, 0) AS quarter_free,
        foresight.connection_score(1, 1, 0, 100, 3) AS three_inflight,
        foresight.connection_score(2, 4, 50, 100, 1) AS all_three,
        foresight.connection_score(1, 1, 120, 100, 0) AS over_full;
+SELECT foresight.connection_score(1, 1, 0, 100, 0, speed => 0.25) AS quarter_speed,
+       foresight.connection_score(2, 4, 50, 100, 1, 0.5) = 0.5 * 0.5 * 0.5 / 2 AS all_four,
+       foresight.connection_score(1, 1, 0, 100, 0, 1) AS full_speed;
 SELECT foresight.connection_score(0, 1, 0, 100, 0);
 SELECT foresight.connection_score(1, 1, 0, 0, 0);
+SELECT foresight.connection_score(1, 1, 0, 100, 0, 0);
+SELECT foresight.connection_score(1, 1, 0, 100, 0, 1.5);
+SELECT foresight.connection_score(1, 1, 0, 100, 0, 'NaN');
 
 -- weights: defaults from the GUCs, changed by set_weights
 SHOW foresight.weight_connection;

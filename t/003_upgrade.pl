@@ -1,6 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
-# EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3.
+# EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
+# then 0.4.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 use strict;
@@ -66,9 +67,9 @@ like($node->safe_psql('postgres', 'SELECT count(*) >= 0 FROM foresight.routing_d
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM pg_attribute WHERE attrelid = 'foresight.node_metrics'::regclass
 	  AND attname IN ('cpu_limit', 'cpu_throttled')}), '0', 'at 0.2 node_metrics has no cpu_limit');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.3'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.3', 'updated to 0.3, the default version');
+	'0.3', 'updated to 0.3');
 for my $rel ('foresight.metric_sample', 'foresight.node_metrics')
 {
 	is($node->safe_psql('postgres', qq{
@@ -81,5 +82,24 @@ is($node->safe_psql('postgres',
 	'node_metrics is still readable by everyone');
 like($node->safe_psql('postgres', "SELECT count(*) >= 0 FROM foresight.metrics_history('local')"), qr/^t$/,
 	'metrics_history reads');
+
+# 0.4: the connection score takes the node's speed; the library reads the
+# 0.3 declaration (no speed) as a fast node
+is($node->safe_psql('postgres', 'SELECT foresight.connection_score(1, 2, 0, 100, 1)'), '0.25',
+	'at 0.3 connection_score has five arguments and reads');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.4', 'updated to 0.4, the default version');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(pg_get_function_arguments(p.oid), ';') FROM pg_proc p
+	WHERE proname = 'connection_score' AND pronamespace = 'foresight'::regnamespace}),
+	'weight double precision, max_weight double precision, connections integer, max_connections integer, inflight integer, speed double precision DEFAULT 1',
+	'one connection_score, with the speed defaulting to 1');
+is($node->safe_psql('postgres',
+	'SELECT foresight.connection_score(1, 2, 0, 100, 1), foresight.connection_score(1, 2, 0, 100, 1, 0.5)'),
+	'0.25|0.125', 'and it reads with and without the speed');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM pg_depend d JOIN pg_proc p ON d.objid = p.oid
+	WHERE p.proname = 'connection_score' AND d.deptype = 'e'}), '1', 'the new function belongs to the extension');
 
 done_testing();

@@ -39,13 +39,10 @@ ok($primary->poll_query_until('postgres',
 sub shares
 {
 	my ($n) = @_;
-	$primary->safe_psql('postgres', 'SELECT foresight.reset_routing_stats()');
-	my $sql = join('', map { "SELECT v FROM kv WHERE k = " . (1 + $_ % 10000) . ";\n" } 1 .. $n);
-	$primary->safe_psql('postgres', $sql);
-	my %routed = map { split /\|/ } split /\n/, $primary->safe_psql('postgres',
-		"SELECT node_name, routed FROM foresight.routing_stats WHERE node_name LIKE 'standby%'");
-	my $total = ($routed{standby1} // 0) + ($routed{standby2} // 0);
-	return (($routed{standby1} // 0) / ($total || 1), ($routed{standby2} // 0) / ($total || 1), $total);
+	my $routed = ForesightCluster::routed_counts($primary,
+		join('', map { "SELECT v FROM kv WHERE k = " . (1 + $_ % 10000) . ";\n" } 1 .. $n));
+	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
+	return (($routed->{standby1} // 0) / ($total || 1), ($routed->{standby2} // 0) / ($total || 1), $total);
 }
 
 # "idle" once the bulk load above has been replayed and forgotten: both

@@ -237,6 +237,7 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 			const Oid *types, const char *const *values, char **error)
 {
 	const char *prepared = NULL;
+	int			nprepared = rc->nprepared;
 	int			sent;
 
 	*error = NULL;
@@ -274,6 +275,8 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
 	}
+	/* a new backend's caches, or a new statement's planning, are warming up */
+	rc->sent_cold = rc->nsent++ == 0 || rc->nprepared > nprepared;
 	return true;
 }
 

@@ -9,11 +9,23 @@
  * coordinator has in flight there (the load it added since the node's last
  * sample), capped at 1.  A node with no prediction yet counts as idle.
  *
+ * The connection score counts in-flight queries, which makes a node that
+ * answers slowly, and so holds few of them, look free.  Its speed corrects
+ * that: the fastest candidate's recent answer time for the class over this
+ * node's (stats/latency.c), 1 within PREDICTIVE_SPEED_TOLERANCE, so that
+ * 1 / (1 + in-flight) weighed by speed follows the expected wait rather
+ * than the count.  These are the coordinator's live observations, not a
+ * sample old as the predictions are.  The speed counts in proportion to
+ * the evidence behind it, which decays within a second or two once the
+ * node gets no queries of the class: a node avoided for being slow is
+ * tried again, and a node that was slow for one query is not shunned.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "common/pg_prng.h"
+#include "utils/timestamp.h"
 
 #include "predict/live_models.h"
 #include "router/admission.h"
@@ -36,6 +48,44 @@ candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)
 	return 0.0;
 }
 
+/* Fill answer_us, evidence and speed of every candidate for class cls. */
+static void
+candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	double		fastest = 0.0;
+
+	for (int i = 0; i < n; i++)
+	{
+		PredictiveCandidate *c = &cands[i];
+
+		c->speed = 1.0;
+		if (!latency_recent(c->slot, c->node_id, cls, now, &c->answer_us, &c->evidence))
+		{
+			c->answer_us = 0.0;
+			c->evidence = 0.0;
+			continue;
+		}
+		if (c->evidence >= PREDICTIVE_SPEED_REFERENCE &&
+			(fastest == 0.0 || c->answer_us < fastest))
+			fastest = c->answer_us;
+	}
+	if (fastest == 0.0)
+		return;					/* nobody answered lately: all alike */
+	for (int i = 0; i < n; i++)
+	{
+		PredictiveCandidate *c = &cands[i];
+		double		ratio;
+		double		confidence;
+
+		if (c->evidence <= 0.0)
+			continue;
+		ratio = Min(1.0, PREDICTIVE_SPEED_TOLERANCE * fastest / c->answer_us);
+		confidence = Min(1.0, c->evidence / PREDICTIVE_SPEED_EVIDENCE);
+		c->speed = 1.0 - (1.0 - ratio) * confidence;
+	}
+}
+
 bool
 predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 				 const RoutingWeights *weights)
@@ -45,6 +95,7 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 
 	for (int i = 0; i < n; i++)
 		max_weight = Max(max_weight, cands[i].weight);
+	candidate_speeds(cands, n, cls);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -54,7 +105,7 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
 		c->connection_score = scoring_connection_score(c->weight, max_weight,
 													   c->connections, c->max_connections,
-													   c->inflight);
+													   c->inflight, c->speed);
 		c->score = scoring_score(weights, c->connection_score, c->predicted_load);
 		if (c->predicted_load <= foresight_overload_threshold)
 			any_capacity = true;

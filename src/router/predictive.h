@@ -25,6 +25,18 @@
 /* Class predictions are used once their model has seen this many samples. */
 #define PREDICTIVE_MIN_CLASS_SAMPLES 30
 
+/*
+ * Speed (see predictive.c): a node whose recent answer time for a class is
+ * within PREDICTIVE_SPEED_TOLERANCE of the fastest candidate's counts as
+ * fast as it, since equal nodes differ by that much; the speed counts
+ * fully once about PREDICTIVE_SPEED_EVIDENCE queries of the class were
+ * answered there in the last half second, in proportion below; only nodes
+ * with at least PREDICTIVE_SPEED_REFERENCE of it set the fastest time.
+ */
+#define PREDICTIVE_SPEED_TOLERANCE 3.0
+#define PREDICTIVE_SPEED_EVIDENCE 4.0
+#define PREDICTIVE_SPEED_REFERENCE 1.0
+
 typedef struct PredictiveCandidate
 {
 	/* filled by the caller */
@@ -38,6 +50,9 @@ typedef struct PredictiveCandidate
 	/* filled by predictive_score() */
 	double		predicted_load; /* adjusted, in [0,1] */
 	bool		from_class;		/* class prediction (else node-level) */
+	double		answer_us;		/* recent answer time of the class; 0 if none */
+	double		evidence;		/* recent answers behind it (decaying) */
+	double		speed;			/* in (0,1]: 1 = as fast as the fastest */
 	double		connection_score;
 	double		score;
 } PredictiveCandidate;

@@ -109,6 +109,7 @@ typedef struct RouteScanState
 	int			inflight_slot;	/* -1 when not counted */
 	uint64		decision_seq;	/* entry in the decision log, 0 if none */
 	instr_time	start;
+	bool		answer_cold;	/* a new connection or statement answered */
 	double		remote_ms;
 	int64		remote_rows;
 	char	   *last_failure;
@@ -629,7 +630,7 @@ note_failure(RouteScanState *st, const char *why, bool node_unusable)
 	RouteCandidate *c = current_candidate(st);
 
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-				   elapsed_us(st), true, true);
+				   elapsed_us(st), -1, true, true);
 	if (node_unusable)
 		policy_node_failed(c->slot, c->node_id);
 	st->retries++;
@@ -723,6 +724,7 @@ start_route(RouteScanState *st)
 			note_failure(st, error, true);
 			continue;
 		}
+		st->answer_cold = st->rc->sent_cold;
 		prepare_conversion(st);
 		st->mode = ROUTE_REMOTE;
 		policy_pin(c->slot, c->node_id);
@@ -829,7 +831,7 @@ fetch_remote(RouteScanState *st)
 			int64		us = elapsed_us(st);
 
 			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-						   us, true, st->retries > 0);
+						   us, -1, true, st->retries > 0);
 			log_outcome(st, us, true);
 			inflight_release(st);
 			/* read the rest so the connection stays usable */
@@ -859,6 +861,7 @@ route_exec(CustomScanState *node)
 	{
 		st->started = true;
 		INSTR_TIME_SET_CURRENT(st->start);
+		st->answer_cold = false;
 		if (st->ineligible != NULL)
 			st->mode = ROUTE_LOCAL;
 		else
@@ -909,9 +912,14 @@ route_end(CustomScanState *node)
 		{
 			RouteCandidate *c = st->ineligible ? NULL : current_candidate(st);
 
+			/*
+			 * The node's pace: not a retried query's time (it counts the
+			 * failed attempt) nor a cold one's (it connected or prepared).
+			 */
 			if (c)
 				latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-							   us, false, st->retries > 0);
+							   us, st->retries > 0 || st->answer_cold ? -1 : us,
+							   false, st->retries > 0);
 			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 				st->remote_ms = us / 1000.0;
 		}

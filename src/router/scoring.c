@@ -194,7 +194,8 @@ scoring_current_weights(TimestampTz now)
 
 double
 scoring_connection_score(double weight, double max_weight,
-						 int connections, int max_connections, uint32 inflight)
+						 int connections, int max_connections, uint32 inflight,
+						 double speed)
 {
 	double		weight_factor = max_weight > 0 ? weight / max_weight : 1.0;
 	double		headroom = 1.0;
@@ -202,7 +203,8 @@ scoring_connection_score(double weight, double max_weight,
 	if (max_connections > 0)
 		headroom = Max(0.0, (double) (max_connections - connections)) / max_connections;
 	weight_factor = Min(Max(weight_factor, 0.0), 1.0);
-	return weight_factor * headroom / (1.0 + inflight);
+	speed = Min(Max(speed, 0.0), 1.0);
+	return weight_factor * headroom * speed / (1.0 + inflight);
 }
 
 double
@@ -314,7 +316,11 @@ foresight_score(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(foresight_connection_score);
 
-/* foresight.connection_score(weight, max_weight, connections, max_connections, inflight) */
+/*
+ * foresight.connection_score(weight, max_weight, connections, max_connections,
+ * inflight, speed default 1).  The SQL of version 0.3 and older declares no
+ * speed: the node then counts as fast.
+ */
 Datum
 foresight_connection_score(PG_FUNCTION_ARGS)
 {
@@ -323,14 +329,20 @@ foresight_connection_score(PG_FUNCTION_ARGS)
 	int32		connections = PG_GETARG_INT32(2);
 	int32		max_connections = PG_GETARG_INT32(3);
 	int32		inflight = PG_GETARG_INT32(4);
+	double		speed = PG_NARGS() > 5 ? PG_GETARG_FLOAT8(5) : 1.0;
 
 	if (weight <= 0 || max_weight < weight || connections < 0 || max_connections <= 0 || inflight < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid connection score input"),
 				 errdetail("Need 0 < weight <= max_weight, connections >= 0, max_connections > 0, inflight >= 0.")));
+	if (!(speed > 0.0 && speed <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("speed %g is out of range", speed),
+				 errdetail("It must be greater than 0 and at most 1.")));
 	PG_RETURN_FLOAT8(scoring_connection_score(weight, max_weight, connections,
-											  max_connections, (uint32) inflight));
+											  max_connections, (uint32) inflight, speed));
 }
 
 PG_FUNCTION_INFO_V1(foresight_in_peak_hours);

@@ -8,9 +8,12 @@
  *
  *	  connection_score = (weight / max weight among candidates)
  *						 * (free connection slots / max_connections)
+ *						 * speed
  *						 / (1 + in-flight queries this coordinator sent there)
  *
- * Every factor is in [0,1], so connection_score is too.
+ * speed is how fast the node has recently answered the query's class
+ * compared with the fastest candidate (router/predictive.c).  Every factor
+ * is in [0,1], so connection_score is too.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,7 +46,7 @@ extern bool scoring_in_peak_hours(TimestampTz now);
 
 extern double scoring_connection_score(double weight, double max_weight,
 									   int connections, int max_connections,
-									   uint32 inflight);
+									   uint32 inflight, double speed);
 
 extern double scoring_score(const RoutingWeights *weights,
 							double connection_score, double predicted_load);

@@ -24,6 +24,7 @@
 #include "port/atomics.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/timestamp.h"
 
 #include "pg_foresight.h"
 #include "nodes/registry.h"
@@ -46,6 +47,10 @@ typedef struct LatencySlot
 	int32		node_id;
 	LatencyHistogram cumulative[REQUEST_CLASS_COUNT];
 	LatencyHistogram interval[REQUEST_CLASS_COUNT];
+	/* recent latency per class: decayed sums (latency_recent) */
+	double		recent_sum_us[REQUEST_CLASS_COUNT];
+	double		recent_weight[REQUEST_CLASS_COUNT]; /* 0 = no query yet */
+	TimestampTz recent_at[REQUEST_CLASS_COUNT]; /* the last query's end */
 	pg_atomic_uint32 inflight;
 } LatencySlot;
 
@@ -114,6 +119,9 @@ latency_slot_claim(LatencySlot *s, int32 node_id)
 		return;
 	memset(s->cumulative, 0, sizeof(s->cumulative));
 	memset(s->interval, 0, sizeof(s->interval));
+	memset(s->recent_sum_us, 0, sizeof(s->recent_sum_us));
+	memset(s->recent_weight, 0, sizeof(s->recent_weight));
+	memset(s->recent_at, 0, sizeof(s->recent_at));
 	s->node_id = node_id;
 }
 
@@ -124,6 +132,13 @@ latency_slot(int slot)
 	if (slot < 0 || slot >= registry_slot_count())
 		elog(ERROR, "pg_foresight: latency slot %d out of range", slot);
 	return &latency->slots[slot];
+}
+
+/* weight left to an answer after age_us (future ones count as new) */
+static double
+recent_decay(int64 age_us)
+{
+	return exp(-(double) Max(age_us, 0) / (LATENCY_RECENT_TAU_S * USECS_PER_SEC));
 }
 
 static void
@@ -140,10 +155,12 @@ histogram_add(LatencyHistogram *h, int bucket, int64 elapsed_us, bool error, boo
 
 void
 latency_record(int slot, int32 node_id, RequestClass cls,
-			   int64 elapsed_us, bool error, bool retried)
+			   int64 elapsed_us, int64 answer_us, bool error, bool retried)
 {
 	LatencySlot *s = latency_slot(slot);
 	int			bucket = latency_bucket(elapsed_us);
+	TimestampTz now = GetCurrentTimestamp();
+	double		decay;
 
 	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
 		cls = REQUEST_CLASS_LARGE;
@@ -151,7 +168,46 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 	latency_slot_claim(s, node_id);
 	histogram_add(&s->cumulative[cls], bucket, elapsed_us, error, retried);
 	histogram_add(&s->interval[cls], bucket, elapsed_us, error, retried);
+	/*
+	 * The recent answer time: what was summed so far decays by the time
+	 * since the previous answer, then this one is added with weight 1.
+	 * Failed queries never count: one that failed at once says nothing of
+	 * how fast the node answers.
+	 */
+	if (!error && answer_us >= 0)
+	{
+		decay = recent_decay(now - s->recent_at[cls]);
+		s->recent_sum_us[cls] = s->recent_sum_us[cls] * decay + (double) Max(answer_us, 1);
+		s->recent_weight[cls] = s->recent_weight[cls] * decay + 1.0;
+		s->recent_at[cls] = now;
+	}
 	SpinLockRelease(&s->mutex);
+}
+
+bool
+latency_recent(int slot, int32 node_id, RequestClass cls, TimestampTz now,
+			   double *mean_us, double *evidence)
+{
+	LatencySlot *s = latency_slot(slot);
+	double		sum = 0.0;
+	double		weight = 0.0;
+	TimestampTz at = 0;
+
+	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
+		cls = REQUEST_CLASS_LARGE;
+	SpinLockAcquire(&s->mutex);
+	if (s->node_id == node_id)
+	{
+		sum = s->recent_sum_us[cls];
+		weight = s->recent_weight[cls];
+		at = s->recent_at[cls];
+	}
+	SpinLockRelease(&s->mutex);
+	if (weight <= 0.0)
+		return false;
+	*mean_us = sum / weight;
+	*evidence = weight * recent_decay(now - at);
+	return true;
 }
 
 /* percentile p (0..1) of the merged histogram, from bucket upper bounds */

@@ -4,11 +4,13 @@
  *	  Latencies and counts of the queries this coordinator routes, per node
  *	  and request class, in shared memory.
  *
- * Two views of the same observations:
+ * Three views of the same observations:
  *	- cumulative counters and a histogram per node (foresight.routing_stats);
  *	- per sampling interval: the monitor calls latency_take_interval() once
  *	  per sample to get mean, p95 and count per class since its last call
- *	  (the coordinator-side signal and training data of the models).
+ *	  (the coordinator-side signal and training data of the models);
+ *	- live: latency_recent(), a decaying mean of answer times per class
+ *	  that the predictive policy reads at every decision (its speed).
  *
  * Request classes are buckets of the plan's total cost (documented in
  * docs/reference.md); REQUEST_CLASS_COUNT of them.
@@ -19,6 +21,8 @@
 #define FORESIGHT_LATENCY_H
 
 #include "postgres.h"
+
+#include "datatype/timestamp.h"
 
 typedef enum RequestClass
 {
@@ -48,15 +52,34 @@ typedef struct LatencyInterval
 extern void latency_shmem_request(void);
 extern void latency_shmem_init(void);
 
-/* Record one finished routed query (any backend). */
+/*
+ * Record one finished routed query (any backend): elapsed_us from the start
+ * of its execution; answer_us the time to count in the node's recent answer
+ * time, or -1 to leave that alone (a failed or retried query, or one that
+ * set up a connection or prepared its statement there).
+ */
 extern void latency_record(int slot, int32 node_id, RequestClass cls,
-						   int64 elapsed_us, bool error, bool retried);
+						   int64 elapsed_us, int64 answer_us,
+						   bool error, bool retried);
 
 /*
  * The monitor: the observations of a slot since the previous call (which
  * resets the interval).  Observations of another node_id are discarded.
  */
 extern void latency_take_interval(int slot, int32 node_id, LatencyInterval *out);
+
+/*
+ * Recent answer time of a class on a slot at time now: the mean of its
+ * queries' answer times, each weighed by exp(-age / tau), so that the
+ * queries of about the last tau seconds count, every one alike; and the
+ * evidence behind it, the sum of those weights (about the number of
+ * queries in the last tau seconds; it decays while none comes).  False
+ * when no query of the class has been answered there (for this node_id).
+ */
+#define LATENCY_RECENT_TAU_S 0.5
+
+extern bool latency_recent(int slot, int32 node_id, RequestClass cls,
+						   TimestampTz now, double *mean_us, double *evidence);
 
 /* Cumulative totals of a slot over all classes (foresight.routing_stats). */
 typedef struct LatencyTotals

@@ -69,4 +69,50 @@ sub register
 		"SELECT foresight.add_node('$name', '$conninfo')");
 }
 
+# A query shape that is slow on one server only: table kv (1000 rows) and
+# lookup(key), which sleeps $sleep_s seconds first on the server whose port
+# is in table slow_port (set it with set_slow_port; 0 = none), on the
+# primary, replayed on every standby given.
+sub create_slow_lookup
+{
+	my ($primary, $sleep_s, @standbys) = @_;
+	$primary->safe_psql('postgres', qq{
+CREATE TABLE kv (k int PRIMARY KEY, v text);
+INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 1000) g;
+CREATE TABLE slow_port (port int);
+INSERT INTO slow_port VALUES (0);
+CREATE FUNCTION lookup(key int) RETURNS text STABLE LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF current_setting('port')::int = (SELECT port FROM slow_port) THEN
+		PERFORM pg_sleep($sleep_s);
+	END IF;
+	RETURN (SELECT v FROM kv WHERE k = key);
+END \$\$;
+ANALYZE;
+});
+	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+}
+
+# Make lookup() slow on the server listening on $port (0: on none), once
+# every standby given has replayed the change.
+sub set_slow_port
+{
+	my ($primary, $port, @standbys) = @_;
+	$primary->safe_psql('postgres', "UPDATE slow_port SET port = $port");
+	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+}
+
+# Reset the routing statistics, run the statements in one session of the
+# primary, and return how many queries each node served: a hash reference
+# node name => routed.
+sub routed_counts
+{
+	my ($primary, $sql) = @_;
+	$primary->safe_psql('postgres', 'SELECT foresight.reset_routing_stats()');
+	$primary->safe_psql('postgres', $sql);
+	my %routed = map { split /\|/ } split /\n/, $primary->safe_psql('postgres',
+		'SELECT node_name, routed FROM foresight.routing_stats');
+	return \%routed;
+}
+
 1;

@@ -1,0 +1,70 @@
+# The speed factor of the connection score, alone: with the load weight at
+# 0 the predictions do not count, so only the connection score decides.  A
+# node that answers a query shape slowly holds few queries in flight and
+# would look free; its speed (the fastest node's recent latency for the
+# class over its own) makes it score low from the coordinator's live
+# observations, without waiting for a sample.  When the slowness goes, its
+# last latency fades out within 2 s and it gets its share back.  The
+# decision log shows the lower connection score.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => qq{
+foresight.routing_policy = predictive
+foresight.include_local = off
+});
+my @standbys = ($standby1, $standby2);
+
+# lookup() sleeps 20 ms where asked
+ForesightCluster::create_slow_lookup($primary, 0.02, @standbys);
+$primary->safe_psql('postgres', 'SELECT foresight.set_weights(1, 0)');
+is($primary->safe_psql('postgres', 'SELECT connection, load FROM foresight.current_weights()'),
+	'1|0', 'only the connection score counts');
+
+# Route n lookups in one session (so never more than one in flight);
+# returns standby1's share of them.
+sub standby1_share
+{
+	my ($n) = @_;
+	my $routed = ForesightCluster::routed_counts($primary, join('', map { "SELECT lookup($_);\n" } 1 .. $n));
+	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
+	is($total, $n, "all $n lookups were routed to a standby");
+	return ($routed->{standby1} // 0) / ($total || 1);
+}
+
+my $share = standby1_share(200);
+diag(sprintf('standby1 share, both fast: %.2f', $share));
+cmp_ok($share, '>', 0.2, 'both fast: standby1 gets a fair share');
+cmp_ok($share, '<', 0.8, 'and so does standby2');
+
+# standby1 slow for the shape
+ForesightCluster::set_slow_port($primary, $standby1->port, @standbys);
+my $first = $primary->safe_psql('postgres',
+	'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+$share = standby1_share(200);
+diag(sprintf('standby1 share while slow: %.2f', $share));
+cmp_ok($share, '<', 0.1, 'standby1 slow: it gets less than 10% of the lookups');
+
+my ($c1, $c2) = split /\|/, $primary->safe_psql('postgres', qq{
+	SELECT avg((c->>'connection_score')::float8) FILTER (WHERE c->>'node' = 'standby1'),
+	       avg((c->>'connection_score')::float8) FILTER (WHERE c->>'node' = 'standby2')
+	FROM foresight.routing_decisions, jsonb_array_elements(candidates) c
+	WHERE decision_id > $first});
+diag("average connection score while slow: standby1 $c1, standby2 $c2");
+cmp_ok($c1, '<', $c2 - 0.1, 'the decision log shows standby1 with a lower connection score');
+
+# the slowness goes; once standby1's last slow latency has faded (2 s) it
+# is tried again, found fast, and gets its share back
+ForesightCluster::set_slow_port($primary, 0, @standbys);
+sleep 3;
+$share = standby1_share(200);
+diag(sprintf('standby1 share afterwards: %.2f', $share));
+cmp_ok($share, '>', 0.2, 'standby1 gets its share back');
+
+done_testing();
