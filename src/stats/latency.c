@@ -10,6 +10,12 @@
  * covers latencies up to 2^(b/4) microseconds, so a percentile read from
  * the histogram is within 19% of the true value; means are exact.
  *
+ * Per class, a slot also keeps the recent answer time: a sum of answer
+ * times and a sum of weights, both multiplied by exp(-dt / tau) when the
+ * next answer comes dt later, so that their ratio is the mean over about
+ * the last tau seconds and the weight, decayed to the present, tells how
+ * much evidence is behind it (the predictive policy's speed).
+ *
  * A slot remembers the node_id its observations belong to; the first
  * observation (or take) for another node_id resets the slot, since slots
  * are reused after a node is removed.  A spinlock per slot protects the
