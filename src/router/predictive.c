@@ -16,9 +16,9 @@
  * 1 / (1 + in-flight) weighed by speed follows the expected wait rather
  * than the count.  These are the coordinator's live observations, not a
  * sample old as the predictions are.  The speed counts in proportion to
- * the evidence behind it, which decays within a second or two once the
- * node gets no queries of the class: a node avoided for being slow is
- * tried again, and a node that was slow for one query is not shunned.
+ * the evidence behind it, which decays within a few seconds once the node
+ * gets no queries of the class: a node avoided for being slow is tried
+ * again, and a node that was slow for one query is not shunned.
  *
  *-------------------------------------------------------------------------
  */
