@@ -28,15 +28,8 @@ foresight.include_local = off
 ForesightCluster::create_slow_lookup($primary, 0.04, $standby1, $standby2);
 ForesightCluster::set_slow_port($primary, $standby1->port, $standby1, $standby2);
 
-# Route n queries of the shape; returns standby1's share of them.
-sub standby1_share
-{
-	my ($n) = @_;
-	my $routed = ForesightCluster::routed_counts($primary, join('', map { "SELECT lookup($_);\n" } 1 .. $n));
-	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
-	is($total, $n, "all $n queries were routed to a standby");
-	return ($routed->{standby1} // 0) / ($total || 1);
-}
+# standby1's share of n lookups in one session
+sub standby1_share { return ForesightCluster::lookup_share_of_standby1($primary, @_); }
 
 my $class = $primary->safe_psql('postgres', 'SELECT request_class FROM foresight.route_explain($$SELECT lookup(1)$$)');
 like($class, qr/^(point|small)$/, "the shape has a request class ($class)");

@@ -28,16 +28,8 @@ $primary->safe_psql('postgres', 'SELECT foresight.set_weights(1, 0)');
 is($primary->safe_psql('postgres', 'SELECT connection, load FROM foresight.current_weights()'),
 	'1|0', 'only the connection score counts');
 
-# Route n lookups in one session (so never more than one in flight);
-# returns standby1's share of them.
-sub standby1_share
-{
-	my ($n) = @_;
-	my $routed = ForesightCluster::routed_counts($primary, join('', map { "SELECT lookup($_);\n" } 1 .. $n));
-	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
-	is($total, $n, "all $n lookups were routed to a standby");
-	return ($routed->{standby1} // 0) / ($total || 1);
-}
+# standby1's share of n lookups in one session
+sub standby1_share { return ForesightCluster::lookup_share_of_standby1($primary, @_); }
 
 my $share = standby1_share(200);
 diag(sprintf('standby1 share, both fast: %.2f', $share));

@@ -102,6 +102,18 @@ sub set_slow_port
 	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
 }
 
+# Run n calls of lookup() in one session of the primary (so never more
+# than one in flight), check that the standbys served them all, and return
+# standby1's share of them.
+sub lookup_share_of_standby1
+{
+	my ($primary, $n) = @_;
+	my $routed = routed_counts($primary, join('', map { "SELECT lookup($_);\n" } 1 .. $n));
+	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
+	Test::More::is($total, $n, "all $n lookups were routed to a standby");
+	return ($routed->{standby1} // 0) / ($total || 1);
+}
+
 # Reset the routing statistics, run the statements in one session of the
 # primary, and return how many queries each node served: a hash reference
 # node name => routed.
