@@ -12,11 +12,7 @@ use ForesightCluster;
 
 my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
-	conf => qq{
-foresight.sample_interval = 200ms
-foresight.prediction_horizon = 1s
-foresight.retrain_budget = 500ms
-});
+	conf => $ForesightCluster::FAST_MODELS);
 
 # predictions for local, standby1 and standby2, trained models for each
 ok($primary->poll_query_until('postgres',

@@ -14,10 +14,7 @@ use ForesightCluster;
 
 my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
-	conf => qq{
-foresight.sample_interval = 200ms
-foresight.prediction_horizon = 1s
-foresight.retrain_budget = 500ms
+	conf => $ForesightCluster::FAST_MODELS . qq{
 foresight.routing_policy = predictive
 foresight.include_local = off
 compute_query_id = on

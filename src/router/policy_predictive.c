@@ -24,6 +24,7 @@ typedef struct PredictiveRound
 	int			n;
 	RequestClass cls;
 	RoutingWeights weights;
+	TimestampTz now;			/* when scored (the speeds' evidence decays) */
 } PredictiveRound;
 
 static void
@@ -47,13 +48,21 @@ fill_candidates(PredictiveCandidate *pc, const RouteCandidate *cands, int n)
 	}
 }
 
-/* re-read predictions: does some candidate have capacity now? */
+/* score the candidates at round->now: does some candidate have capacity? */
+static bool
+score_round(PredictiveRound *round)
+{
+	return predictive_score(round->pc, round->n, round->cls, &round->weights, round->now);
+}
+
+/* admission's callback: re-read predictions and speeds as they are now */
 static bool
 rescore(void *arg)
 {
 	PredictiveRound *round = (PredictiveRound *) arg;
 
-	return predictive_score(round->pc, round->n, round->cls, &round->weights);
+	round->now = GetCurrentTimestamp();
+	return score_round(round);
 }
 
 static const char *
@@ -84,9 +93,10 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	round.pc = pc;
 	round.n = n;
 	round.cls = (RequestClass) d->request_class;
-	round.weights = scoring_current_weights(GetCurrentTimestamp());
+	round.now = GetCurrentTimestamp();
+	round.weights = scoring_current_weights(round.now);
 
-	if (!rescore(&round))
+	if (!score_round(&round))
 	{
 		if (dry_run)
 			snprintf(d->reason, sizeof(d->reason),

@@ -25,7 +25,6 @@
 #include "postgres.h"
 
 #include "common/pg_prng.h"
-#include "utils/timestamp.h"
 
 #include "predict/live_models.h"
 #include "router/admission.h"
@@ -50,9 +49,8 @@ candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)
 
 /* Fill answer_us, evidence and speed of every candidate for class cls. */
 static void
-candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls)
+candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampTz now)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	double		fastest = 0.0;
 
 	for (int i = 0; i < n; i++)
@@ -88,14 +86,14 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls)
 
 bool
 predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
-				 const RoutingWeights *weights)
+				 const RoutingWeights *weights, TimestampTz now)
 {
 	double		max_weight = 0.0;
 	bool		any_capacity = false;
 
 	for (int i = 0; i < n; i++)
 		max_weight = Max(max_weight, cands[i].weight);
-	candidate_speeds(cands, n, cls);
+	candidate_speeds(cands, n, cls, now);
 
 	for (int i = 0; i < n; i++)
 	{

@@ -58,12 +58,12 @@ typedef struct PredictiveCandidate
 } PredictiveCandidate;
 
 /*
- * Score every candidate for a query of class cls.  Returns true when at
- * least one candidate's predicted load is at or below
+ * Score every candidate for a query of class cls at time now.  Returns true
+ * when at least one candidate's predicted load is at or below
  * foresight.overload_threshold.
  */
 extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
-							 const RoutingWeights *weights);
+							 const RoutingWeights *weights, TimestampTz now);
 
 /*
  * Choose among the scored candidates within PREDICTIVE_NEAR_TIE of the best

@@ -165,7 +165,8 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 {
 	LatencySlot *s = latency_slot(slot);
 	int			bucket = latency_bucket(elapsed_us);
-	TimestampTz now = GetCurrentTimestamp();
+	bool		paced = !error && answer_us >= 0;
+	TimestampTz now = paced ? GetCurrentTimestamp() : 0;
 	double		decay;
 
 	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
@@ -180,7 +181,7 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 	 * Failed queries never count: one that failed at once says nothing of
 	 * how fast the node answers.
 	 */
-	if (!error && answer_us >= 0)
+	if (paced)
 	{
 		decay = recent_decay(now - s->recent_at[cls]);
 		s->recent_sum_us[cls] = s->recent_sum_us[cls] * decay + (double) Max(answer_us, 1);

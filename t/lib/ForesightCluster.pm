@@ -14,6 +14,15 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# Settings that make the models train and predict within seconds (samples
+# every 200 ms, a 1 s horizon, short retraining): for tests of predictions
+# and routing on them.
+our $FAST_MODELS = qq{
+foresight.sample_interval = 200ms
+foresight.prediction_horizon = 1s
+foresight.retrain_budget = 500ms
+};
+
 sub create
 {
 	my (%opts) = @_;
