@@ -7,7 +7,8 @@
 #
 # A policy "predictive:C/L" runs predictive with foresight.set_weights(C, L);
 # "least_connections-standby1" runs least_connections with standby1 drained
-# (standby2 alone: what sending the noisy node nothing at all gives).
+# (standby2 alone: what sending the noisy node nothing at all gives);
+# "predictive-nohedge" runs predictive with foresight.hedge_factor = 0.
 # One cluster (coordinator 1.0 core, standby1 0.6, standby2 0.9 with the
 # cgroup v1 cpu controller where writable, include_local off), then for each
 # repetition and policy: an 8 s warm-up, then 40 s of the mixed workload
@@ -91,6 +92,13 @@ for rep in $(seq 1 "$reps"); do
 			sql "$port" "SELECT foresight.set_weights(current_setting('foresight.weight_connection')::float8, current_setting('foresight.weight_load')::float8)" >/dev/null
 		fi
 		base=${policy%%:*}
+		# "predictive-nohedge": the predictive policy with hedging off
+		if [[ $base == *-nohedge ]]; then
+			sql "$port" "ALTER SYSTEM SET foresight.hedge_factor = 0" >/dev/null
+		else
+			sql "$port" "ALTER SYSTEM RESET foresight.hedge_factor" >/dev/null
+		fi
+		base=${base%-nohedge}
 		sql "$port" "ALTER SYSTEM SET foresight.routing_policy = '${base%-standby1}'" >/dev/null
 		sql "$port" "SELECT pg_reload_conf()" >/dev/null
 		sleep 1
@@ -117,10 +125,14 @@ for rep in $(seq 1 "$reps"); do
 		all=$(awk '{ print $3 / 1000 }' "$work/ramp.log" | pct 99)
 		agg=$(for p in 50 90 99; do awk '$4 == 2 { print $3 / 1000 }' "$work/ramp.log" | pct $p; done | paste -sd/)
 		tps=$(awk 'END { printf "%.0f", NR / 40 }' "$work/ramp.log")
+		# what the slowest 1% were: queries per script (0 point, 1 range, 2 aggregate)
+		top=$(sort -k3,3n "$work/ramp.log" | tail -n "$(awk 'END { print int(NR / 100) }' "$work/ramp.log")" |
+			awk '{ n[$4]++ } END { printf "%d/%d/%d", n[0], n[1], n[2] }')
 		aborted=$(grep -c "aborted" "$work/pgbench.out" || true)
 		share=$(sql "$port" "SELECT string_agg(request_class || ' ' || s, '; ' ORDER BY request_class)
-			FROM (SELECT request_class, string_agg(coalesce(chosen_node, 'none') || ' ' || n || ' (p50 ' || p50 || ', p99 ' || p99 || ')', ', ' ORDER BY chosen_node) s
+			FROM (SELECT request_class, string_agg(coalesce(chosen_node, 'none') || ' ' || n || ' (p50 ' || p50 || ', p99 ' || p99 || CASE WHEN hedged > 0 THEN ', ' || hedged || ' hedged to it' ELSE '' END || ')', ', ' ORDER BY chosen_node) s
 			      FROM (SELECT request_class, chosen_node, count(*) n,
+			                   count(*) FILTER (WHERE reason LIKE '%(hedged: %') hedged,
 			                   round(percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) p50,
 			                   round(percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) p99
 			            FROM foresight.routing_decisions
@@ -139,7 +151,7 @@ for rep in $(seq 1 "$reps"); do
 				FROM foresight.routing_decisions WHERE decision_id > $first GROUP BY 2, 3 ORDER BY 2, 3" >&2
 			sql "$port" "SELECT node_name, lat_p95_us_point, lat_p95_us_small, lat_count_small, load FROM foresight.node_metrics WHERE node_name <> 'local'" >&2
 		fi
-		row="| $rep | $policy | ${steps% / } | $all | $agg | $tps | $aborted | $share |"
+		row="| $rep | $policy | ${steps% / } | $all | $top | $agg | $tps | $aborted | $share |"
 		echo "$row"
 		rows+="$row"$'\n'
 		sleep 8
@@ -153,8 +165,8 @@ report=$FORESIGHT_ROOT/bench/results/ramp_ab.md
 	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores; \`bash bench/ramp_ab.sh --reps $reps --policies $(IFS=,; echo "${policies[*]}")\`."
 	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared; noise on standby1: 1, 2, 3, 4 clients, 10 s each."
 	echo
-	echo "| rep | policy | p99 ms per step (1-4 noise clients) | p99 ms, ramp | aggregates p50/p90/p99 ms | TPS | clients aborted | queries per class and node (latency ms at the coordinator) |"
-	echo "|---|---|---|---:|---|---:|---:|---|"
+	echo "| rep | policy | p99 ms per step (1-4 noise clients) | p99 ms, ramp | slowest 1%: point/range/aggregate | aggregates p50/p90/p99 ms | TPS | clients aborted | queries per class and node (latency ms at the coordinator) |"
+	echo "|---|---|---|---:|---|---|---:|---:|---|"
 	printf '%s' "$rows"
 } > "$report"
 note "report: $report"

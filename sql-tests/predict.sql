@@ -27,6 +27,18 @@ ALTER SYSTEM SET foresight.overload_threshold = 1.5;
 ALTER SYSTEM SET foresight.overload_action = 'panic';
 ALTER SYSTEM SET foresight.queue_timeout = '-1';
 
+-- hedging: any session may change it, within range
+SHOW foresight.hedge_factor;
+SHOW foresight.hedge_min_delay;
+SET foresight.hedge_factor = -1;
+SET foresight.hedge_min_delay = 0;
+SET foresight.hedge_min_delay = '61s';
+SET foresight.hedge_factor = 0;
+SET foresight.hedge_min_delay = '5ms';
+SHOW foresight.hedge_min_delay;
+RESET foresight.hedge_factor;
+RESET foresight.hedge_min_delay;
+
 -- retrain is for administrators; decisions for monitoring roles
 SELECT foresight.retrain();
 CREATE ROLE regress_predict_user;

@@ -22,6 +22,7 @@
 #include "nodes/registry.h"
 #include "predict/live_models.h"
 #include "router/admission.h"
+#include "router/hedge.h"
 #include "stats/decision_log.h"
 #include "router/scoring.h"
 #include "monitor/node_health.h"
@@ -45,6 +46,7 @@ static const ForesightComponent components[] = {
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
+	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},

@@ -14,7 +14,11 @@
  * and made again on next use.  A connection left running a query by an
  * error or a cancel (its scan never reached its end) is abandoned at
  * (sub)transaction abort: a cancel request is sent so that the node stops
- * the query, and the connection is closed.
+ * the query, and the connection is closed.  A hedge's loser (an orphan) is
+ * not: it is a read-only statement outside any transaction block, so it is
+ * left to finish, and its results are read and discarded when its
+ * connection is next asked for (a cancel request would make the waiting
+ * client pay for a new connection to a node that is slow already).
  *
  *-------------------------------------------------------------------------
  */
@@ -74,9 +78,34 @@ remote_conn_forget(RemoteConn *rc)
 		pfree(rc->conninfo);
 	rc->conninfo = NULL;
 	rc->busy = false;
+	rc->orphaned = false;
 	rc->xact_open = false;
 	rc->xact_failed = false;
 	rc->in_use = false;
+}
+
+/*
+ * A connection left running a hedge's loser: take in what has arrived of
+ * its results, without waiting; it is free again once they are all in.
+ * One that broke meanwhile is forgotten.
+ */
+static void
+settle_orphan(RemoteConn *rc)
+{
+	if (!rc->in_use || !rc->orphaned)
+		return;
+	if (!remote_reap(rc))
+		remote_conn_forget(rc);
+	else if (!rc->busy)
+		rc->orphaned = false;
+}
+
+void
+remote_conn_orphan(RemoteConn *rc)
+{
+	Assert(rc->busy && !rc->xact_open);
+	rc->orphaned = true;
+	settle_orphan(rc);
 }
 
 bool
@@ -89,7 +118,27 @@ remote_conn_busy(int slot, int32 node_id)
 	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
 		if (conns[i].in_use && conns[i].slot == slot && conns[i].node_id == node_id &&
 			conns[i].userid == userid)
-			return conns[i].busy;
+		{
+			settle_orphan(&conns[i]);
+			return conns[i].in_use && conns[i].busy;
+		}
+	return false;
+}
+
+bool
+remote_conn_left_running(int slot, int32 node_id)
+{
+	Oid			userid = GetUserId();
+
+	if (conns == NULL)
+		return false;
+	for (int i = 0; i < conns_high; i++)
+		if (conns[i].in_use && conns[i].orphaned && conns[i].slot == slot &&
+			conns[i].node_id == node_id && conns[i].userid == userid)
+		{
+			settle_orphan(&conns[i]);
+			return conns[i].in_use && conns[i].orphaned;
+		}
 	return false;
 }
 
@@ -193,6 +242,10 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	}
 
 	if (rc)
+		settle_orphan(rc);
+	if (rc && !rc->in_use)
+		free_entry = rc;		/* it broke while settling */
+	else if (rc)
 	{
 		/* the node moved, or the connection broke since last use */
 		if (strcmp(rc->conninfo, conninfo) != 0 ||
@@ -300,7 +353,8 @@ remote_xact_callback(XactEvent event)
 			 * a cancel request for a running query.
 			 */
 			for (int i = 0; i < conns_high; i++)
-				if (conns[i].in_use && (conns[i].busy || conns[i].xact_open))
+				if (conns[i].in_use && !conns[i].orphaned &&
+					(conns[i].busy || conns[i].xact_open))
 					remote_conn_abandon(&conns[i]);
 			break;
 		default:
@@ -320,7 +374,7 @@ remote_subxact_callback(SubXactEvent event)
 		return;
 	for (int i = 0; i < conns_high; i++)
 	{
-		if (!conns[i].in_use)
+		if (!conns[i].in_use || conns[i].orphaned)
 			continue;
 		if (conns[i].xact_open)
 		{

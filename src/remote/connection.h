@@ -42,6 +42,7 @@ typedef struct RemoteConn
 	char		node_name[NAMEDATALEN];
 	char	   *conninfo;		/* the node's conninfo when connected */
 	bool		busy;			/* a query is running on it */
+	bool		orphaned;		/* ... whose rows nobody wants (a hedge's loser) */
 	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
 	RemoteSettingsStamp stamp;	/* ... and the raw values of the others */
@@ -73,6 +74,12 @@ extern bool remote_conn_last_failure_is_role;
 extern bool remote_conn_busy(int slot, int32 node_id);
 
 /*
+ * Is the cached connection of (node, current role) still running a query
+ * left behind by a hedge (remote_conn_orphan)?
+ */
+extern bool remote_conn_left_running(int slot, int32 node_id);
+
+/*
  * The registry changed: close the idle connections for which still_valid()
  * says the node is gone or moved.
  */
@@ -87,6 +94,14 @@ extern void remote_conn_drop(RemoteConn *rc);
  * drop the connection, so that nothing of it is left on the node.
  */
 extern void remote_conn_abandon(RemoteConn *rc);
+
+/*
+ * Leave the query running on a busy connection to finish on its own: its
+ * results are discarded as they arrive, and the connection is busy until
+ * then (remote_conn_busy, remote_conn_get).  Not for a connection with a
+ * remote transaction block open.
+ */
+extern void remote_conn_orphan(RemoteConn *rc);
 
 /* transaction end: abandon connections that were left busy by an error */
 extern void remote_xact_callback(XactEvent event);

@@ -18,6 +18,7 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/pg_lsn.h"
@@ -33,7 +34,7 @@
  * several system calls per row.
  */
 static void
-wait_for_socket(RemoteConn *rc, int events)
+wait_for_socket(RemoteConn *rc, int events, long timeout_ms)
 {
 	WaitEvent	event;
 
@@ -47,7 +48,7 @@ wait_for_socket(RemoteConn *rc, int events)
 	else
 		ModifyWaitEvent(rc->wait_set, 2, events, NULL);
 
-	(void) WaitEventSetWait(rc->wait_set, -1L, &event, 1, PG_WAIT_EXTENSION);
+	(void) WaitEventSetWait(rc->wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
 }
 
 PGresult *
@@ -57,13 +58,110 @@ remote_get_result(RemoteConn *rc)
 
 	while (PQisBusy(conn))
 	{
-		wait_for_socket(rc, WL_SOCKET_READABLE);
+		wait_for_socket(rc, WL_SOCKET_READABLE, -1L);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (!PQconsumeInput(conn))
 			return NULL;
 	}
 	return PQgetResult(conn);
+}
+
+/* has the query on rc a result ready (or did its connection break)? */
+static bool
+result_ready(RemoteConn *rc)
+{
+	return !PQconsumeInput(rc->conn) || !PQisBusy(rc->conn);
+}
+
+/* milliseconds left of timeout_ms since start; -1 (no limit) stays -1 */
+static long
+time_left_ms(instr_time start, long timeout_ms)
+{
+	instr_time	now;
+
+	if (timeout_ms < 0)
+		return -1L;
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return Max(0L, timeout_ms - (long) INSTR_TIME_GET_MILLISEC(now));
+}
+
+/* remote_wait_any's loop; set: the sockets' wait event set when n is 2 */
+static int
+wait_any(RemoteConn *const *rcs, int n, long timeout_ms, WaitEventSet *set)
+{
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
+	for (;;)
+	{
+		long		left;
+		WaitEvent	event;
+
+		for (int i = 0; i < n; i++)
+			if (result_ready(rcs[i]))
+				return i;
+		left = time_left_ms(start, timeout_ms);
+		if (left == 0)
+			return -1;
+		if (set == NULL)
+			wait_for_socket(rcs[0], WL_SOCKET_READABLE, left);
+		else
+			(void) WaitEventSetWait(set, left, &event, 1, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+int
+remote_wait_any(RemoteConn *const *rcs, int n, long timeout_ms)
+{
+	WaitEventSet *set;
+	volatile int ready = -1;
+
+	Assert(n == 1 || n == 2);
+	if (n == 1)
+		return wait_any(rcs, 1, timeout_ms, NULL);
+
+	/* a set of its own for two sockets, freed even when interrupted */
+	set = CreateWaitEventSet(CurrentMemoryContext, 2 + n);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(rcs[i]->conn), NULL, NULL);
+	PG_TRY();
+	{
+		ready = wait_any(rcs, n, timeout_ms, set);
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	FreeWaitEventSet(set);
+	return ready;
+}
+
+bool
+remote_reap(RemoteConn *rc)
+{
+	PGresult   *res;
+
+	while (rc->busy)
+	{
+		if (!PQconsumeInput(rc->conn))
+			return false;
+		if (PQisBusy(rc->conn))
+			return true;
+		res = PQgetResult(rc->conn);
+		if (res == NULL)
+			rc->busy = false;
+		else
+			PQclear(res);
+	}
+	return true;
 }
 
 /* flush a non-blocking send completely, waiting for the socket */
@@ -75,7 +173,7 @@ remote_flush(RemoteConn *rc)
 
 	while ((r = PQflush(conn)) == 1)
 	{
-		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE);
+		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE, -1L);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (!PQconsumeInput(conn))

@@ -26,6 +26,21 @@
 extern PGresult *remote_get_result(RemoteConn *rc);
 
 /*
+ * Wait until one of the queries running on rcs[0..n-1] (n is 1 or 2) has
+ * a result ready, or its connection broke, for at most timeout_ms (-1: no
+ * limit).  Returns its index, or -1 at the timeout.  Interrupts are
+ * checked as in remote_get_result.
+ */
+extern int	remote_wait_any(RemoteConn *const *rcs, int n, long timeout_ms);
+
+/*
+ * Read, without waiting, what has arrived of the results of a query whose
+ * rows nobody wants (a hedge's loser): the connection is no longer busy
+ * once they are all in.  false when the connection broke.
+ */
+extern bool remote_reap(RemoteConn *rc);
+
+/*
  * Bring the session up to date, open a remote transaction block with the
  * statement begin (NULL: none) and, when need_lsn is valid, read the
  * node's replay position into *replay_lsn before the block begins; when a

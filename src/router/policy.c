@@ -326,6 +326,12 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			}
 		}
 
+		if (remote_conn_left_running(node->slot, node->node_id))
+		{
+			note_excluded(d, node->name, "still running a query of this session that a hedge answered");
+			continue;
+		}
+
 		memset(c, 0, sizeof(*c));
 		c->slot = node->slot;
 		c->node_id = node->node_id;

@@ -36,6 +36,7 @@ typedef struct RouteCandidate
 	double		connection_score;
 	double		predicted_load;
 	double		score;
+	double		answer_us;		/* recent answer time of the class; 0 if unknown */
 } RouteCandidate;
 
 typedef struct RouteDecision
@@ -47,6 +48,7 @@ typedef struct RouteDecision
 	bool		run_local;		/* a policy decided: the coordinator only */
 	XLogRecPtr	required_lsn;	/* a node must have replayed this, or Invalid */
 	bool		block_start;	/* ... because it starts a REPEATABLE READ block */
+	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
 	int			ncandidates;	/* in order of preference, local last if not a candidate */
 	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];
 	bool		local_is_candidate; /* local is there by choice, not as last resort */

@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "router/admission.h"
+#include "router/hedge.h"
 #include "router/policy.h"
 #include "router/predictive.h"
 #include "router/router.h"
@@ -112,11 +113,14 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	}
 
 	chosen = predictive_choose(pc, n);
+	/* an answer time however old: hedging needs a scale, not a verdict */
+	d->hedge_after_ms = hedge_delay_ms(round.cls, predictive_fastest_answer(pc, n, 0.0));
 	sorted[k++] = cands[chosen];
 	sorted[0].scored = true;
 	sorted[0].connection_score = pc[chosen].connection_score;
 	sorted[0].predicted_load = pc[chosen].predicted_load;
 	sorted[0].score = pc[chosen].score;
+	sorted[0].answer_us = pc[chosen].answer_us;
 
 	/* the rest, best score first: where to go if the chosen one fails */
 	for (int taken = 1; taken < n; taken++)
@@ -137,6 +141,7 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		sorted[k].connection_score = pc[best].connection_score;
 		sorted[k].predicted_load = pc[best].predicted_load;
 		sorted[k].score = pc[best].score;
+		sorted[k].answer_us = pc[best].answer_us;
 		k++;
 	}
 	memcpy(cands, sorted, sizeof(RouteCandidate) * n);

@@ -47,11 +47,23 @@ candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)
 	return 0.0;
 }
 
+double
+predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_evidence)
+{
+	double		fastest = 0.0;
+
+	for (int i = 0; i < n; i++)
+		if (cands[i].answer_us > 0.0 && cands[i].evidence >= min_evidence &&
+			(fastest == 0.0 || cands[i].answer_us < fastest))
+			fastest = cands[i].answer_us;
+	return fastest;
+}
+
 /* Fill answer_us, evidence and speed of every candidate for class cls. */
 static void
 candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampTz now)
 {
-	double		fastest = 0.0;
+	double		fastest;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -62,12 +74,9 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 		{
 			c->answer_us = 0.0;
 			c->evidence = 0.0;
-			continue;
 		}
-		if (c->evidence >= PREDICTIVE_SPEED_REFERENCE &&
-			(fastest == 0.0 || c->answer_us < fastest))
-			fastest = c->answer_us;
 	}
+	fastest = predictive_fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE);
 	if (fastest == 0.0)
 		return;					/* nobody answered lately: all alike */
 	for (int i = 0; i < n; i++)

@@ -66,6 +66,13 @@ extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls
 							 const RoutingWeights *weights, TimestampTz now);
 
 /*
+ * The recent answer time of the class on the fastest scored candidate
+ * with at least min_evidence behind it, in µs; 0 if none.
+ */
+extern double predictive_fastest_answer(const PredictiveCandidate *cands, int n,
+										double min_evidence);
+
+/*
  * Choose among the scored candidates within PREDICTIVE_NEAR_TIE of the best
  * score (and not overloaded): of two drawn at random, the one with fewer
  * queries in flight, so that backends deciding at the same moment on the

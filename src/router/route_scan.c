@@ -46,6 +46,7 @@
 #include "remote/errors.h"
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
+#include "router/hedge.h"
 #include "router/policy.h"
 #include "router/request_shape.h"
 #include "router/route_scan.h"
@@ -110,6 +111,11 @@ typedef struct RouteScanState
 	uint64		decision_seq;	/* entry in the decision log, 0 if none */
 	instr_time	start;
 	bool		answer_cold;	/* a new connection or statement answered */
+	int64		sent_us;		/* when the query was sent to the current node */
+	bool		hedge_checked;	/* hedging was considered (first node only) */
+	int			hedge_attempt;	/* candidate the query was hedged to, or -1 */
+	int			hedge_slot;		/* its in-flight count, -1 when not held */
+	bool		hedge_won;		/* ... and it answered first */
 	double		remote_ms;
 	int64		remote_rows;
 	char	   *last_failure;
@@ -146,23 +152,24 @@ static CustomExecMethods route_exec_methods = {
 static int	held_slots[MAX_HELD];
 static int	held_count = 0;
 
+/* count a query in flight on slot, held in *held */
 static void
-inflight_take(RouteScanState *st, int slot)
+inflight_hold(int *held, int slot)
 {
 	latency_inflight_begin(slot);
-	st->inflight_slot = slot;
+	*held = slot;
 	if (held_count < MAX_HELD)
 		held_slots[held_count++] = slot;
 }
 
 static void
-inflight_release(RouteScanState *st)
+inflight_drop(int *held)
 {
-	int			slot = st->inflight_slot;
+	int			slot = *held;
 
 	if (slot < 0)
 		return;
-	st->inflight_slot = -1;
+	*held = -1;
 	for (int i = held_count - 1; i >= 0; i--)
 	{
 		if (held_slots[i] == slot)
@@ -321,6 +328,8 @@ route_create_state(CustomScan *cscan)
 	st->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
 	st->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
 	st->inflight_slot = -1;
+	st->hedge_slot = -1;
+	st->hedge_attempt = -1;
 	return (Node *) st;
 }
 
@@ -530,8 +539,14 @@ static void
 log_outcome(RouteScanState *st, int64 elapsed_us, bool failed)
 {
 	const char *node = st->ineligible ? FORESIGHT_LOCAL_NODE_NAME : current_candidate(st)->name;
+	const char *how;
 
-	decision_log_finish(st->decision_seq, elapsed_us, failed, node, st->retries);
+	if (st->hedge_won && st->retries == 0)
+		how = psprintf("(hedged: no answer from %s within %d ms)",
+					   st->decision.candidates[0].name, st->decision.hedge_after_ms);
+	else
+		how = psprintf("after %d retr%s", st->retries, st->retries == 1 ? "y" : "ies");
+	decision_log_finish(st->decision_seq, elapsed_us, failed, node, how);
 	st->decision_seq = 0;
 }
 
@@ -638,7 +653,7 @@ note_failure(RouteScanState *st, const char *why, bool node_unusable)
 	ereport(DEBUG1,
 			(errmsg_internal("pg_foresight: retrying elsewhere after node \"%s\" failed: %s",
 							 c->name, why)));
-	inflight_release(st);
+	inflight_drop(&st->inflight_slot);
 }
 
 /*
@@ -661,7 +676,7 @@ start_route(RouteScanState *st)
 
 		if (c->is_local)
 		{
-			inflight_take(st, c->slot);
+			inflight_hold(&st->inflight_slot, c->slot);
 			st->mode = ROUTE_LOCAL;
 			policy_pin(c->slot, c->node_id);
 			return;
@@ -672,7 +687,7 @@ start_route(RouteScanState *st)
 			note_failure(st, "its connection is busy with another query of this session", false);
 			continue;
 		}
-		inflight_take(st, c->slot);
+		inflight_hold(&st->inflight_slot, c->slot);
 		st->rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
 		if (st->rc == NULL)
 		{
@@ -725,6 +740,7 @@ start_route(RouteScanState *st)
 			continue;
 		}
 		st->answer_cold = st->rc->sent_cold;
+		st->sent_us = elapsed_us(st);
 		prepare_conversion(st);
 		st->mode = ROUTE_REMOTE;
 		policy_pin(c->slot, c->node_id);
@@ -741,10 +757,134 @@ finish_remote(RouteScanState *st)
 	st->remote_ms = elapsed_us(st) / 1000.0;
 }
 
+/*
+ * The candidate a query that has waited waited_us may be hedged to: the
+ * next node in the policy's order that has lately answered the class in
+ * less than that (or has no answer on record, like a node of speed 1), can
+ * take the query at once (no replay position to check first, its
+ * connection free) and is not predicted overloaded; -1 if none.  A node
+ * that answers no faster than the wait so far would add work, not an
+ * earlier answer.  The coordinator is never a hedge: its plan would run in
+ * this backend, which could not wait for the node meanwhile.
+ */
+static int
+hedge_candidate(RouteScanState *st, int64 waited_us)
+{
+	for (int i = st->attempt + 1; i < st->decision.ncandidates; i++)
+	{
+		RouteCandidate *c = &st->decision.candidates[i];
+
+		if (c->is_local || c->check_lsn ||
+			c->answer_us >= (double) waited_us ||
+			(c->scored && c->predicted_load > foresight_overload_threshold))
+			continue;
+		if (remote_conn_busy(c->slot, c->node_id))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+/* Send the query to candidate c as a hedge: its connection, or NULL. */
+static RemoteConn *
+send_hedge(RouteScanState *st, RouteCandidate *c)
+{
+	char	   *error = NULL;
+	XLogRecPtr	replayed = InvalidXLogRecPtr;
+	RemoteConn *rc;
+	int			nparams;
+	Oid		   *types;
+	char	  **values;
+
+	rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
+	if (rc != NULL && !remote_prepare(rc, NULL, InvalidXLogRecPtr, &replayed, &error))
+	{
+		remote_conn_drop(rc);
+		rc = NULL;
+	}
+	if (rc != NULL)
+	{
+		param_values(st, &nparams, &types, &values);
+		if (!remote_send(rc, st->sql, nparams, types, (const char *const *) values, &error))
+		{
+			remote_conn_drop(rc);
+			rc = NULL;
+		}
+	}
+	if (rc == NULL)
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("pg_foresight: no hedge on node \"%s\": %s", c->name, error)));
+		return NULL;
+	}
+	inflight_hold(&st->hedge_slot, c->slot);
+	return rc;
+}
+
+/*
+ * Hedging (hedge.h): when the policy set a delay and the first node has not
+ * started to answer within it, send the query to the next candidate as
+ * well and go on with whichever answers first.  The other's query is left
+ * to finish on its own (remote_conn_orphan).  A first node left behind
+ * counts the time it was waited for as a lower bound of its answer time;
+ * a hedge left behind says nothing (it had just started).
+ *
+ * Only outside transaction blocks: a block's reads belong to one remote
+ * transaction, on one node.
+ */
+static void
+hedge_if_late(RouteScanState *st)
+{
+	RouteCandidate *first = current_candidate(st);
+	RemoteConn *rcs[2];
+	int64		waited_us = elapsed_us(st) - st->sent_us;
+	int64		hedge_sent_us;
+	int			h;
+	int			winner;
+
+	st->hedge_checked = true;
+	if (st->decision.hedge_after_ms <= 0 || st->attempt != 0 || st->retries > 0 ||
+		IsTransactionBlock() || st->rc->xact_open)
+		return;
+	rcs[0] = st->rc;
+	if (remote_wait_any(rcs, 1, Max(0, st->decision.hedge_after_ms - waited_us / 1000)) == 0)
+		return;					/* answering in time */
+	if ((h = hedge_candidate(st, elapsed_us(st) - st->sent_us)) < 0 ||
+		(rcs[1] = send_hedge(st, &st->decision.candidates[h])) == NULL)
+		return;
+	st->hedge_attempt = h;
+	hedge_sent_us = elapsed_us(st);
+
+	winner = remote_wait_any(rcs, 2, -1);
+	if (winner == 1)
+	{
+		latency_record_abandoned(first->slot, first->node_id, request_class_from_cost(st->cost),
+								 elapsed_us(st) - st->sent_us);
+		remote_conn_orphan(rcs[0]);
+		inflight_drop(&st->inflight_slot);
+		st->inflight_slot = st->hedge_slot;
+		st->hedge_slot = -1;
+		st->rc = rcs[1];
+		st->attempt = h;
+		st->answer_cold = rcs[1]->sent_cold;
+		st->sent_us = hedge_sent_us;
+		st->hedge_won = true;
+		policy_pin(current_candidate(st)->slot, current_candidate(st)->node_id);
+	}
+	else
+	{
+		remote_conn_orphan(rcs[1]);
+		inflight_drop(&st->hedge_slot);
+	}
+}
+
 static TupleTableSlot *
 fetch_remote(RouteScanState *st)
 {
 	TupleTableSlot *slot = st->css.ss.ss_ScanTupleSlot;
+
+	if (!st->hedge_checked && st->rc != NULL)
+		hedge_if_late(st);
 
 	for (;;)
 	{
@@ -833,7 +973,7 @@ fetch_remote(RouteScanState *st)
 			latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
 						   us, -1, true, st->retries > 0);
 			log_outcome(st, us, true);
-			inflight_release(st);
+			inflight_drop(&st->inflight_slot);
 			/* read the rest so the connection stays usable */
 			if (res && PQstatus(rc->conn) == CONNECTION_OK)
 			{
@@ -915,10 +1055,13 @@ route_end(CustomScanState *node)
 			/*
 			 * The node's pace: not a retried query's time (it counts the
 			 * failed attempt) nor a cold one's (it connected or prepared).
+			 * A hedge that answered first is timed from when it was sent.
 			 */
+			int64		node_us = st->hedge_won ? us - st->sent_us : us;
+
 			if (c)
 				latency_record(c->slot, c->node_id, request_class_from_cost(st->cost),
-							   us, st->retries > 0 || st->answer_cold ? -1 : us,
+							   node_us, st->retries > 0 || st->answer_cold ? -1 : node_us,
 							   false, st->retries > 0);
 			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 				st->remote_ms = us / 1000.0;
@@ -926,7 +1069,8 @@ route_end(CustomScanState *node)
 		if (st->decision_seq != 0)
 			log_outcome(st, us, false);
 	}
-	inflight_release(st);
+	inflight_drop(&st->inflight_slot);
+	inflight_drop(&st->hedge_slot);
 	if (outerPlanState(st))
 		ExecEndNode(outerPlanState(st));
 	if (st->deferred_qd)
@@ -941,9 +1085,13 @@ route_rescan(CustomScanState *node)
 	if (st->rc && st->rc->in_use && st->rc->busy)
 		remote_conn_abandon(st->rc);
 	st->rc = NULL;
-	inflight_release(st);
+	inflight_drop(&st->inflight_slot);
+	inflight_drop(&st->hedge_slot);
 	st->started = false;
 	st->returned_row = false;
+	st->hedge_checked = false;
+	st->hedge_attempt = -1;
+	st->hedge_won = false;
 	st->attempt = 0;
 	st->mode = ROUTE_PENDING;
 	if (outerPlanState(st))
@@ -1011,6 +1159,14 @@ route_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Remote Rows", NULL, st->remote_rows, es);
 		ExplainPropertyFloat("Remote Time", "ms", st->remote_ms, 3, es);
 	}
+	if (es->analyze && st->hedge_attempt >= 0)
+		ExplainPropertyText("Hedge",
+							psprintf("sent to %s after %d ms without an answer from %s; %s answered first",
+									 st->decision.candidates[st->hedge_attempt].name,
+									 st->decision.hedge_after_ms,
+									 st->decision.candidates[0].name,
+									 st->hedge_won ? st->decision.candidates[st->hedge_attempt].name :
+									 st->decision.candidates[0].name), es);
 	if (es->analyze && st->retries > 0)
 	{
 		ExplainPropertyInteger("Retries", NULL, st->retries, es);

@@ -145,7 +145,7 @@ finish(int i, bool failed)
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, running[i].start);
 	decision_log_finish(running[i].seq, INSTR_TIME_GET_MICROSEC(now), failed,
-						FORESIGHT_LOCAL_NODE_NAME, 0);
+						FORESIGHT_LOCAL_NODE_NAME, NULL);
 	running[i] = running[--nrunning];
 }
 

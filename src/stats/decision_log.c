@@ -102,7 +102,7 @@ decision_log_append(Decision *d)
 
 void
 decision_log_finish(uint64 seq, int64 latency_us, bool failed,
-					const char *final_node, int retries)
+					const char *final_node, const char *how)
 {
 	DecisionSlot *slot;
 
@@ -116,10 +116,15 @@ decision_log_finish(uint64 seq, int64 latency_us, bool failed,
 		slot->d.failed = failed;
 		if (final_node && strcmp(final_node, slot->d.chosen) != 0)
 		{
+			char		note[DECISION_TEXT_MAX];
 			size_t		len = strlen(slot->d.reason);
+			size_t		room = sizeof(slot->d.reason) - 1;
+			size_t		at;
 
-			snprintf(slot->d.reason + len, sizeof(slot->d.reason) - len,
-					 "; ran on %s after %d retr%s", final_node, retries, retries == 1 ? "y" : "ies");
+			/* the note replaces the reason's end if both do not fit */
+			snprintf(note, sizeof(note), "; ran on %s %s", final_node, how ? how : "");
+			at = Min(len, room - Min(strlen(note), room));
+			strlcpy(slot->d.reason + at, note, sizeof(slot->d.reason) - at);
 			strlcpy(slot->d.chosen, final_node, NAMEDATALEN);
 		}
 	}

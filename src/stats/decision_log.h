@@ -61,9 +61,10 @@ extern uint64 decision_log_append(Decision *d);
 /*
  * Record the outcome of decision seq, if it is still in the ring: its
  * latency, whether it failed, and the node it finally ran on (after
- * retries, the coordinator perhaps).
+ * retries, the coordinator perhaps, or a hedge): when that is not the
+ * chosen node, "; ran on <node> <how>" ends the reason.
  */
 extern void decision_log_finish(uint64 seq, int64 latency_us, bool failed,
-								const char *final_node, int retries);
+								const char *final_node, const char *how);
 
 #endif							/* FORESIGHT_DECISION_LOG_H */

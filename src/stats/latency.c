@@ -159,9 +159,14 @@ histogram_add(LatencyHistogram *h, int bucket, int64 elapsed_us, bool error, boo
 	h->buckets[bucket]++;
 }
 
-void
-latency_record(int slot, int32 node_id, RequestClass cls,
-			   int64 elapsed_us, int64 answer_us, bool error, bool retried)
+/*
+ * One observation of a slot: into the per-node totals (routing_stats) when
+ * routed, into the interval, and into the recent answer time when paced
+ * (answer_us >= 0 and no error).
+ */
+static void
+latency_observe(int slot, int32 node_id, RequestClass cls, int64 elapsed_us,
+				int64 answer_us, bool error, bool retried, bool routed)
 {
 	LatencySlot *s = latency_slot(slot);
 	int			bucket = latency_bucket(elapsed_us);
@@ -173,8 +178,10 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 		cls = REQUEST_CLASS_LARGE;
 	SpinLockAcquire(&s->mutex);
 	latency_slot_claim(s, node_id);
-	histogram_add(&s->cumulative[cls], bucket, elapsed_us, error, retried);
+	if (routed)
+		histogram_add(&s->cumulative[cls], bucket, elapsed_us, error, retried);
 	histogram_add(&s->interval[cls], bucket, elapsed_us, error, retried);
+
 	/*
 	 * The recent answer time: what was summed so far decays by the time
 	 * since the previous answer, then this one is added with weight 1.
@@ -189,6 +196,19 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 		s->recent_at[cls] = now;
 	}
 	SpinLockRelease(&s->mutex);
+}
+
+void
+latency_record(int slot, int32 node_id, RequestClass cls,
+			   int64 elapsed_us, int64 answer_us, bool error, bool retried)
+{
+	latency_observe(slot, node_id, cls, elapsed_us, answer_us, error, retried, true);
+}
+
+void
+latency_record_abandoned(int slot, int32 node_id, RequestClass cls, int64 waited_us)
+{
+	latency_observe(slot, node_id, cls, waited_us, waited_us, false, false, false);
 }
 
 bool

@@ -63,6 +63,17 @@ extern void latency_record(int slot, int32 node_id, RequestClass cls,
 						   bool error, bool retried);
 
 /*
+ * A query this coordinator stopped waiting for after waited_us, because a
+ * hedge on another node answered first (route_scan.c): its answer time
+ * there is at least waited_us, which counts in the interval's latencies
+ * and the recent answer time, so that a node whose slow answers are
+ * hedged away does not look fast.  Not a routed query of the node's
+ * totals: the query ran elsewhere.
+ */
+extern void latency_record_abandoned(int slot, int32 node_id, RequestClass cls,
+									 int64 waited_us);
+
+/*
  * The monitor: the observations of a slot since the previous call (which
  * resets the interval).  Observations of another node_id are discarded.
  */
