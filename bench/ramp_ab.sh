@@ -8,7 +8,8 @@
 # A policy "predictive:C/L" runs predictive with foresight.set_weights(C, L);
 # "least_connections-standby1" runs least_connections with standby1 drained
 # (standby2 alone: what sending the noisy node nothing at all gives);
-# "predictive-nohedge" runs predictive with foresight.hedge_factor = 0.
+# "POLICY@hedge_factor=0" runs POLICY with that foresight.* setting (only
+# hedge_factor is reset between runs).
 # One cluster (coordinator 1.0 core, standby1 0.6, standby2 0.9 with the
 # cgroup v1 cpu controller where writable, include_local off), then for each
 # repetition and policy: an 8 s warm-up, then 40 s of the mixed workload
@@ -92,13 +93,13 @@ for rep in $(seq 1 "$reps"); do
 			sql "$port" "SELECT foresight.set_weights(current_setting('foresight.weight_connection')::float8, current_setting('foresight.weight_load')::float8)" >/dev/null
 		fi
 		base=${policy%%:*}
-		# "predictive-nohedge": the predictive policy with hedging off
-		if [[ $base == *-nohedge ]]; then
-			sql "$port" "ALTER SYSTEM SET foresight.hedge_factor = 0" >/dev/null
-		else
-			sql "$port" "ALTER SYSTEM RESET foresight.hedge_factor" >/dev/null
+		# "predictive@hedge_factor=0": the policy with foresight.hedge_factor = 0
+		sql "$port" "ALTER SYSTEM RESET foresight.hedge_factor" >/dev/null
+		if [[ $base == *@*=* ]]; then
+			setting=${base#*@}
+			sql "$port" "ALTER SYSTEM SET foresight.${setting%%=*} = '${setting#*=}'" >/dev/null
+			base=${base%%@*}
 		fi
-		base=${base%-nohedge}
 		sql "$port" "ALTER SYSTEM SET foresight.routing_policy = '${base%-standby1}'" >/dev/null
 		sql "$port" "SELECT pg_reload_conf()" >/dev/null
 		sleep 1

@@ -21,7 +21,7 @@
 
 #include "router/hedge.h"
 
-double		foresight_hedge_factor = 3.0;
+double		foresight_hedge_factor = 8.0;
 int			foresight_hedge_min_delay = 2;
 
 void
@@ -33,7 +33,7 @@ hedge_define_gucs(void)
 							 "to answer by then is sent to the next candidate too; the first answer is used.  "
 							 "0 turns hedging off.",
 							 &foresight_hedge_factor,
-							 3.0, 0.0, 1000.0,
+							 8.0, 0.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("foresight.hedge_min_delay",
 							"Least time a query waits for its node before it is hedged.",

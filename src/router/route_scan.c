@@ -46,7 +46,6 @@
 #include "remote/errors.h"
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
-#include "router/hedge.h"
 #include "router/policy.h"
 #include "router/request_shape.h"
 #include "router/route_scan.h"
@@ -869,7 +868,6 @@ hedge_if_late(RouteScanState *st)
 		st->answer_cold = rcs[1]->sent_cold;
 		st->sent_us = hedge_sent_us;
 		st->hedge_won = true;
-		policy_pin(current_candidate(st)->slot, current_candidate(st)->node_id);
 	}
 	else
 	{
