@@ -24,6 +24,12 @@
 
 #include "stats/latency.h"
 
+/*
+ * A hedge goes to a node predicted at most this much busier than the one
+ * it replaces: noise between equal nodes, not a busier node.
+ */
+#define HEDGE_LOAD_MARGIN 0.1
+
 extern double foresight_hedge_factor;
 extern int	foresight_hedge_min_delay;
 

@@ -46,6 +46,7 @@
 #include "remote/errors.h"
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
+#include "router/hedge.h"
 #include "router/policy.h"
 #include "router/request_shape.h"
 #include "router/route_scan.h"
@@ -761,21 +762,26 @@ finish_remote(RouteScanState *st)
  * next node in the policy's order that has lately answered the class in
  * less than that (or has no answer on record, like a node of speed 1), can
  * take the query at once (no replay position to check first, its
- * connection free) and is not predicted overloaded; -1 if none.  A node
- * that answers no faster than the wait so far would add work, not an
- * earlier answer.  The coordinator is never a hedge: its plan would run in
+ * connection free), is not predicted overloaded nor busier than the first
+ * node (by more than HEDGE_LOAD_MARGIN); -1 if none.  A node that answers
+ * no faster than the wait so far, or is busier, would add work where it
+ * hurts rather than give an earlier answer.  The coordinator is never a hedge: its plan would run in
  * this backend, which could not wait for the node meanwhile.
  */
 static int
 hedge_candidate(RouteScanState *st, int64 waited_us)
 {
+	RouteCandidate *first = current_candidate(st);
+
 	for (int i = st->attempt + 1; i < st->decision.ncandidates; i++)
 	{
 		RouteCandidate *c = &st->decision.candidates[i];
 
 		if (c->is_local || c->check_lsn ||
 			c->answer_us >= (double) waited_us ||
-			(c->scored && c->predicted_load > foresight_overload_threshold))
+			(c->scored && c->predicted_load > foresight_overload_threshold) ||
+			(c->scored && first->scored &&
+			 c->predicted_load > first->predicted_load + HEDGE_LOAD_MARGIN))
 			continue;
 		if (remote_conn_busy(c->slot, c->node_id))
 			continue;
