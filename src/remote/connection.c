@@ -108,38 +108,42 @@ remote_conn_orphan(RemoteConn *rc)
 	settle_orphan(rc);
 }
 
-bool
-remote_conn_busy(int slot, int32 node_id)
+/*
+ * The cached connection of (node, current role), its query left behind by
+ * a hedge read as far as it has arrived; NULL when there is none (or it
+ * broke while being read).
+ */
+static RemoteConn *
+cached_conn(int slot, int32 node_id)
 {
 	Oid			userid = GetUserId();
 
 	if (conns == NULL)
-		return false;
-	for (int i = 0; i < REMOTE_MAX_CONNECTIONS; i++)
+		return NULL;
+	for (int i = 0; i < conns_high; i++)
 		if (conns[i].in_use && conns[i].slot == slot && conns[i].node_id == node_id &&
 			conns[i].userid == userid)
 		{
 			settle_orphan(&conns[i]);
-			return conns[i].in_use && conns[i].busy;
+			return conns[i].in_use ? &conns[i] : NULL;
 		}
-	return false;
+	return NULL;
+}
+
+bool
+remote_conn_busy(int slot, int32 node_id)
+{
+	RemoteConn *rc = cached_conn(slot, node_id);
+
+	return rc != NULL && rc->busy;
 }
 
 bool
 remote_conn_left_running(int slot, int32 node_id)
 {
-	Oid			userid = GetUserId();
+	RemoteConn *rc = cached_conn(slot, node_id);
 
-	if (conns == NULL)
-		return false;
-	for (int i = 0; i < conns_high; i++)
-		if (conns[i].in_use && conns[i].orphaned && conns[i].slot == slot &&
-			conns[i].node_id == node_id && conns[i].userid == userid)
-		{
-			settle_orphan(&conns[i]);
-			return conns[i].in_use && conns[i].orphaned;
-		}
-	return false;
+	return rc != NULL && rc->orphaned;
 }
 
 void
