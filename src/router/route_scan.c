@@ -22,7 +22,9 @@
  * columns' input functions (resjunk columns, never sent to the client, are
  * NULL).  A node that cannot be reached, or fails before the first row
  * was returned, is skipped for the next candidate; the coordinator is the
- * last one.
+ * last one.  A query that the predictive policy set a hedge delay for and
+ * that has not started to answer by then is sent to the next node too, and
+ * the first answer is used (hedge_if_late, router/hedge.h).
  *
  *-------------------------------------------------------------------------
  */
