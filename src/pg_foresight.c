@@ -19,7 +19,7 @@
 #include "utils/regproc.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "predict/live_models.h"
 #include "router/admission.h"
 #include "router/hedge.h"

@@ -1,4 +1,4 @@
-# Deferred local planning (foresight.defer_local_planning, shape_cache.c):
+# Deferred local planning (foresight.defer_local_planning, route_cache.c):
 # simple-protocol queries of a shape seen before are routed without a local
 # plan, which is made only if the query runs here.  Every result equals the
 # local one, whether the query ran on a standby, here by choice, or here

@@ -18,7 +18,7 @@
 
 #include "pg_foresight.h"
 #include "monitor/node_health.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(foresight_node_health_list);
 

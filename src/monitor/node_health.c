@@ -12,7 +12,7 @@
 
 #include "pg_foresight.h"
 #include "monitor/node_health.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 
 typedef struct NodeHealthShared
 {

@@ -5,7 +5,7 @@
  *	  position, last poll and error.  Written by the monitor, read by the
  *	  router (candidates, read-your-writes) and the views.
  *
- * Indexed by registry slot (see nodes/registry.h); an entry remembers the
+ * Indexed by registry slot (see registry/registry.h); an entry remembers the
  * node_id it describes and reads as "unknown" for any other node_id.
  *
  *-------------------------------------------------------------------------

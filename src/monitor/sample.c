@@ -18,7 +18,7 @@
 #include <math.h>
 
 #include "monitor/sample.h"
-#include "monitor/signal.h"
+#include "monitor/load_signal.h"
 
 /* weight of the newest interval in the latency baseline (about 20 samples) */
 #define LATENCY_BASELINE_ALPHA 0.05

@@ -39,7 +39,7 @@
 
 #include "pg_foresight.h"
 #include "monitor/worker.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "monitor/poller.h"
 #include "router/scoring.h"
 #include "stats/history_persist.h"

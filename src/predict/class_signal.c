@@ -9,7 +9,7 @@
 
 #include "utils/memutils.h"
 
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "predict/class_signal.h"
 
 typedef struct ClassBaseline

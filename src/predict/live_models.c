@@ -30,7 +30,7 @@
 #include "pg_foresight.h"
 #include "forecast/blend.h"
 #include "monitor/worker.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "predict/live_models.h"
 #include "predict/class_signal.h"
 #include "predict/live_models_internal.h"

@@ -16,7 +16,7 @@
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "predict/live_models.h"
 #include "predict/live_models_internal.h"
 #include "predict/models.pb-c.h"

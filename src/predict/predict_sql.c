@@ -22,7 +22,7 @@
 
 #include "pg_foresight.h"
 #include "forecast/forecast.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "predict/live_models.h"
 
 /* NULL for NaN, so that "not known yet" reads as NULL in SQL */

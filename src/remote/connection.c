@@ -32,7 +32,7 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 
-#include "nodes/conninfo.h"
+#include "registry/conninfo.h"
 #include "remote/connection.h"
 #include "remote/remote_exec.h"
 #include "router/router.h"

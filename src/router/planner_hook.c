@@ -10,7 +10,7 @@
  * of its own has its conditions' constants lifted into parameters first,
  * lift_constants.c).  A parameterless query of a shape this backend has
  * routed before is not planned at all: it gets a copy of that shape's route
- * node, its local plan deferred to execution (shape_cache.c).  A plan left
+ * node, its local plan deferred to execution (route_cache.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
  * (unrouted_log.c).  Only client statements are
  * wrapped: not statements planned inside a function, another statement or
@@ -31,13 +31,13 @@
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
 
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
 #include "router/policy.h"
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 #include "router/router.h"
-#include "router/shape_cache.h"
+#include "router/route_cache.h"
 #include "router/unrouted_log.h"
 
 static planner_hook_type prev_planner_hook = NULL;
@@ -114,13 +114,13 @@ router_plan_deferred(Query *query, const char *query_string)
 }
 
 /*
- * May this planner call use the shape cache (shape_cache.c)?  A client's
+ * May this planner call use the shape cache (route_cache.c)?  A client's
  * own parameterless query, planned for one execution or kept as it is
  * (the simple protocol, or the extended one without parameters), and not
  * under a utility statement: EXPLAIN shows the local plan, so it makes one.
  */
 static bool
-shape_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
+route_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
 {
 	return foresight_defer_local_planning && foresight_lift_constants &&
 		boundParams == NULL && cursorOptions == CURSOR_OPT_PARALLEL_OK &&
@@ -173,15 +173,15 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	/* a shape seen before: route it without planning it here */
-	if (shape_cache_applies(parse, cursorOptions, boundParams))
+	if (route_cache_applies(parse, cursorOptions, boundParams))
 	{
 		probe = copyObject(parse);
 		/* equal() compares the statement's length, which the constants change */
 		probe->stmt_location = 0;
 		probe->stmt_len = 0;
 		(void) lift_and_deparse(probe, true, false, &probe_types, &probe_values);
-		shape_hash = shape_cache_hash(parse);
-		stmt = shape_cache_lookup(shape_hash, probe, parse, probe_values);
+		shape_hash = route_cache_hash(parse);
+		stmt = route_cache_lookup(shape_hash, probe, parse, probe_values);
 		if (stmt != NULL)
 		{
 			eligibility_last_reason = NULL;
@@ -208,7 +208,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		sql = lift_and_deparse(probe, false, true, NULL, NULL);
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
 										 GetUserId(), shape.flags);
-		shape_cache_store(shape_hash, probe, stmt);
+		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
 	{

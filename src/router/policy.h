@@ -17,7 +17,7 @@
 #include "postgres.h"
 
 #include "access/xlogdefs.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 
 #define ROUTE_MAX_CANDIDATES 64
 

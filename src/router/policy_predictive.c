@@ -2,7 +2,7 @@
  *
  * policy_predictive.c
  *	  The predictive routing policy as a row of the policy table: score
- *	  the candidates (router/predictive.c), apply admission control when
+ *	  the candidates (router/predictive_score.c), apply admission control when
  *	  every one is predicted overloaded (router/admission.c), and order
  *	  them: the chosen node first, then the others by score.
  *
@@ -15,7 +15,7 @@
 #include "router/admission.h"
 #include "router/hedge.h"
 #include "router/policy.h"
-#include "router/predictive.h"
+#include "router/predictive_score.h"
 #include "router/router.h"
 #include "stats/history.h"
 

@@ -4,7 +4,7 @@
  *	  The "Foresight Route" custom scan: the top node of a routable plan.
  *
  * Plan shape: a CustomScan whose outer child (lefttree) is the complete
- * local plan, or, for a query of a shape seen before (shape_cache.c), no
+ * local plan, or, for a query of a shape seen before (route_cache.c), no
  * child and the query itself, planned at execution if it runs here and run
  * in an executor of its own.  Its scan tuple is described by
  * custom_scan_tlist, one Var (OUTER_VAR, i) per column the child returns,
@@ -50,7 +50,7 @@
 #include "router/eligibility.h"
 #include "router/hedge.h"
 #include "router/policy.h"
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/admission.h"
@@ -282,7 +282,7 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 
 /*
  * A copy of a route node without its local plan and without values: what
- * shape_cache.c keeps of a shape.
+ * route_cache.c keeps of a shape.
  */
 Plan *
 route_scan_template(const Plan *route)
@@ -336,7 +336,7 @@ route_create_state(CustomScan *cscan)
 }
 
 /*
- * A deferred query (shape_cache.c) that runs here: plan it now, for its own
+ * A deferred query (route_cache.c) that runs here: plan it now, for its own
  * constants, and start it in an executor of its own (its range table is
  * not this plan's), under this execution's snapshot.  Deferred plans are
  * not parallel: this node's execution has not entered parallel mode.

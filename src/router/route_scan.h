@@ -19,7 +19,7 @@ extern const char *route_scan_remote_sql(Plan *plan);
 /* the values of the constants lifted into parameters (String nodes), or NIL */
 extern List *route_scan_remote_parameters(Plan *plan);
 
-/* A route node's copy without local plan and values, for shape_cache.c. */
+/* A route node's copy without local plan and values, for route_cache.c. */
 extern Plan *route_scan_template(const Plan *route);
 
 /* The route node for query from a template, its local plan made if it runs here. */

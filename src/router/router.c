@@ -22,11 +22,11 @@
 #include "utils/plancache.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "remote/connection.h"
 #include "router/route_scan.h"
 #include "router/router.h"
-#include "router/shape_cache.h"
+#include "router/route_cache.h"
 #include "router/unrouted_log.h"
 
 int			foresight_routing_policy = ROUTING_POLICY_PREDICTIVE;

@@ -12,7 +12,7 @@
  *						 / (1 + in-flight queries this coordinator sent there)
  *
  * speed is how fast the node has recently answered the query's class
- * compared with the fastest candidate (router/predictive.c).  Every factor
+ * compared with the fastest candidate (router/predictive_score.c).  Every factor
  * is in [0,1], so connection_score is too.
  *
  *-------------------------------------------------------------------------

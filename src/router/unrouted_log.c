@@ -25,10 +25,10 @@
 #include "portability/instr_time.h"
 #include "utils/timestamp.h"
 
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/unrouted_log.h"

@@ -27,7 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_foresight.h"
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 #include "stats/decision_log.h"
 #include "stats/latency.h"
 

@@ -17,7 +17,7 @@
 #include "utils/guc.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "stats/history.h"
 
 #define HISTORY_MAX_BYTES ((Size) 1024 * 1024 * 1024)

@@ -7,7 +7,7 @@
  *
  * A sample holds derived values (rates, utilisations, the load signal and
  * its components), computed once by the monitor (monitor/sample.c,
- * monitor/signal.c).  Its fields are listed once, in HISTORY_SAMPLE_FIELDS;
+ * monitor/load_signal.c).  Its fields are listed once, in HISTORY_SAMPLE_FIELDS;
  * the struct, the SQL output and the history file are all generated from
  * that list.  "Absent" is NaN for floats, -1 for counts, 0 for LSNs and
  * timestamps: the views show NULL.

@@ -26,7 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "monitor/snapshot.pb-c.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "stats/history.h"
 #include "stats/history_persist.h"
 

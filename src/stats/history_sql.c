@@ -22,7 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "stats/history.h"
 
 PG_FUNCTION_INFO_V1(foresight_node_metrics_latest);

@@ -33,7 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "stats/latency.h"
 
 #define LATENCY_BUCKETS 128		/* 2^(127/4) us: about 1.1 hours */

@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * predictive.h
+ * predictive_score.h
  *	  The predictive routing policy: score every candidate with
  *	  scoring_score() from its predicted load (live models) and connection
  *	  score, and choose among the best without stampeding one node.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef FORESIGHT_PREDICTIVE_H
-#define FORESIGHT_PREDICTIVE_H
+#ifndef FORESIGHT_PREDICTIVE_SCORE_H
+#define FORESIGHT_PREDICTIVE_SCORE_H
 
 #include "postgres.h"
 
@@ -26,7 +26,7 @@
 #define PREDICTIVE_MIN_CLASS_SAMPLES 30
 
 /*
- * Speed (see predictive.c): a node whose recent answer time for a class is
+ * Speed (see predictive_score.c): a node whose recent answer time for a class is
  * within PREDICTIVE_SPEED_TOLERANCE of the fastest candidate's counts as
  * fast as it, since equal nodes differ by that much; the speed counts
  * fully once about PREDICTIVE_SPEED_EVIDENCE queries of the class were
@@ -84,4 +84,4 @@ extern int	predictive_choose(const PredictiveCandidate *cands, int n);
 /* Copy the scored candidates into a decision-log entry. */
 extern void predictive_log_candidates(const PredictiveCandidate *cands, int n, Decision *d);
 
-#endif							/* FORESIGHT_PREDICTIVE_H */
+#endif							/* FORESIGHT_PREDICTIVE_SCORE_H */

@@ -36,7 +36,7 @@
 #include "utils/memutils.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "monitor/worker.h"
 
 int			foresight_max_nodes = 16;

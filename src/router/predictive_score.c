@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * predictive.c
- *	  The predictive policy (see predictive.h).
+ * predictive_score.c
+ *	  The predictive policy (see predictive_score.h).
  *
  * predicted_load of a candidate = the live prediction for the query's
  * request class when that class's model has seen enough samples, else the
@@ -28,7 +28,7 @@
 
 #include "predict/live_models.h"
 #include "router/admission.h"
-#include "router/predictive.h"
+#include "router/predictive_score.h"
 
 static double
 candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)

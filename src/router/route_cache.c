@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * shape_cache.c
+ * route_cache.c
  *	  Routed plans of query shapes this session has seen, so that a
  *	  simple-protocol query of a known shape is routed without being
  *	  planned here.
@@ -18,9 +18,9 @@
  * it runs here (route_scan.c).  Its local plan is therefore made for its
  * own constants and settings, as without this cache.
  *
- * Bounds: SHAPE_CACHE_ENTRIES shapes per backend, the least recently used
+ * Bounds: ROUTE_CACHE_ENTRIES shapes per backend, the least recently used
  * making room, and only shapes whose first plan cost less than
- * SHAPE_CACHE_MAX_COST (where planning is a large share of the work).  Any
+ * ROUTE_CACHE_MAX_COST (where planning is a large share of the work).  Any
  * invalidation of a relation, function, type, operator, collation or
  * schema empties the cache: names in the remote SQL and eligibility both
  * depend on them.  The view foresight.query_shapes lists the entries.
@@ -43,11 +43,11 @@
 #include "pg_foresight.h"
 #include "router/route_scan.h"
 #include "router/router.h"
-#include "router/shape_cache.h"
+#include "router/route_cache.h"
 
 bool		foresight_defer_local_planning = true;
 
-typedef struct ShapeEntry
+typedef struct RouteCacheEntry
 {
 	bool		used;
 	uint64		hash;
@@ -59,9 +59,9 @@ typedef struct ShapeEntry
 	Query	   *lifted;			/* the key, compared with equal() */
 	OverrideSearchPath *search_path;
 	PlannedStmt *stmt;			/* route node without child and values */
-} ShapeEntry;
+} RouteCacheEntry;
 
-static ShapeEntry entries[SHAPE_CACHE_ENTRIES];
+static RouteCacheEntry entries[ROUTE_CACHE_ENTRIES];
 static uint64 use_clock = 0;
 static bool cache_invalid = false;
 static MemoryContext shape_context = NULL;
@@ -85,7 +85,7 @@ flush_if_invalid(void)
 	if (!cache_invalid)
 		return;
 	cache_invalid = false;
-	for (int i = 0; i < SHAPE_CACHE_ENTRIES; i++)
+	for (int i = 0; i < ROUTE_CACHE_ENTRIES; i++)
 	{
 		if (entries[i].used)
 			MemoryContextDelete(entries[i].cxt);
@@ -111,7 +111,7 @@ register_callbacks(void)
  * equal() that fails.
  */
 uint64
-shape_cache_hash(const Query *query)
+route_cache_hash(const Query *query)
 {
 	uint32		h;
 	ListCell   *lc;
@@ -162,14 +162,14 @@ copy_stmt_around(const PlannedStmt *stmt, Plan *plan)
 }
 
 PlannedStmt *
-shape_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_values)
+route_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_values)
 {
 	Oid			user = GetUserId();
 
 	flush_if_invalid();
-	for (int i = 0; i < SHAPE_CACHE_ENTRIES; i++)
+	for (int i = 0; i < ROUTE_CACHE_ENTRIES; i++)
 	{
-		ShapeEntry *e = &entries[i];
+		RouteCacheEntry *e = &entries[i];
 		PlannedStmt *stmt;
 
 		if (!e->used || e->hash != hash || e->user != user ||
@@ -195,15 +195,15 @@ shape_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_v
 }
 
 void
-shape_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
+route_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
 {
-	ShapeEntry *e = NULL;
+	RouteCacheEntry *e = NULL;
 	MemoryContext old;
 	PlannedStmt *copy;
 
 	flush_if_invalid();
 	if (!route_scan_is_route(stmt->planTree) || stmt->parallelModeNeeded ||
-		stmt->planTree->total_cost >= SHAPE_CACHE_MAX_COST)
+		stmt->planTree->total_cost >= ROUTE_CACHE_MAX_COST)
 		return;
 
 	if (shape_context == NULL)
@@ -213,7 +213,7 @@ shape_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
 											  ALLOCSET_SMALL_SIZES);
 	}
 	/* a free entry, else the least recently used */
-	for (int i = 0; i < SHAPE_CACHE_ENTRIES; i++)
+	for (int i = 0; i < ROUTE_CACHE_ENTRIES; i++)
 	{
 		if (!entries[i].used)
 		{
@@ -264,9 +264,9 @@ foresight_query_shapes(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 5);
 	flush_if_invalid();
-	for (int i = 0; i < SHAPE_CACHE_ENTRIES; i++)
+	for (int i = 0; i < ROUTE_CACHE_ENTRIES; i++)
 	{
-		ShapeEntry *e = &entries[i];
+		RouteCacheEntry *e = &entries[i];
 		Datum		values[5];
 		bool		nulls[5] = {false};
 

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * signal.c
+ * load_signal.c
  *	  The load signal of a node and its components (see signal.h).
  *
  *-------------------------------------------------------------------------
@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "monitor/signal.h"
+#include "monitor/load_signal.h"
 
 static double
 clamp01(double v)

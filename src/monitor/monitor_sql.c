@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * monitor_functions.c
+ * monitor_sql.c
  *	  SQL functions that show the monitor's state.
  *
  *-------------------------------------------------------------------------
@@ -14,7 +14,7 @@
 
 #include "pg_foresight.h"
 #include "monitor/worker.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(foresight_monitor_status);
 

@@ -14,7 +14,7 @@
 #include "lib/stringinfo.h"
 #include "libpq-fe.h"
 
-#include "nodes/conninfo.h"
+#include "registry/conninfo.h"
 
 /* keywords that the session, not the registry, decides */
 static const char *const session_keywords[] = {"user", "dbname", "replication"};

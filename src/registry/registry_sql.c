@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * node_functions.c
+ * registry_sql.c
  *	  SQL functions that manage the node registry: add_node, remove_node,
  *	  alter_node, and node_list behind the view foresight.nodes.
  *
@@ -20,8 +20,8 @@
 #include "utils/builtins.h"
 
 #include "pg_foresight.h"
-#include "nodes/conninfo.h"
-#include "nodes/registry.h"
+#include "registry/conninfo.h"
+#include "registry/registry.h"
 
 static char *
 required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)

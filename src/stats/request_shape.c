@@ -15,7 +15,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
 
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 
 static void
 walk_plan(const Plan *plan, int *flags)

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * route_functions.c
+ * route_sql.c
  *	  SQL functions of the router: foresight.route_explain(sql) and the
  *	  function behind the view foresight.routing_stats.
  *
@@ -17,10 +17,10 @@
 #include "utils/builtins.h"
 
 #include "pg_foresight.h"
-#include "nodes/registry.h"
+#include "registry/registry.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
-#include "router/request_shape.h"
+#include "stats/request_shape.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "stats/latency.h"

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * signal.h
+ * load_signal.h
  *	  The load signal of a node in [0,1], computed from one sample
  *	  (docs/monitoring.md, "The load signal").
  *
@@ -14,8 +14,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef FORESIGHT_SIGNAL_H
-#define FORESIGHT_SIGNAL_H
+#ifndef FORESIGHT_LOAD_SIGNAL_H
+#define FORESIGHT_LOAD_SIGNAL_H
 
 #include "stats/history.h"
 
@@ -34,4 +34,4 @@
 /* Fill load and load_* of a sample whose other fields are set. */
 extern void signal_compute(MetricSample *sample);
 
-#endif							/* FORESIGHT_SIGNAL_H */
+#endif							/* FORESIGHT_LOAD_SIGNAL_H */

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * shape_cache.h
+ * route_cache.h
  *	  Routed plans of query shapes this session has seen, reused without
- *	  planning (see shape_cache.c).
+ *	  planning (see route_cache.c).
  *
  *-------------------------------------------------------------------------
  */
-#ifndef FORESIGHT_SHAPE_CACHE_H
-#define FORESIGHT_SHAPE_CACHE_H
+#ifndef FORESIGHT_ROUTE_CACHE_H
+#define FORESIGHT_ROUTE_CACHE_H
 
 #include "postgres.h"
 
@@ -15,16 +15,16 @@
 #include "nodes/plannodes.h"
 
 /* shapes kept per session; the least recently used one makes room */
-#define SHAPE_CACHE_ENTRIES 64
+#define ROUTE_CACHE_ENTRIES 64
 
 /* only shapes whose first plan cost less than this (classes point, small) */
-#define SHAPE_CACHE_MAX_COST 10000.0
+#define ROUTE_CACHE_MAX_COST 10000.0
 
 /* foresight.defer_local_planning */
 extern bool foresight_defer_local_planning;
 
 /* A hash of a query's shape: equal for queries differing only in constants. */
-extern uint64 shape_cache_hash(const Query *query);
+extern uint64 route_cache_hash(const Query *query);
 
 /*
  * The routed plan for query, whose lifted form (constants replaced by
@@ -33,10 +33,10 @@ extern uint64 shape_cache_hash(const Query *query);
  * search_path; NULL otherwise.  The plan's route node has no child: the
  * query is planned at execution if it runs here (route_scan.c).
  */
-extern PlannedStmt *shape_cache_lookup(uint64 hash, const Query *lifted,
+extern PlannedStmt *route_cache_lookup(uint64 hash, const Query *lifted,
 									   Query *query, List *param_values);
 
 /* Remember stmt, the routed plan made for a query whose lifted form is lifted. */
-extern void shape_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt);
+extern void route_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt);
 
-#endif							/* FORESIGHT_SHAPE_CACHE_H */
+#endif							/* FORESIGHT_ROUTE_CACHE_H */
