@@ -21,6 +21,7 @@
 #include "pg_foresight.h"
 #include "registry/registry.h"
 #include "predict/live_models.h"
+#include "remote/remote_gucs.h"
 #include "router/admission.h"
 #include "router/hedge.h"
 #include "stats/decision_log.h"
@@ -48,6 +49,7 @@ static const ForesightComponent components[] = {
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
+	{"remote", remote_define_gucs, NULL, NULL, NULL},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
 };

@@ -35,7 +35,7 @@
 #include "registry/conninfo.h"
 #include "remote/connection.h"
 #include "remote/remote_exec.h"
-#include "router/router.h"
+#include "remote/remote_gucs.h"
 
 #define REMOTE_MAX_CONNECTIONS 128
 

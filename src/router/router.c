@@ -31,10 +31,7 @@
 
 int			foresight_routing_policy = ROUTING_POLICY_PREDICTIVE;
 bool		foresight_include_local = true;
-char	   *foresight_connection_options = NULL;
-char	   *foresight_application_name = NULL;
 int			foresight_max_replication_lag = -1;
-int			foresight_connect_timeout = 2;
 bool		foresight_lift_constants = true;
 
 XLogRecPtr	router_last_commit_lsn = InvalidXLogRecPtr;
@@ -118,22 +115,6 @@ router_define_gucs(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomStringVariable("foresight.connection_options",
-							   "Extra libpq options for connections to nodes, such as 'sslmode=require'.",
-							   "Appended to each node's conninfo; user, dbname and application_name are always the session's.",
-							   &foresight_connection_options,
-							   "",
-							   PGC_SUSET, 0,
-							   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("foresight.application_name",
-							   "application_name of the connections routed queries use on the nodes.",
-							   NULL,
-							   &foresight_application_name,
-							   "pg_foresight",
-							   PGC_SUSET, 0,
-							   NULL, NULL, NULL);
-
 	DefineCustomBoolVariable("foresight.lift_constants",
 							 "Sends the constants of a routed query's conditions as parameters.",
 							 "A query without parameters of its own (the simple protocol) is then one prepared statement per query shape on each node, which the node parses and plans once instead of per query.",
@@ -150,13 +131,6 @@ router_define_gucs(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomIntVariable("foresight.connect_timeout",
-							"Seconds to wait for a connection to a node before trying another candidate.",
-							NULL,
-							&foresight_connect_timeout,
-							2, 1, 3600,
-							PGC_SUSET, GUC_UNIT_S,
-							NULL, NULL, NULL);
 }
 
 /* --- shared memory --- */

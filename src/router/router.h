@@ -27,10 +27,7 @@ typedef enum RoutingPolicy
 /* GUCs */
 extern int	foresight_routing_policy;
 extern bool foresight_include_local;
-extern char *foresight_connection_options;
-extern char *foresight_application_name;
 extern int	foresight_max_replication_lag;	/* ms, -1 = no limit */
-extern int	foresight_connect_timeout;	/* s */
 extern bool foresight_lift_constants;
 
 /* component entry points (see pg_foresight.h) */
