@@ -14,22 +14,22 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
-#include "utils/acl.h"
 #include "utils/guc.h"
-#include "utils/regproc.h"
 
 #include "pg_foresight.h"
-#include "registry/registry.h"
+#include "core/guards.h"
+#include "core/monitor_doorbell.h"
+#include "monitor/node_health.h"
+#include "monitor/worker.h"
 #include "predict/live_models.h"
+#include "registry/registry.h"
 #include "remote/remote_gucs.h"
 #include "router/admission.h"
 #include "router/hedge.h"
-#include "stats/decision_log.h"
-#include "router/scoring.h"
-#include "monitor/node_health.h"
-#include "monitor/worker.h"
-#include "stats/history.h"
 #include "router/router.h"
+#include "router/scoring.h"
+#include "stats/decision_log.h"
+#include "stats/history.h"
 #include "stats/latency.h"
 
 PG_MODULE_MAGIC;
@@ -37,10 +37,10 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 bool		foresight_preloaded = false;
-static bool shmem_ready = false;
 
 static const ForesightComponent components[] = {
-	{"nodes", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
+	{"monitor doorbell", NULL, NULL, doorbell_shmem_request, doorbell_shmem_init},
+	{"registry", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
 	{"history", history_define_gucs, NULL, history_shmem_request, history_shmem_init},
@@ -82,44 +82,7 @@ foresight_shmem_startup(void)
 			components[i].shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
-	shmem_ready = true;
-}
-
-void
-foresight_require_shmem(void)
-{
-	if (!shmem_ready)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_foresight must be loaded via shared_preload_libraries"),
-				 errhint("Add pg_foresight to shared_preload_libraries in postgresql.conf and restart the server.")));
-}
-
-void
-foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns)
-{
-	if (desc->natts != ncolumns)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("function %s is declared with %d result columns, but the pg_foresight library returns %d",
-						format_procedure(fcinfo->flinfo->fn_oid), desc->natts, ncolumns),
-				 errdetail("The extension's SQL objects are older or newer than the installed library."),
-				 errhint("Run ALTER EXTENSION pg_foresight UPDATE.")));
-}
-
-void
-foresight_require_admin(const char *action)
-{
-	Oid			admin = get_role_oid(FORESIGHT_ADMIN_ROLE, true);
-
-	if (superuser())
-		return;
-	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to %s", action),
-			 errdetail("Only superusers and members of role \"%s\" may do this.", FORESIGHT_ADMIN_ROLE)));
+	guards_mark_shmem_ready();
 }
 
 void

@@ -20,10 +20,6 @@
 
 #include "postgres.h"
 
-#include "access/tupdesc.h"
-#include "fmgr.h"
-
-#define FORESIGHT_ADMIN_ROLE "foresight_admin"
 
 typedef struct ForesightComponent
 {
@@ -36,25 +32,5 @@ typedef struct ForesightComponent
 
 /* true when the library was loaded through shared_preload_libraries */
 extern bool foresight_preloaded;
-
-/*
- * Raise an error unless shared memory was set up, i.e. unless the library
- * was loaded through shared_preload_libraries.
- */
-extern void foresight_require_shmem(void);
-
-/*
- * Raise an error unless the current user is a superuser or a member of
- * foresight_admin; action completes "permission denied to ...".
- */
-extern void foresight_require_admin(const char *action);
-
-/*
- * Raise an error unless the SQL declaration of the running function returns
- * ncolumns columns: an installed script older than the library (the
- * extension not updated) must not have the library's rows read as another
- * layout.
- */
-extern void foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns);
 
 #endif							/* PG_FORESIGHT_H */

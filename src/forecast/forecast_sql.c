@@ -36,7 +36,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "forecast/backtest.h"
 #include "forecast/forecast.h"
 

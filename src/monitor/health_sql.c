@@ -16,7 +16,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "monitor/node_health.h"
 #include "registry/registry.h"
 

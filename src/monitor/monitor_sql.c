@@ -12,7 +12,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "monitor/worker.h"
 #include "registry/registry.h"
 

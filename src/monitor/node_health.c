@@ -10,7 +10,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "monitor/node_health.h"
 #include "registry/registry.h"
 

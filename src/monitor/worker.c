@@ -37,27 +37,24 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
-#include "monitor/worker.h"
-#include "registry/registry.h"
-#include "monitor/poller.h"
-#include "router/scoring.h"
-#include "stats/history_persist.h"
-#include "predict/live_models.h"
-#include "router/admission.h"
 #include "utils/memutils.h"
+
+#include "core/guards.h"
+#include "core/monitor_doorbell.h"
+#include "monitor/poller.h"
+#include "monitor/worker.h"
+#include "predict/live_models.h"
+#include "registry/registry.h"
+#include "stats/history.h"
+#include "stats/history_persist.h"
 
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
 #define REGISTRY_RELOAD_MS 10000
 
-int			foresight_sample_interval_ms = 1000;
-
 typedef struct MonitorShared
 {
-	slock_t		mutex;			/* protects status and latch */
+	slock_t		mutex;			/* protects status */
 	MonitorStatus status;
-	Latch	   *latch;			/* the worker's latch while it runs */
-	pg_atomic_uint32 reload_requested;
 } MonitorShared;
 
 static MonitorShared *monitor = NULL;
@@ -65,13 +62,6 @@ static MonitorShared *monitor = NULL;
 void
 monitor_define_gucs(void)
 {
-	DefineCustomIntVariable("foresight.sample_interval",
-							"Time between two samples of every node.",
-							NULL,
-							&foresight_sample_interval_ms,
-							1000, 100, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
 	poller_define_gucs();
 }
 
@@ -107,31 +97,30 @@ monitor_shmem_init(void)
 	{
 		memset(monitor, 0, sizeof(MonitorShared));
 		SpinLockInit(&monitor->mutex);
-		pg_atomic_init_u32(&monitor->reload_requested, 0);
 	}
 }
 
-void
-monitor_wakeup(void)
-{
-	Latch	   *latch;
+/* Callbacks of the floors above (router/), registered in _PG_init. */
+#define MONITOR_MAX_CALLBACKS 4
+static monitor_callback sample_callbacks[MONITOR_MAX_CALLBACKS];
+static int	n_sample_callbacks = 0;
+static monitor_callback reload_callbacks[MONITOR_MAX_CALLBACKS];
+static int	n_reload_callbacks = 0;
 
-	if (monitor == NULL)
-		return;
-	SpinLockAcquire(&monitor->mutex);
-	latch = monitor->latch;
-	SpinLockRelease(&monitor->mutex);
-	if (latch)
-		SetLatch(latch);
+void
+monitor_on_sample(monitor_callback callback)
+{
+	if (n_sample_callbacks >= MONITOR_MAX_CALLBACKS)
+		elog(ERROR, "too many pg_foresight monitor sample callbacks");
+	sample_callbacks[n_sample_callbacks++] = callback;
 }
 
 void
-monitor_request_registry_reload(void)
+monitor_on_config_reload(monitor_callback callback)
 {
-	if (monitor == NULL)
-		return;
-	pg_atomic_write_u32(&monitor->reload_requested, 1);
-	monitor_wakeup();
+	if (n_reload_callbacks >= MONITOR_MAX_CALLBACKS)
+		elog(ERROR, "too many pg_foresight monitor reload callbacks");
+	reload_callbacks[n_reload_callbacks++] = callback;
 }
 
 void
@@ -146,8 +135,8 @@ monitor_get_status(MonitorStatus *status)
 static void
 monitor_detach(int code, Datum arg)
 {
+	doorbell_set_latch(NULL);
 	SpinLockAcquire(&monitor->mutex);
-	monitor->latch = NULL;
 	monitor->status.pid = 0;
 	SpinLockRelease(&monitor->mutex);
 }
@@ -214,12 +203,12 @@ foresight_monitor_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(foresight_database, NULL, 0);
 
 	SpinLockAcquire(&monitor->mutex);
-	monitor->latch = MyLatch;
 	monitor->status.pid = MyProcPid;
 	monitor->status.started_at = GetCurrentTimestamp();
 	monitor->status.registry_generation_seen = 0;
 	monitor->status.loops = 0;
 	SpinLockRelease(&monitor->mutex);
+	doorbell_set_latch(MyLatch);
 	before_shmem_exit(monitor_detach, (Datum) 0);
 
 	ereport(LOG,
@@ -247,7 +236,7 @@ foresight_monitor_main(Datum main_arg)
 		MemoryContextReset(cycle_context);
 		now = GetCurrentTimestamp();
 
-		reload = pg_atomic_exchange_u32(&monitor->reload_requested, 0) != 0 ||
+		reload = doorbell_take_registry_reload() ||
 			TimestampDifferenceExceeds(last_reload, now, REGISTRY_RELOAD_MS);
 		if (reload)
 		{
@@ -266,7 +255,8 @@ foresight_monitor_main(Datum main_arg)
 			poller_cycle(now);
 			MemoryContextSwitchTo(cycle_context);
 			live_models_train_due();
-			admission_wakeup();
+			for (int i = 0; i < n_sample_callbacks; i++)
+				sample_callbacks[i] ();
 			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
 			/* fell behind (slow local sample, suspended host): start afresh */
 			if (next_sample <= GetCurrentTimestamp())
@@ -291,7 +281,8 @@ foresight_monitor_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			scoring_sync_from_gucs();
+			for (int i = 0; i < n_reload_callbacks; i++)
+				reload_callbacks[i] ();
 			/* a new interval applies from now */
 			next_sample = Min(next_sample,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(),

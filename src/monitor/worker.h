@@ -13,20 +13,22 @@
 
 #include "datatype/timestamp.h"
 
-/* GUCs */
-extern int	foresight_sample_interval_ms;
-
 /* component entry points (see pg_foresight.h) */
 extern void monitor_define_gucs(void);
 extern void monitor_install_hooks(void);
 extern void monitor_shmem_request(void);
 extern void monitor_shmem_init(void);
 
-/* Wake the monitor now.  Cheap; any process. */
-extern void monitor_wakeup(void);
-
-/* Ask the monitor to reload the registry from its table, and wake it. */
-extern void monitor_request_registry_reload(void);
+/*
+ * Work of the floors above the monitor that follows its loop: a callback
+ * after each sample (the admission queue rescores), one after a
+ * configuration reload (the scoring weights are copied to shared memory).
+ * Registered in _PG_init (install_hooks), so the worker inherits them.
+ * To wake the monitor, see core/monitor_doorbell.h.
+ */
+typedef void (*monitor_callback) (void);
+extern void monitor_on_sample(monitor_callback callback);
+extern void monitor_on_config_reload(monitor_callback callback);
 
 /* The monitor's own state, for foresight.monitor_status(). */
 typedef struct MonitorStatus

@@ -27,9 +27,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "forecast/blend.h"
-#include "monitor/worker.h"
+#include "core/monitor_doorbell.h"
 #include "registry/registry.h"
 #include "predict/live_models.h"
 #include "predict/class_signal.h"

@@ -20,7 +20,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "forecast/forecast.h"
 #include "registry/registry.h"
 #include "predict/live_models.h"

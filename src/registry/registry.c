@@ -35,9 +35,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/registry.h"
-#include "monitor/worker.h"
+#include "core/monitor_doorbell.h"
 
 int			foresight_max_nodes = 16;
 char	   *foresight_database = NULL;

@@ -19,7 +19,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/conninfo.h"
 #include "registry/registry.h"
 

@@ -24,7 +24,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "router/admission.h"
 
 #define ADMISSION_RECHECK_MS 100

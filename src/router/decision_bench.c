@@ -16,7 +16,7 @@
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "router/policy.h"
 
 PG_FUNCTION_INFO_V1(foresight_benchmark_routing_decision);

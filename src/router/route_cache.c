@@ -40,7 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/route_cache.h"

@@ -16,7 +16,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/registry.h"
 #include "router/eligibility.h"
 #include "router/policy.h"

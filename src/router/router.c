@@ -21,11 +21,14 @@
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
+#include "monitor/worker.h"
 #include "registry/registry.h"
 #include "remote/connection.h"
+#include "router/admission.h"
 #include "router/route_scan.h"
 #include "router/router.h"
+#include "router/scoring.h"
 #include "router/route_cache.h"
 #include "router/unrouted_log.h"
 
@@ -342,4 +345,8 @@ router_install_hooks(void)
 
 	router_install_planner_hook();
 	route_scan_register();
+
+	/* the monitor's loop drives the admission queue and the weights */
+	monitor_on_sample(admission_wakeup);
+	monitor_on_config_reload(scoring_sync_from_gucs);
 }

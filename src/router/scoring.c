@@ -26,7 +26,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "router/peak_hours.h"
 #include "router/scoring.h"
 

@@ -26,7 +26,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "stats/request_shape.h"
 #include "stats/decision_log.h"
 #include "stats/latency.h"

@@ -16,12 +16,13 @@
 #include "storage/shmem.h"
 #include "utils/guc.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/registry.h"
 #include "stats/history.h"
 
 #define HISTORY_MAX_BYTES ((Size) 1024 * 1024 * 1024)
 
+int			foresight_sample_interval_ms = 1000;
 int			foresight_history_size = 600;
 
 const SampleField history_fields[] = {
@@ -69,6 +70,13 @@ check_history_size(int *newval, void **extra, GucSource source)
 void
 history_define_gucs(void)
 {
+	DefineCustomIntVariable("foresight.sample_interval",
+							"Time between two samples of every node.",
+							"Also the time step of the history rings and of the live models.",
+							&foresight_sample_interval_ms,
+							1000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("foresight.history_size",
 							"Samples kept per node in the shared-memory history.",
 							"Each node's ring takes sizeof(sample) times this many bytes; at the default 1 s sampling, 600 samples are 10 minutes.",

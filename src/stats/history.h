@@ -153,7 +153,8 @@ typedef struct SampleField
 extern const SampleField history_fields[];
 extern const int history_field_count;
 
-/* GUC */
+/* GUCs */
+extern int	foresight_sample_interval_ms;	/* foresight.sample_interval: monitor's period, the rings' step */
 extern int	foresight_history_size;
 
 extern void history_define_gucs(void);

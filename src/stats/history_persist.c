@@ -25,7 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "monitor/snapshot.pb-c.h"
+#include "stats/history.pb-c.h"
 #include "registry/registry.h"
 #include "stats/history.h"
 #include "stats/history_persist.h"

@@ -21,7 +21,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/registry.h"
 #include "stats/history.h"
 

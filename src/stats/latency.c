@@ -32,7 +32,7 @@
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 
-#include "pg_foresight.h"
+#include "core/guards.h"
 #include "registry/registry.h"
 #include "stats/latency.h"
 

@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * guards.c
+ *	  Checks every SQL-callable function may need (see guards.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/regproc.h"
+
+#include "core/guards.h"
+
+static bool shmem_ready = false;
+
+void
+guards_mark_shmem_ready(void)
+{
+	shmem_ready = true;
+}
+
+void
+foresight_require_shmem(void)
+{
+	if (!shmem_ready)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_foresight must be loaded via shared_preload_libraries"),
+				 errhint("Add pg_foresight to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+void
+foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns)
+{
+	if (desc->natts != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("function %s is declared with %d result columns, but the pg_foresight library returns %d",
+						format_procedure(fcinfo->flinfo->fn_oid), desc->natts, ncolumns),
+				 errdetail("The extension's SQL objects are older or newer than the installed library."),
+				 errhint("Run ALTER EXTENSION pg_foresight UPDATE.")));
+}
+
+void
+foresight_require_admin(const char *action)
+{
+	Oid			admin = get_role_oid(FORESIGHT_ADMIN_ROLE, true);
+
+	if (superuser())
+		return;
+	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s", action),
+			 errdetail("Only superusers and members of role \"%s\" may do this.", FORESIGHT_ADMIN_ROLE)));
+}

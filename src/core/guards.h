@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * guards.h
+ *	  Checks every SQL-callable function of pg_foresight may need before it
+ *	  starts: shared memory present, the caller an administrator, the SQL
+ *	  declaration matching the library.  The lowest floor of src/: it
+ *	  includes nothing of pg_foresight's own.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_GUARDS_H
+#define FORESIGHT_GUARDS_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
+#define FORESIGHT_ADMIN_ROLE "foresight_admin"
+
+/* Called once the shared memory of every component is set up. */
+extern void guards_mark_shmem_ready(void);
+
+/*
+ * Raise an error unless shared memory was set up, i.e. unless the library
+ * was loaded through shared_preload_libraries.
+ */
+extern void foresight_require_shmem(void);
+
+/*
+ * Raise an error unless the current user is a superuser or a member of
+ * foresight_admin; action completes "permission denied to ...".
+ */
+extern void foresight_require_admin(const char *action);
+
+/*
+ * Raise an error unless the SQL declaration of the running function returns
+ * ncolumns columns: an installed script older than the library (the
+ * extension not updated) must not have the library's rows read as another
+ * layout.
+ */
+extern void foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns);
+
+#endif							/* FORESIGHT_GUARDS_H */
