@@ -49,5 +49,5 @@ print-unit-tests:
 
 .PHONY: tmp-install
 tmp-install: all
-	scripts/tmp-install.sh
+	bash -c '. scripts/lib/common.sh && build_and_install'
 

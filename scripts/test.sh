@@ -13,7 +13,7 @@ set -euo pipefail
 ensure_packages "${FORESIGHT_PACKAGES[@]}"
 # A cgroup v1 cpu group the test user may write, for t/011_cgroup_limit.pl
 # (which needs one to give a standby a CPU limit); kept between runs.
-. "$FORESIGHT_ROOT/bench/lib/cgroup.sh"
+. "$FORESIGHT_ROOT/scripts/lib/cgroup.sh"
 cgroup_for_user foresight_test keep
 reexec_unprivileged scripts/test.sh "$@"
 

@@ -19,9 +19,13 @@ src/monitor/fuzz/fuzz_snapshot: $(MONITOR_FUZZ_SRCS) src/monitor/snapshot_codec.
 .PHONY: fuzz-snapshot fuzz-snapshot-run
 fuzz-snapshot: src/monitor/fuzz/fuzz_snapshot
 
+# crashes, leaks, timeouts and slow units are written into the build tree
+FUZZ_ARTIFACTS = .build/fuzz-artifacts/
+
 fuzz-snapshot-run: src/monitor/fuzz/fuzz_snapshot
-	mkdir -p src/monitor/fuzz/corpus.run
+	mkdir -p src/monitor/fuzz/corpus.run $(FUZZ_ARTIFACTS)
 	src/monitor/fuzz/fuzz_snapshot -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
+		-artifact_prefix=$(FUZZ_ARTIFACTS) \
 		src/monitor/fuzz/corpus.run src/monitor/fuzz/corpus
 
 EXTRA_CLEAN += src/monitor/fuzz/fuzz_snapshot
