@@ -6,6 +6,8 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IO::Socket::INET;
+use Time::HiRes qw(gettimeofday tv_interval);
 use ForesightCluster;
 
 my ($primary, $standby1, $standby2) = ForesightCluster::create(standbys => 2);
@@ -196,7 +198,8 @@ $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1
 my ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	"$route \\set VERBOSITY verbose\nSELECT 1 / (id - id) FROM t WHERE id = 5");
 like($stderr, qr/ERROR:  22012: division by zero/, 'division by zero keeps SQLSTATE 22012');
-like($stderr, qr/remote query on node "standby[12]"/, 'context names the node');
+like($stderr, qr/\nCONTEXT:  remote SQL command on node "standby[12]": SELECT \(1 \/ \(id - id\)\) AS "\?column\?"\s+FROM t\s+WHERE \(id = \$1\)\n/,
+	'context names the node and the remote SQL');
 ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	"$route \\set VERBOSITY verbose\nSELECT (v || 'x')::integer FROM t WHERE id = 5");
 like($stderr, qr/ERROR:  22P02: invalid input syntax for type integer: "v5x"/, 'cast error keeps SQLSTATE 22P02');
@@ -292,6 +295,50 @@ my @nl = split /\n/, $nl;
 is($nl[0], "$pport " . $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'a NOLOGIN role reads locally, same rows');
 like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby again');
 
+# a role the nodes refuse at login (pg_hba.conf rejects it; a wrong
+# password) reads locally too: the refusal is known by its SQLSTATE (class
+# 28), whatever the language of its message, and is the role's, not the
+# node's; the message shown is libpq's, without the SQLSTATE
+$primary->safe_psql('postgres', q{
+CREATE ROLE hba_rejected LOGIN;
+CREATE ROLE pw_reader LOGIN PASSWORD 'right';
+GRANT SELECT ON t TO hba_rejected, pw_reader;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+for my $s ($standby1, $standby2)
+{
+	# the first matching line wins: these go before the test's trust lines
+	my $hba = $s->data_dir . '/pg_hba.conf';
+	my $old = slurp_file($hba);
+	open my $fh, '>', $hba or die "$hba: $!";
+	print $fh "local all hba_rejected reject\nhost all hba_rejected all reject\n"
+	  . "local all pw_reader scram-sha-256\nhost all pw_reader all scram-sha-256\n" . $old;
+	close $fh;
+	$s->reload;
+}
+my $count_t = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+my $explain_as = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT v FROM t WHERE id = 1";
+for my $case (['hba_rejected', '', qr/FATAL:  pg_hba\.conf rejects connection for host "[^"]*", user "hba_rejected"/],
+	['pw_reader', "SET foresight.connection_options = 'password=wrong';",
+		qr/FATAL:  password authentication failed for user "pw_reader"/])
+{
+	my ($role, $set, $message) = @$case;
+	my $out = $primary->safe_psql('postgres', qq{$route $set
+SET ROLE $role;
+SELECT node_port() || ' ' || count(*) FROM t;
+$explain_as;
+RESET ROLE;
+SELECT node_port() FROM t LIMIT 1;
+});
+	my @lines = split /\n/, $out;
+	is($lines[0], "$pport $count_t", "$role: refused by both standbys, reads locally, same rows");
+	like($out, qr/Last Failure: standby[12]: connection to server .* failed: $message[^\n]*\n/,
+		"$role: the refusal is the failure, as libpq words it");
+	unlike($out, qr/28000|28P01/, "$role: no SQLSTATE in the message shown");
+	like($name_of{ $lines[-1] } // '', qr/^standby/,
+		"$role: a login refusal is the role's: after RESET ROLE the session routes to a standby");
+}
+
 # include_local on: the coordinator takes its turn too
 my $mix = $primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin; SET foresight.include_local = on; "
 	  . join(' ', map { "SELECT node_port();" } 1 .. 6));
@@ -316,6 +363,30 @@ ok($standby1->poll_query_until('postgres', "SELECT ($conns_s1) = 0"), 'disabling
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
 $pr->quit;
 
+# a node that accepts connections and never answers: the connection attempt
+# waits on the latch, so statement_timeout ends it (not connect_timeout),
+# and connect_timeout, counted by pg_foresight, sends the query elsewhere
+my $silent = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
+  or die "listen: $!";
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.down_after = 1000; SELECT pg_reload_conf()});
+$primary->safe_psql('postgres', "SELECT foresight.add_node('silent', 'host=127.0.0.1 port=" . $silent->sockport . "')");
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby$_', state => 'drained')") for 1 .. 2;
+my $started = [gettimeofday];
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	"$route SET foresight.connect_timeout = 60; SET statement_timeout = '1s'; SELECT node_port() FROM t LIMIT 1");
+like($stderr, qr/canceling statement due to statement timeout/, 'statement_timeout interrupts a connection attempt');
+cmp_ok(tv_interval($started), '<', 20, '... at once, not after connect_timeout');
+# (a new session: this one would avoid the node for a while)
+$started = [gettimeofday];
+like($primary->safe_psql('postgres', "$route SET foresight.connect_timeout = 2; $explain_as"),
+	qr/Retries: 1\n\s*Last Failure: silent: connection to server at "127\.0\.0\.1", port \d+ failed: timeout expired\n/,
+	'after connect_timeout the query runs elsewhere');
+cmp_ok(tv_interval($started), '>=', 1.9, '... connect_timeout counted');
+$primary->safe_psql('postgres', "SELECT foresight.remove_node('silent')");
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby$_', state => 'enabled')") for 1 .. 2;
+$primary->safe_psql('postgres', q{ALTER SYSTEM RESET foresight.down_after; SELECT pg_reload_conf()});
+$silent->close;
+
 # a stopped standby: no client error, the next queries go elsewhere
 $standby2->stop('fast');
 my @after;
@@ -329,5 +400,46 @@ ok(!grep({ /^${\ $standby2->port }\|/ } @after), 'no answer came from the stoppe
 is(scalar(grep { /\|10[0-9]$/ } @after), 6, 'every answer is complete');
 cmp_ok($primary->safe_psql('postgres', "SELECT retries FROM foresight.routing_stats WHERE node_name = 'standby2'"),
 	'>=', 1, 'routing_stats counts the retries away from standby2');
+
+# node connections count against the backend's budget of external file
+# descriptors (fd.c, max_files_per_process / 3): each holds its socket and
+# its wait event set's.  With a small budget, a query whose connection would
+# exceed it runs elsewhere instead of failing ("epoll_create1 failed: Too
+# many open files" when a wait event set could no longer be made); closing
+# connections gives their descriptors back.
+$standby2->start;
+$primary->append_conf('postgresql.conf', 'max_files_per_process = 70');
+$primary->restart;
+$primary->safe_psql('postgres', join('', map { "CREATE ROLE fd_r$_ LOGIN; GRANT SELECT ON t TO fd_r$_;\n" } 1 .. 12));
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $fd_session = $primary->background_psql('postgres', on_error_stop => 0);
+$fd_session->query_safe($route);
+my (@fd_ports, $fd_errors);
+for my $r (1 .. 12)
+{
+	for (1 .. 2)
+	{
+		$fd_session->{stderr} = '';
+		push @fd_ports, scalar($fd_session->query("SET ROLE fd_r$r; SELECT node_port() FROM t LIMIT 1"));
+		$fd_errors .= $fd_session->{stderr};
+	}
+}
+is($fd_errors, '', 'many node connections: no query failed');
+is(scalar(grep { /^\d+$/ } @fd_ports), 24, 'every query answered');
+my $fd_routed = grep { $_ ne $pport } @fd_ports;
+cmp_ok($fd_routed, '>', 0, 'the first connections were made');
+cmp_ok($fd_routed, '<', 24, 'the ones beyond the budget ran locally');
+like($fd_session->query_safe("SET ROLE fd_r12; $explain_as"),
+	qr/Last Failure: standby[12]: could not connect to node "standby[12]": out of file descriptors\n/,
+	'the failure is the shortage of file descriptors');
+like(slurp_file($primary->logfile), qr/LOG:  could not connect to node "standby[12]": out of file descriptors/,
+	'the shortage is logged');
+# disabling standby1 closes this session's connections to it: a new one to
+# standby2 then fits, for a role that had none
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'disabled')");
+$fd_session->query_safe("RESET ROLE; SELECT 1 FROM t LIMIT 1");
+is($fd_session->query_safe("SET ROLE fd_r12; SELECT node_port() FROM t LIMIT 1"), $standby2->port,
+	'closed connections gave their file descriptors back');
+$fd_session->quit;
 
 done_testing();

@@ -17,6 +17,11 @@
  * the sample: its connection is closed (no blocking cancel) and opened
  * again at the next sample.
  *
+ * Each connection holds one of the process's external file descriptors
+ * (fd.c's budget, a third of max_files_per_process), like postgres_fdw's:
+ * a node whose connection would exceed them is not connected to, and
+ * misses the sample ("out of file descriptors").
+ *
  * The first query on a new connection asks whether the node has
  * foresight.node_snapshot(); if so the node is polled with it (binary
  * result: the protobuf message), otherwise, or if it fails, with the plain
@@ -37,6 +42,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -205,11 +211,18 @@ effective_timeout_ms(void)
 	return Min(foresight_poll_timeout_ms, foresight_sample_interval_ms);
 }
 
+/*
+ * A connection holds one of the process's external file descriptors (fd.c)
+ * exactly while nc->conn is set: taken in start_connect, given back here.
+ */
 static void
 close_conn(NodeConn *nc)
 {
 	if (nc->conn)
+	{
 		PQfinish(nc->conn);
+		ReleaseExternalFD();
+	}
 	nc->conn = NULL;
 	nc->phase = CONN_DISCONNECTED;
 	nc->want_write = false;
@@ -448,16 +461,45 @@ send_query(NodeConn *nc)
 	nc->want_write = PQflush(nc->conn) == 1;
 }
 
+/*
+ * The file descriptor of one more connection, if fd.c's budget of external
+ * ones has it and one more besides, for the wait event set of
+ * poller_cycle, whose creation would raise an error without it.
+ */
+static bool
+reserve_fd(void)
+{
+	if (!AcquireExternalFD())
+		return false;
+	if (!AcquireExternalFD())
+	{
+		ReleaseExternalFD();
+		return false;
+	}
+	ReleaseExternalFD();
+	return true;
+}
+
 static void
 start_connect(NodeConn *nc)
 {
 	char	   *conninfo;
 
+	nc->mode = MODE_UNKNOWN;
+	if (!reserve_fd())
+	{
+		nc->pending = false;
+		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					   "could not connect",
+					   "out of file descriptors (raise max_files_per_process and/or \"ulimit -n\")");
+		return;
+	}
 	conninfo = conninfo_for_session(nc->conninfo, NULL, connect_user(),
 									foresight_database, MONITOR_APPLICATION_NAME);
 	nc->conn = PQconnectStart(conninfo);
 	pfree(conninfo);
-	nc->mode = MODE_UNKNOWN;
+	if (nc->conn == NULL)
+		ReleaseExternalFD();	/* close_conn has no connection to close */
 	if (nc->conn == NULL || PQstatus(nc->conn) == CONNECTION_BAD)
 	{
 		conn_failed(nc, "could not connect");

@@ -43,7 +43,8 @@ typedef struct RemoteConn
 	char	   *conninfo;		/* the node's conninfo when connected */
 	bool		busy;			/* a query is running on it */
 	bool		orphaned;		/* ... whose rows nobody wants (a hedge's loser) */
-	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket */
+	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket; made
+									 * with the connection */
 	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
 	RemoteSettingsStamp stamp;	/* ... and the raw values of the others */
 	bool		xact_open;		/* a remote transaction block is open */
@@ -57,16 +58,20 @@ typedef struct RemoteConn
 
 /*
  * The connection for a node and the current user: the cached one, or a new
- * one.  Returns NULL when the node cannot be reached; *error then says why
- * (palloc'd).  Never raises an error for an unreachable node.
+ * one.  Returns NULL when the node cannot be reached, or when this backend
+ * has no file descriptors left for another connection; *error then says why
+ * (palloc'd).  Never raises an error for an unreachable node, but waiting
+ * for it may be interrupted (cancel, statement_timeout).
  */
 extern RemoteConn *remote_conn_get(int slot, int32 node_id, const char *node_name,
 								   const char *conninfo, char **error);
 
 /*
- * After remote_conn_get() failed: true when the node refused the role
- * (authentication, pg_hba, no such role) rather than being unreachable.
- * Judged from libpq's message, in English only.
+ * After remote_conn_get() failed: true when the failure says nothing about
+ * the node: it refused the role (SQLSTATE class 28: authentication,
+ * pg_hba.conf, no such role, NOLOGIN; or libpq had no password to give), or
+ * this backend is out of file descriptors.  False when the node is
+ * unreachable or broken.
  */
 extern bool remote_conn_last_failure_is_role;
 

@@ -41,42 +41,55 @@ remote_error_message(PGconn *conn, PGresult *res)
 	return msg;
 }
 
+int
+remote_sqlstate(const char *sqlstate)
+{
+	if (sqlstate == NULL || strlen(sqlstate) != 5)
+		return 0;
+	for (int i = 0; i < 5; i++)
+		if (!((sqlstate[i] >= '0' && sqlstate[i] <= '9') ||
+			  (sqlstate[i] >= 'A' && sqlstate[i] <= 'Z')))
+			return 0;
+	return MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
+}
+
 bool
 remote_error_is_retryable(PGconn *conn, PGresult *res)
 {
-	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	int			code;
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return true;
-	if (sqlstate == NULL)
+	code = remote_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+	if (code == 0)
 		return true;
-	/* connection exception class, operator intervention except query_canceled */
-	if (strncmp(sqlstate, "08", 2) == 0)
+	if (ERRCODE_TO_CATEGORY(code) == ERRCODE_CONNECTION_EXCEPTION)
 		return true;
-	if (strcmp(sqlstate, "57P01") == 0 ||	/* admin_shutdown */
-		strcmp(sqlstate, "57P02") == 0 ||	/* crash_shutdown */
-		strcmp(sqlstate, "57P03") == 0 ||	/* cannot_connect_now */
-		strcmp(sqlstate, "40001") == 0)	/* recovery conflict on a standby */
-		return true;
-	return false;
+	/* operator intervention but query_canceled; a recovery conflict */
+	return code == ERRCODE_ADMIN_SHUTDOWN ||
+		code == ERRCODE_CRASH_SHUTDOWN ||
+		code == ERRCODE_CANNOT_CONNECT_NOW ||
+		code == ERRCODE_T_R_SERIALIZATION_FAILURE;
 }
 
 void
 remote_error_raise(PGconn *conn, PGresult *res, const char *node_name, const char *sql)
 {
-	char	   *sqlstate = copy_field(res, PG_DIAG_SQLSTATE);
+	int			code = remote_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
 	char	   *primary = copy_field(res, PG_DIAG_MESSAGE_PRIMARY);
 	char	   *detail = copy_field(res, PG_DIAG_MESSAGE_DETAIL);
 	char	   *hint = copy_field(res, PG_DIAG_MESSAGE_HINT);
 	char	   *context = copy_field(res, PG_DIAG_CONTEXT);
-	int			code;
 
 	if (primary == NULL)
 		primary = remote_error_message(conn, res);
-	if (sqlstate)
-		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
-	else
+	if (code == 0)
 		code = ERRCODE_CONNECTION_FAILURE;
+	/* the deparsed SQL as sent, less its leading blank */
+	if (sql == NULL)
+		sql = "";
+	while (*sql == ' ' || *sql == '\n')
+		sql++;
 	if (res)
 		PQclear(res);
 
@@ -86,6 +99,6 @@ remote_error_raise(PGconn *conn, PGresult *res, const char *node_name, const cha
 			 detail ? errdetail_internal("%s", detail) : 0,
 			 hint ? errhint("%s", hint) : 0,
 			 context ? errcontext("%s", context) : 0,
-			 errcontext("remote query on node \"%s\"", node_name)));
+			 errcontext("remote SQL command on node \"%s\": %s", node_name, sql)));
 	pg_unreachable();
 }

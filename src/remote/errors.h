@@ -21,12 +21,20 @@
  */
 extern bool remote_error_is_retryable(PGconn *conn, PGresult *res);
 
+/*
+ * The error code (as MAKE_SQLSTATE makes it, to compare with ERRCODE_*) of
+ * a five-character SQLSTATE from a node; 0 when sqlstate is NULL or not
+ * one (0 is 00000, successful completion, never an error's).
+ */
+extern int	remote_sqlstate(const char *sqlstate);
+
 /* A one-line description of the failure, palloc'd. */
 extern char *remote_error_message(PGconn *conn, PGresult *res);
 
 /*
- * ereport(ERROR) the node's error with its SQLSTATE, message, detail and
- * hint, and a context line naming the node.  Clears res.
+ * ereport(ERROR) the node's error with its SQLSTATE, message, detail, hint
+ * and context, and a context line naming the node and the SQL it ran
+ * (remote SQL command on node "NAME": SQL).  Clears res.
  */
 extern void remote_error_raise(PGconn *conn, PGresult *res, const char *node_name,
 							   const char *sql) pg_attribute_noreturn();

@@ -3,11 +3,13 @@
  * remote_exec.c
  *	  Asynchronous execution of a routed statement on a node.
  *
- * Everything goes through libpq's asynchronous calls, and every wait is a
- * WaitLatchOrSocket on the connection's socket and this backend's latch,
- * followed by CHECK_FOR_INTERRUPTS: statement_timeout, pg_cancel_backend
- * and a client's cancel interrupt the wait like any local query, and the
- * abort that follows cancels the query on the node (connection.c).
+ * Everything goes through libpq's asynchronous calls on a non-blocking
+ * connection, and every wait is on the connection's socket and this
+ * backend's latch (the connection's wait event set; WaitLatchOrSocket while
+ * connecting), followed by CHECK_FOR_INTERRUPTS: statement_timeout,
+ * pg_cancel_backend and a client's cancel interrupt the wait like any local
+ * query, and the abort that follows cancels the query on the node
+ * (connection.c).
  *
  * Rows come in single-row mode: one PGresult per row, so a large result is
  * never held in memory at once.
@@ -30,7 +32,8 @@
 
 /*
  * Each connection keeps its wait event set (latch, postmaster death, its
- * socket): creating a set per wait would cost an epoll instance and
+ * socket), made with the connection (connection.c, which counts its file
+ * descriptor): creating a set per wait would cost an epoll instance and
  * several system calls per row.
  */
 static void
@@ -38,16 +41,8 @@ wait_for_socket(RemoteConn *rc, int events, long timeout_ms)
 {
 	WaitEvent	event;
 
-	if (rc->wait_set == NULL)
-	{
-		rc->wait_set = CreateWaitEventSet(TopMemoryContext, 3);
-		AddWaitEventToSet(rc->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(rc->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-		AddWaitEventToSet(rc->wait_set, events, PQsocket(rc->conn), NULL, NULL);
-	}
-	else
-		ModifyWaitEvent(rc->wait_set, 2, events, NULL);
-
+	Assert(rc->wait_set != NULL);
+	ModifyWaitEvent(rc->wait_set, 2, events, NULL);
 	(void) WaitEventSetWait(rc->wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
 }
 
@@ -164,8 +159,7 @@ remote_reap(RemoteConn *rc)
 	return true;
 }
 
-/* flush a non-blocking send completely, waiting for the socket */
-static bool
+bool
 remote_flush(RemoteConn *rc)
 {
 	PGconn	   *conn = rc->conn;

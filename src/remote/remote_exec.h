@@ -58,6 +58,13 @@ extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_ls
 extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
 						const Oid *types, const char *const *values, char **error);
 
+/*
+ * Send what libpq has not sent yet of a query on the (non-blocking)
+ * connection, waiting for the socket as remote_get_result does.  false
+ * when the connection broke.
+ */
+extern bool remote_flush(RemoteConn *rc);
+
 /* Read and discard whatever is left of the current query's results. */
 extern void remote_drain(RemoteConn *rc);
 
