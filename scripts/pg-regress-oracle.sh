@@ -48,6 +48,7 @@ export PATH="$FORESIGHT_BINDIR:$PATH"
 work=$FORESIGHT_BUILD/oracle
 cluster=$work/cluster
 "$FORESIGHT_ROOT/scripts/foresight-cluster" stop "$cluster" >/dev/null 2>&1 || true
+[ -d "$work" ] && chmod -R u+w "$work"
 rm -rf "$work"
 mkdir -p "$work/lib" "$work/input"
 
@@ -61,6 +62,7 @@ printf 'MODULES = regress\nPG_CONFIG = pg_config\nPGXS := $(shell $(PG_CONFIG) -
 make -s -C "$work/lib" PG_CONFIG=/usr/bin/pg_config >/dev/null || die "could not build regress.so"
 cp "/usr/lib/postgresql/$PG_MAJOR/lib/autoinc.so" "/usr/lib/postgresql/$PG_MAJOR/lib/refint.so" "$work/lib/"
 cp -r "$suite/." "$work/input/"
+chmod -R u+w "$work/input"
 
 port=$((20000 + RANDOM % 20000))
 note "cluster: coordinator and 2 standbys from port $port"
