@@ -259,26 +259,52 @@ finish_remote(RouteScanState *st)
 /*
  * The query failed on the node and cannot go elsewhere (a row was returned
  * already, or the error is the query's own): count it, then raise the
- * node's error for the client.
+ * node's error for the client.  A connection still usable has the rest of
+ * its results read, so that it stays usable.  One that is not is dropped,
+ * but only after the error was read from it: without a result (the
+ * connection closed before the node said why) the message is the
+ * connection's own, which dropping it first would lose.
  */
 static void
 fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 {
 	RouteCandidate *c = route_current_candidate(st);
 	int64		us = route_elapsed_us(st);
+	bool		usable = res != NULL && PQstatus(rc->conn) == CONNECTION_OK;
 
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
 				   us, -1, true, st->retries > 0);
 	route_log_outcome(st, us, true);
 	route_inflight_drop(&st->inflight_slot);
-	/* read the rest so the connection stays usable */
-	if (res && PQstatus(rc->conn) == CONNECTION_OK)
-		remote_drain(rc);
-	else
-		remote_conn_drop(rc);
 	st->rc = NULL;
 	st->mode = ROUTE_DONE;
-	remote_error_raise(rc->conn, res, c->name, st->plan.sql);
+
+	if (usable)
+	{
+		/* a cancel may interrupt the wait: the abort abandons the connection */
+		PG_TRY();
+		{
+			remote_drain(rc);
+		}
+		PG_CATCH();
+		{
+			PQclear(res);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	PG_TRY();
+	{
+		remote_error_raise(rc->conn, res, c->name, st->plan.sql);
+	}
+	PG_CATCH();
+	{
+		if (!usable)
+			remote_conn_drop(rc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pg_unreachable();
 }
 
 static TupleTableSlot *
