@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * hedge.c
- *	  The hedging settings and delay (see hedge.h).
+ *	  Hedging (see hedge.h): its settings, the delay the predictive policy
+ *	  sets, and the hedge itself, sent by a route execution whose first
+ *	  node is late (hedge_if_late).
  *
  * A node under a CPU-bound neighbour answers most queries at once but
  * some only after tens of milliseconds, when the scheduler gives its
@@ -17,9 +19,16 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "utils/guc.h"
 
+#include "remote/connection.h"
+#include "remote/remote_exec.h"
+#include "router/admission.h"
 #include "router/hedge.h"
+#include "router/route_inflight.h"
+#include "router/route_scan_internal.h"
+#include "stats/latency.h"
 
 double		foresight_hedge_factor = 8.0;
 int			foresight_hedge_min_delay = 2;
@@ -53,4 +62,111 @@ hedge_delay_ms(RequestClass cls, double fastest_us)
 		return 0;
 	ms = ceil(foresight_hedge_factor * fastest_us / 1000.0);
 	return (int) Max((double) foresight_hedge_min_delay, Min(ms, 60000.0));
+}
+
+/*
+ * The candidate a query that has waited waited_us may be hedged to: the
+ * next node in the policy's order that has lately answered the class in
+ * less than that (or has no answer on record, like a node of speed 1), can
+ * take the query at once (no replay position to check first, its
+ * connection free), is not predicted overloaded nor busier than the first
+ * node (by more than HEDGE_LOAD_MARGIN); -1 if none.  A node that answers
+ * no faster than the wait so far, or is busier, would add work where it
+ * hurts rather than give an earlier answer.  The coordinator is never a hedge: its plan would run in
+ * this backend, which could not wait for the node meanwhile.
+ */
+static int
+hedge_candidate(RouteScanState *st, int64 waited_us)
+{
+	RouteCandidate *first = route_current_candidate(st);
+
+	for (int i = st->attempt + 1; i < st->decision.ncandidates; i++)
+	{
+		RouteCandidate *c = &st->decision.candidates[i];
+
+		if (c->is_local || c->check_lsn ||
+			c->answer_us >= (double) waited_us ||
+			(c->scored && c->predicted_load > foresight_overload_threshold) ||
+			(c->scored && first->scored &&
+			 c->predicted_load > first->predicted_load + HEDGE_LOAD_MARGIN))
+			continue;
+		if (remote_conn_busy(c->slot, c->node_id))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+/* Send the query to candidate c as a hedge: its connection, or NULL. */
+static RemoteConn *
+send_hedge(RouteScanState *st, RouteCandidate *c)
+{
+	const char *why;
+	bool		node_failed;
+	RemoteConn *rc = route_send_query(st, c, &why, &node_failed);
+
+	if (rc == NULL)
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("pg_foresight: no hedge on node \"%s\": %s", c->name, why)));
+		return NULL;
+	}
+	route_inflight_hold(&st->hedge_slot, c->slot);
+	return rc;
+}
+
+/*
+ * When the policy set a delay and the first node has not started to
+ * answer within it, send the query to the next candidate as well and go
+ * on with whichever answers first.  The other's query is left to finish on
+ * its own (remote_conn_orphan).  A first node left behind counts the time
+ * it was waited for as a lower bound of its answer time; a hedge left
+ * behind says nothing (it had just started).
+ *
+ * Only outside transaction blocks: a block's reads belong to one remote
+ * transaction, on one node.
+ */
+void
+hedge_if_late(RouteScanState *st)
+{
+	RouteCandidate *first = route_current_candidate(st);
+	RemoteConn *rcs[2];
+	int64		waited_us = route_elapsed_us(st) - st->sent_us;
+	int64		hedge_sent_us;
+	int			h;
+	int			winner;
+
+	st->hedge_checked = true;
+	if (st->decision.hedge_after_ms <= 0 || st->attempt != 0 || st->retries > 0 ||
+		IsTransactionBlock() || st->rc->xact_open)
+		return;
+	rcs[0] = st->rc;
+	if (remote_wait_any(rcs, 1, Max(0, st->decision.hedge_after_ms - waited_us / 1000)) == 0)
+		return;					/* answering in time */
+	if ((h = hedge_candidate(st, route_elapsed_us(st) - st->sent_us)) < 0 ||
+		(rcs[1] = send_hedge(st, &st->decision.candidates[h])) == NULL)
+		return;
+	st->hedge_attempt = h;
+	hedge_sent_us = route_elapsed_us(st);
+
+	winner = remote_wait_any(rcs, 2, -1);
+	if (winner == 1)
+	{
+		latency_record_abandoned(first->slot, first->node_id, request_class_from_cost(st->plan.cost),
+								 route_elapsed_us(st) - st->sent_us);
+		remote_conn_orphan(rcs[0]);
+		route_inflight_drop(&st->inflight_slot);
+		st->inflight_slot = st->hedge_slot;
+		st->hedge_slot = -1;
+		st->rc = rcs[1];
+		st->attempt = h;
+		st->answer_cold = rcs[1]->sent_cold;
+		st->sent_us = hedge_sent_us;
+		st->hedge_won = true;
+	}
+	else
+	{
+		remote_conn_orphan(rcs[1]);
+		route_inflight_drop(&st->hedge_slot);
+	}
 }

@@ -12,8 +12,8 @@
  *								 (0: never hedge)
  *	  foresight.hedge_min_delay  never less than this (ms)
  *
- * The policy computes the delay (hedge_delay_ms); the custom scan sends
- * the hedge and takes the first answer (route_scan.c).
+ * The policy computes the delay (hedge_delay_ms); the custom scan has the
+ * hedge sent and takes the first answer (hedge_if_late, hedge.c).
  *
  *-------------------------------------------------------------------------
  */

@@ -36,8 +36,9 @@
 #include "router/lift_constants.h"
 #include "router/policy.h"
 #include "stats/request_shape.h"
-#include "router/router.h"
 #include "router/route_cache.h"
+#include "router/route_plan.h"
+#include "router/router.h"
 #include "router/unrouted_log.h"
 
 static planner_hook_type prev_planner_hook = NULL;

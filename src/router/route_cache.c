@@ -15,7 +15,7 @@
  * equal() to it, issued by the same role under the same search_path, gets
  * a copy of that plan: the route node with this query's values, the remote
  * SQL already deparsed, and the query itself, planned at execution only if
- * it runs here (route_scan.c).  Its local plan is therefore made for its
+ * it runs here (route_local.c).  Its local plan is therefore made for its
  * own constants and settings, as without this cache.
  *
  * Bounds: ROUTE_CACHE_ENTRIES shapes per backend, the least recently used
@@ -41,7 +41,7 @@
 #include "utils/timestamp.h"
 
 #include "core/guards.h"
-#include "router/route_scan.h"
+#include "router/route_plan.h"
 #include "router/router.h"
 #include "router/route_cache.h"
 

@@ -31,7 +31,7 @@ extern uint64 route_cache_hash(const Query *query);
  * parameters, lift_constants.c) is lifted with values param_values, when a
  * query of that shape was planned before by this role with this
  * search_path; NULL otherwise.  The plan's route node has no child: the
- * query is planned at execution if it runs here (route_scan.c).
+ * query is planned at execution if it runs here (route_local.c).
  */
 extern PlannedStmt *route_cache_lookup(uint64 hash, const Query *lifted,
 									   Query *query, List *param_values);

@@ -26,6 +26,7 @@
 #include "registry/registry.h"
 #include "remote/connection.h"
 #include "router/admission.h"
+#include "router/route_inflight.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/scoring.h"
@@ -303,12 +304,12 @@ router_xact_callback(XactEvent event, void *arg)
 			if (XactLastCommitEnd > router_last_commit_lsn)
 				router_last_commit_lsn = XactLastCommitEnd;
 			/* scans interrupted in a rolled-back savepoint */
-			route_scan_abort_cleanup();
+			route_inflight_abort_cleanup();
 			unrouted_xact_end(false);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			route_scan_abort_cleanup();
+			route_inflight_abort_cleanup();
 			unrouted_xact_end(true);
 			break;
 		default:

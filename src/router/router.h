@@ -72,11 +72,4 @@ struct Query;
 struct PlannedStmt;
 extern struct PlannedStmt *router_plan_deferred(struct Query *query, const char *query_string);
 
-/* custom scan (route_scan.c) */
-extern void route_scan_register(void);
-extern struct Plan *route_scan_wrap(struct Plan *child, const char *remote_sql,
-									List *param_types, List *param_values,
-									Oid check_user, int shape_flags);
-extern bool route_scan_is_route(struct Plan *plan);
-
 #endif							/* FORESIGHT_ROUTER_H */

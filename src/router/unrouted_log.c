@@ -29,7 +29,7 @@
 #include "router/eligibility.h"
 #include "router/policy.h"
 #include "stats/request_shape.h"
-#include "router/route_scan.h"
+#include "router/route_plan.h"
 #include "router/router.h"
 #include "router/unrouted_log.h"
 #include "stats/decision_log.h"
