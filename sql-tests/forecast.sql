@@ -91,6 +91,33 @@ SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'hw_add', 2);
 SELECT * FROM foresight.backtest('{1,2,NaN}', 1, 'naive');
 SELECT * FROM foresight.backtest('{1,2,3}', 1, NULL);
 
+-- values near the top of double precision: the models see the series
+-- scaled by a power of two and the results are scaled back, never NaN
+WITH s AS (SELECT ARRAY(SELECT 0.5 + 0.3 * sin(g * 0.5) + 0.01 * (g % 7)
+                          FROM generate_series(0, 199) g) AS small),
+     b AS (SELECT small, ARRAY(SELECT v * 2::float8 ^ 1020 FROM unnest(small) v) AS big FROM s)
+SELECT model,
+       bool_and(fb <> 'NaN' AND fb < 'Infinity' AND fb > 1e306) AS finite_near_1e307,
+       max(abs(fb / (fs * 2::float8 ^ 1020) - 1)) < 1e-9 AS small_forecast_scaled
+  FROM b, unnest(ARRAY['blend', 'lstm', 'hw_add']) AS model,
+       LATERAL unnest(foresight.forecast(small, 4, model, 12), foresight.forecast(big, 4, model, 12)) AS u(fs, fb)
+ GROUP BY model ORDER BY model;
+WITH s AS (SELECT ARRAY(SELECT 0.5 + 0.3 * sin(g * 0.5) + 0.01 * (g % 7)
+                          FROM generate_series(0, 199) g) AS small),
+     b AS (SELECT small, ARRAY(SELECT v * 2::float8 ^ 1020 FROM unnest(small) v) AS big FROM s)
+SELECT model,
+       abs(bb.mae / (bs.mae * 2::float8 ^ 1020) - 1) < 1e-9 AS mae_scaled,
+       abs(bb.rmse / (bs.rmse * 2::float8 ^ 1020) - 1) < 1e-9 AS rmse_scaled,
+       abs(bb.mase - bs.mase) < 1e-9 AS same_mase
+  FROM b, unnest(ARRAY['blend']) AS model,
+       LATERAL foresight.backtest(small, 2, model) AS bs,
+       LATERAL foresight.backtest(big, 2, model) AS bb
+ ORDER BY model;
+SELECT foresight.forecast(ARRAY[-1.7e308, 1.7e308, -1.7e308, 1.7e308], 2, 'naive') AS naive_extremes;
+-- a forecast that does not fit in double precision is an error
+SELECT foresight.forecast(ARRAY(SELECT 1e308 + g * 1e306 FROM generate_series(0, 79) g), 288, 'holt_damped');
+SELECT * FROM foresight.backtest(ARRAY(SELECT (-1) ^ g * 1.7e308 FROM generate_series(0, 39) g), 1, 'naive');
+
 -- leave the database as the other tests expect it: without the extension
 RESET client_min_messages;
 DROP EXTENSION pg_foresight;

@@ -58,6 +58,65 @@ SELECT foresight.remove_node('nosuch');
 SELECT foresight.remove_node('local');
 SELECT foresight.remove_node(NULL);
 
+-- conninfo values are judged as libpq will judge them when it connects
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=notaport');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=-1');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=99999');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 sslmode=bogus');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 keepalives=abc');
+SELECT foresight.add_node('n1', 'hostaddr=999.1.1.1');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 connect_timeout=-5');
+SELECT foresight.add_node('n1', '');
+SELECT foresight.add_node('n1', 'postgresql://');
+SELECT foresight.add_node('n1', 'port=5432 sslmode=require');
+SELECT foresight.add_node('n1', 'host=a,,b');
+SELECT foresight.add_node('n1', 'host=a,b port=5432,5433,5434');
+SELECT foresight.add_node('n1', 'host=a,b hostaddr=10.0.0.1');
+SELECT foresight.add_node('n1', 'host=a ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2');
+SELECT foresight.add_node('n1', 'postgresql://h:0/');
+SELECT foresight.add_node('n1', 'postgresql://h/?sslmode=bogus');
+SELECT foresight.alter_node('standby_a', conninfo => 'host=127.0.0.1 port=0');
+CREATE FUNCTION regress_try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE sql;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SELECT conninfo, regress_try(format('SELECT foresight.add_node(%L, %L)', 'n1', conninfo)) AS result
+  FROM unnest(ARRAY['host=a gssencmode=maybe', 'host=a channel_binding=always',
+                    'host=a target_session_attrs=whatever', 'host=a ssl_max_protocol_version=TLSv9',
+                    'host=a client_encoding=klingon', 'host=a keepalives_idle=1.5',
+                    'host=a tcp_user_timeout=', 'host=a hostaddr=example.com',
+                    'host=a port=2147483648', 'host=a sslmode=REQUIRE']) AS conninfo;
+-- valid forms: lists, IPv6, any case for TLS versions, defaults left out
+SELECT foresight.add_node('n_ok', 'host=a,b port=5432,5433 hostaddr=10.0.0.1,::1 sslmode=verify-full '
+                          'keepalives=1 connect_timeout=0 target_session_attrs=read-only '
+                          'ssl_min_protocol_version=tlsv1.2 client_encoding=auto') > 0 AS added;
+SELECT foresight.add_node('n_uri', 'postgresql://[::1]:5433,10.0.0.3/?connect_timeout=10&gssencmode=disable') > 0 AS added;
+SELECT node_name, conninfo FROM foresight.nodes WHERE node_name IN ('n_ok', 'n_uri') ORDER BY node_id;
+SELECT foresight.remove_node('n_ok'), foresight.remove_node('n_uri');
+
+-- secrets: the value of every option libpq marks secret (display
+-- character "*" in PQconndefaults()) is masked, in the view and in messages
+SELECT foresight.add_node('n_secret', 'host=127.0.0.1 password=pw1 sslpassword=pw2') > 0 AS added;
+SELECT conninfo FROM foresight.nodes WHERE node_name = 'n_secret';
+SELECT foresight.remove_node('n_secret');
+SELECT foresight.add_node('n1', 'host=a password=top secret');
+SELECT foresight.add_node('n1', 'host=a password = ''top secret');
+SELECT foresight.add_node('n1', 'postgresql://u:topsecret@[::1');
+SELECT foresight.add_node('n1', 'postgresql://u:top%zzsecret@h');
+SELECT foresight.add_node('n1', 'postgresql://h/?sslpassword=topsecret&bogus');
+
+-- two equal names in one statement, or in one REPEATABLE READ snapshot:
+-- the registry's own error, not the unique index's
+SELECT foresight.add_node('dup', 'host=127.0.0.1') FROM generate_series(1, 2);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT foresight.add_node('dup', 'host=127.0.0.1') > 0 AS added;
+SELECT foresight.add_node('dup', 'host=127.0.0.2');
+ROLLBACK;
+
 -- direct DML is checked by the table and published too
 \set VERBOSITY terse
 INSERT INTO foresight.node (node_name, conninfo, weight) VALUES ('direct', 'host=127.0.0.1', 0);
@@ -65,6 +124,27 @@ INSERT INTO foresight.node (node_name, conninfo, weight) VALUES ('direct', 'host
 INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1');
 SELECT node_name FROM foresight.nodes ORDER BY node_id;
 DELETE FROM foresight.node WHERE node_name = 'direct';
+
+-- plain INSERT and UPDATE get the same checks as the functions
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 user=postgres');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 dbname=postgres');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 port=notaport');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', '');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=a'), ('direct', 'host=b');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('standby_a', 'host=a');
+UPDATE foresight.node SET node_name = 'standby_a' WHERE node_name = 'standby_b';
+UPDATE foresight.node SET conninfo = 'host=127.0.0.1 sslmode=bogus' WHERE node_name = 'standby_b';
+UPDATE foresight.node SET region = 'Nowhere' WHERE node_name = 'standby_b';
+-- node_id 0 is the built-in node "local": never a registered node's
+INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE VALUES (0, 'zero', 'host=a');
+INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE VALUES (-3, 'minus', 'host=a');
+-- and with the trigger off (replica mode), the table's constraint
+SET session_replication_role = replica;
+\set VERBOSITY terse
+INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE VALUES (0, 'zero', 'host=a');
+\set VERBOSITY default
+RESET session_replication_role;
+SELECT node_id, node_name FROM foresight.nodes ORDER BY node_id;
 
 -- permissions: ordinary roles read the view but cannot manage nodes
 CREATE ROLE regress_foresight_user;
@@ -81,6 +161,72 @@ SET ROLE regress_foresight_admin;
 SELECT foresight.add_node('n2', 'host=127.0.0.1') > 0 AS admin_can_add;
 SELECT foresight.remove_node('n2');
 RESET ROLE;
+
+-- the decision log and the function behind it are for monitoring roles
+CREATE ROLE regress_foresight_stats;
+GRANT pg_read_all_stats TO regress_foresight_stats;
+SET ROLE regress_foresight_user;
+SELECT count(*) FROM foresight.routing_decisions;
+SELECT count(*) FROM foresight.decision_list();
+SET ROLE regress_foresight_stats;
+SELECT count(*) >= 0 AS stats_role_reads_view FROM foresight.routing_decisions;
+SELECT count(*) >= 0 AS stats_role_reads_function FROM foresight.decision_list();
+SET ROLE regress_foresight_admin;
+SELECT count(*) >= 0 AS admin_reads_view FROM foresight.routing_decisions;
+RESET ROLE;
+-- every function behind a view is granted exactly as its view is
+SELECT c.relname AS view, p.oid::regprocedure AS function,
+       (SELECT string_agg(DISTINCT CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE grantee::regrole::text END, ',')
+          FROM aclexplode(c.relacl) WHERE privilege_type = 'SELECT' AND grantee <> c.relowner) AS readers,
+       (SELECT string_agg(DISTINCT CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE grantee::regrole::text END, ',')
+          FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner)))
+         WHERE privilege_type = 'EXECUTE' AND grantee <> p.proowner) AS executors
+  FROM pg_rewrite r
+  JOIN pg_class c ON c.oid = r.ev_class AND c.relkind = 'v'
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid
+ WHERE c.relnamespace = 'foresight'::regnamespace AND p.pronamespace = 'foresight'::regnamespace
+ GROUP BY c.oid, c.relname, c.relacl, c.relowner, p.oid, p.proacl, p.proowner
+ ORDER BY 1, 2;
+
+-- reset_routing_stats() is open to foresight_admin, not to everyone
+SET ROLE regress_foresight_user;
+SELECT foresight.reset_routing_stats();
+SET ROLE regress_foresight_admin;
+SELECT foresight.reset_routing_stats();
+RESET ROLE;
+
+-- foresight.connection_options is for superusers only, even to read
+SET ROLE regress_foresight_user;
+SHOW foresight.connection_options;
+SELECT current_setting('foresight.connection_options');
+SELECT count(*) AS visible FROM pg_settings WHERE name = 'foresight.connection_options';
+RESET ROLE;
+SHOW foresight.connection_options;
+
+-- options that make the server use its own files or services are for
+-- superusers: not for foresight_admin, through the functions or DML
+SET ROLE regress_foresight_admin;
+SELECT foresight.add_node('n2', 'host=127.0.0.1 sslkey=/var/lib/postgresql/.postgresql/postgresql.key');
+SELECT opt, regress_try(format('SELECT foresight.add_node(%L, %L)', 'n2', 'host=127.0.0.1 ' || opt || '=/x')) AS add_node,
+       regress_try(format('INSERT INTO foresight.node (node_name, conninfo) VALUES (%L, %L)', 'n2', 'host=127.0.0.1 ' || opt || '=/x')) AS insert
+  FROM unnest(ARRAY['service', 'passfile', 'sslcert', 'sslkey', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir']) AS opt;
+-- an empty value is libpq's default, and a password is the node's own
+SELECT foresight.add_node('n2', 'host=127.0.0.1 sslrootcert='''' password=pw') > 0 AS admin_can_add;
+SELECT foresight.remove_node('n2');
+RESET ROLE;
+-- a superuser may; foresight_admin may then drain or reweight the node,
+-- but not give it a conninfo with those options
+SELECT foresight.add_node('n_su', 'host=127.0.0.1 sslcert=/x sslkey=/y sslmode=verify-full') > 0 AS superuser_can_add;
+SET ROLE regress_foresight_admin;
+SELECT foresight.alter_node('n_su', state => 'drained');
+SELECT foresight.alter_node('n_su', conninfo => 'host=127.0.0.2 sslcert=/x');
+UPDATE foresight.node SET weight = 2 WHERE node_name = 'n_su';
+SELECT node_name, state, weight FROM foresight.nodes WHERE node_name = 'n_su';
+RESET ROLE;
+SELECT foresight.remove_node('n_su');
+DROP FUNCTION regress_try(text);
 
 -- remove
 SELECT foresight.remove_node('standby_a');
@@ -99,3 +245,4 @@ SELECT node_name FROM foresight.nodes;
 DROP DATABASE regress_foresight_other;
 DROP ROLE regress_foresight_user;
 DROP ROLE regress_foresight_admin;
+DROP ROLE regress_foresight_stats;

@@ -115,6 +115,25 @@ PREPARE p(integer) AS SELECT v FROM rt WHERE id = $1;
 EXECUTE p(2);
 EXECUTE p(7);
 
+-- route_explain shows nothing of a statement its caller may not run: the
+-- statement's privileges are checked first, as its executor checks them
+CREATE TABLE rt_hidden (id integer, secret text);
+CREATE ROLE regress_router_user;
+GRANT SELECT (id) ON rt TO regress_router_user;
+GRANT SELECT ON rt_view TO regress_router_user;
+SET ROLE regress_router_user;
+SELECT * FROM foresight.route_explain('SELECT * FROM rt_hidden WHERE secret = ''x''');
+SELECT * FROM foresight.route_explain('SELECT count(*) FROM (SELECT * FROM rt_hidden) h WHERE false');
+SELECT * FROM foresight.route_explain('SELECT v FROM rt WHERE id = 1');
+SELECT * FROM foresight.route_explain('INSERT INTO rt VALUES (100, ''x'')');
+SELECT remote_sql, request_class FROM foresight.route_explain('SELECT id FROM rt WHERE id = 1');
+SELECT reason, request_class FROM foresight.route_explain('SELECT * FROM rt_view');
+RESET ROLE;
+DROP TABLE rt_hidden;
+REVOKE ALL ON rt FROM regress_router_user;
+REVOKE ALL ON rt_view FROM regress_router_user;
+DROP ROLE regress_router_user;
+
 SELECT foresight.remove_node('nowhere');
 RESET foresight.routing_policy;
 RESET foresight.include_local;

@@ -75,6 +75,8 @@ SELECT foresight.in_peak_hours('Mon-Fri 08:60-18:00', now());
 SELECT foresight.in_peak_hours('Mon 09:00-09:00', now());
 SELECT foresight.in_peak_hours('Mon 09:00-10:00;', now());
 SELECT foresight.in_peak_hours('Mon 09:00-10:00,', now());
+SELECT foresight.in_peak_hours('Mon-Fri 08:00-18:00', 'infinity');
+SELECT foresight.in_peak_hours('Mon-Fri 08:00-18:00', '-infinity');
 -- and the GUC rejects the same with its check hook
 ALTER SYSTEM SET foresight.peak_hours = 'Mon-Fry 08:00-18:00';
 ALTER SYSTEM SET foresight.peak_hours = 'Mon-Fri 08:00';

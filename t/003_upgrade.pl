@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4.
+# then 0.4, then 0.5.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 use strict;
@@ -87,9 +87,9 @@ like($node->safe_psql('postgres', "SELECT count(*) >= 0 FROM foresight.metrics_h
 # 0.3 declaration (no speed) as a fast node
 is($node->safe_psql('postgres', 'SELECT foresight.connection_score(1, 2, 0, 100, 1)'), '0.25',
 	'at 0.3 connection_score has five arguments and reads');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.4'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.4', 'updated to 0.4, the default version');
+	'0.4', 'updated to 0.4');
 is($node->safe_psql('postgres', q{
 	SELECT string_agg(pg_get_function_arguments(p.oid), ';') FROM pg_proc p
 	WHERE proname = 'connection_score' AND pronamespace = 'foresight'::regnamespace}),
@@ -101,5 +101,51 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM pg_depend d JOIN pg_proc p ON d.objid = p.oid
 	WHERE p.proname = 'connection_score' AND d.deptype = 'e'}), '1', 'the new function belongs to the extension');
+
+# 0.5: the functions behind restricted views are restricted too, the node
+# table checks plain DML like add_node does, and node_id 0 is "local" only
+is($node->safe_psql('postgres', q{
+	SELECT has_function_privilege('public', 'foresight.decision_list()', 'EXECUTE'),
+	       has_function_privilege('foresight_admin', 'foresight.reset_routing_stats()', 'EXECUTE')}),
+	't|f', 'at 0.4 everyone may run decision_list() and foresight_admin may not reset the statistics');
+$node->safe_psql('postgres', q{
+	INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE
+	VALUES (0, 'zero', 'host=127.0.0.1 port=notaport')});
+($ret, $stdout, $stderr) = $node->psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+isnt($ret, 0, 'the update refuses a table with a node_id 0');
+like($stderr, qr/foresight\.node has nodes with a node_id that is not positive: zero \(node_id 0\)/,
+	'naming the node');
+like($stderr, qr/HINT:  Remove these rows/, 'with a hint');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.4', 'and leaves the extension at 0.4');
+$node->safe_psql('postgres', 'DELETE FROM foresight.node WHERE node_id = 0');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.5', 'updated to 0.5, the default version');
+is($node->safe_psql('postgres', q{
+	SELECT has_function_privilege('public', 'foresight.decision_list()', 'EXECUTE'),
+	       has_function_privilege('pg_read_all_stats', 'foresight.decision_list()', 'EXECUTE'),
+	       has_function_privilege('foresight_admin', 'foresight.decision_list()', 'EXECUTE'),
+	       has_function_privilege('public', 'foresight.reset_routing_stats()', 'EXECUTE'),
+	       has_function_privilege('foresight_admin', 'foresight.reset_routing_stats()', 'EXECUTE')}),
+	'f|t|t|f|t', 'decision_list() is granted as routing_decisions is; reset_routing_stats() to foresight_admin');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger
+	WHERE tgrelid = 'foresight.node'::regclass AND NOT tgisinternal}),
+	'node_check,node_registry_changed', 'foresight.node has the row trigger node_check');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+	WHERE e.extname = 'pg_foresight' AND d.deptype = 'e'
+	  AND d.objid = 'foresight.node_check()'::regprocedure}),
+	'1', 'the trigger function belongs to the extension');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+	INSERT INTO foresight.node (node_name, conninfo) VALUES ('n1', 'host=127.0.0.1 port=notaport')});
+like($stderr, qr/invalid value "notaport" for connection option "port"/, 'plain INSERT is validated');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+	SET session_replication_role = replica;
+	INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE
+	VALUES (0, 'zero', 'host=127.0.0.1')});
+like($stderr, qr/violates check constraint "node_id_positive"/,
+	'without the trigger, the constraint refuses node_id 0');
 
 done_testing();

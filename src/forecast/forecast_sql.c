@@ -16,6 +16,12 @@
  * validates the arguments (reporting which one is wrong), converts the
  * array, and maps library status codes to ereport().
  *
+ * Any finite series is accepted: one with values beyond the models' range
+ * (FC_MAX_ABS_VALUE, 1e30) is scaled by a power of two first, which is
+ * exact, and the forecasts and errors are scaled back.  A result that does
+ * not fit in double precision once scaled back is an error, never an
+ * infinity or a NaN.
+ *
  * Portions Copyright (c) 2026, pg_foresight authors
  *
  * IDENTIFICATION
@@ -25,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -39,6 +46,7 @@
 #include "core/guards.h"
 #include "forecast/backtest.h"
 #include "forecast/forecast.h"
+#include "forecast/series.h"
 
 PG_FUNCTION_INFO_V1(foresight_forecast);
 PG_FUNCTION_INFO_V1(foresight_backtest);
@@ -180,6 +188,13 @@ report_status(fc_status st, const fc_config *cfg, int n)
 {
 	if (st == FC_OK)
 		return;
+	if (st == FC_ERR_RANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("argument \"series\" has values too large for model \"%s\"",
+						fc_kind_name((fc_kind) cfg->kind)),
+				 errdetail("The models work on values between %g and %g.",
+						   -FC_MAX_ABS_VALUE, FC_MAX_ABS_VALUE)));
 	if (st == FC_ERR_TOO_SHORT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -191,6 +206,26 @@ report_status(fc_status st, const fc_config *cfg, int n)
 			(errcode(st == FC_ERR_INTERRUPTED ? ERRCODE_QUERY_CANCELED
 					 : ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("forecasting failed: %s", fc_status_message(st))));
+}
+
+/*
+ * v (a forecast or an error of the scaled series) scaled back by 2^exponent;
+ * what overflows double precision is an error.
+ */
+static double
+unscale(double v, int exponent, const char *what, fc_kind kind)
+{
+	double		r = ldexp(v, exponent);
+
+	if (!isfinite(r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s of model \"%s\" is out of range for type double precision",
+						what, fc_kind_name(kind)),
+				 errdetail("The series was fitted scaled down by 2^%d; the result, scaled back, exceeds %g in magnitude.",
+						   exponent, DBL_MAX),
+				 errhint("Divide the series by a constant, for example 1e10, and multiply the result by it as numeric.")));
+	return r;
 }
 
 /*
@@ -209,8 +244,10 @@ foresight_forecast(PG_FUNCTION_ARGS)
 	fc_model   *m;
 	double	   *out;
 	Datum	   *d;
+	int			exponent = fc_series_scale_exponent(y, n);
 	int			i;
 
+	fc_series_scale(y, n, exponent);
 	fc_config_default(&cfg, kind);
 	cfg.season = season;
 	cfg.horizon = h;
@@ -225,7 +262,7 @@ foresight_forecast(PG_FUNCTION_ARGS)
 
 	d = palloc(sizeof(Datum) * h);
 	for (i = 0; i < h; i++)
-		d[i] = Float8GetDatum(out[i]);
+		d[i] = Float8GetDatum(unscale(out[i], exponent, "forecast", kind));
 	PG_RETURN_ARRAYTYPE_P(construct_array(d, h, FLOAT8OID, sizeof(float8),
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
@@ -251,6 +288,7 @@ foresight_backtest(PG_FUNCTION_ARGS)
 	fc_model   *m;
 	int			n_train;
 	int			need;
+	int			exponent = fc_series_scale_exponent(y, n);
 	fc_status	st;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -292,6 +330,7 @@ foresight_backtest(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 4);
 
+	fc_series_scale(y, n, exponent);
 	fc_backtest_spec_default(&spec);
 	spec.horizon = h;
 	spec.target = cfg.target;
@@ -303,8 +342,8 @@ foresight_backtest(PG_FUNCTION_ARGS)
 	st = fc_backtest(m, &cfg, y, n, &spec, res, sql_interrupt, NULL);
 	report_status(st, &cfg, n);
 
-	values[0] = Float8GetDatum(res->model.mae);
-	values[1] = Float8GetDatum(res->model.rmse);
+	values[0] = Float8GetDatum(unscale(res->model.mae, exponent, "mean absolute error", kind));
+	values[1] = Float8GetDatum(unscale(res->model.rmse, exponent, "root mean squared error", kind));
 	if (isnan(res->model.mase))
 		nulls[2] = true;		/* constant training part: no scale */
 	else

@@ -34,6 +34,15 @@
 #define FC_BLEND_MAX_MEMBERS	(FC_BLEND_MAX_ETS + 1)
 #define FC_STATE_LIMIT			65536	/* documented bound of sizeof(fc_model) */
 
+/*
+ * Largest magnitude of a value the models take.  Beyond it their sums of
+ * squares, variances and the blend's single-precision pending forecasts
+ * overflow (the blend from 3.4e38, everything from about 1e154), and a
+ * forecast would come out as NaN or infinity.  Callers with larger values
+ * scale the series by a power of two first (fc_series_scale_exponent()).
+ */
+#define FC_MAX_ABS_VALUE		1e30
+
 typedef enum fc_status
 {
 	FC_OK = 0,
@@ -45,7 +54,8 @@ typedef enum fc_status
 	FC_ERR_MODEL,				/* unknown model kind */
 	FC_ERR_PARAMETER,			/* other configuration value out of range */
 	FC_ERR_STATE,				/* model not fitted, or corrupt state image */
-	FC_ERR_INTERRUPTED			/* the interrupt callback asked to stop */
+	FC_ERR_INTERRUPTED,			/* the interrupt callback asked to stop */
+	FC_ERR_RANGE				/* a value beyond +-FC_MAX_ABS_VALUE */
 } fc_status;
 
 typedef enum fc_kind

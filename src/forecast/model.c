@@ -92,6 +92,8 @@ fc_status_message(fc_status status)
 			return "model state is not fitted or is corrupt";
 		case FC_ERR_INTERRUPTED:
 			return "interrupted";
+		case FC_ERR_RANGE:
+			return "series value beyond the models' range (+-1e30)";
 	}
 	return "unknown status";
 }
@@ -273,6 +275,8 @@ fc_model_update(fc_model *m, double y)
 		return FC_ERR_STATE;
 	if (!isfinite(y))
 		return FC_ERR_NONFINITE;
+	if (fabs(y) > FC_MAX_ABS_VALUE)
+		return FC_ERR_RANGE;
 	switch ((fc_kind) m->cfg.kind)
 	{
 		case FC_LSTM:

@@ -28,16 +28,40 @@ fc_series_check(const double *y, int n, int min_len, int *bad)
 		return FC_ERR_ARGUMENT;
 	for (i = 0; i < n; i++)
 	{
-		if (!isfinite(y[i]))
+		if (!isfinite(y[i]) || fabs(y[i]) > FC_MAX_ABS_VALUE)
 		{
 			if (bad)
 				*bad = i;
-			return FC_ERR_NONFINITE;
+			return isfinite(y[i]) ? FC_ERR_RANGE : FC_ERR_NONFINITE;
 		}
 	}
 	if (n < min_len || n == 0)
 		return FC_ERR_TOO_SHORT;
 	return FC_OK;
+}
+
+int
+fc_series_scale_exponent(const double *y, int n)
+{
+	double		max = 0.0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (fabs(y[i]) > max)
+			max = fabs(y[i]);
+	if (!(max > FC_MAX_ABS_VALUE) || !isfinite(max))
+		return 0;
+	/* max = m * 2^e with m in [1, 2): every value ends up within +-2 */
+	return ilogb(max);
+}
+
+void
+fc_series_scale(double *y, int n, int exponent)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		y[i] = ldexp(y[i], -exponent);
 }
 
 void

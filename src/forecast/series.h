@@ -16,10 +16,25 @@
 #include "forecast/forecast_types.h"
 
 /*
- * Check that y[0..n-1] holds at least min_len finite values.  On
- * FC_ERR_NONFINITE, *bad (if not NULL) is the index of the first bad value.
+ * Check that y[0..n-1] holds at least min_len finite values, none beyond
+ * +-FC_MAX_ABS_VALUE.  On FC_ERR_NONFINITE or FC_ERR_RANGE, *bad (if not
+ * NULL) is the index of the first bad value.
  */
 extern fc_status fc_series_check(const double *y, int n, int min_len, int *bad);
+
+/*
+ * Scaling a series of large finite values into the models' range: the
+ * exponent e such that y[i] * 2^-e lies within +-2 for every i, or 0 when
+ * every value already lies within +-FC_MAX_ABS_VALUE (the series is then
+ * used as it is).  Multiplying by a power of two is exact, so the models
+ * see the same shape; forecasts and absolute errors are multiplied by 2^e
+ * afterwards (ldexp), and may then overflow, which the caller checks.
+ * The values must be finite.
+ */
+extern int	fc_series_scale_exponent(const double *y, int n);
+
+/* y[i] = y[i] * 2^-exponent for every i. */
+extern void fc_series_scale(double *y, int n, int exponent);
 
 /* Mean and population standard deviation. */
 extern void fc_series_moments(const double *y, int n, double *mean, double *sd);

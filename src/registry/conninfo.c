@@ -7,60 +7,712 @@
  * who connects and to which database come from the session whose query is
  * routed, so those keywords are refused in the registry.
  *
+ * Validation judges a conninfo the way libpq will when it connects: the
+ * syntax with libpq's own parser (PQconninfoParse), then every value the
+ * way libpq's fe-connect.c checks it (ports, host and address lists,
+ * integers, the words of sslmode and the other enumerations), so that a
+ * node that can never be reached is refused when it is registered instead
+ * of showing as down.  Options that make the server use its own files or
+ * services (a password file, client certificates and keys, the service
+ * file, ...) are for superusers only, in the spirit of postgres_fdw, which
+ * keeps non-superusers from borrowing the server's credentials.
+ *
+ * Secrets: libpq marks the options whose values are secret with the display
+ * character "*" (PQconndefaults()).  Their values are never shown: not in
+ * the views, not in messages.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <limits.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include "lib/stringinfo.h"
 #include "libpq-fe.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
 
 #include "registry/conninfo.h"
 
-/* keywords that the session, not the registry, decides */
-static const char *const session_keywords[] = {"user", "dbname", "replication"};
+#define MASKED_VALUE "********"
+
+/* who may set an option */
+typedef enum ConninfoUse
+{
+	USE_ADMIN,					/* anyone who may manage nodes */
+	USE_SUPERUSER,				/* uses the server's files or services */
+	USE_SESSION					/* the session decides it: always refused */
+} ConninfoUse;
+
+/* how a value is checked (as libpq's fe-connect.c checks it) */
+typedef enum ConninfoCheck
+{
+	CHECK_NONE,					/* any text */
+	CHECK_HOST,					/* host names or socket directories, comma-separated */
+	CHECK_HOSTADDR,				/* numeric IPv4/IPv6 addresses, comma-separated */
+	CHECK_PORT,					/* port numbers 1..65535, comma-separated */
+	CHECK_INTEGER,				/* an integer, 0 or more */
+	CHECK_WORD,					/* one of the words of "words" */
+	CHECK_TLS_VERSION,			/* TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (any case) */
+	CHECK_ENCODING				/* "auto" or a client encoding */
+} ConninfoCheck;
+
+typedef struct ConninfoRule
+{
+	const char *keyword;
+	ConninfoUse use;
+	ConninfoCheck check;
+	const char *words;			/* CHECK_WORD: the valid values */
+	const char *uses;			/* USE_SUPERUSER: what of the server's it uses */
+} ConninfoRule;
+
+/*
+ * Every option of libpq 15.  An option a newer libpq knows and this list
+ * does not is for superusers only: it may read or write server files (as
+ * sslkeylogfile does) and is not checked here.
+ */
+static const ConninfoRule conninfo_rules[] = {
+	{"host", USE_ADMIN, CHECK_HOST},
+	{"hostaddr", USE_ADMIN, CHECK_HOSTADDR},
+	{"port", USE_ADMIN, CHECK_PORT},
+	{"password", USE_ADMIN, CHECK_NONE},
+	{"channel_binding", USE_ADMIN, CHECK_WORD, "disable, prefer, require"},
+	{"connect_timeout", USE_ADMIN, CHECK_INTEGER},
+	{"client_encoding", USE_ADMIN, CHECK_ENCODING},
+	{"options", USE_ADMIN, CHECK_NONE},
+	{"application_name", USE_ADMIN, CHECK_NONE},
+	{"fallback_application_name", USE_ADMIN, CHECK_NONE},
+	{"keepalives", USE_ADMIN, CHECK_INTEGER},
+	{"keepalives_idle", USE_ADMIN, CHECK_INTEGER},
+	{"keepalives_interval", USE_ADMIN, CHECK_INTEGER},
+	{"keepalives_count", USE_ADMIN, CHECK_INTEGER},
+	{"tcp_user_timeout", USE_ADMIN, CHECK_INTEGER},
+	{"sslmode", USE_ADMIN, CHECK_WORD, "disable, allow, prefer, require, verify-ca, verify-full"},
+	{"sslcompression", USE_ADMIN, CHECK_NONE},
+	{"sslsni", USE_ADMIN, CHECK_NONE},
+	{"requirepeer", USE_ADMIN, CHECK_NONE},
+	{"ssl_min_protocol_version", USE_ADMIN, CHECK_TLS_VERSION},
+	{"ssl_max_protocol_version", USE_ADMIN, CHECK_TLS_VERSION},
+	{"gssencmode", USE_ADMIN, CHECK_WORD, "disable, prefer, require"},
+	{"krbsrvname", USE_ADMIN, CHECK_NONE},
+	{"gsslib", USE_ADMIN, CHECK_NONE},
+	{"target_session_attrs", USE_ADMIN, CHECK_WORD,
+	"any, read-write, read-only, primary, standby, prefer-standby"},
+	{"service", USE_SUPERUSER, CHECK_NONE, NULL,
+	"reads a section of the server's connection service file (which may hold passwords and any other option)"},
+	{"passfile", USE_SUPERUSER, CHECK_NONE, NULL, "reads a password file of the server"},
+	{"sslcert", USE_SUPERUSER, CHECK_NONE, NULL, "presents a client certificate of the server"},
+	{"sslkey", USE_SUPERUSER, CHECK_NONE, NULL, "uses a client key of the server"},
+	{"sslpassword", USE_SUPERUSER, CHECK_NONE, NULL,
+	"unlocks a client key of the server"},
+	{"sslrootcert", USE_SUPERUSER, CHECK_NONE, NULL, "reads a root certificate file of the server"},
+	{"sslcrl", USE_SUPERUSER, CHECK_NONE, NULL, "reads a certificate revocation list file of the server"},
+	{"sslcrldir", USE_SUPERUSER, CHECK_NONE, NULL,
+	"reads a certificate revocation list directory of the server"},
+	{"user", USE_SESSION, CHECK_NONE},
+	{"dbname", USE_SESSION, CHECK_NONE},
+	{"replication", USE_SESSION, CHECK_NONE},
+};
+
+static const ConninfoRule unknown_rule = {
+	NULL, USE_SUPERUSER, CHECK_NONE, NULL,
+	"is an option of a newer libpq that pg_foresight does not check"
+};
+
+static const ConninfoRule *
+rule_of(const char *keyword)
+{
+	for (int i = 0; i < lengthof(conninfo_rules); i++)
+		if (strcmp(conninfo_rules[i].keyword, keyword) == 0)
+			return &conninfo_rules[i];
+	return &unknown_rule;
+}
+
+/*
+ * libpq's options as PQconndefaults() describes them, kept for the life of
+ * the process (libpq's own malloc'd memory).  PQconndefaults() returns NULL
+ * when the defaults cannot be read (PGSERVICE naming a missing service);
+ * PQconninfoParse("") then gives the same descriptions without defaults.
+ */
+static PQconninfoOption *libpq_options = NULL;
+
+static const PQconninfoOption *
+libpq_option_list(void)
+{
+	if (libpq_options == NULL)
+	{
+		libpq_options = PQconndefaults();
+		if (libpq_options == NULL)
+		{
+			char	   *error = NULL;
+
+			libpq_options = PQconninfoParse("", &error);
+			if (error)
+				PQfreemem(error);
+		}
+		if (libpq_options == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("libpq could not describe its connection options.")));
+	}
+	return libpq_options;
+}
+
+bool
+conninfo_keyword_is_secret(const char *keyword)
+{
+	for (const PQconninfoOption *opt = libpq_option_list(); opt->keyword != NULL; opt++)
+		if (strcmp(opt->keyword, keyword) == 0)
+			return opt->dispchar != NULL && strchr(opt->dispchar, '*') != NULL;
+	return false;
+}
+
+/* ---------- masking secrets in text ---------- */
+
+static bool
+is_keyword_char(char c)
+{
+	return isalnum((unsigned char) c) || c == '_';
+}
+
+/* does p start "keyword =" (spaces allowed around =)? */
+static bool
+starts_with_assignment(const char *p)
+{
+	const char *q = p;
+
+	while (is_keyword_char(*q))
+		q++;
+	if (q == p)
+		return false;
+	while (isspace((unsigned char) *q))
+		q++;
+	return *q == '=';
+}
+
+/* a URI query key with its %XX escapes decoded */
+static char *
+uri_decode(const char *s, int len)
+{
+	char	   *out = palloc(len + 1);
+	int			n = 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		if (s[i] == '%' && i + 2 < len &&
+			isxdigit((unsigned char) s[i + 1]) && isxdigit((unsigned char) s[i + 2]))
+		{
+			char		hex[3] = {s[i + 1], s[i + 2], '\0'};
+
+			out[n++] = (char) strtol(hex, NULL, 16);
+			i += 2;
+		}
+		else
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * The text of every secret value in conninfo, as written there, read
+ * leniently enough to work on strings libpq refuses to parse: a value runs
+ * to the next "keyword=" (so "password=two words" counts as one value), a
+ * quoted value to its closing quote.  URIs: the password of the user
+ * information and the values of secret query parameters.
+ */
+static List *
+secret_fragments(const char *conninfo)
+{
+	List	   *fragments = NIL;
+	const char *p = conninfo;
+
+	if (strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0)
+	{
+		const char *start = strstr(conninfo, "://") + 3;
+		const char *end = start;
+		const char *query;
+
+		while (*end && *end != '@' && *end != '/')
+			end++;
+		if (*end == '@')
+		{
+			const char *colon = memchr(start, ':', end - start);
+
+			if (colon && end > colon + 1)
+				fragments = lappend(fragments, pnstrdup(colon + 1, end - colon - 1));
+		}
+		query = strchr(conninfo, '?');
+		while (query != NULL)
+		{
+			const char *key = query + 1;
+			const char *next = strchr(key, '&');
+			const char *stop = next ? next : key + strlen(key);
+			const char *eq = memchr(key, '=', stop - key);
+
+			if (eq != NULL && conninfo_keyword_is_secret(uri_decode(key, eq - key)) && stop > eq + 1)
+				fragments = lappend(fragments, pnstrdup(eq + 1, stop - eq - 1));
+			query = next;
+		}
+		return fragments;
+	}
+
+	while (*p)
+	{
+		const char *key;
+		const char *value;
+		const char *end;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		key = p;
+		while (is_keyword_char(*p))
+			p++;
+		if (p == key)
+		{
+			p++;
+			continue;
+		}
+		{
+			char	   *keyword = pnstrdup(key, p - key);
+			const char *q = p;
+
+			while (isspace((unsigned char) *q))
+				q++;
+			if (*q != '=' || !conninfo_keyword_is_secret(keyword))
+				continue;
+			q++;
+			while (isspace((unsigned char) *q))
+				q++;
+			value = q;
+		}
+		if (*value == '\'')
+		{
+			end = value + 1;
+			while (*end && *end != '\'')
+				end += (*end == '\\' && end[1]) ? 2 : 1;
+			if (end > value + 1)
+				fragments = lappend(fragments, pnstrdup(value + 1, end - value - 1));
+			p = *end ? end + 1 : end;
+			continue;
+		}
+		/* unquoted: up to the next "keyword =" after white space */
+		end = value;
+		while (*end && !(isspace((unsigned char) *end) && end[1] &&
+						 !isspace((unsigned char) end[1]) && starts_with_assignment(end + 1)))
+			end++;
+		{
+			const char *last = end;
+
+			while (last > value && isspace((unsigned char) last[-1]))
+				last--;
+			if (last > value)
+				fragments = lappend(fragments, pnstrdup(value, last - value));
+		}
+		p = end;
+	}
+	return fragments;
+}
+
+/* text with every occurrence of fragment replaced by the mask */
+static char *
+replace_all(const char *text, const char *fragment)
+{
+	StringInfoData buf;
+	size_t		flen = strlen(fragment);
+	const char *p = text;
+	const char *hit;
+
+	if (flen == 0)
+		return pstrdup(text);
+	initStringInfo(&buf);
+	while ((hit = strstr(p, fragment)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, MASKED_VALUE);
+		p = hit + flen;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+char *
+conninfo_mask_text(const char *text, const char *conninfo)
+{
+	List	   *fragments = secret_fragments(conninfo);
+	char	   *masked = pstrdup(text);
+	StringInfoData buf;
+	const char *p;
+	ListCell   *lc;
+
+	if (fragments == NIL)
+		return masked;
+
+	/* the secrets themselves, wherever they appear */
+	foreach(lc, fragments)
+		masked = replace_all(masked, (const char *) lfirst(lc));
+
+	/* and any quoted piece of one (libpq quotes the token it choked on) */
+	initStringInfo(&buf);
+	p = masked;
+	while (*p)
+	{
+		const char *close;
+
+		if (*p != '"' || (close = strchr(p + 1, '"')) == NULL)
+		{
+			appendStringInfoChar(&buf, *p++);
+			continue;
+		}
+		{
+			char	   *quoted = pnstrdup(p + 1, close - p - 1);
+			bool		secret = false;
+
+			foreach(lc, fragments)
+				if (quoted[0] != '\0' && strstr((const char *) lfirst(lc), quoted) != NULL)
+					secret = true;
+			appendStringInfoChar(&buf, '"');
+			appendStringInfoString(&buf, secret ? MASKED_VALUE : quoted);
+			appendStringInfoChar(&buf, '"');
+			p = close + 1;
+		}
+	}
+	return buf.data;
+}
+
+/* ---------- checking values as libpq will ---------- */
+
+/* the value as it may be shown in a message */
+static const char *
+shown_value(const char *keyword, const char *value)
+{
+	return conninfo_keyword_is_secret(keyword) ? MASKED_VALUE : value;
+}
+
+/* Split a comma-separated list as libpq does (empty elements kept). */
+static List *
+split_list(const char *value)
+{
+	List	   *elems = NIL;
+	const char *p = value;
+
+	for (;;)
+	{
+		const char *comma = strchr(p, ',');
+
+		if (comma == NULL)
+		{
+			elems = lappend(elems, pstrdup(p));
+			break;
+		}
+		elems = lappend(elems, pnstrdup(p, comma - p));
+		p = comma + 1;
+	}
+	return elems;
+}
+
+/* libpq's parse_int_param: an int, white space around it allowed */
+static bool
+parse_libpq_int(const char *value, int *result)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (end == value || errno != 0 || n != (long) (int) n)
+		return false;
+	while (*end != '\0' && isspace((unsigned char) *end))
+		end++;
+	if (*end != '\0')
+		return false;
+	*result = (int) n;
+	return true;
+}
+
+static bool
+word_in_list(const char *value, const char *words)
+{
+	List	   *list = split_list(words);
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		char	   *w = (char *) lfirst(lc);
+
+		while (*w == ' ')
+			w++;
+		if (strcmp(w, value) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+numeric_address(const char *addr)
+{
+	struct addrinfo hints;
+	struct addrinfo *result = NULL;
+	int			rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;	/* never a name lookup */
+	rc = getaddrinfo(addr, NULL, &hints, &result);
+	if (result)
+		freeaddrinfo(result);
+	return rc == 0;
+}
+
+/* libpq's sslVerifyProtocolVersion: 0 for invalid, else an order */
+static int
+tls_version_rank(const char *value)
+{
+	static const char *const versions[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+	for (int i = 0; i < lengthof(versions); i++)
+		if (pg_strcasecmp(value, versions[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+static void
+invalid_value(const char *keyword, const char *value, const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value \"%s\" for connection option \"%s\"",
+					shown_value(keyword, value), keyword),
+			 errdetail("%s", detail),
+			 errhint("%s", hint)));
+}
+
+static void
+check_value(const ConninfoRule *rule, const char *keyword, const char *value)
+{
+	switch (rule->check)
+	{
+		case CHECK_NONE:
+		case CHECK_HOST:		/* checked with hostaddr and port below */
+			break;
+
+		case CHECK_HOSTADDR:
+			{
+				ListCell   *lc;
+
+				foreach(lc, split_list(value))
+				{
+					const char *addr = (const char *) lfirst(lc);
+
+					if (addr[0] != '\0' && !numeric_address(addr))
+						invalid_value(keyword, value,
+									  psprintf("\"%s\" is not a numeric IPv4 or IPv6 address.", addr),
+									  "Give addresses such as 10.0.0.2 or ::1 in \"hostaddr\", and host names in \"host\".");
+				}
+				break;
+			}
+
+		case CHECK_PORT:
+			{
+				ListCell   *lc;
+
+				/* an empty port list, or element, is libpq's default port */
+				if (value[0] == '\0')
+					break;
+				foreach(lc, split_list(value))
+				{
+					const char *port = (const char *) lfirst(lc);
+					int			n;
+
+					if (port[0] != '\0' && (!parse_libpq_int(port, &n) || n < 1 || n > 65535))
+						invalid_value(keyword, value,
+									  psprintf("\"%s\" is not a port number: ports are integers from 1 to 65535.", port),
+									  "Give one port, or one port per host separated by commas.");
+				}
+				break;
+			}
+
+		case CHECK_INTEGER:
+			{
+				int			n;
+
+				if (!parse_libpq_int(value, &n) || n < 0)
+					invalid_value(keyword, value,
+								  psprintf("\"%s\" must be an integer, 0 or more.", keyword),
+								  psprintf("Leave \"%s\" out to use libpq's default.", keyword));
+				break;
+			}
+
+		case CHECK_WORD:
+			if (!word_in_list(value, rule->words))
+				invalid_value(keyword, value,
+							  psprintf("\"%s\" takes one of a fixed set of values.", keyword),
+							  psprintf("Valid values are: %s.", rule->words));
+			break;
+
+		case CHECK_TLS_VERSION:
+			if (value[0] != '\0' && tls_version_rank(value) == 0)
+				invalid_value(keyword, value,
+							  psprintf("\"%s\" takes a TLS protocol version.", keyword),
+							  "Valid values are: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.");
+			break;
+
+		case CHECK_ENCODING:
+			if (strcmp(value, "auto") != 0 && pg_valid_client_encoding(value) < 0)
+				invalid_value(keyword, value,
+							  psprintf("\"%s\" is not a client encoding.", value),
+							  "Give an encoding such as UTF8, or auto.");
+			break;
+	}
+}
+
+/* the value of keyword in a parsed conninfo, or NULL */
+static const char *
+option_value(const PQconninfoOption *options, const char *keyword)
+{
+	for (const PQconninfoOption *opt = options; opt->keyword != NULL; opt++)
+		if (strcmp(opt->keyword, keyword) == 0)
+			return opt->val;
+	return NULL;
+}
+
+static void
+invalid_conninfo(const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid node connection string"),
+			 errdetail("%s", detail),
+			 errhint("%s", hint)));
+}
+
+/*
+ * What libpq's pqConnectOptions2 checks across options: as many host
+ * names as addresses, one port or one per host; and ours: every host of
+ * the list named, since without one libpq would connect to the default
+ * Unix-domain socket of this very machine.  A service (superusers only)
+ * may name the host itself.
+ */
+static void
+check_hosts(const PQconninfoOption *options)
+{
+	const char *host = option_value(options, "host");
+	const char *hostaddr = option_value(options, "hostaddr");
+	const char *port = option_value(options, "port");
+	const char *service = option_value(options, "service");
+	const char *min_tls = option_value(options, "ssl_min_protocol_version");
+	const char *max_tls = option_value(options, "ssl_max_protocol_version");
+	List	   *hosts = (host && host[0]) ? split_list(host) : NIL;
+	List	   *addrs = (hostaddr && hostaddr[0]) ? split_list(hostaddr) : NIL;
+	int			nhosts = addrs != NIL ? list_length(addrs) : list_length(hosts);
+
+	if (hosts == NIL && addrs == NIL)
+	{
+		if (service && service[0])
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node connection string must name a host"),
+				 errdetail("Without \"host\" or \"hostaddr\", libpq would connect to a default Unix-domain socket of this server's machine."),
+				 errhint("Give host=name (or host=/socket/directory), hostaddr=address, or a postgresql://host URI.")));
+	}
+	if (hosts != NIL && addrs != NIL && list_length(hosts) != list_length(addrs))
+		invalid_conninfo(psprintf("It has %d host names and %d host addresses.",
+								  list_length(hosts), list_length(addrs)),
+						 "Give one address in \"hostaddr\" for every name in \"host\".");
+	for (int i = 0; i < nhosts; i++)
+	{
+		const char *h = hosts != NIL ? (const char *) list_nth(hosts, i) : "";
+		const char *a = addrs != NIL ? (const char *) list_nth(addrs, i) : "";
+
+		if (h[0] == '\0' && a[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("node connection string must name a host"),
+					 errdetail("Host %d of the list of %d is empty.", i + 1, nhosts),
+					 errhint("Remove the empty entry from the comma-separated list.")));
+	}
+	if (port && port[0])
+	{
+		int			nports = list_length(split_list(port));
+
+		if (nports != 1 && nports != nhosts)
+			invalid_conninfo(psprintf("It has %d ports for %d hosts.", nports, nhosts),
+							 "Give one port for all hosts, or one port per host.");
+	}
+	if (min_tls && min_tls[0] && max_tls && max_tls[0] &&
+		tls_version_rank(min_tls) > tls_version_rank(max_tls))
+		invalid_conninfo(psprintf("ssl_min_protocol_version \"%s\" is above ssl_max_protocol_version \"%s\".",
+								  min_tls, max_tls),
+						 "Swap the two values, or leave one out.");
+}
 
 void
 conninfo_validate(const char *conninfo)
 {
 	char	   *parse_error = NULL;
+	PQconninfoOption *parsed;
 	PQconninfoOption *options;
+	int			noptions = 0;
+	bool		is_superuser = superuser();
 
-	options = PQconninfoParse(conninfo, &parse_error);
-	if (options == NULL)
+	parsed = PQconninfoParse(conninfo, &parse_error);
+	if (parsed == NULL)
 	{
 		char	   *detail = parse_error ? pstrdup(parse_error) : pstrdup("out of memory");
 
 		if (parse_error)
 			PQfreemem(parse_error);
-		/* libpq's messages end in a newline */
+		/* libpq's messages end in a newline, and may quote a secret */
 		detail[strcspn(detail, "\n")] = '\0';
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid node connection string"),
-				 errdetail("%s", detail),
+				 errdetail("%s", conninfo_mask_text(detail, conninfo)),
 				 errhint("Give libpq keyword/value pairs such as 'host=10.0.0.2 port=5432' or a postgresql:// URI.")));
 	}
 
+	/* a palloc'd copy, so that errors below leak nothing of libpq's */
+	for (PQconninfoOption *opt = parsed; opt->keyword != NULL; opt++)
+		noptions++;
+	options = palloc0(sizeof(PQconninfoOption) * (noptions + 1));
+	for (int i = 0; i < noptions; i++)
+	{
+		options[i].keyword = pstrdup(parsed[i].keyword);
+		options[i].val = parsed[i].val ? pstrdup(parsed[i].val) : NULL;
+	}
+	PQconninfoFree(parsed);
+
 	for (PQconninfoOption *opt = options; opt->keyword != NULL; opt++)
 	{
-		if (opt->val == NULL || opt->val[0] == '\0')
-			continue;
-		for (int i = 0; i < lengthof(session_keywords); i++)
-		{
-			if (strcmp(opt->keyword, session_keywords[i]) == 0)
-			{
-				char	   *keyword = pstrdup(opt->keyword);
+		const ConninfoRule *rule;
 
-				PQconninfoFree(options);
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("node connection string must not contain \"%s\"", keyword),
-						 errdetail("Routed queries connect as the role that runs them, to the database they run in."),
-						 errhint("Remove \"%s\" from the connection string.", keyword)));
-			}
-		}
+		if (opt->val == NULL)
+			continue;
+		rule = rule_of(opt->keyword);
+		if (rule->use == USE_SESSION && opt->val[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("node connection string must not contain \"%s\"", opt->keyword),
+					 errdetail("Routed queries connect as the role that runs them, to the database they run in."),
+					 errhint("Remove \"%s\" from the connection string.", opt->keyword)));
+		/* an empty value is libpq's default, which is no file of our choosing */
+		if (rule->use == USE_SUPERUSER && opt->val[0] != '\0' && !is_superuser)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set connection option \"%s\"", opt->keyword),
+					 errdetail("Only superusers may set \"%s\", which %s.",
+							   opt->keyword, rule->uses),
+					 errhint("Ask a superuser to set it, or leave \"%s\" out.", opt->keyword)));
+		check_value(rule, opt->keyword, opt->val);
 	}
-	PQconninfoFree(options);
+	check_hosts(options);
 }
 
 void
@@ -79,9 +731,9 @@ conninfo_append_param(StringInfo buf, const char *keyword, const char *value)
 }
 
 /*
- * Rebuild a parsed conninfo as keyword='value' pairs, replacing the
- * password when mask is set.  A string libpq cannot parse (it was checked
- * when it was stored, so this is not expected) is shown as "(invalid)".
+ * Rebuild a parsed conninfo as keyword='value' pairs, replacing every secret
+ * value when mask is set.  A string libpq cannot parse (it was checked when
+ * it was stored, so this is not expected) is shown as "(invalid)".
  */
 static char *
 conninfo_rebuild(const char *conninfo, bool mask)
@@ -103,8 +755,8 @@ conninfo_rebuild(const char *conninfo, bool mask)
 	{
 		if (opt->val == NULL)
 			continue;
-		if (mask && strcmp(opt->keyword, "password") == 0)
-			conninfo_append_param(&buf, opt->keyword, "********");
+		if (mask && conninfo_keyword_is_secret(opt->keyword))
+			conninfo_append_param(&buf, opt->keyword, MASKED_VALUE);
 		else
 			conninfo_append_param(&buf, opt->keyword, opt->val);
 	}
@@ -113,7 +765,7 @@ conninfo_rebuild(const char *conninfo, bool mask)
 }
 
 char *
-conninfo_mask_password(const char *conninfo)
+conninfo_mask_secrets(const char *conninfo)
 {
 	return conninfo_rebuild(conninfo, true);
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * conninfo.h
- *	  A node's connection string: validation with libpq's own parser,
- *	  masking for display, and building the string a session connects with.
+ *	  A node's connection string: validation as libpq will judge it,
+ *	  masking of its secrets for display, and building the string a session
+ *	  connects with.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,14 +13,35 @@
 #include "postgres.h"
 
 /*
- * Check a node conninfo; ereport(ERROR) naming the problem when it cannot
- * be parsed or holds a keyword that belongs to the session (user, dbname,
- * replication).
+ * Check a node conninfo for the current user; ereport(ERROR) naming the
+ * problem when libpq cannot parse it, when it holds a keyword that belongs
+ * to the session (user, dbname, replication), an option reserved to
+ * superusers (one that makes the server use its own files or services:
+ * service, passfile, sslcert, sslkey, sslpassword, sslrootcert, sslcrl,
+ * sslcrldir, or any option this code does not know) while the current user
+ * is not one, a value libpq would refuse when connecting (ports, host
+ * addresses, integers, enumerations), or no host.
  */
 extern void conninfo_validate(const char *conninfo);
 
-/* The conninfo with any password replaced by ********, palloc'd. */
-extern char *conninfo_mask_password(const char *conninfo);
+/*
+ * Is keyword an option whose value libpq treats as secret (display
+ * character "*" in PQconndefaults(): password, sslpassword, ...)?
+ */
+extern bool conninfo_keyword_is_secret(const char *keyword);
+
+/*
+ * The conninfo as keyword='value' pairs with the value of every secret
+ * option replaced by ********, palloc'd.
+ */
+extern char *conninfo_mask_secrets(const char *conninfo);
+
+/*
+ * text (a message about conninfo, e.g. libpq's parse error) with every
+ * secret value of conninfo replaced by ********; works on conninfo strings
+ * libpq cannot parse.  palloc'd.
+ */
+extern char *conninfo_mask_text(const char *text, const char *conninfo);
 
 /*
  * The full connection string for a node: its conninfo, then extra_options

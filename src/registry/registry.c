@@ -69,7 +69,7 @@ registry_define_gucs(void)
 							"Maximum number of registered nodes.",
 							"Sizes the shared memory of the registry, the metric rings and the models.",
 							&foresight_max_nodes,
-							16, 1, 1000,
+							16, 1, FORESIGHT_MAX_NODES_LIMIT,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 

@@ -24,6 +24,15 @@
 #define FORESIGHT_LOCAL_NODE_NAME	"local"
 #define FORESIGHT_CONNINFO_MAX		1024
 
+/*
+ * Upper bound of foresight.max_nodes.  Every node, plus the coordinator,
+ * can be a routing candidate of one query, and a decision holds its
+ * candidates in a fixed array (ROUTE_MAX_CANDIDATES, router/policy.h, is
+ * this + 1): the bound keeps that array, which every routed execution
+ * allocates, small.
+ */
+#define FORESIGHT_MAX_NODES_LIMIT	64
+
 typedef enum ForesightNodeKind
 {
 	NODE_KIND_COORDINATOR,		/* the built-in node "local" */

@@ -5,23 +5,35 @@
  *	  alter_node, and node_list behind the view foresight.nodes.
  *
  * Changes go through SPI into foresight.node with every value passed as a
- * parameter; the table's trigger publishes them to shared memory at
- * commit.  Only superusers and members of foresight_admin may change nodes.
+ * parameter; the table's statement trigger publishes them to shared memory
+ * at commit.  Only superusers and members of foresight_admin may change
+ * nodes.  The table's row trigger (foresight.node_check) applies the same
+ * checks as the functions to plain INSERT and UPDATE.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "core/guards.h"
 #include "registry/conninfo.h"
 #include "registry/registry.h"
+
+/* third field of the lock tag of a node name (see check_name_free) */
+#define NODE_NAME_LOCK_MAGIC 0x466f7265	/* "Fore" */
 
 static char *
 required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -154,6 +166,57 @@ raise_unknown_node(const char *name)
 			 errhint("SELECT node_name FROM foresight.nodes lists the nodes.")));
 }
 
+/*
+ * Raise duplicate_object if a node other than exclude_id (0: none) is
+ * named name, so that the unique index never has to say it.  The caller
+ * is connected to SPI.
+ *
+ * The check sees what the unique index would: rows inserted earlier by the
+ * same statement (two add_node calls in one SELECT; SPI runs the query
+ * with a new command id), and under REPEATABLE READ or SERIALIZABLE the
+ * rows other transactions committed after the snapshot was taken (read
+ * with the latest snapshot, as a foreign key check does).  A transaction
+ * lock on the name (an advisory lock tag of class 3, which PostgreSQL's
+ * own advisory lock functions never use) makes a second writer of the same
+ * name wait until the first one commits or aborts, so that plain INSERTs
+ * racing each other get this error too, not the index's.
+ */
+static void
+check_name_free(const char *name, int32 exclude_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
+	LOCKTAG		tag;
+	int			rc;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 (uint32) hash_bytes((const unsigned char *) name, strlen(name)),
+						 NODE_NAME_LOCK_MAGIC, 3);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM foresight.node WHERE node_name = $1 AND node_id <> $2",
+									2, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the node name check");
+		plan = p;
+	}
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int32GetDatum(exclude_id);
+	rc = SPI_execute_snapshot(plan, values, NULL,
+							  IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
+							  InvalidSnapshot, false, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read foresight.node");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("node \"%s\" already exists", name)));
+}
+
 PG_FUNCTION_INFO_V1(foresight_add_node);
 
 Datum
@@ -183,15 +246,9 @@ foresight_add_node(PG_FUNCTION_ARGS)
 
 	begin_registry_change();
 
-	values[0] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT 1 FROM foresight.node WHERE node_name = $1",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read foresight.node");
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("node \"%s\" already exists", name)));
+	check_name_free(name, 0);
 
+	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(conninfo);
 	values[2] = CStringGetTextDatum(region);
 	values[3] = CStringGetTextDatum(kind);
@@ -327,7 +384,7 @@ foresight_node_list(PG_FUNCTION_ARGS)
 		if (node->kind == NODE_KIND_COORDINATOR)
 			nulls[2] = true;
 		else
-			values[2] = CStringGetTextDatum(conninfo_mask_password(node->conninfo));
+			values[2] = CStringGetTextDatum(conninfo_mask_secrets(node->conninfo));
 		values[3] = CStringGetTextDatum(node->region);
 		values[4] = CStringGetTextDatum(registry_kind_name(node->kind));
 		values[5] = Float8GetDatum(node->weight);
@@ -335,4 +392,109 @@ foresight_node_list(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* a text column of the row, or NULL */
+static char *
+row_text(HeapTuple tuple, TupleDesc desc, const char *column)
+{
+	int			attnum = SPI_fnumber(desc, column);
+	bool		isnull;
+	Datum		d;
+
+	if (attnum <= 0)
+		elog(ERROR, "foresight.node has no column \"%s\"", column);
+	d = heap_getattr(tuple, attnum, desc, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+PG_FUNCTION_INFO_V1(foresight_node_check);
+
+/*
+ * BEFORE INSERT OR UPDATE row trigger of foresight.node: the checks of
+ * add_node and alter_node for plain DML.  node_id must be positive (0 is
+ * the built-in node "local"); the name, region, kind, weight and state
+ * follow the functions' rules; a new or changed conninfo is validated for
+ * the current user (conninfo_validate: libpq's judgement of every value,
+ * no session keywords, superuser-only options); a new or changed name must
+ * be free.  An unchanged conninfo is not checked again, so that a node a
+ * superuser set up with superuser-only options can still be drained or
+ * reweighted by foresight_admin.  NULLs are left to the NOT NULL
+ * constraints.
+ */
+Datum
+foresight_node_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	newtuple;
+	HeapTuple	oldtuple = NULL;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+	char	   *name;
+	char	   *conninfo;
+	char	   *value;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("foresight.node_check() must be called as a BEFORE INSERT OR UPDATE row trigger")));
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		oldtuple = trigdata->tg_trigtuple;
+		newtuple = trigdata->tg_newtuple;
+	}
+	else
+		newtuple = trigdata->tg_trigtuple;
+
+	d = heap_getattr(newtuple, SPI_fnumber(desc, "node_id"), desc, &isnull);
+	if (!isnull && DatumGetInt32(d) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid node_id %d", DatumGetInt32(d)),
+				 errdetail("node_id 0 is the built-in node \"%s\"; registered nodes have positive ids.",
+						   FORESIGHT_LOCAL_NODE_NAME),
+				 errhint("Leave node_id out: it is generated.")));
+
+	if ((name = row_text(newtuple, desc, "node_name")) != NULL)
+		validate_node_name(name);
+	if ((value = row_text(newtuple, desc, "region")) != NULL)
+		validate_region(value);
+	if ((value = row_text(newtuple, desc, "kind")) != NULL)
+		validate_kind(value);
+	if ((value = row_text(newtuple, desc, "state")) != NULL)
+		validate_state(value);
+	d = heap_getattr(newtuple, SPI_fnumber(desc, "weight"), desc, &isnull);
+	if (!isnull)
+		validate_weight(DatumGetFloat8(d));
+
+	conninfo = row_text(newtuple, desc, "conninfo");
+	if (conninfo != NULL)
+	{
+		char	   *old = oldtuple ? row_text(oldtuple, desc, "conninfo") : NULL;
+
+		if (old == NULL || strcmp(old, conninfo) != 0)
+			validate_conninfo(conninfo);
+	}
+
+	if (name != NULL)
+	{
+		char	   *old = oldtuple ? row_text(oldtuple, desc, "node_name") : NULL;
+
+		if (old == NULL || strcmp(old, name) != 0)
+		{
+			d = heap_getattr(newtuple, SPI_fnumber(desc, "node_id"), desc, &isnull);
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			check_name_free(name, isnull ? 0 : DatumGetInt32(d));
+			SPI_finish();
+		}
+	}
+
+	return PointerGetDatum(newtuple);
 }

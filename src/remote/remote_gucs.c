@@ -26,7 +26,7 @@ remote_define_gucs(void)
 							   "Appended to each node's conninfo; user, dbname and application_name are always the session's.",
 							   &foresight_connection_options,
 							   "",
-							   PGC_SUSET, 0,
+							   PGC_SUSET, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 
 	DefineCustomStringVariable("foresight.application_name",

@@ -19,7 +19,12 @@
 #include "access/xlogdefs.h"
 #include "registry/registry.h"
 
-#define ROUTE_MAX_CANDIDATES 64
+/*
+ * Candidates of one decision: every node foresight.max_nodes allows, plus
+ * the coordinator, so that no enabled node is ever left out.  The arrays
+ * below hold one more, for the coordinator as last resort.
+ */
+#define ROUTE_MAX_CANDIDATES (FORESIGHT_MAX_NODES_LIMIT + 1)
 
 typedef struct RouteCandidate
 {

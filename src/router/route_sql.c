@@ -10,6 +10,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
@@ -51,6 +52,13 @@ remote_parameters_array(PlannedStmt *stmt)
  * remote_sql, remote_parameters, request_class, request_shape, cost): plan
  * the statement as a client's would be and decide its route as the executor
  * would now, without running it anywhere.
+ *
+ * Executable by everyone, so it shows nothing the caller could not learn
+ * by running the statement: once planned, the statement's range table is
+ * checked as the executor checks it at start (ExecCheckRTPerms, like
+ * EXPLAIN), and a caller who may not read (or write) one of its tables
+ * gets the permission error the statement itself would raise, before any
+ * cost, constant or route is computed from the plan.
  */
 Datum
 foresight_route_explain(PG_FUNCTION_ARGS)
@@ -88,6 +96,7 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 		PG_TRY();
 		{
 			stmt = pg_plan_query(linitial_node(Query, queries), sql, CURSOR_OPT_PARALLEL_OK, NULL);
+			(void) ExecCheckRTPerms(stmt->rtable, true);
 			if ((remote_sql = route_scan_remote_sql(stmt->planTree)) == NULL)
 				reason = eligibility_last_reason;
 			else

@@ -355,8 +355,16 @@ foresight_in_peak_hours(PG_FUNCTION_ARGS)
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
 	PeakHours	parsed;
 	char		error[256];
-	int			minute = minute_of_week(at);
+	int			minute;
 
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp must be finite"),
+				 errdetail("Argument \"at\" is %s; peak hours are days and times of the week.",
+						   TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity"),
+				 errhint("Give a finite timestamp, such as now().")));
+	minute = minute_of_week(at);
 	if (!peak_hours_parse(spec, &parsed, error, sizeof(error)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -558,6 +558,71 @@ test_backtest_variants(void)
 	   "members are only shared between blends of the same members");
 }
 
+/*
+ * Values near the top of double precision: the models refuse them
+ * (FC_ERR_RANGE) instead of returning NaN, and a series scaled by a power
+ * of two (what foresight.forecast does) gives the small series' forecast
+ * scaled.
+ */
+static void
+test_large_values(void)
+{
+	static const fc_kind kinds[] = {FC_LSTM, FC_BLEND, FC_HW_ADD};
+	double		small[200];
+	double		big[200];
+	double		scaled[200];
+	int			bad = -1;
+	int			i,
+				k,
+				e;
+
+	for (i = 0; i < 200; i++)
+	{
+		small[i] = 0.5 + 0.3 * sin(i * 0.5) + 0.1 * ((i * 7919) % 13) / 13.0;
+		big[i] = ldexp(small[i], 1020);	/* up to about 1e307 */
+	}
+	k = fc_series_check(big, 200, 1, &bad) == FC_ERR_RANGE;
+	ok(k && bad == 0, "a series beyond +-FC_MAX_ABS_VALUE is refused (element %d)", bad);
+	ok(fc_series_scale_exponent(small, 200) == 0, "a small series is not scaled");
+	e = fc_series_scale_exponent(big, 200);
+	memcpy(scaled, big, sizeof(big));
+	fc_series_scale(scaled, 200, e);
+	for (i = 0, bad = 0; i < 200; i++)
+		bad += !(fabs(scaled[i]) < 2.0 && scaled[i] == ldexp(small[i], 1020 - e));
+	ok(e > 1000 && bad == 0, "scaling by 2^-%d is exact and brings every value within +-2", e);
+
+	for (k = 0; k < (int) (sizeof(kinds) / sizeof(kinds[0])); k++)
+	{
+		const char *name = fc_kind_name(kinds[k]);
+		int			season = kinds[k] == FC_HW_ADD ? 12 : 0;
+		double		f_small[4],
+					f_big[4];
+		int			finite = 1;
+		double		worst = 0.0;
+
+		ok(fit_kind(&m1, kinds[k], season, 4, big, 200) == FC_ERR_RANGE,
+		   "%s: fitting values near 1e307 is refused, not NaN", name);
+		ok(fit_kind(&m1, kinds[k], season, 4, small, 200) == FC_OK &&
+		   fc_model_forecast(&m1, 4, f_small) == FC_OK, "%s: the small series fits", name);
+		ok(fc_model_update(&m1, 2.0 * FC_MAX_ABS_VALUE) == FC_ERR_RANGE,
+		   "%s: an update beyond the range is refused", name);
+		ok(fit_kind(&m2, kinds[k], season, 4, scaled, 200) == FC_OK &&
+		   fc_model_forecast(&m2, 4, f_big) == FC_OK, "%s: the scaled series fits", name);
+		for (i = 0; i < 4; i++)
+		{
+			double		back = ldexp(f_big[i], e);
+			double		expect = ldexp(f_small[i], 1020);
+
+			finite &= isfinite(back);
+			if (fabs(back - expect) / fabs(expect) > worst)
+				worst = fabs(back - expect) / fabs(expect);
+		}
+		ok(finite && worst < 1e-9,
+		   "%s: scaled back, the forecast is the small series' forecast times 2^1020 (relative error %.1e)",
+		   name, worst);
+	}
+}
+
 int
 main(void)
 {
@@ -571,6 +636,7 @@ main(void)
 	test_blend();
 	test_backtest();
 	test_backtest_variants();
+	test_large_values();
 	printf("1..%d\n", ntests);
 	if (nfailed)
 		printf("# %d of %d tests failed\n", nfailed, ntests);

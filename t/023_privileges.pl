@@ -1,0 +1,87 @@
+# Privileges around routing, with a real standby: route_explain shows the
+# route of a statement only to a role that may run it (otherwise the
+# permission error the statement itself raises), the statement, once
+# allowed, is routed; the decision log is for monitoring roles; a node's
+# password is never shown but still used.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ForesightCluster;
+
+my ($primary, $standby1) = ForesightCluster::create(standbys => 1);
+$primary->safe_psql('postgres', q{
+CREATE TABLE payroll (id integer PRIMARY KEY, salary numeric);
+INSERT INTO payroll SELECT g, g * 1000 FROM generate_series(1, 100) g;
+CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_setting('port') $$;
+GRANT EXECUTE ON FUNCTION node_port() TO PUBLIC;
+CREATE ROLE bob LOGIN;
+});
+$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+
+my $route = 'SET foresight.routing_policy = round_robin; SET foresight.include_local = off;';
+
+sub as_bob
+{
+	my ($sql) = @_;
+	my ($ret, $stdout, $stderr) =
+	  $primary->psql('postgres', "$route $sql", extra_params => [ '-U', 'bob' ]);
+	return ($ret, $stdout, $stderr);
+}
+
+# a table bob may not read: route_explain raises the query's own error and
+# shows nothing of the plan
+my ($ret, $out, $err) = as_bob(
+	"SELECT * FROM foresight.route_explain('SELECT salary FROM payroll WHERE id = 42')");
+isnt($ret, 0, 'route_explain of a table the role may not read fails');
+like($err, qr/ERROR:  permission denied for table payroll/, 'with the permission error naming the table');
+unlike($out, qr/standby1|42/, 'and shows no route, cost or constant');
+my ($ret2, $out2, $err2) = as_bob('SELECT salary FROM payroll WHERE id = 42');
+my ($e1) = $err =~ /(ERROR:.*)/;
+my ($e2) = $err2 =~ /(ERROR:.*)/;
+is($e1, $e2, 'the same error as the statement itself');
+
+# a column bob may not read
+$primary->safe_psql('postgres', 'GRANT SELECT (id) ON payroll TO bob');
+($ret, $out, $err) = as_bob(
+	"SELECT node FROM foresight.route_explain('SELECT salary FROM payroll WHERE id = 42')");
+like($err, qr/ERROR:  permission denied for table payroll/, 'a column the role may not read counts too');
+($ret, $out, $err) = as_bob(
+	"SELECT node FROM foresight.route_explain('SELECT id FROM payroll WHERE id = 42')");
+is($out, 'standby1', 'the columns it may read are explained');
+
+# once allowed, route_explain names the standby and the query runs there
+$primary->safe_psql('postgres', 'GRANT SELECT ON payroll TO bob');
+($ret, $out, $err) = as_bob(
+	"SELECT node, remote_parameters FROM foresight.route_explain('SELECT salary FROM payroll WHERE id = 42')");
+is($out, 'standby1|{42}', 'route_explain shows the route once the role may read the table');
+($ret, $out, $err) = as_bob('SELECT node_port(), salary FROM payroll WHERE id = 42');
+is($out, $standby1->port . '|42000', 'and the query is routed to the standby');
+
+# the decision log: not for bob, and not through its function either
+($ret, $out, $err) = as_bob('SELECT count(*) FROM foresight.routing_decisions');
+like($err, qr/permission denied for view routing_decisions/, 'bob may not read the decision log');
+($ret, $out, $err) = as_bob('SELECT count(*) FROM foresight.decision_list()');
+like($err, qr/permission denied for function decision_list/, 'nor call the function behind it');
+$primary->safe_psql('postgres', 'GRANT pg_read_all_stats TO bob');
+($ret, $out, $err) = as_bob(
+	"SELECT chosen_node FROM foresight.decision_list() WHERE chosen_node = 'standby1' LIMIT 1");
+is($out, 'standby1', 'a member of pg_read_all_stats reads it, with the routed query');
+
+# a password in a node's conninfo is masked in the view, and used
+$primary->safe_psql('postgres',
+	"SELECT foresight.alter_node('standby1', conninfo => '"
+	  . ForesightCluster::node_conninfo($standby1) . " password=hunter2')");
+my $shown = $primary->safe_psql('postgres', "SELECT conninfo FROM foresight.nodes WHERE node_name = 'standby1'");
+like($shown, qr/password='\*{8}'/, 'the view masks the password');
+unlike($shown, qr/hunter2/, 'and never shows it');
+($ret, $out, $err) = as_bob('SELECT node_port(), salary FROM payroll WHERE id = 7');
+is($out, $standby1->port . '|7000', 'the node is still used with its password');
+
+# foresight.connection_options is for superusers only, even to read
+($ret, $out, $err) = as_bob('SHOW foresight.connection_options');
+like($err, qr/must be superuser or have privileges of pg_read_all_settings/,
+	'connection_options cannot be read by a plain role');
+
+done_testing();
