@@ -64,7 +64,7 @@ extern void latency_record(int slot, int32 node_id, RequestClass cls,
 
 /*
  * A query this coordinator stopped waiting for after waited_us, because a
- * hedge on another node answered first (route_scan.c): its answer time
+ * hedge on another node answered first (router/hedge.c): its answer time
  * there is at least waited_us, which counts in the interval's latencies
  * and the recent answer time, so that a node whose slow answers are
  * hedged away does not look fast.  Not a routed query of the node's
