@@ -28,6 +28,7 @@
 #include "router/admission.h"
 #include "router/route_inflight.h"
 #include "router/route_scan.h"
+#include "router/planner_hook.h"
 #include "router/router.h"
 #include "router/scoring.h"
 #include "router/route_cache.h"

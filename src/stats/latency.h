@@ -23,19 +23,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
-
-typedef enum RequestClass
-{
-	REQUEST_CLASS_POINT,		/* total cost < 100 */
-	REQUEST_CLASS_SMALL,		/* < 10 000 */
-	REQUEST_CLASS_MEDIUM,		/* < 1 000 000 */
-	REQUEST_CLASS_LARGE			/* everything else */
-} RequestClass;
-
-#define REQUEST_CLASS_COUNT 4
-
-extern RequestClass request_class_from_cost(double total_cost);
-extern const char *request_class_name(RequestClass cls);
+#include "stats/request_class.h"
 
 /* Per class, for one node over one sampling interval. */
 typedef struct LatencyInterval
