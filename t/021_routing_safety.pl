@@ -74,6 +74,15 @@ like($primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIMING
 	'EXPLAIN ANALYZE says why it ran here');
 is($primary->safe_psql('postgres', "$route BEGIN; SELECT count(*) FROM t; SELECT stable_unlogged() FROM t WHERE id = 1; SELECT count(*) FROM t; COMMIT;"),
 	"100\n1\n100", 'in a transaction block, the statements after one that ran here still answer');
+# --- a replica that is not a physical standby cannot show it has replayed a
+# session's writes: no candidate for that session's reads
+$primary->safe_psql('postgres',
+	"SELECT foresight.add_node('other1', 'host=127.0.0.1 port=" . $standby1->port . "', kind => 'replica')");
+like($primary->safe_psql('postgres',
+	"$route INSERT INTO t VALUES (1003, 'w'); SELECT excluded FROM foresight.route_explain('SELECT * FROM t WHERE id = 1')"),
+	qr/other1: not a physical standby: cannot show it has replayed what this read must see/,
+	'after a write, a replica of another kind is not a candidate');
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id = 1003; SELECT foresight.remove_node('other1')");
 is(where("SELECT node_port() FROM tmp", "CREATE TEMP TABLE tmp AS SELECT 1 AS a;"),
 	'primary', 'temporary table stays local');
 is(where("WITH w AS (INSERT INTO t VALUES (1000, 'x') RETURNING id) SELECT node_port() FROM w"),
