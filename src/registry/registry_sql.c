@@ -30,6 +30,7 @@
 
 #include "core/guards.h"
 #include "registry/conninfo.h"
+#include "registry/self_address.h"
 #include "registry/registry.h"
 
 /* third field of the lock tag of a node name (see check_name_free) */
@@ -129,6 +130,7 @@ validate_conninfo(const char *conninfo)
 				 errmsg("node connection string is too long"),
 				 errdetail("It may have at most %d bytes.", FORESIGHT_CONNINFO_MAX - 1)));
 	conninfo_validate(conninfo);
+	conninfo_refuse_self(conninfo);
 }
 
 /* Common prologue of the functions that change nodes. */
