@@ -117,6 +117,10 @@ my $tmp = 'CREATE TEMP TABLE tmp (a integer); INSERT INTO tmp VALUES (1), (2);'
 my $names = 'resolves or prints object names while this session has a temporary schema';
 not_routed('SELECT current_schemas(true)', $names, $tmp);
 not_routed('SELECT current_schema', $names, "SET search_path = pg_temp, public; $tmp");
+# a session with pg_temp in its search_path but no temporary schema yet:
+# current_schema() makes one (here; on a node it would fail)
+not_routed("SELECT current_schema() ~ 'pg_temp'", $names, "SET search_path = pg_temp;");
+not_routed("SELECT current_schemas(true)", $names, "SET search_path = pg_temp, public;");
 not_routed("SELECT to_regclass('shadow')::oid = 'shadow'::regclass::oid", $names, $tmp);
 not_routed("SELECT to_regclass('tmp') IS NOT NULL", $names, $tmp);
 not_routed("SELECT 'public.shadow'::regclass", $names, $tmp);

@@ -171,7 +171,8 @@ typedef struct EligibilityWalk
 {
 	const char *reason;			/* first reason found, or NULL */
 	Oid			foresight_nsp;	/* schema "foresight", InvalidOid if none */
-	bool		temp_active;	/* the session has a temporary schema */
+	bool		temp_active;	/* the session has a temporary schema, or
+								 * its search_path names one */
 	Oid			param_types[FUNC_MAX_ARGS * 4];
 	int			max_param;
 } EligibilityWalk;
@@ -583,9 +584,16 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 		Oid			temp_nsp;
 		Oid			temp_toast_nsp;
 
-		/* once made, a session's temporary schema stays for its life */
+		/*
+		 * Once made, a session's temporary schema stays for its life.  With
+		 * pg_temp named in search_path, current_schema() makes it (on a
+		 * node: "cannot create temporary tables during recovery").  A
+		 * change of either changes the active search path, so cached plans
+		 * are made again (plancache.c, route_cache.c).
+		 */
 		GetTempNamespaceState(&temp_nsp, &temp_toast_nsp);
-		w.temp_active = OidIsValid(temp_nsp);
+		w.temp_active = OidIsValid(temp_nsp) ||
+			(namespace_search_path != NULL && strstr(namespace_search_path, "pg_temp") != NULL);
 	}
 	eligibility_walker((Node *) parse, &w);
 	if (w.reason)
