@@ -32,6 +32,11 @@
  * transition to DOWN (foresight.down_after consecutive misses) and back to
  * UP are logged.
  *
+ * Each good answer is also judged (judge_node): a node that is this
+ * coordinator itself, or a registered standby that is not in recovery
+ * (promoted) or belongs to another cluster, is kept out of routing from
+ * that sample on; its status says why, and the change is logged once.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,6 +54,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "access/xlog.h"
 
 #include "monitor/node_health.h"
 #include "monitor/pgstats.h"
@@ -100,6 +106,7 @@ typedef struct NodeConn
 	int			slot;
 	int32		node_id;
 	char		name[NAMEDATALEN];
+	ForesightNodeKind kind;
 	char		conninfo[FORESIGHT_CONNINFO_MAX];	/* as registered */
 	PGconn	   *conn;
 	ConnPhase	phase;
@@ -252,6 +259,7 @@ poller_reconcile(void)
 			strcmp(nc->conninfo, node->conninfo) == 0)
 		{
 			strlcpy(nc->name, node->name, NAMEDATALEN);
+			nc->kind = node->kind;
 			continue;
 		}
 		/* new node in this slot, or its conninfo changed */
@@ -266,6 +274,7 @@ poller_reconcile(void)
 		nc->slot = node->slot;
 		nc->node_id = node->node_id;
 		strlcpy(nc->name, node->name, NAMEDATALEN);
+		nc->kind = node->kind;
 		strlcpy(nc->conninfo, node->conninfo, FORESIGHT_CONNINFO_MAX);
 	}
 	for (int s = 1; s < nslots; s++)
@@ -292,15 +301,62 @@ poller_shutdown(void)
 
 /* ---- outcomes ---- */
 
+/* this server's postmaster start, as node snapshots give it (Unix epoch, us) */
+static int64
+coordinator_start_us(void)
+{
+	return (int64) PgStartTime +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
+
+/*
+ * What a good answer says about the node, beside being up.
+ *
+ * This coordinator itself: same system identifier, not in recovery, and the
+ * same postmaster start time to the microsecond.  The system identifier
+ * alone would not do (a physical standby has its primary's, and keeps it
+ * when promoted); a start time alone could in theory match another
+ * server's.  Any kind of node is judged so.
+ *
+ * A "standby" (a physical standby of this coordinator) must be in recovery:
+ * one that is not has been promoted, its WAL positions are no longer
+ * positions in this coordinator's WAL, and it will not receive what is
+ * written here from now on.  It must also have this coordinator's system
+ * identifier when it tells it (node_snapshot(); the plain SQL path does
+ * not), or it replays another primary's WAL.  A "replica" is any other
+ * replica: being out of recovery is normal for it (the router does not
+ * route to it, see policy.c).
+ */
+static NodeHealthVerdict
+judge_node(const NodeSnapshot *snap, ForesightNodeKind kind)
+{
+	bool		not_in_recovery = snap->has_in_recovery && !snap->in_recovery;
+
+	if (kind == NODE_KIND_COORDINATOR)
+		return NODE_VERDICT_USABLE;
+	if (not_in_recovery && snap->has_system_identifier && snap->has_server_start_us &&
+		snap->system_identifier == GetSystemIdentifier() &&
+		snap->server_start_us == coordinator_start_us())
+		return NODE_VERDICT_COORDINATOR;
+	if (kind != NODE_KIND_STANDBY)
+		return NODE_VERDICT_USABLE;
+	if (snap->has_system_identifier && snap->system_identifier != GetSystemIdentifier())
+		return NODE_VERDICT_OTHER_SYSTEM;
+	if (not_in_recovery)
+		return NODE_VERDICT_NOT_IN_RECOVERY;
+	return NODE_VERDICT_USABLE;
+}
+
 static void
-record_success(int slot, int32 node_id, const char *name, bool *in_incident,
-			   const NodeSnapshot *snap, SampleState *state, SampleSource source,
-			   TimestampTz now)
+record_success(int slot, int32 node_id, const char *name, ForesightNodeKind kind,
+			   bool *in_incident, const NodeSnapshot *snap, SampleState *state,
+			   SampleSource source, TimestampTz now)
 {
 	NodeHealth	health;
 	MetricSample sample;
 	LatencyInterval lat;
 	LatencyInterval *latp = &lat;
+	NodeHealthVerdict verdict = judge_node(snap, kind);
 
 	/* the routed queries' latencies of this interval (router, stats/latency.c) */
 	latency_take_interval(slot, node_id, &lat);
@@ -316,8 +372,25 @@ record_success(int slot, int32 node_id, const char *name, bool *in_incident,
 		ereport(LOG,
 				(errmsg("foresight monitor: node \"%s\" answers again", name)));
 	*in_incident = false;
+	if (verdict != health.verdict)
+	{
+		if (verdict != NODE_VERDICT_USABLE)
+			ereport(LOG,
+					(errmsg("foresight monitor: node \"%s\" takes no routed queries: %s",
+							name, node_health_verdict_text(verdict)),
+					 verdict == NODE_VERDICT_OTHER_SYSTEM ?
+					 errdetail("Its system identifier is %llu, this coordinator's is %llu.",
+							   (unsigned long long) snap->system_identifier,
+							   (unsigned long long) GetSystemIdentifier()) : 0));
+		else
+			ereport(LOG,
+					(errmsg("foresight monitor: node \"%s\" may take routed queries again",
+							name)));
+	}
 	health.node_id = node_id;
 	health.status = NODE_HEALTH_UP;
+	health.verdict = verdict;
+	health.in_recovery = snap->has_in_recovery && snap->in_recovery;
 	if (snap->has_wal_lsn)
 	{
 		health.replay_lsn = (XLogRecPtr) snap->wal_lsn;
@@ -423,8 +496,8 @@ sample_local(TimestampTz now)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	if (ok)
-		record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
-					   &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
+		record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, NODE_KIND_COORDINATOR,
+					   &local_in_incident, &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
 	else
 		record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
 					   "local sample failed", error);
@@ -561,7 +634,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				nc->pending = false;
 				return;
 			}
-			record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+			record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
 			nc->pending = false;
 			nc->phase = CONN_READY;
@@ -592,7 +665,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 					nc->pending = false;
 					return;
 				}
-				record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
 				nc->pending = false;
 				nc->phase = CONN_READY;
