@@ -58,6 +58,7 @@
 
 #include "monitor/node_health.h"
 #include "monitor/pgstats.h"
+#include "monitor/poll_outcome.h"
 #include "monitor/poller.h"
 #include "monitor/sample.h"
 #include "monitor/snapshot.h"
@@ -299,159 +300,13 @@ poller_shutdown(void)
 			close_conn(&conns[s]);
 }
 
-/* ---- outcomes ---- */
-
-/* this server's postmaster start, as node snapshots give it (Unix epoch, us) */
-static int64
-coordinator_start_us(void)
-{
-	return (int64) PgStartTime +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-}
-
-/*
- * What a good answer says about the node, beside being up.
- *
- * This coordinator itself: same system identifier, not in recovery, and the
- * same postmaster start time to the microsecond.  The system identifier
- * alone would not do (a physical standby has its primary's, and keeps it
- * when promoted); a start time alone could in theory match another
- * server's.  Any kind of node is judged so.
- *
- * A "standby" (a physical standby of this coordinator) must be in recovery:
- * one that is not has been promoted, its WAL positions are no longer
- * positions in this coordinator's WAL, and it will not receive what is
- * written here from now on.  It must also have this coordinator's system
- * identifier when it tells it (node_snapshot(); the plain SQL path does
- * not), or it replays another primary's WAL.  A "replica" is any other
- * replica: being out of recovery is normal for it (the router does not
- * route to it, see policy.c).
- */
-static NodeHealthVerdict
-judge_node(const NodeSnapshot *snap, ForesightNodeKind kind)
-{
-	bool		not_in_recovery = snap->has_in_recovery && !snap->in_recovery;
-
-	if (kind == NODE_KIND_COORDINATOR)
-		return NODE_VERDICT_USABLE;
-	if (not_in_recovery && snap->has_system_identifier && snap->has_server_start_us &&
-		snap->system_identifier == GetSystemIdentifier() &&
-		snap->server_start_us == coordinator_start_us())
-		return NODE_VERDICT_COORDINATOR;
-	if (kind != NODE_KIND_STANDBY)
-		return NODE_VERDICT_USABLE;
-	if (snap->has_system_identifier && snap->system_identifier != GetSystemIdentifier())
-		return NODE_VERDICT_OTHER_SYSTEM;
-	if (not_in_recovery)
-		return NODE_VERDICT_NOT_IN_RECOVERY;
-	return NODE_VERDICT_USABLE;
-}
-
-static void
-record_success(int slot, int32 node_id, const char *name, ForesightNodeKind kind,
-			   bool *in_incident, const NodeSnapshot *snap, SampleState *state,
-			   SampleSource source, TimestampTz now)
-{
-	NodeHealth	health;
-	MetricSample sample;
-	LatencyInterval lat;
-	LatencyInterval *latp = &lat;
-	NodeHealthVerdict verdict = judge_node(snap, kind);
-
-	/* the routed queries' latencies of this interval (router, stats/latency.c) */
-	latency_take_interval(slot, node_id, &lat);
-	sample_build(state, snap, source, now, latp, &sample);
-	history_append(slot, node_id, &sample);
-	live_models_feed(slot, node_id, &sample, latp);
-
-	node_health_get(slot, node_id, &health);
-	if (health.status == NODE_HEALTH_DOWN)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" is up again", name)));
-	else if (*in_incident)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" answers again", name)));
-	*in_incident = false;
-	if (verdict != health.verdict)
-	{
-		if (verdict != NODE_VERDICT_USABLE)
-			ereport(LOG,
-					(errmsg("foresight monitor: node \"%s\" takes no routed queries: %s",
-							name, node_health_verdict_text(verdict)),
-					 verdict == NODE_VERDICT_OTHER_SYSTEM ?
-					 errdetail("Its system identifier is %llu, this coordinator's is %llu.",
-							   (unsigned long long) snap->system_identifier,
-							   (unsigned long long) GetSystemIdentifier()) : 0));
-		else
-			ereport(LOG,
-					(errmsg("foresight monitor: node \"%s\" may take routed queries again",
-							name)));
-	}
-	health.node_id = node_id;
-	health.status = NODE_HEALTH_UP;
-	health.verdict = verdict;
-	health.in_recovery = snap->has_in_recovery && snap->in_recovery;
-	if (snap->has_wal_lsn)
-	{
-		health.replay_lsn = (XLogRecPtr) snap->wal_lsn;
-		health.replay_lsn_at = now;
-	}
-	health.last_poll = GetCurrentTimestamp();
-	health.last_success = health.last_poll;
-	health.consecutive_failures = 0;
-	health.polls++;
-	node_health_set(slot, &health);
-}
-
-static void
-record_failure(int slot, int32 node_id, const char *name, bool *in_incident,
-			   const char *what, const char *error)
-{
-	NodeHealth	health;
-	char		message[NODE_HEALTH_ERROR_MAX];
-	int			len;
-	LatencyInterval lat;
-
-	/* start the next interval afresh: a sample's latencies cover one interval */
-	latency_take_interval(slot, node_id, &lat);
-
-	snprintf(message, sizeof(message), "%s%s%s", what, error && error[0] ? ": " : "",
-			 error ? error : "");
-	/* libpq messages end with a newline */
-	len = strlen(message);
-	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
-		message[--len] = '\0';
-
-	if (!*in_incident)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\": %s", name, message)));
-	*in_incident = true;
-
-	node_health_get(slot, node_id, &health);
-	health.node_id = node_id;
-	health.last_poll = GetCurrentTimestamp();
-	health.consecutive_failures++;
-	health.polls++;
-	health.poll_errors++;
-	strlcpy(health.last_error, message, sizeof(health.last_error));
-	if (health.consecutive_failures >= foresight_down_after &&
-		health.status != NODE_HEALTH_DOWN)
-	{
-		health.status = NODE_HEALTH_DOWN;
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" is down after %d missed samples",
-						name, health.consecutive_failures)));
-	}
-	node_health_set(slot, &health);
-}
-
 static void
 conn_failed(NodeConn *nc, const char *what)
 {
 	const char *err = nc->conn ? PQerrorMessage(nc->conn) : "out of memory";
 
 	nc->pending = false;
-	record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident, what, err);
+	poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident, what, err);
 	close_conn(nc);
 }
 
@@ -496,10 +351,10 @@ sample_local(TimestampTz now)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	if (ok)
-		record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, NODE_KIND_COORDINATOR,
+		poll_record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, NODE_KIND_COORDINATOR,
 					   &local_in_incident, &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
 	else
-		record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
+		poll_record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
 					   "local sample failed", error);
 }
 
@@ -562,7 +417,7 @@ start_connect(NodeConn *nc)
 	if (!reserve_fd())
 	{
 		nc->pending = false;
-		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   "could not connect",
 					   "out of file descriptors (raise max_files_per_process and/or \"ulimit -n\")");
 		return;
@@ -594,7 +449,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 		case QUERY_PROBE:
 			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "probe failed", PQresultErrorMessage(res));
 				nc->pending = false;
 				return;
@@ -621,7 +476,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
 				PQfformat(res, 0) != 1)
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "invalid snapshot", "unexpected result shape");
 				nc->pending = false;
 				return;
@@ -629,12 +484,12 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			if (!snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
 								 (size_t) PQgetlength(res, 0, 0), &snap, error, sizeof(error)))
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "invalid snapshot", error);
 				nc->pending = false;
 				return;
 			}
-			record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
+			poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
 			nc->pending = false;
 			nc->phase = CONN_READY;
@@ -647,7 +502,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 					PQnfields(res) != PGSTATS_NCOLUMNS)
 				{
-					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 								   "statistics query failed", PQresultErrorMessage(res));
 					nc->pending = false;
 					return;
@@ -660,12 +515,12 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				if (!pgstats_fill_from_text(&snap, values, PGSTATS_NCOLUMNS, error, sizeof(error)) ||
 					!snapshot_validate(&snap, error, sizeof(error)))
 				{
-					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 								   "invalid statistics", error);
 					nc->pending = false;
 					return;
 				}
-				record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
+				poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
 				nc->pending = false;
 				nc->phase = CONN_READY;
@@ -864,7 +719,7 @@ poller_cycle(TimestampTz now)
 		nc->pending = false;
 		if (ShutdownRequestPending)
 			continue;
-		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   psprintf("no answer within %d ms", effective_timeout_ms()), NULL);
 		close_conn(nc);
 	}
