@@ -68,3 +68,8 @@ CREATE FUNCTION foresight.detect_anomalies(
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION foresight.detect_anomalies(float8[], float8) IS
 	'Alerts of the online anomaly detector on a series: score >= threshold, at most one per suppression period, as the live detector would raise them';
+
+-- node_health's status also says why an answering node takes no routed
+-- queries (this coordinator itself, a promoted standby, another cluster)
+COMMENT ON VIEW foresight.node_health IS
+	'The monitor''s view of every node: status (unknown, up, down, disabled, or why an answering node takes no routed queries), last poll and success, consecutive failures, last error, replay LSN';

@@ -97,7 +97,7 @@ validate_kind(const char *kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid node kind \"%s\"", kind),
-				 errhint("Valid kinds are \"standby\" (a physical streaming standby) and \"replica\" (any other replica with the same data).")));
+				 errhint("Valid kinds are \"standby\" (a physical streaming standby of this coordinator, the kind that takes routed queries) and \"replica\" (any other replica with the same data: monitored, never routed to).")));
 }
 
 static void
