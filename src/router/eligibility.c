@@ -29,9 +29,12 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
+#include "remote/guc_sync.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
 #include "router/router.h"
@@ -68,7 +71,10 @@ static const char *const unsafe_functions[] = {
 	"pg_last_xact_replay_timestamp",
 	"pg_my_temp_schema",
 	"pg_is_other_temp_schema",
-	/* the session's settings beyond those mirrored on the node */
+	/*
+	 * the settings a node does not take from this session (current_setting
+	 * of one it takes, named by a constant, is fine: see below)
+	 */
 	"current_setting",
 	/* a node would name its own address, or the coordinator as its client */
 	"inet_server_addr",
@@ -163,6 +169,25 @@ function_checker(Oid funcid, void *context)
 	return false;
 }
 
+/*
+ * current_setting('name') of a setting every node session has at this
+ * session's value (guc_sync.c: any role may change it, so it is always
+ * carried, and any role may read it).  The name must be a constant, which
+ * lift_constants.c leaves in the remote SQL.
+ */
+static bool
+reads_carried_setting(FuncExpr *f)
+{
+	Const	   *name;
+
+	if (f->funcid != F_CURRENT_SETTING_TEXT && f->funcid != F_CURRENT_SETTING_TEXT_BOOL)
+		return false;
+	name = (Const *) linitial(f->args);
+	if (!IsA(name, Const) || name->constisnull || name->consttype != TEXTOID)
+		return false;
+	return guc_sync_setting_is_carried(TextDatumGetCString(name->constvalue));
+}
+
 static bool
 eligibility_walker(Node *node, EligibilityWalk *w)
 {
@@ -197,6 +222,8 @@ eligibility_walker(Node *node, EligibilityWalk *w)
 		w->reason = "uses a sequence";
 		return true;
 	}
+	else if (IsA(node, FuncExpr) && reads_carried_setting((FuncExpr *) node))
+		return expression_tree_walker(node, eligibility_walker, (void *) w);
 
 	if (check_functions_in_node(node, function_checker, (void *) w))
 		return true;
@@ -309,8 +336,11 @@ eligibility_check_session(Oid plan_user)
 		return "extra_float_digits < 1 would round floats in transport";
 	if (IsTransactionBlock() && XactIsoLevel == XACT_SERIALIZABLE)
 		return "SERIALIZABLE transaction block (standbys cannot run SERIALIZABLE)";
+	if (XactIsoLevel == XACT_SERIALIZABLE)
+		return "default_transaction_isolation is serializable (standbys cannot run SERIALIZABLE)";
 	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
 		router_block_statements() > 0 && !policy_block_pinned())
 		return "REPEATABLE READ block whose snapshot was taken here";
-	return NULL;
+	/* the identity and the settings a node session must take from this one */
+	return guc_sync_check_session();
 }

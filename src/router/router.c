@@ -25,8 +25,10 @@
 #include "monitor/worker.h"
 #include "registry/registry.h"
 #include "remote/connection.h"
+#include "remote/guc_sync.h"
 #include "router/admission.h"
 #include "router/route_inflight.h"
+#include "router/route_plan.h"
 #include "router/route_scan.h"
 #include "router/router.h"
 #include "router/scoring.h"
@@ -177,6 +179,14 @@ router_block_statements(void)
 static void
 router_executor_start(QueryDesc *queryDesc, int eflags)
 {
+	/*
+	 * A plan run here may change settings (set_config(), a function's SET
+	 * clause).  A route node's local plan cannot: it calls no volatile
+	 * function but the safe ones (eligibility.c).
+	 */
+	if (!route_scan_is_route(queryDesc->plannedstmt->planTree))
+		guc_sync_touch();
+
 	router_exec_depth++;
 	PG_TRY();
 	{
@@ -270,9 +280,18 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 						  IsA(stmt, DeclareCursorStmt) || IsA(stmt, CreateTableAsStmt) ||
 						  IsA(stmt, FetchStmt));
 
+	/*
+	 * SET, RESET, DISCARD, SET ROLE, LOAD, what a DO block or CALL runs ...
+	 * may change a setting.  BEGIN, COMMIT and savepoints do not: what a
+	 * transaction's end undoes is counted by the transaction callbacks.
+	 */
+	volatile bool touches = !IsA(stmt, TransactionStmt);
+
 	if (nests)
 		router_exec_depth++;
 	router_utility_depth++;
+	if (touches)
+		guc_sync_touch();
 	PG_TRY();
 	{
 		if (prev_process_utility)
@@ -287,6 +306,8 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 		if (nests)
 			router_exec_depth--;
 		router_utility_depth--;
+		if (touches)
+			guc_sync_touch();
 	}
 	PG_END_TRY();
 }
@@ -323,7 +344,11 @@ router_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		unrouted_xact_end(true);
+		/* what the subtransaction set is undone */
+		guc_sync_touch();
+	}
 	remote_subxact_callback(event);
 }
 
