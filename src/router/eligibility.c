@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 
 #include "remote/guc_sync.h"
+#include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
 #include "router/router.h"
@@ -188,6 +189,25 @@ reads_carried_setting(FuncExpr *f)
 	return guc_sync_setting_is_carried(TextDatumGetCString(name->constvalue));
 }
 
+/*
+ * Row-level security policies run on the node as they are there, not from
+ * the remote SQL: one that reads the transaction's or statement's time
+ * would read the node's (clock_params.c).
+ */
+static bool
+policy_reads_clock(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+		return ((RangeTblEntry *) node)->securityQuals != NIL &&
+			clock_params_found((Node *) ((RangeTblEntry *) node)->securityQuals);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, policy_reads_clock, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, policy_reads_clock, context);
+}
+
 static bool
 eligibility_walker(Node *node, EligibilityWalk *w)
 {
@@ -301,6 +321,8 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 	eligibility_walker((Node *) parse, &w);
 	if (w.reason)
 		return w.reason;
+	if (policy_reads_clock((Node *) parse, NULL))
+		return "a row-level security policy reads the transaction's time (now(), CURRENT_DATE, ...)";
 
 	for (int i = 0; i < w.max_param; i++)
 	{
