@@ -15,8 +15,9 @@ my $pport = $primary->port;
 my %name_of = ($standby1->port => 'standby1', $standby2->port => 'standby2', $pport => 'primary');
 
 $primary->safe_psql('postgres', q{
--- where a statement ran: current_setting() itself is never routed, a SQL
--- function calling it is, and runs it on the node
+-- where a statement ran: current_setting('port') itself is never routed
+-- (the server's own setting), a SQL function calling it is, and runs it on
+-- the node
 CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_setting('port') $$;
 CREATE FUNCTION xact_info() RETURNS text LANGUAGE sql STABLE
 	AS $$ SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') $$;
