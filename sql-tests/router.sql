@@ -115,6 +115,47 @@ PREPARE p(integer) AS SELECT v FROM rt WHERE id = $1;
 EXECUTE p(2);
 EXECUTE p(7);
 
+-- current_setting() routes when every node session has the setting at this
+-- session's value: a setting any role may change (a custom one once it
+-- exists here); not a server's own, nor pg_foresight's
+SELECT node, reason FROM foresight.route_explain('SELECT current_setting(''enable_seqscan'') FROM rt');
+SELECT node, reason FROM foresight.route_explain('SELECT current_setting(''port'')');
+SELECT node, reason FROM foresight.route_explain('SELECT current_setting(''foresight.routing_policy'')');
+SELECT node, reason FROM foresight.route_explain('SELECT current_setting(''rt_app.tenant'', true)');
+SET rt_app.tenant = 'acme';
+SELECT node, reason, remote_sql FROM foresight.route_explain('SELECT id FROM rt WHERE v = current_setting(''rt_app.tenant'')');
+RESET rt_app.tenant;
+
+-- the transaction's and statement's times are parameters, taken at execution
+SELECT remote_sql, remote_parameters FROM foresight.route_explain('SELECT id, now(), CURRENT_TIMESTAMP(2), LOCALTIME FROM rt WHERE id < 5 AND statement_timestamp() > CURRENT_DATE - 1');
+EXPLAIN (COSTS OFF, VERBOSE) SELECT date_trunc('day', now()), count(*) FROM rt WHERE id > 2 GROUP BY date_trunc('day', now());
+EXPLAIN (COSTS OFF, VERBOSE) SELECT CURRENT_DATE, CURRENT_TIME(3), LOCALTIMESTAMP(0), transaction_timestamp() FROM rt WHERE id = 1;
+-- a policy reading them runs here (its node would read its own clock)
+CREATE TABLE rt_timed (id integer, visible_from timestamptz);
+ALTER TABLE rt_timed ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON rt_timed USING (visible_from <= now());
+CREATE ROLE regress_router_reader;
+GRANT SELECT ON rt_timed, rt TO regress_router_reader;
+SET ROLE regress_router_reader;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt_timed');
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+RESET ROLE;
+
+-- a SERIALIZABLE transaction is never routed, in a block or not
+SET default_transaction_isolation = serializable;
+SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt');
+RESET default_transaction_isolation;
+
+-- under a SECURITY DEFINER function the current user is not one SET ROLE
+-- gives: not routed
+CREATE FUNCTION rt_definer_reason() RETURNS text LANGUAGE sql SECURITY DEFINER
+	AS $$ SELECT reason FROM foresight.route_explain('SELECT * FROM rt') $$;
+SELECT rt_definer_reason();
+DROP FUNCTION rt_definer_reason();
+DROP TABLE rt_timed;
+REVOKE ALL ON rt FROM regress_router_reader;
+DROP ROLE regress_router_reader;
+
 -- route_explain shows nothing of a statement its caller may not run: the
 -- statement's privileges are checked first, as its executor checks them
 CREATE TABLE rt_hidden (id integer, secret text);

@@ -15,8 +15,9 @@ my $pport = $primary->port;
 my %name_of = ($standby1->port => 'standby1', $standby2->port => 'standby2', $pport => 'primary');
 
 $primary->safe_psql('postgres', q{
--- where a statement ran: current_setting() itself is never routed, a SQL
--- function calling it is, and runs it on the node
+-- where a statement ran: current_setting('port') itself is never routed
+-- (the server's own setting), a SQL function calling it is, and runs it on
+-- the node
 CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_setting('port') $$;
 CREATE FUNCTION xact_info() RETURNS text LANGUAGE sql STABLE
 	AS $$ SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only') $$;
@@ -308,23 +309,28 @@ like($routed_rows, qr/^1,3:(${\ $standby1->port }|${\ $standby2->port })$/, 'RLS
 my $su_rows = $primary->safe_psql('postgres', "$route SELECT count(*) FROM secret");
 is($su_rows, '3', 'the superuser sees all rows routed');
 
-# a role that cannot log in to the nodes reads locally, without error, and
-# does not make the nodes look failed for the session's other roles
+# SET ROLE to a role that may not log in: the node login is the session's
+# own (the role it authenticated as), and the node session takes the role
+# as this one did, so the query is routed and sees what the role sees
 $primary->safe_psql('postgres', 'CREATE ROLE nologin_reader NOLOGIN; GRANT SELECT ON t TO nologin_reader');
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
-my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT node_port() || ' ' || count(*) FROM t; RESET ROLE; SELECT node_port() FROM t LIMIT 1;");
+my $count_t = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT node_port() || ' ' || count(*) || ' ' || current_user FROM t; RESET ROLE; SELECT node_port() FROM t LIMIT 1;");
 my @nl = split /\n/, $nl;
-is($nl[0], "$pport " . $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'a NOLOGIN role reads locally, same rows');
-like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby again');
+my ($nl_port, $nl_rest) = split / /, $nl[0], 2;
+like($name_of{$nl_port} // '', qr/^standby/, 'SET ROLE to a NOLOGIN role: routed to a standby');
+is($nl_rest, "$count_t nologin_reader", '... same rows, as that role');
+like($name_of{ $nl[1] } // '', qr/^standby/, 'after RESET ROLE the session routes to a standby too');
 
-# a role the nodes refuse at login (pg_hba.conf rejects it; a wrong
-# password) reads locally too: the refusal is known by its SQLSTATE (class
-# 28), whatever the language of its message, and is the role's, not the
-# node's; the message shown is libpq's, without the SQLSTATE
+# a login the nodes refuse (pg_hba.conf rejects it; a wrong password)
+# reads locally: the refusal is known by its SQLSTATE (class 28), whatever
+# the language of its message, and is the role's, not the node's (the node
+# is not avoided); the message shown is libpq's, without the SQLSTATE
 $primary->safe_psql('postgres', q{
 CREATE ROLE hba_rejected LOGIN;
 CREATE ROLE pw_reader LOGIN PASSWORD 'right';
 GRANT SELECT ON t TO hba_rejected, pw_reader;
+ALTER ROLE pw_reader SET foresight.connection_options = 'password=wrong';
 });
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 for my $s ($standby1, $standby2)
@@ -338,27 +344,22 @@ for my $s ($standby1, $standby2)
 	close $fh;
 	$s->reload;
 }
-my $count_t = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
 my $explain_as = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT v FROM t WHERE id = 1";
-for my $case (['hba_rejected', '', qr/FATAL:  pg_hba\.conf rejects connection for host "[^"]*", user "hba_rejected"/],
-	['pw_reader', "SET foresight.connection_options = 'password=wrong';",
-		qr/FATAL:  password authentication failed for user "pw_reader"/])
+for my $case (['hba_rejected', qr/FATAL:  pg_hba\.conf rejects connection for host "[^"]*", user "hba_rejected"/],
+	['pw_reader', qr/FATAL:  password authentication failed for user "pw_reader"/])
 {
-	my ($role, $set, $message) = @$case;
-	my $out = $primary->safe_psql('postgres', qq{$route $set
-SET ROLE $role;
+	my ($role, $message) = @$case;
+	my $out = $primary->safe_psql('postgres', qq{$route
 SELECT node_port() || ' ' || count(*) FROM t;
 $explain_as;
-RESET ROLE;
-SELECT node_port() FROM t LIMIT 1;
-});
+SELECT 'excluded: ' || excluded FROM foresight.route_explain('SELECT 1 FROM t');
+}, connstr => $primary->connstr('postgres') . " user=$role");
 	my @lines = split /\n/, $out;
 	is($lines[0], "$pport $count_t", "$role: refused by both standbys, reads locally, same rows");
 	like($out, qr/Last Failure: standby[12]: connection to server .* failed: $message[^\n]*\n/,
 		"$role: the refusal is the failure, as libpq words it");
 	unlike($out, qr/28000|28P01/, "$role: no SQLSTATE in the message shown");
-	like($name_of{ $lines[-1] } // '', qr/^standby/,
-		"$role: a login refusal is the role's: after RESET ROLE the session routes to a standby");
+	is($lines[-1], 'excluded: ', "$role: a login refusal is the role's: the standbys are not avoided");
 }
 
 # include_local on: the coordinator takes its turn too
@@ -428,40 +429,44 @@ cmp_ok($primary->safe_psql('postgres', "SELECT retries FROM foresight.routing_st
 # its wait event set's.  With a small budget, a query whose connection would
 # exceed it runs elsewhere instead of failing ("epoll_create1 failed: Too
 # many open files" when a wait event set could no longer be made); closing
-# connections gives their descriptors back.
+# connections gives their descriptors back.  A session has one connection
+# per node: twelve more names for the two standbys make fourteen.
 $standby2->start;
 $primary->append_conf('postgresql.conf', 'max_files_per_process = 70');
 $primary->restart;
-$primary->safe_psql('postgres', join('', map { "CREATE ROLE fd_r$_ LOGIN; GRANT SELECT ON t TO fd_r$_;\n" } 1 .. 12));
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::register($primary, "fd$_", $_ % 2 ? $standby1 : $standby2) for 1 .. 12;
 my $fd_session = $primary->background_psql('postgres', on_error_stop => 0);
 $fd_session->query_safe($route);
-my (@fd_ports, $fd_errors);
-for my $r (1 .. 12)
+my (@fd_ports, $fd_errors, $fd_explains);
+for (1 .. 28)
 {
-	for (1 .. 2)
-	{
-		$fd_session->{stderr} = '';
-		push @fd_ports, scalar($fd_session->query("SET ROLE fd_r$r; SELECT node_port() FROM t LIMIT 1"));
-		$fd_errors .= $fd_session->{stderr};
-	}
+	$fd_session->{stderr} = '';
+	push @fd_ports, scalar($fd_session->query("SELECT node_port() FROM t LIMIT 1"));
+	$fd_errors .= $fd_session->{stderr};
 }
 is($fd_errors, '', 'many node connections: no query failed');
-is(scalar(grep { /^\d+$/ } @fd_ports), 24, 'every query answered');
+is(scalar(grep { /^\d+$/ } @fd_ports), 28, 'every query answered');
 my $fd_routed = grep { $_ ne $pport } @fd_ports;
 cmp_ok($fd_routed, '>', 0, 'the first connections were made');
-cmp_ok($fd_routed, '<', 24, 'the ones beyond the budget ran locally');
-like($fd_session->query_safe("SET ROLE fd_r12; $explain_as"),
-	qr/Last Failure: standby[12]: could not connect to node "standby[12]": out of file descriptors\n/,
+my $fd_conns = 0;
+$fd_conns += $_->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight'")
+  for ($standby1, $standby2);
+cmp_ok($fd_conns, '<', 14, "the budget allowed fewer connections than nodes ($fd_conns): the others' queries ran elsewhere");
+$fd_explains .= $fd_session->query_safe($explain_as) . "\n" for 1 .. 14;
+like($fd_explains,
+	qr/Last Failure: (standby|fd)\d+: could not connect to node "(standby|fd)\d+": out of file descriptors\n/,
 	'the failure is the shortage of file descriptors');
-like(slurp_file($primary->logfile), qr/LOG:  could not connect to node "standby[12]": out of file descriptors/,
+like(slurp_file($primary->logfile), qr/LOG:  could not connect to node "(standby|fd)\d+": out of file descriptors/,
 	'the shortage is logged');
-# disabling standby1 closes this session's connections to it: a new one to
-# standby2 then fits, for a role that had none
-$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'disabled')");
-$fd_session->query_safe("RESET ROLE; SELECT 1 FROM t LIMIT 1");
-is($fd_session->query_safe("SET ROLE fd_r12; SELECT node_port() FROM t LIMIT 1"), $standby2->port,
-	'closed connections gave their file descriptors back');
+# disabling the nodes on standby1 and most of the others closes this
+# session's connections to them: new ones to the three left then fit
+$primary->safe_psql('postgres',
+	"SELECT foresight.alter_node(n, state => 'disabled') FROM unnest(ARRAY['standby1', "
+	  . join(', ', map { "'fd$_'" } grep { $_ % 2 || $_ > 4 } 1 .. 12) . "]) n");
+$fd_session->query_safe("SELECT 1 FROM t LIMIT 1");
+my @after_close = map { scalar($fd_session->query_safe("SELECT node_port() FROM t LIMIT 1")) } 1 .. 14;
+is(join(',', grep { $_ ne $standby2->port } @after_close), '',
+	'closed connections gave their file descriptors back: every query ran on standby2');
 $fd_session->quit;
 
 done_testing();

@@ -3,11 +3,16 @@
  * connection.c
  *	  Per-backend cache of connections to nodes.
  *
- * Key: (registry slot, node_id, role).  A connection authenticates as the
- * role running the query (GetUserId(), so SET ROLE and SECURITY DEFINER
- * are respected) to the current database, using libpq's own means for
- * credentials (passfile, certificates, the node's conninfo), plus
- * foresight.connection_options.  The cache lives in TopMemoryContext; libpq
+ * Key: (registry slot, node_id, login).  A connection authenticates as the
+ * role this session authenticated as (GetAuthenticatedUserId(): the session
+ * user, unless a superuser changed it with SET SESSION AUTHORIZATION) to
+ * the current database, using libpq's own means for credentials (passfile,
+ * certificates, the node's conninfo), plus foresight.connection_options.
+ * The session user and the current role of the node session are carried
+ * like its settings before each query (guc_sync.c), so one connection per
+ * node serves every role of the session.  A new connection's session is set
+ * up first (remote_setup_session): it never routes onward, it is read-only,
+ * and its settings are read.  The cache lives in TopMemoryContext; libpq
  * objects are malloc'd by libpq and freed with PQfinish.
  *
  * A connection is made with libpq's asynchronous calls, waiting on the latch
@@ -45,6 +50,7 @@
 #include "registry/conninfo.h"
 #include "remote/connection.h"
 #include "remote/errors.h"
+#include "remote/guc_sync.h"
 #include "remote/remote_exec.h"
 #include "remote/remote_gucs.h"
 
@@ -97,13 +103,7 @@ static void
 remote_conn_forget(RemoteConn *rc)
 {
 	close_conn(rc);
-	for (int i = 0; i < REMOTE_SETTING_COUNT; i++)
-	{
-		if (rc->settings[i])
-			pfree(rc->settings[i]);
-		rc->settings[i] = NULL;
-	}
-	rc->stamp.valid = false;
+	guc_sync_forget(rc);
 	for (int i = 0; i < rc->nprepared; i++)
 		pfree(rc->prepared[i]);
 	rc->nprepared = 0;
@@ -142,14 +142,14 @@ remote_conn_orphan(RemoteConn *rc)
 }
 
 /*
- * The cached connection of (node, current role), its query left behind by
- * a hedge read as far as it has arrived; NULL when there is none (or it
- * broke while being read).
+ * The cached connection of the node, its query left behind by a hedge read
+ * as far as it has arrived; NULL when there is none (or it broke while
+ * being read).
  */
 static RemoteConn *
 cached_conn(int slot, int32 node_id)
 {
-	Oid			userid = GetUserId();
+	Oid			userid = GetAuthenticatedUserId();
 
 	if (conns == NULL)
 		return NULL;
@@ -227,7 +227,7 @@ static char *
 remote_conn_string(const char *conninfo)
 {
 	StringInfoData extra;
-	char	   *user = GetUserNameFromId(GetUserId(), false);
+	char	   *user = GetUserNameFromId(GetAuthenticatedUserId(), false);
 	char	   *dbname = get_database_name(MyDatabaseId);
 
 	initStringInfo(&extra);
@@ -458,7 +458,7 @@ RemoteConn *
 remote_conn_get(int slot, int32 node_id, const char *node_name,
 				const char *conninfo, char **error)
 {
-	Oid			userid = GetUserId();
+	Oid			userid = GetAuthenticatedUserId();
 	RemoteConn *rc = NULL;
 	RemoteConn *free_entry = NULL;
 	char	   *connstr;
@@ -553,6 +553,13 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	rc->conninfo = pstrdup(conninfo);
 	MemoryContextSwitchTo(old);
+
+	/* a session that does not take its set-up is a node that does not work */
+	if (!remote_setup_session(rc, error))
+	{
+		remote_conn_forget(rc);
+		return NULL;
+	}
 	return rc;
 }
 
@@ -561,11 +568,15 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
  * remote transactions are read-only, so committing them cannot fail in a
  * way that matters; it is done before the local commit (PRE_COMMIT), where
  * an error (a cancel while waiting) may still abort the local transaction.
+ * A remote transaction that failed rolls back instead, and with it what
+ * was set in it: the connection is closed, since what its session has is
+ * no longer what was sent.
  */
 static void
 remote_xact_commit(RemoteConn *rc)
 {
 	PGresult   *res;
+	bool		rolls_back = rc->xact_failed;
 
 	rc->busy = true;
 	if (!PQsendQuery(rc->conn, "COMMIT") || !remote_flush(rc))
@@ -578,7 +589,7 @@ remote_xact_commit(RemoteConn *rc)
 	rc->busy = false;
 	rc->xact_open = false;
 	rc->xact_failed = false;
-	if (PQstatus(rc->conn) != CONNECTION_OK ||
+	if (rolls_back || PQstatus(rc->conn) != CONNECTION_OK ||
 		PQtransactionStatus(rc->conn) != PQTRANS_IDLE)
 		remote_conn_forget(rc);
 }

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * connection.h
- *	  Per-backend cache of libpq connections to nodes: one per node and
- *	  role, reused across queries, dropped when the node's conninfo
- *	  changes, after an error, or at backend exit.
+ *	  Per-backend cache of libpq connections to nodes: one per node,
+ *	  logged in as the role this session authenticated as (the session user
+ *	  and the current role are settings of the node session, guc_sync.c),
+ *	  reused across queries, dropped when the node's conninfo changes, after
+ *	  an error, or at backend exit.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,27 +17,17 @@
 #include "access/xact.h"
 #include "libpq-fe.h"
 
-#define REMOTE_SETTING_COUNT 20
 #define REMOTE_MAX_PREPARED 128
 
-/*
- * The raw values of the mirrored settings that are not strings, as they were
- * when last sent (guc_sync.c compares them before asking the GUC machinery).
- */
-typedef struct RemoteSettingsStamp
-{
-	bool		valid;
-	const void *timezone;
-	int			ints[8];
-	bool		bools[4];
-} RemoteSettingsStamp;
+/* guc_sync.c's record of a node session's settings, session user and role */
+struct RemoteSettings;
 
 typedef struct RemoteConn
 {
 	/* key */
 	int			slot;
 	int32		node_id;
-	Oid			userid;
+	Oid			userid;			/* the login: this session's authenticated role */
 
 	bool		in_use;
 	PGconn	   *conn;
@@ -45,8 +37,8 @@ typedef struct RemoteConn
 	bool		orphaned;		/* ... whose rows nobody wants (a hedge's loser) */
 	struct WaitEventSet *wait_set;	/* latch, postmaster death, socket; made
 									 * with the connection */
-	char	   *settings[REMOTE_SETTING_COUNT];	/* values last sent, NULL = never */
-	RemoteSettingsStamp stamp;	/* ... and the raw values of the others */
+	struct RemoteSettings *settings;	/* the node session's settings, as
+										 * known here (guc_sync.c) */
 	bool		xact_open;		/* a remote transaction block is open */
 	bool		xact_failed;	/* ... and an error aborted it */
 	int			nprepared;		/* statements prepared on this connection */
@@ -57,8 +49,9 @@ typedef struct RemoteConn
 } RemoteConn;
 
 /*
- * The connection for a node and the current user: the cached one, or a new
- * one.  Returns NULL when the node cannot be reached, or when this backend
+ * The connection for a node: the cached one, or a new one, whose session is
+ * set up (no onward routing, read-only, its settings read for guc_sync.c).
+ * Returns NULL when the node cannot be reached, or when this backend
  * has no file descriptors left for another connection; *error then says why
  * (palloc'd).  Never raises an error for an unreachable node, but waiting
  * for it may be interrupted (cancel, statement_timeout).
@@ -75,11 +68,11 @@ extern RemoteConn *remote_conn_get(int slot, int32 node_id, const char *node_nam
  */
 extern bool remote_conn_last_failure_is_role;
 
-/* Is the cached connection of (node, current role) running a query? */
+/* Is the cached connection of the node running a query? */
 extern bool remote_conn_busy(int slot, int32 node_id);
 
 /*
- * Is the cached connection of (node, current role) still running a query
+ * Is the cached connection of the node still running a query
  * left behind by a hedge (remote_conn_orphan)?
  */
 extern bool remote_conn_left_running(int slot, int32 node_id);

@@ -176,14 +176,22 @@ remote_flush(RemoteConn *rc)
 	return r == 0;
 }
 
-/* run one simple-protocol string of preliminaries; see remote_prepare */
+bool		remote_prepare_refused = false;
+
+/*
+ * Run one simple-protocol string of preliminaries; see remote_prepare.
+ * When a statement of it fails, *failed_at is its number (0 for the first
+ * of the string), and the node ran none after it.
+ */
 static bool
 run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *replay_lsn,
-				  char **error)
+				  int *failed_at, char **error)
 {
 	PGresult   *res;
 	bool		ok = true;
+	int			n = 0;
 
+	*failed_at = -1;
 	rc->busy = true;
 	if (!PQsendQuery(rc->conn, sql) || !remote_flush(rc))
 	{
@@ -197,7 +205,10 @@ run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *r
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
 		{
 			if (ok)
+			{
 				*error = remote_error_message(rc->conn, res);
+				*failed_at = n;
+			}
 			ok = false;
 		}
 		else if (check_lsn && st == PGRES_TUPLES_OK && PQnfields(res) == 1 &&
@@ -214,14 +225,103 @@ run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *r
 			}
 		}
 		PQclear(res);
+		n++;
 	}
 	if (PQstatus(rc->conn) != CONNECTION_OK)
 	{
 		if (ok)
 			*error = remote_error_message(rc->conn, NULL);
 		ok = false;
+		*failed_at = -1;		/* the connection's failure, not a statement's */
 	}
 	rc->busy = false;
+	return ok;
+}
+
+/*
+ * The preliminaries failed at statement failed_at: when that was one of
+ * the session's settings, the node refused it, which says nothing of the
+ * node.  Its transaction is then cleaned up: the one this string began is
+ * rolled back (what the string set goes with it, as with an implicit
+ * transaction's), one begun before is left failed, so the block reads
+ * nowhere else on this connection and the connection is closed when it
+ * ends (connection.c).
+ */
+static bool
+preliminaries_failed(RemoteConn *rc, bool block_was_open, int failed_at, char **error)
+{
+	PGresult   *res;
+	char	   *message = *error;
+
+	if (failed_at < 0 || !guc_sync_refused(rc, failed_at, message))
+		return false;
+	remote_prepare_refused = true;
+	*error = psprintf("node \"%s\" refused a setting of this session: %s", rc->node_name, message);
+	if (block_was_open)
+	{
+		rc->xact_failed = true;
+		return false;
+	}
+	if (PQtransactionStatus(rc->conn) == PQTRANS_INERROR)
+	{
+		rc->busy = true;
+		if (!PQsendQuery(rc->conn, "ROLLBACK") || !remote_flush(rc))
+			remote_prepare_refused = false;
+		else
+		{
+			while ((res = remote_get_result(rc)) != NULL)
+				PQclear(res);
+			rc->busy = false;
+			if (PQstatus(rc->conn) != CONNECTION_OK ||
+				PQtransactionStatus(rc->conn) != PQTRANS_IDLE)
+				remote_prepare_refused = false;
+		}
+	}
+	return false;
+}
+
+bool
+remote_setup_session(RemoteConn *rc, char **error)
+{
+	PGresult   *res;
+	PGresult   *last = NULL;
+	bool		ok = true;
+
+	*error = NULL;
+	rc->busy = true;
+	if (!PQsendQuery(rc->conn, guc_sync_setup_sql()) || !remote_flush(rc))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		return false;
+	}
+	while ((res = remote_get_result(rc)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && ok)
+		{
+			*error = remote_error_message(rc->conn, res);
+			ok = false;
+		}
+		if (last)
+			PQclear(last);
+		last = res;
+	}
+	rc->busy = false;
+	if (ok && PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		ok = false;
+	}
+	if (ok && last == NULL)
+	{
+		*error = pstrdup("no answer to the session set-up");
+		ok = false;
+	}
+	if (ok)
+		ok = guc_sync_baseline(rc, last, error);
+	if (last)
+		PQclear(last);
 	return ok;
 }
 
@@ -231,8 +331,12 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 {
 	StringInfoData sql;
 	bool		check_lsn = (need_lsn != InvalidXLogRecPtr);
+	bool		block_was_open = rc->xact_open;
+	char	   *refusal = NULL;
+	int			failed_at;
 
 	*error = NULL;
+	remote_prepare_refused = false;
 	initStringInfo(&sql);
 
 	/*
@@ -241,13 +345,21 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 	 * by then: that takes a round trip of its own when a block begins (an
 	 * isolation level must precede any query of its transaction).
 	 * Otherwise BEGIN goes first and the settings follow in the same trip.
+	 * The settings are one statement each, so that a refused one is known
+	 * by its place in the answers.
 	 */
 	if (begin != NULL && check_lsn)
 	{
-		guc_sync_statement(rc, &sql);
-		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
-		if (!run_preliminaries(rc, sql.data, true, replay_lsn, error))
+		if (guc_sync_statement(rc, &sql, 0, &refusal) < 0)
+		{
+			*error = refusal;
+			remote_prepare_refused = true;
 			return false;
+		}
+		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+		if (!run_preliminaries(rc, sql.data, true, replay_lsn, &failed_at, error))
+			return preliminaries_failed(rc, block_was_open, failed_at, error);
+		guc_sync_confirm(rc);
 		if (*replay_lsn == InvalidXLogRecPtr || *replay_lsn < need_lsn)
 			return true;		/* not this node: the caller moves on */
 		resetStringInfo(&sql);
@@ -258,14 +370,20 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 	{
 		if (begin != NULL)
 			appendStringInfo(&sql, "%s; ", begin);
-		guc_sync_statement(rc, &sql);
+		if (guc_sync_statement(rc, &sql, begin != NULL ? 1 : 0, &refusal) < 0)
+		{
+			*error = refusal;
+			remote_prepare_refused = true;
+			return false;
+		}
 		if (check_lsn)
 			appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 	}
 	if (sql.len == 0)
 		return true;
-	if (!run_preliminaries(rc, sql.data, check_lsn, replay_lsn, error))
-		return false;
+	if (!run_preliminaries(rc, sql.data, check_lsn, replay_lsn, &failed_at, error))
+		return preliminaries_failed(rc, block_was_open, failed_at, error);
+	guc_sync_confirm(rc);
 	if (begin != NULL)
 	{
 		rc->xact_open = true;

@@ -41,15 +41,35 @@ extern int	remote_wait_any(RemoteConn *const *rcs, int n, long timeout_ms);
 extern bool remote_reap(RemoteConn *rc);
 
 /*
- * Bring the session up to date, open a remote transaction block with the
- * statement begin (NULL: none) and, when need_lsn is valid, read the
- * node's replay position into *replay_lsn before the block begins; when a
- * block would begin and the node has not replayed need_lsn, the block is
- * not begun (the caller sees *replay_lsn and moves on).  false with *error
- * set when the connection failed (retryable).
+ * Set up a new connection's session: it never routes onward
+ * (foresight.routing_policy = local, harmless where pg_foresight is not
+ * loaded), it is read-only (default_transaction_read_only = on), and its
+ * settings are read for guc_sync.c.  false with *error set when the node
+ * did not take it.
+ */
+extern bool remote_setup_session(RemoteConn *rc, char **error);
+
+/*
+ * Bring the session up to date (settings, session user, role:
+ * guc_sync.c), open a remote transaction block with the statement begin
+ * (NULL: none) and, when need_lsn is valid, read the node's replay
+ * position into *replay_lsn before the block begins; when a block would
+ * begin and the node has not replayed need_lsn, the block is not begun
+ * (the caller sees *replay_lsn and moves on).  false with *error set when
+ * the connection failed (retryable), or when something of the session
+ * cannot be carried there (then remote_prepare_refused is set).
  */
 extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn,
 						   XLogRecPtr *replay_lsn, char **error);
+
+/*
+ * After remote_prepare() failed: true when the node is in order and the
+ * connection usable, but the session's settings or identity cannot be
+ * carried to it (a superuser-only setting the login may not set, a value
+ * or a role the node refused): the query runs elsewhere, the node is not
+ * to be avoided.
+ */
+extern bool remote_prepare_refused;
 
 /*
  * Send the query with its parameters (text values, NULL for SQL NULL) and

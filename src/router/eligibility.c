@@ -32,11 +32,14 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "remote/guc_sync.h"
+#include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
 #include "router/router.h"
@@ -63,8 +66,6 @@ static const char reason_server_identity[] =
 "calls a function that names the server that runs it or its client (address, port, start time, version)";
 static const char reason_server_setting[] =
 "reads a setting with current_setting() (a node's settings are not all this session's)";
-static const char reason_session_user[] =
-"uses session_user (on a node it is the role the query runs as)";
 static const char reason_server_state[] =
 "reads this server's own state (statistics, activity, WAL position, settings, files)";
 static const char reason_temp_names[] =
@@ -120,8 +121,6 @@ static const ServerFunction server_functions[] = {
 	/* the session's settings beyond those mirrored on the node */
 	{F_CURRENT_SETTING_TEXT, reason_server_setting},
 	{F_CURRENT_SETTING_TEXT_BOOL, reason_server_setting},
-	/* the node connection logs in as the current role */
-	{F_SESSION_USER, reason_session_user},
 };
 
 /*
@@ -456,6 +455,44 @@ temp_rtable_reason(Query *query)
 	return NULL;
 }
 
+/*
+ * current_setting('name') of a setting every node session has at this
+ * session's value (guc_sync.c: any role may change it, so it is always
+ * carried, and any role may read it).  The name must be a constant, which
+ * lift_constants.c leaves in the remote SQL.
+ */
+static bool
+reads_carried_setting(FuncExpr *f)
+{
+	Const	   *name;
+
+	if (f->funcid != F_CURRENT_SETTING_TEXT && f->funcid != F_CURRENT_SETTING_TEXT_BOOL)
+		return false;
+	name = (Const *) linitial(f->args);
+	if (!IsA(name, Const) || name->constisnull || name->consttype != TEXTOID)
+		return false;
+	return guc_sync_setting_is_carried(TextDatumGetCString(name->constvalue));
+}
+
+/*
+ * Row-level security policies run on the node as they are there, not from
+ * the remote SQL: one that reads the transaction's or statement's time
+ * would read the node's (clock_params.c).
+ */
+static bool
+policy_reads_clock(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+		return ((RangeTblEntry *) node)->securityQuals != NIL &&
+			clock_params_found((Node *) ((RangeTblEntry *) node)->securityQuals);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, policy_reads_clock, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, policy_reads_clock, context);
+}
+
 static bool
 eligibility_walker(Node *node, EligibilityWalk *w)
 {
@@ -494,12 +531,8 @@ eligibility_walker(Node *node, EligibilityWalk *w)
 		w->reason = "uses a sequence";
 		return true;
 	}
-	else if (IsA(node, SQLValueFunction) &&
-			 ((SQLValueFunction *) node)->op == SVFOP_SESSION_USER)
-	{
-		w->reason = reason_session_user;
-		return true;
-	}
+	else if (IsA(node, FuncExpr) && reads_carried_setting((FuncExpr *) node))
+		return expression_tree_walker(node, eligibility_walker, (void *) w);
 
 	if (w->temp_active && (w->reason = temp_node_reason(node)) != NULL)
 		return true;
@@ -598,6 +631,8 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 	eligibility_walker((Node *) parse, &w);
 	if (w.reason)
 		return w.reason;
+	if (policy_reads_clock((Node *) parse, NULL))
+		return "a row-level security policy reads the transaction's time (now(), CURRENT_DATE, ...)";
 
 	for (int i = 0; i < w.max_param; i++)
 	{
@@ -633,8 +668,11 @@ eligibility_check_session(Oid plan_user)
 		return "extra_float_digits < 1 would round floats in transport";
 	if (IsTransactionBlock() && XactIsoLevel == XACT_SERIALIZABLE)
 		return "SERIALIZABLE transaction block (standbys cannot run SERIALIZABLE)";
+	if (XactIsoLevel == XACT_SERIALIZABLE)
+		return "default_transaction_isolation is serializable (standbys cannot run SERIALIZABLE)";
 	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
 		router_block_statements() > 0 && !policy_block_pinned())
 		return "REPEATABLE READ block whose snapshot was taken here";
-	return NULL;
+	/* the identity and the settings a node session must take from this one */
+	return guc_sync_check_session();
 }

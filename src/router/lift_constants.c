@@ -18,7 +18,10 @@
  * Only conditions are lifted.  Target-list constants decide output column
  * types and names, LIMIT and OFFSET constants steer the node's plan shape,
  * and a constant with a type modifier or of a pseudo-type has no faithful
- * parameter; all of them stay literals.  Sub-queries are left as they are.
+ * parameter; all of them stay literals.  Sub-queries are left as they are,
+ * and so is current_setting('name'): whether it may run on a node depends
+ * on the name (eligibility.c), so queries naming another setting must not
+ * share its shape (route_cache.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +31,7 @@
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 #include "router/lift_constants.h"
@@ -61,6 +65,10 @@ lift_mutator(Node *node, LiftContext *cxt)
 		return NULL;
 	if (IsA(node, Query))
 		return node;			/* a sub-query keeps its literals */
+	if (IsA(node, FuncExpr) &&
+		(((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT ||
+		 ((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT_BOOL))
+		return node;			/* so does the name of a setting */
 	if (IsA(node, Const) && liftable((Const *) node) &&
 		list_length(cxt->types) < LIFT_MAX_PARAMS)
 	{

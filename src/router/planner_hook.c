@@ -32,6 +32,7 @@
 #include "utils/ruleutils.h"
 
 #include "registry/registry.h"
+#include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
 #include "router/policy.h"
@@ -50,13 +51,15 @@ static planner_hook_type prev_planner_hook = NULL;
  * after planning (a cached plan), to a session whose DateStyle has changed
  * since.  When lift is set, the conditions' constants are first turned into
  * parameters (lift_constants.c), their values written under the same
- * settings; with deparse unset, only that is done.  The variables are set
- * directly rather than through the GUC machinery: a GUC nest level costs a
- * pass over every setting at its end, per plan.
+ * settings.  When clock_kinds is given, the readings of the transaction's
+ * and statement's times become parameters too, numbered after those in
+ * *param_types (clock_params.c).  With deparse unset, only that is done.
+ * The variables are set directly rather than through the GUC machinery: a
+ * GUC nest level costs a pass over every setting at its end, per plan.
  */
 static char *
 lift_and_deparse(Query *query, bool lift, bool deparse,
-				 List **param_types, List **param_values)
+				 List **param_types, List **param_values, List **clock_kinds)
 {
 	int			saved_digits = extra_float_digits;
 	int			saved_datestyle = DateStyle;
@@ -72,6 +75,9 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 	{
 		if (lift)
 			lift_constants(query, param_types, param_values);
+		if (clock_kinds)
+			clock_params_replace(query, list_length(*param_types) + 1,
+								 param_types, clock_kinds);
 		if (deparse)
 			sql = pg_get_querydef(query, false);
 	}
@@ -139,6 +145,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	Query	   *probe = NULL;
 	List	   *probe_types = NIL;
 	List	   *probe_values = NIL;
+	List	   *probe_clock = NIL;
+	List	   *clock = NIL;
 	uint64		shape_hash = 0;
 	const char *off_reason = NULL;
 	const char *reason;
@@ -181,7 +189,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		/* equal() compares the statement's length, which the constants change */
 		probe->stmt_location = 0;
 		probe->stmt_len = 0;
-		(void) lift_and_deparse(probe, true, false, &probe_types, &probe_values);
+		(void) lift_and_deparse(probe, true, false, &probe_types, &probe_values,
+								&probe_clock);
 		shape_hash = route_cache_hash(parse);
 		stmt = route_cache_lookup(shape_hash, probe, parse, probe_values);
 		if (stmt != NULL)
@@ -207,18 +216,18 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		/* already lifted: deparse it, and keep the plan for its shape */
 		Assert(param_types == NIL);
-		sql = lift_and_deparse(probe, false, true, NULL, NULL);
+		sql = lift_and_deparse(probe, false, true, NULL, NULL, NULL);
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
-										 GetUserId(), shape.flags);
+										 probe_clock, GetUserId(), shape.flags);
 		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
 	{
 		/* a query without parameters of its own: lift its constants */
 		sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
-							   &param_types, &lifted);
+							   &param_types, &lifted, &clock);
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
-										 GetUserId(), shape.flags);
+										 clock, GetUserId(), shape.flags);
 	}
 	return stmt;
 }

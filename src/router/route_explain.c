@@ -12,14 +12,18 @@
 #include "commands/explain.h"
 #include "utils/builtins.h"
 
+#include "router/clock_params.h"
 #include "router/route_scan_internal.h"
 #include "router/router.h"
 #include "stats/latency.h"
 #include "stats/request_shape.h"
 
-/* "$1 = '42', $2 = 'abc'": the lifted constants, for EXPLAIN VERBOSE */
+/*
+ * "$1 = '42', $2 = 'abc', $3 = now()": the lifted constants, and what the
+ * parameters taken at execution stand for, for EXPLAIN VERBOSE
+ */
 static char *
-lifted_parameters_text(RouteScanState *st)
+remote_parameters_text(RouteScanState *st)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -32,6 +36,9 @@ lifted_parameters_text(RouteScanState *st)
 		appendStringInfo(&buf, "$%d = %s", foreach_current_index(lc) + 1,
 						 quote_literal_cstr(strVal(lfirst(lc))));
 	}
+	clock_params_describe(&buf, st->plan.clock_kinds,
+						  list_length(st->plan.param_types) -
+						  list_length(st->plan.clock_kinds) + 1);
 	return buf.data;
 }
 
@@ -68,8 +75,8 @@ route_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 							psprintf("%s (%s)", request_class_name(request_class_from_cost(st->plan.cost)),
 									 request_shape_describe(st->plan.shape)), es);
 		ExplainPropertyText("Remote SQL", st->plan.sql, es);
-		if (st->plan.lifted_values != NIL)
-			ExplainPropertyText("Remote Parameters", lifted_parameters_text(st), es);
+		if (st->plan.lifted_values != NIL || st->plan.clock_kinds != NIL)
+			ExplainPropertyText("Remote Parameters", remote_parameters_text(st), es);
 	}
 	if (es->analyze && st->started && c && !c->is_local)
 	{

@@ -14,8 +14,9 @@
  * resjunk flags, so the node is a drop-in replacement for the child and
  * EXPLAIN VERBOSE shows the child's expressions.  custom_private holds the
  * remote SQL, the types of $1..$n, the role the plan was made for, the
- * child's cost, the lifted constants' values, the request shape and the
- * deferred query (PRIV_*).
+ * child's cost, the lifted constants' values, the request shape, the
+ * deferred query and what the last parameters stand for when they are the
+ * transaction's or statement's time (clock_params.c) (PRIV_*).
  *
  * This file knows nothing of execution: the node's methods get the
  * function that makes its execution state when they are registered.
@@ -37,6 +38,7 @@
 #define PRIV_VALUES		4
 #define PRIV_SHAPE		5
 #define PRIV_DEFERRED	6
+#define PRIV_CLOCK		7
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -75,7 +77,7 @@ route_scan_remote_parameters(Plan *plan)
 
 Plan *
 route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
-				List *param_values, Oid check_user, int shape_flags)
+				List *param_values, List *clock_kinds, Oid check_user, int shape_flags)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
@@ -129,6 +131,7 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 									   param_values);
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(shape_flags));
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
+	cscan->custom_private = lappend(cscan->custom_private, clock_kinds);
 	return (Plan *) cscan;
 }
 
@@ -178,4 +181,5 @@ route_plan_info(const CustomScan *cscan, RoutePlanInfo *info)
 	info->lifted_values = (List *) list_nth(cscan->custom_private, PRIV_VALUES);
 	info->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
 	info->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
+	info->clock_kinds = (List *) list_nth(cscan->custom_private, PRIV_CLOCK);
 }

@@ -28,6 +28,8 @@ typedef struct RoutePlanInfo
 	double		cost;			/* the local plan's total cost */
 	int			shape;			/* SHAPE_* flags of the local plan */
 	Query	   *deferred;		/* to plan if it runs here, when no child */
+	List	   *clock_kinds;	/* the last parameters: the transaction's and
+								 * statement's times (clock_params.c), or NIL */
 } RoutePlanInfo;
 
 /*
@@ -39,10 +41,13 @@ extern void route_plan_register(Node *(*create_state) (CustomScan *cscan));
 /*
  * Wrap child, a complete local plan, in a route node that runs remote_sql
  * (parameters of types param_types; param_values, String nodes, when they
- * are the values of lifted constants) on a node when the route says so.
+ * are the values of lifted constants; the last list_length(clock_kinds)
+ * parameters are the transaction's and statement's times, clock_params.c)
+ * on a node when the route says so.
  */
 extern Plan *route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
-							 List *param_values, Oid check_user, int shape_flags);
+							 List *param_values, List *clock_kinds, Oid check_user,
+							 int shape_flags);
 
 /* A route node's copy without local plan and values, for route_cache.c. */
 extern Plan *route_scan_template(const Plan *route);

@@ -177,9 +177,11 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	}
 	if (!remote_prepare(rc, begin, need_lsn, &replayed, &error))
 	{
-		remote_conn_drop(rc);
+		/* a setting the node refused says nothing of the node */
 		*why = error;
-		*node_failed = true;
+		*node_failed = !remote_prepare_refused;
+		if (*node_failed)
+			remote_conn_drop(rc);
 		return NULL;
 	}
 	if (c->check_lsn)

@@ -101,8 +101,8 @@ route_elapsed_us(RouteScanState *st)
  * a new one), the session's settings and, in a transaction block, the
  * remote transaction, its replay position when c->check_lsn, then the
  * query.  Returns the connection, or NULL with *why set; *node_failed then
- * says whether the node itself failed (rather than the role, the block or
- * the replay position).  A connection that failed is dropped.
+ * says whether the node itself failed (rather than the role, a setting it
+ * refused, the block or the replay position).  A connection that failed is dropped.
  */
 extern RemoteConn *route_send_query(RouteScanState *st, RouteCandidate *c,
 									const char **why, bool *node_failed);
@@ -128,7 +128,8 @@ extern TupleTableSlot *route_store_row(RouteScanState *st, PGresult *res);
 
 /*
  * The parameters of this execution as text: the lifted constants' values
- * fixed at plan time, or the execution's own parameters.
+ * fixed at plan time, or the execution's own parameters; then the
+ * transaction's and statement's times, taken now (clock_params.c).
  */
 extern void route_param_values(RouteScanState *st, int *nparams, Oid **types,
 							   char ***values);

@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "router/clock_params.h"
 #include "router/route_scan_internal.h"
 
 void
@@ -99,6 +100,7 @@ route_param_values(RouteScanState *st, int *nparams, Oid **types, char ***values
 {
 	ParamListInfo params = st->css.ss.ps.state->es_param_list_info;
 	int			n = list_length(st->plan.param_types);
+	int			nclock = list_length(st->plan.clock_kinds);
 	ListCell   *lc;
 
 	*nparams = n;
@@ -111,6 +113,8 @@ route_param_values(RouteScanState *st, int *nparams, Oid **types, char ***values
 		ParamExternData workspace;
 
 		(*types)[i] = lfirst_oid(lc);
+		if (i >= n - nclock)
+			continue;			/* the clock's, below */
 		if (st->plan.lifted_values != NIL)
 		{
 			(*values)[i] = strVal(list_nth(st->plan.lifted_values, i));
@@ -133,4 +137,7 @@ route_param_values(RouteScanState *st, int *nparams, Oid **types, char ***values
 			(*types)[i] = prm->ptype;
 		}
 	}
+	/* this transaction's and statement's times, now */
+	if (nclock > 0)
+		clock_params_values(st->plan.clock_kinds, *values + (n - nclock));
 }

@@ -26,9 +26,11 @@
 #include "monitor/worker.h"
 #include "registry/registry.h"
 #include "remote/connection.h"
+#include "remote/guc_sync.h"
 #include "router/admission.h"
 #include "router/catalog_floor.h"
 #include "router/route_inflight.h"
+#include "router/route_plan.h"
 #include "router/route_scan.h"
 #include "router/planner_hook.h"
 #include "router/router.h"
@@ -183,6 +185,14 @@ static void
 router_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	catalog_floor_executor_start(router_exec_depth == 0 && router_utility_depth == 0);
+	/*
+	 * A plan run here may change settings (set_config(), a function's SET
+	 * clause).  A route node's local plan cannot: it calls no volatile
+	 * function but the safe ones (eligibility.c).
+	 */
+	if (!route_scan_is_route(queryDesc->plannedstmt->planTree))
+		guc_sync_touch();
+
 	router_exec_depth++;
 	PG_TRY();
 	{
@@ -277,10 +287,20 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 						  IsA(stmt, FetchStmt));
 	bool		top_level = router_exec_depth == 0 && router_utility_depth == 0;
 
+	/*
+	 * SET, RESET, DISCARD, SET ROLE, LOAD, what a DO block or CALL runs ...
+	 * may change a setting.  BEGIN, COMMIT and savepoints do not: what a
+	 * transaction's end undoes is counted by the transaction callbacks.
+	 */
+	volatile bool touches = !IsA(stmt, TransactionStmt);
+
 	catalog_floor_utility_begin(stmt, top_level);
+
 	if (nests)
 		router_exec_depth++;
 	router_utility_depth++;
+	if (touches)
+		guc_sync_touch();
 	PG_TRY();
 	{
 		if (prev_process_utility)
@@ -296,6 +316,8 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 			router_exec_depth--;
 		router_utility_depth--;
 		catalog_floor_utility_end(stmt, top_level);
+		if (touches)
+			guc_sync_touch();
 	}
 	PG_END_TRY();
 }
@@ -333,7 +355,11 @@ router_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		unrouted_xact_end(true);
+		/* what the subtransaction set is undone */
+		guc_sync_touch();
+	}
 	remote_subxact_callback(event);
 }
 

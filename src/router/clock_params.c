@@ -1,0 +1,269 @@
+/*-------------------------------------------------------------------------
+ *
+ * clock_params.c
+ *	  A routed query reads this server's transaction and statement times:
+ *	  now(), transaction_timestamp(), statement_timestamp(), CURRENT_DATE,
+ *	  CURRENT_TIME, CURRENT_TIMESTAMP, LOCALTIME and LOCALTIMESTAMP (with
+ *	  or without precision) are sent as parameters.
+ *
+ * PostgreSQL keeps now() constant within a transaction; a node's
+ * transaction starts later than this one (by the time between BEGIN and
+ * the block's first routed read, in a transaction block), so the node's
+ * now() is not this transaction's.  The remote SQL therefore carries a
+ * parameter in place of each of these (one per kind and precision: equal
+ * expressions stay equal, GROUP BY date_trunc('day', now()) still matches
+ * its select list), and the parameter's value is taken when the query is
+ * sent, at each execution of a plan that may be cached: the transaction's
+ * start, the statement's start, and the SQL forms computed from them in
+ * this session's time zone, exactly as the local plan would compute them
+ * (GetSQLCurrentTimestamp() and its siblings round to the precision).
+ *
+ * The values are written with DateStyle ISO (year first, numeric UTC
+ * offset), which every DateStyle and TimeZone read back as the same value;
+ * each parameter is declared with the type of what it replaces.
+ *
+ * What runs on the node without being in the remote SQL reads the node's
+ * clock: the body of a function the query calls, a row-level security
+ * policy.  eligibility.c keeps queries whose policies read these times
+ * here; functions are documented.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+#include "router/clock_params.h"
+
+/* what a parameter stands for: kind * CLOCK_KIND_STEP + precision + 1 */
+typedef enum ClockKind
+{
+	CLOCK_TIMESTAMPTZ,			/* now(), CURRENT_TIMESTAMP[(p)] */
+	CLOCK_STATEMENT,			/* statement_timestamp() */
+	CLOCK_TIMESTAMP,			/* LOCALTIMESTAMP[(p)] */
+	CLOCK_DATE,					/* CURRENT_DATE */
+	CLOCK_TIMETZ,				/* CURRENT_TIME[(p)] */
+	CLOCK_TIME					/* LOCALTIME[(p)] */
+} ClockKind;
+
+#define CLOCK_KIND_STEP 16
+#define CLOCK_CODE(kind, typmod) ((kind) * CLOCK_KIND_STEP + (typmod) + 1)
+#define CLOCK_KIND(code) ((ClockKind) ((code) / CLOCK_KIND_STEP))
+#define CLOCK_TYPMOD(code) ((code) % CLOCK_KIND_STEP - 1)
+
+typedef struct ClockContext
+{
+	int			first_paramid;
+	List	   *types;
+	List	   *kinds;			/* Integer nodes: codes */
+} ClockContext;
+
+/* The code of a reading of the clock, and its type; -1 for anything else. */
+static int
+clock_code(Node *node, Oid *type)
+{
+	if (IsA(node, FuncExpr))
+	{
+		FuncExpr   *f = (FuncExpr *) node;
+
+		*type = TIMESTAMPTZOID;
+		if (f->funcid == F_NOW || f->funcid == F_TRANSACTION_TIMESTAMP)
+			return CLOCK_CODE(CLOCK_TIMESTAMPTZ, -1);
+		if (f->funcid == F_STATEMENT_TIMESTAMP)
+			return CLOCK_CODE(CLOCK_STATEMENT, -1);
+	}
+	else if (IsA(node, SQLValueFunction))
+	{
+		SQLValueFunction *svf = (SQLValueFunction *) node;
+		int32		typmod = svf->typmod;
+
+		/* the parser caps precisions at 6; anything else is not ours */
+		if (typmod < -1 || typmod >= CLOCK_KIND_STEP - 1)
+			return -1;
+		*type = svf->type;
+		switch (svf->op)
+		{
+			case SVFOP_CURRENT_DATE:
+				return CLOCK_CODE(CLOCK_DATE, -1);
+			case SVFOP_CURRENT_TIME:
+			case SVFOP_CURRENT_TIME_N:
+				return CLOCK_CODE(CLOCK_TIMETZ, typmod);
+			case SVFOP_CURRENT_TIMESTAMP:
+			case SVFOP_CURRENT_TIMESTAMP_N:
+				return CLOCK_CODE(CLOCK_TIMESTAMPTZ, typmod);
+			case SVFOP_LOCALTIME:
+			case SVFOP_LOCALTIME_N:
+				return CLOCK_CODE(CLOCK_TIME, typmod);
+			case SVFOP_LOCALTIMESTAMP:
+			case SVFOP_LOCALTIMESTAMP_N:
+				return CLOCK_CODE(CLOCK_TIMESTAMP, typmod);
+			default:
+				break;
+		}
+	}
+	return -1;
+}
+
+static Node *
+clock_mutator(Node *node, ClockContext *cxt)
+{
+	Oid			type;
+	int			code;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, clock_mutator, (void *) cxt, 0);
+	if ((code = clock_code(node, &type)) >= 0)
+	{
+		Param	   *p = makeNode(Param);
+		ListCell   *lc;
+		int			index = -1;
+
+		foreach(lc, cxt->kinds)
+		{
+			if (intVal(lfirst(lc)) == code)
+			{
+				index = foreach_current_index(lc);
+				break;
+			}
+		}
+		if (index < 0)
+		{
+			index = list_length(cxt->kinds);
+			cxt->kinds = lappend(cxt->kinds, makeInteger(code));
+			cxt->types = lappend_oid(cxt->types, type);
+		}
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = cxt->first_paramid + index;
+		p->paramtype = type;
+		p->paramtypmod = -1;
+		p->paramcollid = InvalidOid;
+		p->location = exprLocation(node);
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, clock_mutator, (void *) cxt);
+}
+
+void
+clock_params_replace(Query *query, int first_paramid, List **param_types, List **kinds)
+{
+	ClockContext cxt = {first_paramid, NIL, NIL};
+
+	(void) query_tree_mutator(query, clock_mutator, (void *) &cxt, QTW_DONT_COPY_QUERY);
+	*param_types = list_concat(*param_types, cxt.types);
+	*kinds = cxt.kinds;
+}
+
+static bool
+clock_walker(Node *node, void *context)
+{
+	Oid			type;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, clock_walker, context, 0);
+	if (clock_code(node, &type) >= 0)
+		return true;
+	return expression_tree_walker(node, clock_walker, context);
+}
+
+bool
+clock_params_found(Node *node)
+{
+	return clock_walker(node, NULL);
+}
+
+/* the value of a parameter of code, as text (DateStyle ISO set by the caller) */
+static char *
+clock_value(int code)
+{
+	int32		typmod = CLOCK_TYPMOD(code);
+
+	switch (CLOCK_KIND(code))
+	{
+		case CLOCK_TIMESTAMPTZ:
+			return DatumGetCString(DirectFunctionCall1(timestamptz_out,
+													   TimestampTzGetDatum(GetSQLCurrentTimestamp(typmod))));
+		case CLOCK_STATEMENT:
+			return DatumGetCString(DirectFunctionCall1(timestamptz_out,
+													   TimestampTzGetDatum(GetCurrentStatementStartTimestamp())));
+		case CLOCK_TIMESTAMP:
+			return DatumGetCString(DirectFunctionCall1(timestamp_out,
+													   TimestampGetDatum(GetSQLLocalTimestamp(typmod))));
+		case CLOCK_DATE:
+			return DatumGetCString(DirectFunctionCall1(date_out,
+													   DateADTGetDatum(GetSQLCurrentDate())));
+		case CLOCK_TIMETZ:
+			return DatumGetCString(DirectFunctionCall1(timetz_out,
+													   TimeTzADTPGetDatum(GetSQLCurrentTime(typmod))));
+		case CLOCK_TIME:
+			return DatumGetCString(DirectFunctionCall1(time_out,
+													   TimeADTGetDatum(GetSQLLocalTime(typmod))));
+	}
+	elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
+	return NULL;				/* keep compiler quiet */
+}
+
+void
+clock_params_values(List *kinds, char **values)
+{
+	int			saved_datestyle = DateStyle;
+	int			saved_dateorder = DateOrder;
+
+	/* year first and a numeric offset: any DateStyle and TimeZone read it back */
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_YMD;
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, kinds)
+			values[foreach_current_index(lc)] = clock_value(intVal(lfirst(lc)));
+	}
+	PG_FINALLY();
+	{
+		DateStyle = saved_datestyle;
+		DateOrder = saved_dateorder;
+	}
+	PG_END_TRY();
+}
+
+void
+clock_params_describe(StringInfo buf, List *kinds, int first_paramid)
+{
+	static const char *const names[] = {
+		[CLOCK_TIMESTAMPTZ] = "CURRENT_TIMESTAMP",
+		[CLOCK_STATEMENT] = "statement_timestamp()",
+		[CLOCK_TIMESTAMP] = "LOCALTIMESTAMP",
+		[CLOCK_DATE] = "CURRENT_DATE",
+		[CLOCK_TIMETZ] = "CURRENT_TIME",
+		[CLOCK_TIME] = "LOCALTIME",
+	};
+	ListCell   *lc;
+
+	foreach(lc, kinds)
+	{
+		int			code = intVal(lfirst(lc));
+		int32		typmod = CLOCK_TYPMOD(code);
+
+		if (buf->len > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "$%d = ", first_paramid + foreach_current_index(lc));
+		if (CLOCK_KIND(code) == CLOCK_TIMESTAMPTZ && typmod < 0)
+			appendStringInfoString(buf, "now()");
+		else if (typmod >= 0)
+			appendStringInfo(buf, "%s(%d)", names[CLOCK_KIND(code)], typmod);
+		else
+			appendStringInfoString(buf, names[CLOCK_KIND(code)]);
+	}
+}
