@@ -327,11 +327,18 @@ router_xact_callback(XactEvent event, void *arg)
 			/* scans interrupted in a rolled-back savepoint */
 			route_inflight_abort_cleanup();
 			unrouted_xact_end(false);
+			/* what SET LOCAL set is undone */
+			guc_sync_xact_end(false);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			route_inflight_abort_cleanup();
 			unrouted_xact_end(true);
+			/* ... and what the transaction set */
+			guc_sync_xact_end(true);
+			break;
+		case XACT_EVENT_PREPARE:
+			guc_sync_xact_end(false);
 			break;
 		default:
 			break;
