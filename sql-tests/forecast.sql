@@ -118,6 +118,56 @@ SELECT foresight.forecast(ARRAY[-1.7e308, 1.7e308, -1.7e308, 1.7e308], 2, 'naive
 SELECT foresight.forecast(ARRAY(SELECT 1e308 + g * 1e306 FROM generate_series(0, 79) g), 288, 'holt_damped');
 SELECT * FROM foresight.backtest(ARRAY(SELECT (-1) ^ g * 1.7e308 FROM generate_series(0, 39) g), 1, 'naive');
 
+-- Anomaly detection: foresight.anomaly_scores and foresight.detect_anomalies.
+-- A deterministic noisy series (values 10..11.5) with a spike of 8 at
+-- element 400 and a step of 3 from element 600 on.
+CREATE TEMP TABLE anomaly_series AS
+SELECT ARRAY(SELECT 10 + 0.5 * sin(g * 0.7) + ((g * 7919) % 11) / 11.0
+                    + CASE WHEN g = 400 THEN 8 ELSE 0 END
+                    + CASE WHEN g >= 600 THEN 3 ELSE 0 END
+               FROM generate_series(1, 800) g)::float8[] AS y;
+SELECT array_length(s, 1) AS n,
+       (SELECT bool_and(v >= 0 AND v <= 1) FROM unnest(s) v) AS in_0_1,
+       (SELECT bool_and(v = 0) FROM unnest(s[1:300]) v) AS zero_during_warmup,
+       round(s[400]::numeric, 3) AS at_spike,
+       round(s[600]::numeric, 3) AS at_step
+  FROM anomaly_series, foresight.anomaly_scores(y) AS s;
+-- the alerts: the spike, the step (one alert per event)
+SELECT array_agg(i ORDER BY i) AS alerts
+  FROM anomaly_series, unnest(foresight.detect_anomalies(y)) WITH ORDINALITY AS u(a, i)
+ WHERE a;
+-- causal: a prefix of the series gets the same scores and alerts
+SELECT foresight.anomaly_scores(y[1:500]) = (foresight.anomaly_scores(y))[1:500] AS same_scores,
+       foresight.detect_anomalies(y[1:500]) = (foresight.detect_anomalies(y))[1:500] AS same_alerts
+  FROM anomaly_series;
+-- alerts are scores at or above the threshold (and not suppressed)
+SELECT bool_and(NOT a OR s >= 0.5) AS alerts_score_high,
+       bool_and(NOT b OR s >= 0.99) AS strict_threshold_obeyed,
+       count(*) FILTER (WHERE b) <= count(*) FILTER (WHERE a) AS strict_alerts_less
+  FROM anomaly_series,
+       unnest(foresight.anomaly_scores(y), foresight.detect_anomalies(y),
+              foresight.detect_anomalies(y, threshold => 0.99)) AS u(s, a, b);
+-- values near the top of double precision are scaled by a power of two:
+-- the scores are exactly those of the small series
+SELECT foresight.anomaly_scores(ARRAY(SELECT v * 2::float8 ^ 1015 FROM unnest(y) v))
+       = foresight.anomaly_scores(y) AS scaled_same
+  FROM anomaly_series;
+-- errors: the series
+SELECT foresight.anomaly_scores(NULL);
+SELECT foresight.anomaly_scores('{1,2,NULL,4}');
+SELECT foresight.anomaly_scores('{1,2,NaN,4}');
+SELECT foresight.detect_anomalies('{1,Infinity}');
+SELECT foresight.detect_anomalies('[0:2]={1,2,-Infinity}');
+SELECT foresight.anomaly_scores('{}');
+SELECT foresight.anomaly_scores('{{1,2},{3,4}}');
+SELECT foresight.detect_anomalies(array_fill(1.0::float8, ARRAY[300]));
+-- errors: the threshold
+SELECT foresight.detect_anomalies(y, 0) FROM anomaly_series;
+SELECT foresight.detect_anomalies(y, 1.5) FROM anomaly_series;
+SELECT foresight.detect_anomalies(y, 'NaN') FROM anomaly_series;
+SELECT foresight.detect_anomalies(y, NULL) FROM anomaly_series;
+DROP TABLE anomaly_series;
+
 -- leave the database as the other tests expect it: without the extension
 RESET client_min_messages;
 DROP EXTENSION pg_foresight;

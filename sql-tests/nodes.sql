@@ -30,25 +30,25 @@ ROLLBACK;
 SELECT count(*) AS nodes_after_rollback FROM foresight.nodes;
 
 -- invalid input
-SELECT foresight.add_node('standby_a', 'host=127.0.0.1');
-SELECT foresight.add_node('Bad Name', 'host=127.0.0.1');
-SELECT foresight.add_node('1node', 'host=127.0.0.1');
-SELECT foresight.add_node(repeat('n', 64), 'host=127.0.0.1');
-SELECT foresight.add_node('local', 'host=127.0.0.1');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 bogus=1');
+SELECT foresight.add_node('standby_a', 'host=127.0.0.1 port=1');
+SELECT foresight.add_node('Bad Name', 'host=127.0.0.1 port=1');
+SELECT foresight.add_node('1node', 'host=127.0.0.1 port=1');
+SELECT foresight.add_node(repeat('n', 64), 'host=127.0.0.1 port=1');
+SELECT foresight.add_node('local', 'host=127.0.0.1 port=1');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 bogus=1');
 SELECT foresight.add_node('n1', 'host=''unterminated');
 SELECT foresight.add_node('n1', 'postgresql://[::1');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 user=postgres');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 dbname=postgres');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 ' || repeat('x', 1100));
-SELECT foresight.add_node('n1', 'host=127.0.0.1', region => 'EU West');
-SELECT foresight.add_node('n1', 'host=127.0.0.1', kind => 'primary');
-SELECT foresight.add_node('n1', 'host=127.0.0.1', weight => 0);
-SELECT foresight.add_node('n1', 'host=127.0.0.1', weight => 100.5);
-SELECT foresight.add_node('n1', 'host=127.0.0.1', weight => 'NaN');
-SELECT foresight.add_node(NULL, 'host=127.0.0.1');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 user=postgres');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 dbname=postgres');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 ' || repeat('x', 1100));
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', region => 'EU West');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', kind => 'primary');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 0);
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.5);
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 'NaN');
+SELECT foresight.add_node(NULL, 'host=127.0.0.1 port=1');
 SELECT foresight.add_node('n1', NULL);
-SELECT foresight.add_node('n1', 'host=127.0.0.1', weight => NULL);
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => NULL);
 SELECT foresight.alter_node('nosuch', state => 'drained');
 SELECT foresight.alter_node('standby_a', state => 'sleeping');
 SELECT foresight.alter_node('standby_a', weight => -1);
@@ -62,10 +62,10 @@ SELECT foresight.remove_node(NULL);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=notaport');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=-1');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=99999');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 sslmode=bogus');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 keepalives=abc');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 sslmode=bogus');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 keepalives=abc');
 SELECT foresight.add_node('n1', 'hostaddr=999.1.1.1');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 connect_timeout=-5');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 connect_timeout=-5');
 SELECT foresight.add_node('n1', '');
 SELECT foresight.add_node('n1', 'postgresql://');
 SELECT foresight.add_node('n1', 'port=5432 sslmode=require');
@@ -100,7 +100,7 @@ SELECT foresight.remove_node('n_ok'), foresight.remove_node('n_uri');
 
 -- secrets: the value of every option libpq marks secret (display
 -- character "*" in PQconndefaults()) is masked, in the view and in messages
-SELECT foresight.add_node('n_secret', 'host=127.0.0.1 password=pw1 sslpassword=pw2') > 0 AS added;
+SELECT foresight.add_node('n_secret', 'host=127.0.0.1 port=1 password=pw1 sslpassword=pw2') > 0 AS added;
 SELECT conninfo FROM foresight.nodes WHERE node_name = 'n_secret';
 SELECT foresight.remove_node('n_secret');
 SELECT foresight.add_node('n1', 'host=a password=top secret');
@@ -111,29 +111,29 @@ SELECT foresight.add_node('n1', 'postgresql://h/?sslpassword=topsecret&bogus');
 
 -- two equal names in one statement, or in one REPEATABLE READ snapshot:
 -- the registry's own error, not the unique index's
-SELECT foresight.add_node('dup', 'host=127.0.0.1') FROM generate_series(1, 2);
+SELECT foresight.add_node('dup', 'host=127.0.0.1 port=1') FROM generate_series(1, 2);
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT foresight.add_node('dup', 'host=127.0.0.1') > 0 AS added;
-SELECT foresight.add_node('dup', 'host=127.0.0.2');
+SELECT foresight.add_node('dup', 'host=127.0.0.1 port=1') > 0 AS added;
+SELECT foresight.add_node('dup', 'host=127.0.0.2 port=1');
 ROLLBACK;
 
 -- direct DML is checked by the table and published too
 \set VERBOSITY terse
-INSERT INTO foresight.node (node_name, conninfo, weight) VALUES ('direct', 'host=127.0.0.1', 0);
+INSERT INTO foresight.node (node_name, conninfo, weight) VALUES ('direct', 'host=127.0.0.1 port=1', 0);
 \set VERBOSITY default
-INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 port=1');
 SELECT node_name FROM foresight.nodes ORDER BY node_id;
 DELETE FROM foresight.node WHERE node_name = 'direct';
 
 -- plain INSERT and UPDATE get the same checks as the functions
-INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 user=postgres');
-INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 dbname=postgres');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 port=1 user=postgres');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 port=1 dbname=postgres');
 INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=127.0.0.1 port=notaport');
 INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', '');
 INSERT INTO foresight.node (node_name, conninfo) VALUES ('direct', 'host=a'), ('direct', 'host=b');
 INSERT INTO foresight.node (node_name, conninfo) VALUES ('standby_a', 'host=a');
 UPDATE foresight.node SET node_name = 'standby_a' WHERE node_name = 'standby_b';
-UPDATE foresight.node SET conninfo = 'host=127.0.0.1 sslmode=bogus' WHERE node_name = 'standby_b';
+UPDATE foresight.node SET conninfo = 'host=127.0.0.1 port=1 sslmode=bogus' WHERE node_name = 'standby_b';
 UPDATE foresight.node SET region = 'Nowhere' WHERE node_name = 'standby_b';
 -- node_id 0 is the built-in node "local": never a registered node's
 INSERT INTO foresight.node (node_id, node_name, conninfo) OVERRIDING SYSTEM VALUE VALUES (0, 'zero', 'host=a');
@@ -154,11 +154,11 @@ SET ROLE regress_foresight_user;
 SELECT count(*) > 0 AS can_read_view FROM foresight.nodes;
 SELECT conninfo FROM foresight.nodes WHERE node_name = 'standby_b';
 SELECT * FROM foresight.node;
-SELECT foresight.add_node('n2', 'host=127.0.0.1');
+SELECT foresight.add_node('n2', 'host=127.0.0.1 port=1');
 SELECT foresight.remove_node('standby_a');
 RESET ROLE;
 SET ROLE regress_foresight_admin;
-SELECT foresight.add_node('n2', 'host=127.0.0.1') > 0 AS admin_can_add;
+SELECT foresight.add_node('n2', 'host=127.0.0.1 port=1') > 0 AS admin_can_add;
 SELECT foresight.remove_node('n2');
 RESET ROLE;
 
@@ -208,25 +208,39 @@ SHOW foresight.connection_options;
 -- options that make the server use its own files or services are for
 -- superusers: not for foresight_admin, through the functions or DML
 SET ROLE regress_foresight_admin;
-SELECT foresight.add_node('n2', 'host=127.0.0.1 sslkey=/var/lib/postgresql/.postgresql/postgresql.key');
-SELECT opt, regress_try(format('SELECT foresight.add_node(%L, %L)', 'n2', 'host=127.0.0.1 ' || opt || '=/x')) AS add_node,
-       regress_try(format('INSERT INTO foresight.node (node_name, conninfo) VALUES (%L, %L)', 'n2', 'host=127.0.0.1 ' || opt || '=/x')) AS insert
+SELECT foresight.add_node('n2', 'host=127.0.0.1 port=1 sslkey=/var/lib/postgresql/.postgresql/postgresql.key');
+SELECT opt, regress_try(format('SELECT foresight.add_node(%L, %L)', 'n2', 'host=127.0.0.1 port=1 ' || opt || '=/x')) AS add_node,
+       regress_try(format('INSERT INTO foresight.node (node_name, conninfo) VALUES (%L, %L)', 'n2', 'host=127.0.0.1 port=1 ' || opt || '=/x')) AS insert
   FROM unnest(ARRAY['service', 'passfile', 'sslcert', 'sslkey', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir']) AS opt;
 -- an empty value is libpq's default, and a password is the node's own
-SELECT foresight.add_node('n2', 'host=127.0.0.1 sslrootcert='''' password=pw') > 0 AS admin_can_add;
+SELECT foresight.add_node('n2', 'host=127.0.0.1 port=1 sslrootcert='''' password=pw') > 0 AS admin_can_add;
 SELECT foresight.remove_node('n2');
 RESET ROLE;
 -- a superuser may; foresight_admin may then drain or reweight the node,
 -- but not give it a conninfo with those options
-SELECT foresight.add_node('n_su', 'host=127.0.0.1 sslcert=/x sslkey=/y sslmode=verify-full') > 0 AS superuser_can_add;
+SELECT foresight.add_node('n_su', 'host=127.0.0.1 port=1 sslcert=/x sslkey=/y sslmode=verify-full') > 0 AS superuser_can_add;
 SET ROLE regress_foresight_admin;
 SELECT foresight.alter_node('n_su', state => 'drained');
-SELECT foresight.alter_node('n_su', conninfo => 'host=127.0.0.2 sslcert=/x');
+SELECT foresight.alter_node('n_su', conninfo => 'host=127.0.0.2 port=1 sslcert=/x');
 UPDATE foresight.node SET weight = 2 WHERE node_name = 'n_su';
 SELECT node_name, state, weight FROM foresight.nodes WHERE node_name = 'n_su';
 RESET ROLE;
 SELECT foresight.remove_node('n_su');
 DROP FUNCTION regress_try(text);
+
+-- the coordinator itself is not a node (its port varies: terse errors)
+\set VERBOSITY terse
+SELECT foresight.add_node('myself', 'host=127.0.0.1 port=' || current_setting('port'));
+SELECT foresight.add_node('myself', 'host=localhost port=' || current_setting('port'));
+SELECT foresight.add_node('myself', 'hostaddr=::1 port=' || current_setting('port'));
+SELECT foresight.add_node('myself', 'host=h1,' || split_part(current_setting('unix_socket_directories'), ',', 1)
+	|| ' port=1,' || current_setting('port'));
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('myself', 'host=127.0.0.2 port=' || current_setting('port'));
+SELECT foresight.alter_node('standby_a', conninfo => 'host=127.0.0.1 port=' || current_setting('port'));
+-- the same host at another port is another server
+SELECT foresight.add_node('neighbour', 'host=127.0.0.1 port=' || (current_setting('port')::int + 1)) > 0 AS added;
+SELECT foresight.remove_node('neighbour');
+\set VERBOSITY default
 
 -- remove
 SELECT foresight.remove_node('standby_a');
@@ -238,8 +252,8 @@ CREATE DATABASE regress_foresight_other;
 \c regress_foresight_other
 SET client_min_messages = warning;
 CREATE EXTENSION pg_foresight;
-SELECT foresight.add_node('n3', 'host=127.0.0.1');
-INSERT INTO foresight.node (node_name, conninfo) VALUES ('n3', 'host=127.0.0.1');
+SELECT foresight.add_node('n3', 'host=127.0.0.1 port=1');
+INSERT INTO foresight.node (node_name, conninfo) VALUES ('n3', 'host=127.0.0.1 port=1');
 SELECT node_name FROM foresight.nodes;
 \c contrib_regression
 DROP DATABASE regress_foresight_other;

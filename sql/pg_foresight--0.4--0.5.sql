@@ -47,3 +47,29 @@ BEGIN
 END
 $do$;
 ALTER TABLE foresight.node ADD CONSTRAINT node_id_positive CHECK (node_id > 0);
+
+-- Anomaly detection over any series (oldest value first): the online
+-- detector of src/forecast/anomaly.c, run with its shipped defaults, one
+-- value at a time and from the past only (docs/forecasting.md).  Not
+-- STRICT: a NULL argument is reported by name.  Deterministic, hence
+-- IMMUTABLE.
+CREATE FUNCTION foresight.anomaly_scores(series float8[])
+	RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'foresight_anomaly_scores'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.anomaly_scores(float8[]) IS
+	'Anomaly score in [0,1] of every value of a series, each judged from the values before it (0 during the warm-up)';
+
+CREATE FUNCTION foresight.detect_anomalies(
+	series float8[],
+	threshold float8 DEFAULT 0.5)
+	RETURNS bool[]
+	AS 'MODULE_PATHNAME', 'foresight_detect_anomalies'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.detect_anomalies(float8[], float8) IS
+	'Alerts of the online anomaly detector on a series: score >= threshold, at most one per suppression period, as the live detector would raise them';
+
+-- node_health's status also says why an answering node takes no routed
+-- queries (this coordinator itself, a promoted standby, another cluster)
+COMMENT ON VIEW foresight.node_health IS
+	'The monitor''s view of every node: status (unknown, up, down, disabled, or why an answering node takes no routed queries), last poll and success, consecutive failures, last error, replay LSN';

@@ -211,9 +211,11 @@ ok($primary->log_contains(qr/ignoring history file "pg_foresight\/history.pb": c
 	'the truncated file is logged');
 
 # ---- a node that sends garbage: sample marked bad, logged once, nothing stalls
+# (the primary registered as a node answers, but is known for what it is:
+# its status, once up, says so; t/012_node_identity.pl)
 ForesightCluster::register($primary, 'selfnode', $primary);
 ok(defined wait_for($primary,
-	"SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'selfnode'", 10),
+	"SELECT status = 'this coordinator itself' FROM foresight.node_health WHERE node_name = 'selfnode'", 10),
 	'the primary polled as a node');
 $primary->safe_psql('postgres', q{
 	ALTER EXTENSION pg_foresight DROP FUNCTION foresight.node_snapshot();
@@ -235,7 +237,7 @@ $primary->safe_psql('postgres', q{
 	ALTER EXTENSION pg_foresight ADD FUNCTION foresight.node_snapshot();
 });
 ok(defined wait_for($primary,
-	"SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'selfnode'", 10),
+	"SELECT status = 'this coordinator itself' FROM foresight.node_health WHERE node_name = 'selfnode'", 10),
 	'and up again once it sends good ones');
 
 # ---- GUC check hooks

@@ -28,6 +28,9 @@ CREATE UNLOGGED TABLE ul (id integer);
 INSERT INTO ul VALUES (1);
 CREATE SEQUENCE s;
 CREATE FUNCTION vol() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT 1';
+-- mislabelled STABLE: they work on the primary, not on a standby
+CREATE FUNCTION stable_nextval() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT nextval('s') $$;
+CREATE FUNCTION stable_unlogged() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM ul $$;
 CREATE TABLE secret (id integer, owner text);
 INSERT INTO secret VALUES (1, 'alice'), (2, 'bob'), (3, 'alice');
 ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
@@ -62,6 +65,25 @@ is(where("SELECT node_port(), vol()"), 'primary', 'volatile function stays local
 is(where("SELECT node_port(), txid_current()"), 'primary', 'txid_current stays local');
 like(where("SELECT node_port(), random() < 2"), qr/^standby/, 'random() is on the safe list');
 is(where("SELECT node_port() FROM ul"), 'primary', 'unlogged table stays local');
+# --- errors that mean "not on a standby" before the first row: run here instead
+is(where("SELECT node_port(), stable_nextval() > 0 FROM t WHERE id = 1"), 'primary',
+	'a STABLE function calling nextval runs here after the standby refused it');
+is(where("SELECT node_port(), stable_unlogged() FROM t WHERE id = 1"), 'primary',
+	'a STABLE function reading an unlogged table runs here after the standby refused it');
+like($primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT stable_unlogged() FROM t WHERE id = 1"),
+	qr/Last Failure: standby\d: cannot run on a standby: cannot access temporary or unlogged relations during recovery/,
+	'EXPLAIN ANALYZE says why it ran here');
+is($primary->safe_psql('postgres', "$route BEGIN; SELECT count(*) FROM t; SELECT stable_unlogged() FROM t WHERE id = 1; SELECT count(*) FROM t; COMMIT;"),
+	"100\n1\n100", 'in a transaction block, the statements after one that ran here still answer');
+# --- a replica that is not a physical standby cannot show it has replayed a
+# session's writes: no candidate for that session's reads
+$primary->safe_psql('postgres',
+	"SELECT foresight.add_node('other1', 'host=127.0.0.1 port=" . $standby1->port . "', kind => 'replica')");
+like($primary->safe_psql('postgres',
+	"$route INSERT INTO t VALUES (1003, 'w'); SELECT excluded FROM foresight.route_explain('SELECT * FROM t WHERE id = 1')"),
+	qr/other1: not a physical standby: cannot show it has replayed what this read must see/,
+	'after a write, a replica of another kind is not a candidate');
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id = 1003; SELECT foresight.remove_node('other1')");
 is(where("SELECT node_port() FROM tmp", "CREATE TEMP TABLE tmp AS SELECT 1 AS a;"),
 	'primary', 'temporary table stays local');
 is(where("WITH w AS (INSERT INTO t VALUES (1000, 'x') RETURNING id) SELECT node_port() FROM w"),

@@ -57,7 +57,7 @@ my ($stderr, $session) = fail_mid_query(sub {
 });
 like($stderr, qr/ERROR:  57P01: terminating connection due to administrator command/,
 	"a terminated node backend: the client sees the node's message and SQLSTATE");
-like($stderr, qr/CONTEXT:  remote query on node "standby1"/, 'the context names the node');
+like($stderr, qr/CONTEXT:  remote SQL command on node "standby1": SELECT id,/, 'the context names the node');
 unlike($stderr, qr/connection lost/, 'not a generic "connection lost"');
 is($session->query_safe('SELECT node_port()'), $standby->port,
 	'the session routes to the node again, on a new connection');
@@ -67,7 +67,7 @@ $session->quit;
 ($stderr, $session) = fail_mid_query(sub { kill 'KILL', $_[0]; });
 like($stderr, qr/ERROR:  08006: server closed the connection unexpectedly/,
 	'a killed node backend: the client sees what libpq says of the connection');
-like($stderr, qr/CONTEXT:  remote query on node "standby1"/, 'the context names the node');
+like($stderr, qr/CONTEXT:  remote SQL command on node "standby1": SELECT id,/, 'the context names the node');
 unlike($stderr, qr/connection lost/, 'not a generic "connection lost"');
 ok($standby->poll_query_until('postgres', 'SELECT pg_is_in_recovery()'),
 	'the standby is back after the crash of its backend');

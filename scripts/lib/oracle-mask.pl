@@ -13,7 +13,8 @@
 #    "(never executed)") are removed: a routed query runs on the node, so
 #    the local plan's nodes are not executed here.  The result's header
 #    width and row count are recomputed from the masked plan.
-# 2. The CONTEXT line that names the node a routed query ran on.
+# 2. The CONTEXT line that names the node a routed query ran on, and the
+#    remote SQL it quotes.
 use strict;
 use warnings;
 
@@ -50,8 +51,23 @@ while ($i < @lines)
 	$i++;
 }
 
-# the node named in an error's context
-@out = grep { !/^(CONTEXT:  )?remote (query|SQL command) on node "[^"]*"/ } @out;
+# the context line naming the node and its remote SQL, which the deparser
+# may spread over several lines (indented; psql's echo of the next
+# statement, or its next output, starts in the first column)
+my @kept;
+my $in_context = 0;
+for my $l (@out)
+{
+	if ($l =~ /^(CONTEXT:  )?remote (query|SQL command) on node "[^"]*"/)
+	{
+		$in_context = 1;
+		next;
+	}
+	next if $in_context && $l =~ /^[ \t]/;
+	$in_context = 0;
+	push @kept, $l;
+}
+@out = @kept;
 
 print "$_\n" for @out;
 

@@ -6,10 +6,11 @@
 #
 #	make forecast-check		build and run the unit tests (TAP)
 #	make forecast-bench		build bench/forecast/bench_forecast
+#	make anomaly-bench		build bench/anomaly/nab_detect (bench/anomaly.sh)
 
 UNIT_TESTS += src/forecast/test/test_forecast
 
-FORECAST_LIB_SRCS = $(filter-out src/forecast/forecast_sql.c,$(wildcard src/forecast/*.c))
+FORECAST_LIB_SRCS = $(filter-out src/forecast/%_sql.c,$(wildcard src/forecast/*.c))
 FORECAST_HDRS = $(wildcard src/forecast/*.h)
 FORECAST_CC_FLAGS = -std=c11 -O2 -Wall -Wextra -Werror -Isrc
 
@@ -19,10 +20,15 @@ src/forecast/test/test_forecast: $(wildcard src/forecast/test/*.c) $(FORECAST_LI
 bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
 	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) -lm
 
-.PHONY: forecast-check forecast-bench
+bench/anomaly/nab_detect: $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) -lm
+
+.PHONY: forecast-check forecast-bench anomaly-bench
 forecast-check: src/forecast/test/test_forecast
 	src/forecast/test/test_forecast
 
 forecast-bench: bench/forecast/bench_forecast
 
-EXTRA_CLEAN += src/forecast/test/test_forecast bench/forecast/bench_forecast
+anomaly-bench: bench/anomaly/nab_detect
+
+EXTRA_CLEAN += src/forecast/test/test_forecast bench/forecast/bench_forecast bench/anomaly/nab_detect

@@ -2,7 +2,8 @@
  *
  * health_sql.c
  *	  foresight.node_health_list(): the monitor's view of every node (up or
- *	  down, last poll and success, failures, last error, replay LSN), behind
+ *	  down, or up but not usable and why, last poll and success, failures,
+ *	  last error, replay LSN), behind
  *	  the view foresight.node_health and the extra columns of
  *	  foresight.nodes.
  *
@@ -23,13 +24,16 @@
 PG_FUNCTION_INFO_V1(foresight_node_health_list);
 
 static const char *
-status_name(const ForesightNode *node, NodeHealthStatus status)
+status_name(const ForesightNode *node, const NodeHealth *h)
 {
 	if (node->state == NODE_STATE_DISABLED)
 		return "disabled";
-	switch (status)
+	switch (h->status)
 	{
 		case NODE_HEALTH_UP:
+			/* up, but not a node routing may use: say why */
+			if (h->verdict != NODE_VERDICT_USABLE)
+				return node_health_verdict_text(h->verdict);
 			return "up";
 		case NODE_HEALTH_DOWN:
 			return "down";
@@ -59,7 +63,7 @@ foresight_node_health_list(PG_FUNCTION_ARGS)
 		node_health_get(nodes[i].slot, nodes[i].node_id, &h);
 		values[0] = Int32GetDatum(nodes[i].node_id);
 		values[1] = CStringGetTextDatum(nodes[i].name);
-		values[2] = CStringGetTextDatum(status_name(&nodes[i], h.status));
+		values[2] = CStringGetTextDatum(status_name(&nodes[i], &h));
 		nulls[3] = h.last_poll == 0;
 		values[3] = TimestampTzGetDatum(h.last_poll);
 		nulls[4] = h.last_success == 0;

@@ -9,6 +9,7 @@
 
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/timestamp.h"
 
 #include "core/guards.h"
 #include "monitor/node_health.h"
@@ -78,4 +79,41 @@ node_health_set(int slot, const NodeHealth *entry)
 	LWLockAcquire(health->lock, LW_EXCLUSIVE);
 	health->entries[slot] = *entry;
 	LWLockRelease(health->lock);
+}
+
+void
+node_health_note_replayed(int slot, int32 node_id, XLogRecPtr lsn)
+{
+	NodeHealth *entry;
+	TimestampTz now = GetCurrentTimestamp();
+
+	foresight_require_shmem();
+	Assert(slot >= 0 && slot < registry_slot_count());
+
+	LWLockAcquire(health->lock, LW_EXCLUSIVE);
+	entry = &health->entries[slot];
+	if (entry->node_id == node_id && entry->in_recovery &&
+		entry->verdict == NODE_VERDICT_USABLE && lsn > entry->replay_lsn)
+	{
+		entry->replay_lsn = lsn;
+		entry->replay_lsn_at = now;
+	}
+	LWLockRelease(health->lock);
+}
+
+const char *
+node_health_verdict_text(NodeHealthVerdict verdict)
+{
+	switch (verdict)
+	{
+		case NODE_VERDICT_USABLE:
+			return "usable";
+		case NODE_VERDICT_NOT_IN_RECOVERY:
+			return "not in recovery (promoted?)";
+		case NODE_VERDICT_COORDINATOR:
+			return "this coordinator itself";
+		case NODE_VERDICT_OTHER_SYSTEM:
+			return "not a standby of this coordinator (other system identifier)";
+	}
+	return "?";
 }

@@ -32,6 +32,11 @@
  * transition to DOWN (foresight.down_after consecutive misses) and back to
  * UP are logged.
  *
+ * Each good answer is also judged (judge_node): a node that is this
+ * coordinator itself, or a registered standby that is not in recovery
+ * (promoted) or belongs to another cluster, is kept out of routing from
+ * that sample on; its status says why, and the change is logged once.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,9 +54,11 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "access/xlog.h"
 
 #include "monitor/node_health.h"
 #include "monitor/pgstats.h"
+#include "monitor/poll_outcome.h"
 #include "monitor/poller.h"
 #include "monitor/sample.h"
 #include "monitor/snapshot.h"
@@ -100,6 +107,7 @@ typedef struct NodeConn
 	int			slot;
 	int32		node_id;
 	char		name[NAMEDATALEN];
+	ForesightNodeKind kind;
 	char		conninfo[FORESIGHT_CONNINFO_MAX];	/* as registered */
 	PGconn	   *conn;
 	ConnPhase	phase;
@@ -252,6 +260,7 @@ poller_reconcile(void)
 			strcmp(nc->conninfo, node->conninfo) == 0)
 		{
 			strlcpy(nc->name, node->name, NAMEDATALEN);
+			nc->kind = node->kind;
 			continue;
 		}
 		/* new node in this slot, or its conninfo changed */
@@ -266,6 +275,7 @@ poller_reconcile(void)
 		nc->slot = node->slot;
 		nc->node_id = node->node_id;
 		strlcpy(nc->name, node->name, NAMEDATALEN);
+		nc->kind = node->kind;
 		strlcpy(nc->conninfo, node->conninfo, FORESIGHT_CONNINFO_MAX);
 	}
 	for (int s = 1; s < nslots; s++)
@@ -290,95 +300,13 @@ poller_shutdown(void)
 			close_conn(&conns[s]);
 }
 
-/* ---- outcomes ---- */
-
-static void
-record_success(int slot, int32 node_id, const char *name, bool *in_incident,
-			   const NodeSnapshot *snap, SampleState *state, SampleSource source,
-			   TimestampTz now)
-{
-	NodeHealth	health;
-	MetricSample sample;
-	LatencyInterval lat;
-	LatencyInterval *latp = &lat;
-
-	/* the routed queries' latencies of this interval (router, stats/latency.c) */
-	latency_take_interval(slot, node_id, &lat);
-	sample_build(state, snap, source, now, latp, &sample);
-	history_append(slot, node_id, &sample);
-	live_models_feed(slot, node_id, &sample, latp);
-
-	node_health_get(slot, node_id, &health);
-	if (health.status == NODE_HEALTH_DOWN)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" is up again", name)));
-	else if (*in_incident)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" answers again", name)));
-	*in_incident = false;
-	health.node_id = node_id;
-	health.status = NODE_HEALTH_UP;
-	if (snap->has_wal_lsn)
-	{
-		health.replay_lsn = (XLogRecPtr) snap->wal_lsn;
-		health.replay_lsn_at = now;
-	}
-	health.last_poll = GetCurrentTimestamp();
-	health.last_success = health.last_poll;
-	health.consecutive_failures = 0;
-	health.polls++;
-	node_health_set(slot, &health);
-}
-
-static void
-record_failure(int slot, int32 node_id, const char *name, bool *in_incident,
-			   const char *what, const char *error)
-{
-	NodeHealth	health;
-	char		message[NODE_HEALTH_ERROR_MAX];
-	int			len;
-	LatencyInterval lat;
-
-	/* start the next interval afresh: a sample's latencies cover one interval */
-	latency_take_interval(slot, node_id, &lat);
-
-	snprintf(message, sizeof(message), "%s%s%s", what, error && error[0] ? ": " : "",
-			 error ? error : "");
-	/* libpq messages end with a newline */
-	len = strlen(message);
-	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
-		message[--len] = '\0';
-
-	if (!*in_incident)
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\": %s", name, message)));
-	*in_incident = true;
-
-	node_health_get(slot, node_id, &health);
-	health.node_id = node_id;
-	health.last_poll = GetCurrentTimestamp();
-	health.consecutive_failures++;
-	health.polls++;
-	health.poll_errors++;
-	strlcpy(health.last_error, message, sizeof(health.last_error));
-	if (health.consecutive_failures >= foresight_down_after &&
-		health.status != NODE_HEALTH_DOWN)
-	{
-		health.status = NODE_HEALTH_DOWN;
-		ereport(LOG,
-				(errmsg("foresight monitor: node \"%s\" is down after %d missed samples",
-						name, health.consecutive_failures)));
-	}
-	node_health_set(slot, &health);
-}
-
 static void
 conn_failed(NodeConn *nc, const char *what)
 {
 	const char *err = nc->conn ? PQerrorMessage(nc->conn) : "out of memory";
 
 	nc->pending = false;
-	record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident, what, err);
+	poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident, what, err);
 	close_conn(nc);
 }
 
@@ -423,10 +351,10 @@ sample_local(TimestampTz now)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	if (ok)
-		record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
-					   &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
+		poll_record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, NODE_KIND_COORDINATOR,
+					   &local_in_incident, &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
 	else
-		record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
+		poll_record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
 					   "local sample failed", error);
 }
 
@@ -517,7 +445,7 @@ start_connect(NodeConn *nc)
 	if (!reserve_fd())
 	{
 		nc->pending = false;
-		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   "could not connect",
 					   "out of file descriptors (raise max_files_per_process and/or \"ulimit -n\")");
 		return;
@@ -551,7 +479,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 		case QUERY_PROBE:
 			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "probe failed", PQresultErrorMessage(res));
 				nc->pending = false;
 				return;
@@ -578,7 +506,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
 				PQfformat(res, 0) != 1)
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "invalid snapshot", "unexpected result shape");
 				nc->pending = false;
 				return;
@@ -586,12 +514,12 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			if (!snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
 								 (size_t) PQgetlength(res, 0, 0), &snap, error, sizeof(error)))
 			{
-				record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 							   "invalid snapshot", error);
 				nc->pending = false;
 				return;
 			}
-			record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+			poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
 			nc->pending = false;
 			nc->phase = CONN_READY;
@@ -604,7 +532,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 					PQnfields(res) != PGSTATS_NCOLUMNS)
 				{
-					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 								   "statistics query failed", PQresultErrorMessage(res));
 					nc->pending = false;
 					return;
@@ -617,12 +545,12 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				if (!pgstats_fill_from_text(&snap, values, PGSTATS_NCOLUMNS, error, sizeof(error)) ||
 					!snapshot_validate(&snap, error, sizeof(error)))
 				{
-					record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+					poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 								   "invalid statistics", error);
 					nc->pending = false;
 					return;
 				}
-				record_success(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+				poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
 				nc->pending = false;
 				nc->phase = CONN_READY;
@@ -821,7 +749,7 @@ poller_cycle(TimestampTz now)
 		nc->pending = false;
 		if (ShutdownRequestPending)
 			continue;
-		record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
+		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   psprintf("no answer within %d ms", effective_timeout_ms()), NULL);
 		close_conn(nc);
 	}

@@ -14,6 +14,7 @@
 
 #include <sys/time.h>
 
+#include "access/xlog.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -35,6 +36,8 @@ snapshot_collect(NodeSnapshot *snap)
 	snap->version = SNAPSHOT_VERSION;
 	procfs_collect(snap);
 	pgstats_collect_spi(snap);
+	snap->has_system_identifier = true;
+	snap->system_identifier = GetSystemIdentifier();
 	/* the node's clock when the OS part was read */
 	gettimeofday(&tv, NULL);
 	snap->has_collected_at_us = true;

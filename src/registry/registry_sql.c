@@ -30,6 +30,7 @@
 
 #include "core/guards.h"
 #include "registry/conninfo.h"
+#include "registry/self_address.h"
 #include "registry/registry.h"
 
 /* third field of the lock tag of a node name (see check_name_free) */
@@ -96,7 +97,7 @@ validate_kind(const char *kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid node kind \"%s\"", kind),
-				 errhint("Valid kinds are \"standby\" (a physical streaming standby) and \"replica\" (any other replica with the same data).")));
+				 errhint("Valid kinds are \"standby\" (a physical streaming standby of this coordinator, the kind that takes routed queries) and \"replica\" (any other replica with the same data: monitored, never routed to).")));
 }
 
 static void
@@ -129,6 +130,7 @@ validate_conninfo(const char *conninfo)
 				 errmsg("node connection string is too long"),
 				 errdetail("It may have at most %d bytes.", FORESIGHT_CONNINFO_MAX - 1)));
 	conninfo_validate(conninfo);
+	conninfo_refuse_self(conninfo);
 }
 
 /* Common prologue of the functions that change nodes. */

@@ -72,6 +72,16 @@ remote_error_is_retryable(PGconn *conn, PGresult *res)
 		code == ERRCODE_T_R_SERIALIZATION_FAILURE;
 }
 
+bool
+remote_error_means_not_here(PGresult *res)
+{
+	int			code = remote_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+
+	return code == ERRCODE_READ_ONLY_SQL_TRANSACTION ||
+		code == ERRCODE_FEATURE_NOT_SUPPORTED ||
+		code == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+}
+
 void
 remote_error_raise(PGconn *conn, PGresult *res, const char *node_name, const char *sql)
 {

@@ -22,6 +22,19 @@
 extern bool remote_error_is_retryable(PGconn *conn, PGresult *res);
 
 /*
+ * True when the node's error says the statement cannot run on a standby,
+ * although it may run on the primary: a write attempted in the node
+ * session's read-only transaction (25006 read_only_sql_transaction, e.g.
+ * nextval() in a STABLE function), a relation a standby cannot read
+ * (0A000: temporary or unlogged relations during recovery), a function
+ * refused during recovery (55000: WAL control functions, locks).  Such a
+ * query runs on the coordinator instead if no row has reached the client;
+ * where the error was not about the standby, the coordinator raises it
+ * again.
+ */
+extern bool remote_error_means_not_here(PGresult *res);
+
+/*
  * The error code (as MAKE_SQLSTATE makes it, to compare with ERRCODE_*) of
  * a five-character SQLSTATE from a node; 0 when sqlstate is NULL or not
  * one (0 is 00000, successful completion, never an error's).

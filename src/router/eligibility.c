@@ -17,12 +17,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -33,6 +36,7 @@
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "remote/guc_sync.h"
 #include "router/clock_params.h"
@@ -56,38 +60,118 @@ static const char *const safe_volatile_functions[] = {
 	"pg_sleep_until",
 };
 
-/* functions that are not volatile but must run here: they write or name this server */
-static const char *const unsafe_functions[] = {
-	"txid_current",
-	"pg_current_xact_id",
-	"txid_current_if_assigned",
-	"pg_current_xact_id_if_assigned",
-	"txid_current_snapshot",
-	"pg_current_snapshot",
-	"pg_backend_pid",
-	"pg_trigger_depth",
-	"pg_is_in_recovery",
-	"pg_last_wal_replay_lsn",
-	"pg_last_wal_receive_lsn",
-	"pg_last_xact_replay_timestamp",
-	"pg_my_temp_schema",
-	"pg_is_other_temp_schema",
-	/*
-	 * the settings a node does not take from this session (current_setting
-	 * of one it takes, named by a constant, is fine: see below)
-	 */
-	"current_setting",
-	/* a node would name its own address, or the coordinator as its client */
-	"inet_server_addr",
-	"inet_server_port",
-	"inet_client_addr",
-	"inet_client_port",
+static const char reason_server_xact[] =
+"calls a function that must run on this server (transaction id, backend, recovery state)";
+static const char reason_server_identity[] =
+"calls a function that names the server that runs it or its client (address, port, start time, version)";
+static const char reason_server_setting[] =
+"reads a setting with current_setting() (a node's settings are not all this session's)";
+static const char reason_server_state[] =
+"reads this server's own state (statistics, activity, WAL position, settings, files)";
+static const char reason_temp_names[] =
+"resolves or prints object names while this session has a temporary schema (reg* types, to_reg*(), has_*_privilege(), format_type(), current_schemas(), ...)";
+static const char reason_temp_object[] =
+"uses a temporary type, function or operator";
+static const char reason_temp_user_function[] =
+"calls a user-defined function while this session has a temporary schema (its body could read a temporary object)";
+
+/*
+ * Functions whose answer depends on which server answers, whatever their
+ * volatility: never routed.  Made from pg_proc (PostgreSQL 15) as
+ * docs/routing.md ("Functions that answer for the server") says: every
+ * non-immutable function of pg_catalog was classified; the volatile ones
+ * are refused anyway (but the safe list), the stable ones named pg_* by the
+ * rule of function_reads_server_state(), and these are the rest (with the
+ * pg_* ones whose reason is more precise than that rule's).
+ */
+typedef struct ServerFunction
+{
+	Oid			funcid;
+	const char *reason;
+} ServerFunction;
+
+static const ServerFunction server_functions[] = {
+	/* this server's transaction counters and snapshots */
+	{F_TXID_CURRENT, reason_server_xact},
+	{F_TXID_CURRENT_IF_ASSIGNED, reason_server_xact},
+	{F_TXID_CURRENT_SNAPSHOT, reason_server_xact},
+	{F_PG_CURRENT_XACT_ID, reason_server_xact},
+	{F_PG_CURRENT_XACT_ID_IF_ASSIGNED, reason_server_xact},
+	{F_PG_CURRENT_SNAPSHOT, reason_server_xact},
+	{F_AGE_XID, reason_server_xact},	/* age(xid): from the next xid here */
+	{F_MXID_AGE, reason_server_xact},
+	/* this backend */
+	{F_PG_BACKEND_PID, reason_server_xact},
+	{F_PG_TRIGGER_DEPTH, reason_server_xact},
+	{F_PG_MY_TEMP_SCHEMA, reason_server_xact},
+	{F_PG_IS_OTHER_TEMP_SCHEMA, reason_server_xact},
+	/* recovery state (a node is in recovery, this server is not) */
+	{F_PG_IS_IN_RECOVERY, reason_server_xact},
+	{F_PG_LAST_WAL_REPLAY_LSN, reason_server_xact},
+	{F_PG_LAST_WAL_RECEIVE_LSN, reason_server_xact},
+	{F_PG_LAST_XACT_REPLAY_TIMESTAMP, reason_server_xact},
+	/* the server and its client: a node names itself, or the coordinator */
+	{F_INET_SERVER_ADDR, reason_server_identity},
+	{F_INET_SERVER_PORT, reason_server_identity},
+	{F_INET_CLIENT_ADDR, reason_server_identity},
+	{F_INET_CLIENT_PORT, reason_server_identity},
+	{F_PG_POSTMASTER_START_TIME, reason_server_identity},
+	{F_PG_CONF_LOAD_TIME, reason_server_identity},
+	{F_VERSION, reason_server_identity},
+	/* the session's settings beyond those mirrored on the node */
+	{F_CURRENT_SETTING_TEXT, reason_server_setting},
+	{F_CURRENT_SETTING_TEXT_BOOL, reason_server_setting},
+};
+
+/*
+ * Functions that look an object up by name through the search path, or
+ * print an object's name qualified unless the search path finds it: with a
+ * temporary schema (searched first, implicitly) they answer differently
+ * here and on a node, which has none.  Not routed while the session has
+ * one; so are the has_*_privilege() functions of has_name_functions below
+ * (table, column, sequence, function, schema and type names can be
+ * temporary ones) and any expression of a reg* type (reg_types).
+ */
+static const Oid temp_name_functions[] = {
+	F_TO_REGCLASS, F_TO_REGCOLLATION, F_TO_REGNAMESPACE, F_TO_REGOPER,
+	F_TO_REGOPERATOR, F_TO_REGPROC, F_TO_REGPROCEDURE, F_TO_REGTYPE,
+	F_REGCLASSIN, F_REGCOLLATIONIN, F_REGCONFIGIN, F_REGDICTIONARYIN,
+	F_REGNAMESPACEIN, F_REGOPERATORIN, F_REGOPERIN, F_REGPROCEDUREIN,
+	F_REGPROCIN, F_REGTYPEIN,
+	F_REGCLASSOUT, F_REGCOLLATIONOUT, F_REGCONFIGOUT, F_REGDICTIONARYOUT,
+	F_REGNAMESPACEOUT, F_REGOPERATOROUT, F_REGOPEROUT, F_REGPROCEDUREOUT,
+	F_REGPROCOUT, F_REGTYPEOUT,
+	F_REGCLASS,					/* regclass(text) */
+	F_FORMAT_TYPE, F_OIDVECTORTYPES,
+	F_CURRENT_SCHEMA, F_CURRENT_SCHEMAS,
+	F_SCHEMA_TO_XML, F_SCHEMA_TO_XMLSCHEMA, F_SCHEMA_TO_XML_AND_XMLSCHEMA,
+};
+
+static const char *const has_name_functions[] = {
+	"has_table_privilege",
+	"has_column_privilege",
+	"has_any_column_privilege",
+	"has_sequence_privilege",
+	"has_function_privilege",
+	"has_schema_privilege",
+	"has_type_privilege",
+};
+
+/* types whose values are objects named through the search path */
+static const Oid reg_types[] = {
+	REGPROCOID, REGPROCEDUREOID, REGOPEROID, REGOPERATOROID, REGCLASSOID,
+	REGTYPEOID, REGCONFIGOID, REGDICTIONARYOID, REGNAMESPACEOID, REGCOLLATIONOID,
+	REGPROCARRAYOID, REGPROCEDUREARRAYOID, REGOPERARRAYOID, REGOPERATORARRAYOID,
+	REGCLASSARRAYOID, REGTYPEARRAYOID, REGCONFIGARRAYOID, REGDICTIONARYARRAYOID,
+	REGNAMESPACEARRAYOID, REGCOLLATIONARRAYOID,
 };
 
 typedef struct EligibilityWalk
 {
 	const char *reason;			/* first reason found, or NULL */
 	Oid			foresight_nsp;	/* schema "foresight", InvalidOid if none */
+	bool		temp_active;	/* the session has a temporary schema, or
+								 * its search_path names one */
 	Oid			param_types[FUNC_MAX_ARGS * 4];
 	int			max_param;
 } EligibilityWalk;
@@ -110,6 +194,15 @@ name_in_list(const char *name, const char *const *list, int n)
 	return false;
 }
 
+static bool
+oid_in_list(Oid oid, const Oid *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == oid)
+			return true;
+	return false;
+}
+
 bool
 eligibility_function_is_safe_volatile(Oid funcid)
 {
@@ -117,11 +210,13 @@ eligibility_function_is_safe_volatile(Oid funcid)
 						lengthof(safe_volatile_functions));
 }
 
-static bool
-function_is_unsafe_nonvolatile(Oid funcid)
+static const char *
+server_function_reason(Oid funcid)
 {
-	return name_in_list(pg_catalog_function_name(funcid), unsafe_functions,
-						lengthof(unsafe_functions));
+	for (int i = 0; i < lengthof(server_functions); i++)
+		if (server_functions[i].funcid == funcid)
+			return server_functions[i].reason;
+	return NULL;
 }
 
 /*
@@ -131,43 +226,233 @@ function_is_unsafe_nonvolatile(Oid funcid)
  * positions, settings, locks, files.  A node would answer for itself.
  */
 static bool
-function_reads_server_state(Oid funcid)
+function_reads_server_state(const char *name)
 {
-	char	   *name = pg_catalog_function_name(funcid);
-
 	if (name == NULL || strncmp(name, "pg_", 3) != 0)
 		return false;
 	return !name_in_list(name, safe_volatile_functions, lengthof(safe_volatile_functions));
+}
+
+/* Is the object's schema a temporary one (this session's or another's)? */
+static bool
+namespace_is_temp(Oid nspid)
+{
+	return OidIsValid(nspid) && nspid != PG_CATALOG_NAMESPACE && isAnyTempNamespace(nspid);
+}
+
+/* a type of a temporary schema (built-in types are never) */
+static bool
+type_is_temp(Oid typid)
+{
+	HeapTuple	tup;
+	bool		temp = false;
+
+	if (typid < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (HeapTupleIsValid(tup))
+	{
+		temp = namespace_is_temp(((Form_pg_type) GETSTRUCT(tup))->typnamespace);
+		ReleaseSysCache(tup);
+	}
+	return temp;
+}
+
+static bool
+operator_is_temp(Oid opno)
+{
+	HeapTuple	tup;
+	bool		temp = false;
+
+	if (opno < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	if (HeapTupleIsValid(tup))
+	{
+		temp = namespace_is_temp(((Form_pg_operator) GETSTRUCT(tup))->oprnamespace);
+		ReleaseSysCache(tup);
+	}
+	return temp;
+}
+
+/*
+ * While the session has a temporary schema: a user-defined function is
+ * refused when it is temporary itself, or written in SQL or a procedural
+ * language (its body may read a temporary table, which the plan here does
+ * not show unless the function was inlined).  C functions are not.
+ */
+static const char *
+user_function_reason(Oid funcid)
+{
+	HeapTuple	tup;
+	const char *reason = NULL;
+
+	if (funcid < FirstNormalObjectId)
+		return NULL;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (namespace_is_temp(proc->pronamespace))
+			reason = reason_temp_object;
+		else if (proc->prolang != ClanguageId && proc->prolang != INTERNALlanguageId)
+			reason = reason_temp_user_function;
+		ReleaseSysCache(tup);
+	}
+	return reason;
+}
+
+static const char *
+temp_function_reason(Oid funcid)
+{
+	if (oid_in_list(funcid, temp_name_functions, lengthof(temp_name_functions)))
+		return reason_temp_names;
+	if (funcid < FirstNormalObjectId)
+	{
+		char	   *name = pg_catalog_function_name(funcid);
+
+		if (name != NULL && strncmp(name, "has_", 4) == 0 &&
+			name_in_list(name, has_name_functions, lengthof(has_name_functions)))
+			return reason_temp_names;
+		return NULL;
+	}
+	return user_function_reason(funcid);
 }
 
 static bool
 function_checker(Oid funcid, void *context)
 {
 	EligibilityWalk *w = (EligibilityWalk *) context;
-	char		volatility = func_volatile(funcid);
+	char		volatility;
+	const char *reason;
 
 	if (OidIsValid(w->foresight_nsp) && get_func_namespace(funcid) == w->foresight_nsp)
 	{
 		w->reason = eligibility_reason_own_function;
 		return true;
 	}
+	if ((reason = server_function_reason(funcid)) != NULL)
+	{
+		w->reason = reason;
+		return true;
+	}
+	volatility = func_volatile(funcid);
 	if (volatility == PROVOLATILE_VOLATILE &&
 		!eligibility_function_is_safe_volatile(funcid))
 	{
 		w->reason = "calls a volatile function";
 		return true;
 	}
-	if (volatility != PROVOLATILE_IMMUTABLE && function_is_unsafe_nonvolatile(funcid))
+	if (w->temp_active && (reason = temp_function_reason(funcid)) != NULL)
 	{
-		w->reason = "calls a function that must run on this server (transaction id, backend, recovery state)";
+		w->reason = reason;
 		return true;
 	}
-	if (volatility != PROVOLATILE_IMMUTABLE && function_reads_server_state(funcid))
+	if (volatility != PROVOLATILE_IMMUTABLE &&
+		function_reads_server_state(pg_catalog_function_name(funcid)))
 	{
-		w->reason = "reads this server's own state (statistics, activity, WAL position, settings, files)";
+		w->reason = reason_server_state;
 		return true;
 	}
 	return false;
+}
+
+/* expression nodes that carry a type of their own */
+static bool
+node_has_type(Node *node)
+{
+	switch (nodeTag(node))
+	{
+		case T_Var:
+		case T_Const:
+		case T_Param:
+		case T_Aggref:
+		case T_WindowFunc:
+		case T_SubscriptingRef:
+		case T_FuncExpr:
+		case T_OpExpr:
+		case T_NullIfExpr:
+		case T_FieldSelect:
+		case T_RelabelType:
+		case T_CoerceViaIO:
+		case T_ArrayCoerceExpr:
+		case T_ConvertRowtypeExpr:
+		case T_CaseExpr:
+		case T_ArrayExpr:
+		case T_RowExpr:
+		case T_CoalesceExpr:
+		case T_MinMaxExpr:
+		case T_CoerceToDomain:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * While the session has a temporary schema: nothing temporary (types of an
+ * expression, operators) and no reg* value, which is printed or looked up
+ * by name.
+ */
+static const char *
+temp_node_reason(Node *node)
+{
+	if (node_has_type(node))
+	{
+		Oid			typid = exprType(node);
+
+		if (oid_in_list(typid, reg_types, lengthof(reg_types)))
+			return reason_temp_names;
+		if (type_is_temp(typid))
+			return reason_temp_object;
+	}
+	if (IsA(node, OpExpr) || IsA(node, DistinctExpr) || IsA(node, NullIfExpr))
+	{
+		if (operator_is_temp(((OpExpr *) node)->opno))
+			return reason_temp_object;
+	}
+	else if (IsA(node, ScalarArrayOpExpr))
+	{
+		if (operator_is_temp(((ScalarArrayOpExpr *) node)->opno))
+			return reason_temp_object;
+	}
+	else if (IsA(node, SQLValueFunction) &&
+			 ((SQLValueFunction *) node)->op == SVFOP_CURRENT_SCHEMA)
+		return reason_temp_names;
+	return NULL;
+}
+
+/* column types a query declares in its FROM list (f() AS x(a type), XMLTABLE) */
+static const char *
+temp_rtable_reason(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		List	   *types = NIL;
+		ListCell   *lt;
+
+		if (rte->rtekind == RTE_FUNCTION)
+		{
+			ListCell   *lf;
+
+			foreach(lf, rte->functions)
+				types = list_concat(types, lfirst_node(RangeTblFunction, lf)->funccoltypes);
+		}
+		else if (rte->rtekind == RTE_TABLEFUNC)
+			types = rte->tablefunc->coltypes;
+		foreach(lt, types)
+		{
+			if (oid_in_list(lfirst_oid(lt), reg_types, lengthof(reg_types)))
+				return reason_temp_names;
+			if (type_is_temp(lfirst_oid(lt)))
+				return reason_temp_object;
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -215,7 +500,11 @@ eligibility_walker(Node *node, EligibilityWalk *w)
 		return false;
 
 	if (IsA(node, Query))
+	{
+		if (w->temp_active && (w->reason = temp_rtable_reason((Query *) node)) != NULL)
+			return true;
 		return query_tree_walker((Query *) node, eligibility_walker, (void *) w, 0);
+	}
 
 	if (IsA(node, Param))
 	{
@@ -244,6 +533,9 @@ eligibility_walker(Node *node, EligibilityWalk *w)
 	}
 	else if (IsA(node, FuncExpr) && reads_carried_setting((FuncExpr *) node))
 		return expression_tree_walker(node, eligibility_walker, (void *) w);
+
+	if (w->temp_active && (w->reason = temp_node_reason(node)) != NULL)
+		return true;
 
 	if (check_functions_in_node(node, function_checker, (void *) w))
 		return true;
@@ -303,6 +595,9 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 		}
 		if (rte->relkind == RELKIND_FOREIGN_TABLE)
 			return "reads a foreign table";
+		/* last_value, log_cnt, is_called: a node has the WAL-logged state */
+		if (rte->relkind == RELKIND_SEQUENCE)
+			return "reads a sequence relation (a node's copy of its state is not this server's)";
 		if (OidIsValid(rte->checkAsUser) && rte->checkAsUser != GetUserId())
 			return "reads a view owned by another role";
 	}
@@ -318,6 +613,21 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 
 	memset(&w, 0, sizeof(w));
 	w.foresight_nsp = get_namespace_oid("foresight", true);
+	{
+		Oid			temp_nsp;
+		Oid			temp_toast_nsp;
+
+		/*
+		 * Once made, a session's temporary schema stays for its life.  With
+		 * pg_temp named in search_path, current_schema() makes it (on a
+		 * node: "cannot create temporary tables during recovery").  A
+		 * change of either changes the active search path, so cached plans
+		 * are made again (plancache.c, route_cache.c).
+		 */
+		GetTempNamespaceState(&temp_nsp, &temp_toast_nsp);
+		w.temp_active = OidIsValid(temp_nsp) ||
+			(namespace_search_path != NULL && strstr(namespace_search_path, "pg_temp") != NULL);
+	}
 	eligibility_walker((Node *) parse, &w);
 	if (w.reason)
 		return w.reason;

@@ -39,6 +39,7 @@
 #include "stats/request_shape.h"
 #include "router/route_cache.h"
 #include "router/route_plan.h"
+#include "router/planner_hook.h"
 #include "router/router.h"
 #include "router/unrouted_log.h"
 

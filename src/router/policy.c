@@ -3,13 +3,21 @@
  * policy.c
  *	  Which nodes may take a query now, and in which order to try them.
  *
- * Candidates: the enabled nodes whose health is not DOWN, that this backend
- * has not just failed to use, and that have replayed this session's last
- * commit (read-your-writes: the monitor's last-seen replay LSN, or the
- * position this backend last saw itself; otherwise the node stays a
- * candidate flagged check_lsn and the executor asks the node before
- * sending the query).  The coordinator is a candidate when
- * foresight.include_local is on, and always the last resort.
+ * Candidates: the enabled physical standbys whose health is not DOWN and
+ * that the monitor has not found unusable (promoted, this coordinator
+ * itself, another cluster's standby), that this backend has not just failed
+ * to use, and that have replayed both this session's last commit
+ * (read-your-writes) and the catalog floor (the latest catalog change made
+ * here by anyone, catalog_floor.c): the monitor's last-seen replay LSN, or
+ * the position this backend last saw itself, shows it; otherwise the node
+ * stays a candidate flagged check_lsn and the executor asks the node before
+ * sending the query.  The coordinator is a candidate when
+ * foresight.include_local is on, and always the last resort; it is always
+ * at the floor.
+ *
+ * Nodes of kind "replica" are never candidates: their WAL positions are
+ * not positions in this coordinator's WAL, so neither read-your-writes nor
+ * the catalog floor can be checked on them.
  *
  * Inside a transaction block the first node a read went to is pinned: the
  * later reads of the block go there first.
@@ -31,6 +39,7 @@
 
 #include "monitor/node_health.h"
 #include "remote/connection.h"
+#include "router/catalog_floor.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "stats/history.h"
@@ -130,10 +139,14 @@ slot_mem(int slot, int32 node_id)
 void
 policy_node_failed(int slot, int32 node_id)
 {
+	SlotMemory *m;
+
 	if (slot_memory == NULL || slot < 0 || slot >= node_cache_slots)
 		return;
-	slot_mem(slot, node_id)->skip_until =
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), NODE_RETRY_AFTER_MS);
+	m = slot_mem(slot, node_id);
+	m->skip_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), NODE_RETRY_AFTER_MS);
+	/* it may have restarted (and replay from an earlier point): ask again */
+	m->replayed = InvalidXLogRecPtr;
 }
 
 void
@@ -145,7 +158,11 @@ policy_node_replayed(int slot, int32 node_id, XLogRecPtr lsn)
 		return;
 	m = slot_mem(slot, node_id);
 	if (lsn > m->replayed)
+	{
 		m->replayed = lsn;
+		/* so that other backends need not ask before the next sample */
+		node_health_note_replayed(slot, node_id, lsn);
+	}
 }
 
 void
@@ -254,6 +271,20 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	node_cache_refresh();
 
 	/*
+	 * The catalogs the query was planned with: whoever changed them, a node
+	 * must have replayed the change (catalog_floor.c).
+	 */
+	{
+		XLogRecPtr	floor = catalog_floor_required();
+
+		if (floor > d->required_lsn)
+		{
+			d->required_lsn = floor;
+			d->catalog_floor = true;
+		}
+	}
+
+	/*
 	 * The first routed read of a REPEATABLE READ block takes the block's
 	 * snapshot on the node: it must not be older than one taken here now,
 	 * or the block would miss what others committed before it began (and
@@ -269,6 +300,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		{
 			d->required_lsn = written;
 			d->block_start = true;
+			d->catalog_floor = false;
 		}
 	}
 
@@ -294,10 +326,21 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			note_excluded(d, node->name, registry_state_name(node->state));
 			continue;
 		}
+		if (node->kind != NODE_KIND_STANDBY)
+		{
+			note_excluded(d, node->name,
+						  "kind replica (its replay position cannot be compared with this coordinator's WAL)");
+			continue;
+		}
 		node_health_get(node->slot, node->node_id, &health);
 		if (health.status == NODE_HEALTH_DOWN)
 		{
 			note_excluded(d, node->name, "down");
+			continue;
+		}
+		if (health.verdict != NODE_VERDICT_USABLE)
+		{
+			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
 			continue;
 		}
 		if (foresight_max_replication_lag >= 0)
@@ -326,6 +369,18 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			}
 		}
 
+		/*
+		 * Only a physical standby's replay position is comparable with this
+		 * server's WAL positions (a replica of another kind has WAL of its
+		 * own, and no replay position to ask for): such a node cannot show
+		 * it has what must be seen, so it waits until nothing must.
+		 */
+		if (node->kind != NODE_KIND_STANDBY && d->required_lsn != InvalidXLogRecPtr)
+		{
+			note_excluded(d, node->name, "not a physical standby: cannot show it has replayed what this read must see");
+			continue;
+		}
+
 		if (remote_conn_left_running(node->slot, node->node_id))
 		{
 			note_excluded(d, node->name, "still running a query of this session that a hedge answered");
@@ -339,8 +394,12 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		c->conninfo = node->conninfo;
 		c->inflight = latency_inflight(node->slot);
 		c->weight = node->weight;
+		/*
+		 * The monitor's replay position counts only while the node was in
+		 * recovery: out of it, its WAL positions are its own.
+		 */
 		if (d->required_lsn != InvalidXLogRecPtr &&
-			health.replay_lsn < d->required_lsn &&
+			(!health.in_recovery || health.replay_lsn < d->required_lsn) &&
 			mem->replayed < d->required_lsn)
 			c->check_lsn = true;
 		n++;
@@ -408,7 +467,9 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	else if (cands[0].check_lsn)
 		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for %s",
 				 routing_policy_name(d->policy),
-				 d->block_start ? "the start of a REPEATABLE READ block" : "read-your-writes");
+				 d->block_start ? "the start of a REPEATABLE READ block" :
+				 d->catalog_floor ? "the catalog floor (a catalog change made here)" :
+				 "read-your-writes");
 	else
 		snprintf(d->reason, sizeof(d->reason), "policy %s",
 				 routing_policy_name(d->policy));

@@ -53,6 +53,7 @@ typedef struct RouteDecision
 	bool		run_local;		/* a policy decided: the coordinator only */
 	XLogRecPtr	required_lsn;	/* a node must have replayed this, or Invalid */
 	bool		block_start;	/* ... because it starts a REPEATABLE READ block */
+	bool		catalog_floor;	/* ... because of others' catalog changes */
 	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
 	int			ncandidates;	/* in order of preference, local last if not a candidate */
 	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];

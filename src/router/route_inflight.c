@@ -8,7 +8,9 @@
  * A scan gives its counts back when it ends, or when it moves on to
  * another node; one that an error interrupted cannot, so this backend
  * keeps a list of the counts it holds, which the transaction's end
- * empties (router.c).
+ * empties (router.c).  Past MAX_HELD counts held at once (that many
+ * route scans open in one backend), a count is not listed: its scan still
+ * gives it back, only an error before then would leave it counted.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,12 +47,13 @@ route_inflight_drop(int *held)
 		if (held_slots[i] == slot)
 		{
 			held_slots[i] = held_slots[--held_count];
-			latency_inflight_end(slot);
-			/* a query waiting for capacity may go now */
-			admission_wakeup();
-			return;
+			break;
 		}
 	}
+	/* not listed: held while MAX_HELD others were; given back all the same */
+	latency_inflight_end(slot);
+	/* a query waiting for capacity may go now */
+	admission_wakeup();
 }
 
 void

@@ -16,6 +16,7 @@
 #include "utils/memutils.h"
 
 #include "router/route_scan_internal.h"
+#include "router/planner_hook.h"
 #include "router/router.h"
 
 /*

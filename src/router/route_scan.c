@@ -309,6 +309,32 @@ fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 	pg_unreachable();
 }
 
+/*
+ * The node said the query cannot run on a standby (remote_error_means_not_here)
+ * before any row reached the client: run it on the coordinator, the next
+ * local candidate, without blaming the node; true when it now runs here.
+ * The connection stays usable (its results are read to the end).
+ */
+static bool
+run_here_instead(RouteScanState *st, RemoteConn *rc, PGresult *res)
+{
+	char	   *why = psprintf("cannot run on a standby: %s", remote_error_message(rc->conn, res));
+	int			local = st->attempt + 1;
+
+	PQclear(res);
+	remote_drain(rc);
+	/* the error aborted the node's transaction of this block, if any */
+	if (rc->xact_open)
+		rc->xact_failed = true;
+	st->rc = NULL;
+	note_failure(st, why, false);
+	while (local < st->decision.ncandidates - 1 && !st->decision.candidates[local].is_local)
+		local++;
+	st->attempt = local;
+	start_route(st);
+	return st->mode == ROUTE_LOCAL;
+}
+
 static TupleTableSlot *
 fetch_remote(RouteScanState *st)
 {
@@ -348,6 +374,13 @@ fetch_remote(RouteScanState *st)
 		}
 
 		/* an error, or the connection broke */
+		if (!st->returned_row && PQstatus(rc->conn) == CONNECTION_OK &&
+			remote_error_means_not_here(res))
+		{
+			if (run_here_instead(st, rc, res))
+				return NULL;	/* caller runs the child */
+			continue;
+		}
 		if (!st->returned_row && remote_error_is_retryable(rc->conn, res))
 		{
 			char	   *why = remote_error_message(rc->conn, res);

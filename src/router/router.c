@@ -3,7 +3,8 @@
  * router.c
  *	  The routing component: its GUCs, hooks and shared memory, and the
  *	  session state the other router files read (executor nesting depth,
- *	  the LSN of this backend's last commit, the cached node list).
+ *	  the LSN of this backend's last commit, the cached node list).  The
+ *	  hooks also keep the catalog floor (catalog_floor.c) up to date.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,9 +28,11 @@
 #include "remote/connection.h"
 #include "remote/guc_sync.h"
 #include "router/admission.h"
+#include "router/catalog_floor.h"
 #include "router/route_inflight.h"
 #include "router/route_plan.h"
 #include "router/route_scan.h"
+#include "router/planner_hook.h"
 #include "router/router.h"
 #include "router/scoring.h"
 #include "router/route_cache.h"
@@ -145,6 +148,7 @@ void
 router_shmem_request(void)
 {
 	RequestAddinShmemSpace(sizeof(RouterShared));
+	RequestAddinShmemSpace(catalog_floor_shmem_size());
 }
 
 void
@@ -155,6 +159,7 @@ router_shmem_init(void)
 	router_shared = ShmemInitStruct("pg_foresight router", sizeof(RouterShared), &found);
 	if (!found)
 		pg_atomic_init_u32(&router_shared->round_robin, 0);
+	catalog_floor_shmem_init();
 }
 
 uint32
@@ -179,6 +184,7 @@ router_block_statements(void)
 static void
 router_executor_start(QueryDesc *queryDesc, int eflags)
 {
+	catalog_floor_executor_start(router_exec_depth == 0 && router_utility_depth == 0);
 	/*
 	 * A plan run here may change settings (set_config(), a function's SET
 	 * clause).  A route node's local plan cannot: it calls no volatile
@@ -279,6 +285,7 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 	volatile bool nests = !(IsA(stmt, ExplainStmt) || IsA(stmt, ExecuteStmt) ||
 						  IsA(stmt, DeclareCursorStmt) || IsA(stmt, CreateTableAsStmt) ||
 						  IsA(stmt, FetchStmt));
+	bool		top_level = router_exec_depth == 0 && router_utility_depth == 0;
 
 	/*
 	 * SET, RESET, DISCARD, SET ROLE, LOAD, what a DO block or CALL runs ...
@@ -286,6 +293,8 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 	 * transaction's end undoes is counted by the transaction callbacks.
 	 */
 	volatile bool touches = !IsA(stmt, TransactionStmt);
+
+	catalog_floor_utility_begin(stmt, top_level);
 
 	if (nests)
 		router_exec_depth++;
@@ -306,6 +315,7 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 		if (nests)
 			router_exec_depth--;
 		router_utility_depth--;
+		catalog_floor_utility_end(stmt, top_level);
 		if (touches)
 			guc_sync_touch();
 	}
@@ -317,6 +327,7 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 static void
 router_xact_callback(XactEvent event, void *arg)
 {
+	catalog_floor_xact_callback(event);
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:

@@ -64,12 +64,4 @@ extern bool router_xact_has_written(void);
 /* depth of utility statements (EXPLAIN, EXECUTE, DECLARE, ...) */
 extern int	router_utility_depth;
 
-/* planner_hook (planner_hook.c) */
-extern void router_install_planner_hook(void);
-
-/* Plan a deferred query (route_cache.c) for local execution, unwrapped. */
-struct Query;
-struct PlannedStmt;
-extern struct PlannedStmt *router_plan_deferred(struct Query *query, const char *query_string);
-
 #endif							/* FORESIGHT_ROUTER_H */

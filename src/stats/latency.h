@@ -23,19 +23,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
-
-typedef enum RequestClass
-{
-	REQUEST_CLASS_POINT,		/* total cost < 100 */
-	REQUEST_CLASS_SMALL,		/* < 10 000 */
-	REQUEST_CLASS_MEDIUM,		/* < 1 000 000 */
-	REQUEST_CLASS_LARGE			/* everything else */
-} RequestClass;
-
-#define REQUEST_CLASS_COUNT 4
-
-extern RequestClass request_class_from_cost(double total_cost);
-extern const char *request_class_name(RequestClass cls);
+#include "stats/request_class.h"
 
 /* Per class, for one node over one sampling interval. */
 typedef struct LatencyInterval
@@ -64,7 +52,7 @@ extern void latency_record(int slot, int32 node_id, RequestClass cls,
 
 /*
  * A query this coordinator stopped waiting for after waited_us, because a
- * hedge on another node answered first (route_scan.c): its answer time
+ * hedge on another node answered first (router/hedge.c): its answer time
  * there is at least waited_us, which counts in the interval's latencies
  * and the recent answer time, so that a node whose slow answers are
  * hedged away does not look fast.  Not a routed query of the node's

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * request_class.c
- *	  Request classes: buckets of a plan's total cost (see latency.h).
+ *	  Request classes: buckets of a plan's total cost (see request_class.h).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "stats/latency.h"
+#include "stats/request_class.h"
 
 RequestClass
 request_class_from_cost(double total_cost)

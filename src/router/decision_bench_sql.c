@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * decision_bench.c
+ * decision_bench_sql.c
  *	  foresight.benchmark_routing_decision(iterations): the cost of one
  *	  routing decision (candidates, health, predictions, scores, choice),
  *	  measured in the server for bench/routing_quality.sh.
