@@ -408,10 +408,38 @@ reserve_fd(void)
 	return true;
 }
 
+/*
+ * The node's conninfo's own "options", then -c foresight.routing_policy=local:
+ * the monitor's session on a node that is a pg_foresight coordinator too
+ * must answer for that node, never route its queries onward (a harmless
+ * placeholder where pg_foresight is not loaded).  As a keyword=value pair
+ * for conninfo_for_session; later keywords win in libpq.
+ */
+static char *
+monitor_options(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	StringInfoData value;
+	StringInfoData pair;
+
+	initStringInfo(&value);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val && o->val[0])
+			appendStringInfo(&value, "%s ", o->val);
+	if (opts)
+		PQconninfoFree(opts);
+	appendStringInfoString(&value, "-c foresight.routing_policy=local");
+	initStringInfo(&pair);
+	conninfo_append_param(&pair, "options", value.data);
+	pfree(value.data);
+	return pair.data;
+}
+
 static void
 start_connect(NodeConn *nc)
 {
 	char	   *conninfo;
+	char	   *options;
 
 	nc->mode = MODE_UNKNOWN;
 	if (!reserve_fd())
@@ -422,10 +450,12 @@ start_connect(NodeConn *nc)
 					   "out of file descriptors (raise max_files_per_process and/or \"ulimit -n\")");
 		return;
 	}
-	conninfo = conninfo_for_session(nc->conninfo, NULL, connect_user(),
+	options = monitor_options(nc->conninfo);
+	conninfo = conninfo_for_session(nc->conninfo, options, connect_user(),
 									foresight_database, MONITOR_APPLICATION_NAME);
 	nc->conn = PQconnectStart(conninfo);
 	pfree(conninfo);
+	pfree(options);
 	if (nc->conn == NULL)
 		ReleaseExternalFD();	/* close_conn has no connection to close */
 	if (nc->conn == NULL || PQstatus(nc->conn) == CONNECTION_BAD)
