@@ -99,8 +99,14 @@ for my $case (
 {
 	not_routed(@$case);
 }
-not_routed('SELECT session_user', 'uses session_user', 'SET ROLE someone;');
-not_routed('SELECT session_user::text, current_user::text FROM plain', 'uses session_user', 'SET ROLE someone;');
+# session_user: the node session has this session's session user and role
+# (t/023), so it routes and answers as here
+for my $sql ('SELECT session_user', 'SELECT session_user::text, current_user::text FROM plain')
+{
+	routed($sql, 'SET ROLE someone;');
+	my ($r, $l) = routed_and_local($sql, 'SET ROLE someone;');
+	is($r, $l, "answers as locally: $sql");
+}
 
 # without a temporary schema, names resolve the same on a node
 routed("SELECT to_regclass('shadow')");
