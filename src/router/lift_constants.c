@@ -20,6 +20,20 @@
  * and a constant with a type modifier or of a pseudo-type has no faithful
  * parameter; all of them stay literals.  Sub-queries are left as they are.
  *
+ * Some constants are not values but part of the syntax the deparser writes
+ * (ruleutils.c reads them back from the tree), and stay literals too:
+ *
+ * - the arguments after the first of a cast function (FuncExpr shown as a
+ *	 cast): the type modifier and the "explicit" flag of a length coercion,
+ *	 "x::varchar(3)" being varchar(x, 7, true).  The deparser finds the
+ *	 typmod it prints in that constant (exprIsLengthCoercion); as a
+ *	 parameter it prints "x::varchar", which does not truncate.  This covers
+ *	 every typmod cast (numeric(p,s), char(n), bit(n), timestamp(p), ...),
+ *	 including the element coercion of an array cast.
+ * - the direct arguments of a function shown in SQL syntax (EXTRACT(field
+ *	 FROM ...), NORMALIZE(x, form), x IS form NORMALIZED, ...): the deparser
+ *	 prints some of them as keywords, reading the constant's value.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -54,6 +68,37 @@ liftable(Const *c)
 		typtype == TYPTYPE_DOMAIN;
 }
 
+static Node *lift_mutator(Node *node, LiftContext *cxt);
+
+/*
+ * A function whose deparsed form is syntax rather than a call: a cast, or
+ * SQL-mandated syntax.  Its constant arguments are kept as they are (see
+ * the header comment), except the value a cast converts; its other
+ * arguments are lifted as usual.
+ */
+static Node *
+lift_syntax_function(FuncExpr *func, LiftContext *cxt)
+{
+	FuncExpr   *copy = makeNode(FuncExpr);
+	bool		is_cast = (func->funcformat == COERCE_EXPLICIT_CAST ||
+						   func->funcformat == COERCE_IMPLICIT_CAST);
+	ListCell   *lc;
+
+	memcpy(copy, func, sizeof(FuncExpr));
+	copy->args = NIL;
+	foreach(lc, func->args)
+	{
+		Node	   *arg = (Node *) lfirst(lc);
+		bool		value = is_cast && foreach_current_index(lc) == 0;
+
+		if (arg != NULL && IsA(arg, Const) && !value)
+			copy->args = lappend(copy->args, arg);
+		else
+			copy->args = lappend(copy->args, lift_mutator(arg, cxt));
+	}
+	return (Node *) copy;
+}
+
 static Node *
 lift_mutator(Node *node, LiftContext *cxt)
 {
@@ -61,6 +106,8 @@ lift_mutator(Node *node, LiftContext *cxt)
 		return NULL;
 	if (IsA(node, Query))
 		return node;			/* a sub-query keeps its literals */
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL)
+		return lift_syntax_function((FuncExpr *) node, cxt);
 	if (IsA(node, Const) && liftable((Const *) node) &&
 		list_length(cxt->types) < LIFT_MAX_PARAMS)
 	{
