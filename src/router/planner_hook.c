@@ -12,9 +12,10 @@
  * routed before is not planned at all: it gets a copy of that shape's route
  * node, its local plan deferred to execution (route_cache.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
- * (unrouted_log.c).  Only client statements are
- * wrapped: not statements planned inside a function, another statement or
- * another planner call, and nothing on a server in recovery.  With the
+ * (unrouted_log.c).  Only client statements are wrapped: not statements
+ * planned inside a function, another statement or another planner call, no
+ * query whose deparsed text would mean something else on a node
+ * (deparse_limits.c), and nothing on a server in recovery.  With the
  * policy local, or with no node registered, nothing is wrapped and the hook
  * costs one copy of nothing; plans cached meanwhile are invalidated when
  * either changes (routing_policy's assign hook, registry generation).
@@ -26,12 +27,14 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "optimizer/planner.h"
+#include "parser/parser.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
 
 #include "registry/registry.h"
+#include "router/deparse_limits.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
 #include "router/policy.h"
@@ -46,12 +49,17 @@ static planner_hook_type prev_planner_hook = NULL;
 /*
  * Deparse with every digit of float constants and with unambiguous date and
  * interval styles, whatever the session says: the text may be sent long
- * after planning (a cached plan), to a session whose DateStyle has changed
- * since.  When lift is set, the conditions' constants are first turned into
- * parameters (lift_constants.c), their values written under the same
- * settings; with deparse unset, only that is done.  The variables are set
- * directly rather than through the GUC machinery: a GUC nest level costs a
- * pass over every setting at its end, per plan.
+ * after planning (a cached plan, a known query shape), to a session whose
+ * DateStyle has changed since.  String literals are written with
+ * standard_conforming_strings on, and those holding a backslash then as
+ * E'...' (deparse_limits.c), so that the text reads the same under either
+ * setting of the session when it is sent.  When lift is set, the
+ * conditions' constants are first turned into parameters
+ * (lift_constants.c), their values written under the same settings; with
+ * deparse unset, only that is done.  The variables are set directly rather
+ * than through the GUC machinery: a GUC nest level costs a pass over every
+ * setting at its end, per plan.  Returns NULL when the text could not be
+ * made independent of the settings (it is then not routed).
  */
 static char *
 lift_and_deparse(Query *query, bool lift, bool deparse,
@@ -61,18 +69,20 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 	int			saved_datestyle = DateStyle;
 	int			saved_dateorder = DateOrder;
 	int			saved_intervalstyle = IntervalStyle;
+	bool		saved_conforming = standard_conforming_strings;
 	char	   *volatile sql = NULL;
 
 	extra_float_digits = 3;
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
 	IntervalStyle = INTSTYLE_POSTGRES;
+	standard_conforming_strings = true;
 	PG_TRY();
 	{
 		if (lift)
 			lift_constants(query, param_types, param_values);
 		if (deparse)
-			sql = pg_get_querydef(query, false);
+			sql = deparse_portable_literals(pg_get_querydef(query, false));
 	}
 	PG_FINALLY();
 	{
@@ -80,6 +90,7 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 		DateStyle = saved_datestyle;
 		DateOrder = saved_dateorder;
 		IntervalStyle = saved_intervalstyle;
+		standard_conforming_strings = saved_conforming;
 	}
 	PG_END_TRY();
 	return sql;
@@ -145,8 +156,10 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	List	   *lifted = NIL;
 	RequestShape shape;
 	char	   *sql;
+	bool		nested;
 
-	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+	nested = router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining);
+	if (nested)
 		off_reason = "statement inside a function or another statement";
 	else if (MyBackendType != B_BACKEND)
 		off_reason = "not a client backend";
@@ -168,7 +181,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 		eligibility_last_reason = off_reason;
 		/* nested plans are never logged: keep the ring for top-level ones */
-		if (router_plan_depth == 0 && router_exec_depth == 0)
+		if (!nested)
 			unrouted_remember_plan(stmt, off_reason);
 		return stmt;
 	}
@@ -194,6 +207,25 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
+	if (reason == NULL)
+		reason = deparse_limit_reason(copy);
+	if (reason == NULL)
+	{
+		if (probe != NULL)
+		{
+			/* already lifted: deparse it */
+			Assert(param_types == NIL);
+			sql = lift_and_deparse(probe, false, true, NULL, NULL);
+		}
+		else
+		{
+			/* a query without parameters of its own: lift its constants */
+			sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
+								   &param_types, &lifted);
+		}
+		if (sql == NULL)
+			reason = "a string literal could not be written for every standard_conforming_strings";
+	}
 	eligibility_last_reason = reason;
 	if (reason != NULL)
 	{
@@ -204,21 +236,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	request_shape_of_plan(stmt, &shape);
 	if (probe != NULL)
 	{
-		/* already lifted: deparse it, and keep the plan for its shape */
-		Assert(param_types == NIL);
-		sql = lift_and_deparse(probe, false, true, NULL, NULL);
+		/* keep the plan for its shape */
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
 										 GetUserId(), shape.flags);
 		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
-	{
-		/* a query without parameters of its own: lift its constants */
-		sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
-							   &param_types, &lifted);
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
 										 GetUserId(), shape.flags);
-	}
 	return stmt;
 }
 
