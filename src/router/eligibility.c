@@ -314,3 +314,41 @@ eligibility_check_session(Oid plan_user)
 		return "REPEATABLE READ block whose snapshot was taken here";
 	return NULL;
 }
+
+/*
+ * Would PL/pgSQL take this query for a "simple expression"?  It evaluates
+ * those without the executor: it reads the expression out of the plan,
+ * whose top must be a plain Result (exec_save_simple_expr in PostgreSQL
+ * 15's pl_exec.c raises "unexpected plan node type" for anything else, a
+ * custom scan being 36).  The tests are exactly those of
+ * exec_simple_check_plan, made on the same analysed query the planner
+ * gets: a SELECT of one column without a range table, sub-links or any
+ * clause.  The planner hook never wraps such a query planned inside a
+ * function; a client's own "SELECT f(42)" is run by the executor and may
+ * still be routed.
+ */
+bool
+eligibility_is_simple_expression(const Query *query)
+{
+	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL ||
+		query->rtable != NIL)
+		return false;
+	if (query->hasAggs ||
+		query->hasWindowFuncs ||
+		query->hasTargetSRFs ||
+		query->hasSubLinks ||
+		query->cteList ||
+		query->jointree->fromlist ||
+		query->jointree->quals ||
+		query->groupClause ||
+		query->groupingSets ||
+		query->havingQual ||
+		query->windowClause ||
+		query->distinctClause ||
+		query->sortClause ||
+		query->limitOffset ||
+		query->limitCount ||
+		query->setOperations)
+		return false;
+	return list_length(query->targetList) == 1;
+}

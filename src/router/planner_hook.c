@@ -13,12 +13,14 @@
  * node, its local plan deferred to execution (route_cache.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
  * (unrouted_log.c).  Only client statements are wrapped: not statements
- * planned inside a function, another statement or another planner call, no
- * query whose deparsed text would mean something else on a node
- * (deparse_limits.c), and nothing on a server in recovery.  With the
- * policy local, or with no node registered, nothing is wrapped and the hook
- * costs one copy of nothing; plans cached meanwhile are invalidated when
- * either changes (routing_policy's assign hook, registry generation).
+ * planned inside a function (a trigger function at COMMIT included),
+ * another statement or another planner call, never what PL/pgSQL evaluates
+ * as a simple expression, no query whose deparsed text would mean
+ * something else on a node (deparse_limits.c), and nothing on a server in
+ * recovery.  With the policy local, or with no node registered, nothing is
+ * wrapped and the hook costs one copy of nothing; plans cached meanwhile
+ * are invalidated when either changes (routing_policy's assign hook,
+ * registry generation).
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +31,7 @@
 #include "optimizer/planner.h"
 #include "parser/parser.h"
 #include "utils/float.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
@@ -126,6 +129,25 @@ router_plan_deferred(Query *query, const char *query_string)
 }
 
 /*
+ * Is this planner call for a statement run by a function or by another
+ * statement?  The executor and utility hooks count nesting (router.c), but
+ * a trigger function can run outside both: a deferred trigger (constraint
+ * triggers, foreign keys) fires at COMMIT, after the client's statement has
+ * ended, and the statements of its function are planned here at depth 0.
+ * The trigger depth tells those apart.
+ */
+static bool
+planning_nested(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+
+	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+		return true;
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
+}
+
+/*
  * May this planner call use the shape cache (route_cache.c)?  A client's
  * own parameterless query, planned for one execution or kept as it is
  * (the simple protocol, or the extended one without parameters), and not
@@ -158,7 +180,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	char	   *sql;
 	bool		nested;
 
-	nested = router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining);
+	nested = planning_nested();
 	if (nested)
 		off_reason = "statement inside a function or another statement";
 	else if (MyBackendType != B_BACKEND)
@@ -167,6 +189,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		off_reason = "policy is local";
 	else if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
 		off_reason = "not a SELECT";
+	else if (error_context_stack != NULL && eligibility_is_simple_expression(parse))
+		off_reason = "a simple expression planned inside a function (PL/pgSQL evaluates it)";
 	else if (parse->hasModifyingCTE)
 		off_reason = "has a data-modifying WITH";
 	else if (parse->rowMarks != NIL)
