@@ -26,6 +26,16 @@
  *	 the name of an output column with another expression ("SELECT b AS a
  *	 FROM t ORDER BY t.a"): the deparser writes "ORDER BY a" unqualified,
  *	 which the node takes for the output column (SQL92 rule).
+ * - A row compared with a sub-query's one column (ROW(ROW(1)) = ANY
+ *	 (SELECT ROW(1))): the deparser writes the left row without its outer
+ *	 ROW(), and the node takes the row's columns for the comparison's.
+ * - An object of this session's temporary schema other than a table (those
+ *	 are refused by eligibility.c): a type (a temporary table's row type, a
+ *	 domain), a function, an operator, or a reg* constant naming a
+ *	 temporary object.  The text names it, pg_temp being on search_path
+ *	 here; a node session has a temporary schema of its own.  (A reg*
+ *	 constant lifted into a parameter is sent as its OID: the query is
+ *	 checked once lifted.)
  *
  * String literals are written by the deparser as standard_conforming_strings
  * says when it runs, and read by the node as the session says when the text
@@ -39,11 +49,20 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_ts_config.h"
+#include "catalog/pg_ts_dict.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "router/deparse_limits.h"
 
@@ -153,6 +172,138 @@ row_names_lost(const RowExpr *row)
 	return false;
 }
 
+/*
+ * The schema of the object objid found in syscache cacheid, whose namespace
+ * column is nspattr; InvalidOid when there is no such object (a reg*
+ * constant may name none).  Built-in objects are never temporary.
+ */
+static Oid
+object_namespace(int cacheid, Oid objid, AttrNumber nspattr)
+{
+	HeapTuple	tuple;
+	bool		isnull;
+	Oid			nsp = InvalidOid;
+
+	if (objid < FirstNormalObjectId)
+		return InvalidOid;
+	tuple = SearchSysCache1(cacheid, ObjectIdGetDatum(objid));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	nsp = DatumGetObjectId(SysCacheGetAttr(cacheid, tuple, nspattr, &isnull));
+	ReleaseSysCache(tuple);
+	return isnull ? InvalidOid : nsp;
+}
+
+static bool
+temporary_namespace(Oid nsp)
+{
+	return OidIsValid(nsp) && isAnyTempNamespace(nsp);
+}
+
+static bool
+temporary_type(Oid typid)
+{
+	return temporary_namespace(object_namespace(TYPEOID, typid, Anum_pg_type_typnamespace));
+}
+
+static bool
+temporary_function(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId && temporary_namespace(get_func_namespace(funcid));
+}
+
+static bool
+temporary_operator(Oid opno)
+{
+	return temporary_namespace(object_namespace(OPEROID, opno, Anum_pg_operator_oprnamespace));
+}
+
+/* Does a reg* constant name an object of a temporary schema? */
+static bool
+names_temporary_object(const Const *c)
+{
+	Oid			objid;
+
+	if (c->constisnull)
+		return false;
+	objid = DatumGetObjectId(c->constvalue);
+	switch (c->consttype)
+	{
+		case REGCLASSOID:
+			return objid >= FirstNormalObjectId && temporary_namespace(get_rel_namespace(objid));
+		case REGTYPEOID:
+			return temporary_type(objid);
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+			return temporary_function(objid, NULL);
+		case REGOPEROID:
+		case REGOPERATOROID:
+			return temporary_operator(objid);
+		case REGNAMESPACEOID:
+			return temporary_namespace(objid);
+		case REGCOLLATIONOID:
+			return temporary_namespace(object_namespace(COLLOID, objid,
+														Anum_pg_collation_collnamespace));
+		case REGCONFIGOID:
+			return temporary_namespace(object_namespace(TSCONFIGOID, objid,
+														Anum_pg_ts_config_cfgnamespace));
+		case REGDICTIONARYOID:
+			return temporary_namespace(object_namespace(TSDICTOID, objid,
+														Anum_pg_ts_dict_dictnamespace));
+		default:
+			return false;
+	}
+}
+
+/* Does this expression node name an object of a temporary schema? */
+static bool
+node_names_temporary_object(Node *node)
+{
+	Oid			opno = InvalidOid;
+
+	if (IsA(node, Const) && names_temporary_object((Const *) node))
+		return true;
+	if (IsA(node, OpExpr) || IsA(node, DistinctExpr) || IsA(node, NullIfExpr))
+		opno = ((OpExpr *) node)->opno;
+	else if (IsA(node, ScalarArrayOpExpr))
+		opno = ((ScalarArrayOpExpr *) node)->opno;
+	if (OidIsValid(opno) && temporary_operator(opno))
+		return true;
+	if (check_functions_in_node(node, temporary_function, NULL))
+		return true;
+	/* the nodes the deparser writes with their type's name */
+	switch (nodeTag(node))
+	{
+		case T_Const:
+		case T_Param:
+		case T_RelabelType:
+		case T_CoerceViaIO:
+		case T_ArrayCoerceExpr:
+		case T_ConvertRowtypeExpr:
+		case T_CoerceToDomain:
+		case T_RowExpr:
+		case T_ArrayExpr:
+		case T_XmlExpr:
+			return temporary_type(exprType(node));
+		default:
+			return false;
+	}
+}
+
+/*
+ * A sub-link comparing one column whose value is a ROW(...): the deparser
+ * writes that row as the left side, and the parser takes its columns for
+ * the comparison's columns.
+ */
+static bool
+row_compared_with_sublink(const SubLink *sublink)
+{
+	OpExpr	   *op = (OpExpr *) sublink->testexpr;
+
+	return op != NULL && IsA(op, OpExpr) && op->args != NIL &&
+		IsA(linitial(op->args), RowExpr);
+}
+
 static const char *
 query_limit_reason(const Query *query)
 {
@@ -178,6 +329,16 @@ limit_walker(Node *node, LimitWalk *w)
 	if (IsA(node, RowExpr) && row_names_lost((RowExpr *) node))
 	{
 		w->reason = "a row with named columns (JOIN ... USING alias.*): not deparsed exactly";
+		return true;
+	}
+	if (IsA(node, SubLink) && row_compared_with_sublink((SubLink *) node))
+	{
+		w->reason = "a ROW(...) compared with a sub-query's column (not deparsed exactly)";
+		return true;
+	}
+	if (node_names_temporary_object(node))
+	{
+		w->reason = "names a type, function or object of the temporary schema";
 		return true;
 	}
 	return expression_tree_walker(node, limit_walker, (void *) w);

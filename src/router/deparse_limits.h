@@ -17,8 +17,8 @@
 
 /*
  * The reason the analysed query (a top-level statement, sub-queries
- * included) cannot be sent as the deparser writes it, a static string, or
- * NULL when it can.
+ * included, its constants lifted if they are to be) cannot be sent as the
+ * deparser writes it, a static string, or NULL when it can.
  */
 extern const char *deparse_limit_reason(const Query *query);
 

@@ -31,12 +31,6 @@ extern const char *eligibility_check_session(Oid plan_user);
 /* Volatile functions that are nevertheless safe to run on a node. */
 extern bool eligibility_function_is_safe_volatile(Oid funcid);
 
-/*
- * Is query what PL/pgSQL evaluates as a "simple expression" (reading the
- * expression out of a plan that must be a bare Result)?
- */
-extern bool eligibility_is_simple_expression(const Query *query);
-
 /* The reason the last statement planned in this backend was not wrapped. */
 extern const char *eligibility_last_reason;
 

@@ -34,6 +34,12 @@
  *	 FROM ...), NORMALIZE(x, form), x IS form NORMALIZED, ...): the deparser
  *	 prints some of them as keywords, reading the constant's value.
  *
+ * The value of an OID alias (regclass, regtype, regproc, ...) is sent as
+ * the OID in digits, which every reg* input function reads as it is: its
+ * output, a name, would be looked up again on the node, through the
+ * session's search_path, and an object of this session's temporary schema
+ * has no name there.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -66,6 +72,29 @@ liftable(Const *c)
 	return typtype == TYPTYPE_BASE || typtype == TYPTYPE_ENUM ||
 		typtype == TYPTYPE_RANGE || typtype == TYPTYPE_MULTIRANGE ||
 		typtype == TYPTYPE_DOMAIN;
+}
+
+/* an OID alias type: its input function also reads a bare OID */
+static bool
+is_oid_alias(Oid typid)
+{
+	switch (typid)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			return false;
+	}
 }
 
 static Node *lift_mutator(Node *node, LiftContext *cxt);
@@ -116,9 +145,15 @@ lift_mutator(Node *node, LiftContext *cxt)
 		Oid			outfunc;
 		bool		isvarlena;
 
-		getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
-		cxt->values = lappend(cxt->values,
-							  makeString(OidOutputFunctionCall(outfunc, c->constvalue)));
+		if (is_oid_alias(c->consttype))
+			cxt->values = lappend(cxt->values,
+								  makeString(psprintf("%u", DatumGetObjectId(c->constvalue))));
+		else
+		{
+			getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+			cxt->values = lappend(cxt->values,
+								  makeString(OidOutputFunctionCall(outfunc, c->constvalue)));
+		}
 		cxt->types = lappend_oid(cxt->types, c->consttype);
 
 		p->paramkind = PARAM_EXTERN;

@@ -13,9 +13,9 @@
  * node, its local plan deferred to execution (route_cache.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
  * (unrouted_log.c).  Only client statements are wrapped: not statements
- * planned inside a function (a trigger function at COMMIT included),
- * another statement or another planner call, never what PL/pgSQL evaluates
- * as a simple expression, no query whose deparsed text would mean
+ * planned inside a function (one running outside any executor included:
+ * a trigger function at COMMIT, an argument of EXECUTE), another statement
+ * or another planner call, no query whose deparsed text would mean
  * something else on a node (deparse_limits.c), and nothing on a server in
  * recovery.  With the policy local, or with no node registered, nothing is
  * wrapped and the hook costs one copy of nothing; plans cached meanwhile
@@ -28,6 +28,7 @@
 
 #include "access/xlog.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "optimizer/planner.h"
 #include "parser/parser.h"
 #include "utils/float.h"
@@ -129,12 +130,42 @@ router_plan_deferred(Query *query, const char *query_string)
 }
 
 /*
+ * Is a function running around this planner call?  A function that plans
+ * statements (PL/pgSQL, a SQL function, anything through SPI) reports its
+ * errors through an error context callback, which is on the stack while it
+ * plans; a client's statement is planned with none but the one that
+ * reports the parameters of a Bind message (ParamsErrorCallback).
+ */
+static bool
+planning_in_function(void)
+{
+	for (ErrorContextCallback *c = error_context_stack; c != NULL; c = c->previous)
+	{
+		if (c->callback != ParamsErrorCallback)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Is this planner call for a statement run by a function or by another
  * statement?  The executor and utility hooks count nesting (router.c), but
- * a trigger function can run outside both: a deferred trigger (constraint
- * triggers, foreign keys) fires at COMMIT, after the client's statement has
- * ended, and the statements of its function are planned here at depth 0.
- * The trigger depth tells those apart.
+ * functions also run outside both: a deferred trigger (constraint
+ * triggers, deferred foreign keys) fires at COMMIT, after the client's
+ * statement has ended; the arguments of EXECUTE are evaluated by the
+ * utility statement itself; a domain's check runs when a Bind message's
+ * parameter is read.  The trigger depth and the error context stack show
+ * those.
+ *
+ * Wrapping such a statement is not only against the rule that statements
+ * run by functions are not routed: PL/pgSQL evaluates a "simple
+ * expression" (a SELECT of one column without a range table, sub-links or
+ * any clause: exec_simple_check_plan in PostgreSQL 15's pl_exec.c, e.g.
+ * "NEW.bal < 0" or the arguments of RAISE) by reading the expression out of
+ * its plan, whose top must be a bare Result (exec_save_simple_expr): a
+ * route node there made it fail with "unexpected plan node type: 36" and
+ * lost the transaction at COMMIT.  A client's own "SELECT f(42)" has that
+ * shape too, and is run by the executor: it is still routed.
  */
 static bool
 planning_nested(void)
@@ -142,6 +173,8 @@ planning_nested(void)
 	LOCAL_FCINFO(fcinfo, 0);
 
 	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+		return true;
+	if (planning_in_function())
 		return true;
 	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
 	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
@@ -189,8 +222,6 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		off_reason = "policy is local";
 	else if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL)
 		off_reason = "not a SELECT";
-	else if (error_context_stack != NULL && eligibility_is_simple_expression(parse))
-		off_reason = "a simple expression planned inside a function (PL/pgSQL evaluates it)";
 	else if (parse->hasModifyingCTE)
 		off_reason = "has a data-modifying WITH";
 	else if (parse->rowMarks != NIL)
@@ -232,23 +263,28 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
 	if (reason == NULL)
-		reason = deparse_limit_reason(copy);
-	if (reason == NULL)
 	{
+		Query	   *remote = copy;
+
 		if (probe != NULL)
 		{
-			/* already lifted: deparse it */
+			/* already lifted */
 			Assert(param_types == NIL);
-			sql = lift_and_deparse(probe, false, true, NULL, NULL);
+			remote = probe;
 		}
-		else
+		else if (param_types == NIL && foresight_lift_constants)
 		{
 			/* a query without parameters of its own: lift its constants */
-			sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
-								   &param_types, &lifted);
+			(void) lift_and_deparse(copy, true, false, &param_types, &lifted);
 		}
-		if (sql == NULL)
-			reason = "a string literal could not be written for every standard_conforming_strings";
+		/* lifted constants are parameters: the limits concern the text */
+		reason = deparse_limit_reason(remote);
+		if (reason == NULL)
+		{
+			sql = lift_and_deparse(remote, false, true, NULL, NULL);
+			if (sql == NULL)
+				reason = "a string literal could not be written for every standard_conforming_strings";
+		}
 	}
 	eligibility_last_reason = reason;
 	if (reason != NULL)
