@@ -104,9 +104,7 @@ remote_conn_forget(RemoteConn *rc)
 {
 	close_conn(rc);
 	guc_sync_forget(rc);
-	for (int i = 0; i < rc->nprepared; i++)
-		pfree(rc->prepared[i]);
-	rc->nprepared = 0;
+	remote_prepared_forget(rc);
 	if (rc->conninfo)
 		pfree(rc->conninfo);
 	rc->conninfo = NULL;

@@ -85,6 +85,13 @@ extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
  */
 extern bool remote_flush(RemoteConn *rc);
 
+/*
+ * Forget the statements prepared on a connection (it is closed): they are
+ * kept by SQL text and parameter types, so that the same text with other
+ * types is prepared again.
+ */
+extern void remote_prepared_forget(RemoteConn *rc);
+
 /* Read and discard whatever is left of the current query's results. */
 extern void remote_drain(RemoteConn *rc);
 
