@@ -141,12 +141,16 @@ partial_agg_info(Oid aggfnoid, int nargs, const Oid *argtypes, Oid inputcollid,
 
 	if (nargs < 0 || nargs > FUNC_MAX_ARGS - 2)
 		elog(ERROR, "partial aggregate with %d arguments", nargs);
+	if (!SearchSysCacheExists1(AGGFNOID, ObjectIdGetDatum(aggfnoid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("function %s is not an aggregate", format_procedure(aggfnoid))));
 	refusal = partial_agg_refusal(aggfnoid);
 	if (refusal != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot be computed in parts", format_procedure(aggfnoid)),
-				 errdetail("The %s.", refusal + strlen("aggregate ")),
+				 errdetail("The %s.", refusal),
 				 errhint("Partial aggregation needs a plain aggregate with a combine function.")));
 
 	aclresult = pg_proc_aclcheck(aggfnoid, GetUserId(), ACL_EXECUTE);

@@ -148,14 +148,16 @@ split_key_declared(Oid relid)
 	SysScanDesc scan;
 	ScanKeyData skey;
 	HeapTuple	tup;
+	Snapshot	snapshot;
 	char	   *column = NULL;
 
 	if (!OidIsValid(nsp) || !OidIsValid(tableid = get_relname_relid(SPLIT_KEY_TABLE, nsp)))
 		return NULL;
+	/* a setting: the latest declaration, this transaction's own included */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	rel = table_open(tableid, AccessShareLock);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InvalidOid, false,
-							  ActiveSnapshotSet() ? GetActiveSnapshot() : NULL, 1, &skey);
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 1, &skey);
 	if (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
@@ -166,6 +168,7 @@ split_key_declared(Oid relid)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
 	return column;
 }
 

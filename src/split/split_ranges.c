@@ -13,8 +13,9 @@
  *	nullfrac + (frequencies of the common values below it)
  *	         + (histogram share) * (buckets below it) / (buckets)
  *
- * and the cut point for the end of part j is the first possible one whose
- * share reaches j / k.  Equal values are merged first, so the cut points
+ * and the cut point that ends a part is the first possible one whose share
+ * reaches an even split of the rows left among the parts left (j / k when
+ * nothing is skewed).  Equal values are merged first, so the cut points
  * increase strictly even if the statistics are stale or came from another
  * operator class; a value that many rows share cannot be cut, so skewed
  * keys may give fewer parts than asked.
@@ -179,11 +180,15 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 		}
 	}
 
-	/* the end of part j: the first value whose share reaches j / nparts */
+	/*
+	 * The end of the next part: the first value whose share reaches an even
+	 * split of what is left among the parts left (so that a value holding
+	 * many rows does not leave the parts after it uneven).
+	 */
 	get_typlenbyval(key->cmptype, &typlen, &typbyval);
 	for (int j = 1, d = 0; j < nparts && d < ndistinct; j++)
 	{
-		double		target = (double) j / nparts;
+		double		target = last_below + (1.0 - last_below) / (nparts - j + 1);
 
 		CHECK_FOR_INTERRUPTS();
 		while (d < ndistinct && (below[d] < target || below[d] <= last_below))
@@ -211,13 +216,20 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 static Expr *
 comparison(const SplitKey *key, Oid opno, Index rti, Const *bound)
 {
-	Expr	   *value = (Expr *) copyObject(bound);
+	Const	   *constant = copyObject(bound);
+	Expr	   *value = (Expr *) constant;
 
-	/* written "value COLLATE name": the part compares under the column's collation */
+	/*
+	 * Written "'value'::type COLLATE name": the part compares under the
+	 * column's collation, whatever the collation of the node's session.  The
+	 * constant itself takes its type's collation, or it would be written
+	 * with a COLLATE of its own.
+	 */
 	if (OidIsValid(key->collation))
 	{
 		CollateExpr *c = makeNode(CollateExpr);
 
+		constant->constcollid = get_typcollation(key->cmptype);
 		c->arg = value;
 		c->collOid = key->collation;
 		c->location = -1;
