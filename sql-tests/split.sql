@@ -207,6 +207,16 @@ SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(25) fro
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing '\x0002'::bytea from 11 for 2), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('avg(numeric)', s, NULL::numeric) FROM split_states;
 
+-- a user-defined polymorphic aggregate whose state is an array built in
+-- place (an expanded object) and starts from an initial value; array_cat
+-- appends states in the order they come, so compare the sorted elements
+CREATE AGGREGATE split_collect(anycompatible) (SFUNC = array_append, STYPE = anycompatiblearray,
+											COMBINEFUNC = array_cat, INITCOND = '{}');
+SELECT array(SELECT unnest(foresight.finalize_agg('split_collect(anycompatible)', s, NULL::integer[])) ORDER BY 1)
+		 = array(SELECT i4 FROM split_agg_data ORDER BY 1) AS same_elements
+  FROM (SELECT foresight.partial_agg('split_collect(anycompatible)'::regprocedure, i4) s
+		  FROM split_agg_data GROUP BY id % 3) p;
+
 -- an aggregate the caller may not execute is not run for them
 CREATE FUNCTION split_secret_sfunc(integer, integer) RETURNS integer
 	LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 + $2';

@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_class.h"
@@ -38,10 +39,12 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -113,8 +116,9 @@ statement_refusal(Query *query, PlannedStmt *stmt)
 	return NULL;
 }
 
+/* the table's size in rows, as its statistics (or, never analysed, its blocks) say */
 static double
-reltuples(Oid relid)
+estimated_rows(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	double		n = 0;
@@ -123,6 +127,13 @@ reltuples(Oid relid)
 	{
 		n = ((Form_pg_class) GETSTRUCT(tup))->reltuples;
 		ReleaseSysCache(tup);
+	}
+	if (n < 0 && get_rel_relkind(relid) == RELKIND_RELATION)
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+
+		n = (double) RelationGetNumberOfBlocks(rel) * (BLCKSZ / 100);
+		table_close(rel, AccessShareLock);
 	}
 	return Max(n, 0);
 }
@@ -150,38 +161,13 @@ candidate_refusal(SplitCandidate *c, SplitKey *key)
 	return NULL;
 }
 
-/* the largest table that can be the split relation */
-static SplitCandidate *
-choose_relation(List *candidates, SplitKey *key, const char **why)
+static int
+compare_sizes(const ListCell *a, const ListCell *b)
 {
-	SplitCandidate *best = NULL;
-	double		best_rows = -1;
-	const char *first_why = NULL;
-	ListCell   *lc;
+	double		x = ((SplitCandidate *) lfirst(a))->rows;
+	double		y = ((SplitCandidate *) lfirst(b))->rows;
 
-	foreach(lc, candidates)
-	{
-		SplitCandidate *c = lfirst(lc);
-		SplitKey	k;
-		const char *w = candidate_refusal(c, &k);
-		double		rows;
-
-		if (w != NULL)
-		{
-			if (first_why == NULL)
-				first_why = w;
-			continue;
-		}
-		rows = reltuples(c->relid);
-		if (rows > best_rows)
-		{
-			best = c;
-			best_rows = rows;
-			*key = k;
-		}
-	}
-	*why = best ? NULL : first_why;
-	return best;
+	return (x < y) - (x > y);
 }
 
 static bool
@@ -360,17 +346,50 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 	candidates = split_target_candidates(query, &why);
 	if (candidates == NIL)
 		return refuse(plan, why);
-	if ((target = choose_relation(candidates, &plan->key, &why)) == NULL)
+
+	/*
+	 * The largest table that can be the split relation and gives the query
+	 * a strategy: a smaller one may, where the largest does not (it is not
+	 * the key of the GROUP BY or of the window functions).  The reason kept
+	 * is the largest candidate's.
+	 */
+	foreach(lc, candidates)
+		((SplitCandidate *) lfirst(lc))->rows = estimated_rows(((SplitCandidate *) lfirst(lc))->relid);
+	list_sort(candidates, compare_sizes);
+	why = NULL;
+	target = NULL;
+	foreach(lc, candidates)
+	{
+		SplitCandidate *c = lfirst(lc);
+		SplitKey	key;
+		const char *w = candidate_refusal(c, &key);
+
+		if (w == NULL)
+		{
+			memset(&shape, 0, sizeof(shape));
+			shape.query = query;
+			shape.top_key = split_target_top_var(c, &key);
+			plan->strategy = choose_strategy(&shape, &w);
+			if (plan->strategy != SPLIT_NONE)
+			{
+				target = c;
+				plan->key = key;
+				break;
+			}
+			if (why == NULL)
+			{
+				/* show the largest usable candidate with its refusal */
+				plan->relid = c->relid;
+				plan->key = key;
+			}
+		}
+		if (why == NULL)
+			why = w;
+	}
+	if (target == NULL)
 		return refuse(plan, why);
 	plan->relid = target->relid;
 	plan->path = target->path;
-
-	memset(&shape, 0, sizeof(shape));
-	shape.query = query;
-	shape.top_key = split_target_top_var(target, &plan->key);
-	plan->strategy = choose_strategy(&shape, &why);
-	if (plan->strategy == SPLIT_NONE)
-		return refuse(plan, why);
 
 	nparts = Max(1, Min(nparts, SPLIT_MAX_PARTS_LIMIT));
 	plan->cut_points = split_ranges_cut_points(&plan->key, target->inh, nparts, &note);

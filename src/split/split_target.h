@@ -33,6 +33,7 @@ typedef struct SplitCandidate
 	List	   *path;			/* Integer RT indexes: top query down, last is the table's */
 	List	   *levels;			/* Query *: the query of each RT index of path */
 	bool		inh;			/* the RTE reads the table's children too */
+	double		rows;			/* estimated size (split_plan.c) */
 } SplitCandidate;
 
 /*
