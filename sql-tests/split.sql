@@ -268,7 +268,7 @@ SELECT strategy, nparts, part_sql[1], combine, combine_sql
 \x off
 
 -- what splits: the strategy and the number of parts
-SELECT strategy, nparts, reason FROM
+SELECT q, strategy, nparts, reason FROM
 	(VALUES ('SELECT * FROM split_fact WHERE amount > 100'),
 			('SELECT DISTINCT g FROM split_fact ORDER BY g LIMIT 2'),
 			('SELECT DISTINCT ON (g) g, id FROM split_fact ORDER BY g, id DESC'),
@@ -288,7 +288,7 @@ SELECT strategy, nparts, reason FROM
 	foresight.split_explain(q, 4) e;
 
 -- what does not split, and why
-SELECT reason FROM
+SELECT q, reason FROM
 	(VALUES ('SELECT g, 1 FROM split_fact UNION SELECT 1, 2'),
 			('SELECT * FROM split_fact WHERE random() < 2'),
 			('SELECT g, count(*) FROM split_fact GROUP BY ROLLUP (g)'),
