@@ -97,8 +97,8 @@ foresight_split_explain(PG_FUNCTION_ARGS)
 	memset(nulls, true, sizeof(nulls));
 	values[0] = BoolGetDatum(false);
 	nulls[0] = false;
-	query = linitial_node(Query, queries);
-	if (list_length(queries) != 1 || query->commandType == CMD_UTILITY)
+	if (list_length(queries) != 1 ||
+		(query = linitial_node(Query, queries))->commandType == CMD_UTILITY)
 	{
 		values[1] = CStringGetTextDatum("not a plain statement");
 		nulls[1] = false;

@@ -82,6 +82,10 @@ my @COLUMNS = (
 	[ 'ip',     'inet',           'inet',  "('10.' || i % 200 || '.' || i % 7 || '.1')::inet" ],
 	[ 'm',      'money',          'money', '((i % 300) * 1.25)::numeric::money' ],
 	[ 'arr',    'integer[]',      'array', 'ARRAY[i % 5, i % 3]' ],
+	[ 'rg',     'int4range',      'range', 'CASE WHEN i % 29 = 0 THEN NULL ELSE int4range(i % 40, 1000 + i % 50) END' ],
+	[ 'lsn',    'pg_lsn',         'ordered', "('0/' || to_hex(i * 7919))::pg_lsn" ],
+	[ 'bp',     'char(3)',        'ordered', 'substr(md5((i % 97)::text), 1, 2)' ],
+	[ 'tm',     'time',           'ordered', "time '00:00' + (i * 37 % 86400) * interval '1 second'" ],
 	[ 'dim_id', 'integer',        'int',   'i % 12' ],
 );
 
@@ -104,6 +108,8 @@ my %AGGS = (
 	inet     => [ [ 'min', 0 ], [ 'max', 0 ] ],
 	money    => [ [ 'sum', 0 ], [ 'min', 0 ], [ 'max', 0 ] ],
 	array    => [ [ 'min', 0 ], [ 'max', 0 ] ],
+	range    => [ [ 'range_intersect_agg', 0 ], [ 'count', 0 ] ],
+	ordered  => [ [ 'min', 0 ], [ 'max', 0 ] ],
 );
 my @PAIR_AGGS = qw(corr covar_pop covar_samp regr_slope regr_intercept regr_r2 regr_count
   regr_sxx regr_syy regr_sxy regr_avgx regr_avgy);
@@ -234,7 +240,7 @@ sub aggregate
 	my $r = $self->rnd(100);
 	return [ 'count(*)', 0 ] if $r < 8;
 	return [ 'count(DISTINCT f.k)', 0 ] if $r < 11;
-	if ($r < 17)
+	if ($r < 21)
 	{
 		my $agg = $self->pick(@PAIR_AGGS);
 		my ($x, $y) = @{ $self->pick([ 'f.fl', 'f.fl2' ], [ 'f.fl2', 'f.fl' ], [ 'f.fl', 'f.a' ], [ 'f.r', 'f.fl' ]) };
