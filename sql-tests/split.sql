@@ -527,7 +527,8 @@ SELECT q, split_run_check(q, 4) AS result FROM (VALUES
 	('SELECT max(w), min(w), count(*) FROM split_words_c'),
 	('SELECT w FROM split_words_icu ORDER BY w DESC LIMIT 4'),
 	('SELECT e, count(*) FROM split_types GROUP BY e'),
-	('SELECT v, count(*) FROM split_parted GROUP BY v')) v(q);
+	('SELECT v, count(*) FROM split_parted GROUP BY v'),
+	('SELECT g, count(*) FROM split_fact GROUP BY g HAVING count(*) > (SELECT count(*) / 5 FROM split_fact) ORDER BY g')) v(q);
 
 RESET foresight.split;
 RESET foresight.split_min_cost;

@@ -15,8 +15,8 @@
  * column (added to GROUP BY: it depends on the grouped ones, so the groups
  * stay the same); GROUP BY as the query's.  split_collect_upper() walks
  * the same expressions first to find the aggregates and those columns,
- * and refuses what a combine step could not compute: a sub-query there
- * would read the tables of the query, which the combine step does not have.
+ * and refuses what the combine step could not compute: a correlated
+ * sub-query there (an uncorrelated one runs on the coordinator as it is).
  *
  * Nothing here is planned or run yet: the text (split_deparse.c) is what
  * foresight.split_explain shows and what the tests run over the parts'
@@ -33,6 +33,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_oper.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 
 #include "split/split_build.h"
@@ -136,10 +137,26 @@ upper_mutator(Node *node, UpperContext *cxt)
 		return cxt->mutate ? (Node *) parts_var(ngroup + i + 1, node) : node;
 	}
 
-	if (IsA(node, SubLink) || IsA(node, Query))
+	if (IsA(node, SubLink))
 	{
-		cxt->why = "a sub-query in the select list, HAVING or ORDER BY of a query with aggregates that are computed in parts";
-		return node;
+		SubLink    *sublink = (SubLink *) node;
+		SubLink    *copy;
+
+		/*
+		 * An uncorrelated sub-query reads its own tables, which the
+		 * coordinator has: it stays as it is; its test expression is an
+		 * upper expression like any other.  A correlated one would need its
+		 * references to this query's columns turned into the parts' columns.
+		 */
+		if (contain_vars_of_level(sublink->subselect, 1) ||
+			contain_aggs_of_level(sublink->subselect, 1))
+		{
+			cxt->why = "a correlated sub-query in the select list, HAVING or ORDER BY of a query with aggregates that are computed in parts";
+			return node;
+		}
+		copy = cxt->mutate ? (SubLink *) copyObject(sublink) : sublink;
+		copy->testexpr = upper_mutator(sublink->testexpr, cxt);
+		return (Node *) copy;
 	}
 	if (IsA(node, GroupingFunc))
 	{
