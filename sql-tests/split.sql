@@ -528,7 +528,10 @@ SELECT q, split_run_check(q, 4) AS result FROM (VALUES
 	('SELECT w FROM split_words_icu ORDER BY w DESC LIMIT 4'),
 	('SELECT e, count(*) FROM split_types GROUP BY e'),
 	('SELECT v, count(*) FROM split_parted GROUP BY v'),
-	('SELECT g, count(*) FROM split_fact GROUP BY g HAVING count(*) > (SELECT count(*) / 5 FROM split_fact) ORDER BY g')) v(q);
+	('SELECT g, count(*) FROM split_fact GROUP BY g HAVING count(*) > (SELECT count(*) / 5 FROM split_fact) ORDER BY g'),
+	-- DISTINCT over what the parts compute, not over the columns they group or sort by
+	('SELECT DISTINCT count(*) FROM split_skewed GROUP BY k ORDER BY 1 LIMIT 3'),
+	('SELECT DISTINCT g, count(*) OVER (PARTITION BY id ORDER BY amount) FROM split_fact ORDER BY 1, 2 LIMIT 3')) v(q);
 
 RESET foresight.split;
 RESET foresight.split_min_cost;

@@ -48,6 +48,8 @@ extern Query *split_build_combine(SplitShape *shape, SplitPlan *plan);
 
 /* split_parts.c */
 extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part);
+/* does a part (rows, whole groups) show this select-list entry of the query? */
+extern bool split_part_shows(Query *query, TargetEntry *tle);
 
 /* split_describe.c */
 extern char *split_describe_combine(SplitShape *shape, SplitPlan *plan);

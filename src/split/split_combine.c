@@ -199,6 +199,8 @@ parts_rte(Query *part)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
+		if (tle->resjunk)
+			continue;			/* not a column of the part's rows */
 		names = lappend(names, makeString(pstrdup(tle->resname)));
 		rte->coltypes = lappend_oid(rte->coltypes, exprType((Node *) tle->expr));
 		rte->coltypmods = lappend_int(rte->coltypmods, exprTypmod((Node *) tle->expr));
@@ -279,12 +281,18 @@ split_build_combine(SplitShape *shape, SplitPlan *plan)
 	}
 	else
 	{
-		/* the parts computed every column: column i is the query's entry i */
+		/* the parts computed the columns: the n-th one they show is cn */
+		int			column = 0;
+
 		foreach(lc, query->targetList)
 		{
-			TargetEntry *tle = flatCopyTargetEntry(lfirst_node(TargetEntry, lc));
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
-			tle->expr = (Expr *) parts_var(tle->resno, (Node *) tle->expr);
+			if (!split_part_shows(query, tle))
+				continue;
+			tle = flatCopyTargetEntry(tle);
+			tle->expr = (Expr *) parts_var(++column, (Node *) tle->expr);
+			tle->resno = list_length(combine->targetList) + 1;
 			combine->targetList = lappend(combine->targetList, tle);
 		}
 	}

@@ -22,9 +22,9 @@
 
 #include "split/split_build.h"
 
-/* "c2 DESC NULLS LAST, c1" for a list of SortGroupClause over the query's select list */
+/* "c2 DESC NULLS LAST, c1" for a list of SortGroupClause over a part's select list */
 static void
-describe_columns(StringInfo buf, List *clauses, List *tlist, bool with_order)
+describe_columns(StringInfo buf, List *clauses, List *tlist)
 {
 	ListCell   *lc;
 
@@ -32,15 +32,14 @@ describe_columns(StringInfo buf, List *clauses, List *tlist, bool with_order)
 	{
 		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
 		TargetEntry *tle = get_sortgroupclause_tle(sgc, tlist);
-		char	   *opname = with_order ? get_opname(sgc->sortop) : NULL;
+		char	   *opname = get_opname(sgc->sortop);
 
-		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
-						 split_column_name(tle->resno));
+		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "", tle->resname);
 		if (opname != NULL && strcmp(opname, ">") == 0)
 			appendStringInfoString(buf, " DESC");
 		else if (opname != NULL && strcmp(opname, "<") != 0)
 			appendStringInfo(buf, " USING %s", opname);
-		if (with_order && sgc->nulls_first != (opname != NULL && strcmp(opname, ">") == 0))
+		if (sgc->nulls_first != (opname != NULL && strcmp(opname, ">") == 0))
 			appendStringInfoString(buf, sgc->nulls_first ? " NULLS FIRST" : " NULLS LAST");
 	}
 }
@@ -110,7 +109,7 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 		if (query->sortClause != NIL)
 		{
 			appendStringInfoString(&buf, ", sorted by ");
-			describe_columns(&buf, query->sortClause, part->targetList, true);
+			describe_columns(&buf, query->sortClause, part->targetList);
 		}
 		if (plan->part_limit >= 0)
 			appendStringInfo(&buf, ", LIMIT " INT64_FORMAT, plan->part_limit);
@@ -118,7 +117,7 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 		if (query->sortClause != NIL)
 		{
 			appendStringInfoString(&buf, ", merging the sorted parts on ");
-			describe_columns(&buf, query->sortClause, part->targetList, true);
+			describe_columns(&buf, query->sortClause, part->targetList);
 		}
 		if (query->distinctClause != NIL || query->limitCount || query->limitOffset)
 		{

@@ -10,8 +10,9 @@
  * the rows that come from the part's range.
  *
  * Rows and whole groups (split_plan.c chose them): the part is the query
- * itself, every column it computes visible (the sort keys the combine step
- * merges on included), named c1, c2, ...; sorted, deduplicated and grouped
+ * itself, the columns it computes visible (the sort keys the combine step
+ * merges on included; not under a plain DISTINCT, split_part_shows()),
+ * named c1, c2, ...; sorted, deduplicated and grouped
  * as the query is; "LIMIT n OFFSET m" becomes "LIMIT n + m" (any row among
  * the first n + m of the whole answer is among the first n + m of its
  * part: the part's rows are a subset in the same order).
@@ -89,17 +90,33 @@ adapt_limit(Query *part, Query *query, SplitPlan *plan)
 	plan->part_limit = total;
 }
 
+bool
+split_part_shows(Query *query, TargetEntry *tle)
+{
+	/*
+	 * Under a plain DISTINCT a column the query does not select stays
+	 * hidden: shown, it would take part in the part's DISTINCT, and the
+	 * part's first n + m rows could hold fewer than n + m distinct answers.
+	 * The combine step needs none of them there (ORDER BY keys of a
+	 * DISTINCT query are selected).
+	 */
+	return !tle->resjunk || query->distinctClause == NIL || query->hasDistinctOn;
+}
+
 static void
 build_whole(Query *part, Query *query, SplitPlan *plan)
 {
+	int			column = 0;
 	ListCell   *lc;
 
 	foreach(lc, part->targetList)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
+		if (!split_part_shows(query, tle))
+			continue;
 		tle->resjunk = false;
-		tle->resname = split_column_name(tle->resno);
+		tle->resname = split_column_name(++column);
 	}
 	adapt_limit(part, query, plan);
 }

@@ -273,6 +273,19 @@ sub aggregate_query
 				'count(DISTINCT f.g_mid)', 'percentile_disc(0.5) WITHIN GROUP (ORDER BY f.a)',
 				'json_agg(f.g_txt ORDER BY f.rid)'), 0 ];
 	}
+	# SELECT DISTINCT over exact aggregates only, the GROUP BY columns not
+	# selected (a part must not deduplicate over them)
+	if (@groups && $self->chance(0.08))
+	{
+		my @exact = grep { !$_->[1] && $_->[0] !~ /array_agg|json_agg|string_agg/ } @aggs;
+		@exact = ([ 'count(*)', 0 ]) unless @exact;
+		my @sel = map { $_->[0] } @exact;
+		my $sql = "${with}SELECT DISTINCT " . join(', ', map { "$sel[$_] AS o" . ($_ + 1) } 0 .. $#sel)
+		  . " FROM $from" . $self->where_clause($fact, $joined) . ' GROUP BY ' . join(', ', @groups)
+		  . ' ORDER BY ' . join(', ', map { 'o' . $_ . ' NULLS FIRST' } 1 .. @sel);
+		$sql .= ' LIMIT ' . (1 + $self->rnd(6)) if $self->chance(0.7);
+		return { sql => $sql, columns => scalar @sel, approx => [ (0) x @sel ], ordered => 1, expect => 1 };
+	}
 	my @select = (@groups, map { $_->[0] } @aggs);
 	my @approx = ((0) x @groups, map { $_->[1] } @aggs);
 	my $sql = "${with}SELECT " . join(', ', map { "$select[$_] AS o" . ($_ + 1) } 0 .. $#select)
@@ -343,6 +356,15 @@ sub row_query
 		$tail .= ' LIMIT ' . (1 + $self->rnd(8)) if $self->chance(0.5);
 		$ordered = 1;
 		return $self->finish_rows($with, 'SELECT DISTINCT', \@select, $from, $where, $tail, $ordered);
+	}
+	elsif ($shape == 7 && $self->chance(0.3))
+	{
+		# DISTINCT over a window partitioned by the key (its ORDER BY column not selected)
+		@select = ('f.g_few', $self->pick('count(*) OVER (PARTITION BY f.k)',
+				'row_number() OVER (PARTITION BY f.k ORDER BY f.rid)'));
+		$tail = ' ORDER BY o1, o2';
+		$tail .= ' LIMIT ' . (1 + $self->rnd(6)) if $self->chance(0.7);
+		return $self->finish_rows($with, 'SELECT DISTINCT', \@select, $from, $where, $tail, 1);
 	}
 	elsif ($shape == 7)
 	{
