@@ -45,6 +45,7 @@
 #include "registry/conninfo.h"
 #include "remote/connection.h"
 #include "remote/errors.h"
+#include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "remote/remote_gucs.h"
 
@@ -422,6 +423,7 @@ connect_node(RemoteConn *rc, const char *connstr, char **error)
 		AddWaitEventToSet(rc->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(rc->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		AddWaitEventToSet(rc->wait_set, WL_SOCKET_READABLE, PQsocket(rc->conn), NULL, NULL);
+		remote_notices_attach(rc);
 		return true;
 	}
 

@@ -1,52 +1,635 @@
 /*-------------------------------------------------------------------------
  *
  * route_tuples.c
- *	  Values between a route node and a node, as text: the execution's
- *	  parameters sent with the query, and each row of the answer turned
- *	  into the scan tuple with the columns' input functions.
+ *	  Values between a route node and a node: how the rows come back
+ *	  (binary or text), each row of the answer turned into the scan tuple,
+ *	  and the execution's parameters sent with the query.
+ *
+ * Rows come back in binary: the node's send functions write each value,
+ * this server's receive functions read it, with the column's type
+ * modifier.  A binary form is the value itself, so the result is the
+ * local one whatever DateStyle, TimeZone, timezone_abbreviations,
+ * IntervalStyle, extra_float_digits or bytea_output say (their text forms
+ * are not: a timestamptz printed with a zone abbreviation is read back
+ * under timezone_abbreviations, where IST is Israel's, not India's), and
+ * it is cheaper to convert.  Binary forms are promised within a major
+ * version only, and some types have none: text comes back then, and only
+ * when its text forms read back exactly under this session's settings
+ * (route_types.c); otherwise the query runs here, or on another node.
+ *
+ * What is received is what the node computed, so nothing is checked again:
+ * a domain's value is read with its base type's function (its constraints
+ * held on the node, or the local run would not check them either: a
+ * constraint added NOT VALID, a check that raises a notice), and an xml
+ * value is taken as it is, not parsed again under xmloption (xml_recv and
+ * xml_in would refuse a content fragment under DOCUMENT, which a local
+ * run prints), at any depth: arrays and rows holding them are taken apart
+ * here, with array_recv's and record_recv's checks.  An anonymous record
+ * gets its row type from its binary form: the columns' type OIDs, the same
+ * on a physical standby.  Receive functions convert text from the client's
+ * encoding; the node's is the database's, which the conversion uses.
  *
  * Only the columns that reach the client come from the node: resjunk
  * columns, never sent to the client, are NULL in the scan tuple.
+ *
+ * Parameters go as text in the styles whose text forms read back exactly
+ * whatever the node session's mirrored settings are (DateStyle ISO: a
+ * timestamptz with its numeric offset; IntervalStyle iso_8601, the only
+ * one whose smallest intervals read back; extra_float_digits 3: every
+ * float digit), like the lifted constants, which are written so at plan
+ * time.  Text also keeps a value safe from a statement the node prepared
+ * for other parameter types: it is parsed as the declared type.  Arrays
+ * and composites go in binary when the node takes binary: their text form
+ * reads a NULL element as the string NULL under array_nulls = off, and
+ * their binary form names its element and column types, which array_recv
+ * and record_recv check.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 #include "router/route_scan_internal.h"
+
+/*
+ * How a value the node sent in binary becomes a datum.  Plain values go
+ * through their type's receive function; what holds values received
+ * without a check (xml, a domain) or whose row type the value itself
+ * names (an anonymous record) is taken apart here: arrays and rows are
+ * read as array_recv and record_recv read them, with the same checks of
+ * the element and column types the node names.
+ */
+typedef enum RecvKind
+{
+	RECV_PLAIN,					/* the type's receive function */
+	RECV_XML,					/* as text: not parsed again */
+	RECV_ARRAY,					/* an array, its elements each by elem */
+	RECV_ROW,					/* a composite type's row */
+	RECV_RECORD,				/* an anonymous record: its row type from
+								 * the value */
+	RECV_VECTOR					/* int2vector, oidvector: the empty one too */
+} RecvKind;
+
+typedef struct RecvNode
+{
+	RecvKind	kind;
+	bool		domain;			/* PLAIN: of a domain, read as its base type */
+	FmgrInfo	func;			/* PLAIN, XML: the receive function */
+	Oid			ioparam;
+	Oid			elemtype;		/* ARRAY: the element type named by the node */
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	struct RecvNode *elem;
+	TupleDesc	desc;			/* ROW: the type's; RECORD: the last one seen */
+	struct RecvNode **cols;		/* ... how each column is read */
+} RecvNode;
+
+/* one result column */
+typedef struct RouteColumn
+{
+	int			att;			/* scan tuple attribute (0-based) */
+	int32		typmod;
+	RecvNode   *recv;			/* binary */
+	FmgrInfo	in_func;		/* text: the input function */
+	Oid			in_ioparam;
+	bool		in_xml_array;	/* text: an xml array read as text[], made xml[] */
+} RouteColumn;
+
+/* the types met in anonymous records, and how they are read */
+typedef struct RecvByType
+{
+	Oid			typid;
+	RecvNode   *recv;
+} RecvByType;
+
+static RecvNode *recv_node(RouteScanState *st, Oid typid);
+
+/*
+ * Would the type's own receive function read the value as rn does?  Then
+ * an array of it can be read by array_recv.
+ */
+static bool
+recv_is_plain(RecvNode *rn)
+{
+	return rn->kind == RECV_PLAIN && !rn->domain;
+}
+
+/*
+ * How a value of type typid (as the node names it: a domain, an array's
+ * element type, a column's type) is read, made in the query's context.
+ */
+static RecvNode *
+recv_node(RouteScanState *st, Oid typid)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	RecvNode   *rn = palloc0(sizeof(RecvNode));
+	Oid			base = getBaseType(typid);
+	Oid			elem;
+	Oid			func;
+
+	check_stack_depth();
+	if (base == RECORDOID)
+		rn->kind = RECV_RECORD;
+	else if (base == INT2VECTOROID || base == OIDVECTOROID)
+	{
+		rn->kind = RECV_VECTOR;
+		rn->elemtype = base == INT2VECTOROID ? INT2OID : OIDOID;
+	}
+	else if (base == XMLOID)
+	{
+		/* textrecv: the bytes as they are, in the database's encoding */
+		rn->kind = RECV_XML;
+		getTypeBinaryInputInfo(TEXTOID, &func, &rn->ioparam);
+		fmgr_info(func, &rn->func);
+	}
+	else if (type_is_rowtype(base))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+
+		rn->kind = RECV_ROW;
+		rn->desc = CreateTupleDescCopy(desc);
+		ReleaseTupleDesc(desc);
+		rn->cols = palloc0(sizeof(RecvNode *) * Max(rn->desc->natts, 1));
+		for (int i = 0; i < rn->desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(rn->desc, i);
+
+			if (!att->attisdropped)
+				rn->cols[i] = recv_node(st, att->atttypid);
+		}
+	}
+	else if (OidIsValid(elem = get_element_type(base)))
+	{
+		rn->elem = recv_node(st, elem);
+		if (recv_is_plain(rn->elem))
+			rn->kind = RECV_PLAIN;	/* array_recv does the same */
+		else
+		{
+			rn->kind = RECV_ARRAY;
+			rn->elemtype = elem;
+			get_typlenbyvalalign(elem, &rn->elmlen, &rn->elmbyval, &rn->elmalign);
+		}
+	}
+	if (rn->kind == RECV_PLAIN)
+	{
+		rn->domain = (base != typid);
+		getTypeBinaryInputInfo(base, &func, &rn->ioparam);
+		fmgr_info(func, &rn->func);
+	}
+	MemoryContextSwitchTo(old);
+	return rn;
+}
+
+/* how a value of type typid found in an anonymous record is read (cached) */
+static RecvNode *
+recv_node_cached(RouteScanState *st, Oid typid)
+{
+	ListCell   *lc;
+	RecvByType *entry;
+	MemoryContext old;
+
+	foreach(lc, st->recv_types)
+	{
+		entry = (RecvByType *) lfirst(lc);
+		if (entry->typid == typid)
+			return entry->recv;
+	}
+	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	entry = palloc(sizeof(RecvByType));
+	entry->typid = typid;
+	entry->recv = recv_node(st, typid);
+	st->recv_types = lappend(st->recv_types, entry);
+	MemoryContextSwitchTo(old);
+	return entry->recv;
+}
+
+static Datum recv_value(RouteScanState *st, RecvNode *rn, StringInfo buf, int32 typmod);
+
+/*
+ * The item of itemlen bytes at buf's cursor, read by rn, as record_recv and
+ * array_recv read theirs: in a buffer of its own ending with a '\0' (put
+ * there for the while), which it must use up.
+ */
+static Datum
+recv_item(RouteScanState *st, RecvNode *rn, StringInfo buf, int itemlen, int32 typmod)
+{
+	StringInfoData item;
+	char		csave;
+	Datum		d;
+
+	if (itemlen < 0 || itemlen > buf->len - buf->cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("insufficient data left in message")));
+	item.data = &buf->data[buf->cursor];
+	item.maxlen = itemlen + 1;
+	item.len = itemlen;
+	item.cursor = 0;
+	buf->cursor += itemlen;
+	csave = buf->data[buf->cursor];
+	buf->data[buf->cursor] = '\0';
+	d = recv_value(st, rn, &item, typmod);
+	if (item.cursor != itemlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("improper binary format in a value from a node")));
+	buf->data[buf->cursor] = csave;
+	return d;
+}
+
+/* an array (array_send's form: dimensions, flags, element type, bounds, items) */
+static Datum
+recv_array(RouteScanState *st, RecvNode *rn, StringInfo buf, int32 typmod)
+{
+	int			ndim = (int) pq_getmsgint(buf, 4);
+	int			flags = (int) pq_getmsgint(buf, 4);
+	Oid			elemtype = (Oid) pq_getmsgint(buf, sizeof(Oid));
+	int			dim[MAXDIM];
+	int			lbound[MAXDIM];
+	int			nitems;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (ndim < 0 || ndim > MAXDIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of dimensions: %d", ndim)));
+	if (flags != 0 && flags != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid array flags")));
+	if (elemtype != rn->elemtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("wrong element type")));
+	for (int i = 0; i < ndim; i++)
+	{
+		dim[i] = (int) pq_getmsgint(buf, 4);
+		lbound[i] = (int) pq_getmsgint(buf, 4);
+	}
+	ArrayCheckBounds(ndim, dim, lbound);
+	nitems = ArrayGetNItems(ndim, dim);
+	if (nitems == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+
+	values = palloc(sizeof(Datum) * nitems);
+	nulls = palloc(sizeof(bool) * nitems);
+	for (int i = 0; i < nitems; i++)
+	{
+		int			itemlen = (int) pq_getmsgint(buf, 4);
+
+		nulls[i] = (itemlen == -1);
+		values[i] = nulls[i] ? (Datum) 0 : recv_item(st, rn->elem, buf, itemlen, typmod);
+	}
+	return PointerGetDatum(construct_md_array(values, nulls, ndim, dim, lbound, elemtype,
+											  rn->elmlen, rn->elmbyval, rn->elmalign));
+}
+
+/*
+ * A row (record_send's form: the number of columns, then each one's type
+ * OID, length and bytes) of row type desc, whose columns cols read.
+ */
+static Datum
+recv_row(RouteScanState *st, TupleDesc desc, RecvNode **cols, StringInfo buf)
+{
+	int			ncols = (int) pq_getmsgint(buf, 4);
+	int			validcols = 0;
+	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	HeapTuple	tuple;
+	HeapTupleHeader result;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			validcols++;
+	if (ncols != validcols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("wrong number of columns: %d, expected %d", ncols, validcols)));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			coltype;
+		int			itemlen;
+
+		values[i] = (Datum) 0;
+		nulls[i] = true;
+		if (att->attisdropped)
+			continue;
+		coltype = (Oid) pq_getmsgint(buf, sizeof(Oid));
+		if (coltype != att->atttypid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("wrong data type: %u, expected %u", coltype, att->atttypid)));
+		itemlen = (int) pq_getmsgint(buf, 4);
+		if (itemlen == -1)
+			continue;
+		values[i] = recv_item(st, cols[i], buf, itemlen, att->atttypmod);
+		nulls[i] = false;
+	}
+
+	/* a chunk of its own, as record_recv returns it (heap_form_tuple's is not) */
+	tuple = heap_form_tuple(desc, values, nulls);
+	result = (HeapTupleHeader) palloc(tuple->t_len);
+	memcpy(result, tuple->t_data, tuple->t_len);
+	heap_freetuple(tuple);
+	return HeapTupleHeaderGetDatum(result);
+}
+
+/*
+ * An anonymous record: its row type is what its columns' type OIDs say
+ * (the same on a physical standby), registered in this backend
+ * (BlessTupleDesc) so that the datum can be printed; the last one seen is
+ * kept for the next value.
+ */
+static Datum
+recv_record(RouteScanState *st, RecvNode *rn, StringInfo buf)
+{
+	int			start = buf->cursor;
+	int			ncols = (int) pq_getmsgint(buf, 4);
+	Oid		   *types;
+	bool		same;
+
+	if (ncols < 0 || ncols > MaxTupleAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of columns in a record: %d", ncols)));
+	types = palloc(sizeof(Oid) * Max(ncols, 1));
+	for (int i = 0; i < ncols; i++)
+	{
+		int			itemlen;
+
+		types[i] = (Oid) pq_getmsgint(buf, sizeof(Oid));
+		itemlen = (int) pq_getmsgint(buf, 4);
+		if (itemlen < -1 || itemlen > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("insufficient data left in message")));
+		if (itemlen > 0)
+			buf->cursor += itemlen;
+	}
+	buf->cursor = start;
+
+	same = rn->desc != NULL && rn->desc->natts == ncols;
+	for (int i = 0; same && i < ncols; i++)
+		same = TupleDescAttr(rn->desc, i)->atttypid == types[i];
+	if (!same)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+		TupleDesc	desc = CreateTemplateTupleDesc(ncols);
+		RecvNode  **cols = palloc0(sizeof(RecvNode *) * Max(ncols, 1));
+
+		for (int i = 0; i < ncols; i++)
+		{
+			char		name[NAMEDATALEN];
+
+			snprintf(name, sizeof(name), "f%d", i + 1);
+			TupleDescInitEntry(desc, (AttrNumber) (i + 1), name, types[i], -1, 0);
+			cols[i] = recv_node_cached(st, types[i]);
+		}
+		rn->desc = BlessTupleDesc(desc);
+		rn->cols = cols;
+		MemoryContextSwitchTo(old);
+	}
+	return recv_row(st, rn->desc, rn->cols, buf);
+}
+
+/*
+ * An int2vector or oidvector (array_send's form of a one-dimensional array
+ * from 0).  int2vectorrecv and oidvectorrecv refuse the empty one, which
+ * array_recv makes without dimensions, while the catalogs hold many (the
+ * arguments of a function without any, a trigger on every column).
+ */
+static Datum
+recv_vector(RecvNode *rn, StringInfo buf)
+{
+	int			ndim = (int) pq_getmsgint(buf, 4);
+	int			flags = (int) pq_getmsgint(buf, 4);
+	Oid			elemtype = (Oid) pq_getmsgint(buf, sizeof(Oid));
+	int			n = 0;
+	int16	   *int2s;
+	Oid		   *oids;
+
+	if (ndim == 1)
+	{
+		n = (int) pq_getmsgint(buf, 4);
+		if (pq_getmsgint(buf, 4) != 0)	/* lower bound */
+			ndim = -1;
+	}
+	if ((ndim != 0 && ndim != 1) || flags != 0 || elemtype != rn->elemtype ||
+		n < 0 || n > (buf->len - buf->cursor) / 6)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
+	int2s = palloc(sizeof(int16) * Max(n, 1));
+	oids = palloc(sizeof(Oid) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		int			itemlen = (int) pq_getmsgint(buf, 4);
+
+		if (itemlen != (rn->elemtype == INT2OID ? 2 : 4))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
+		if (rn->elemtype == INT2OID)
+			int2s[i] = (int16) pq_getmsgint(buf, 2);
+		else
+			oids[i] = (Oid) pq_getmsgint(buf, 4);
+	}
+	if (rn->elemtype == INT2OID)
+		return PointerGetDatum(buildint2vector(int2s, n));
+	return PointerGetDatum(buildoidvector(oids, n));
+}
+
+static Datum
+recv_value(RouteScanState *st, RecvNode *rn, StringInfo buf, int32 typmod)
+{
+	switch (rn->kind)
+	{
+		case RECV_VECTOR:
+			return recv_vector(rn, buf);
+		case RECV_ARRAY:
+			return recv_array(st, rn, buf, typmod);
+		case RECV_ROW:
+			return recv_row(st, rn->desc, rn->cols, buf);
+		case RECV_RECORD:
+			return recv_record(st, rn, buf);
+		case RECV_XML:
+			typmod = -1;
+			break;
+		case RECV_PLAIN:
+			break;
+	}
+	return ReceiveFunctionCall(&rn->func, buf, rn->ioparam, typmod);
+}
+
+const char *
+route_transport_check(RouteScanState *st)
+{
+	TupleDesc	desc = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	ListCell   *lc;
+	const char *inexact;
+
+	memset(&st->needs, 0, sizeof(st->needs));
+	st->nremote = 0;
+	foreach(lc, st->css.ss.ps.plan->targetlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (tle->resjunk)
+			continue;
+		route_type_needs(TupleDescAttr(desc, foreach_current_index(lc))->atttypid, &st->needs);
+		st->nremote++;
+	}
+	st->conv_attempt = -1;
+
+	if (!OidIsValid(st->needs.no_binary))
+		return NULL;
+	/* text for every node */
+	if (st->needs.anonymous_record)
+		return psprintf("returns an anonymous record, which only binary transport brings back, "
+						"and type %s, which has no binary form",
+						format_type_be(st->needs.no_binary));
+	if ((inexact = route_text_inexact(st->needs.text_settings)) != NULL)
+		return psprintf("type %s has no binary form, and as text: %s",
+						format_type_be(st->needs.no_binary), inexact);
+	return NULL;
+}
+
+bool
+route_transport_binary(RouteScanState *st, RemoteConn *rc, const char **text_reason,
+					   const char **unusable)
+{
+	int			version = PQserverVersion(rc->conn);
+	const char *inexact;
+
+	*unusable = NULL;
+	if (OidIsValid(st->needs.no_binary))
+	{
+		*text_reason = psprintf("type %s has no binary form", format_type_be(st->needs.no_binary));
+		return false;			/* and text is exact: route_transport_check */
+	}
+	if (version / 10000 == PG_VERSION_NUM / 10000)
+	{
+		*text_reason = NULL;
+		return true;
+	}
+
+	/* binary forms are promised within a major version only */
+	*text_reason = psprintf("node runs PostgreSQL %d, binary forms are those of one major version",
+							version / 10000);
+	if (st->needs.anonymous_record)
+		*unusable = psprintf("runs PostgreSQL %d: only binary transport brings back an anonymous record, "
+							 "and binary forms are those of one major version", version / 10000);
+	else if ((inexact = route_text_inexact(st->needs.text_settings)) != NULL)
+		*unusable = psprintf("runs PostgreSQL %d: binary forms are those of one major version, "
+							 "and as text: %s", version / 10000, inexact);
+	return false;
+}
+
+const char *
+route_transport_describe(RouteScanState *st)
+{
+	if (st->rc != NULL && st->conv_attempt == st->attempt)
+		return st->conv_binary ? "binary" : psprintf("text (%s)", st->text_reason);
+	if (OidIsValid(st->needs.no_binary))
+		return psprintf("text (type %s has no binary form)", format_type_be(st->needs.no_binary));
+	return "binary";
+}
 
 void
 route_prepare_conversion(RouteScanState *st)
 {
+	MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
 	TupleDesc	desc = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
-	List	   *tlist = st->css.ss.ps.plan->targetlist;
 	ListCell   *lc;
+	const char *unusable;
 	int			n = 0;
 
-	if (st->col_map)
+	if (st->conv_attempt == st->attempt)
 		return;
-	st->col_map = palloc(sizeof(int) * desc->natts);
-	st->in_funcs = palloc(sizeof(FmgrInfo) * desc->natts);
-	st->in_ioparams = palloc(sizeof(Oid) * desc->natts);
-	st->in_typmods = palloc(sizeof(int32) * desc->natts);
-	foreach(lc, tlist)
+	st->conv_binary = route_transport_binary(st, st->rc, &st->text_reason, &unusable);
+	/* a node that could not be used was not sent the query */
+	Assert(unusable == NULL);
+	if (st->cols == NULL)
+		st->cols = MemoryContextAllocZero(cxt, sizeof(RouteColumn) * Max(st->nremote, 1));
+	foreach(lc, st->css.ss.ps.plan->targetlist)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 		Form_pg_attribute att = TupleDescAttr(desc, foreach_current_index(lc));
-		Oid			infunc;
+		RouteColumn *col;
+		int32		basemod = att->atttypmod;
+		Oid			base;
 
 		if (tle->resjunk)
 			continue;
-		st->col_map[n] = foreach_current_index(lc);
-		getTypeInputInfo(att->atttypid, &infunc, &st->in_ioparams[n]);
-		fmgr_info(infunc, &st->in_funcs[n]);
-		st->in_typmods[n] = att->atttypmod;
-		n++;
+		col = &st->cols[n++];
+		col->att = foreach_current_index(lc);
+		base = getBaseTypeAndTypmod(att->atttypid, &basemod);
+		col->typmod = att->atttypmod != -1 ? att->atttypmod : basemod;
+		if (st->conv_binary)
+		{
+			if (col->recv == NULL)
+				col->recv = recv_node(st, att->atttypid);
+		}
+		else
+		{
+			Oid			func;
+
+			/* xml as text, made xml: not parsed again; a domain as its base type */
+			col->in_xml_array = (base == XMLARRAYOID);
+			if (base == XMLOID)
+				base = TEXTOID;
+			else if (base == XMLARRAYOID)
+				base = TEXTARRAYOID;
+			if (base == TEXTOID || base == TEXTARRAYOID)
+				col->typmod = -1;
+			getTypeInputInfo(base, &func, &col->in_ioparam);
+			fmgr_info_cxt(func, &col->in_func, cxt);
+		}
 	}
-	st->nremote = n;
+	Assert(n == st->nremote);
+	st->conv_attempt = st->attempt;
+}
+
+/*
+ * Receive and send functions convert text between the client's encoding
+ * and the database's (pq_getmsgtext, pq_sendtext); a node's values are in
+ * the database's (its connection's client_encoding), so while they are
+ * converted the client's encoding is the database's.  Returns the
+ * client's, for restore_client_encoding.
+ */
+static int
+use_database_encoding(void)
+{
+	int			client = pg_get_client_encoding();
+
+	if (client != GetDatabaseEncoding())
+		SetClientEncoding(GetDatabaseEncoding());
+	return client;
+}
+
+static void
+restore_client_encoding(int client)
+{
+	if (client != pg_get_client_encoding() && SetClientEncoding(client) < 0)
+		elog(ERROR, "could not restore client encoding %s", pg_encoding_to_char(client));
 }
 
 /*
@@ -58,79 +641,175 @@ route_store_row(RouteScanState *st, PGresult *res)
 {
 	TupleTableSlot *slot = st->css.ss.ss_ScanTupleSlot;
 	int			nf = PQnfields(res);
+	volatile int client_encoding = -1;
 
-	if (nf != st->nremote)
-	{
-		PQclear(res);
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("node \"%s\" returned %d columns, expected %d",
-						route_current_candidate(st)->name, nf, st->nremote)));
-	}
-	MemoryContextReset(st->row_ctx);
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	PG_TRY();
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->row_ctx);
+		MemoryContext old;
 
+		route_prepare_conversion(st);
+		if (nf != st->nremote)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("node \"%s\" returned %d columns, expected %d",
+							route_current_candidate(st)->name, nf, st->nremote)));
+		MemoryContextReset(st->row_ctx);
+		ExecClearTuple(slot);
+		memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+		if (st->conv_binary)
+			client_encoding = use_database_encoding();
+		old = MemoryContextSwitchTo(st->row_ctx);
 		for (int i = 0; i < nf; i++)
 		{
-			int			att = st->col_map[i];
-			char	   *text = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+			RouteColumn *col = &st->cols[i];
+			Datum		d;
 
-			slot->tts_values[att] = InputFunctionCall(&st->in_funcs[i], text,
-													  st->in_ioparams[i],
-													  st->in_typmods[i]);
-			slot->tts_isnull[att] = (text == NULL);
+			if (PQgetisnull(res, 0, i))
+				continue;
+			if (PQfformat(res, i) != (st->conv_binary ? 1 : 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("node \"%s\" returned column %d in another format than asked for",
+								route_current_candidate(st)->name, i + 1)));
+			if (st->conv_binary)
+			{
+				StringInfoData buf;
+
+				/* libpq ends each value with a '\0', as a StringInfo is */
+				buf.data = PQgetvalue(res, 0, i);
+				buf.len = PQgetlength(res, 0, i);
+				buf.maxlen = buf.len + 1;
+				buf.cursor = 0;
+				d = recv_value(st, col->recv, &buf, col->typmod);
+				if (buf.cursor != buf.len)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							 errmsg("incorrect binary data format in column %d from node \"%s\"",
+									i + 1, route_current_candidate(st)->name)));
+			}
+			else
+			{
+				d = InputFunctionCall(&col->in_func, PQgetvalue(res, 0, i), col->in_ioparam,
+									  col->typmod);
+				if (col->in_xml_array)
+					((ArrayType *) DatumGetPointer(d))->elemtype = XMLOID;
+			}
+			slot->tts_values[col->att] = d;
+			slot->tts_isnull[col->att] = false;
 		}
 		MemoryContextSwitchTo(old);
 	}
 	PG_FINALLY();
 	{
 		PQclear(res);
+		if (client_encoding >= 0)
+			restore_client_encoding(client_encoding);
 	}
 	PG_END_TRY();
 	return ExecStoreVirtualTuple(slot);
 }
 
+/* is a parameter of this type sent in binary (see the file's comment)? */
+static bool
+param_goes_binary(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	RouteTypeNeeds needs;
+
+	if (base != RECORDOID && !type_is_rowtype(base) && !OidIsValid(get_element_type(base)))
+		return false;
+	memset(&needs, 0, sizeof(needs));
+	route_type_needs(typid, &needs);
+	return !OidIsValid(needs.no_binary) && !OidIsValid(needs.pseudo) &&
+		!OidIsValid(needs.unreceivable);
+}
+
 void
-route_param_values(RouteScanState *st, int *nparams, Oid **types, char ***values)
+route_param_values(RouteScanState *st, bool binary, int *nparams, Oid **types,
+				   char ***values, int **lengths, int **formats)
 {
 	ParamListInfo params = st->css.ss.ps.state->es_param_list_info;
 	int			n = list_length(st->plan.param_types);
-	ListCell   *lc;
+	int			saved_datestyle = DateStyle;
+	int			saved_dateorder = DateOrder;
+	int			saved_intervalstyle = IntervalStyle;
+	int			saved_digits = extra_float_digits;
+	volatile int client_encoding = -1;
 
 	*nparams = n;
 	*types = palloc0(sizeof(Oid) * Max(n, 1));
 	*values = palloc0(sizeof(char *) * Max(n, 1));
-	foreach(lc, st->plan.param_types)
+	*lengths = palloc0(sizeof(int) * Max(n, 1));
+	*formats = palloc0(sizeof(int) * Max(n, 1));
+
+	/*
+	 * Text in styles that read back exactly under any mirrored setting; set
+	 * directly, as the deparser does, rather than through a GUC nest level.
+	 */
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_YMD;
+	IntervalStyle = INTSTYLE_ISO_8601;
+	extra_float_digits = 3;
+	PG_TRY();
 	{
-		int			i = foreach_current_index(lc);
-		ParamExternData *prm = NULL;
-		ParamExternData workspace;
+		ListCell   *lc;
 
-		(*types)[i] = lfirst_oid(lc);
-		if (st->plan.lifted_values != NIL)
-		{
-			(*values)[i] = strVal(list_nth(st->plan.lifted_values, i));
-			continue;
-		}
-		if (params && i < params->numParams)
-		{
-			if (params->paramFetch)
-				prm = params->paramFetch(params, i + 1, false, &workspace);
-			else
-				prm = &params->params[i];
-		}
-		if (prm && !prm->isnull && OidIsValid(prm->ptype))
-		{
-			Oid			outfunc;
-			bool		isvarlena;
+		if (binary && st->plan.lifted_values == NIL)
+			client_encoding = use_database_encoding();
 
-			getTypeOutputInfo(prm->ptype, &outfunc, &isvarlena);
-			(*values)[i] = OidOutputFunctionCall(outfunc, prm->value);
-			(*types)[i] = prm->ptype;
+		foreach(lc, st->plan.param_types)
+		{
+			int			i = foreach_current_index(lc);
+			ParamExternData *prm = NULL;
+			ParamExternData workspace;
+
+			(*types)[i] = lfirst_oid(lc);
+			if (st->plan.lifted_values != NIL)
+			{
+				(*values)[i] = strVal(list_nth(st->plan.lifted_values, i));
+				continue;
+			}
+			if (params && i < params->numParams)
+			{
+				if (params->paramFetch)
+					prm = params->paramFetch(params, i + 1, false, &workspace);
+				else
+					prm = &params->params[i];
+			}
+			if (prm && !prm->isnull && OidIsValid(prm->ptype))
+			{
+				(*types)[i] = prm->ptype;
+				if (binary && param_goes_binary(prm->ptype))
+				{
+					Oid			sendfunc;
+					bool		isvarlena;
+					bytea	   *b;
+
+					getTypeBinaryOutputInfo(prm->ptype, &sendfunc, &isvarlena);
+					b = OidSendFunctionCall(sendfunc, prm->value);
+					(*values)[i] = VARDATA(b);
+					(*lengths)[i] = VARSIZE(b) - VARHDRSZ;
+					(*formats)[i] = 1;
+				}
+				else
+				{
+					Oid			outfunc;
+					bool		isvarlena;
+
+					getTypeOutputInfo(prm->ptype, &outfunc, &isvarlena);
+					(*values)[i] = OidOutputFunctionCall(outfunc, prm->value);
+				}
+			}
 		}
 	}
+	PG_FINALLY();
+	{
+		DateStyle = saved_datestyle;
+		DateOrder = saved_dateorder;
+		IntervalStyle = saved_intervalstyle;
+		extra_float_digits = saved_digits;
+		if (client_encoding >= 0)
+			restore_client_encoding(client_encoding);
+	}
+	PG_END_TRY();
 }
