@@ -109,7 +109,7 @@ like($plan, qr/^Custom Scan \(Foresight Route\)\n  Output: v, id\n  Route: stand
 like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < \$1\)\s+ORDER BY id\n\s+Remote Parameters: \$1 = '5'\n/,
 	'EXPLAIN VERBOSE shows the remote SQL and the values of its lifted constants');
 $plan = $primary->safe_psql('postgres', "$route SET foresight.lift_constants = off; EXPLAIN (VERBOSE, COSTS OFF) SELECT v FROM t WHERE id < 5 ORDER BY id");
-like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id\n\s+->/,
+like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id\n\s+Remote Transport: binary\n\s+->/,
 	'with foresight.lift_constants off the constants stay in the remote SQL');
 like($plan, qr/->  (Sort|Index Scan).*\n.*Output: v, id/, 'the local plan is the child');
 is($primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'"),

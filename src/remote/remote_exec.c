@@ -12,7 +12,10 @@
  * (connection.c).
  *
  * Rows come in single-row mode: one PGresult per row, so a large result is
- * never held in memory at once.
+ * never held in memory at once, and in the format the caller asks for:
+ * binary (the types' send functions on the node) unless text is needed
+ * (route_tuples.c decides).  Parameters go in the format the caller gives
+ * for each.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +32,7 @@
 
 #include "remote/errors.h"
 #include "remote/guc_sync.h"
+#include "remote/notices.h"
 #include "remote/remote_exec.h"
 
 /*
@@ -357,6 +361,7 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 			remote_prepare_refused = true;
 			return false;
 		}
+		remote_notices_session(rc, &sql);
 		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 		if (!run_preliminaries(rc, sql.data, true, replay_lsn, &failed_at, error))
 			return preliminaries_failed(rc, block_was_open, failed_at, error);
@@ -377,6 +382,7 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 			remote_prepare_refused = true;
 			return false;
 		}
+		remote_notices_session(rc, &sql);
 		if (check_lsn)
 			appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 	}
@@ -538,10 +544,12 @@ remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *ty
 
 bool
 remote_send(RemoteConn *rc, const char *sql, int nparams,
-			const Oid *types, const char *const *values, char **error)
+			const Oid *types, const char *const *values, const int *lengths,
+			const int *formats, bool binary_result, char **error)
 {
 	const char *prepared = NULL;
 	int			nprepared = rc->nprepared;
+	int			result_format = binary_result ? 1 : 0;
 	int			sent;
 
 	*error = NULL;
@@ -558,17 +566,26 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 			return false;
 	}
 
+	/* what the node said while being set up is its session's business */
+	remote_notices_discard(rc);
+
 	rc->busy = true;
 	if (prepared)
-		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, NULL, NULL, 0);
-	else if (nparams > 0)
-		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
+		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, lengths, formats,
+								   result_format);
+	else if (nparams > 0 || binary_result)
+	{
+		/* binary rows need the extended protocol, parameters or not */
+		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, lengths, formats,
+								 result_format);
+	}
 	else
 	{
 		/*
-		 * Without parameters, the simple protocol: one message instead of
-		 * five, and no unnamed statement and portal on the node.  The SQL is
-		 * one deparsed statement, so it cannot smuggle in a second one.
+		 * Without parameters, in text, the simple protocol: one message
+		 * instead of five, and no unnamed statement and portal on the node.
+		 * The SQL is one deparsed statement, so it cannot smuggle in a
+		 * second one.
 		 */
 		sent = PQsendQuery(rc->conn, sql);
 	}
