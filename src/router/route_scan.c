@@ -13,10 +13,9 @@
  * (route_tuples.c), and whose notices are raised here (remote/notices.c).
  * A node that cannot be reached, or fails before the first row was
  * returned, is skipped for the next candidate; the coordinator is the last
- * one.  A
- * query that the predictive policy set a hedge delay for and that has not
- * started to answer by then is sent to the next node too, and the first
- * answer is used (hedge_if_late, hedge.c).
+ * one.  A query that the predictive policy set a hedge delay for and that
+ * has not started to answer by then is sent to the next node too, and the
+ * first answer is used (hedge_if_late, hedge.c).
  *
  * The plan node itself is made in route_plan.c; the decision log entry is
  * written by route_decision.c, EXPLAIN by route_explain.c, and the

@@ -62,6 +62,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "router/route_scan_internal.h"
@@ -133,34 +134,61 @@ recv_is_plain(RecvNode *rn)
 /*
  * How a value of type typid (as the node names it: a domain, an array's
  * element type, a column's type) is read, made in the query's context.
+ * One catalog lookup for a plain type: this runs for every column of
+ * every routed execution.
  */
 static RecvNode *
 recv_node(RouteScanState *st, Oid typid)
 {
-	MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
-	RecvNode   *rn = palloc0(sizeof(RecvNode));
-	Oid			base = getBaseType(typid);
-	Oid			elem;
-	Oid			func;
+	MemoryContext old;
+	RecvNode   *rn;
+	HeapTuple	tup;
+	Form_pg_type typ;
+	char		typtype;
+	Oid			basetype;
+	Oid			elem = InvalidOid;
+	Oid			receive;
+	Oid			ioparam;
 
 	check_stack_depth();
-	if (base == RECORDOID)
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	typtype = typ->typtype;
+	basetype = typ->typbasetype;
+	if (IsTrueArrayType(typ))
+		elem = typ->typelem;
+	receive = typ->typreceive;
+	ioparam = getTypeIOParam(tup);
+	ReleaseSysCache(tup);
+
+	/* a domain: read as its base type, without its constraints */
+	if (typtype == TYPTYPE_DOMAIN)
+	{
+		rn = recv_node(st, getBaseType(basetype));
+		rn->domain = true;
+		return rn;
+	}
+
+	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	rn = palloc0(sizeof(RecvNode));
+	if (typid == RECORDOID)
 		rn->kind = RECV_RECORD;
-	else if (base == INT2VECTOROID || base == OIDVECTOROID)
+	else if (typid == INT2VECTOROID || typid == OIDVECTOROID)
 	{
 		rn->kind = RECV_VECTOR;
-		rn->elemtype = base == INT2VECTOROID ? INT2OID : OIDOID;
+		rn->elemtype = typid == INT2VECTOROID ? INT2OID : OIDOID;
 	}
-	else if (base == XMLOID)
+	else if (typid == XMLOID)
 	{
 		/* textrecv: the bytes as they are, in the database's encoding */
 		rn->kind = RECV_XML;
-		getTypeBinaryInputInfo(TEXTOID, &func, &rn->ioparam);
-		fmgr_info(func, &rn->func);
+		getTypeBinaryInputInfo(TEXTOID, &receive, &ioparam);
 	}
-	else if (type_is_rowtype(base))
+	else if (typtype == TYPTYPE_COMPOSITE)
 	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
 
 		rn->kind = RECV_ROW;
 		rn->desc = CreateTupleDescCopy(desc);
@@ -174,23 +202,26 @@ recv_node(RouteScanState *st, Oid typid)
 				rn->cols[i] = recv_node(st, att->atttypid);
 		}
 	}
-	else if (OidIsValid(elem = get_element_type(base)))
+	else if (OidIsValid(elem))
 	{
 		rn->elem = recv_node(st, elem);
-		if (recv_is_plain(rn->elem))
-			rn->kind = RECV_PLAIN;	/* array_recv does the same */
-		else
+		if (!recv_is_plain(rn->elem))
 		{
 			rn->kind = RECV_ARRAY;
 			rn->elemtype = elem;
 			get_typlenbyvalalign(elem, &rn->elmlen, &rn->elmbyval, &rn->elmalign);
 		}
+		/* else array_recv does the same */
 	}
-	if (rn->kind == RECV_PLAIN)
+	if (rn->kind == RECV_PLAIN || rn->kind == RECV_XML)
 	{
-		rn->domain = (base != typid);
-		getTypeBinaryInputInfo(base, &func, &rn->ioparam);
-		fmgr_info(func, &rn->func);
+		if (!OidIsValid(receive))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("no binary input function available for type %s",
+							format_type_be(typid))));
+		fmgr_info(receive, &rn->func);
+		rn->ioparam = ioparam;
 	}
 	MemoryContextSwitchTo(old);
 	return rn;
