@@ -20,13 +20,17 @@
  * What is received is what the node computed, so nothing is checked again:
  * a domain's value is read with its base type's function (its constraints
  * held on the node, or the local run would not check them either: a
- * constraint added NOT VALID, a check that raises a notice), and an xml
- * value is taken as it is, not parsed again under xmloption (xml_recv and
- * xml_in would refuse a content fragment under DOCUMENT, which a local
- * run prints), at any depth: arrays and rows holding them are taken apart
- * here, with array_recv's and record_recv's checks.  An anonymous record
- * gets its row type from its binary form: the columns' type OIDs, the same
- * on a physical standby.  Receive functions convert text from the client's
+ * constraint added NOT VALID, a check that raises a notice); an xml value
+ * is taken as it is, not parsed again under xmloption (xml_recv and xml_in
+ * would refuse a content fragment under DOCUMENT, which a local run
+ * prints); the bytes of a text, varchar, bpchar or name are taken as they
+ * are, their encoding not checked again (textrecv would refuse bytes that
+ * a local run prints); an empty int2vector or oidvector is made as its
+ * input function makes it (its receive function refuses it).  This holds
+ * at any depth: arrays and rows holding such values are taken apart here,
+ * with array_recv's and record_recv's checks.  An anonymous record gets
+ * its row type from its binary form: the columns' type OIDs, the same on a
+ * physical standby.  Receive functions convert text from the client's
  * encoding; the node's is the database's, which the conversion uses.
  *
  * Only the columns that reach the client come from the node: resjunk
@@ -78,7 +82,9 @@
 typedef enum RecvKind
 {
 	RECV_PLAIN,					/* the type's receive function */
-	RECV_XML,					/* as text: not parsed again */
+	RECV_TEXT,					/* text, varchar, bpchar, xml: the bytes as
+								 * they are (not validated, not parsed) */
+	RECV_NAME,					/* name: the same, in its fixed size */
 	RECV_ARRAY,					/* an array, its elements each by elem */
 	RECV_ROW,					/* a composite type's row */
 	RECV_RECORD,				/* an anonymous record: its row type from
@@ -180,12 +186,11 @@ recv_node(RouteScanState *st, Oid typid)
 		rn->kind = RECV_VECTOR;
 		rn->elemtype = typid == INT2VECTOROID ? INT2OID : OIDOID;
 	}
-	else if (typid == XMLOID)
-	{
-		/* textrecv: the bytes as they are, in the database's encoding */
-		rn->kind = RECV_XML;
-		getTypeBinaryInputInfo(TEXTOID, &receive, &ioparam);
-	}
+	else if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID ||
+			 typid == XMLOID)
+		rn->kind = RECV_TEXT;
+	else if (typid == NAMEOID)
+		rn->kind = RECV_NAME;
 	else if (typtype == TYPTYPE_COMPOSITE)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
@@ -213,7 +218,12 @@ recv_node(RouteScanState *st, Oid typid)
 		}
 		/* else array_recv does the same */
 	}
-	if (rn->kind == RECV_PLAIN || rn->kind == RECV_XML)
+	if (rn->kind == RECV_VECTOR)
+	{
+		receive = F_ARRAY_RECV;
+		ioparam = rn->elemtype;
+	}
+	if (rn->kind == RECV_PLAIN || rn->kind == RECV_VECTOR)
 	{
 		if (!OidIsValid(receive))
 			ereport(ERROR,
@@ -442,50 +452,31 @@ recv_record(RouteScanState *st, RecvNode *rn, StringInfo buf)
 }
 
 /*
- * An int2vector or oidvector (array_send's form of a one-dimensional array
- * from 0).  int2vectorrecv and oidvectorrecv refuse the empty one, which
- * array_recv makes without dimensions, while the catalogs hold many (the
- * arguments of a function without any, a trigger on every column).
+ * An int2vector or oidvector (array_send's form).  int2vectorrecv and
+ * oidvectorrecv refuse the empty one, which array_recv makes without
+ * dimensions, while the catalogs hold many (the arguments of a function
+ * without any, a trigger on every column): that one is made as
+ * int2vectorin and oidvectorin make it.  Any other value is what array_recv
+ * makes of it, a valid vector or not, as the node had it.
  */
 static Datum
-recv_vector(RecvNode *rn, StringInfo buf)
+recv_vector(RecvNode *rn, StringInfo buf, int32 typmod)
 {
+	int			start = buf->cursor;
 	int			ndim = (int) pq_getmsgint(buf, 4);
 	int			flags = (int) pq_getmsgint(buf, 4);
 	Oid			elemtype = (Oid) pq_getmsgint(buf, sizeof(Oid));
-	int			n = 0;
-	int16	   *int2s;
-	Oid		   *oids;
 
-	if (ndim == 1)
+	if (ndim == 1 && flags == 0 && elemtype == rn->elemtype &&
+		buf->len - buf->cursor == 8 && pq_getmsgint(buf, 4) == 0 &&
+		pq_getmsgint(buf, 4) == 0)
 	{
-		n = (int) pq_getmsgint(buf, 4);
-		if (pq_getmsgint(buf, 4) != 0)	/* lower bound */
-			ndim = -1;
-	}
-	if ((ndim != 0 && ndim != 1) || flags != 0 || elemtype != rn->elemtype ||
-		n < 0 || n > (buf->len - buf->cursor) / 6)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
-	int2s = palloc(sizeof(int16) * Max(n, 1));
-	oids = palloc(sizeof(Oid) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		int			itemlen = (int) pq_getmsgint(buf, 4);
-
-		if (itemlen != (rn->elemtype == INT2OID ? 2 : 4))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
 		if (rn->elemtype == INT2OID)
-			int2s[i] = (int16) pq_getmsgint(buf, 2);
-		else
-			oids[i] = (Oid) pq_getmsgint(buf, 4);
+			return PointerGetDatum(buildint2vector(NULL, 0));
+		return PointerGetDatum(buildoidvector(NULL, 0));
 	}
-	if (rn->elemtype == INT2OID)
-		return PointerGetDatum(buildint2vector(int2s, n));
-	return PointerGetDatum(buildoidvector(oids, n));
+	buf->cursor = start;
+	return ReceiveFunctionCall(&rn->func, buf, rn->ioparam, typmod);
 }
 
 static Datum
@@ -494,16 +485,31 @@ recv_value(RouteScanState *st, RecvNode *rn, StringInfo buf, int32 typmod)
 	switch (rn->kind)
 	{
 		case RECV_VECTOR:
-			return recv_vector(rn, buf);
+			return recv_vector(rn, buf, typmod);
+		case RECV_TEXT:
+			{
+				/* as textin would take it: no encoding check, no parsing */
+				text	   *t = cstring_to_text_with_len(&buf->data[buf->cursor],
+														 buf->len - buf->cursor);
+
+				buf->cursor = buf->len;
+				return PointerGetDatum(t);
+			}
+		case RECV_NAME:
+			{
+				Name		n = (Name) palloc0(NAMEDATALEN);
+
+				memcpy(NameStr(*n), &buf->data[buf->cursor],
+					   Min(buf->len - buf->cursor, NAMEDATALEN - 1));
+				buf->cursor = buf->len;
+				return NameGetDatum(n);
+			}
 		case RECV_ARRAY:
 			return recv_array(st, rn, buf, typmod);
 		case RECV_ROW:
 			return recv_row(st, rn->desc, rn->cols, buf);
 		case RECV_RECORD:
 			return recv_record(st, rn, buf);
-		case RECV_XML:
-			typmod = -1;
-			break;
 		case RECV_PLAIN:
 			break;
 	}
