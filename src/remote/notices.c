@@ -36,10 +36,10 @@
  * the deparser wrote, which this server warned about already when it
  * parsed the client's statement.
  *
- * Not told apart: a notice the node raises while it plans the statement
- * (an immutable function folded into a constant, a stable one evaluated
- * to estimate a selectivity) comes with the others; this server raised it
- * too when it planned the statement, so the client sees it twice.
+ * A notice the node raises while it plans the statement (an immutable
+ * function folded into a constant, a stable one evaluated to estimate a
+ * selectivity) comes with the others: the one this server raised when it
+ * planned the statement was held back (router/plan_notices.c).
  *
  *-------------------------------------------------------------------------
  */
