@@ -4,15 +4,19 @@
 #   bash bench/routing_cpu.sh [--time SECONDS] [--scale S]
 #
 # A coordinator and two hot standbys on loopback.  One pgbench client runs
-# -S (select-only) with -M prepared and -M simple, first against standby1
-# directly, then through the coordinator (round_robin over the two standbys,
-# include_local off), then through the coordinator with
-# foresight.defer_local_planning off.  For each run: the CPU time every
-# server's processes and pgbench spent, from /proc/<pid>/schedstat (user and
-# system time of each thread, in ns) over the middle of the run, divided by
-# the transactions of that window: microseconds of CPU per query, per group.
-# Writes bench/results/routing_cpu.md.  Not a timed test: the split between
-# groups is the point, not the absolute numbers.
+# -S (select-only) with -M prepared and -M simple, and a "wide" query (-M
+# prepared, 50 rows of 7 columns: int, text, timestamptz, numeric, float8),
+# first against standby1 directly, then through the coordinator
+# (round_robin over the two standbys, include_local off), then through the
+# coordinator with foresight.defer_local_planning off.  For each run: the
+# CPU time every server's processes, the backend serving pgbench (on the
+# coordinator when routed, on standby1 directly) and pgbench spent, from
+# /proc/<pid>/schedstat over the middle of the run, divided by the
+# transactions of that window: microseconds of CPU per query, per group.
+# Only the processes of this benchmark's servers and its own pgbench are
+# counted (the machine may run other servers and benchmarks).  Writes
+# bench/results/routing_cpu.md.  Not a timed test: the split between groups
+# is the point, not the absolute numbers.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
@@ -43,39 +47,44 @@ trap 'scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1 || true' EXIT
 
 bench_cluster_start "$cluster" "$port" "$scale"
 
-# "pid group cpu_ns" for every process of the three servers and pgbench
+# "key group cpu_ns" for the children of the three postmasters, for the
+# backend serving pgbench (BACKEND, also in its server's group) and for
+# pgbench itself (PGBENCH): only this benchmark's processes
 snapshot() {
-	local -A group_of=()
-	local server pm p pid ppid comm ns rest
+	local bench=$1 backend=$2 server pm pid ns
 	for server in coordinator standby1 standby2; do
-		group_of[$(head -1 "$cluster/$server/postmaster.pid")]=$server
+		pm=$(head -1 "$cluster/$server/postmaster.pid")
+		for pid in $(pgrep -P "$pm"); do
+			read -r ns _ < "/proc/$pid/schedstat" 2>/dev/null && echo "$pid $server $ns"
+		done
 	done
-	for p in /proc/[0-9]*; do
-		pid=${p#/proc/}
-		read -r rest < "$p/stat" 2>/dev/null || continue
-		rest=${rest##*) }
-		ppid=$(echo "$rest" | awk '{ print $2 }')
-		read -r ns _ < "$p/schedstat" 2>/dev/null || continue
-		comm=$(cat "$p/comm" 2>/dev/null || true)
-		if [ -n "${group_of[$ppid]:-}" ]; then
-			echo "$pid ${group_of[$ppid]} $ns"
-		elif [ "$comm" = pgbench ]; then
-			echo "$pid pgbench $ns"
-		fi
-	done
+	read -r ns _ < "/proc/$bench/schedstat" 2>/dev/null && echo "$bench pgbench $ns"
+	if [ -n "$backend" ]; then
+		read -r ns _ < "/proc/$backend/schedstat" 2>/dev/null && echo "b$backend backend $ns"
+	fi
+	return 0
 }
 
-# run NAME PORT MODE PGOPTIONS → "coordinator standby1 standby2 pgbench tps" (µs/query)
+# the wide query: 50 rows of int, text, timestamptz, numeric and float8 values
+wide_script=$work/wide.sql
+printf '%s\n' "\\set aid random(1, 100000 * $scale - 50)" \
+	"SELECT aid, bid, abalance, filler, timestamptz '2024-01-01 00:00+00' + aid * interval '1 second', abalance * 1.5 + aid, aid / 7.0::float8 FROM pgbench_accounts WHERE aid BETWEEN :aid AND :aid + 49;" \
+	> "$wide_script"
+
+# run NAME PORT MODE PGOPTIONS → "coordinator backend standby1 standby2 pgbench tps" (µs/query)
 run() {
-	local name=$1 target=$2 mode=$3 opts=$4 window=$((duration - 4))
-	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" -n -S -M "$mode" -c 1 -T 2 postgres >/dev/null 2>&1 || true
-	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" -n -S -M "$mode" -c 1 -T "$duration" postgres \
+	local name=$1 target=$2 mode=$3 opts=$4 window=$((duration - 4)) backend
+	local args=(-n -S -M "$mode")
+	[ "$mode" = wide ] && args=(-n -M prepared -f "$wide_script")
+	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" "${args[@]}" -c 1 -T 2 postgres >/dev/null 2>&1 || true
+	PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$target" "${args[@]}" -c 1 -T "$duration" postgres \
 		> "$work/$name.out" 2>&1 &
 	local bench_pid=$!
 	sleep 2
-	snapshot | sort > "$work/$name.s1"
+	backend=$(bench_sql "$target" "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' ORDER BY backend_start DESC LIMIT 1")
+	snapshot "$bench_pid" "$backend" | sort > "$work/$name.s1"
 	sleep "$window"
-	snapshot | sort > "$work/$name.s2"
+	snapshot "$bench_pid" "$backend" | sort > "$work/$name.s2"
 	wait "$bench_pid" || die "pgbench $name failed: $(cat "$work/$name.out")"
 	local tps
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/$name.out")
@@ -83,14 +92,15 @@ run() {
 		{ cpu[$2] += $5 - $3 }
 		END {
 			q = tps * w
-			printf "%.1f %.1f %.1f %.1f %.0f\n", cpu["coordinator"] / 1000 / q, cpu["standby1"] / 1000 / q,
-				cpu["standby2"] / 1000 / q, cpu["pgbench"] / 1000 / q, tps
+			printf "%.1f %.1f %.1f %.1f %.1f %.0f\n", cpu["coordinator"] / 1000 / q, cpu["backend"] / 1000 / q,
+				cpu["standby1"] / 1000 / q, cpu["standby2"] / 1000 / q, cpu["pgbench"] / 1000 / q, tps
 		}'
 }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 routed="-c foresight.routing_policy=round_robin -c foresight.include_local=off"
 declare -A R
-for mode in prepared simple; do
+for mode in prepared simple wide; do
 	note "$mode: standby1 directly"
 	R[$mode,direct]=$(run "$mode-direct" $((port + 1)) "$mode" "")
 	note "$mode: routed"
@@ -103,19 +113,21 @@ out=$results/routing_cpu.md
 {
 	echo "# CPU per query by process group (bench/routing_cpu.sh)"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs; pgbench -S, scale $scale, 1 client, ${duration}s per run,"
-	echo "CPU from /proc/<pid>/schedstat over the middle $((duration - 4)) s, in µs per query."
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $load); pgbench -S, scale $scale, 1 client,"
+	echo "${duration}s per run; wide: 50 rows of int, text, timestamptz, numeric, float8 per query (-M prepared)."
+	echo "CPU from /proc/<pid>/schedstat over the middle $((duration - 4)) s, in µs per query; backend: the one serving pgbench"
+	echo "(the coordinator's when routed, standby1's directly), also counted in its server."
 	echo
-	echo "| protocol | target | coordinator | standby1 | standby2 | pgbench | TPS |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
-	for mode in prepared simple; do
+	echo "| protocol | target | coordinator | backend | standby1 | standby2 | pgbench | TPS |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for mode in prepared simple wide; do
 		for target in direct routed planned; do
 			case $target in
 				direct) label="standby1 directly" ;;
 				routed) label="routed" ;;
 				planned) label="routed, defer_local_planning off" ;;
 			esac
-			echo "| $mode | $label | $(echo "${R[$mode,$target]}" | awk '{ printf "%s | %s | %s | %s | %s", $1, $2, $3, $4, $5 }') |"
+			echo "| $mode | $label | $(echo "${R[$mode,$target]}" | awk '{ printf "%s | %s | %s | %s | %s | %s", $1, $2, $3, $4, $5, $6 }') |"
 		done
 	done
 } > "$out"

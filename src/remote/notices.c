@@ -30,7 +30,16 @@
  * which is not a mirrored setting (the node session's own level would
  * decide what gets here, and the local one whether the client sees it):
  * each connection sets it to notice once, and this session's own
- * client_min_messages filters when the notice is raised here.
+ * client_min_messages filters when the notice is raised here.  It also
+ * sets escape_string_warning off: with standard_conforming_strings off
+ * (mirrored), the node would warn about the backslashes of the literals
+ * the deparser wrote, which this server warned about already when it
+ * parsed the client's statement.
+ *
+ * A notice the node raises while it plans the statement (an immutable
+ * function folded into a constant, a stable one evaluated to estimate a
+ * selectivity) comes with the others: the one this server raised when it
+ * planned the statement was held back (router/plan_notices.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -258,7 +267,8 @@ remote_notices_session(RemoteConn *rc, StringInfo sql)
 
 	if (e == NULL || e->session_set)
 		return;
-	appendStringInfoString(sql, "SELECT pg_catalog.set_config('client_min_messages', 'notice', false); ");
+	appendStringInfoString(sql, "SELECT pg_catalog.set_config('client_min_messages', 'notice', false), "
+						   "pg_catalog.set_config('escape_string_warning', 'off', false); ");
 	e->session_set = true;
 }
 

@@ -19,7 +19,9 @@ extern void remote_notices_attach(RemoteConn *rc);
 
 /*
  * What the node session needs, once per connection, for its notices to be
- * sent at all: appended to the preliminaries in sql (remote_exec.c).
+ * what the client would see (client_min_messages notice, no warnings about
+ * the deparsed SQL's string literals): appended to the preliminaries in
+ * sql (remote_exec.c).
  */
 extern void remote_notices_session(RemoteConn *rc, StringInfo sql);
 

@@ -42,6 +42,7 @@
 #include "router/deparse_limits.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
+#include "router/plan_notices.h"
 #include "router/policy.h"
 #include "stats/request_shape.h"
 #include "router/route_cache.h"
@@ -128,6 +129,32 @@ plan_below(Query *parse, const char *query_string, int cursorOptions,
 		router_plan_depth--;
 	}
 	PG_END_TRY();
+	return stmt;
+}
+
+/*
+ * plan_below for a statement that may be wrapped: the notices of planning
+ * it wait for its route, since a node would raise them again
+ * (plan_notices.c); an error raises them before itself.
+ */
+static PlannedStmt *
+plan_holding_notices(Query *parse, const char *query_string, int cursorOptions,
+					 ParamListInfo boundParams)
+{
+	PlannedStmt *volatile stmt = NULL;
+
+	plan_notices_hold();
+	PG_TRY();
+	{
+		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_CATCH();
+	{
+		plan_notices_release();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	plan_notices_stop();
 	return stmt;
 }
 
@@ -270,7 +297,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	copy = copyObject(parse);
-	stmt = plan_below(parse, query_string, cursorOptions, boundParams);
+	stmt = plan_holding_notices(parse, query_string, cursorOptions, boundParams);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
 	if (reason == NULL)
@@ -304,6 +331,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	eligibility_last_reason = reason;
 	if (reason != NULL)
 	{
+		plan_notices_release();
 		unrouted_remember_plan(stmt, reason);
 		return stmt;
 	}
@@ -319,6 +347,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	else
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
 										 clock, GetUserId(), shape.flags);
+	plan_notices_keep();
 	return stmt;
 }
 

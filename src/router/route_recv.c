@@ -3,7 +3,7 @@
  * route_recv.c
  *	  Reading a value a node sent in binary: through the type's receive
  *	  function, or, for what holds values that must not be checked again
- *	  (xml, domains) or whose row type the value names (anonymous
+ *	  (text and xml bytes, domains, empty vectors) or whose row type the value names (anonymous
  *	  records), taken apart here as array_recv and record_recv would (see
  *	  route_tuples.c for why rows come back in binary).
  *
@@ -25,6 +25,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "router/route_recv.h"
@@ -41,7 +42,9 @@
 typedef enum RecvKind
 {
 	RECV_PLAIN,					/* the type's receive function */
-	RECV_XML,					/* as text: not parsed again */
+	RECV_TEXT,					/* text, varchar, bpchar, xml: the bytes as
+								 * they are (not validated, not parsed) */
+	RECV_NAME,					/* name: the same, in its fixed size */
 	RECV_ARRAY,					/* an array, its elements each by elem */
 	RECV_ROW,					/* a composite type's row */
 	RECV_RECORD,				/* an anonymous record: its row type from
@@ -86,34 +89,60 @@ recv_is_plain(RecvNode *rn)
 /*
  * How a value of type typid (as the node names it: a domain, an array's
  * element type, a column's type) is read, made in the query's context.
+ * One catalog lookup for a plain type: this runs for every column of
+ * every routed execution.
  */
 RecvNode *
 route_recv_node(RouteScanState *st, Oid typid)
 {
-	MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
-	RecvNode   *rn = palloc0(sizeof(RecvNode));
-	Oid			base = getBaseType(typid);
-	Oid			elem;
-	Oid			func;
+	MemoryContext old;
+	RecvNode   *rn;
+	HeapTuple	tup;
+	Form_pg_type typ;
+	char		typtype;
+	Oid			basetype;
+	Oid			elem = InvalidOid;
+	Oid			receive;
+	Oid			ioparam;
 
 	check_stack_depth();
-	if (base == RECORDOID)
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	typtype = typ->typtype;
+	basetype = typ->typbasetype;
+	if (IsTrueArrayType(typ))
+		elem = typ->typelem;
+	receive = typ->typreceive;
+	ioparam = getTypeIOParam(tup);
+	ReleaseSysCache(tup);
+
+	/* a domain: read as its base type, without its constraints */
+	if (typtype == TYPTYPE_DOMAIN)
+	{
+		rn = route_recv_node(st, getBaseType(basetype));
+		rn->domain = true;
+		return rn;
+	}
+
+	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	rn = palloc0(sizeof(RecvNode));
+	if (typid == RECORDOID)
 		rn->kind = RECV_RECORD;
-	else if (base == INT2VECTOROID || base == OIDVECTOROID)
+	else if (typid == INT2VECTOROID || typid == OIDVECTOROID)
 	{
 		rn->kind = RECV_VECTOR;
-		rn->elemtype = base == INT2VECTOROID ? INT2OID : OIDOID;
+		rn->elemtype = typid == INT2VECTOROID ? INT2OID : OIDOID;
 	}
-	else if (base == XMLOID)
+	else if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID ||
+			 typid == XMLOID)
+		rn->kind = RECV_TEXT;
+	else if (typid == NAMEOID)
+		rn->kind = RECV_NAME;
+	else if (typtype == TYPTYPE_COMPOSITE)
 	{
-		/* textrecv: the bytes as they are, in the database's encoding */
-		rn->kind = RECV_XML;
-		getTypeBinaryInputInfo(TEXTOID, &func, &rn->ioparam);
-		fmgr_info(func, &rn->func);
-	}
-	else if (type_is_rowtype(base))
-	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
 
 		rn->kind = RECV_ROW;
 		rn->desc = CreateTupleDescCopy(desc);
@@ -127,23 +156,31 @@ route_recv_node(RouteScanState *st, Oid typid)
 				rn->cols[i] = route_recv_node(st, att->atttypid);
 		}
 	}
-	else if (OidIsValid(elem = get_element_type(base)))
+	else if (OidIsValid(elem))
 	{
 		rn->elem = route_recv_node(st, elem);
-		if (recv_is_plain(rn->elem))
-			rn->kind = RECV_PLAIN;	/* array_recv does the same */
-		else
+		if (!recv_is_plain(rn->elem))
 		{
 			rn->kind = RECV_ARRAY;
 			rn->elemtype = elem;
 			get_typlenbyvalalign(elem, &rn->elmlen, &rn->elmbyval, &rn->elmalign);
 		}
+		/* else array_recv does the same */
 	}
-	if (rn->kind == RECV_PLAIN)
+	if (rn->kind == RECV_VECTOR)
 	{
-		rn->domain = (base != typid);
-		getTypeBinaryInputInfo(base, &func, &rn->ioparam);
-		fmgr_info(func, &rn->func);
+		receive = F_ARRAY_RECV;
+		ioparam = rn->elemtype;
+	}
+	if (rn->kind == RECV_PLAIN || rn->kind == RECV_VECTOR)
+	{
+		if (!OidIsValid(receive))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("no binary input function available for type %s",
+							format_type_be(typid))));
+		fmgr_info(receive, &rn->func);
+		rn->ioparam = ioparam;
 	}
 	MemoryContextSwitchTo(old);
 	return rn;
@@ -363,50 +400,31 @@ recv_record(RouteScanState *st, RecvNode *rn, StringInfo buf)
 }
 
 /*
- * An int2vector or oidvector (array_send's form of a one-dimensional array
- * from 0).  int2vectorrecv and oidvectorrecv refuse the empty one, which
- * array_recv makes without dimensions, while the catalogs hold many (the
- * arguments of a function without any, a trigger on every column).
+ * An int2vector or oidvector (array_send's form).  int2vectorrecv and
+ * oidvectorrecv refuse the empty one, which array_recv makes without
+ * dimensions, while the catalogs hold many (the arguments of a function
+ * without any, a trigger on every column): that one is made as
+ * int2vectorin and oidvectorin make it.  Any other value is what array_recv
+ * makes of it, a valid vector or not, as the node had it.
  */
 static Datum
-recv_vector(RecvNode *rn, StringInfo buf)
+recv_vector(RecvNode *rn, StringInfo buf, int32 typmod)
 {
+	int			start = buf->cursor;
 	int			ndim = (int) pq_getmsgint(buf, 4);
 	int			flags = (int) pq_getmsgint(buf, 4);
 	Oid			elemtype = (Oid) pq_getmsgint(buf, sizeof(Oid));
-	int			n = 0;
-	int16	   *int2s;
-	Oid		   *oids;
 
-	if (ndim == 1)
+	if (ndim == 1 && flags == 0 && elemtype == rn->elemtype &&
+		buf->len - buf->cursor == 8 && pq_getmsgint(buf, 4) == 0 &&
+		pq_getmsgint(buf, 4) == 0)
 	{
-		n = (int) pq_getmsgint(buf, 4);
-		if (pq_getmsgint(buf, 4) != 0)	/* lower bound */
-			ndim = -1;
-	}
-	if ((ndim != 0 && ndim != 1) || flags != 0 || elemtype != rn->elemtype ||
-		n < 0 || n > (buf->len - buf->cursor) / 6)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
-	int2s = palloc(sizeof(int16) * Max(n, 1));
-	oids = palloc(sizeof(Oid) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		int			itemlen = (int) pq_getmsgint(buf, 4);
-
-		if (itemlen != (rn->elemtype == INT2OID ? 2 : 4))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s data", rn->elemtype == INT2OID ? "int2vector" : "oidvector")));
 		if (rn->elemtype == INT2OID)
-			int2s[i] = (int16) pq_getmsgint(buf, 2);
-		else
-			oids[i] = (Oid) pq_getmsgint(buf, 4);
+			return PointerGetDatum(buildint2vector(NULL, 0));
+		return PointerGetDatum(buildoidvector(NULL, 0));
 	}
-	if (rn->elemtype == INT2OID)
-		return PointerGetDatum(buildint2vector(int2s, n));
-	return PointerGetDatum(buildoidvector(oids, n));
+	buf->cursor = start;
+	return ReceiveFunctionCall(&rn->func, buf, rn->ioparam, typmod);
 }
 
 Datum
@@ -415,16 +433,31 @@ route_recv_value(RouteScanState *st, RecvNode *rn, StringInfo buf, int32 typmod)
 	switch (rn->kind)
 	{
 		case RECV_VECTOR:
-			return recv_vector(rn, buf);
+			return recv_vector(rn, buf, typmod);
+		case RECV_TEXT:
+			{
+				/* as textin would take it: no encoding check, no parsing */
+				text	   *t = cstring_to_text_with_len(&buf->data[buf->cursor],
+														 buf->len - buf->cursor);
+
+				buf->cursor = buf->len;
+				return PointerGetDatum(t);
+			}
+		case RECV_NAME:
+			{
+				Name		n = (Name) palloc0(NAMEDATALEN);
+
+				memcpy(NameStr(*n), &buf->data[buf->cursor],
+					   Min(buf->len - buf->cursor, NAMEDATALEN - 1));
+				buf->cursor = buf->len;
+				return NameGetDatum(n);
+			}
 		case RECV_ARRAY:
 			return recv_array(st, rn, buf, typmod);
 		case RECV_ROW:
 			return recv_row(st, rn->desc, rn->cols, buf);
 		case RECV_RECORD:
 			return recv_record(st, rn, buf);
-		case RECV_XML:
-			typmod = -1;
-			break;
 		case RECV_PLAIN:
 			break;
 	}

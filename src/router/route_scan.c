@@ -13,10 +13,9 @@
  * (route_tuples.c), and whose notices are raised here (remote/notices.c).
  * A node that cannot be reached, or fails before the first row was
  * returned, is skipped for the next candidate; the coordinator is the last
- * one.  A
- * query that the predictive policy set a hedge delay for and that has not
- * started to answer by then is sent to the next node too, and the first
- * answer is used (hedge_if_late, hedge.c).
+ * one.  A query that the predictive policy set a hedge delay for and that
+ * has not started to answer by then is sent to the next node too, and the
+ * first answer is used (hedge_if_late, hedge.c).
  *
  * The plan node itself is made in route_plan.c; the decision log entry is
  * written by route_decision.c, EXPLAIN by route_explain.c, and the
@@ -38,6 +37,7 @@
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
+#include "router/plan_notices.h"
 #include "router/policy.h"
 #include "router/route_inflight.h"
 #include "router/route_plan.h"
@@ -120,6 +120,12 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	 * deferred query has nothing to show: it is planned only to run here.
 	 */
 	runs_here = st->ineligible != NULL || st->decision.candidates[0].is_local;
+
+	/* the notices of planning it here: raised if it runs here, else held */
+	st->plan_notices = plan_notices_take();
+	if (runs_here || st->explain_only)
+		plan_notices_raise(&st->plan_notices);
+
 	if (st->plan.deferred != NULL ? runs_here && !st->explain_only :
 		runs_here || st->explain_only || estate->es_instrument != 0)
 		route_local_init(st);
@@ -241,6 +247,7 @@ start_route(RouteScanState *st)
 
 		if (c->is_local)
 		{
+			plan_notices_raise(&st->plan_notices);
 			route_inflight_hold(&st->inflight_slot, c->slot);
 			st->mode = ROUTE_LOCAL;
 			policy_pin(c->slot, c->node_id);
@@ -400,6 +407,12 @@ fetch_remote(RouteScanState *st)
 		res = remote_get_result(rc);
 		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
+		/* a node answered: it raised the planning notices itself */
+		if (st->plan_notices != NIL &&
+			(status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK ||
+			 status == PGRES_COMMAND_OK || !remote_error_is_retryable(rc->conn, res)))
+			plan_notices_forget(&st->plan_notices);
+
 		if (status == PGRES_SINGLE_TUPLE)
 		{
 			TupleTableSlot *slot;
@@ -509,6 +522,7 @@ route_end(CustomScanState *node)
 	bool		counted = st->inflight_slot >= 0;	/* it ran on a candidate */
 
 	release_route(st);
+	plan_notices_forget(&st->plan_notices);
 	if (st->started)
 	{
 		int64		us = route_elapsed_us(st);

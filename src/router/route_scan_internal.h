@@ -77,6 +77,9 @@ typedef struct RouteScanState
 	char	   *last_failure;
 	int			eflags;			/* for a late initialisation of the child */
 	QueryDesc  *deferred_qd;	/* the deferred query's local execution */
+	List	   *plan_notices;	/* notices of planning it here, held back
+								 * until it is known where it runs
+								 * (plan_notices.c) */
 } RouteScanState;
 
 /* the candidate in use */

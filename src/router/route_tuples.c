@@ -20,13 +20,17 @@
  * What is received is what the node computed, so nothing is checked again:
  * a domain's value is read with its base type's function (its constraints
  * held on the node, or the local run would not check them either: a
- * constraint added NOT VALID, a check that raises a notice), and an xml
- * value is taken as it is, not parsed again under xmloption (xml_recv and
- * xml_in would refuse a content fragment under DOCUMENT, which a local
- * run prints), at any depth: arrays and rows holding them are taken apart
- * here, with array_recv's and record_recv's checks.  An anonymous record
- * gets its row type from its binary form: the columns' type OIDs, the same
- * on a physical standby.  Receive functions convert text from the client's
+ * constraint added NOT VALID, a check that raises a notice); an xml value
+ * is taken as it is, not parsed again under xmloption (xml_recv and xml_in
+ * would refuse a content fragment under DOCUMENT, which a local run
+ * prints); the bytes of a text, varchar, bpchar or name are taken as they
+ * are, their encoding not checked again (textrecv would refuse bytes that
+ * a local run prints); an empty int2vector or oidvector is made as its
+ * input function makes it (its receive function refuses it).  This holds
+ * at any depth: arrays and rows holding such values are taken apart here,
+ * with array_recv's and record_recv's checks.  An anonymous record gets
+ * its row type from its binary form: the columns' type OIDs, the same on a
+ * physical standby.  Receive functions convert text from the client's
  * encoding; the node's is the database's, which the conversion uses.
  *
  * Only the columns that reach the client come from the node: resjunk
