@@ -187,24 +187,19 @@ is(from_standby($custom[5], 'planner setting reset'), 'on', 'RESET reaches the n
 is($custom[6], "$pport|$pport", 'current_setting of a server setting is not routed');
 is($custom[7], "round_robin|$pport", 'current_setting of a foresight setting is not routed');
 
-# --- a node session never routes onward
-my ($policy) = session("$route SELECT setting_here('foresight.routing_policy') || '|' || node_port()");
-is(from_standby($policy, 'node policy'), 'local', 'the node session has foresight.routing_policy = local');
-
-# the coordinator registered as a node of itself: one hop, not a loop
-ForesightCluster::register($primary, 'self', $primary);
-$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby$_', state => 'drained')") for 1 .. 2;
-my $self_session = $primary->background_psql('postgres');
-$self_session->query_safe($route);
-is($self_session->query_safe("SELECT setting_here('foresight.routing_policy') || '|' || node_port()"),
-	"local|$pport", 'routed to the coordinator itself: its session runs the query there');
-# (polled: a connection closed a moment ago may still be listed)
-ok($primary->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pg_foresight' AND backend_type = 'client backend'"),
-	'... through one connection: the node session did not route again');
-$self_session->quit;
-$primary->safe_psql('postgres', "SELECT foresight.remove_node('self')");
-$primary->safe_psql('postgres', "SELECT foresight.alter_node('standby$_', state => 'enabled')") for 1 .. 2;
+# --- a node session never routes onward, and is read-only: on both standbys
+my @node_session = session("$route "
+	  . "SELECT setting_here('foresight.routing_policy') || ' ' || setting_here('default_transaction_read_only') || '|' || node_port();"
+	  x 2);
+my %node_ports;
+for my $line (@node_session)
+{
+	is(from_standby($line, 'node session set-up'), 'local on',
+		'the node session has foresight.routing_policy = local and default_transaction_read_only = on');
+	$node_ports{ ($line =~ /\|(\d+)$/)[0] // '' } = 1;
+}
+is(scalar(keys %node_ports), 2, '... on both standbys');
+# (a primary as a node, or the coordinator itself, is never chosen: t/012)
 
 # --- the session user and the current role
 my $who = q{session_user || ' ' || current_user};

@@ -1,6 +1,6 @@
 # Reads whose answer depends on which server answers are never routed:
-# functions naming the server, its transaction counters, settings or
-# session_user; statistics views; a sequence read as a relation; and,
+# functions naming the server, its transaction counters or settings;
+# statistics views; a sequence read as a relation; and,
 # while the session has a temporary schema, whatever resolves or prints
 # names through it (current_schemas(true), to_regclass, ::regclass, reg*
 # values, has_*_privilege by name), temporary types and functions, and
@@ -99,8 +99,14 @@ for my $case (
 {
 	not_routed(@$case);
 }
-not_routed('SELECT session_user', 'uses session_user', 'SET ROLE someone;');
-not_routed('SELECT session_user::text, current_user::text FROM plain', 'uses session_user', 'SET ROLE someone;');
+# session_user routes: the node session takes the session user and the
+# role as this one has them (t/023_session_context.pl)
+for my $sql ('SELECT session_user', 'SELECT session_user::text, current_user::text FROM plain')
+{
+	routed($sql, 'SET ROLE someone;');
+	my ($r, $l) = routed_and_local($sql, 'SET ROLE someone;');
+	is($r, $l, "answers as locally: $sql");
+}
 
 # without a temporary schema, names resolve the same on a node
 routed("SELECT to_regclass('shadow')");
