@@ -44,7 +44,11 @@ SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt_unlogged');
 SELECT node, reason FROM foresight.route_explain('SELECT * FROM rt_temp');
 SELECT node, reason FROM foresight.route_explain('WITH d AS (DELETE FROM rt WHERE false RETURNING *) SELECT * FROM d');
 SELECT node, reason FROM foresight.route_explain('INSERT INTO rt VALUES (100, ''x'')');
+-- an anonymous record comes back in binary; a pg_node_tree cannot come back
 SELECT node, reason FROM foresight.route_explain('SELECT ROW(1, 2)');
+SELECT node, reason FROM foresight.route_explain('SELECT relpartbound FROM pg_class');
+SELECT node, reason FROM foresight.route_explain('SELECT c FROM pg_class c');
+SELECT node, reason FROM foresight.route_explain('SELECT stavalues1 FROM pg_statistic');
 SELECT node, reason FROM foresight.route_explain('SELECT * FROM foresight.nodes');
 SELECT node, reason FROM foresight.route_explain('CREATE TABLE x (a int)');
 

@@ -73,3 +73,145 @@ COMMENT ON FUNCTION foresight.detect_anomalies(float8[], float8) IS
 -- queries (this coordinator itself, a promoted standby, another cluster)
 COMMENT ON VIEW foresight.node_health IS
 	'The monitor''s view of every node: status (unknown, up, down, disabled, or why an answering node takes no routed queries), last poll and success, consecutive failures, last error, replay LSN';
+-- BEGIN split (dynamic sharding, planning side: src/split/, docs/sharding.md)
+--
+-- Partial aggregation of any aggregate with a combine function, in SQL:
+-- partial_agg(aggregate, arguments...) is the aggregate's transition state
+-- over its rows, serialised (bytea); combine_agg(aggregate, state) combines
+-- states into one; finalize_agg(aggregate, state, NULL::result type)
+-- combines them and applies the aggregate's final function.  The parts of a
+-- split query compute partial_agg on the nodes (these objects replicate to
+-- the standbys with the rest of the extension) and the coordinator
+-- finalize_agg.  Everyone may use them: they run an aggregate only if the
+-- caller may execute it.
+CREATE FUNCTION foresight.partial_agg_transfn(internal, regprocedure)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'foresight_partial_agg_transfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION foresight.partial_agg_transfn(internal, regprocedure, VARIADIC "any")
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'foresight_partial_agg_transfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION foresight.partial_agg_finalfn(internal)
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'foresight_partial_agg_finalfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE foresight.partial_agg(aggregate regprocedure) (
+	SFUNC = foresight.partial_agg_transfn,
+	STYPE = internal,
+	FINALFUNC = foresight.partial_agg_finalfn,
+	PARALLEL = SAFE);
+CREATE AGGREGATE foresight.partial_agg(aggregate regprocedure, VARIADIC arguments "any") (
+	SFUNC = foresight.partial_agg_transfn,
+	STYPE = internal,
+	FINALFUNC = foresight.partial_agg_finalfn,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE foresight.partial_agg(regprocedure) IS
+	'The serialized transition state of an aggregate without arguments (count(*)) over its rows';
+COMMENT ON AGGREGATE foresight.partial_agg(regprocedure, "any") IS
+	'The serialized transition state of an aggregate over its rows';
+
+CREATE FUNCTION foresight.combine_agg_transfn(internal, regprocedure, bytea)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'foresight_combine_agg_transfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION foresight.combine_agg_finalfn(internal)
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'foresight_combine_agg_finalfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE foresight.combine_agg(aggregate regprocedure, state bytea) (
+	SFUNC = foresight.combine_agg_transfn,
+	STYPE = internal,
+	FINALFUNC = foresight.combine_agg_finalfn,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE foresight.combine_agg(regprocedure, bytea) IS
+	'Partial states of an aggregate (from partial_agg or combine_agg) combined into one';
+
+CREATE FUNCTION foresight.finalize_agg_transfn(internal, regprocedure, bytea, anyelement)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'foresight_combine_agg_transfn'
+	LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION foresight.finalize_agg_finalfn(internal, regprocedure, bytea, anyelement)
+	RETURNS anyelement
+	AS 'MODULE_PATHNAME', 'foresight_finalize_agg_finalfn'
+	LANGUAGE C PARALLEL SAFE;
+-- FINALFUNC_MODIFY = READ_WRITE: the aggregate's final function may change
+-- the combined state, which must then not be shared with another call.
+CREATE AGGREGATE foresight.finalize_agg(aggregate regprocedure, state bytea, result anyelement) (
+	SFUNC = foresight.finalize_agg_transfn,
+	STYPE = internal,
+	FINALFUNC = foresight.finalize_agg_finalfn,
+	FINALFUNC_EXTRA,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE foresight.finalize_agg(regprocedure, bytea, anyelement) IS
+	'The result of an aggregate from its partial states; result is NULL::<the aggregate''s result type>';
+
+-- Declared split keys (otherwise: the first column of the primary key, or
+-- of a unique index on non-null columns).  A table, so that it replicates to
+-- the standbys and pg_dump dumps it; changed through set_split_key.
+CREATE TABLE foresight.split_key (
+	relid		regclass PRIMARY KEY,
+	column_name	name NOT NULL
+);
+COMMENT ON TABLE foresight.split_key IS
+	'Split keys declared with foresight.set_split_key: the column a table''s reads are split on';
+SELECT pg_catalog.pg_extension_config_dump('foresight.split_key', '');
+REVOKE ALL ON foresight.split_key FROM PUBLIC;
+GRANT SELECT ON foresight.split_key TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON foresight.split_key TO foresight_admin;
+
+CREATE FUNCTION foresight.set_split_key(relation regclass, column_name name)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_set_split_key'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.set_split_key(regclass, name) IS
+	'Declare the column a table''s reads are split on; NULL removes the declaration';
+REVOKE ALL ON FUNCTION foresight.set_split_key(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.set_split_key(regclass, name) TO foresight_admin;
+
+-- A dropped table or column takes its declaration with it (a dangling
+-- regclass would also break the restore of a dump).
+CREATE FUNCTION foresight.split_key_dropped()
+	RETURNS event_trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	DELETE FROM foresight.split_key k
+	 USING pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_class'::regclass
+	   AND d.objid = k.relid::oid
+	   AND (d.objsubid = 0 OR d.address_names[3] = k.column_name::text);
+END
+$$;
+REVOKE ALL ON FUNCTION foresight.split_key_dropped() FROM PUBLIC;
+CREATE EVENT TRIGGER foresight_split_key_dropped ON sql_drop
+	EXECUTE FUNCTION foresight.split_key_dropped();
+
+CREATE FUNCTION foresight.split_explain(
+	sql text,
+	parts integer DEFAULT 2,
+	OUT splittable boolean,
+	OUT reason text,
+	OUT relation regclass,
+	OUT split_key name,
+	OUT key_source text,
+	OUT key_type regtype,
+	OUT key_collation regcollation,
+	OUT strategy text,
+	OUT cost float8,
+	OUT nparts integer,
+	OUT cut_points text[],
+	OUT part_conditions text[],
+	OUT part_sql text[],
+	OUT combine text,
+	OUT combine_sql text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_split_explain'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.split_explain(text, integer) IS
+	'How a read would be split into parts under the session''s settings, without running it';
+GRANT EXECUTE ON FUNCTION foresight.split_explain(text, integer) TO PUBLIC;
+-- END split

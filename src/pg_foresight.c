@@ -28,6 +28,7 @@
 #include "router/hedge.h"
 #include "router/router.h"
 #include "router/scoring.h"
+#include "split/split.h"
 #include "stats/decision_log.h"
 #include "stats/history.h"
 #include "stats/latency.h"
@@ -50,6 +51,7 @@ static const ForesightComponent components[] = {
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
+	{"split", split_define_gucs, NULL, NULL, NULL},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
 };

@@ -213,7 +213,7 @@ ok($primary->log_contains(qr/ignoring history file "pg_foresight\/history.pb": c
 # ---- a node that sends garbage: sample marked bad, logged once, nothing stalls
 # (the primary registered as a node answers, but is known for what it is:
 # its status, once up, says so; t/012_node_identity.pl)
-ForesightCluster::register($primary, 'selfnode', $primary);
+ForesightCluster::register($primary, 'selfnode', $primary, alias => 1);
 ok(defined wait_for($primary,
 	"SELECT status = 'this coordinator itself' FROM foresight.node_health WHERE node_name = 'selfnode'", 10),
 	'the primary polled as a node');

@@ -48,7 +48,7 @@ sub wait_status
 }
 
 # ---- the coordinator registered as a node
-ForesightCluster::register($primary, 'itself', $primary);
+ForesightCluster::register($primary, 'itself', $primary, alias => 1);
 # at once, before the monitor has sampled it: its replay position is
 # checked (NULL: it is not in recovery) and it is skipped
 my ($out, $s) = served("SELECT count(*) FROM prom;\n" x 6);

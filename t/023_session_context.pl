@@ -199,7 +199,14 @@ for my $line (@node_session)
 	$node_ports{ ($line =~ /\|(\d+)$/)[0] // '' } = 1;
 }
 is(scalar(keys %node_ports), 2, '... on both standbys');
-# (a primary as a node, or the coordinator itself, is never chosen: t/012)
+
+# the coordinator cannot be registered as a node of itself (which would be
+# one hop, never a loop, by the setting above): add_node refuses it, and the
+# monitor refuses a node that turns out to be this server (t/012)
+my ($self_ret, $self_out, $self_err) = $primary->psql('postgres',
+	"SELECT foresight.add_node('self', '" . ForesightCluster::node_conninfo($primary) . "')");
+like($self_err, qr/node connection string names this server itself/,
+	'the coordinator is not registered as its own node');
 
 # --- the session user and the current role
 my $who = q{session_user || ' ' || current_user};

@@ -1,6 +1,6 @@
 # Reads whose answer depends on which server answers are never routed:
-# functions naming the server, its transaction counters or settings;
-# statistics views; a sequence read as a relation; and,
+# functions naming the server, its transaction counters, settings or
+# session_user; statistics views; a sequence read as a relation; and,
 # while the session has a temporary schema, whatever resolves or prints
 # names through it (current_schemas(true), to_regclass, ::regclass, reg*
 # values, has_*_privilege by name), temporary types and functions, and
@@ -99,8 +99,8 @@ for my $case (
 {
 	not_routed(@$case);
 }
-# session_user routes: the node session takes the session user and the
-# role as this one has them (t/023_session_context.pl)
+# session_user: the node session has this session's session user and role
+# (t/023), so it routes and answers as here
 for my $sql ('SELECT session_user', 'SELECT session_user::text, current_user::text FROM plain')
 {
 	routed($sql, 'SET ROLE someone;');

@@ -35,6 +35,7 @@
 #include "utils/array.h"
 
 #include "forecast/anomaly.h"
+#include "forecast/forecast_sql.h"
 #include "forecast/series.h"
 
 PG_FUNCTION_INFO_V1(foresight_anomaly_scores);
@@ -60,57 +61,16 @@ static double *
 anomaly_series_arg(FunctionCallInfo fcinfo, const fc_anomaly_config *cfg,
 				   int *n)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	int			lbound;
-	double	   *y;
-	int			i;
+	double	   *y = forecast_series_arg(fcinfo, 0, n);
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"series\" must not be NULL")));
-	arr = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("argument \"series\" must be a one-dimensional array"),
-				 errdetail("The array has %d dimensions.", ARR_NDIM(arr))));
-	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("argument \"series\" must be an array of double precision")));
-	lbound = ARR_NDIM(arr) == 1 ? ARR_LBOUND(arr)[0] : 1;
-	deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-					  TYPALIGN_DOUBLE, &elems, &nulls, &nelems);
-	y = palloc(sizeof(double) * Max(nelems, 1));
-	for (i = 0; i < nelems; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument \"series\" must not contain NULL elements"),
-					 errdetail("Element %d is NULL.", i + lbound),
-					 errhint("Remove or fill the missing values, for example with the previous value.")));
-		y[i] = DatumGetFloat8(elems[i]);
-		if (!isfinite(y[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("argument \"series\" must contain only finite values"),
-					 errdetail("Element %d is %s.", i + lbound,
-							   isnan(y[i]) ? "NaN" : (y[i] > 0 ? "Infinity" : "-Infinity"))));
-	}
-	if (nelems < fc_anomaly_min_length(cfg))
+	if (*n < fc_anomaly_min_length(cfg))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("argument \"series\" is too short for anomaly detection"),
 				 errdetail("The series has %d values; the detector learns from the first %d and judges only the values after them.",
-						   nelems, cfg->warmup),
+						   *n, cfg->warmup),
 				 errhint("Pass at least %d values, oldest first.",
 						 fc_anomaly_min_length(cfg))));
-	*n = nelems;
 	return y;
 }
 

@@ -46,6 +46,7 @@
 #include "core/guards.h"
 #include "forecast/backtest.h"
 #include "forecast/forecast.h"
+#include "forecast/forecast_sql.h"
 #include "forecast/series.h"
 
 PG_FUNCTION_INFO_V1(foresight_forecast);
@@ -80,8 +81,8 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
  * The series argument as a palloc'd array of doubles: one-dimensional, no
  * NULL, NaN or infinite elements.
  */
-static double *
-series_arg(FunctionCallInfo fcinfo, int argno, int *n)
+double *
+forecast_series_arg(FunctionCallInfo fcinfo, int argno, int *n)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
@@ -236,7 +237,7 @@ Datum
 foresight_forecast(PG_FUNCTION_ARGS)
 {
 	int			n;
-	double	   *y = series_arg(fcinfo, 0, &n);
+	double	   *y = forecast_series_arg(fcinfo, 0, &n);
 	int			h = horizon_arg(fcinfo, 1);
 	fc_kind		kind = model_arg(fcinfo, 2);
 	int			season = season_arg(fcinfo, 3, kind);
@@ -276,7 +277,7 @@ foresight_backtest(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			n;
-	double	   *y = series_arg(fcinfo, 0, &n);
+	double	   *y = forecast_series_arg(fcinfo, 0, &n);
 	int			h = horizon_arg(fcinfo, 1);
 	fc_kind		kind = model_arg(fcinfo, 2);
 	int			season = season_arg(fcinfo, 3, kind);

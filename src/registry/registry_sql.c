@@ -130,7 +130,6 @@ validate_conninfo(const char *conninfo)
 				 errmsg("node connection string is too long"),
 				 errdetail("It may have at most %d bytes.", FORESIGHT_CONNINFO_MAX - 1)));
 	conninfo_validate(conninfo);
-	conninfo_refuse_self(conninfo);
 }
 
 /* Common prologue of the functions that change nodes. */
@@ -247,6 +246,7 @@ foresight_add_node(PG_FUNCTION_ARGS)
 	validate_weight(weight);
 
 	begin_registry_change();
+	conninfo_refuse_self(conninfo);
 
 	check_name_free(name, 0);
 
@@ -344,6 +344,8 @@ foresight_alter_node(PG_FUNCTION_ARGS)
 				 errhint("Give at least one of state, weight, region or conninfo.")));
 
 	begin_registry_change();
+	if (!PG_ARGISNULL(4))
+		conninfo_refuse_self(text_to_cstring(PG_GETARG_TEXT_PP(4)));
 
 	if (SPI_execute_with_args("UPDATE foresight.node SET "
 							  "state = coalesce($2, state), weight = coalesce($3, weight), "
@@ -481,7 +483,10 @@ foresight_node_check(PG_FUNCTION_ARGS)
 		char	   *old = oldtuple ? row_text(oldtuple, desc, "conninfo") : NULL;
 
 		if (old == NULL || strcmp(old, conninfo) != 0)
+		{
 			validate_conninfo(conninfo);
+			conninfo_refuse_self(conninfo);
+		}
 	}
 
 	if (name != NULL)

@@ -51,6 +51,7 @@
 #include "remote/connection.h"
 #include "remote/errors.h"
 #include "remote/guc_sync.h"
+#include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "remote/remote_gucs.h"
 
@@ -104,9 +105,7 @@ remote_conn_forget(RemoteConn *rc)
 {
 	close_conn(rc);
 	guc_sync_forget(rc);
-	for (int i = 0; i < rc->nprepared; i++)
-		pfree(rc->prepared[i]);
-	rc->nprepared = 0;
+	remote_prepared_forget(rc);
 	if (rc->conninfo)
 		pfree(rc->conninfo);
 	rc->conninfo = NULL;
@@ -422,6 +421,7 @@ connect_node(RemoteConn *rc, const char *connstr, char **error)
 		AddWaitEventToSet(rc->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(rc->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		AddWaitEventToSet(rc->wait_set, WL_SOCKET_READABLE, PQsocket(rc->conn), NULL, NULL);
+		remote_notices_attach(rc);
 		return true;
 	}
 

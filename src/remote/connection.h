@@ -42,7 +42,8 @@ typedef struct RemoteConn
 	bool		xact_open;		/* a remote transaction block is open */
 	bool		xact_failed;	/* ... and an error aborted it */
 	int			nprepared;		/* statements prepared on this connection */
-	char	   *prepared[REMOTE_MAX_PREPARED];	/* their SQL; name is fs_<index> */
+	struct RemotePreparedSet *prepared; /* ... by SQL and parameter types
+										 * (remote_exec.c), NULL if none */
 	uint64		nsent;			/* queries sent on this connection */
 	bool		sent_cold;		/* the last one was its first, or prepared its
 								 * statement: its time is not the node's pace */

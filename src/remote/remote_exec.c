@@ -12,12 +12,16 @@
  * (connection.c).
  *
  * Rows come in single-row mode: one PGresult per row, so a large result is
- * never held in memory at once.
+ * never held in memory at once, and in the format the caller asks for:
+ * binary (the types' send functions on the node) unless text is needed
+ * (route_tuples.c decides).  Parameters go in the format the caller gives
+ * for each.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "portability/instr_time.h"
@@ -28,6 +32,7 @@
 
 #include "remote/errors.h"
 #include "remote/guc_sync.h"
+#include "remote/notices.h"
 #include "remote/remote_exec.h"
 
 /*
@@ -356,6 +361,7 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 			remote_prepare_refused = true;
 			return false;
 		}
+		remote_notices_session(rc, &sql);
 		appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 		if (!run_preliminaries(rc, sql.data, true, replay_lsn, &failed_at, error))
 			return preliminaries_failed(rc, block_was_open, failed_at, error);
@@ -376,6 +382,7 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 			remote_prepare_refused = true;
 			return false;
 		}
+		remote_notices_session(rc, &sql);
 		if (check_lsn)
 			appendStringInfoString(&sql, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 	}
@@ -393,29 +400,113 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 }
 
 /*
- * The name of the statement prepared for sql on this connection, preparing
- * it first if needed; NULL when it cannot be (too many), or on failure
- * (then *error is set).
+ * Statements prepared on a connection, found by their SQL text and
+ * parameter types: the same text with other types is another statement (a
+ * client's PREPARE of one query for int4 and for int8, or lifted constants
+ * of other types, "r @> 5" and "r @> '[1,5)'").  An open-addressing table
+ * of twice REMOTE_MAX_PREPARED slots, so a look-up costs a hash of the text
+ * and about one comparison, whatever the number of statements.  Entries
+ * are never removed one by one: the whole set goes with the connection.
+ */
+#define PREPARED_SLOTS (2 * REMOTE_MAX_PREPARED)	/* a power of two */
+
+typedef struct RemotePrepared
+{
+	char	   *sql;			/* NULL: free slot */
+	uint32		hash;
+	int			nparams;
+	Oid		   *types;
+	int			number;			/* its name is fs_<number> */
+} RemotePrepared;
+
+typedef struct RemotePreparedSet
+{
+	MemoryContext cxt;			/* this struct and everything it points to */
+	RemotePrepared slots[PREPARED_SLOTS];
+} RemotePreparedSet;
+
+StaticAssertDecl((PREPARED_SLOTS & (PREPARED_SLOTS - 1)) == 0,
+				 "PREPARED_SLOTS must be a power of two");
+
+static uint32
+prepared_hash(const char *sql, int nparams, const Oid *types)
+{
+	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+
+	if (nparams > 0)
+		h = hash_combine(h, hash_bytes((const unsigned char *) types,
+									   nparams * sizeof(Oid)));
+	return h;
+}
+
+/*
+ * The slot of (sql, types) in set: the one holding it, or the free slot
+ * where it would go.  The table is never more than half full, so there is
+ * always a free slot.
+ */
+static RemotePrepared *
+prepared_slot(RemotePreparedSet *set, uint32 hash, const char *sql, int nparams,
+			  const Oid *types)
+{
+	uint32		i = hash & (PREPARED_SLOTS - 1);
+
+	for (;;)
+	{
+		RemotePrepared *p = &set->slots[i];
+
+		if (p->sql == NULL)
+			return p;
+		if (p->hash == hash && p->nparams == nparams &&
+			(nparams == 0 || memcmp(p->types, types, nparams * sizeof(Oid)) == 0) &&
+			strcmp(p->sql, sql) == 0)
+			return p;
+		i = (i + 1) & (PREPARED_SLOTS - 1);
+	}
+}
+
+void
+remote_prepared_forget(RemoteConn *rc)
+{
+	if (rc->prepared != NULL)
+		MemoryContextDelete(rc->prepared->cxt);
+	rc->prepared = NULL;
+	rc->nprepared = 0;
+}
+
+/*
+ * The name of the statement prepared for sql with these parameter types on
+ * this connection, preparing it first if needed; NULL when it cannot be
+ * (too many), or on failure (then *error is set).
  */
 static const char *
 remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *types,
 					 char **error)
 {
 	static char name[32];
+	uint32		hash = prepared_hash(sql, nparams, types);
+	RemotePrepared *slot;
 	PGresult   *res;
 	bool		ok = true;
-	int			i;
 
-	for (i = 0; i < rc->nprepared; i++)
-		if (strcmp(rc->prepared[i], sql) == 0)
-		{
-			snprintf(name, sizeof(name), "fs_%d", i);
-			return name;
-		}
+	if (rc->prepared == NULL)
+	{
+		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext,
+												  "foresight prepared statements",
+												  ALLOCSET_SMALL_SIZES);
+
+		rc->prepared = MemoryContextAllocZero(cxt, sizeof(RemotePreparedSet));
+		rc->prepared->cxt = cxt;
+	}
+	slot = prepared_slot(rc->prepared, hash, sql, nparams, types);
+	if (slot->sql != NULL)
+	{
+		snprintf(name, sizeof(name), "fs_%d", slot->number);
+		return name;
+	}
 	if (rc->nprepared >= REMOTE_MAX_PREPARED)
 		return NULL;
 
-	snprintf(name, sizeof(name), "fs_%d", i);
+	snprintf(name, sizeof(name), "fs_%d", rc->nprepared);
 	rc->busy = true;
 	if (!PQsendPrepare(rc->conn, name, sql, nparams, types) || !remote_flush(rc))
 	{
@@ -438,16 +529,27 @@ remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *ty
 			*error = remote_error_message(rc->conn, NULL);
 		return NULL;
 	}
-	rc->prepared[rc->nprepared++] = MemoryContextStrdup(TopMemoryContext, sql);
+	slot->sql = MemoryContextStrdup(rc->prepared->cxt, sql);
+	slot->hash = hash;
+	slot->nparams = nparams;
+	slot->types = NULL;
+	if (nparams > 0)
+	{
+		slot->types = MemoryContextAlloc(rc->prepared->cxt, nparams * sizeof(Oid));
+		memcpy(slot->types, types, nparams * sizeof(Oid));
+	}
+	slot->number = rc->nprepared++;
 	return name;
 }
 
 bool
 remote_send(RemoteConn *rc, const char *sql, int nparams,
-			const Oid *types, const char *const *values, char **error)
+			const Oid *types, const char *const *values, const int *lengths,
+			const int *formats, bool binary_result, char **error)
 {
 	const char *prepared = NULL;
 	int			nprepared = rc->nprepared;
+	int			result_format = binary_result ? 1 : 0;
 	int			sent;
 
 	*error = NULL;
@@ -464,17 +566,26 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 			return false;
 	}
 
+	/* what the node said while being set up is its session's business */
+	remote_notices_discard(rc);
+
 	rc->busy = true;
 	if (prepared)
-		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, NULL, NULL, 0);
-	else if (nparams > 0)
-		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, NULL, NULL, 0);
+		sent = PQsendQueryPrepared(rc->conn, prepared, nparams, values, lengths, formats,
+								   result_format);
+	else if (nparams > 0 || binary_result)
+	{
+		/* binary rows need the extended protocol, parameters or not */
+		sent = PQsendQueryParams(rc->conn, sql, nparams, types, values, lengths, formats,
+								 result_format);
+	}
 	else
 	{
 		/*
-		 * Without parameters, the simple protocol: one message instead of
-		 * five, and no unnamed statement and portal on the node.  The SQL is
-		 * one deparsed statement, so it cannot smuggle in a second one.
+		 * Without parameters, in text, the simple protocol: one message
+		 * instead of five, and no unnamed statement and portal on the node.
+		 * The SQL is one deparsed statement, so it cannot smuggle in a
+		 * second one.
 		 */
 		sent = PQsendQuery(rc->conn, sql);
 	}

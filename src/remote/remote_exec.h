@@ -72,11 +72,16 @@ extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_ls
 extern bool remote_prepare_refused;
 
 /*
- * Send the query with its parameters (text values, NULL for SQL NULL) and
- * switch to single-row mode.  false with *error set on failure.
+ * Send the query with its parameters and switch to single-row mode.  A
+ * parameter's value is NULL for SQL NULL, else text (formats[i] 0) or its
+ * type's binary form of lengths[i] bytes (formats[i] 1); formats and
+ * lengths may be NULL when every value is text.  Rows come in binary
+ * (binary_result) or text.  false with *error set on failure.
  */
 extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
-						const Oid *types, const char *const *values, char **error);
+						const Oid *types, const char *const *values,
+						const int *lengths, const int *formats,
+						bool binary_result, char **error);
 
 /*
  * Send what libpq has not sent yet of a query on the (non-blocking)
@@ -84,6 +89,13 @@ extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
  * when the connection broke.
  */
 extern bool remote_flush(RemoteConn *rc);
+
+/*
+ * Forget the statements prepared on a connection (it is closed): they are
+ * kept by SQL text and parameter types, so that the same text with other
+ * types is prepared again.
+ */
+extern void remote_prepared_forget(RemoteConn *rc);
 
 /* Read and discard whatever is left of the current query's results. */
 extern void remote_drain(RemoteConn *rc);

@@ -42,6 +42,7 @@
 #include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
+#include "router/route_types.h"
 #include "router/router.h"
 
 const char *eligibility_last_reason = NULL;
@@ -556,12 +557,34 @@ type_round_trips(Oid typid)
 	return true;
 }
 
+/*
+ * Why a column the client receives could not come back from a node (a type
+ * no transport brings back, route_types.c), or NULL.
+ */
+static const char *
+result_unroutable(List *targetlist)
+{
+	ListCell   *lc;
+
+	foreach(lc, targetlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		const char *reason;
+
+		if (!tle->resjunk &&
+			(reason = route_type_unroutable(exprType((Node *) tle->expr))) != NULL)
+			return reason;
+	}
+	return NULL;
+}
+
 const char *
 eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 							List **param_types)
 {
 	EligibilityWalk w;
 	ListCell   *lc;
+	const char *reason;
 
 	*param_types = NIL;
 
@@ -602,14 +625,9 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 			return "reads a view owned by another role";
 	}
 
-	/* output and parameter types must survive text transport */
-	foreach(lc, stmt->planTree->targetlist)
-	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-
-		if (!tle->resjunk && !type_round_trips(exprType((Node *) tle->expr)))
-			return "returns a pseudo-type such as an anonymous record";
-	}
+	/* every output column must be able to come back from a node */
+	if ((reason = result_unroutable(stmt->planTree->targetlist)) != NULL)
+		return reason;
 
 	memset(&w, 0, sizeof(w));
 	w.foresight_nsp = get_namespace_oid("foresight", true);
@@ -664,8 +682,6 @@ eligibility_check_session(Oid plan_user)
 		return "the transaction has written";
 	if (plan_user != GetUserId())
 		return "planned for another role";
-	if (extra_float_digits < 1)
-		return "extra_float_digits < 1 would round floats in transport";
 	if (IsTransactionBlock() && XactIsoLevel == XACT_SERIALIZABLE)
 		return "SERIALIZABLE transaction block (standbys cannot run SERIALIZABLE)";
 	if (XactIsoLevel == XACT_SERIALIZABLE)

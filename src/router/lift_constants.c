@@ -23,6 +23,26 @@
  * on the name (eligibility.c), so queries naming another setting must not
  * share its shape (route_cache.c).
  *
+ * Some constants are not values but part of the syntax the deparser writes
+ * (ruleutils.c reads them back from the tree), and stay literals too:
+ *
+ * - the arguments after the first of a cast function (FuncExpr shown as a
+ *	 cast): the type modifier and the "explicit" flag of a length coercion,
+ *	 "x::varchar(3)" being varchar(x, 7, true).  The deparser finds the
+ *	 typmod it prints in that constant (exprIsLengthCoercion); as a
+ *	 parameter it prints "x::varchar", which does not truncate.  This covers
+ *	 every typmod cast (numeric(p,s), char(n), bit(n), timestamp(p), ...),
+ *	 including the element coercion of an array cast.
+ * - the direct arguments of a function shown in SQL syntax (EXTRACT(field
+ *	 FROM ...), NORMALIZE(x, form), x IS form NORMALIZED, ...): the deparser
+ *	 prints some of them as keywords, reading the constant's value.
+ *
+ * The value of an OID alias (regclass, regtype, regproc, ...) is sent as
+ * the OID in digits, which every reg* input function reads as it is: its
+ * output, a name, would be looked up again on the node, through the
+ * session's search_path, and an object of this session's temporary schema
+ * has no name there.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -58,6 +78,60 @@ liftable(Const *c)
 		typtype == TYPTYPE_DOMAIN;
 }
 
+/* an OID alias type: its input function also reads a bare OID */
+static bool
+is_oid_alias(Oid typid)
+{
+	switch (typid)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static Node *lift_mutator(Node *node, LiftContext *cxt);
+
+/*
+ * A function whose deparsed form is syntax rather than a call: a cast, or
+ * SQL-mandated syntax.  Its constant arguments are kept as they are (see
+ * the header comment), except the value a cast converts; its other
+ * arguments are lifted as usual.
+ */
+static Node *
+lift_syntax_function(FuncExpr *func, LiftContext *cxt)
+{
+	FuncExpr   *copy = makeNode(FuncExpr);
+	bool		is_cast = (func->funcformat == COERCE_EXPLICIT_CAST ||
+						   func->funcformat == COERCE_IMPLICIT_CAST);
+	ListCell   *lc;
+
+	memcpy(copy, func, sizeof(FuncExpr));
+	copy->args = NIL;
+	foreach(lc, func->args)
+	{
+		Node	   *arg = (Node *) lfirst(lc);
+		bool		value = is_cast && foreach_current_index(lc) == 0;
+
+		if (arg != NULL && IsA(arg, Const) && !value)
+			copy->args = lappend(copy->args, arg);
+		else
+			copy->args = lappend(copy->args, lift_mutator(arg, cxt));
+	}
+	return (Node *) copy;
+}
+
 static Node *
 lift_mutator(Node *node, LiftContext *cxt)
 {
@@ -69,6 +143,8 @@ lift_mutator(Node *node, LiftContext *cxt)
 		(((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT ||
 		 ((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT_BOOL))
 		return node;			/* so does the name of a setting */
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL)
+		return lift_syntax_function((FuncExpr *) node, cxt);
 	if (IsA(node, Const) && liftable((Const *) node) &&
 		list_length(cxt->types) < LIFT_MAX_PARAMS)
 	{
@@ -77,9 +153,15 @@ lift_mutator(Node *node, LiftContext *cxt)
 		Oid			outfunc;
 		bool		isvarlena;
 
-		getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
-		cxt->values = lappend(cxt->values,
-							  makeString(OidOutputFunctionCall(outfunc, c->constvalue)));
+		if (is_oid_alias(c->consttype))
+			cxt->values = lappend(cxt->values,
+								  makeString(psprintf("%u", DatumGetObjectId(c->constvalue))));
+		else
+		{
+			getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+			cxt->values = lappend(cxt->values,
+								  makeString(OidOutputFunctionCall(outfunc, c->constvalue)));
+		}
 		cxt->types = lappend_oid(cxt->types, c->consttype);
 
 		p->paramkind = PARAM_EXTERN;

@@ -12,12 +12,15 @@
  * routed before is not planned at all: it gets a copy of that shape's route
  * node, its local plan deferred to execution (route_cache.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
- * (unrouted_log.c).  Only client statements are
- * wrapped: not statements planned inside a function, another statement or
- * another planner call, and nothing on a server in recovery.  With the
- * policy local, or with no node registered, nothing is wrapped and the hook
- * costs one copy of nothing; plans cached meanwhile are invalidated when
- * either changes (routing_policy's assign hook, registry generation).
+ * (unrouted_log.c).  Only client statements are wrapped: not statements
+ * planned inside a function (one running outside any executor included:
+ * a trigger function at COMMIT, an argument of EXECUTE), another statement
+ * or another planner call, no query whose deparsed text would mean
+ * something else on a node (deparse_limits.c), and nothing on a server in
+ * recovery.  With the policy local, or with no node registered, nothing is
+ * wrapped and the hook costs one copy of nothing; plans cached meanwhile
+ * are invalidated when either changes (routing_policy's assign hook,
+ * registry generation).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,14 +28,18 @@
 
 #include "access/xlog.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "optimizer/planner.h"
+#include "parser/parser.h"
 #include "utils/float.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 #include "utils/ruleutils.h"
 
 #include "registry/registry.h"
 #include "router/clock_params.h"
+#include "router/deparse_limits.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
 #include "router/policy.h"
@@ -48,14 +55,20 @@ static planner_hook_type prev_planner_hook = NULL;
 /*
  * Deparse with every digit of float constants and with unambiguous date and
  * interval styles, whatever the session says: the text may be sent long
- * after planning (a cached plan), to a session whose DateStyle has changed
- * since.  When lift is set, the conditions' constants are first turned into
- * parameters (lift_constants.c), their values written under the same
- * settings.  When clock_kinds is given, the readings of the transaction's
- * and statement's times become parameters too, numbered after those in
- * *param_types (clock_params.c).  With deparse unset, only that is done.
- * The variables are set directly rather than through the GUC machinery: a
- * GUC nest level costs a pass over every setting at its end, per plan.
+ * after planning (a cached plan, a known query shape), to a session whose
+ * DateStyle has changed since.  String literals are written with
+ * standard_conforming_strings on, and those holding a backslash then as
+ * E'...' (deparse_limits.c), so that the text reads the same under either
+ * setting of the session when it is sent.  When lift is set, the
+ * conditions' constants are first turned into parameters
+ * (lift_constants.c), their values written under the same settings.  When
+ * clock_kinds is given, the readings of the transaction's and statement's
+ * times become parameters too, numbered after those in *param_types
+ * (clock_params.c).  With deparse unset, only that is done.  The variables
+ * are set directly rather than through the GUC machinery: a GUC nest level
+ * costs a pass over every setting at its end, per plan.  Returns NULL when
+ * the text could not be made independent of the settings (it is then not
+ * routed).
  */
 static char *
 lift_and_deparse(Query *query, bool lift, bool deparse,
@@ -65,12 +78,14 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 	int			saved_datestyle = DateStyle;
 	int			saved_dateorder = DateOrder;
 	int			saved_intervalstyle = IntervalStyle;
+	bool		saved_conforming = standard_conforming_strings;
 	char	   *volatile sql = NULL;
 
 	extra_float_digits = 3;
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
 	IntervalStyle = INTSTYLE_POSTGRES;
+	standard_conforming_strings = true;
 	PG_TRY();
 	{
 		if (lift)
@@ -79,7 +94,7 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 			clock_params_replace(query, list_length(*param_types) + 1,
 								 param_types, clock_kinds);
 		if (deparse)
-			sql = pg_get_querydef(query, false);
+			sql = deparse_portable_literals(pg_get_querydef(query, false));
 	}
 	PG_FINALLY();
 	{
@@ -87,6 +102,7 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 		DateStyle = saved_datestyle;
 		DateOrder = saved_dateorder;
 		IntervalStyle = saved_intervalstyle;
+		standard_conforming_strings = saved_conforming;
 	}
 	PG_END_TRY();
 	return sql;
@@ -122,6 +138,57 @@ router_plan_deferred(Query *query, const char *query_string)
 }
 
 /*
+ * Is a function running around this planner call?  A function that plans
+ * statements (PL/pgSQL, a SQL function, anything through SPI) reports its
+ * errors through an error context callback, which is on the stack while it
+ * plans; a client's statement is planned with none but the one that
+ * reports the parameters of a Bind message (ParamsErrorCallback).
+ */
+static bool
+planning_in_function(void)
+{
+	for (ErrorContextCallback *c = error_context_stack; c != NULL; c = c->previous)
+	{
+		if (c->callback != ParamsErrorCallback)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is this planner call for a statement run by a function or by another
+ * statement?  The executor and utility hooks count nesting (router.c), but
+ * functions also run outside both: a deferred trigger (constraint
+ * triggers, deferred foreign keys) fires at COMMIT, after the client's
+ * statement has ended; the arguments of EXECUTE are evaluated by the
+ * utility statement itself; a domain's check runs when a Bind message's
+ * parameter is read.  The trigger depth and the error context stack show
+ * those.
+ *
+ * Wrapping such a statement is not only against the rule that statements
+ * run by functions are not routed: PL/pgSQL evaluates a "simple
+ * expression" (a SELECT of one column without a range table, sub-links or
+ * any clause: exec_simple_check_plan in PostgreSQL 15's pl_exec.c, e.g.
+ * "NEW.bal < 0" or the arguments of RAISE) by reading the expression out of
+ * its plan, whose top must be a bare Result (exec_save_simple_expr): a
+ * route node there made it fail with "unexpected plan node type: 36" and
+ * lost the transaction at COMMIT.  A client's own "SELECT f(42)" has that
+ * shape too, and is run by the executor: it is still routed.
+ */
+static bool
+planning_nested(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+
+	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+		return true;
+	if (planning_in_function())
+		return true;
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
+}
+
+/*
  * May this planner call use the shape cache (route_cache.c)?  A client's
  * own parameterless query, planned for one execution or kept as it is
  * (the simple protocol, or the extended one without parameters), and not
@@ -154,8 +221,10 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	List	   *lifted = NIL;
 	RequestShape shape;
 	char	   *sql;
+	bool		nested;
 
-	if (router_plan_depth > 0 || (router_exec_depth > 0 && !router_explaining))
+	nested = planning_nested();
+	if (nested)
 		off_reason = "statement inside a function or another statement";
 	else if (MyBackendType != B_BACKEND)
 		off_reason = "not a client backend";
@@ -177,7 +246,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 		eligibility_last_reason = off_reason;
 		/* nested plans are never logged: keep the ring for top-level ones */
-		if (router_plan_depth == 0 && router_exec_depth == 0)
+		if (!nested)
 			unrouted_remember_plan(stmt, off_reason);
 		return stmt;
 	}
@@ -204,6 +273,34 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
+	if (reason == NULL)
+	{
+		Query	   *remote = copy;
+
+		if (probe != NULL)
+		{
+			/* already lifted */
+			Assert(param_types == NIL);
+			remote = probe;
+		}
+		else
+		{
+			/*
+			 * a query without parameters of its own: lift its constants; and
+			 * the readings of the transaction's times in any case
+			 */
+			(void) lift_and_deparse(copy, param_types == NIL && foresight_lift_constants,
+									false, &param_types, &lifted, &clock);
+		}
+		/* lifted constants are parameters: the limits concern the text */
+		reason = deparse_limit_reason(remote);
+		if (reason == NULL)
+		{
+			sql = lift_and_deparse(remote, false, true, NULL, NULL, NULL);
+			if (sql == NULL)
+				reason = "a string literal could not be written for every standard_conforming_strings";
+		}
+	}
 	eligibility_last_reason = reason;
 	if (reason != NULL)
 	{
@@ -214,21 +311,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	request_shape_of_plan(stmt, &shape);
 	if (probe != NULL)
 	{
-		/* already lifted: deparse it, and keep the plan for its shape */
-		Assert(param_types == NIL);
-		sql = lift_and_deparse(probe, false, true, NULL, NULL, NULL);
+		/* keep the plan for its shape */
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
 										 probe_clock, GetUserId(), shape.flags);
 		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
-	{
-		/* a query without parameters of its own: lift its constants */
-		sql = lift_and_deparse(copy, param_types == NIL && foresight_lift_constants, true,
-							   &param_types, &lifted, &clock);
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
 										 clock, GetUserId(), shape.flags);
-	}
 	return stmt;
 }
 

@@ -369,18 +369,6 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			}
 		}
 
-		/*
-		 * Only a physical standby's replay position is comparable with this
-		 * server's WAL positions (a replica of another kind has WAL of its
-		 * own, and no replay position to ask for): such a node cannot show
-		 * it has what must be seen, so it waits until nothing must.
-		 */
-		if (node->kind != NODE_KIND_STANDBY && d->required_lsn != InvalidXLogRecPtr)
-		{
-			note_excluded(d, node->name, "not a physical standby: cannot show it has replayed what this read must see");
-			continue;
-		}
-
 		if (remote_conn_left_running(node->slot, node->node_id))
 		{
 			note_excluded(d, node->name, "still running a query of this session that a hedge answered");

@@ -18,6 +18,18 @@
  * it runs here (route_local.c).  Its local plan is therefore made for its
  * own constants and settings, as without this cache.
  *
+ * The key.  The look-up comes after parse analysis (this is the planner
+ * hook), so whatever the session's settings made of the client's text is
+ * in the lifted tree already: a literal's value under DateStyle,
+ * IntervalStyle, TimeZone or standard_conforming_strings, "x = NULL" under
+ * transform_null_equals; constants lifted into parameters get this query's
+ * own values.  What the entry keeps from another query is the remote SQL,
+ * written under the settings of the first query's planning, and it is the
+ * same text for every session only where the planner hook fixes the
+ * setting (floats, dates, intervals, string literals: planner_hook.c).
+ * The rest is in the key: the role, search_path (names are qualified as it
+ * requires) and lc_monetary (money constants are written in its format).
+ *
  * Bounds: ROUTE_CACHE_ENTRIES shapes per backend, the least recently used
  * making room, and only shapes whose first plan cost less than
  * ROUTE_CACHE_MAX_COST (where planning is a large share of the work).  Any
@@ -37,6 +49,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/pg_locale.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -58,6 +71,7 @@ typedef struct RouteCacheEntry
 	MemoryContext cxt;			/* holds the fields below */
 	Query	   *lifted;			/* the key, compared with equal() */
 	OverrideSearchPath *search_path;
+	char	   *lc_monetary;	/* money literals in the remote SQL use it */
 	PlannedStmt *stmt;			/* route node without child and values */
 } RouteCacheEntry;
 
@@ -175,6 +189,8 @@ route_cache_lookup(uint64 hash, const Query *lifted, Query *query, List *param_v
 		if (!e->used || e->hash != hash || e->user != user ||
 			!equal(e->lifted, lifted))
 			continue;
+		if (strcmp(e->lc_monetary, locale_monetary) != 0)
+			continue;
 		/* names in the remote SQL were written for this search_path */
 		if (!OverrideSearchPathMatchesCurrent(e->search_path))
 			continue;
@@ -231,6 +247,7 @@ route_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
 	old = MemoryContextSwitchTo(e->cxt);
 	e->lifted = (Query *) copyObjectImpl(lifted);
 	e->search_path = GetOverrideSearchPath(e->cxt);
+	e->lc_monetary = pstrdup(locale_monetary);
 	copy = copy_stmt_around(stmt, route_scan_template(stmt->planTree));
 	/* everything that belonged to the local plan goes */
 	copy->resultRelations = NIL;

@@ -2,8 +2,8 @@
  *
  * route_explain.c
  *	  EXPLAIN of a "Foresight Route" node: the route and why, the request
- *	  class, the remote SQL and its parameters, and under ANALYZE what the
- *	  node returned, the hedge and the retries.
+ *	  class, the remote SQL, its parameters and how rows come back, and
+ *	  under ANALYZE what the node returned, the hedge and the retries.
  *
  *-------------------------------------------------------------------------
  */
@@ -77,6 +77,8 @@ route_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Remote SQL", st->plan.sql, es);
 		if (st->plan.lifted_values != NIL || st->plan.clock_kinds != NIL)
 			ExplainPropertyText("Remote Parameters", remote_parameters_text(st), es);
+		if (c && !c->is_local)
+			ExplainPropertyText("Remote Transport", route_transport_describe(st), es);
 	}
 	if (es->analyze && st->started && c && !c->is_local)
 	{

@@ -8,10 +8,12 @@
  * Execution: BeginCustomScan checks the session and asks the policy for an
  * ordered list of candidates.  The first row request runs the query on the
  * first candidate that works: local means the child plan (route_local.c);
- * a node means the remote SQL through libpq, whose text values become
- * datums through the columns' input functions (route_tuples.c).  A node
- * that cannot be reached, or fails before the first row was returned, is
- * skipped for the next candidate; the coordinator is the last one.  A
+ * a node means the remote SQL through libpq, whose values, in binary or
+ * as text, become datums through the columns' receive or input functions
+ * (route_tuples.c), and whose notices are raised here (remote/notices.c).
+ * A node that cannot be reached, or fails before the first row was
+ * returned, is skipped for the next candidate; the coordinator is the last
+ * one.  A
  * query that the predictive policy set a hedge delay for and that has not
  * started to answer by then is sent to the next node too, and the first
  * answer is used (hedge_if_late, hedge.c).
@@ -33,6 +35,7 @@
 
 #include "remote/connection.h"
 #include "remote/errors.h"
+#include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
@@ -87,6 +90,8 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	st->mode = ROUTE_PENDING;
 	st->ineligible = eligibility_check_session(st->plan.plan_user);
+	if (st->ineligible == NULL)
+		st->ineligible = route_transport_check(st);
 	if (st->ineligible == NULL)
 	{
 		TimestampTz decide_start = GetCurrentTimestamp();
@@ -152,6 +157,11 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	int			nparams;
 	Oid		   *types;
 	char	  **values;
+	int		   *lengths;
+	int		   *formats;
+	bool		binary;
+	const char *text_reason;
+	const char *unusable;
 
 	*node_failed = false;
 	rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
@@ -159,6 +169,14 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	{
 		*why = error;
 		*node_failed = !remote_conn_last_failure_is_role;
+		return NULL;
+	}
+
+	/* rows in binary, or as text when exact (route_tuples.c) */
+	binary = route_transport_binary(st, rc, &text_reason, &unusable);
+	if (unusable != NULL)
+	{
+		*why = unusable;
 		return NULL;
 	}
 
@@ -196,8 +214,9 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 		policy_node_replayed(c->slot, c->node_id, replayed);
 	}
 
-	route_param_values(st, &nparams, &types, &values);
-	if (!remote_send(rc, st->plan.sql, nparams, types, (const char *const *) values, &error))
+	route_param_values(st, binary, &nparams, &types, &values, &lengths, &formats);
+	if (!remote_send(rc, st->plan.sql, nparams, types, (const char *const *) values,
+					 lengths, formats, binary, &error))
 	{
 		remote_conn_drop(rc);
 		*why = error;
@@ -252,6 +271,29 @@ start_route(RouteScanState *st)
 	st->mode = ROUTE_LOCAL;
 }
 
+/*
+ * The notices the node sent so far, raised here: the query on rc is the
+ * one whose answer the client gets (remote/notices.c).  res, the result in
+ * hand, is cleared if raising them fails.
+ */
+static void
+raise_node_notices(RemoteConn *rc, PGresult *res)
+{
+	if (!remote_notices_waiting())
+		return;
+	PG_TRY();
+	{
+		remote_notices_emit(rc);
+	}
+	PG_CATCH();
+	{
+		if (res)
+			PQclear(res);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 static void
 finish_remote(RouteScanState *st)
 {
@@ -295,6 +337,8 @@ fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 		}
 		PG_END_TRY();
 	}
+	/* what the node said before the error, as a local run would show it */
+	raise_node_notices(rc, res);
 	PG_TRY();
 	{
 		remote_error_raise(rc->conn, res, c->name, st->plan.sql);
@@ -358,7 +402,10 @@ fetch_remote(RouteScanState *st)
 
 		if (status == PGRES_SINGLE_TUPLE)
 		{
-			TupleTableSlot *slot = route_store_row(st, res);
+			TupleTableSlot *slot;
+
+			raise_node_notices(rc, res);
+			slot = route_store_row(st, res);
 
 			st->remote_rows++;
 			st->returned_row = true;
@@ -368,6 +415,7 @@ fetch_remote(RouteScanState *st)
 		{
 			PQclear(res);
 			remote_drain(rc);
+			raise_node_notices(rc, NULL);
 			finish_remote(st);
 			st->mode = ROUTE_DONE;
 			return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
@@ -387,6 +435,8 @@ fetch_remote(RouteScanState *st)
 
 			if (res)
 				PQclear(res);
+			/* the next candidate runs the query again, notices and all */
+			remote_notices_discard(rc);
 			remote_conn_abandon(rc);
 			st->rc = NULL;
 			note_failure(st, why, true);

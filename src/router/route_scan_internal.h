@@ -4,7 +4,7 @@
  *	  The execution state of a "Foresight Route" node, and what the files
  *	  that run it share: route_scan.c (the executor callbacks, routing and
  *	  retries), route_local.c (the local plan), route_tuples.c (values to
- *	  and from text), route_decision.c (the decision log), route_explain.c
+ *	  and from a node), route_decision.c (the decision log), route_explain.c
  *	  (EXPLAIN) and hedge.c (hedging).  Not for other files.
  *
  *-------------------------------------------------------------------------
@@ -24,6 +24,7 @@
 #include "remote/connection.h"
 #include "router/policy.h"
 #include "router/route_plan.h"
+#include "router/route_types.h"
 
 typedef enum RouteMode
 {
@@ -48,12 +49,14 @@ typedef struct RouteScanState
 	RemoteConn *rc;
 	bool		explain_only;
 
-	/* results */
+	/* results: how they come back (route_tuples.c) */
+	RouteTypeNeeds needs;		/* of the columns the node returns */
 	int			nremote;		/* columns the node returns */
-	int		   *col_map;		/* scan attribute of remote column i */
-	FmgrInfo   *in_funcs;
-	Oid		   *in_ioparams;
-	int32	   *in_typmods;
+	struct RouteColumn *cols;	/* how each is turned into a datum */
+	List	   *recv_types;		/* how types met in anonymous records are read */
+	int			conv_attempt;	/* the candidate cols are set for, or -1 */
+	bool		conv_binary;	/* ... in binary, or text */
+	const char *text_reason;	/* why text, for EXPLAIN; NULL: binary */
 	MemoryContext row_ctx;
 
 	/* accounting */
@@ -118,21 +121,53 @@ extern TupleTableSlot *route_local_next(RouteScanState *st);
 extern void route_local_rescan(RouteScanState *st);
 extern void route_local_end(RouteScanState *st);
 
-/* --- route_tuples.c: values to and from text --- */
+/* --- route_tuples.c: values to and from a node --- */
 
-/* Look up the columns' input functions, the first time a node is used. */
+/*
+ * Executor start: what the result columns need (st->needs), and why the
+ * query cannot be routed at all under this session's settings (their
+ * types need text transport, whose text forms would not read back
+ * exactly), or NULL.
+ */
+extern const char *route_transport_check(RouteScanState *st);
+
+/*
+ * How rows come back from rc's node: true for binary, false for text (then
+ * *text_reason says why); when neither can bring this query's rows back
+ * exactly from that node, false with *unusable set to why.
+ */
+extern bool route_transport_binary(RouteScanState *st, RemoteConn *rc,
+								   const char **text_reason, const char **unusable);
+
+/*
+ * Set up the conversion of the rows of the node the query was sent to
+ * (st->rc, the current candidate); nothing when it is set up already.
+ */
 extern void route_prepare_conversion(RouteScanState *st);
 
-/* The scan tuple of res, one row of the node's answer (PGRES_SINGLE_TUPLE). */
+/*
+ * "binary" or "text (why)", for EXPLAIN VERBOSE: what the rows of the
+ * node in use came in, or, before a node was used, what the result's types
+ * allow.
+ */
+extern const char *route_transport_describe(RouteScanState *st);
+
+/*
+ * The scan tuple of res, one row of the node's answer (PGRES_SINGLE_TUPLE)
+ * from st->rc, converted in the transport it was asked for.
+ */
 extern TupleTableSlot *route_store_row(RouteScanState *st, PGresult *res);
 
 /*
- * The parameters of this execution as text: the lifted constants' values
- * fixed at plan time, or the execution's own parameters; then the
- * transaction's and statement's times, taken now (clock_params.c).
+ * The parameters of this execution: the lifted constants' values fixed at
+ * plan time (text), or the execution's own parameters, as text in
+ * unambiguous styles or, for arrays and composites when binary is set, in
+ * binary (see route_tuples.c); then the transaction's and statement's
+ * times, taken now (clock_params.c).
  */
-extern void route_param_values(RouteScanState *st, int *nparams, Oid **types,
-							   char ***values);
+extern void route_param_values(RouteScanState *st, bool binary, int *nparams,
+							   Oid **types, char ***values, int **lengths,
+							   int **formats);
 
 /* --- route_decision.c: the decision log --- */
 

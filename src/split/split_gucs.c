@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_gucs.c
+ *	  The settings of dynamic sharding: foresight.split,
+ *	  foresight.split_min_cost, foresight.max_split_parts.
+ *
+ * Until the executor that runs parts on nodes exists, foresight.split is
+ * off by default and only foresight.split_explain() reads these settings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "utils/guc.h"
+
+#include "split/split.h"
+
+bool		foresight_split = false;
+double		foresight_split_min_cost = 100000.0;
+int			foresight_max_split_parts = 8;
+
+void
+split_define_gucs(void)
+{
+	DefineCustomBoolVariable("foresight.split",
+							 "Whether eligible reads may be cut into parts run on several nodes.",
+							 "Planning only for now: foresight.split_explain() shows what would be done.",
+							 &foresight_split,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("foresight.split_min_cost",
+							 "Smallest plan cost of a read that is split into parts.",
+							 "Cheaper reads run whole: sending parts to several nodes costs more than it saves.",
+							 &foresight_split_min_cost,
+							 100000.0, 0.0, DBL_MAX,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("foresight.max_split_parts",
+							"Largest number of parts a read is split into.",
+							NULL,
+							&foresight_max_split_parts,
+							8, 1, SPLIT_MAX_PARTS_LIMIT,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+}

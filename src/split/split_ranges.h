@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_ranges.h
+ *	  The ranges of the split key that the parts cover: cut points chosen
+ *	  from the key's statistics, and each part's condition.
+ *
+ * With cut points c1 < c2 < ... < c(k-1) (strictly, under the key's btree
+ * order and collation) the conditions are
+ *
+ *	part 1:   key < c1 OR key IS NULL
+ *	part i:   key >= c(i-1) AND key < ci
+ *	part k:   key >= c(k-1)
+ *
+ * and one part has no condition.  They partition the key's domain: a
+ * non-null value v has exactly one i with c(i-1) <= v < ci (taking c0 = -∞,
+ * ck = +∞), because < and >= of a btree operator family are complementary
+ * and the cut points increase strictly; NULL satisfies only "key IS NULL"
+ * (a comparison with NULL is not true).  So every row is in exactly one
+ * part, whatever the statistics said: they only decide how even the parts
+ * are.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_SPLIT_RANGES_H
+#define FORESIGHT_SPLIT_RANGES_H
+
+#include "postgres.h"
+
+#include "split/split.h"
+
+/*
+ * At most nparts - 1 cut points (Const nodes of key->cmptype, strictly
+ * increasing) that divide the rows of the table into parts of about equal
+ * row counts, NULLs counted in the first part.  *note says why there are
+ * fewer than asked (no statistics, too few distinct values), or is NULL.
+ * inh: the statistics of the table with its children (a partitioned table).
+ */
+extern List *split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
+									 const char **note);
+
+/* the condition of part `part` (0-based) of the cut points, on the key at rti; NULL: none */
+extern Expr *split_ranges_condition(const SplitKey *key, Index rti, List *cut_points, int part);
+
+#endif							/* FORESIGHT_SPLIT_RANGES_H */
