@@ -435,6 +435,17 @@ $standby2->start;
 $primary->append_conf('postgresql.conf', 'max_files_per_process = 70');
 $primary->restart;
 ForesightCluster::register($primary, "fd$_", $_ % 2 ? $standby1 : $standby2) for 1 .. 12;
+# every name a candidate first (replayed the registry change, seen healthy)
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $ncand = 0;
+for (1 .. 600)
+{
+	$ncand = $primary->safe_psql('postgres',
+		"$route SELECT cardinality(candidates) FROM foresight.route_explain('SELECT 1 FROM t')");
+	last if $ncand eq '14';
+	Time::HiRes::usleep(100_000);
+}
+is($ncand, '14', 'the fourteen node names are candidates');
 my $fd_session = $primary->background_psql('postgres', on_error_stop => 0);
 $fd_session->query_safe($route);
 my (@fd_ports, $fd_errors, $fd_explains);

@@ -187,9 +187,18 @@ is(from_standby($custom[5], 'planner setting reset'), 'on', 'RESET reaches the n
 is($custom[6], "$pport|$pport", 'current_setting of a server setting is not routed');
 is($custom[7], "round_robin|$pport", 'current_setting of a foresight setting is not routed');
 
-# --- a node session never routes onward
-my ($policy) = session("$route SELECT setting_here('foresight.routing_policy') || '|' || node_port()");
-is(from_standby($policy, 'node policy'), 'local', 'the node session has foresight.routing_policy = local');
+# --- a node session never routes onward, and is read-only: on both standbys
+my @node_session = session("$route "
+	  . "SELECT setting_here('foresight.routing_policy') || ' ' || setting_here('default_transaction_read_only') || '|' || node_port();"
+	  x 2);
+my %node_ports;
+for my $line (@node_session)
+{
+	is(from_standby($line, 'node session set-up'), 'local on',
+		'the node session has foresight.routing_policy = local and default_transaction_read_only = on');
+	$node_ports{ ($line =~ /\|(\d+)$/)[0] // '' } = 1;
+}
+is(scalar(keys %node_ports), 2, '... on both standbys');
 
 # the coordinator cannot be registered as a node of itself (which would be
 # one hop, never a loop, by the setting above): add_node refuses it, and the

@@ -112,6 +112,8 @@ clock_code(Node *node, Oid *type)
 	return -1;
 }
 
+static bool clock_walker(Node *node, void *context);
+
 static Node *
 clock_mutator(Node *node, ClockContext *cxt)
 {
@@ -158,6 +160,10 @@ clock_params_replace(Query *query, int first_paramid, List **param_types, List *
 {
 	ClockContext cxt = {first_paramid, NIL, NIL};
 
+	/* most queries read no clock: look before copying the tree */
+	*kinds = NIL;
+	if (!query_tree_walker(query, clock_walker, NULL, 0))
+		return;
 	(void) query_tree_mutator(query, clock_mutator, (void *) &cxt, QTW_DONT_COPY_QUERY);
 	*param_types = list_concat(*param_types, cxt.types);
 	*kinds = cxt.kinds;
