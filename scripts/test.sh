@@ -76,15 +76,26 @@ run_tap() {
 	note "TAP: ${tests[*]}"
 	rm -rf "$FORESIGHT_BUILD/tap"
 	mkdir -p "$FORESIGHT_BUILD/tap"
+	local out=$FORESIGHT_BUILD/tap/prove.out
 	if ! env TESTDIR="$FORESIGHT_BUILD/tap" PG_REGRESS="$FORESIGHT_PGXS/src/test/regress/pg_regress" \
 		PERL5LIB="$FORESIGHT_PGXS/src/test/perl:$FORESIGHT_ROOT/t/lib${PERL5LIB:+:$PERL5LIB}" \
 		PG_FORESIGHT_ROOT="$FORESIGHT_ROOT" \
-		prove --timer "${tests[@]}"; then
+		prove --timer "${tests[@]}" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
 		failed=1
-		for log in "$FORESIGHT_BUILD"/tap/tmp_check/log/regress_log_*; do
-			[ -f "$log" ] || continue
-			echo "---- tail of $log"; tail -40 "$log"
+		# the logs of the failed tests only, then prove's summary again, so
+		# that the end of the output says what failed
+		local name
+		for name in $(sed -n 's|^t/\([0-9A-Za-z_]*\)\.pl .*|\1|p' "$out" |
+			sort -u); do
+			grep -q "^t/$name\.pl *(Wstat\|^t/$name\.pl .*Failed" "$out" || continue
+			for log in "$FORESIGHT_BUILD"/tap/tmp_check/log/regress_log_"$name"; do
+				[ -f "$log" ] || continue
+				echo "---- failures and tail of $log"
+				grep -n "not ok" "$log" | head -20
+				tail -60 "$log"
+			done
 		done
+		sed -n '/^Test Summary Report/,$p' "$out"
 	fi
 }
 
