@@ -120,8 +120,16 @@ like($plan, qr/\(never executed\)/, 'the local child did not run');
 
 # a write in a session, then reads: the write is always visible
 $primary->safe_psql('postgres', 'CREATE TABLE ryw (id integer)');
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $ryw_lsn = $primary->lsn('insert');
+$primary->wait_for_catchup($_, 'replay', $ryw_lsn) for ($standby1, $standby2);
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+# A node not known to have replayed the catalog floor (CREATE TABLE ryw)
+# is checked before use and placed after those known to have: wait until
+# the monitor has seen both past it, so that round_robin chooses between
+# them below (docs/routing.md, "Read-your-writes").
+ok($primary->poll_query_until('postgres',
+	"SELECT count(*) = 2 FROM foresight.node_health WHERE replay_lsn >= '$ryw_lsn'"),
+	'the monitor has seen both standbys replay the new table');
 my $out = $primary->safe_psql('postgres', qq{$route
 INSERT INTO ryw VALUES (1);
 SELECT count(*) || ':' || node_port() FROM ryw;
