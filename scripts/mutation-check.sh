@@ -67,7 +67,9 @@ for m in "${MUTATIONS[@]}"; do
 	else
 		caught+=("$name")
 		echo "mutation $name caught:"
-		grep -E "^#   Failed test|^Failed [0-9]+/" "$dir/mutation.log" | head -8 | sed 's/^/    /'
+		# sed reads to the end: no SIGPIPE for grep under pipefail
+		{ grep -E "^#   Failed test|^Failed [0-9]+/" "$dir/mutation.log" || true; } |
+			sed -n '1,6s/^/    /p'
 	fi
 done
 
