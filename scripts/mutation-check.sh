@@ -19,7 +19,7 @@ MUTATIONS=(
 	'text-transport|src/router/route_tuples.c|s/(\t\*unusable = NULL;\n)(\tif \(OidIsValid\(st->needs\.no_binary\)\))/$1\t*text_reason = "forced by a mutation";\n\treturn false;\n$2/|t/027_transport_catalogue.pl'
 	'custom-settings-unmirrored|src/remote/session_settings.c|s/(\t\t\t!never_carried_name\(ls->name\))(;)/$1 \&\& strchr(ls->name, \x27.\x27) == NULL$2/|t/023_session_context.pl'
 	'no-catalog-floor|src/router/catalog_floor.c|s/(\t\}\n)(\treturn floor;\n\}\n\nXLogRecPtr\ncatalog_floor_current)/$1\tfloor = InvalidXLogRecPtr;\n$2/|t/024_catalog_floor.pl'
-	'clock-read-on-node|src/router/clock_params.c|s/(\nclock_params_found\(Node \*node\)\n\{\n)/$1\treturn false;\n/|t/023_session_context.pl'
+	'clock-read-on-node|src/router/clock_params.c|s/(\t\*kinds = NIL;\n)(\tif \(!query_tree_walker\(query, clock_walker)/$1\treturn;\n$2/|t/023_session_context.pl'
 )
 
 list=
