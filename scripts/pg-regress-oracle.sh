@@ -71,9 +71,11 @@ stop_cluster() {
 	[ -n "$keep" ] || "$FORESIGHT_ROOT/scripts/foresight-cluster" stop "$cluster" >/dev/null 2>&1 || true
 }
 trap stop_cluster EXIT
-# what the suite expects of its server (as pg_regress --temp-instance sets it)
+# what the suite expects of its server (as pg_regress --temp-instance sets
+# it); fsync off as in PostgreSQL's own TAP clusters: the data is thrown away
 for d in coordinator standby1 standby2; do
 	cat >> "$cluster/$d/postgresql.conf" <<-CONF
+		fsync = off
 		lc_messages = 'C'
 		max_prepared_transactions = 2
 		log_autovacuum_min_duration = -1
