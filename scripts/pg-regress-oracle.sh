@@ -63,6 +63,8 @@ make -s -C "$work/lib" PG_CONFIG=/usr/bin/pg_config >/dev/null || die "could not
 cp "/usr/lib/postgresql/$PG_MAJOR/lib/autoinc.so" "/usr/lib/postgresql/$PG_MAJOR/lib/refint.so" "$work/lib/"
 cp -r "$suite/." "$work/input/"
 chmod -R u+w "$work/input"
+# its failing COPY FROM STDIN ended with "\." for today's psql
+perl "$FORESIGHT_ROOT/scripts/lib/oracle-copy-end.pl" "$work/input/sql/"*.sql
 
 port=$((20000 + RANDOM % 20000))
 note "cluster: coordinator and 2 standbys from port $port"

@@ -36,6 +36,7 @@ cd "$FORESIGHT_ROOT"
 build_and_install
 export PATH="$FORESIGHT_BINDIR:$PATH"
 failed=0
+oracle_skipped=
 
 run_unit_tests() {
 	local tests
@@ -86,6 +87,7 @@ run_oracle() {
 		echo "## suite was not found in $shared/pg-regress-15/regress"
 		echo "## (set FORESIGHT_SHARED to the folder holding pg-regress-15/)."
 		echo "########################################################################"
+		oracle_skipped="the pg-regress oracle was NOT run (no suite in $shared/pg-regress-15)"
 		return 0
 	fi
 	note "pg-regress oracle (PostgreSQL's regression suite, routed = local)"
@@ -134,6 +136,7 @@ case $mode in
 	tap) run_tap ;;
 esac
 
+[ -z "$oracle_skipped" ] || echo "pg_foresight: NOTE: $oracle_skipped"
 if [ $failed -ne 0 ]; then
 	echo "pg_foresight: some tests FAILED"
 	exit 1
