@@ -13,6 +13,11 @@
 # with each other, not with expected/.  Prints the differing tests and
 # writes the diffs to .build/oracle/oracle.diffs.
 #
+# The suite's data-less COPY FROM STDIN are first ended with "\."
+# (scripts/lib/oracle-copy-end.pl: psql 15.20 would skip the input up to
+# the next one).  scripts/test.sh runs this with --known
+# scripts/oracle-known.txt.
+#
 # Exit status: 0 when no test differs other than those named in the
 # --known file (one test name a line, "#" comments; default none), 1
 # otherwise.  A known test that no longer differs is reported so that the
@@ -31,7 +36,7 @@ while [ $# -gt 0 ]; do
 		--keep) keep=1; shift ;;
 		--known) [ $# -ge 2 ] || die "--known needs a file"; known=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
 		--schedule) [ $# -ge 2 ] || die "--schedule needs a file"; schedule=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
-		-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
