@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 		--keep) keep=1; shift ;;
 		--known) [ $# -ge 2 ] || die "--known needs a file"; known=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
 		--schedule) [ $# -ge 2 ] || die "--schedule needs a file"; schedule=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
-		-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
