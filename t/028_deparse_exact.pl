@@ -296,6 +296,9 @@ for my $style (qw(postgres postgres_verbose sql_standard iso_8601))
 			interval '2147483647 months 2147483647 days 9223372036854775807 us' AS d,
 			interval '-1 day +2 hours -3 seconds' AS e FROM tm WHERE id = 1},
 		"SET IntervalStyle = $style;");
+	check_routed("smallest interval without FROM, IntervalStyle $style",
+		q{SELECT interval '-2562047788.01521550222 hours' AS a, interval '-1 day +2 hours' AS b},
+		"SET IntervalStyle = $style;");
 	check_routed("smallest intervals lifted, IntervalStyle $style",
 		q{SELECT id FROM w WHERE ts - timestamptz '2024-01-01 00:00+00' > interval '-2562047788.01521550222 hours'
 			AND interval '-1 day +2 hours' < interval '1 day' ORDER BY id},
