@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the whole test suite, the README's second command.
 #
-#   bash scripts/test.sh [--regress-only | --tap-only] [TAP test files...]
+#   bash scripts/test.sh [--regress-only | --oracle-only | --tap-only] [TAP test files...]
 #
 # Installs missing Debian packages, builds the extension into a private
 # copy of PostgreSQL (.build/install), then runs the C unit tests, the
-# pg_regress suite (sql-tests/ against expected/) and the TAP suite (t/).
-# As root it re-runs itself as the unprivileged user "foresight_dev".
+# pg_regress suite (sql-tests/ against expected/), the pg-regress oracle
+# (PostgreSQL's own regression suite run routed and local, compared:
+# scripts/pg-regress-oracle.sh, when the suite is there) and the TAP suite
+# (t/).  As root it re-runs itself as the unprivileged user "foresight_dev".
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -23,7 +25,8 @@ for arg in "$@"; do
 	case $arg in
 		--regress-only) mode=regress ;;
 		--tap-only) mode=tap ;;
-		-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+		--oracle-only) mode=oracle ;;
+		-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
 		-*) die "unknown option $arg" ;;
 		*) tap_tests+=("$arg") ;;
 	esac
@@ -33,6 +36,7 @@ cd "$FORESIGHT_ROOT"
 build_and_install
 export PATH="$FORESIGHT_BINDIR:$PATH"
 failed=0
+oracle_skipped=
 
 run_unit_tests() {
 	local tests
@@ -70,6 +74,28 @@ run_regress() {
 	fi
 }
 
+# PostgreSQL's own regression suite, routed against local
+# (scripts/pg-regress-oracle.sh); its tests known to differ, each with its
+# reason, are listed in scripts/oracle-known.txt.  Without the suite
+# (FORESIGHT_SHARED/pg-regress-15 or ../shared/pg-regress-15) it is skipped,
+# loudly, without failing.
+run_oracle() {
+	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
+	if [ ! -f "$shared/pg-regress-15/regress/parallel_schedule" ]; then
+		echo "########################################################################"
+		echo "## NOTE: the pg-regress oracle was NOT run: PostgreSQL's regression"
+		echo "## suite was not found in $shared/pg-regress-15/regress"
+		echo "## (set FORESIGHT_SHARED to the folder holding pg-regress-15/)."
+		echo "########################################################################"
+		oracle_skipped="the pg-regress oracle was NOT run (no suite in $shared/pg-regress-15)"
+		return 0
+	fi
+	note "pg-regress oracle (PostgreSQL's regression suite, routed = local)"
+	local known=()
+	[ -f scripts/oracle-known.txt ] && known=(--known scripts/oracle-known.txt)
+	bash scripts/pg-regress-oracle.sh "${known[@]}" || failed=1
+}
+
 run_tap() {
 	local tests=("${tap_tests[@]}")
 	[ ${#tests[@]} -gt 0 ] || tests=(t/*.pl)
@@ -104,11 +130,13 @@ run_tap() {
 }
 
 case $mode in
-	all) run_unit_tests; run_regress; run_tap ;;
+	all) run_unit_tests; run_regress; run_oracle; run_tap ;;
 	regress) run_regress ;;
+	oracle) run_oracle ;;
 	tap) run_tap ;;
 esac
 
+[ -z "$oracle_skipped" ] || echo "pg_foresight: NOTE: $oracle_skipped"
 if [ $failed -ne 0 ]; then
 	echo "pg_foresight: some tests FAILED"
 	exit 1

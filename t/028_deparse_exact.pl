@@ -7,7 +7,8 @@
 # and CYCLE, ORDER BY names captured by output columns) and the hazards it
 # does write back; string literals under either standard_conforming_strings
 # with the same query text; one SQL text prepared on a node for two sets of
-# parameter types; PL/pgSQL trigger functions at COMMIT.
+# parameter types; PL/pgSQL trigger functions at COMMIT; interval constants
+# whose text in the postgres style does not read back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -282,6 +283,29 @@ like($primary->safe_psql('postgres', "$route PREPARE pe(text) AS SELECT \$1, cou
 # a client's own one-column SELECT without a table is still routed
 my $port = $primary->safe_psql('postgres', "$route SELECT node_port()");
 is($port, $standby->port, 'a client SELECT of a function call runs on the standby');
+
+# --- 6. interval constants are written in ISO 8601, the one text form that
+# reads back: the postgres style's text of the smallest intervals
+# ('-2562047788:00:54.775808') is refused by interval_in (found by the
+# pg-regress oracle, interval.sql), whatever IntervalStyle the session has
+for my $style (qw(postgres postgres_verbose sql_standard iso_8601))
+{
+	check_routed("smallest intervals, IntervalStyle $style",
+		q{SELECT interval '-2562047788.01521550222 hours' AS a, interval 'PT-2562047788H-54.775808S' AS b,
+			interval '-2147483648 months -2147483648 days -9223372036854775808 us' AS c,
+			interval '2147483647 months 2147483647 days 9223372036854775807 us' AS d,
+			interval '-1 day +2 hours -3 seconds' AS e FROM tm WHERE id = 1},
+		"SET IntervalStyle = $style;");
+	check_routed("smallest interval without FROM, IntervalStyle $style",
+		q{SELECT interval '-2562047788.01521550222 hours' AS a, interval '-1 day +2 hours' AS b},
+		"SET IntervalStyle = $style;");
+	check_routed("smallest intervals lifted, IntervalStyle $style",
+		q{SELECT id FROM w WHERE ts - timestamptz '2024-01-01 00:00+00' > interval '-2562047788.01521550222 hours'
+			AND interval '-1 day +2 hours' < interval '1 day' ORDER BY id},
+		"SET IntervalStyle = $style;");
+}
+like(remote_sql(q{SELECT interval '-1 day +2 hours' AS i FROM tm}), qr/'P-1DT2H'::interval/,
+	'the remote SQL writes an interval in ISO 8601');
 
 # --- 1 (last: lifted, they crashed the coordinator) constants the deparser
 # prints as keywords stay literals

@@ -66,7 +66,7 @@ reexec_unprivileged() {
 	chown -R "$FORESIGHT_USER:" "$copy"
 	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
 	local run=(runuser -u "$FORESIGHT_USER" -- env FORESIGHT_VIA_ROOT=1
-		FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd)" CGROUP_NAME="${CGROUP_NAME:-}"
+		FORESIGHT_SHARED="$(cd "$shared" 2>/dev/null && pwd || printf '%s' "$shared")" CGROUP_NAME="${CGROUP_NAME:-}"
 		CI="${CI:-}" bash "$copy/$script" "$@")
 	if [ -z "${FORESIGHT_COPY_BACK:-}" ]; then
 		exec "${run[@]}"

@@ -10,13 +10,22 @@
 #    properties (Route, Remote SQL, ...) are removed and its child plan is
 #    put in its place, so a routed plan reads as the local plan it wraps.
 #    EXPLAIN ANALYZE's per-node counters ("(actual rows=... loops=...)",
-#    "(never executed)") are removed: a routed query runs on the node, so
-#    the local plan's nodes are not executed here.  The result's header
+#    "(never executed)") are removed, and so are the lines that only
+#    EXPLAIN ANALYZE prints, counted while a node runs ("Rows Removed by
+#    Filter: 9", "Heap Fetches", "Sort Method", a hash's "Buckets", a
+#    memoize's "Hits", "Workers Launched", "Buffers", ...): a routed query
+#    runs on the node, so the local plan's nodes are not executed here.  The result's header
 #    width and row count are recomputed from the masked plan.
 # 2. The CONTEXT line that names the node a routed query ran on, and the
 #    remote SQL it quotes.
 use strict;
 use warnings;
+
+# the first words of a property line that EXPLAIN ANALYZE prints from what
+# the node counted while it ran (explain.c: show_instrumentation_count,
+# show_sort_info, show_hash_info, show_memoize_info, show_hashagg_info,
+# show_tidbitmap_info, show_buffer_usage, the workers' lines)
+my $execution_counter = qr/(?:Rows Removed by (?:Filter|Join Filter|Index Recheck|Conflict Filter)|Heap Fetches|Heap Blocks|Sort Method|Sort Space|Full-sort Groups|Pre-sorted Groups|Buckets|Batches|Hits|Cache Hits|Peak Memory Usage|Memory Usage|Disk Usage|Workers Launched|Worker \d+|Buffers|I\/O Timings):/;
 
 my @lines = <>;
 chomp @lines;
@@ -38,6 +47,7 @@ while ($i < @lines)
 		}
 		@plan = unwrap_routes(@plan);
 		s/ \(actual rows=\d+ loops=\d+\)//, s/ \(never executed\)// for @plan;
+		@plan = grep { !/^\s*$execution_counter/ } @plan;
 		push @out, 'QUERY PLAN', '----------', @plan;
 		if ($j < @lines)
 		{
@@ -52,8 +62,9 @@ while ($i < @lines)
 }
 
 # the context line naming the node and its remote SQL, which the deparser
-# may spread over several lines (indented; psql's echo of the next
-# statement, or its next output, starts in the first column)
+# may spread over several lines (indented, but for the keywords between
+# the arms of a set operation, "UNION ALL" alone on its line; psql's echo
+# of the next statement, or its next output, starts in the first column)
 my @kept;
 my $in_context = 0;
 for my $l (@out)
@@ -63,7 +74,7 @@ for my $l (@out)
 		$in_context = 1;
 		next;
 	}
-	next if $in_context && $l =~ /^[ \t]/;
+	next if $in_context && ($l =~ /^[ \t]/ || $l =~ /^(UNION|INTERSECT|EXCEPT)( ALL)?$/);
 	$in_context = 0;
 	push @kept, $l;
 }

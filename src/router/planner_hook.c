@@ -57,7 +57,10 @@ static planner_hook_type prev_planner_hook = NULL;
  * Deparse with every digit of float constants and with unambiguous date and
  * interval styles, whatever the session says: the text may be sent long
  * after planning (a cached plan, a known query shape), to a session whose
- * DateStyle has changed since.  String literals are written with
+ * DateStyle has changed since.  Intervals are written in ISO 8601
+ * (P1Y2M3DT4H5M6S), which interval_in reads back exactly under every
+ * IntervalStyle: the postgres style's text of the smallest intervals
+ * ('-2562047788:00:54.775808') is refused by PostgreSQL 15's interval_in.  String literals are written with
  * standard_conforming_strings on, and those holding a backslash then as
  * E'...' (deparse_limits.c), so that the text reads the same under either
  * setting of the session when it is sent.  When lift is set, the
@@ -85,7 +88,7 @@ lift_and_deparse(Query *query, bool lift, bool deparse,
 	extra_float_digits = 3;
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
-	IntervalStyle = INTSTYLE_POSTGRES;
+	IntervalStyle = INTSTYLE_ISO_8601;
 	standard_conforming_strings = true;
 	PG_TRY();
 	{

@@ -52,7 +52,7 @@ deparse_fixed(DeparseKind kind, Node *node, Oid relid)
 	extra_float_digits = 3;
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
-	IntervalStyle = INTSTYLE_POSTGRES;
+	IntervalStyle = INTSTYLE_ISO_8601;	/* the only style that reads back */
 	PushOverrideSearchPath(path);
 	PG_TRY();
 	{
