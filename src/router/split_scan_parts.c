@@ -121,7 +121,9 @@ split_nodes_init(SplitScanState *st)
 	}
 	if (st->nnodes == 0)
 		st->all_here = "no standby is a candidate";
-	else if ((st->all_here = route_transport_check(st->nodes[0].route)) != NULL)
+	for (int i = 0; i < st->nnodes && st->all_here == NULL; i++)
+		st->all_here = route_transport_check(st->nodes[i].route);
+	if (st->all_here != NULL)
 		st->nnodes = 0;
 	INSTR_TIME_SET_CURRENT(st->wait_start);
 }
