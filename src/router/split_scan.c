@@ -138,6 +138,15 @@ node_ready(SplitNode *n)
 	return !PQisBusy(conn);
 }
 
+static int
+next_pending_index(SplitScanState *st)
+{
+	for (int i = 0; i < st->nparts; i++)
+		if (st->parts[i].status == PART_PENDING)
+			return i;
+	return -1;
+}
+
 static TupleTableSlot *
 split_next(ScanState *ss)
 {
@@ -156,6 +165,7 @@ split_next(ScanState *ss)
 		bool		lagging = false;
 		bool		usable = false;
 		bool		read_one = false;
+		bool		pending = false;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -193,38 +203,38 @@ split_next(ScanState *ss)
 			continue;
 		}
 
+		for (int i = 0; i < st->nparts; i++)
+			if (st->parts[i].status == PART_PENDING)
+				pending = true;
+		if (!pending && nbusy == 0)
+		{
+			for (int i = 0; i < st->nnodes; i++)
+				if (st->nodes[i].status == SNODE_LAGGING)
+				{
+					st->nodes[i].status = SNODE_GONE;
+					st->nodes[i].why_gone =
+						psprintf("had not replayed %X/%X (it had replayed %X/%X)",
+								 LSN_FORMAT_ARGS(st->floor),
+								 LSN_FORMAT_ARGS(st->nodes[i].replayed));
+				}
+			st->finished = true;
+			return ExecClearTuple(scan);
+		}
 		for (int i = 0; i < st->nnodes; i++)
 		{
 			if (st->nodes[i].status == SNODE_LAGGING)
-				lagging = true;
+				lagging = pending;
 			if (st->nodes[i].status != SNODE_GONE)
 				usable = true;
 		}
-		for (int i = 0; i < st->nparts; i++)
+		if (pending && !usable)
 		{
-			if (st->parts[i].status != PART_PENDING)
-				continue;
-			if (!usable)
-			{
-				/* no node left to take it: here */
-				split_run_here(st, i);
-				break;
-			}
-		}
-		if (st->local_rows != NULL)
+			/* no node left to take the next part: it runs here */
+			split_run_here(st, next_pending_index(st));
 			continue;
+		}
 		if (nbusy == 0 && !lagging)
 		{
-			bool		pending = false;
-
-			for (int i = 0; i < st->nparts; i++)
-				if (st->parts[i].status == PART_PENDING)
-					pending = true;
-			if (!pending)
-			{
-				st->finished = true;
-				return ExecClearTuple(scan);
-			}
 			split_start_parts(st);
 			continue;
 		}
