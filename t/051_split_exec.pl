@@ -199,6 +199,9 @@ like($analyze, qr/Part 1: standby\d: .*\(rows=\d+ time=[\d.]+ ms\)/, 'EXPLAIN AN
 unlike($analyze, qr/Part \d: local/, 'EXPLAIN ANALYZE: every part ran on a standby');
 like(last_split(), qr/^split: 2 parts of public\.big by id; ran on parts standby\d \d+r/, 'the decision log has the split and its parts');
 
+is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'partial_agg' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
+	'split|t|t', 'route_explain shows the split, its parts and their SQL');
+
 # a user-defined aggregate with a combine function splits
 is($primary->safe_psql('postgres', "$split_on SELECT my_sum(v) FROM big"),
 	$primary->safe_psql('postgres', 'SELECT sum(v) FROM big'), 'user-defined aggregate: the same answer');

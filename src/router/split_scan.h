@@ -49,6 +49,15 @@ extern PlannedStmt *split_scan_try(Query *query, PlannedStmt *stmt, const char *
 /* What split scan cscan carries (split_scan_plan.c). */
 extern void split_scan_info(const CustomScan *cscan, SplitScanInfo *info);
 
+/*
+ * foresight.route_explain() of a split plan: false when stmt is not one;
+ * otherwise the nodes in d (a dry run of the policy), why (the split, each
+ * part's range and node) and the parts' SQL.
+ */
+struct RouteDecision;
+extern bool split_scan_route_explain(PlannedStmt *stmt, struct RouteDecision *d,
+									 char **reason, char **sql);
+
 /* the plan methods, so that the executor can make its state */
 extern void split_scan_plan_register(Node *(*create_state) (CustomScan *cscan));
 

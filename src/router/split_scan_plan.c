@@ -291,3 +291,71 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	cstmt->invalItems = list_concat(cstmt->invalItems, stmt->invalItems);
 	return cstmt;
 }
+
+/* the split scan of plan, or NULL */
+static CustomScan *
+find_split_scan(Plan *plan)
+{
+	CustomScan *found = NULL;
+
+	if (plan == NULL)
+		return NULL;
+	if (IsA(plan, CustomScan) && ((CustomScan *) plan)->methods == &split_scan_methods)
+		return (CustomScan *) plan;
+	if ((found = find_split_scan(plan->lefttree)) != NULL)
+		return found;
+	if ((found = find_split_scan(plan->righttree)) != NULL)
+		return found;
+	if (IsA(plan, SubqueryScan))
+		return find_split_scan(((SubqueryScan *) plan)->subplan);
+	if (IsA(plan, Append))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Append *) plan)->appendplans)
+			if ((found = find_split_scan(lfirst(lc))) != NULL)
+				return found;
+	}
+	return NULL;
+}
+
+bool
+split_scan_route_explain(PlannedStmt *stmt, RouteDecision *d, char **reason, char **sql)
+{
+	CustomScan *cs = find_split_scan(stmt->planTree);
+	SplitScanInfo info;
+	StringInfoData why;
+	StringInfoData text;
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	if (cs == NULL)
+		return false;
+	split_scan_info(cs, &info);
+	policy_decide(d, info.cost, true);
+	for (int i = 0; i < d->ncandidates; i++)
+	{
+		ForesightNode node;
+
+		if (!d->candidates[i].is_local && registry_lookup(d->candidates[i].name, &node) &&
+			node.kind == NODE_KIND_STANDBY)
+			nodes = lappend(nodes, d->candidates[i].name);
+	}
+	initStringInfo(&why);
+	initStringInfo(&text);
+	appendStringInfo(&why, "split: %d parts of %s by %s (%s)", list_length(info.part_sql),
+					 info.relation, info.key, info.strategy);
+	foreach(lc, info.part_conditions)
+	{
+		int			i = foreach_current_index(lc);
+
+		appendStringInfo(&why, "%s part %d %s on %s", i == 0 ? ":" : ",", i + 1,
+						 (char *) lfirst(lc),
+						 nodes ? (char *) list_nth(nodes, i % list_length(nodes)) :
+						 FORESIGHT_LOCAL_NODE_NAME);
+		appendStringInfo(&text, "%s%s", i == 0 ? "" : ";\n", (char *) list_nth(info.part_sql, i));
+	}
+	*reason = why.data;
+	*sql = text.data;
+	return true;
+}
