@@ -137,6 +137,15 @@ diag(sprintf('split execution: seed %d, %d queries, %d split through the executo
 	  $seed, $nqueries, $nsplit, 100 * $nsplit / $nqueries, scalar @mismatches, $errors,
 	  $split_s, time - $started));
 diag($_) for @mismatches[ 0 .. ($#mismatches < 9 ? $#mismatches : 9) ];
+# why the others were not split: the planner's reasons, tallied
+{
+	my $script = "SET foresight.split = on; SET foresight.split_min_cost = 0;\n" . join('', map {
+		"SELECT CASE WHEN splittable AND nparts >= 2 THEN 'split' ELSE coalesce(regexp_replace(reason, '[0-9.]+|\"[^\"]*\"', '#', 'g'), 'one part') END FROM foresight.split_explain(\$gen\$$queries[$_]{sql}\$gen\$, 2);\n"
+	} 0 .. $#queries);
+	my %why;
+	$why{$_}++ for split /\n/, $primary->safe_psql('postgres', $script);
+	diag(sprintf('  %5d  %s', $why{$_}, $_)) for sort { $why{$b} <=> $why{$a} } keys %why;
+}
 is(scalar @mismatches, 0, 'every query gives the same answer split as whole');
 cmp_ok($nsplit / $nqueries, '>=', 0.9, 'at least 90% of the queries were split (decision log)');
 
