@@ -279,10 +279,4 @@ split_rescan(CustomScanState *node)
 	reset_parts(st);
 	st->started = false;
 	st->finished = false;
-	for (int i = 0; i < st->nnodes; i++)
-	{
-		st->nodes[i].part = -1;
-		if (st->nodes[i].status == SNODE_BUSY)
-			st->nodes[i].status = SNODE_GONE;
-	}
 }

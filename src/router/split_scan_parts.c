@@ -445,8 +445,10 @@ split_release(SplitScanState *st)
 
 		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy)
 			remote_conn_abandon(n->rc);
+		/* a rescan reconnects: the node's cached connection is gone */
 		if (n->status == SNODE_BUSY)
-			n->status = SNODE_GONE;
+			n->status = SNODE_FREE;
+		n->part = -1;
 		n->rc = NULL;
 	}
 	if (st->local_rows)
