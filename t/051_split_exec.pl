@@ -270,6 +270,29 @@ $standby2->start;
 like($answer, qr/^\Q$expected\E\s+after/, 'node stopped mid-split: the right answer')
   or diag("answer: $answer; stderr: $st->{stderr}");
 
+# a node stopped while its part streams rows: a clean error (the node's),
+# or the right answer, never some of the rows
+my $rows_q = "SELECT id FROM big WHERE id % 1000 = 0 AND slow_true(id)";
+my $full = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $rows_q");
+$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+$primary->poll_query_until('postgres',
+	"SELECT 'standby2' = ANY (candidates) FROM foresight.route_explain('SELECT v FROM big WHERE id = 1')")
+  or diag('standby2 is not a candidate again');
+my $rs = $primary->background_psql('postgres', on_error_stop => 0);
+$rs->query_safe($split_on);
+$rs->query_until(qr/start/, "\\echo start\n$rows_q;\n");
+ok(wait_parts(2), 'both parts stream rows before a node stops');
+usleep(500_000);
+$standby2->stop('fast');
+$rs->{stderr} = '';
+my $streamed = $rs->query("SELECT 'after'");
+$rs->quit;
+$standby2->start;
+$streamed =~ s/\s*after\s*\z//;
+ok(($rs->{stderr} =~ /ERROR:  / && $streamed eq '')
+	  || $streamed eq $full, 'node stopped while streaming: a clean error or the whole answer')
+  or diag("stdout: $streamed; stderr: $rs->{stderr}");
+
 # a node paused in replay: waited for, then not used; the answer has every commit
 $primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
 $primary->poll_query_until('postgres',
