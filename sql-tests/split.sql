@@ -464,7 +464,8 @@ SET TimeZone = 'America/New_York';
 SELECT cut_points[1] AS written_with_its_offset FROM foresight.split_explain('SELECT * FROM split_types', 4);
 RESET TimeZone;
 
--- no statistics, an empty table, fewer distinct values than parts
+-- no statistics (a small table: cut points read from it), an empty table,
+-- fewer distinct values than parts
 CREATE TABLE split_unanalysed (id integer PRIMARY KEY);
 INSERT INTO split_unanalysed SELECT generate_series(1, 100);
 CREATE TABLE split_empty (id integer PRIMARY KEY);

@@ -49,7 +49,9 @@
 #include "router/route_plan.h"
 #include "router/planner_hook.h"
 #include "router/router.h"
+#include "router/split_scan.h"
 #include "router/unrouted_log.h"
+#include "split/split.h"
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -227,7 +229,7 @@ planning_nested(void)
 static bool
 route_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
 {
-	return foresight_defer_local_planning && foresight_lift_constants &&
+	return foresight_defer_local_planning && foresight_lift_constants && !foresight_split &&
 		boundParams == NULL && cursorOptions == CURSOR_OPT_PARALLEL_OK &&
 		router_utility_depth == 0 && !router_explaining &&
 		!query_has_external_params(parse);
@@ -252,6 +254,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	RequestShape shape;
 	char	   *sql;
 	bool		nested;
+	Query	   *split_copy = NULL;
 
 	nested = planning_nested();
 	if (nested)
@@ -300,6 +303,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	copy = copyObject(parse);
+	if (foresight_split)
+		split_copy = copyObject(parse);
 	stmt = plan_holding_notices(parse, query_string, cursorOptions, boundParams);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
@@ -337,6 +342,21 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		plan_notices_release();
 		unrouted_remember_plan(stmt, reason);
 		return stmt;
+	}
+
+	/* a read cut into parts run on several nodes (split_scan_plan.c) */
+	if (split_copy != NULL)
+	{
+		const char *split_reason;
+		PlannedStmt *split = split_scan_try(split_copy, stmt, query_string,
+											cursorOptions, &split_reason);
+
+		if (split != NULL)
+		{
+			/* the combine step runs here: so do the notices of planning */
+			plan_notices_release();
+			return split;
+		}
 	}
 
 	request_shape_of_plan(stmt, &shape);

@@ -24,6 +24,7 @@
 #include "stats/request_shape.h"
 #include "router/route_plan.h"
 #include "router/router.h"
+#include "router/split_scan.h"
 #include "stats/latency.h"
 
 PG_FUNCTION_INFO_V1(foresight_route_explain);
@@ -75,6 +76,8 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 	char	   *node = "local";
 	RouteDecision *d = palloc0(sizeof(RouteDecision));
 	bool		decided = false;
+	char	   *split_reason = NULL;
+	char	   *split_sql = NULL;
 
 	foresight_require_shmem();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -97,7 +100,12 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 		{
 			stmt = pg_plan_query(linitial_node(Query, queries), sql, CURSOR_OPT_PARALLEL_OK, NULL);
 			(void) ExecCheckRTPerms(stmt->rtable, true);
-			if ((remote_sql = route_scan_remote_sql(stmt->planTree)) == NULL)
+			if (split_scan_route_explain(stmt, d, &split_reason, &split_sql))
+			{
+				remote_sql = split_sql;
+				decided = true;
+			}
+			else if ((remote_sql = route_scan_remote_sql(stmt->planTree)) == NULL)
 				reason = eligibility_last_reason;
 			else
 			{
@@ -132,6 +140,11 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 		}
 		values[3] = PointerGetDatum(construct_array(names, k, TEXTOID, -1, false, TYPALIGN_INT));
 		values[4] = CStringGetTextDatum(d->excluded);
+		if (split_reason != NULL)
+		{
+			node = "split";
+			reason = split_reason;
+		}
 	}
 	else
 	{

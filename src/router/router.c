@@ -32,6 +32,7 @@
 #include "router/route_inflight.h"
 #include "router/route_plan.h"
 #include "router/route_scan.h"
+#include "router/split_scan.h"
 #include "router/planner_hook.h"
 #include "router/router.h"
 #include "router/scoring.h"
@@ -389,6 +390,7 @@ router_install_hooks(void)
 
 	router_install_planner_hook();
 	route_scan_register();
+	split_scan_register();
 
 	/* the monitor's loop drives the admission queue and the weights */
 	monitor_on_sample(admission_wakeup);

@@ -27,6 +27,7 @@
 extern bool foresight_split;
 extern double foresight_split_min_cost;
 extern int	foresight_max_split_parts;
+extern int	foresight_split_max_wait;	/* ms */
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 

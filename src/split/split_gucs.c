@@ -14,23 +14,33 @@
 #include <float.h>
 
 #include "utils/guc.h"
+#include "utils/plancache.h"
 
 #include "split/split.h"
 
 bool		foresight_split = false;
 double		foresight_split_min_cost = 100000.0;
 int			foresight_max_split_parts = 8;
+int			foresight_split_max_wait = 200;
+
+/* plans made under the other setting split, or not, wrongly */
+static void
+split_assign(bool newval, void *extra)
+{
+	if (newval != foresight_split)
+		ResetPlanCache();
+}
 
 void
 split_define_gucs(void)
 {
 	DefineCustomBoolVariable("foresight.split",
 							 "Whether eligible reads may be cut into parts run on several nodes.",
-							 "Planning only for now: foresight.split_explain() shows what would be done.",
+							 "Off by default until the parts are sized by measured capacity; foresight.split_explain() shows what would be done.",
 							 &foresight_split,
 							 false,
 							 PGC_USERSET, 0,
-							 NULL, NULL, NULL);
+							 NULL, split_assign, NULL);
 
 	DefineCustomRealVariable("foresight.split_min_cost",
 							 "Smallest plan cost of a read that is split into parts.",
@@ -46,5 +56,13 @@ split_define_gucs(void)
 							&foresight_max_split_parts,
 							8, 1, SPLIT_MAX_PARTS_LIMIT,
 							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("foresight.split_max_wait",
+							"Longest wait for a node to replay what was written here before a split read began.",
+							"A node still behind then takes no part: the parts go to fewer nodes, or run here.",
+							&foresight_split_max_wait,
+							200, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }

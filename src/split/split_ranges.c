@@ -105,8 +105,16 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 	tup = statistics_tuple(key, inh);
 	if (!HeapTupleIsValid(tup))
 	{
-		*note = "no statistics on the split key (ANALYZE the table): one part";
-		return NIL;
+		/* a small table never analysed: its own values */
+		cuts = split_ranges_from_table(key, nparts);
+		if (cuts == NIL)
+			*note = "no statistics on the split key (ANALYZE the table): one part";
+		else if (list_length(cuts) < nparts - 1)
+			*note = psprintf("no statistics on the split key: cut points read from the table, %d parts, not %d",
+							 list_length(cuts) + 1, nparts);
+		else
+			*note = "no statistics on the split key: cut points read from the table";
+		return cuts;
 	}
 	nullfrac = ((Form_pg_statistic) GETSTRUCT(tup))->stanullfrac;
 	have_hist = get_attstatsslot(&hist, tup, STATISTIC_KIND_HISTOGRAM, InvalidOid,

@@ -38,6 +38,12 @@
 extern List *split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
 									 const char **note);
 
+/*
+ * Cut points of a small table without statistics, read from the table
+ * (split_ranges_sample.c); NIL when it is large, empty or partitioned.
+ */
+extern List *split_ranges_from_table(const SplitKey *key, int nparts);
+
 /* the condition of part `part` (0-based) of the cut points, on the key at rti; NULL: none */
 extern Expr *split_ranges_condition(const SplitKey *key, Index rti, List *cut_points, int part);
 

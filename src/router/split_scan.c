@@ -1,0 +1,282 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_scan.c
+ *	  The "Foresight Split" custom scan's executor callbacks: the fan-out
+ *	  loop that returns the parts' rows, as they arrive, to the combine
+ *	  plan above it.
+ *
+ * BeginCustomScan checks the session as a routed query does (a session
+ * that wrote, a role or settings that cannot be carried: every part runs
+ * here) and, outside a transaction block, asks the routing policy for the
+ * nodes (split_scan_parts.c).  The first row request starts a part on each
+ * node; then the loop reads whichever node has a row ready, starting the
+ * next pending part on a node that finished one, and otherwise waits on
+ * the latch and every busy node's socket.  Interrupts are checked at each
+ * turn: statement_timeout, pg_cancel_backend and a client's cancel raise
+ * their error, and the abort cancels every part still running on its node
+ * (remote/connection.c).  Memory: one row per node at a time (single-row
+ * mode), the node's socket holding back the rest; a part run here goes
+ * through a tuplestore (work_mem, then disk).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
+
+#include "router/eligibility.h"
+#include "router/split_scan_internal.h"
+
+static Node *split_create_state(CustomScan *cscan);
+static void split_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *split_exec(CustomScanState *node);
+static void split_end(CustomScanState *node);
+static void split_rescan(CustomScanState *node);
+
+static CustomExecMethods split_exec_methods = {
+	.CustomName = SPLIT_SCAN_NAME,
+	.BeginCustomScan = split_begin,
+	.ExecCustomScan = split_exec,
+	.EndCustomScan = split_end,
+	.ReScanCustomScan = split_rescan,
+	.ExplainCustomScan = split_explain_scan,
+};
+
+void
+split_scan_register(void)
+{
+	split_scan_plan_register(split_create_state);
+}
+
+static Node *
+split_create_state(CustomScan *cscan)
+{
+	SplitScanState *st = (SplitScanState *) newNode(sizeof(SplitScanState), T_CustomScanState);
+
+	st->css.methods = &split_exec_methods;
+	split_scan_info(cscan, &st->info);
+	return (Node *) st;
+}
+
+static void
+reset_parts(SplitScanState *st)
+{
+	ListCell   *lc;
+
+	st->nparts = list_length(st->info.part_sql);
+	if (st->parts == NULL)
+		st->parts = palloc0(sizeof(SplitPart) * st->nparts);
+	else
+		memset(st->parts, 0, sizeof(SplitPart) * st->nparts);
+	foreach(lc, st->info.part_sql)
+	{
+		SplitPart  *p = &st->parts[foreach_current_index(lc)];
+
+		p->index = foreach_current_index(lc);
+		p->sql = lfirst(lc);
+		p->condition = list_nth(st->info.part_conditions, p->index);
+		p->status = PART_PENDING;
+		p->node = -1;
+	}
+}
+
+static void
+split_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	SplitScanState *st = (SplitScanState *) node;
+
+	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	reset_parts(st);
+	st->all_here = eligibility_check_session(st->info.plan_user);
+	if (st->all_here == NULL && IsTransactionBlock())
+		st->all_here = "in a transaction block, the parts read the block's snapshot here";
+	split_nodes_init(st);
+	if (!st->explain_only)
+		st->decision_seq = split_log_decision(st, estate->es_plannedstmt->queryId);
+}
+
+/* wait for a busy node's socket, or the latch, at most timeout_ms (-1: no limit) */
+static void
+wait_for_nodes(SplitScanState *st, int nbusy, long timeout_ms)
+{
+	WaitEventSet *set;
+	WaitEvent	event;
+
+	set = CreateWaitEventSet(CurrentMemoryContext, 2 + nbusy);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].status == SNODE_BUSY)
+			AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(st->nodes[i].rc->conn),
+							  NULL, NULL);
+	PG_TRY();
+	{
+		(void) WaitEventSetWait(set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(set);
+	}
+	PG_END_TRY();
+	ResetLatch(MyLatch);
+}
+
+/* has busy node n a result ready, or a broken connection? */
+static bool
+node_ready(SplitNode *n)
+{
+	PGconn	   *conn = n->rc->conn;
+
+	if (!PQisBusy(conn))
+		return true;
+	if (!PQconsumeInput(conn))
+		return true;
+	return !PQisBusy(conn);
+}
+
+static int
+next_pending_index(SplitScanState *st)
+{
+	for (int i = 0; i < st->nparts; i++)
+		if (st->parts[i].status == PART_PENDING)
+			return i;
+	return -1;
+}
+
+static TupleTableSlot *
+split_next(ScanState *ss)
+{
+	SplitScanState *st = (SplitScanState *) ss;
+	TupleTableSlot *scan = ss->ss_ScanTupleSlot;
+
+	if (!st->started)
+	{
+		st->started = true;
+		INSTR_TIME_SET_CURRENT(st->start);
+		split_start_parts(st);
+	}
+	for (;;)
+	{
+		int			nbusy = 0;
+		bool		lagging = false;
+		bool		usable = false;
+		bool		read_one = false;
+		bool		pending = false;
+
+		CHECK_FOR_INTERRUPTS();
+
+		/* a part run here */
+		if (st->local_rows != NULL)
+		{
+			if (tuplestore_gettupleslot(st->local_rows, true, false, st->local_slot))
+				return ExecCopySlot(scan, st->local_slot);
+			tuplestore_end(st->local_rows);
+			st->local_rows = NULL;
+		}
+
+		/* a node with a row ready, round robin */
+		for (int k = 0; k < st->nnodes; k++)
+		{
+			int			i = (st->next_node + k) % st->nnodes;
+			SplitNode  *n = &st->nodes[i];
+			TupleTableSlot *slot;
+
+			if (n->status != SNODE_BUSY)
+				continue;
+			nbusy++;
+			if (!node_ready(n))
+				continue;
+			st->next_node = (i + 1) % st->nnodes;
+			slot = split_read_node(st, i);
+			if (slot != NULL)
+				return slot;
+			read_one = true;	/* a part ended or failed: start others */
+			break;
+		}
+		if (read_one)
+		{
+			split_start_parts(st);
+			continue;
+		}
+
+		for (int i = 0; i < st->nparts; i++)
+			if (st->parts[i].status == PART_PENDING)
+				pending = true;
+		if (!pending && nbusy == 0)
+		{
+			for (int i = 0; i < st->nnodes; i++)
+				if (st->nodes[i].status == SNODE_LAGGING)
+				{
+					st->nodes[i].status = SNODE_GONE;
+					st->nodes[i].why_gone =
+						psprintf("had not replayed %X/%X (it had replayed %X/%X)",
+								 LSN_FORMAT_ARGS(st->floor),
+								 LSN_FORMAT_ARGS(st->nodes[i].replayed));
+				}
+			st->finished = true;
+			return ExecClearTuple(scan);
+		}
+		for (int i = 0; i < st->nnodes; i++)
+		{
+			if (st->nodes[i].status == SNODE_LAGGING)
+				lagging = pending;
+			if (st->nodes[i].status != SNODE_GONE)
+				usable = true;
+		}
+		if (pending && !usable)
+		{
+			/* no node left to take the next part: it runs here */
+			split_run_here(st, next_pending_index(st));
+			continue;
+		}
+		if (nbusy == 0 && !lagging)
+		{
+			split_start_parts(st);
+			continue;
+		}
+		/* lagging nodes are asked again every few milliseconds */
+		wait_for_nodes(st, nbusy, lagging ? 5L : -1L);
+		if (lagging)
+			split_start_parts(st);
+	}
+}
+
+static bool
+split_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+split_exec(CustomScanState *node)
+{
+	return ExecScan(&node->ss, split_next, split_recheck);
+}
+
+static void
+split_end(CustomScanState *node)
+{
+	SplitScanState *st = (SplitScanState *) node;
+
+	split_release(st);
+	if (st->decision_seq != 0)
+		split_log_outcome(st, false);
+	if (st->local_slot)
+		ExecDropSingleTupleTableSlot(st->local_slot);
+	st->local_slot = NULL;
+}
+
+static void
+split_rescan(CustomScanState *node)
+{
+	SplitScanState *st = (SplitScanState *) node;
+
+	split_release(st);
+	reset_parts(st);
+	st->started = false;
+	st->finished = false;
+}

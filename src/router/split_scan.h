@@ -1,0 +1,64 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_scan.h
+ *	  The "Foresight Split" plan: a read cut into parts over ranges of a
+ *	  key (split/), run on several nodes at once and combined here by a
+ *	  plan PostgreSQL made of the combine step (split_scan_plan.c), whose
+ *	  leaf is the fan-out scan that returns the parts' rows
+ *	  (split_scan.c, split_scan_parts.c, split_scan_explain.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_SPLIT_SCAN_H
+#define FORESIGHT_SPLIT_SCAN_H
+
+#include "postgres.h"
+
+#include "nodes/extensible.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+
+#define SPLIT_SCAN_NAME "Foresight Split"
+
+/* What a split scan carries for its execution (its custom_private). */
+typedef struct SplitScanInfo
+{
+	char	   *relation;		/* the split relation, qualified */
+	char	   *key;			/* its key column */
+	char	   *strategy;		/* split_strategy_name() */
+	char	   *combine;		/* the combine step in words */
+	List	   *part_sql;		/* char *: each part's SQL */
+	List	   *part_conditions;	/* char *: each part's range condition */
+	Oid			plan_user;		/* the role the plan was made for */
+	double		cost;			/* the whole query's local plan cost */
+	int			shape;			/* SHAPE_* flags of the local plan */
+} SplitScanInfo;
+
+/* Register the split scan's plan and execution methods; once, at load. */
+extern void split_scan_register(void);
+
+/*
+ * Called by the planner hook for an eligible read already planned as stmt
+ * (query: the analysed query before planning, not modified): the plan
+ * that splits it, or NULL with *reason set (NULL reason: foresight.split
+ * is off).
+ */
+extern PlannedStmt *split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
+								   int cursorOptions, const char **reason);
+
+/* What split scan cscan carries (split_scan_plan.c). */
+extern void split_scan_info(const CustomScan *cscan, SplitScanInfo *info);
+
+/*
+ * foresight.route_explain() of a split plan: false when stmt is not one;
+ * otherwise the nodes in d (a dry run of the policy), why (the split, each
+ * part's range and node) and the parts' SQL.
+ */
+struct RouteDecision;
+extern bool split_scan_route_explain(PlannedStmt *stmt, struct RouteDecision *d,
+									 char **reason, char **sql);
+
+/* the plan methods, so that the executor can make its state */
+extern void split_scan_plan_register(Node *(*create_state) (CustomScan *cscan));
+
+#endif							/* FORESIGHT_SPLIT_SCAN_H */

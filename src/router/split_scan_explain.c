@@ -1,0 +1,127 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_scan_explain.c
+ *	  EXPLAIN of a "Foresight Split" scan (the split relation and key, the
+ *	  strategy, each part's range and node, its SQL under VERBOSE, its rows
+ *	  and time under ANALYZE) and its one entry in the decision log (the
+ *	  parts' nodes as candidates, then their rows and times).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "miscadmin.h"
+#include "utils/timestamp.h"
+
+#include "registry/registry.h"
+#include "router/router.h"
+#include "router/split_scan_internal.h"
+#include "stats/decision_log.h"
+#include "stats/latency.h"
+
+/* where part p runs, or would run (EXPLAIN without ANALYZE: in turn) */
+static const char *
+part_node(SplitScanState *st, SplitPart *p)
+{
+	if (p->ran_on != NULL)
+		return p->ran_on;
+	if (st->nnodes == 0)
+		return FORESIGHT_LOCAL_NODE_NAME;
+	return st->nodes[p->index % st->nnodes].cand.name;
+}
+
+void
+split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	SplitScanState *st = (SplitScanState *) node;
+
+	ExplainPropertyText("Split Relation", st->info.relation, es);
+	ExplainPropertyText("Split Key", st->info.key, es);
+	ExplainPropertyText("Split Strategy", st->info.strategy, es);
+	ExplainPropertyInteger("Parts", NULL, st->nparts, es);
+	if (st->all_here)
+		ExplainPropertyText("Parts Run Here", st->all_here, es);
+	if (es->verbose && st->info.combine[0])
+		ExplainPropertyText("Combine", st->info.combine, es);
+	if (es->verbose)
+		ExplainPropertyText("Consistency Floor",
+							psprintf("%X/%X", LSN_FORMAT_ARGS(st->floor)), es);
+	for (int i = 0; i < st->nparts; i++)
+	{
+		SplitPart  *p = &st->parts[i];
+		StringInfoData buf;
+		char	   *label = psprintf("Part %d", i + 1);
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s: %s", part_node(st, p), p->condition);
+		if (es->analyze && st->started)
+			appendStringInfo(&buf, " (rows=" INT64_FORMAT " time=%.3f ms%s)",
+							 p->rows, p->ms, p->attempts > 1 ? ", run again" : "");
+		ExplainPropertyText(label, buf.data, es);
+		if (es->verbose)
+			ExplainPropertyText(psprintf("Part %d SQL", i + 1), p->sql, es);
+		if (es->analyze && p->failure)
+			ExplainPropertyText(psprintf("Part %d Failure", i + 1), p->failure, es);
+	}
+	if (es->verbose)
+		for (int i = 0; i < st->nnodes; i++)
+			if (st->nodes[i].why_gone)
+				ExplainPropertyText(psprintf("Node %s", st->nodes[i].cand.name),
+									psprintf("no more parts: %s", st->nodes[i].why_gone), es);
+}
+
+uint64
+split_log_decision(SplitScanState *st, uint64 queryid)
+{
+	Decision	d;
+
+	memset(&d, 0, sizeof(d));
+	d.at = GetCurrentTimestamp();
+	d.pid = MyProcPid;
+	d.queryid = (int64) queryid;
+	d.request_class = request_class_from_cost(st->info.cost);
+	d.request_shape = st->info.shape;
+	d.cost = st->info.cost;
+	d.latency_us = -1;
+	for (int i = 0; i < st->nnodes && d.ncandidates < DECISION_MAX_CANDIDATES; i++)
+	{
+		DecisionCandidate *dc = &d.candidates[d.ncandidates++];
+
+		dc->node_id = st->nodes[i].cand.node_id;
+		strlcpy(dc->name, st->nodes[i].cand.name, NAMEDATALEN);
+		dc->scored = st->nodes[i].cand.scored;
+		dc->score = st->nodes[i].cand.score;
+		dc->predicted_load = st->nodes[i].cand.predicted_load;
+		dc->connection_score = st->nodes[i].cand.connection_score;
+	}
+	strlcpy(d.chosen, "split", NAMEDATALEN);
+	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
+	snprintf(d.reason, sizeof(d.reason), "split: %d parts of %s by %s%s",
+			 st->nparts, st->info.relation, st->info.key,
+			 st->all_here ? " (all here)" : "");
+	return decision_log_append(&d);
+}
+
+/* "standby1 1234 rows 5.2 ms, ..." */
+void
+split_log_outcome(SplitScanState *st, bool failed)
+{
+	StringInfoData how;
+
+	if (st->decision_seq == 0)
+		return;
+	initStringInfo(&how);
+	for (int i = 0; i < st->nparts; i++)
+	{
+		SplitPart  *p = &st->parts[i];
+
+		appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
+						 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+	}
+	if (st->nretries > 0)
+		appendStringInfo(&how, ", %d run again", st->nretries);
+	decision_log_finish(st->decision_seq, st->started ? split_elapsed_us(st) : 0,
+						failed, "parts", how.data);
+	st->decision_seq = 0;
+}

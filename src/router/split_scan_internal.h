@@ -1,0 +1,139 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_scan_internal.h
+ *	  The execution state of a "Foresight Split" scan, and what the files
+ *	  that run it share: split_scan.c (executor callbacks, the fan-out
+ *	  loop), split_scan_parts.c (a part on a node or here) and
+ *	  split_scan_explain.c (EXPLAIN, the decision log).  Not for other
+ *	  files.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FORESIGHT_SPLIT_SCAN_INTERNAL_H
+#define FORESIGHT_SPLIT_SCAN_INTERNAL_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+#include "commands/explain.h"
+#include "libpq-fe.h"
+#include "nodes/execnodes.h"
+#include "portability/instr_time.h"
+#include "utils/tuplestore.h"
+
+#include "remote/connection.h"
+#include "router/policy.h"
+#include "router/route_scan_internal.h"
+#include "router/split_scan.h"
+
+typedef enum SplitPartStatus
+{
+	PART_PENDING,				/* not started, or to be run again */
+	PART_RUNNING,				/* on a node, or being read from here */
+	PART_DONE
+} SplitPartStatus;
+
+typedef struct SplitPart
+{
+	int			index;
+	const char *sql;
+	const char *condition;
+	SplitPartStatus status;
+	int			node;			/* index in SplitScanState.nodes, -1: here */
+	const char *ran_on;			/* node name, "local", or NULL */
+	bool		returned_row;
+	int			attempts;
+	int64		rows;
+	instr_time	started;
+	double		ms;
+	char	   *failure;		/* the last failed attempt, for EXPLAIN */
+} SplitPart;
+
+typedef enum SplitNodeStatus
+{
+	SNODE_FREE,					/* may take a part */
+	SNODE_BUSY,					/* running part "part" */
+	SNODE_LAGGING,				/* has not replayed the floor yet */
+	SNODE_GONE					/* failed, unusable or too late: no more parts */
+} SplitNodeStatus;
+
+typedef struct SplitNode
+{
+	RouteCandidate cand;
+	SplitNodeStatus status;
+	int			part;			/* running, when SNODE_BUSY */
+	RemoteConn *rc;
+	RouteScanState *route;		/* for route_tuples.c: its conversion of rows */
+	XLogRecPtr	replayed;
+	char	   *why_gone;
+	int			parts_run;
+} SplitNode;
+
+typedef struct SplitScanState
+{
+	CustomScanState css;
+	SplitScanInfo info;
+
+	bool		explain_only;
+	bool		started;
+	bool		finished;
+	const char *all_here;		/* why every part runs here, or NULL */
+	RouteDecision decision;
+	XLogRecPtr	floor;			/* every part's node must have replayed it */
+	instr_time	start;
+	instr_time	wait_start;		/* lagging nodes are waited for from then */
+
+	int			nparts;
+	SplitPart  *parts;
+	int			nnodes;
+	SplitNode  *nodes;
+	int			next_node;		/* round-robin reading */
+
+	/* a part run here: its rows */
+	Tuplestorestate *local_rows;
+	TupleTableSlot *local_slot;
+	int			local_part;
+
+	uint64		decision_seq;
+	int			nretries;
+} SplitScanState;
+
+/* microseconds since this execution started */
+static inline int64
+split_elapsed_us(SplitScanState *st)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, st->start);
+	return (int64) INSTR_TIME_GET_MICROSEC(now);
+}
+
+/* --- split_scan_parts.c --- */
+
+/* The nodes of this execution and the floor they must reach. */
+extern void split_nodes_init(SplitScanState *st);
+
+/* Start pending parts on free nodes (and try lagging ones again). */
+extern void split_start_parts(SplitScanState *st);
+
+/*
+ * A row from node i's part (a PGresult it has ready): into the scan slot,
+ * or NULL when the part ended (the node is free again).  Raises the
+ * node's error when the part failed after returning rows.
+ */
+extern TupleTableSlot *split_read_node(SplitScanState *st, int i);
+
+/* Run the next pending part here, its rows into st->local_rows. */
+extern void split_run_here(SplitScanState *st, int part);
+
+/* Abandon parts still running (the scan ended early, or a rescan). */
+extern void split_release(SplitScanState *st);
+
+/* --- split_scan_explain.c --- */
+
+extern void split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es);
+extern uint64 split_log_decision(SplitScanState *st, uint64 queryid);
+extern void split_log_outcome(SplitScanState *st, bool failed);
+
+#endif							/* FORESIGHT_SPLIT_SCAN_INTERNAL_H */

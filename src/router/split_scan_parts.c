@@ -1,0 +1,457 @@
+/*-------------------------------------------------------------------------
+ *
+ * split_scan_parts.c
+ *	  The parts of a split read: which nodes take them, the consistency
+ *	  floor, sending a part to a node through the remote layer, reading its
+ *	  rows, running it again elsewhere or here.
+ *
+ * Nodes: the candidates the routing policy orders for the query (enabled,
+ * not down, not found unusable), physical standbys only (a part's SQL and
+ * its aggregate states name objects by the coordinator's OIDs), at most
+ * one per part.  Each uses the backend's cached connection to it, set up
+ * as for a routed query (remote_prepare: the session's settings, session
+ * user and role), so the parts run with the session's identity and
+ * privileges.  Rows come in single-row mode, in binary unless the types
+ * need text, and become datums through route_tuples.c, with one
+ * RouteScanState per node standing for the node's "route".
+ *
+ * Floor: before a node takes a part it must have replayed the
+ * coordinator's WAL position at the start of the query (and the session's
+ * last commit, and the catalog floor); a node behind is asked again every
+ * few milliseconds until foresight.split_max_wait has passed, then takes
+ * no part.  Parts left without a node wait for one to be free; with no
+ * node left, they run here (SPI, into a tuplestore).
+ *
+ * A part that fails before returning a row (the node went away, or said
+ * the query cannot run on a standby) is pending again and the node takes
+ * no more parts; an error after rows were returned, or the query's own
+ * error, is the node's error raised here, and the abort cancels every
+ * other part on its node (connection.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "registry/registry.h"
+#include "remote/errors.h"
+#include "remote/notices.h"
+#include "remote/remote_exec.h"
+#include "router/split_scan_internal.h"
+#include "split/split.h"
+
+/*
+ * The end of what was written here so far.  The insert position just past
+ * a page header is where the next record goes: a standby that replayed
+ * everything stops before that header.
+ */
+static XLogRecPtr
+written_so_far(void)
+{
+	XLogRecPtr	ptr = GetXLogInsertRecPtr();
+
+	if (XLogSegmentOffset(ptr, wal_segment_size) == SizeOfXLogLongPHD)
+		ptr -= SizeOfXLogLongPHD;
+	else if (ptr % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		ptr -= SizeOfXLogShortPHD;
+	return ptr;
+}
+
+/* a node's "route", for route_tuples.c */
+static RouteScanState *
+node_route(SplitScanState *st, SplitNode *n)
+{
+	RouteScanState *rs = palloc0(sizeof(RouteScanState));
+	EState	   *estate = st->css.ss.ps.state;
+	Plan	   *plan = palloc0(sizeof(Plan));
+
+	NodeSetTag(rs, T_CustomScanState);
+	plan->type = T_CustomScan;
+	plan->targetlist = ((CustomScan *) st->css.ss.ps.plan)->custom_scan_tlist;
+	rs->css.ss.ps.plan = plan;
+	rs->css.ss.ps.state = estate;
+	rs->css.ss.ss_ScanTupleSlot = st->css.ss.ss_ScanTupleSlot;
+	rs->decision.ncandidates = 1;
+	rs->decision.candidates[0] = n->cand;
+	rs->inflight_slot = -1;
+	rs->hedge_slot = -1;
+	rs->hedge_attempt = -1;
+	rs->row_ctx = AllocSetContextCreate(estate->es_query_cxt, "foresight split row",
+										ALLOCSET_SMALL_SIZES);
+	return rs;
+}
+
+static bool
+is_physical_standby(const char *name)
+{
+	ForesightNode node;
+
+	return registry_lookup(name, &node) && node.kind == NODE_KIND_STANDBY;
+}
+
+void
+split_nodes_init(SplitScanState *st)
+{
+	RouteDecision *d = &st->decision;
+
+	st->floor = written_so_far();
+	if (st->all_here != NULL)
+		return;
+	policy_decide(d, st->info.cost, st->explain_only);
+	if (d->required_lsn > st->floor)
+		st->floor = d->required_lsn;
+	st->nodes = palloc0(sizeof(SplitNode) * Max(d->ncandidates, 1));
+	for (int i = 0; i < d->ncandidates && st->nnodes < st->nparts; i++)
+	{
+		RouteCandidate *c = &d->candidates[i];
+		SplitNode  *n;
+
+		if (c->is_local || !is_physical_standby(c->name))
+			continue;
+		n = &st->nodes[st->nnodes++];
+		n->cand = *c;
+		n->status = SNODE_FREE;
+		n->part = -1;
+		n->route = node_route(st, n);
+	}
+	if (st->nnodes == 0)
+		st->all_here = "no standby is a candidate";
+	for (int i = 0; i < st->nnodes && st->all_here == NULL; i++)
+		st->all_here = route_transport_check(st->nodes[i].route);
+	if (st->all_here != NULL)
+		st->nnodes = 0;
+	INSTR_TIME_SET_CURRENT(st->wait_start);
+}
+
+static void
+node_gone(SplitScanState *st, SplitNode *n, const char *why, bool blame)
+{
+	n->status = SNODE_GONE;
+	n->why_gone = pstrdup(why ? why : "failed");
+	if (blame)
+		policy_node_failed(n->cand.slot, n->cand.node_id);
+	ereport(DEBUG1,
+			(errmsg_internal("pg_foresight: node \"%s\" takes no more parts: %s",
+							 n->cand.name, n->why_gone)));
+}
+
+static bool
+waited_enough(SplitScanState *st)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, st->wait_start);
+	return INSTR_TIME_GET_MILLISEC(now) >= foresight_split_max_wait;
+}
+
+/*
+ * Send part p to node n: true when it runs there.  Otherwise the node is
+ * lagging or gone, and the part still pending.
+ */
+static bool
+send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
+{
+	char	   *error = NULL;
+	const char *text_reason;
+	const char *unusable;
+	XLogRecPtr	replayed = InvalidXLogRecPtr;
+	bool		binary;
+
+	if (n->rc == NULL || !n->rc->in_use)
+	{
+		if (remote_conn_busy(n->cand.slot, n->cand.node_id))
+		{
+			node_gone(st, n, "its connection is busy with another query of this session", false);
+			return false;
+		}
+		n->rc = remote_conn_get(n->cand.slot, n->cand.node_id, n->cand.name,
+								n->cand.conninfo, &error);
+		if (n->rc == NULL)
+		{
+			node_gone(st, n, error, !remote_conn_last_failure_is_role);
+			return false;
+		}
+	}
+	binary = route_transport_binary(n->route, n->rc, &text_reason, &unusable);
+	if (unusable != NULL)
+	{
+		node_gone(st, n, unusable, false);
+		return false;
+	}
+	if (!remote_prepare(n->rc, NULL, st->floor, &replayed, &error))
+	{
+		if (!remote_prepare_refused)
+			remote_conn_drop(n->rc);
+		n->rc = NULL;
+		node_gone(st, n, error, !remote_prepare_refused);
+		return false;
+	}
+	n->replayed = replayed;
+	if (replayed == InvalidXLogRecPtr || replayed < st->floor)
+	{
+		if (waited_enough(st))
+			node_gone(st, n, psprintf("had not replayed %X/%X within foresight.split_max_wait",
+									  LSN_FORMAT_ARGS(st->floor)), false);
+		else
+			n->status = SNODE_LAGGING;
+		return false;
+	}
+	policy_node_replayed(n->cand.slot, n->cand.node_id, replayed);
+
+	if (!remote_send(n->rc, p->sql, 0, NULL, NULL, NULL, NULL, binary, &error))
+	{
+		remote_conn_drop(n->rc);
+		n->rc = NULL;
+		node_gone(st, n, error, true);
+		return false;
+	}
+	n->route->rc = n->rc;
+	n->route->plan.sql = (char *) p->sql;
+	n->route->conv_attempt = -1;
+	route_prepare_conversion(n->route);
+	n->status = SNODE_BUSY;
+	n->part = p->index;
+	p->status = PART_RUNNING;
+	p->node = n - st->nodes;
+	p->ran_on = n->cand.name;
+	p->attempts++;
+	p->rows = 0;
+	INSTR_TIME_SET_CURRENT(p->started);
+	return true;
+}
+
+static SplitPart *
+next_pending(SplitScanState *st)
+{
+	for (int i = 0; i < st->nparts; i++)
+		if (st->parts[i].status == PART_PENDING)
+			return &st->parts[i];
+	return NULL;
+}
+
+void
+split_start_parts(SplitScanState *st)
+{
+	for (int i = 0; i < st->nnodes; i++)
+	{
+		SplitNode  *n = &st->nodes[i];
+		SplitPart  *p;
+
+		if (n->status != SNODE_FREE && n->status != SNODE_LAGGING)
+			continue;
+		if ((p = next_pending(st)) == NULL)
+			return;
+		CHECK_FOR_INTERRUPTS();
+		(void) send_part(st, n, p);
+	}
+}
+
+static double
+part_ms(SplitPart *p)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, p->started);
+	return INSTR_TIME_GET_MILLISEC(now);
+}
+
+/* the part failed before any row: pending again, the node takes no more */
+static void
+part_again(SplitScanState *st, SplitNode *n, SplitPart *p, const char *why)
+{
+	p->status = PART_PENDING;
+	p->failure = psprintf("%s: %s", n->cand.name, why);
+	p->ran_on = NULL;
+	st->nretries++;
+	n->part = -1;
+}
+
+/*
+ * The part failed for good: raise the node's error as the query's.  The
+ * connection is read to its end when still usable, dropped otherwise
+ * (after the error was read from it).
+ */
+static void
+part_failed(SplitScanState *st, SplitNode *n, SplitPart *p, PGresult *res)
+{
+	RemoteConn *rc = n->rc;
+	bool		usable = res != NULL && PQstatus(rc->conn) == CONNECTION_OK;
+
+	p->ms = part_ms(p);
+	p->status = PART_DONE;
+	n->status = SNODE_GONE;
+	split_log_outcome(st, true);
+	if (usable)
+	{
+		PG_TRY();
+		{
+			remote_drain(rc);
+		}
+		PG_CATCH();
+		{
+			PQclear(res);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	remote_notices_discard(rc);
+	PG_TRY();
+	{
+		remote_error_raise(rc->conn, res, n->cand.name, p->sql);
+	}
+	PG_CATCH();
+	{
+		if (!usable)
+			remote_conn_drop(rc);
+		n->rc = NULL;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pg_unreachable();
+}
+
+TupleTableSlot *
+split_read_node(SplitScanState *st, int i)
+{
+	SplitNode  *n = &st->nodes[i];
+	SplitPart  *p = &st->parts[n->part];
+	RemoteConn *rc = n->rc;
+	PGresult   *res = NULL;
+	ExecStatusType status = PGRES_FATAL_ERROR;
+
+	if (PQstatus(rc->conn) == CONNECTION_OK && PQconsumeInput(rc->conn))
+	{
+		res = PQgetResult(rc->conn);
+		if (res != NULL)
+			status = PQresultStatus(res);
+		else
+			status = PGRES_TUPLES_OK;	/* no result left: the part ended */
+	}
+
+	if (status == PGRES_SINGLE_TUPLE)
+	{
+		TupleTableSlot *slot = route_store_row(n->route, res);
+
+		p->rows++;
+		p->returned_row = true;
+		return slot;
+	}
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+	{
+		if (res)
+			PQclear(res);
+		remote_drain(rc);
+		/* notices of parts are not raised: k parts would raise k copies */
+		remote_notices_discard(rc);
+		p->ms = part_ms(p);
+		p->status = PART_DONE;
+		n->status = SNODE_FREE;
+		n->part = -1;
+		n->parts_run++;
+		return NULL;
+	}
+
+	/* an error, or the connection broke */
+	if (!p->returned_row && res != NULL && PQstatus(rc->conn) == CONNECTION_OK &&
+		remote_error_means_not_here(res))
+	{
+		char	   *why = psprintf("cannot run on a standby: %s", remote_error_message(rc->conn, res));
+
+		PQclear(res);
+		remote_drain(rc);
+		remote_notices_discard(rc);
+		part_again(st, n, p, why);
+		node_gone(st, n, why, false);
+		return NULL;
+	}
+	if (!p->returned_row && remote_error_is_retryable(rc->conn, res))
+	{
+		char	   *why = remote_error_message(rc->conn, res);
+
+		if (res)
+			PQclear(res);
+		remote_notices_discard(rc);
+		remote_conn_abandon(rc);
+		n->rc = NULL;
+		part_again(st, n, p, why);
+		node_gone(st, n, why, true);
+		return NULL;
+	}
+	part_failed(st, n, p, res);
+	return NULL;				/* not reached */
+}
+
+void
+split_run_here(SplitScanState *st, int part)
+{
+	SplitPart  *p = &st->parts[part];
+	TupleDesc	desc = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	MemoryContext old;
+	Portal		portal;
+	int			ret;
+
+	p->status = PART_RUNNING;
+	p->node = -1;
+	p->ran_on = FORESIGHT_LOCAL_NODE_NAME;
+	p->attempts++;
+	p->rows = 0;
+	INSTR_TIME_SET_CURRENT(p->started);
+
+	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	st->local_rows = tuplestore_begin_heap(false, false, work_mem);
+	if (st->local_slot == NULL)
+		st->local_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	MemoryContextSwitchTo(old);
+
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+	portal = SPI_cursor_open_with_args(NULL, p->sql, 0, NULL, NULL, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		if (SPI_tuptable->tupdesc->natts != desc->natts)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("part %d returned %d columns, expected %d",
+							part + 1, SPI_tuptable->tupdesc->natts, desc->natts)));
+		for (uint64 i = 0; i < SPI_processed; i++)
+			tuplestore_puttuple(st->local_rows, SPI_tuptable->vals[i]);
+		p->rows += SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	p->ms = part_ms(p);
+	p->status = PART_DONE;
+}
+
+void
+split_release(SplitScanState *st)
+{
+	for (int i = 0; i < st->nnodes; i++)
+	{
+		SplitNode  *n = &st->nodes[i];
+
+		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy)
+			remote_conn_abandon(n->rc);
+		/* a rescan reconnects: the node's cached connection is gone */
+		if (n->status == SNODE_BUSY)
+			n->status = SNODE_FREE;
+		n->part = -1;
+		n->rc = NULL;
+	}
+	if (st->local_rows)
+		tuplestore_end(st->local_rows);
+	st->local_rows = NULL;
+}
