@@ -1,0 +1,20 @@
+# src/abtest/component.mk
+#	Unit tests of the experiments' statistics (included by the top
+#	Makefile).  The library is compiled into the extension like every
+#	src/*/*.c; here it is built once more, without the server, for the test
+#	program.
+#
+#	make abtest-check		build and run the unit tests (TAP)
+
+UNIT_TESTS += src/abtest/test/test_abtest
+
+ABTEST_LIB_SRCS = $(wildcard src/abtest/*.c)
+
+src/abtest/test/test_abtest: $(wildcard src/abtest/test/*.c) $(ABTEST_LIB_SRCS) $(wildcard src/abtest/*.h)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ $(wildcard src/abtest/test/*.c) $(ABTEST_LIB_SRCS) -lm
+
+.PHONY: abtest-check
+abtest-check: src/abtest/test/test_abtest
+	src/abtest/test/test_abtest
+
+EXTRA_CLEAN += src/abtest/test/test_abtest
