@@ -275,7 +275,7 @@ experiment_arm_json(const ArmSettings *s)
 				appendStringInfo(&buf, "%d", *(const int *) field);
 				break;
 			case KIND_REAL:
-				appendStringInfo(&buf, "%.17g", *(const double *) field);
+				appendStringInfo(&buf, "%.15g", *(const double *) field);
 				break;
 		}
 	}
@@ -309,7 +309,7 @@ experiment_arm_gucs(const ArmSettings *s, const char **names, char **values)
 				values[n] = psprintf("%d", *(const int *) field);
 				break;
 			case KIND_REAL:
-				values[n] = psprintf("%.17g", *(const double *) field);
+				values[n] = psprintf("%.15g", *(const double *) field);
 				break;
 		}
 		n++;

@@ -253,15 +253,19 @@ note_excluded(RouteDecision *d, const char *name, const char *why)
 			 len > 0 ? "; " : "", name, why);
 }
 
-/* the reason says which experiment arm's settings decided */
+/*
+ * The reason starts with the experiment and arm whose settings decided,
+ * "[experiment/arm] ", so that the decision log's short copy keeps them.
+ */
 static void
 policy_note_arm(RouteDecision *d)
 {
-	size_t		len = strlen(d->reason);
+	char		reason[sizeof(d->reason)];
 
-	if (d->arm.slot >= 0)
-		snprintf(d->reason + len, sizeof(d->reason) - len, " [experiment %s, arm %s]",
-				 d->arm.experiment, d->arm.arm_name);
+	if (d->arm.slot < 0)
+		return;
+	snprintf(reason, sizeof(reason), "[%s/%s] %s", d->arm.experiment, d->arm.arm_name, d->reason);
+	strlcpy(d->reason, reason, sizeof(d->reason));
 }
 
 void

@@ -1,0 +1,161 @@
+# A/B experiments in the running system (docs/experiments.md): with a
+# CPU-bound neighbour on standby1, an experiment of predictive against
+# round_robin (unit query: each transaction assigned anew) ends significant
+# in predictive's favour; an A/A experiment (two predictive arms) does not.
+# A transaction keeps its arm; each arm's settings decide its reads (the
+# decision log's policy); the statistics survive a restart; promotion
+# writes the winner's settings.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use IPC::Run;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => $ForesightCluster::FAST_MODELS . qq{
+foresight.routing_policy = predictive
+foresight.include_local = off
+});
+
+$primary->safe_psql('postgres', q{
+CREATE TABLE kv (k int PRIMARY KEY, v text);
+INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
+CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
+ANALYZE;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ok($primary->poll_query_until('postgres',
+	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
+	'both standbys have trained predictions');
+
+# the CPU-bound neighbour: heavy joins run directly on standby1, whose
+# processes forked from now on (its backends) share one CPU, so that the
+# neighbour slows standby1 and not the whole host
+my $pinned = system('taskset', '-a', '-p', '-c', '1', $standby1->{_pid}) == 0;
+diag($pinned ? "standby1's new processes run on CPU 1" : 'taskset failed: standby1 is not pinned');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
+	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
+	"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
+my $load = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '3', '-j', '1', '-T', '300', '-f', "$dir/heavy.sql", '-d', $standby1->connstr('postgres') ],
+	'>', '/dev/null', '2>', '/dev/null');
+ok($primary->poll_query_until('postgres', q{
+	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
+	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2}),
+	'standby1 is predicted busier');
+
+# point lookups through the coordinator, 2 clients, for $secs seconds
+sub drive
+{
+	my ($secs) = @_;
+	IPC::Run::run(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+}
+
+# the report's row of an arm for all classes, as a hash
+sub report_row
+{
+	my ($name, $arm, $args) = @_;
+	$args //= '';
+	my @cols = qw(queries errors p95_ms p95_ratio p95_ratio_low p95_ratio_high p99_ratio mann_whitney_p needed_per_arm verdict);
+	my $row = $primary->safe_psql('postgres', 'SELECT ' . join(", ", map { "coalesce(${_}::text, '')" } @cols) . qq{
+		FROM foresight.experiment_report('$name'$args) WHERE arm = '$arm' AND request_class = 'all'});
+	my %r;
+	@r{@cols} = split /\|/, $row, -1;
+	return \%r;
+}
+
+# run traffic until the report judges (or the time is up)
+sub run_until_judged
+{
+	my ($name, $arm, $args, $max_secs) = @_;
+	my $start = time;
+	my $r;
+	do
+	{
+		drive(8);
+		$r = report_row($name, $arm, $args);
+		diag(sprintf('%s after %.0f s: %s', $name, time - $start,
+			join(', ', map { "$_=$r->{$_}" } sort keys %$r)));
+	} while ($r->{verdict} eq 'not enough data yet' && time - $start < $max_secs);
+	return $r;
+}
+
+# shared memory as docs/reference.md says: 24 + max_experiments x (312 + max_arms x 6920)
+is($primary->safe_psql('postgres', q{SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight experiments'}),
+	24 + 4 * (312 + 4 * 6920), 'shared memory of experiments has the documented size');
+
+# --- predictive against round_robin ---
+# sized for a 50% p95 difference to stay within the test's time
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('pred_vs_rr',
+		'{"rr": {"routing_policy": "round_robin"}, "pred": {"routing_policy": "predictive"}}',
+		traffic => 1.0, unit => 'query', control => 'rr', seed => 7)});
+is($primary->safe_psql('postgres', q{SELECT status || ' ' || unit || ' ' || control FROM foresight.experiments}),
+	'running query rr', 'the experiment runs');
+
+# a transaction keeps its arm; the arm's policy decides
+$primary->safe_psql('postgres', "BEGIN;\n" . join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. 10) . "COMMIT;\n"
+	. join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. 40));
+my $arms = $primary->safe_psql('postgres', q{
+	SELECT string_agg(arm, ',' ORDER BY decision_id) FROM (
+		SELECT decision_id, substring(reason from '^\[pred_vs_rr/([a-z]+)\] ') AS arm
+		FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 50) d});
+my @arms = split /,/, $arms;
+is(scalar(grep { defined $_ && $_ ne '' } @arms), 50, 'every read is in an arm of the experiment');
+is(scalar(keys %{ { map { $_ => 1 } @arms[0 .. 9] } }), 1, 'the ten reads of a transaction are in one arm');
+my %seen = map { $_ => 1 } @arms[10 .. 49];
+is(join(',', sort keys %seen), 'pred,rr', 'reads in their own transactions go to both arms');
+is($primary->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE reason LIKE '[pred\_vs\_rr/rr] %' AND policy <> 'round_robin'
+	                           OR reason LIKE '[pred\_vs\_rr/pred] %' AND policy <> 'predictive')
+	FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 50) d}),
+	'0', "each arm's reads are decided by its arm's policy");
+
+my $r = run_until_judged('pred_vs_rr', 'pred', ', min_effect => 0.5', 60);
+is($r->{verdict}, 'better than control', 'predictive is judged better than round_robin');
+cmp_ok($r->{p95_ratio_high}, '<', 1, 'the p95 ratio interval is below 1');
+cmp_ok($r->{mann_whitney_p}, '<', 0.05, 'Mann-Whitney agrees');
+my $rr = report_row('pred_vs_rr', 'rr', ', min_effect => 0.5');
+cmp_ok($r->{queries}, '>=', $r->{needed_per_arm}, 'with the observations the report asks for (predictive)');
+cmp_ok($rr->{queries}, '>=', $r->{needed_per_arm}, '... and round_robin');
+$primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('pred_vs_rr')});
+
+# --- A/A: two identical arms, under the same load, at alpha 0.01 ---
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('aa', '{"a": {}, "b": {}}', traffic => 1.0, unit => 'query')});
+my $aa = run_until_judged('aa', 'b', ', alpha => 0.01, min_effect => 0.5', 40);
+isnt($aa->{verdict}, 'better than control', 'A/A: b is not judged better');
+isnt($aa->{verdict}, 'worse than control', 'A/A: b is not judged worse');
+$primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('aa')});
+$load->kill_kill;
+
+# --- the statistics survive a clean restart ---
+my $before = $primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || queries::text FROM foresight.experiments ORDER BY name});
+$primary->restart;
+ok($primary->poll_query_until('postgres', q{SELECT count(*) = 2 FROM foresight.experiments}),
+	'the experiments are back after a restart');
+is($primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || queries::text FROM foresight.experiments ORDER BY name}),
+	$before, 'with their status and counts');
+is(report_row('pred_vs_rr', 'pred', ', min_effect => 0.5')->{verdict}, 'better than control',
+	'and the same verdict');
+
+# --- promotion: the better arm's settings become the configured ones ---
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.routing_policy = 'round_robin'});
+$primary->reload;
+is($primary->safe_psql('postgres', q{SELECT foresight.promote_experiment('pred_vs_rr')}), 'pred',
+	'promote_experiment picks the arm judged better');
+ok($primary->poll_query_until('postgres', q{SELECT current_setting('foresight.routing_policy') = 'predictive'}),
+	"its routing_policy is the configured one (ALTER SYSTEM, reload)");
+is($primary->safe_psql('postgres', q{SELECT status FROM foresight.experiments WHERE name = 'pred_vs_rr'}),
+	'promoted', 'and the experiment is marked promoted');
+
+done_testing();
