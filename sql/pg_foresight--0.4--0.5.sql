@@ -252,14 +252,18 @@ COMMENT ON FUNCTION foresight.drop_experiment(text) IS
 REVOKE ALL ON FUNCTION foresight.drop_experiment(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION foresight.drop_experiment(text) TO foresight_admin;
 
-CREATE FUNCTION foresight.promote_experiment(name text, arm text DEFAULT NULL)
+CREATE FUNCTION foresight.promote_experiment(
+	name text,
+	arm text DEFAULT NULL,
+	alpha float8 DEFAULT 0.05,
+	min_effect float8 DEFAULT 0.2)
 	RETURNS text
 	AS 'MODULE_PATHNAME', 'foresight_promote_experiment'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
-COMMENT ON FUNCTION foresight.promote_experiment(text, text) IS
+COMMENT ON FUNCTION foresight.promote_experiment(text, text, float8, float8) IS
 	'Make an arm''s settings (by default the arm found better than the control) the configured ones, and stop the experiment';
-REVOKE ALL ON FUNCTION foresight.promote_experiment(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION foresight.promote_experiment(text, text) TO foresight_admin;
+REVOKE ALL ON FUNCTION foresight.promote_experiment(text, text, float8, float8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.promote_experiment(text, text, float8, float8) TO foresight_admin;
 
 CREATE FUNCTION foresight.experiment_list(
 	OUT name text,

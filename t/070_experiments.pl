@@ -27,6 +27,17 @@ INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
 CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
 ANALYZE;
 });
+# a lookup that fails on standby1 only (for the error guard)
+my $port1 = $standby1->port;
+$primary->safe_psql('postgres', qq{
+CREATE FUNCTION boom(key int) RETURNS text STABLE LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF current_setting('port')::int = $port1 THEN
+		RAISE EXCEPTION 'boom on standby1';
+	END IF;
+	RETURN (SELECT v FROM kv WHERE k = key);
+END \$\$;
+});
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
@@ -138,6 +149,32 @@ isnt($aa->{verdict}, 'worse than control', 'A/A: b is not judged worse');
 $primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('aa')});
 $load->kill_kill;
 
+# --- the error guard: an arm whose reads fail on standby1 is stopped ---
+# control: every read here (policy local); bad: round_robin over the
+# standbys, so about half its boom() calls fail
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('guard',
+		'{"ok": {"routing_policy": "local"}, "bad": {"routing_policy": "round_robin"}}',
+		traffic => 1.0, unit => 'query', control => 'ok')});
+my ($ret, $out, $err) = $primary->psql('postgres',
+	join('', map { "SELECT boom($_);\n" } 1 .. 600), on_error_stop => 0);
+my $guard = $primary->safe_psql('postgres', q{
+	SELECT stopped_arms->>'bad', queries->>'ok', queries->>'bad' FROM foresight.experiments WHERE name = 'guard'});
+diag("guard: $guard");
+like($guard, qr/^stopped by the error guard: \d+\.\d% of \d+ queries failed against 0\.0% of \d+ for the control \(z = [\d.]+\)\|/,
+	'the arm that fails more than the control is stopped by the guard');
+my ($bad_n) = (split /\|/, $guard)[2];
+cmp_ok($bad_n, '<', 300, "it stopped early ($bad_n reads of about 300)");
+ok($primary->log_contains(qr/experiment "guard": arm "bad" stopped by the error guard/), 'the server log says so');
+# its units read with the configured settings now, outside the experiment
+$primary->safe_psql('postgres', join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. 100));
+is($primary->safe_psql('postgres', q{SELECT queries->>'bad' FROM foresight.experiments WHERE name = 'guard'}),
+	$bad_n, 'the stopped arm gets no more reads');
+like($primary->safe_psql('postgres', q{
+	SELECT verdict FROM foresight.experiment_report('guard') WHERE arm = 'bad' AND request_class = 'all'}),
+	qr/\(arm stopped by the error guard/, 'the report says the arm was stopped');
+$primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('guard')});
+
 # --- the statistics survive a clean restart ---
 my $before = $primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || queries::text FROM foresight.experiments ORDER BY name});
 $primary->restart;
@@ -151,7 +188,7 @@ is(report_row('pred_vs_rr', 'pred', ', min_effect => 0.5')->{verdict}, 'better t
 # --- promotion: the better arm's settings become the configured ones ---
 $primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.routing_policy = 'round_robin'});
 $primary->reload;
-is($primary->safe_psql('postgres', q{SELECT foresight.promote_experiment('pred_vs_rr')}), 'pred',
+is($primary->safe_psql('postgres', q{SELECT foresight.promote_experiment('pred_vs_rr', min_effect => 0.5)}), 'pred',
 	'promote_experiment picks the arm judged better');
 ok($primary->poll_query_until('postgres', q{SELECT current_setting('foresight.routing_policy') = 'predictive'}),
 	"its routing_policy is the configured one (ALTER SYSTEM, reload)");

@@ -27,7 +27,23 @@
 #define REPORT_RESAMPLES 2000
 #define CLASS_ALL REQUEST_CLASS_COUNT
 
-extern int	experiment_best_arm(const ExperimentCopy *e, char **why);
+extern int	experiment_best_arm(const ExperimentCopy *e, double alpha, double min_effect,
+								char **why);
+
+static void
+check_levels(double alpha, double min_effect)
+{
+	if (!(alpha > 0.0 && alpha < 0.5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("alpha %g is out of range", alpha),
+				 errdetail("alpha is the level of the tests, greater than 0 and less than 0.5.")));
+	if (!(min_effect >= 0.01 && min_effect <= 10.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("min_effect %g is out of range", min_effect),
+				 errdetail("min_effect is the relative p95 difference to detect, between 0.01 and 10.")));
+}
 
 /* one arm's statistics of class cls, or of every class (CLASS_ALL) */
 static ArmClassStats
@@ -65,13 +81,14 @@ params_for(const ExperimentCopy *e, int arm, int cls, double alpha, double min_e
 }
 
 int
-experiment_best_arm(const ExperimentCopy *e, char **why)
+experiment_best_arm(const ExperimentCopy *e, double alpha, double min_effect, char **why)
 {
 	ArmClassStats control = arm_stats(e, e->control, CLASS_ALL);
 	int			best = -1;
 	double		best_ratio = 0.0;
 	StringInfoData buf;
 
+	check_levels(alpha, min_effect);
 	initStringInfo(&buf);
 	for (int a = 0; a < e->narms; a++)
 	{
@@ -82,7 +99,7 @@ experiment_best_arm(const ExperimentCopy *e, char **why)
 		if (a == e->control)
 			continue;
 		s = arm_stats(e, a, CLASS_ALL);
-		params_for(e, a, CLASS_ALL, 0.05, 0.2, &p);
+		params_for(e, a, CLASS_ALL, alpha, min_effect, &p);
 		ab_compare(&control.hist, &s.hist, &p, &cmp);
 		appendStringInfo(&buf, "%sarm \"%s\": %s", buf.len ? "; " : "", e->arms[a].name,
 						 ab_verdict_name(cmp.verdict));
@@ -121,16 +138,7 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("experiment name must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (!(alpha > 0.0 && alpha < 0.5))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("alpha %g is out of range", alpha),
-				 errdetail("alpha is the level of the tests, greater than 0 and less than 0.5.")));
-	if (!(min_effect >= 0.01 && min_effect <= 10.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("min_effect %g is out of range", min_effect),
-				 errdetail("min_effect is the relative p95 difference to detect, between 0.01 and 10.")));
+	check_levels(alpha, min_effect);
 	InitMaterializedSRF(fcinfo, 0);
 	foresight_check_result_columns(fcinfo, rsinfo->setDesc, REPORT_COLS);
 	if (!experiment_copy(name, &e))

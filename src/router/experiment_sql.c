@@ -170,7 +170,8 @@ foresight_drop_experiment(PG_FUNCTION_ARGS)
 }
 
 /* the arm experiment_report judges best (experiment_report.c) */
-extern int	experiment_best_arm(const ExperimentCopy *e, char **why);
+extern int	experiment_best_arm(const ExperimentCopy *e, double alpha, double min_effect,
+								char **why);
 
 /* scoring.c */
 extern Datum foresight_set_weights(PG_FUNCTION_ARGS);
@@ -178,10 +179,11 @@ extern Datum foresight_set_weights(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(foresight_promote_experiment);
 
 /*
- * foresight.promote_experiment(name, arm default null): make the arm's
- * settings the configured ones and stop the experiment.  Without an arm,
- * the one experiment_report finds better than the control (lowest p95
- * ratio over all classes); an error when none is.  Weights go through
+ * foresight.promote_experiment(name, arm default null, alpha default 0.05,
+ * min_effect default 0.2): make the arm's settings the configured ones and
+ * stop the experiment.  Without an arm, the one experiment_report(name,
+ * alpha, min_effect) finds better than the control (lowest p95 ratio over
+ * all classes); an error when none is.  Weights go through
  * set_weights' path (shared memory, every backend at once); every setting
  * of the arm is also written with ALTER SYSTEM and the configuration
  * reloaded, which needs a superuser unless the arm sets weights only.
@@ -217,7 +219,8 @@ foresight_promote_experiment(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("experiment \"%s\" has no arm \"%s\"", name, a)));
 	}
-	else if ((arm = experiment_best_arm(&e, &why)) < 0)
+	else if ((arm = experiment_best_arm(&e, PG_ARGISNULL(2) ? 0.05 : PG_GETARG_FLOAT8(2),
+										PG_ARGISNULL(3) ? 0.2 : PG_GETARG_FLOAT8(3), &why)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no arm of experiment \"%s\" is better than the control", name),
