@@ -82,3 +82,7 @@ SELECT foresight.drop_experiment('rr_vs_pred');
 SELECT count(*) FROM foresight.experiments;
 DROP ROLE regress_exp_user;
 DROP ROLE regress_exp_admin;
+-- the next tests create the extension themselves
+SET client_min_messages = warning;
+DROP EXTENSION pg_foresight;
+RESET client_min_messages;

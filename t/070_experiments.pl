@@ -43,6 +43,46 @@ ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
 	'both standbys have trained predictions');
 
+# --- assignment: by session, a share traffic of the units, never changed mid-transaction ---
+sub arm_labels
+{
+	my ($name, $n, $sql_before) = @_;
+	return $primary->safe_psql('postgres', ($sql_before // '')
+		. join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. $n) . qq{
+		SELECT string_agg(coalesce(substring(reason from '^\\[$name/([a-z]+)\\] '), '-'), ',' ORDER BY decision_id)
+		FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT $n) d});
+}
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('scope', '{"a": {}, "b": {}}', traffic => 0.5, unit => 'session', seed => 1)});
+my (%in, $mixed);
+for my $i (1 .. 20)
+{
+	my @l = split /,/, arm_labels('scope', 5);
+	$mixed++ if grep { $_ ne $l[0] } @l;
+	$in{ $l[0] }++;
+}
+diag('sessions by arm: ' . join(', ', map { "$_ $in{$_}" } sort keys %in));
+ok(!$mixed, "unit session: each session's reads are all in one arm, or all outside");
+ok(($in{a} // 0) > 0 && ($in{b} // 0) > 0 && ($in{'-'} // 0) >= 3 && ($in{'-'} // 0) <= 17,
+	'traffic 0.5: about half the sessions are in, in both arms');
+$primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('scope')});
+
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('midxact', '{"a": {}, "b": {}}', traffic => 1.0, unit => 'query')});
+my $labels = $primary->safe_psql('postgres', q{
+	BEGIN;
+	SELECT v FROM kv WHERE k = 1;
+	SELECT foresight.stop_experiment('midxact');
+	SELECT v FROM kv WHERE k = 2;
+	COMMIT;
+	SELECT v FROM kv WHERE k = 3;
+	SELECT string_agg(coalesce(substring(reason from '^\[midxact/([a-z]+)\] '), '-'), ',' ORDER BY decision_id)
+	FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 3) d});
+$labels = (split /\n/, $labels)[-1];
+like($labels, qr/^([ab]),\1,-$/,
+	"a transaction keeps its arm when the experiment stops in its middle; the next one is outside ($labels)");
+$primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('midxact')});
+
 # the CPU-bound neighbour: heavy joins run directly on standby1, whose
 # processes forked from now on (its backends) share one CPU, so that the
 # neighbour slows standby1 and not the whole host
