@@ -47,10 +47,11 @@ ok($primary->poll_query_until('postgres',
 sub arm_labels
 {
 	my ($name, $n, $sql_before) = @_;
-	return $primary->safe_psql('postgres', ($sql_before // '')
+	my $out = $primary->safe_psql('postgres', ($sql_before // '')
 		. join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. $n) . qq{
 		SELECT string_agg(coalesce(substring(reason from '^\\[$name/([a-z]+)\\] '), '-'), ',' ORDER BY decision_id)
 		FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT $n) d});
+	return (split /\n/, $out)[-1];
 }
 $primary->safe_psql('postgres', q{
 	SELECT foresight.start_experiment('scope', '{"a": {}, "b": {}}', traffic => 0.5, unit => 'session', seed => 1)});
@@ -84,10 +85,31 @@ like($labels, qr/^([ab]),\1,-$/,
 $primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('midxact')});
 
 # the CPU-bound neighbour: heavy joins run directly on standby1, whose
-# processes forked from now on (its backends) share one CPU, so that the
-# neighbour slows standby1 and not the whole host
-my $pinned = system('taskset', '-a', '-p', '-c', '1', $standby1->{_pid}) == 0;
-diag($pinned ? "standby1's new processes run on CPU 1" : 'taskset failed: standby1 is not pinned');
+# processes forked from now on (its backends) share half a core (a cgroup
+# v1 cpu group, as a container would have: when the neighbour has spent
+# the quota, every query there waits for the next 100 ms period), or, where
+# no cgroup can be made, one CPU (taskset): the neighbour slows standby1
+# and not the whole host
+my $cg_base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
+my $group;
+sub write_file { my ($f, $v) = @_; open(my $fh, '>', $f) or die "$f: $!"; print $fh "$v\n"; close($fh) or die "$f: $!"; }
+if ($ENV{CGROUP_NAME} && -d $cg_base && -w $cg_base)
+{
+	$group = "$cg_base/t070_$$";
+	mkdir $group or die "mkdir $group: $!";
+	write_file("$group/cpu.cfs_period_us", 100000);
+	write_file("$group/cpu.cfs_quota_us", 50000);
+	write_file("$group/cgroup.procs", $standby1->{_pid});
+	diag("standby1's new processes share half a core ($group)");
+}
+elsif (system('taskset', '-a', '-p', '-c', '1', $standby1->{_pid}) == 0)
+{
+	diag("standby1's new processes run on CPU 1 (no writable cgroup)");
+}
+else
+{
+	diag('standby1 is neither in a cgroup nor pinned: its neighbour loads the whole host');
+}
 my $dir = PostgreSQL::Test::Utils::tempdir();
 PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
 	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
@@ -235,4 +257,6 @@ ok($primary->poll_query_until('postgres', q{SELECT current_setting('foresight.ro
 is($primary->safe_psql('postgres', q{SELECT status FROM foresight.experiments WHERE name = 'pred_vs_rr'}),
 	'promoted', 'and the experiment is marked promoted');
 
+$standby1->stop;
+rmdir $group or diag("could not remove $group: $!") if $group;
 done_testing();
