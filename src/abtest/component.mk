@@ -4,17 +4,19 @@
 #	src/*/*.c; here it is built once more, without the server, for the test
 #	program.
 #
-#	make abtest-check		build and run the unit tests (TAP)
+#	make abtest-check		build and run the unit tests (TAP): the
+#							statistics of experiments, and the bandit
 
-UNIT_TESTS += src/abtest/test/test_abtest
+UNIT_TESTS += src/abtest/test/test_abtest src/abtest/test/test_bandit
 
 ABTEST_LIB_SRCS = $(wildcard src/abtest/*.c)
 
-src/abtest/test/test_abtest: $(wildcard src/abtest/test/*.c) $(ABTEST_LIB_SRCS) $(wildcard src/abtest/*.h)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ $(wildcard src/abtest/test/*.c) $(ABTEST_LIB_SRCS) -lm
+src/abtest/test/test_%: src/abtest/test/test_%.c $(ABTEST_LIB_SRCS) $(wildcard src/abtest/*.h)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ $< $(ABTEST_LIB_SRCS) -lm
 
 .PHONY: abtest-check
-abtest-check: src/abtest/test/test_abtest
+abtest-check: src/abtest/test/test_abtest src/abtest/test/test_bandit
 	src/abtest/test/test_abtest
+	src/abtest/test/test_bandit
 
-EXTRA_CLEAN += src/abtest/test/test_abtest
+EXTRA_CLEAN += src/abtest/test/test_abtest src/abtest/test/test_bandit
