@@ -326,3 +326,28 @@ COMMENT ON FUNCTION foresight.experiment_report(text, float8, float8) IS
 	'Per arm and request class: latency quantiles with intervals, counts, and the comparison with the control';
 GRANT EXECUTE ON FUNCTION foresight.experiment_report(text, float8, float8) TO PUBLIC;
 -- END experiments
+
+-- BEGIN auto_tune: self-tuning weights of the predictive policy
+-- (docs/experiments.md#self-tuning-weights, src/router/auto_tune.c, src/abtest/bandit.c)
+
+CREATE FUNCTION foresight.auto_tune_list(
+	OUT bucket text,
+	OUT arm integer,
+	OUT weight_connection float8,
+	OUT weight_load float8,
+	OUT configured boolean,
+	OUT pulls bigint,
+	OUT mean_reward float8,
+	OUT reward_se float8,
+	OUT tail_share float8,
+	OUT chosen boolean,
+	OUT reason text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_auto_tune_list'
+	LANGUAGE C VOLATILE;
+CREATE VIEW foresight.auto_tune AS
+	SELECT * FROM foresight.auto_tune_list();
+COMMENT ON VIEW foresight.auto_tune IS
+	'The self-tuning weights'' bandit: per time bucket and arm, its weights, pulls, estimated reward, and the current choice';
+GRANT SELECT ON foresight.auto_tune TO PUBLIC;
+-- END auto_tune

@@ -257,6 +257,29 @@ ok($primary->poll_query_until('postgres', q{SELECT current_setting('foresight.ro
 is($primary->safe_psql('postgres', q{SELECT status FROM foresight.experiments WHERE name = 'pred_vs_rr'}),
 	'promoted', 'and the experiment is marked promoted');
 
+# --- self-tuning weights: off by default; on, a bandit picks grid weights ---
+is($primary->safe_psql('postgres', q{SELECT sum(pulls) FROM foresight.auto_tune}), '0',
+	'auto_tune is off by default: no arm was pulled');
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.auto_tune = on});
+$primary->reload;
+ok($primary->poll_query_until('postgres', q{SELECT current_setting('foresight.auto_tune') = 'on'}), 'auto_tune on');
+drive(6);
+my $tuned = $primary->safe_psql('postgres', q{
+	SELECT sum(pulls) > 100, count(*) FILTER (WHERE chosen), count(*) FILTER (WHERE chosen AND reason IS NOT NULL),
+	       count(*) FILTER (WHERE pulls > 0)
+	FROM foresight.auto_tune WHERE bucket = 'off-peak'});
+diag("auto_tune off-peak: $tuned; " . $primary->safe_psql('postgres', q{
+	SELECT string_agg(arm || ':' || pulls || '/' || round(mean_reward::numeric, 2), ' ' ORDER BY arm)
+	FROM foresight.auto_tune WHERE bucket = 'off-peak'}));
+like($tuned, qr/^t\|1\|1\|[2-6]$/, 'the bandit learned from the reads, tried several arms, and shows its choice and why');
+is($primary->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE reason !~ 'weights (0\.30/0\.70|0\.10/0\.90|0\.50/0\.50|0\.70/0\.30|0\.90/0\.10)')
+	FROM (SELECT reason FROM foresight.routing_decisions WHERE policy = 'predictive'
+	      ORDER BY decision_id DESC LIMIT 200) d}),
+	'0', 'every decision used the configured weights or a point of the grid');
+$primary->safe_psql('postgres', q{ALTER SYSTEM RESET foresight.auto_tune});
+$primary->reload;
+
 $standby1->stop;
 rmdir $group or diag("could not remove $group: $!") if $group;
 done_testing();

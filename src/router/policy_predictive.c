@@ -107,6 +107,10 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 									round.weights.peak ? d->arm.settings.peak_weight_load :
 									d->arm.settings.weight_load,
 									round.weights.load);
+	/* outside experiments, the tuner may choose the weights (auto_tune.c) */
+	if (d->arm.slot < 0 && !dry_run)
+		auto_tune_choose(round.weights.peak, &round.weights.connection,
+						 &round.weights.load, &d->tune);
 
 	if (!score_round(&round))
 	{
@@ -124,6 +128,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	}
 
 	chosen = predictive_choose(pc, n);
+	/* the tuner's scale for this read's latency */
+	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);
 	/* an answer time however old: hedging needs a scale, not a verdict */
 	d->hedge_after_ms = hedge_delay_ms_with(round.cls, predictive_fastest_answer(pc, n, 0.0),
 											arm_double(&d->arm, ARM_HEDGE_FACTOR,

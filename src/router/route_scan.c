@@ -36,6 +36,7 @@
 #include "remote/errors.h"
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
+#include "router/auto_tune.h"
 #include "router/eligibility.h"
 #include "router/experiment.h"
 #include "router/plan_notices.h"
@@ -545,6 +546,8 @@ route_end(CustomScanState *node)
 				latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
 							   node_us, st->retries > 0 || st->answer_cold ? -1 : node_us,
 							   false, st->retries > 0);
+			if (c && st->retries == 0 && !st->answer_cold && !st->explain_only)
+				auto_tune_record(&st->decision.tune, node_us);
 			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 				st->remote_ms = us / 1000.0;
 		}
