@@ -215,3 +215,139 @@ COMMENT ON FUNCTION foresight.split_explain(text, integer) IS
 	'How a read would be split into parts under the session''s settings, without running it';
 GRANT EXECUTE ON FUNCTION foresight.split_explain(text, integer) TO PUBLIC;
 -- END split
+
+-- BEGIN experiments: A/B experiments between routing configurations
+-- (docs/experiments.md, src/router/experiment*.c, src/abtest/)
+
+CREATE FUNCTION foresight.start_experiment(
+	name text,
+	arms jsonb,
+	traffic float8 DEFAULT 1.0,
+	unit text DEFAULT 'session',
+	control text DEFAULT NULL,
+	seed bigint DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_start_experiment'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.start_experiment(text, jsonb, float8, text, text, bigint) IS
+	'Start an A/B experiment: a share traffic of the eligible reads, by session or query, spread over arms of routing settings';
+REVOKE ALL ON FUNCTION foresight.start_experiment(text, jsonb, float8, text, text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.start_experiment(text, jsonb, float8, text, text, bigint) TO foresight_admin;
+
+CREATE FUNCTION foresight.stop_experiment(name text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_stop_experiment'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.stop_experiment(text) IS
+	'Stop a running experiment; its statistics are kept for experiment_report';
+REVOKE ALL ON FUNCTION foresight.stop_experiment(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.stop_experiment(text) TO foresight_admin;
+
+CREATE FUNCTION foresight.drop_experiment(name text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'foresight_drop_experiment'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.drop_experiment(text) IS
+	'Forget an experiment and its statistics';
+REVOKE ALL ON FUNCTION foresight.drop_experiment(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.drop_experiment(text) TO foresight_admin;
+
+CREATE FUNCTION foresight.promote_experiment(
+	name text,
+	arm text DEFAULT NULL,
+	alpha float8 DEFAULT 0.05,
+	min_effect float8 DEFAULT 0.2)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'foresight_promote_experiment'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.promote_experiment(text, text, float8, float8) IS
+	'Make an arm''s settings (by default the arm found better than the control) the configured ones, and stop the experiment';
+REVOKE ALL ON FUNCTION foresight.promote_experiment(text, text, float8, float8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION foresight.promote_experiment(text, text, float8, float8) TO foresight_admin;
+
+CREATE FUNCTION foresight.experiment_list(
+	OUT name text,
+	OUT status text,
+	OUT unit text,
+	OUT traffic float8,
+	OUT seed bigint,
+	OUT control text,
+	OUT arms jsonb,
+	OUT stopped_arms jsonb,
+	OUT started_at timestamptz,
+	OUT stopped_at timestamptz,
+	OUT stop_reason text,
+	OUT queries jsonb)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_experiment_list'
+	LANGUAGE C VOLATILE;
+CREATE VIEW foresight.experiments AS
+	SELECT * FROM foresight.experiment_list();
+COMMENT ON VIEW foresight.experiments IS
+	'A/B experiments between routing configurations, running or stopped';
+GRANT SELECT ON foresight.experiments TO PUBLIC;
+
+CREATE FUNCTION foresight.experiment_report(
+	name text,
+	alpha float8 DEFAULT 0.05,
+	min_effect float8 DEFAULT 0.2)
+	RETURNS TABLE (
+		arm text,
+		request_class text,
+		is_control boolean,
+		queries bigint,
+		errors bigint,
+		hedges bigint,
+		queued bigint,
+		mean_queue_wait_ms float8,
+		throughput_qps float8,
+		p50_ms float8,
+		p50_low_ms float8,
+		p50_high_ms float8,
+		p95_ms float8,
+		p95_low_ms float8,
+		p95_high_ms float8,
+		p99_ms float8,
+		p99_low_ms float8,
+		p99_high_ms float8,
+		p95_ratio float8,
+		p95_ratio_low float8,
+		p95_ratio_high float8,
+		p99_ratio float8,
+		p99_ratio_low float8,
+		p99_ratio_high float8,
+		mann_whitney_p float8,
+		needed_per_arm bigint,
+		verdict text,
+		test text)
+	AS 'MODULE_PATHNAME', 'foresight_experiment_report'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION foresight.experiment_report(text, float8, float8) IS
+	'Per arm and request class: latency quantiles with intervals, counts, and the comparison with the control';
+GRANT EXECUTE ON FUNCTION foresight.experiment_report(text, float8, float8) TO PUBLIC;
+-- END experiments
+
+-- BEGIN auto_tune: self-tuning weights of the predictive policy
+-- (docs/experiments.md#self-tuning-weights, src/router/auto_tune.c, src/abtest/bandit.c)
+
+CREATE FUNCTION foresight.auto_tune_list(
+	OUT bucket text,
+	OUT arm integer,
+	OUT weight_connection float8,
+	OUT weight_load float8,
+	OUT configured boolean,
+	OUT pulls bigint,
+	OUT mean_reward float8,
+	OUT reward_se float8,
+	OUT tail_share float8,
+	OUT chosen boolean,
+	OUT reason text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_auto_tune_list'
+	LANGUAGE C VOLATILE;
+CREATE VIEW foresight.auto_tune AS
+	SELECT * FROM foresight.auto_tune_list();
+COMMENT ON VIEW foresight.auto_tune IS
+	'The self-tuning weights'' bandit: per time bucket and arm, its weights, pulls, estimated reward, and the current choice';
+GRANT SELECT ON foresight.auto_tune TO PUBLIC;
+-- END auto_tune

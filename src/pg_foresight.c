@@ -25,6 +25,8 @@
 #include "registry/registry.h"
 #include "remote/remote_gucs.h"
 #include "router/admission.h"
+#include "router/auto_tune.h"
+#include "router/experiment.h"
 #include "router/hedge.h"
 #include "router/router.h"
 #include "router/scoring.h"
@@ -54,6 +56,8 @@ static const ForesightComponent components[] = {
 	{"split", split_define_gucs, NULL, NULL, NULL},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
+	{"experiments", experiment_define_gucs, NULL, experiment_shmem_request, experiment_shmem_init},
+	{"auto tune", auto_tune_define_gucs, NULL, auto_tune_shmem_request, auto_tune_shmem_init},
 };
 
 #define NUM_COMPONENTS lengthof(components)

@@ -55,13 +55,20 @@ hedge_define_gucs(void)
 int
 hedge_delay_ms(RequestClass cls, double fastest_us)
 {
+	return hedge_delay_ms_with(cls, fastest_us, foresight_hedge_factor,
+							   foresight_hedge_min_delay);
+}
+
+int
+hedge_delay_ms_with(RequestClass cls, double fastest_us, double factor, int min_delay_ms)
+{
 	double		ms;
 
 	if ((cls != REQUEST_CLASS_POINT && cls != REQUEST_CLASS_SMALL) ||
-		foresight_hedge_factor <= 0.0 || fastest_us <= 0.0)
+		factor <= 0.0 || fastest_us <= 0.0)
 		return 0;
-	ms = ceil(foresight_hedge_factor * fastest_us / 1000.0);
-	return (int) Max((double) foresight_hedge_min_delay, Min(ms, 60000.0));
+	ms = ceil(factor * fastest_us / 1000.0);
+	return (int) Max((double) min_delay_ms, Min(ms, 60000.0));
 }
 
 /*

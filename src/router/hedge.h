@@ -42,4 +42,8 @@ extern void hedge_define_gucs(void);
  */
 extern int	hedge_delay_ms(RequestClass cls, double fastest_us);
 
+/* The same with a given factor and least delay (an experiment arm's). */
+extern int	hedge_delay_ms_with(RequestClass cls, double fastest_us, double factor,
+								int min_delay_ms);
+
 #endif							/* FORESIGHT_HEDGE_H */

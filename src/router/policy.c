@@ -253,6 +253,21 @@ note_excluded(RouteDecision *d, const char *name, const char *why)
 			 len > 0 ? "; " : "", name, why);
 }
 
+/*
+ * The reason starts with the experiment and arm whose settings decided,
+ * "[experiment/arm] ", so that the decision log's short copy keeps them.
+ */
+static void
+policy_note_arm(RouteDecision *d)
+{
+	char		reason[sizeof(d->reason)];
+
+	if (d->arm.slot < 0)
+		return;
+	snprintf(reason, sizeof(reason), "[%s/%s] %s", d->arm.experiment, d->arm.arm_name, d->reason);
+	strlcpy(d->reason, reason, sizeof(d->reason));
+}
+
 void
 policy_decide(RouteDecision *d, double cost, bool dry_run)
 {
@@ -260,14 +275,20 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	int			n = 0;
 	TimestampTz now = 0;
 	bool		pinned_found = false;
+	int			max_lag;
 
 	memset(d, 0, offsetof(RouteDecision, candidates));
 	d->reason[0] = '\0';
 	d->excluded[0] = '\0';
-	d->policy = foresight_routing_policy;
+	/* an experiment's arm overrides the configured settings (experiment.c) */
+	experiment_assign(d);
+	d->policy = arm_int(&d->arm, ARM_ROUTING_POLICY, d->arm.settings.routing_policy,
+						foresight_routing_policy);
 	d->cost = cost;
 	d->request_class = request_class_from_cost(cost);
 	d->required_lsn = router_last_commit_lsn;
+	max_lag = arm_int(&d->arm, ARM_MAX_REPLICATION_LAG, d->arm.settings.max_replication_lag,
+					  foresight_max_replication_lag);
 	node_cache_refresh();
 
 	/*
@@ -313,7 +334,8 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 
 		if (node->slot == FORESIGHT_LOCAL_SLOT)
 		{
-			if (foresight_include_local)
+			if (arm_int(&d->arm, ARM_INCLUDE_LOCAL, d->arm.settings.include_local,
+						foresight_include_local))
 			{
 				set_local_candidate(c);
 				d->local_is_candidate = true;
@@ -343,13 +365,13 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
 			continue;
 		}
-		if (foresight_max_replication_lag >= 0)
+		if (max_lag >= 0)
 		{
 			MetricSample sample;
 
 			if (history_latest(node->slot, node->node_id, &sample) &&
 				!isnan(sample.replay_lag_ms) &&
-				sample.replay_lag_ms > foresight_max_replication_lag)
+				sample.replay_lag_ms > max_lag)
 			{
 				note_excluded(d, node->name,
 							  psprintf("replication lag %.0f ms over foresight.max_replication_lag",
@@ -393,11 +415,15 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		n++;
 	}
 
-	if (n == 0)
+	if (n == 0 || d->policy == ROUTING_POLICY_LOCAL)
 	{
+		/* none, or an experiment's arm routes nothing */
 		set_local_candidate(&cands[0]);
 		d->ncandidates = 1;
-		snprintf(d->reason, sizeof(d->reason), "no node is a candidate");
+		d->local_is_candidate = d->policy == ROUTING_POLICY_LOCAL;
+		snprintf(d->reason, sizeof(d->reason), "%s",
+				 n == 0 ? "no node is a candidate" : "policy local");
+		policy_note_arm(d);
 		return;
 	}
 
@@ -461,4 +487,5 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	else
 		snprintf(d->reason, sizeof(d->reason), "policy %s",
 				 routing_policy_name(d->policy));
+	policy_note_arm(d);
 }

@@ -18,6 +18,8 @@
 
 #include "access/xlogdefs.h"
 #include "registry/registry.h"
+#include "router/auto_tune.h"
+#include "router/experiment.h"
 
 /*
  * Candidates of one decision: every node foresight.max_nodes allows, plus
@@ -55,6 +57,8 @@ typedef struct RouteDecision
 	bool		block_start;	/* ... because it starts a REPEATABLE READ block */
 	bool		catalog_floor;	/* ... because of others' catalog changes */
 	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
+	ExperimentArmRef arm;		/* the experiment arm whose settings apply */
+	AutoTuneRef tune;			/* the weights the tuner chose (auto_tune.c) */
 	int			ncandidates;	/* in order of preference, local last if not a candidate */
 	RouteCandidate candidates[ROUTE_MAX_CANDIDATES + 1];
 	bool		local_is_candidate; /* local is there by choice, not as last resort */

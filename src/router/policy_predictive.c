@@ -96,6 +96,21 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	round.cls = (RequestClass) d->request_class;
 	round.now = GetCurrentTimestamp();
 	round.weights = scoring_current_weights(round.now);
+	/* an experiment arm's weights replace those of the hours they are for */
+	round.weights.connection = arm_double(&d->arm,
+										  round.weights.peak ? ARM_PEAK_WEIGHT_CONNECTION : ARM_WEIGHT_CONNECTION,
+										  round.weights.peak ? d->arm.settings.peak_weight_connection :
+										  d->arm.settings.weight_connection,
+										  round.weights.connection);
+	round.weights.load = arm_double(&d->arm,
+									round.weights.peak ? ARM_PEAK_WEIGHT_LOAD : ARM_WEIGHT_LOAD,
+									round.weights.peak ? d->arm.settings.peak_weight_load :
+									d->arm.settings.weight_load,
+									round.weights.load);
+	/* outside experiments, the tuner may choose the weights (auto_tune.c) */
+	if (d->arm.slot < 0 && !dry_run)
+		auto_tune_choose(round.weights.peak, &round.weights.connection,
+						 &round.weights.load, &d->tune);
 
 	if (!score_round(&round))
 	{
@@ -113,8 +128,16 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	}
 
 	chosen = predictive_choose(pc, n);
+	/* the tuner's scale for this read's latency */
+	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);
 	/* an answer time however old: hedging needs a scale, not a verdict */
-	d->hedge_after_ms = hedge_delay_ms(round.cls, predictive_fastest_answer(pc, n, 0.0));
+	d->hedge_after_ms = hedge_delay_ms_with(round.cls, predictive_fastest_answer(pc, n, 0.0),
+											arm_double(&d->arm, ARM_HEDGE_FACTOR,
+													   d->arm.settings.hedge_factor,
+													   foresight_hedge_factor),
+											arm_int(&d->arm, ARM_HEDGE_MIN_DELAY,
+													d->arm.settings.hedge_min_delay,
+													foresight_hedge_min_delay));
 	sorted[k++] = cands[chosen];
 	sorted[0].scored = true;
 	sorted[0].connection_score = pc[chosen].connection_score;

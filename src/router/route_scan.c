@@ -36,7 +36,9 @@
 #include "remote/errors.h"
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
+#include "router/auto_tune.h"
 #include "router/eligibility.h"
+#include "router/experiment.h"
 #include "router/plan_notices.h"
 #include "router/policy.h"
 #include "router/route_inflight.h"
@@ -77,6 +79,7 @@ route_create_state(CustomScan *cscan)
 	st->inflight_slot = -1;
 	st->hedge_slot = -1;
 	st->hedge_attempt = -1;
+	st->decision.arm.slot = -1;
 	return (Node *) st;
 }
 
@@ -325,6 +328,7 @@ fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
 				   us, -1, true, st->retries > 0);
+	experiment_record(&st->decision, -1, true, st->hedge_attempt >= 0);
 	route_log_outcome(st, us, true);
 	route_inflight_drop(&st->inflight_slot);
 	st->rc = NULL;
@@ -542,11 +546,15 @@ route_end(CustomScanState *node)
 				latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
 							   node_us, st->retries > 0 || st->answer_cold ? -1 : node_us,
 							   false, st->retries > 0);
+			if (c && st->retries == 0 && !st->answer_cold && !st->explain_only)
+				auto_tune_record(&st->decision.tune, node_us);
 			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 				st->remote_ms = us / 1000.0;
 		}
 		if (st->decision_seq != 0)
 			route_log_outcome(st, us, false);
+		if (st->ineligible == NULL && !st->explain_only)
+			experiment_record(&st->decision, us, st->retries > 0, st->hedge_attempt >= 0);
 	}
 	route_local_end(st);
 }

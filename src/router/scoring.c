@@ -192,6 +192,19 @@ scoring_current_weights(TimestampTz now)
 	return result;
 }
 
+RoutingWeights
+scoring_weights(bool peak)
+{
+	RoutingWeights result;
+
+	foresight_require_shmem();
+	SpinLockAcquire(&scoring->mutex);
+	result = peak ? scoring->peak : scoring->offpeak;
+	SpinLockRelease(&scoring->mutex);
+	result.peak = peak;
+	return result;
+}
+
 double
 scoring_connection_score(double weight, double max_weight,
 						 int connections, int max_connections, uint32 inflight,

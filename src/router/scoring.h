@@ -41,6 +41,9 @@ extern void scoring_sync_from_gucs(void);
 /* The weights in force at time now (peak or off-peak). */
 extern RoutingWeights scoring_current_weights(TimestampTz now);
 
+/* The weights in force for peak (or off-peak) hours. */
+extern RoutingWeights scoring_weights(bool peak);
+
 /* Is now inside foresight.peak_hours (server time zone)? */
 extern bool scoring_in_peak_hours(TimestampTz now);
 
