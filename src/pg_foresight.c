@@ -27,6 +27,7 @@
 #include "router/admission.h"
 #include "router/hedge.h"
 #include "router/router.h"
+#include "router/route_deadline.h"
 #include "router/scoring.h"
 #include "split/split.h"
 #include "stats/decision_log.h"
@@ -49,6 +50,7 @@ static const ForesightComponent components[] = {
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
+	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
 	{"split", split_define_gucs, NULL, NULL, NULL},

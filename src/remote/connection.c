@@ -54,6 +54,7 @@
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "remote/remote_gucs.h"
+#include "remote/watch.h"
 
 #define REMOTE_MAX_CONNECTIONS 128
 
@@ -113,6 +114,8 @@ remote_conn_forget(RemoteConn *rc)
 	rc->orphaned = false;
 	rc->xact_open = false;
 	rc->xact_failed = false;
+	rc->deadline = 0;
+	rc->gave_up[0] = '\0';
 	rc->in_use = false;
 }
 
@@ -205,20 +208,10 @@ remote_conn_abandon(RemoteConn *rc)
 {
 	if (rc == NULL || !rc->in_use)
 		return;
-	if (rc->conn && rc->busy && PQtransactionStatus(rc->conn) == PQTRANS_ACTIVE)
-	{
-		PGcancel   *cancel = PQgetCancel(rc->conn);
-		char		errbuf[256];
-
-		if (cancel)
-		{
-			if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
-				ereport(WARNING,
-						(errmsg("could not send cancel request to node \"%s\": %s",
-								rc->node_name, errbuf)));
-			PQfreeCancel(cancel);
-		}
-	}
+	/* a connection given up was sent its cancel then */
+	if (rc->conn && rc->busy && rc->gave_up[0] == '\0' &&
+		PQtransactionStatus(rc->conn) == PQTRANS_ACTIVE)
+		remote_watch_cancel(rc);
 	remote_conn_forget(rc);
 }
 
