@@ -258,10 +258,13 @@ foresight_monitor_main(Datum main_arg)
 			for (int i = 0; i < n_sample_callbacks; i++)
 				sample_callbacks[i] ();
 			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
-			/* fell behind (slow local sample, suspended host): start afresh */
-			if (next_sample <= GetCurrentTimestamp())
-				next_sample = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  foresight_sample_interval_ms);
+			/*
+			 * Fell behind (slow local sample, suspended host): the next
+			 * tick of the same cadence, so that a late cycle costs a
+			 * sample at most, never the pace of all those after.
+			 */
+			while (next_sample <= GetCurrentTimestamp())
+				next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
 
 			SpinLockAcquire(&monitor->mutex);
 			monitor->status.last_wakeup = now;
