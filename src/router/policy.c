@@ -338,12 +338,6 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			note_excluded(d, node->name, "down");
 			continue;
 		}
-		if (health.status == NODE_HEALTH_UNKNOWN)
-		{
-			/* a session would pay its connect timeout if it does not answer */
-			note_excluded(d, node->name, "not polled yet");
-			continue;
-		}
 		if (health.verdict != NODE_VERDICT_USABLE)
 		{
 			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
