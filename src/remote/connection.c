@@ -331,6 +331,11 @@ wait_connected(PGconn *conn)
 	long		timeout_ms = connect_timeout_ms(conn);
 	TimestampTz deadline = 0;
 
+	/* a query's response deadline bounds its connection too (watch.h) */
+	if (remote_connect_limit_ms > 0 &&
+		(timeout_ms < 0 || remote_connect_limit_ms < timeout_ms))
+		timeout_ms = remote_connect_limit_ms;
+
 	if (timeout_ms > 0)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 

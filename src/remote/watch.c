@@ -28,6 +28,7 @@
 #include "remote/watch.h"
 
 bool		(*remote_node_down_hook) (int slot, int32 node_id) = NULL;
+int			remote_connect_limit_ms = 0;
 
 int64
 watch_clock_ms(void)

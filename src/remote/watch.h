@@ -26,6 +26,13 @@
  */
 extern bool (*remote_node_down_hook) (int slot, int32 node_id);
 
+/*
+ * While set (> 0), a connection being made waits at most this many
+ * milliseconds, less than connect_timeout when that is longer: the router
+ * sets a query's response deadline around remote_conn_get().
+ */
+extern int	remote_connect_limit_ms;
+
 /* a monotonic clock in milliseconds, the deadlines' */
 extern int64 watch_clock_ms(void);
 

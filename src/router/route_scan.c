@@ -153,6 +153,25 @@ note_failure(RouteScanState *st, const char *why, bool node_unusable)
 	route_inflight_drop(&st->inflight_slot);
 }
 
+/* the node's connection; making one waits at most deadline_ms (0: no limit) */
+static RemoteConn *
+conn_get_bounded(RouteCandidate *c, int deadline_ms, char **error)
+{
+	RemoteConn *rc;
+
+	remote_connect_limit_ms = deadline_ms;
+	PG_TRY();
+	{
+		rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, error);
+	}
+	PG_FINALLY();
+	{
+		remote_connect_limit_ms = 0;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
 RemoteConn *
 route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 				 bool *node_failed)
@@ -170,9 +189,11 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	bool		binary;
 	const char *text_reason;
 	const char *unusable;
+	int			deadline_ms;
 
 	*node_failed = false;
-	rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
+	deadline_ms = route_deadline_ms(c->slot, c->node_id, request_class_from_cost(st->plan.cost));
+	rc = conn_get_bounded(c, deadline_ms, &error);
 	if (rc == NULL)
 	{
 		*why = error;
@@ -180,8 +201,7 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 		return NULL;
 	}
 	/* every wait from here to the first answer is bounded (watch.c) */
-	remote_watch_deadline(rc, route_deadline_ms(c->slot, c->node_id,
-												request_class_from_cost(st->plan.cost)));
+	remote_watch_deadline(rc, deadline_ms);
 
 	/* rows in binary, or as text when exact (route_tuples.c) */
 	binary = route_transport_binary(st, rc, &text_reason, &unusable);
