@@ -76,11 +76,15 @@ run_tap() {
 	note "TAP: ${tests[*]}"
 	rm -rf "$FORESIGHT_BUILD/tap"
 	mkdir -p "$FORESIGHT_BUILD/tap"
-	local out=$FORESIGHT_BUILD/tap/prove.out
-	if ! env TESTDIR="$FORESIGHT_BUILD/tap" PG_REGRESS="$FORESIGHT_PGXS/src/test/regress/pg_regress" \
+	local out=$FORESIGHT_BUILD/tap/prove.out rc
+	set +e
+	env TESTDIR="$FORESIGHT_BUILD/tap" PG_REGRESS="$FORESIGHT_PGXS/src/test/regress/pg_regress" \
 		PERL5LIB="$FORESIGHT_PGXS/src/test/perl:$FORESIGHT_ROOT/t/lib${PERL5LIB:+:$PERL5LIB}" \
 		PG_FORESIGHT_ROOT="$FORESIGHT_ROOT" \
-		prove --timer "${tests[@]}" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+		prove --timer "${tests[@]}" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	set -e
+	if [ "$rc" -ne 0 ]; then
 		failed=1
 		# the logs of the failed tests only, then prove's summary again, so
 		# that the end of the output says what failed

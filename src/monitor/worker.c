@@ -42,6 +42,7 @@
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
 #include "monitor/poller.h"
+#include "monitor/quarantine.h"
 #include "monitor/worker.h"
 #include "predict/live_models.h"
 #include "registry/registry.h"
@@ -254,6 +255,7 @@ foresight_monitor_main(Datum main_arg)
 		{
 			poller_cycle(now);
 			MemoryContextSwitchTo(cycle_context);
+			quarantine_judge(now);
 			live_models_train_due();
 			for (int i = 0; i < n_sample_callbacks; i++)
 				sample_callbacks[i] ();

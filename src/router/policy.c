@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "monitor/node_health.h"
+#include "monitor/quarantine.h"
 #include "remote/connection.h"
 #include "router/catalog_floor.h"
 #include "router/policy.h"
@@ -342,6 +343,20 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		{
 			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
 			continue;
+		}
+		{
+			const char *why = NULL;
+			double		share;
+
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			share = quarantine_route_share(node->slot, node->node_id, now, &why);
+			/* a slow start: a candidate for that share of the decisions */
+			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
+			{
+				note_excluded(d, node->name, why);
+				continue;
+			}
 		}
 		if (foresight_max_replication_lag >= 0)
 		{
