@@ -255,7 +255,7 @@ typedef struct Judged
 /* the fleet's score of node j: answer time per class, replication lag */
 static double
 fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, size_t len,
-			const char **metric)
+			const char **metric, bool *latency_evidence)
 {
 	const MetricSample *s = &all[j].sample;
 	const int32 *counts[REQUEST_CLASS_COUNT];
@@ -290,6 +290,7 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 		}
 		if (k == 0)
 			continue;
+		*latency_evidence = true;
 		CLASS_FIELDS(means, lat_mean_us, s);
 		ref = Max(median(others, k), FLEET_LATENCY_FLOOR_US);
 		score = u_score(*means[c] / ref / foresight_anomaly_fleet_ratio);
@@ -330,7 +331,7 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 /* the state machine of one node, given its score; locked exclusively */
 static void
 advance_state(Judged *jd, double score, const char *metric, const char *reason,
-			  TimestampTz now)
+			  bool latency_evidence, TimestampTz now)
 {
 	NodeQuarantine *q = entry_for(jd->slot, jd->node_id);
 	bool		anomalous = score >= foresight_anomaly_threshold;
@@ -366,7 +367,14 @@ advance_state(Judged *jd, double score, const char *metric, const char *reason,
 			}
 			/* FALLTHROUGH */
 		case QUARANTINE_NONE:
-			q->over = anomalous ? q->over + 1 : 0;
+			/*
+			 * A sample without answers to compare (few queries in the
+			 * interval) neither confirms nor clears a suspicion.
+			 */
+			if (anomalous)
+				q->over++;
+			else if (latency_evidence || q->over == 0)
+				q->over = 0;
 			if (q->over >= foresight_anomaly_samples)
 			{
 				if (q->state == QUARANTINE_RAMPING)
@@ -470,10 +478,12 @@ quarantine_judge(TimestampTz now)
 		char		reason[QUARANTINE_REASON_MAX] = "";
 		const char *metric = "";
 		double		score = 0.0;
+		bool		latency_evidence = false;
 
 		if (foresight_anomaly_detection && jd->fresh)
 		{
-			score = fleet_score(all, n, j, have_local ? &local : NULL, reason, sizeof(reason), &metric);
+			score = fleet_score(all, n, j, have_local ? &local : NULL, reason, sizeof(reason),
+								&metric, &latency_evidence);
 			/* a surprise most of the fleet shares is the workload's */
 			if (jd->detector > score && surprised * 2 <= n)
 			{
@@ -489,7 +499,7 @@ quarantine_judge(TimestampTz now)
 			if (q->state == QUARANTINE_ISOLATED && !q->manual)
 				q->under = foresight_anomaly_clear_samples;		/* released below */
 		}
-		advance_state(jd, score, metric, reason, now);
+		advance_state(jd, score, metric, reason, latency_evidence, now);
 		detectors[jd->slot].last_status = jd->status;
 	}
 	LWLockRelease(shared->lock);
