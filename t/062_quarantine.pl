@@ -74,7 +74,7 @@ cmp_ok($routed->{standby1} // 0, '>=', 5, 'standby1 takes its share of reads aga
 my $events = $primary->safe_psql('postgres',
 	"SELECT action, end_time IS NOT NULL FROM foresight.anomalies WHERE node_name = 'standby1' ORDER BY start_time");
 diag("standby1's events:\n$events");
-like($events, qr/^quarantined\|t\n(.*\n)*readmitted, slow start\|t$/,
+like($events, qr/^quarantined\|t\n(?:.*\n)*readmitted, slow start\|t$/m,
 	'the events: quarantine, then a slow start, both ended');
 is($wrong, 0, "every one of $queries reads under load was right");
 
