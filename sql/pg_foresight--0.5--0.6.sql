@@ -60,3 +60,12 @@ COMMENT ON FUNCTION foresight.release_node(text) IS
 	'End a node''s quarantine: it is readmitted with a slow start (foresight.readmit_ramp)';
 REVOKE ALL ON FUNCTION foresight.release_node(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION foresight.release_node(text) TO foresight_admin;
+
+-- Causal reads across connections (src/router/causal.c): the writer's
+-- position, for the reader's SET foresight.min_lsn.
+CREATE FUNCTION foresight.last_commit_lsn()
+	RETURNS pg_lsn
+	AS 'MODULE_PATHNAME', 'foresight_last_commit_lsn'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION foresight.last_commit_lsn() IS
+	'Where this session''s last commit ended in the WAL (NULL before any): for SET foresight.min_lsn in another session';

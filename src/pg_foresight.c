@@ -24,8 +24,10 @@
 #include "monitor/worker.h"
 #include "predict/live_models.h"
 #include "registry/registry.h"
+#include "remote/conn_cap.h"
 #include "remote/remote_gucs.h"
 #include "router/admission.h"
+#include "router/causal.h"
 #include "router/hedge.h"
 #include "router/router.h"
 #include "router/route_deadline.h"
@@ -53,8 +55,10 @@ static const ForesightComponent components[] = {
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
+	{"causal reads", causal_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
+	{"node connection cap", conn_cap_define_gucs, NULL, conn_cap_shmem_request, conn_cap_shmem_init},
 	{"split", split_define_gucs, NULL, NULL, NULL},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},

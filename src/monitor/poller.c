@@ -49,7 +49,6 @@
 #include "libpq-fe.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "port/pg_bswap.h"
 #include "postmaster/interrupt.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
@@ -82,6 +81,7 @@ char	   *foresight_monitor_user = NULL;
 
 #define PROBE_QUERY "SELECT pg_catalog.to_regprocedure('foresight.node_snapshot()') IS NOT NULL"
 /* the value only when within the decoder's limit: its size is checked there */
+#define SNAPSHOT_RETRY_SAMPLES 10
 #define SNAPSHOT_QUERY "SELECT CASE WHEN pg_catalog.octet_length(s) <= " \
 	CppAsString2(SNAPSHOT_MAX_BYTES) " THEN s END, pg_catalog.octet_length(s) " \
 	"FROM foresight.node_snapshot() AS s"
@@ -122,6 +122,8 @@ typedef struct NodeConn
 	bool		want_write;		/* connecting or flushing: wait for writable */
 	NodeMode	mode;
 	bool		fallback_logged;	/* the extension path failed once */
+	bool		unreadable_logged;	/* its snapshot could not be read */
+	int			sql_samples;	/* ... samples by plain SQL since */
 	PendingQuery query;
 	bool		pending;		/* polled this cycle, no outcome yet */
 	SampleState state;
@@ -539,26 +541,21 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				nc->phase = CONN_READY;
 				return;
 			}
-			if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 1))
-				snprintf(error, sizeof(error), "unexpected result shape");
-			else if (PQgetisnull(res, 0, 0))
-				snprintf(error, sizeof(error), "%d bytes, over the limit of %d",
-						 (int) pg_ntoh32(*(const uint32 *) PQgetvalue(res, 0, 1)), SNAPSHOT_MAX_BYTES);
-			else if (snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
-									 (size_t) PQgetlength(res, 0, 0), &snap, error, sizeof(error)))
-				error[0] = '\0';
-			if (error[0] != '\0')
+			if (!poll_read_snapshot(res, &snap, error, sizeof(error)))
 			{
 				/* unreadable (a rolling upgrade?): nothing against the node */
-				ereport(LOG,
-						(errmsg("foresight monitor: node \"%s\": its snapshot cannot be read, using plain SQL",
-								nc->name),
-						 errdetail("%s", error)));
-				nc->fallback_logged = true;
+				if (!nc->unreadable_logged)
+					ereport(LOG,
+							(errmsg("foresight monitor: node \"%s\": its snapshot cannot be read, using plain SQL",
+									nc->name),
+							 errdetail("%s", error)));
+				nc->unreadable_logged = true;
+				nc->sql_samples = 0;
 				nc->mode = MODE_SQL;
 				nc->phase = CONN_READY;
 				return;
 			}
+			nc->unreadable_logged = false;
 			poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
 			nc->pending = false;
@@ -592,6 +589,9 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				}
 				poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
+				/* after an unreadable snapshot, try it again now and then */
+				if (nc->unreadable_logged && ++nc->sql_samples >= SNAPSHOT_RETRY_SAMPLES)
+					nc->mode = MODE_EXTENSION;
 				nc->pending = false;
 				nc->phase = CONN_READY;
 				return;

@@ -48,6 +48,7 @@
 #include "utils/wait_event.h"
 
 #include "registry/conninfo.h"
+#include "remote/conn_cap.h"
 #include "remote/connection.h"
 #include "remote/errors.h"
 #include "remote/guc_sync.h"
@@ -82,6 +83,9 @@ static bool out_of_fds_logged = false;	/* since the last connection made */
 static void
 close_conn(RemoteConn *rc)
 {
+	if (rc->cap_held)
+		conn_cap_release(rc->cap_slot);
+	rc->cap_held = false;
 	if (rc->wait_set)
 		FreeWaitEventSet(rc->wait_set);
 	rc->wait_set = NULL;
@@ -519,8 +523,19 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	close_conn(rc);				/* nothing, unless an error cut a connection short */
 	memset(rc, 0, sizeof(*rc));
 	conns_high = Max(conns_high, (int) (rc - conns) + 1);
+	if (!conn_cap_reserve(slot))
+	{
+		*error = psprintf("node \"%s\" has foresight.max_node_connections (%d) connections from this coordinator",
+						  node_name, foresight_max_node_connections);
+		/* the cap says nothing about the node */
+		remote_conn_last_failure_is_role = true;
+		return NULL;
+	}
+	rc->cap_held = true;
+	rc->cap_slot = slot;
 	if (!reserve_fds())
 	{
+		close_conn(rc);			/* gives the connection back to the cap */
 		if (!out_of_fds_logged)
 			ereport(LOG,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),

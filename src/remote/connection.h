@@ -52,6 +52,9 @@ typedef struct RemoteConn
 								 * up; 0: no deadline */
 	int			deadline_ms;	/* ... the deadline as set, for messages */
 	char		gave_up[128];	/* why waits were given up, "" if not */
+	bool		cap_held;		/* holds one of the node's connections
+								 * (conn_cap.c) ... */
+	int			cap_slot;		/* ... of this slot */
 } RemoteConn;
 
 /*

@@ -41,6 +41,7 @@
 #include "monitor/quarantine.h"
 #include "remote/connection.h"
 #include "router/catalog_floor.h"
+#include "router/causal.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "stats/history.h"
@@ -268,7 +269,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	d->policy = foresight_routing_policy;
 	d->cost = cost;
 	d->request_class = request_class_from_cost(cost);
-	d->required_lsn = router_last_commit_lsn;
+	d->required_lsn = Max(router_last_commit_lsn, causal_min_lsn());
 	node_cache_refresh();
 
 	/*
