@@ -64,10 +64,14 @@ diag("most monitor backends on standby1 while its snapshot sleeps: $most");
 cmp_ok($most, '<=', 3, 'missed polls are cancelled there, not left to pile up');
 
 # a snapshot of 60 MB: not fetched, plain SQL instead, the node is up
+# (making it takes the node a while: a longer interval to answer in)
 my $log_offset = -s $primary->logfile;
 $primary->safe_psql('postgres', q{
-CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE sql VOLATILE
-AS $$ SELECT convert_to(repeat('x', 60 * 1024 * 1024), 'SQL_ASCII') $$;
+ALTER SYSTEM SET foresight.sample_interval = '4s';
+ALTER SYSTEM SET foresight.poll_timeout = '3s';
+SELECT pg_reload_conf();
+CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE plpgsql VOLATILE
+AS $$ BEGIN RETURN convert_to(repeat('x', 60 * 1024 * 1024), 'SQL_ASCII'); END $$;
 });
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 ok($primary->poll_query_until('postgres', "SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby1'"),
