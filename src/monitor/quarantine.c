@@ -80,6 +80,7 @@ typedef struct NodeDetector
 	int32		node_id;
 	TimestampTz last_sampled;
 	NodeHealthStatus last_status;
+	bool		was_up;			/* it has been up since it was registered */
 	fc_anomaly	load;
 	fc_anomaly	latency;
 } NodeDetector;
@@ -339,8 +340,13 @@ advance_state(Judged *jd, double score, const char *metric, const char *reason,
 	q->score = score;
 	strlcpy(q->metric, metric, sizeof(q->metric));
 
-	/* back from down: a slow start, whatever it was doing */
+	/*
+	 * Back from down: a slow start, whatever it was doing.  Not a node
+	 * that was never up (a new node whose first polls failed): it has no
+	 * share to come back to.
+	 */
 	if (detectors[jd->slot].last_status == NODE_HEALTH_DOWN && jd->status == NODE_HEALTH_UP &&
+		detectors[jd->slot].was_up &&
 		q->state != QUARANTINE_ISOLATED && foresight_readmit_ramp_ms > 0)
 	{
 		q->state = QUARANTINE_RAMPING;
@@ -500,6 +506,7 @@ quarantine_judge(TimestampTz now)
 				q->under = foresight_anomaly_clear_samples;		/* released below */
 		}
 		advance_state(jd, score, metric, reason, latency_evidence, now);
+		detectors[jd->slot].was_up |= detectors[jd->slot].last_status == NODE_HEALTH_UP;
 		detectors[jd->slot].last_status = jd->status;
 	}
 	LWLockRelease(shared->lock);
