@@ -345,20 +345,6 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
 			continue;
 		}
-		{
-			const char *why = NULL;
-			double		share;
-
-			if (now == 0)
-				now = GetCurrentTimestamp();
-			share = quarantine_route_share(node->slot, node->node_id, now, &why);
-			/* a slow start: a candidate for that share of the decisions */
-			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
-			{
-				note_excluded(d, node->name, why);
-				continue;
-			}
-		}
 		if (foresight_max_replication_lag >= 0)
 		{
 			MetricSample sample;
@@ -373,6 +359,22 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 				continue;
 			}
 		}
+		/* quarantined, or a share of the decisions while it ramps up */
+		{
+			const char *why = NULL;
+			double		share;
+
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			share = quarantine_route_share(node->slot, node->node_id, now, &why);
+			/* a slow start: a candidate for that share of the decisions */
+			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
+			{
+				note_excluded(d, node->name, why);
+				continue;
+			}
+		}
+
 		mem = slot_mem(node->slot, node->node_id);
 		if (mem->skip_until != 0)
 		{
