@@ -121,7 +121,7 @@ for workload in point large xact; do
 	failed=$(grep -c 'aborted in command' "$work/logs/$workload.out" || true)
 	wrong=$(grep -c 'wrong result' "$work/logs/$workload.out" || true)
 	errors=$(sed -n 's/.*aborted in command [0-9]* query [0-9]*: \(.*\)/\1/p' "$work/logs/$workload.out" |
-		sed 's/"/\\"/g' | sort | uniq -c | sed 's/^ *//' | paste -sd ';' -)
+		sort | uniq -c | sed 's/^ *//' | paste -sd ';' -)
 	longest=$(cat "$work/logs/$workload".[0-9]* 2>/dev/null | awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { printf "%.0f", m / 1000 }')
 	rows+=("| $workload | ${txns:-0} | $failed | $wrong | $longest | $detect | $up | $normal | ${errors:-} |")
 	printf '%s\n' "${rows[-1]}"
