@@ -70,8 +70,8 @@ $primary->safe_psql('postgres', q{
 ALTER SYSTEM SET foresight.sample_interval = '4s';
 ALTER SYSTEM SET foresight.poll_timeout = '3s';
 SELECT pg_reload_conf();
-CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE plpgsql VOLATILE
-AS $$ BEGIN RETURN convert_to(repeat('x', 60 * 1024 * 1024), 'SQL_ASCII'); END $$;
+CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE sql VOLATILE
+AS $$ SELECT repeat('x', 60 * 1024 * 1024)::bytea $$;
 });
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 ok($primary->poll_query_until('postgres', "SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby1'"),
