@@ -34,7 +34,7 @@
 
 int			foresight_response_deadline = 0;
 double		foresight_response_deadline_factor = 10.0;
-int			foresight_response_deadline_min = 1000;
+int			foresight_response_deadline_min = 5000;
 
 /* the remote layer's down check: the monitor's verdict in shared memory */
 static bool
@@ -66,7 +66,7 @@ route_deadline_define_gucs(void)
 							"Least derived response deadline.",
 							NULL,
 							&foresight_response_deadline_min,
-							1000, 1, INT_MAX,
+							5000, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	remote_node_down_hook = route_node_down;
 }
