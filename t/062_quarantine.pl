@@ -15,6 +15,7 @@ use ForesightCluster;
 
 my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
+	anomaly => 1,
 	conf => "foresight.sample_interval = 200ms\nforesight.anomaly_samples = 3\n"
 	  . "foresight.anomaly_clear_samples = 25\nforesight.readmit_ramp = 2s\n");
 ForesightCluster::create_slow_lookup($primary, 0.05, $standby1, $standby2);

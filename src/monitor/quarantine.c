@@ -16,7 +16,9 @@
  *	  foresight.anomaly_fleet_ratio, as u / (1 + u): 0.5 when the node is
  *	  anomaly_fleet_ratio times slower than the fleet;
  *	- its replication lag against the fleet's: the lag divided by
- *	  anomaly_fleet_ratio times the median of the others' (at least 1 s).
+ *	  anomaly_fleet_ratio times the median of the others' (at least 5 s:
+ *	  the lag is measured from the last replayed commit, so a long
+ *	  transaction being replayed looks like seconds of lag).
  *
  * The detectors' scores count only when most of the fleet is not surprised
  * at the same sample: a change that all nodes see at once (a workload
@@ -62,7 +64,7 @@ int			foresight_readmit_ramp_ms = 30000;
 double		foresight_anomaly_fleet_ratio = 4.0;
 
 #define FLEET_LATENCY_FLOOR_US 1000.0
-#define FLEET_LAG_FLOOR_MS 1000.0
+#define FLEET_LAG_FLOOR_MS 5000.0
 
 typedef struct QuarantineShared
 {
