@@ -20,15 +20,19 @@
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
 #include "monitor/node_health.h"
+#include "monitor/quarantine.h"
 #include "monitor/worker.h"
 #include "predict/live_models.h"
 #include "registry/registry.h"
+#include "remote/conn_cap.h"
 #include "remote/remote_gucs.h"
 #include "router/admission.h"
 #include "router/auto_tune.h"
 #include "router/experiment.h"
+#include "router/causal.h"
 #include "router/hedge.h"
 #include "router/router.h"
+#include "router/route_deadline.h"
 #include "router/scoring.h"
 #include "split/split.h"
 #include "stats/decision_log.h"
@@ -46,13 +50,17 @@ static const ForesightComponent components[] = {
 	{"registry", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
+	{"quarantine", quarantine_define_gucs, NULL, quarantine_shmem_request, quarantine_shmem_init},
 	{"history", history_define_gucs, NULL, history_shmem_request, history_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
+	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
+	{"causal reads", causal_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
+	{"node connection cap", conn_cap_define_gucs, NULL, conn_cap_shmem_request, conn_cap_shmem_init},
 	{"split", split_define_gucs, NULL, NULL, NULL},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},

@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5.
+# then 0.4, then 0.5, then 0.6.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 use strict;
@@ -119,9 +119,9 @@ like($stderr, qr/HINT:  Remove these rows/, 'with a hint');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
 	'0.4', 'and leaves the extension at 0.4');
 $node->safe_psql('postgres', 'DELETE FROM foresight.node WHERE node_id = 0');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.5'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.5', 'updated to 0.5, the default version');
+	'0.5', 'updated to 0.5');
 is($node->safe_psql('postgres', q{
 	SELECT has_function_privilege('public', 'foresight.decision_list()', 'EXECUTE'),
 	       has_function_privilege('pg_read_all_stats', 'foresight.decision_list()', 'EXECUTE'),
@@ -147,5 +147,19 @@ like($stderr, qr/invalid value "notaport" for connection option "port"/, 'plain 
 	VALUES (0, 'zero', 'host=127.0.0.1')});
 like($stderr, qr/violates check constraint "node_id_positive"/,
 	'without the trigger, the constraint refuses node_id 0');
+
+# 0.6: quarantine (the columns of foresight.nodes, foresight.anomalies, the
+# administrator's functions)
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.6', 'updated to 0.6, the default version');
+$node->safe_psql('postgres', q{SELECT foresight.add_node('q1', 'host=127.0.0.1 port=1')});
+is($node->safe_psql('postgres', q{SELECT quarantine FROM foresight.nodes WHERE node_name = 'q1'}),
+	'normal', 'foresight.nodes shows the quarantine state');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM foresight.anomalies}), '0', 'foresight.anomalies is empty');
+is($node->safe_psql('postgres', q{
+	SELECT has_function_privilege('public', 'foresight.quarantine_node(text, text)', 'EXECUTE'),
+	       has_function_privilege('foresight_admin', 'foresight.release_node(text)', 'EXECUTE')}),
+	'f|t', 'quarantine_node() and release_node() are for administrators');
 
 done_testing();

@@ -13,6 +13,7 @@
 
 #include "access/xlog.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/timestamp.h"
 
 #include "monitor/node_health.h"
@@ -67,6 +68,25 @@ judge_node(const NodeSnapshot *snap, ForesightNodeKind kind)
 	if (not_in_recovery)
 		return NODE_VERDICT_NOT_IN_RECOVERY;
 	return NODE_VERDICT_USABLE;
+}
+
+bool
+poll_read_snapshot(const PGresult *res, NodeSnapshot *snap, char *error, size_t len)
+{
+	if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 1) ||
+		PQfformat(res, 0) != 1 || PQgetlength(res, 0, 1) != 4)
+	{
+		snprintf(error, len, "unexpected result shape");
+		return false;
+	}
+	if (PQgetisnull(res, 0, 0))
+	{
+		snprintf(error, len, "%u bytes, over the limit of %d",
+				 pg_ntoh32(*(const uint32 *) PQgetvalue(res, 0, 1)), SNAPSHOT_MAX_BYTES);
+		return false;
+	}
+	return snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
+						   (size_t) PQgetlength(res, 0, 0), snap, error, len);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "libpq-fe.h"
 
 #include "monitor/sample.h"
 #include "monitor/snapshot.h"
@@ -22,6 +23,13 @@
  * promoted standby, a standby of another cluster take no routed queries).
  * in_incident is the caller's "failures were logged" flag, reset here.
  */
+/*
+ * The snapshot in the poller's answer (the value, or NULL over the size
+ * limit, and its size: SNAPSHOT_QUERY), decoded into *snap; false with
+ * error set when it cannot be read.
+ */
+extern bool poll_read_snapshot(const PGresult *res, NodeSnapshot *snap, char *error, size_t len);
+
 extern void poll_record_success(int slot, int32 node_id, const char *name, ForesightNodeKind kind,
 								bool *in_incident, const NodeSnapshot *snap, SampleState *state,
 								SampleSource source, TimestampTz now);

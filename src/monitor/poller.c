@@ -13,9 +13,12 @@
  * At every sample the monitor sends a query to every READY connection and
  * starts connecting the DISCONNECTED ones, then waits on all their sockets
  * at once (one WaitEventSet with the latch) until every node has answered
- * or the deadline passed.  A node that has not answered by then has missed
- * the sample: its connection is closed (no blocking cancel) and opened
- * again at the next sample.
+ * or the deadline passed (foresight.poll_timeout, at most 80% of the
+ * interval).  A node that has not answered by then has missed the sample:
+ * its query is cancelled with a request that does not wait for the node
+ * (remote/cancel.c), its connection is closed and opened again at the next
+ * sample.  Connecting is asynchronous too (PQconnectStart/PQconnectPoll),
+ * so a node that accepts and never answers costs the others nothing.
  *
  * Each connection holds one of the process's external file descriptors
  * (fd.c's budget, a third of max_files_per_process), like postgres_fdw's:
@@ -65,6 +68,7 @@
 #include "monitor/worker.h"
 #include "registry/conninfo.h"
 #include "registry/registry.h"
+#include "remote/cancel.h"
 #include "predict/live_models.h"
 #include "stats/history.h"
 #include "stats/latency.h"
@@ -76,7 +80,11 @@ char	   *foresight_monitor_user = NULL;
 #define MONITOR_APPLICATION_NAME "foresight monitor"
 
 #define PROBE_QUERY "SELECT pg_catalog.to_regprocedure('foresight.node_snapshot()') IS NOT NULL"
-#define SNAPSHOT_QUERY "SELECT foresight.node_snapshot()"
+/* the value only when within the decoder's limit: its size is checked there */
+#define SNAPSHOT_RETRY_SAMPLES 10
+#define SNAPSHOT_QUERY "SELECT CASE WHEN pg_catalog.octet_length(s) <= " \
+	CppAsString2(SNAPSHOT_MAX_BYTES) " THEN s END, pg_catalog.octet_length(s) " \
+	"FROM foresight.node_snapshot() AS s"
 
 typedef enum ConnPhase
 {
@@ -114,6 +122,8 @@ typedef struct NodeConn
 	bool		want_write;		/* connecting or flushing: wait for writable */
 	NodeMode	mode;
 	bool		fallback_logged;	/* the extension path failed once */
+	bool		unreadable_logged;	/* its snapshot could not be read */
+	int			sql_samples;	/* ... samples by plain SQL since */
 	PendingQuery query;
 	bool		pending;		/* polled this cycle, no outcome yet */
 	SampleState state;
@@ -213,10 +223,38 @@ connect_user(void)
 	return monitor_user;
 }
 
+/*
+ * The time nodes have to answer a sample: foresight.poll_timeout, but at
+ * most POLL_SHARE_OF_INTERVAL of the interval, so that a node that does
+ * not answer leaves the cycle time for the rest of the sample's work and
+ * the next sample starts on time: one bad node must not slow the others'
+ * sampling.
+ */
+#define POLL_SHARE_OF_INTERVAL 0.8
+
 static int
 effective_timeout_ms(void)
 {
-	return Min(foresight_poll_timeout_ms, foresight_sample_interval_ms);
+	return Max(1, Min(foresight_poll_timeout_ms,
+					  (int) (foresight_sample_interval_ms * POLL_SHARE_OF_INTERVAL)));
+}
+
+/*
+ * A poll that missed its sample: ask the node to cancel the query (it may
+ * be stuck in the node, holding a backend there), without waiting for the
+ * node, then close.  Not connected yet: nothing runs there to cancel.
+ */
+static void
+cancel_missed_poll(NodeConn *nc)
+{
+	const char *error;
+
+	if (nc->conn == NULL || nc->phase != CONN_BUSY)
+		return;
+	if (!remote_cancel_nowait(nc->conn, REMOTE_CANCEL_CONNECT_MS, &error))
+		ereport(DEBUG1,
+				(errmsg_internal("foresight monitor: could not cancel the poll of node \"%s\": %s",
+								 nc->name, error)));
 }
 
 /*
@@ -503,22 +541,21 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				nc->phase = CONN_READY;
 				return;
 			}
-			if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
-				PQfformat(res, 0) != 1)
+			if (!poll_read_snapshot(res, &snap, error, sizeof(error)))
 			{
-				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
-							   "invalid snapshot", "unexpected result shape");
-				nc->pending = false;
+				/* unreadable (a rolling upgrade?): nothing against the node */
+				if (!nc->unreadable_logged)
+					ereport(LOG,
+							(errmsg("foresight monitor: node \"%s\": its snapshot cannot be read, using plain SQL",
+									nc->name),
+							 errdetail("%s", error)));
+				nc->unreadable_logged = true;
+				nc->sql_samples = 0;
+				nc->mode = MODE_SQL;
+				nc->phase = CONN_READY;
 				return;
 			}
-			if (!snapshot_decode((const uint8_t *) PQgetvalue(res, 0, 0),
-								 (size_t) PQgetlength(res, 0, 0), &snap, error, sizeof(error)))
-			{
-				poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
-							   "invalid snapshot", error);
-				nc->pending = false;
-				return;
-			}
+			nc->unreadable_logged = false;
 			poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
 			nc->pending = false;
@@ -552,6 +589,9 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				}
 				poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 							   &snap, &nc->state, SAMPLE_SOURCE_SQL, now);
+				/* after an unreadable snapshot, try it again now and then */
+				if (nc->unreadable_logged && ++nc->sql_samples >= SNAPSHOT_RETRY_SAMPLES)
+					nc->mode = MODE_EXTENSION;
 				nc->pending = false;
 				nc->phase = CONN_READY;
 				return;
@@ -669,6 +709,7 @@ poller_cycle(TimestampTz now)
 		if (nc->phase == CONN_BUSY)
 		{
 			/* leftover of a missed sample: start afresh */
+			cancel_missed_poll(nc);
 			close_conn(nc);
 		}
 		if (nc->phase == CONN_DISCONNECTED)
@@ -751,6 +792,7 @@ poller_cycle(TimestampTz now)
 			continue;
 		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   psprintf("no answer within %d ms", effective_timeout_ms()), NULL);
+		cancel_missed_poll(nc);
 		close_conn(nc);
 	}
 }

@@ -42,6 +42,7 @@
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
 #include "monitor/poller.h"
+#include "monitor/quarantine.h"
 #include "monitor/worker.h"
 #include "predict/live_models.h"
 #include "registry/registry.h"
@@ -254,14 +255,18 @@ foresight_monitor_main(Datum main_arg)
 		{
 			poller_cycle(now);
 			MemoryContextSwitchTo(cycle_context);
+			quarantine_judge(now);
 			live_models_train_due();
 			for (int i = 0; i < n_sample_callbacks; i++)
 				sample_callbacks[i] ();
 			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
-			/* fell behind (slow local sample, suspended host): start afresh */
-			if (next_sample <= GetCurrentTimestamp())
-				next_sample = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  foresight_sample_interval_ms);
+			/*
+			 * Fell behind (slow local sample, suspended host): the next
+			 * tick of the same cadence, so that a late cycle costs a
+			 * sample at most, never the pace of all those after.
+			 */
+			while (next_sample <= GetCurrentTimestamp())
+				next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);
 
 			SpinLockAcquire(&monitor->mutex);
 			monitor->status.last_wakeup = now;

@@ -48,12 +48,14 @@
 #include "utils/wait_event.h"
 
 #include "registry/conninfo.h"
+#include "remote/conn_cap.h"
 #include "remote/connection.h"
 #include "remote/errors.h"
 #include "remote/guc_sync.h"
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "remote/remote_gucs.h"
+#include "remote/watch.h"
 
 #define REMOTE_MAX_CONNECTIONS 128
 
@@ -81,6 +83,9 @@ static bool out_of_fds_logged = false;	/* since the last connection made */
 static void
 close_conn(RemoteConn *rc)
 {
+	if (rc->cap_held)
+		conn_cap_release(rc->cap_slot);
+	rc->cap_held = false;
 	if (rc->wait_set)
 		FreeWaitEventSet(rc->wait_set);
 	rc->wait_set = NULL;
@@ -113,6 +118,8 @@ remote_conn_forget(RemoteConn *rc)
 	rc->orphaned = false;
 	rc->xact_open = false;
 	rc->xact_failed = false;
+	rc->deadline = 0;
+	rc->gave_up[0] = '\0';
 	rc->in_use = false;
 }
 
@@ -205,20 +212,10 @@ remote_conn_abandon(RemoteConn *rc)
 {
 	if (rc == NULL || !rc->in_use)
 		return;
-	if (rc->conn && rc->busy && PQtransactionStatus(rc->conn) == PQTRANS_ACTIVE)
-	{
-		PGcancel   *cancel = PQgetCancel(rc->conn);
-		char		errbuf[256];
-
-		if (cancel)
-		{
-			if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
-				ereport(WARNING,
-						(errmsg("could not send cancel request to node \"%s\": %s",
-								rc->node_name, errbuf)));
-			PQfreeCancel(cancel);
-		}
-	}
+	/* a connection given up was sent its cancel then */
+	if (rc->conn && rc->busy && rc->gave_up[0] == '\0' &&
+		PQtransactionStatus(rc->conn) == PQTRANS_ACTIVE)
+		remote_watch_cancel(rc);
 	remote_conn_forget(rc);
 }
 
@@ -337,6 +334,11 @@ wait_connected(PGconn *conn)
 	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
 	long		timeout_ms = connect_timeout_ms(conn);
 	TimestampTz deadline = 0;
+
+	/* a query's response deadline bounds its connection too (watch.h) */
+	if (remote_connect_limit_ms > 0 &&
+		(timeout_ms < 0 || remote_connect_limit_ms < timeout_ms))
+		timeout_ms = remote_connect_limit_ms;
 
 	if (timeout_ms > 0)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
@@ -521,8 +523,19 @@ remote_conn_get(int slot, int32 node_id, const char *node_name,
 	close_conn(rc);				/* nothing, unless an error cut a connection short */
 	memset(rc, 0, sizeof(*rc));
 	conns_high = Max(conns_high, (int) (rc - conns) + 1);
+	if (!conn_cap_reserve(slot))
+	{
+		*error = psprintf("node \"%s\" has foresight.max_node_connections (%d) connections from this coordinator",
+						  node_name, foresight_max_node_connections);
+		/* the cap says nothing about the node */
+		remote_conn_last_failure_is_role = true;
+		return NULL;
+	}
+	rc->cap_held = true;
+	rc->cap_slot = slot;
 	if (!reserve_fds())
 	{
+		close_conn(rc);			/* gives the connection back to the cap */
 		if (!out_of_fds_logged)
 			ereport(LOG,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),

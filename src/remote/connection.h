@@ -47,6 +47,14 @@ typedef struct RemoteConn
 	uint64		nsent;			/* queries sent on this connection */
 	bool		sent_cold;		/* the last one was its first, or prepared its
 								 * statement: its time is not the node's pace */
+	/* watch.c: waits on this connection are bounded */
+	int64		deadline;		/* no answer by then (watch_clock_ms()): give
+								 * up; 0: no deadline */
+	int			deadline_ms;	/* ... the deadline as set, for messages */
+	char		gave_up[128];	/* why waits were given up, "" if not */
+	bool		cap_held;		/* holds one of the node's connections
+								 * (conn_cap.c) ... */
+	int			cap_slot;		/* ... of this slot */
 } RemoteConn;
 
 /*
@@ -89,8 +97,10 @@ extern void remote_conn_prune(bool (*still_valid) (int slot, int32 node_id,
 extern void remote_conn_drop(RemoteConn *rc);
 
 /*
- * Stop the query running on a connection: send a cancel request, then
- * drop the connection, so that nothing of it is left on the node.
+ * Stop the query running on a connection: send a cancel request (one that
+ * never waits for the node, cancel.c; a failure is logged on the server
+ * only), then drop the connection, so that nothing of it is left on the
+ * node.
  */
 extern void remote_conn_abandon(RemoteConn *rc);
 

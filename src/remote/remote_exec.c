@@ -34,6 +34,7 @@
 #include "remote/guc_sync.h"
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
+#include "remote/watch.h"
 
 /*
  * Each connection keeps its wait event set (latch, postmaster death, its
@@ -58,9 +59,10 @@ remote_get_result(RemoteConn *rc)
 
 	while (PQisBusy(conn))
 	{
-		wait_for_socket(rc, WL_SOCKET_READABLE, -1L);
+		wait_for_socket(rc, WL_SOCKET_READABLE, remote_watch_timeout(rc, -1L));
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		(void) remote_watch_check(rc);	/* a shut socket reads as closed */
 		if (!PQconsumeInput(conn))
 			return NULL;
 	}
@@ -105,12 +107,16 @@ wait_any(RemoteConn *const *rcs, int n, long timeout_ms, WaitEventSet *set)
 		left = time_left_ms(start, timeout_ms);
 		if (left == 0)
 			return -1;
+		for (int i = 0; i < n; i++)
+			left = remote_watch_timeout(rcs[i], left);
 		if (set == NULL)
 			wait_for_socket(rcs[0], WL_SOCKET_READABLE, left);
 		else
 			(void) WaitEventSetWait(set, left, &event, 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+			(void) remote_watch_check(rcs[i]);
 	}
 }
 
@@ -172,9 +178,11 @@ remote_flush(RemoteConn *rc)
 
 	while ((r = PQflush(conn)) == 1)
 	{
-		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE, -1L);
+		wait_for_socket(rc, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE,
+						remote_watch_timeout(rc, -1L));
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		(void) remote_watch_check(rc);
 		if (!PQconsumeInput(conn))
 			return false;
 	}

@@ -157,11 +157,17 @@ hedge_if_late(RouteScanState *st)
 	hedge_sent_us = route_elapsed_us(st);
 
 	winner = remote_wait_any(rcs, 2, -1);
+	/* one given up (watch.c) is no winner: the other goes on */
+	if (rcs[winner]->gave_up[0] != '\0' && rcs[1 - winner]->gave_up[0] == '\0')
+		winner = 1 - winner;
 	if (winner == 1)
 	{
 		latency_record_abandoned(first->slot, first->node_id, request_class_from_cost(st->plan.cost),
 								 route_elapsed_us(st) - st->sent_us);
-		remote_conn_orphan(rcs[0]);
+		if (rcs[0]->gave_up[0] != '\0')
+			remote_conn_abandon(rcs[0]);
+		else
+			remote_conn_orphan(rcs[0]);
 		route_inflight_drop(&st->inflight_slot);
 		st->inflight_slot = st->hedge_slot;
 		st->hedge_slot = -1;
@@ -173,7 +179,10 @@ hedge_if_late(RouteScanState *st)
 	}
 	else
 	{
-		remote_conn_orphan(rcs[1]);
+		if (rcs[1]->gave_up[0] != '\0')
+			remote_conn_abandon(rcs[1]);
+		else
+			remote_conn_orphan(rcs[1]);
 		route_inflight_drop(&st->hedge_slot);
 	}
 }

@@ -38,8 +38,10 @@
 #include "utils/timestamp.h"
 
 #include "monitor/node_health.h"
+#include "monitor/quarantine.h"
 #include "remote/connection.h"
 #include "router/catalog_floor.h"
+#include "router/causal.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "stats/history.h"
@@ -286,7 +288,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 						foresight_routing_policy);
 	d->cost = cost;
 	d->request_class = request_class_from_cost(cost);
-	d->required_lsn = router_last_commit_lsn;
+	d->required_lsn = Max(router_last_commit_lsn, causal_min_lsn());
 	max_lag = arm_int(&d->arm, ARM_MAX_REPLICATION_LAG, d->arm.settings.max_replication_lag,
 					  foresight_max_replication_lag);
 	node_cache_refresh();
@@ -379,6 +381,22 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 				continue;
 			}
 		}
+		/* quarantined, or a share of the decisions while it ramps up */
+		{
+			const char *why = NULL;
+			double		share;
+
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			share = quarantine_route_share(node->slot, node->node_id, now, &why);
+			/* a slow start: a candidate for that share of the decisions */
+			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
+			{
+				note_excluded(d, node->name, why);
+				continue;
+			}
+		}
+
 		mem = slot_mem(node->slot, node->node_id);
 		if (mem->skip_until != 0)
 		{

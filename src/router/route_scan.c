@@ -37,10 +37,12 @@
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
 #include "router/auto_tune.h"
+#include "remote/watch.h"
 #include "router/eligibility.h"
 #include "router/experiment.h"
 #include "router/plan_notices.h"
 #include "router/policy.h"
+#include "router/route_deadline.h"
 #include "router/route_inflight.h"
 #include "router/route_plan.h"
 #include "router/route_scan.h"
@@ -154,6 +156,25 @@ note_failure(RouteScanState *st, const char *why, bool node_unusable)
 	route_inflight_drop(&st->inflight_slot);
 }
 
+/* the node's connection; making one waits at most deadline_ms (0: no limit) */
+static RemoteConn *
+conn_get_bounded(RouteCandidate *c, int deadline_ms, char **error)
+{
+	RemoteConn *rc;
+
+	remote_connect_limit_ms = deadline_ms;
+	PG_TRY();
+	{
+		rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, error);
+	}
+	PG_FINALLY();
+	{
+		remote_connect_limit_ms = 0;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
 RemoteConn *
 route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 				 bool *node_failed)
@@ -171,15 +192,19 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	bool		binary;
 	const char *text_reason;
 	const char *unusable;
+	int			deadline_ms;
 
 	*node_failed = false;
-	rc = remote_conn_get(c->slot, c->node_id, c->name, c->conninfo, &error);
+	deadline_ms = route_deadline_ms(c->slot, c->node_id, request_class_from_cost(st->plan.cost));
+	rc = conn_get_bounded(c, deadline_ms, &error);
 	if (rc == NULL)
 	{
 		*why = error;
 		*node_failed = !remote_conn_last_failure_is_role;
 		return NULL;
 	}
+	/* every wait from here to the first answer is bounded (watch.c) */
+	remote_watch_deadline(rc, deadline_ms);
 
 	/* rows in binary, or as text when exact (route_tuples.c) */
 	binary = route_transport_binary(st, rc, &text_reason, &unusable);
@@ -197,6 +222,8 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 			*why = "its transaction failed earlier in this block";
 			return NULL;
 		}
+		/* the block's reads so far ran there: they cannot move */
+		st->block_on_node = rc->xact_open;
 		if (!rc->xact_open)
 			begin = XactIsoLevel >= XACT_REPEATABLE_READ ?
 				"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" :
@@ -390,6 +417,48 @@ run_here_instead(RouteScanState *st, RemoteConn *rc, PGresult *res)
 	return st->mode == ROUTE_LOCAL;
 }
 
+/*
+ * The remote layer gave up waiting for rc's node (watch.c: past the
+ * response deadline before the first answer, or the monitor marked the
+ * node down).  Before any row reached the client, and outside a block
+ * whose reads ran on that node, the query runs on the next candidate:
+ * true when it now runs here.  Otherwise an error that names the node.
+ */
+static bool
+give_up_node(RouteScanState *st, RemoteConn *rc)
+{
+	RouteCandidate *c = route_current_candidate(st);
+	char	   *why = pstrdup(rc->gave_up);
+	int64		us;
+
+	remote_notices_discard(rc);
+	remote_conn_abandon(rc);
+	st->rc = NULL;
+	if (!st->returned_row && !st->block_on_node)
+	{
+		note_failure(st, why, true);
+		st->attempt++;
+		start_route(st);
+		return st->mode == ROUTE_LOCAL;
+	}
+
+	us = route_elapsed_us(st);
+	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
+				   us, -1, true, st->retries > 0);
+	policy_node_failed(c->slot, c->node_id);
+	route_log_outcome(st, us, true);
+	route_inflight_drop(&st->inflight_slot);
+	st->mode = ROUTE_DONE;
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("node \"%s\" stopped answering: %s", c->name, why),
+			 st->returned_row ?
+			 errdetail("Rows of the result were returned already, so the query cannot run again elsewhere.") :
+			 errdetail("The reads of this transaction block run on node \"%s\", in one transaction there.", c->name),
+			 errhint("Run the transaction again: a node marked down is not chosen.")));
+	pg_unreachable();
+}
+
 static TupleTableSlot *
 fetch_remote(RouteScanState *st)
 {
@@ -409,6 +478,16 @@ fetch_remote(RouteScanState *st)
 							route_current_candidate(st)->name)));
 
 		res = remote_get_result(rc);
+		if (rc->gave_up[0] != '\0')
+		{
+			if (res)
+				PQclear(res);
+			if (give_up_node(st, rc))
+				return NULL;	/* caller runs the child */
+			continue;
+		}
+		if (res)
+			remote_watch_clear(rc); /* it answered: no deadline any more */
 		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 		/* a node answered: it raised the planning notices itself */
@@ -570,6 +649,7 @@ route_rescan(CustomScanState *node)
 	st->hedge_checked = false;
 	st->hedge_attempt = -1;
 	st->hedge_won = false;
+	st->block_on_node = false;
 	st->attempt = 0;
 	st->mode = ROUTE_PENDING;
 	route_local_rescan(st);

@@ -72,6 +72,8 @@ typedef struct RouteScanState
 	int			hedge_attempt;	/* candidate the query was hedged to, or -1 */
 	int			hedge_slot;		/* its in-flight count, -1 when not held */
 	bool		hedge_won;		/* ... and it answered first */
+	bool		block_on_node;	/* the transaction block's earlier reads
+								 * ran on the current node */
 	double		remote_ms;
 	int64		remote_rows;
 	char	   *last_failure;

@@ -28,6 +28,11 @@ sub create
 	my (%opts) = @_;
 	my $nstandbys = $opts{standbys} // 2;
 	my $extra_conf = $opts{conf} // '';
+	# Quarantine and slow start (monitoring.md) change where queries go
+	# when a standby is slow, paused or stopped on purpose: off unless the
+	# test is about them (anomaly => 1); a conf line may still set it.
+	my $anomaly = $opts{anomaly} ? "" :
+	  "foresight.anomaly_detection = off\nforesight.readmit_ramp = 0";
 
 	my $primary = PostgreSQL::Test::Cluster->new('coordinator');
 	$primary->init(allows_streaming => 1);
@@ -35,6 +40,7 @@ sub create
 shared_preload_libraries = 'pg_foresight'
 foresight.database = 'postgres'
 max_connections = 50
+$anomaly
 $extra_conf
 });
 	$primary->start;
