@@ -11,7 +11,7 @@ UNIT_TESTS += src/abtest/test/test_abtest src/abtest/test/test_bandit
 
 ABTEST_LIB_SRCS = $(wildcard src/abtest/*.c)
 
-src/abtest/test/test_%: src/abtest/test/test_%.c $(ABTEST_LIB_SRCS) $(wildcard src/abtest/*.h)
+src/abtest/test/test_%: src/abtest/test/test_%.c $(ABTEST_LIB_SRCS) $(wildcard src/abtest/*.h) src/core/test/tap.h
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ $< $(ABTEST_LIB_SRCS) -lm
 
 .PHONY: abtest-check

@@ -14,7 +14,7 @@ FORECAST_LIB_SRCS = $(filter-out src/forecast/%_sql.c,$(wildcard src/forecast/*.
 FORECAST_HDRS = $(wildcard src/forecast/*.h)
 FORECAST_CC_FLAGS = -std=c11 -O2 -Wall -Wextra -Werror -Isrc
 
-src/forecast/test/test_forecast: $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+src/forecast/test/test_forecast: $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS) src/core/test/tap.h
 	$(CC) $(FORECAST_CC_FLAGS) -o $@ $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) -lm
 
 bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)

@@ -34,7 +34,7 @@ EXTRA_CLEAN += src/monitor/fuzz/fuzz_snapshot
 UNIT_TESTS += src/monitor/test/test_snapshot_codec
 
 src/monitor/test/test_snapshot_codec: src/monitor/test/test_snapshot_codec.c src/monitor/snapshot_codec.c \
-		src/monitor/snapshot.pb-c.c src/monitor/snapshot_codec.h src/monitor/snapshot.pb-c.h src/monitor/test/tap.h
+		src/monitor/snapshot.pb-c.c src/monitor/snapshot_codec.h src/monitor/snapshot.pb-c.h src/core/test/tap.h
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ src/monitor/test/test_snapshot_codec.c \
 		src/monitor/snapshot_codec.c src/monitor/snapshot.pb-c.c -lprotobuf-c -lm
 
@@ -43,7 +43,7 @@ EXTRA_CLEAN += src/monitor/test/test_snapshot_codec
 # Unit tests of the control-group parsers (TAP), run by scripts/test.sh.
 UNIT_TESTS += src/monitor/test/test_cgroup
 
-src/monitor/test/test_cgroup: src/monitor/test/test_cgroup.c src/monitor/cgroup.c src/monitor/cgroup.h src/monitor/test/tap.h
+src/monitor/test/test_cgroup: src/monitor/test/test_cgroup.c src/monitor/cgroup.c src/monitor/cgroup.h src/core/test/tap.h
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Isrc -o $@ src/monitor/test/test_cgroup.c \
 		src/monitor/cgroup.c -lm
 

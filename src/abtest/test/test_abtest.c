@@ -19,36 +19,7 @@
 #include <string.h>
 
 #include "abtest/abtest.h"
-
-static int	ntests;
-static int	nfailed;
-
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%sok %d - ", cond ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "core/test/tap.h"
 
 /*
  * Latency models, in microseconds.  scale multiplies every latency;
@@ -413,6 +384,5 @@ main(void)
 	test_mann_whitney();
 	test_guard();
 	test_aa_and_power();
-	printf("1..%d\n", ntests);
-	return nfailed == 0 ? 0 : 1;
+	return tap_done();
 }

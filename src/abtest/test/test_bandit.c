@@ -14,24 +14,7 @@
 #include <string.h>
 
 #include "abtest/bandit.h"
-
-static int	ntests;
-static int	nfailed;
-
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%sok %d - ", cond ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "core/test/tap.h"
 
 /* a reward of mean m: noisy, in [0,1], a share tail of them tail answers */
 static double
@@ -126,6 +109,5 @@ main(void)
 		ok(bandit_greedy(&b) == 2 && fallbacks > 2500 && best_last >= 1000,
 		   "the best-mean arm with a degraded tail falls back to the configured weights");
 	}
-	printf("1..%d\n", ntests);
-	return nfailed == 0 ? 0 : 1;
+	return tap_done();
 }

@@ -23,38 +23,9 @@
 #include "forecast/lstm.h"
 #include "forecast/series.h"
 #include "forecast/smoothing.h"
+#include "core/test/tap.h"
 
 #define PI 3.14159265358979323846
-
-static int	ntests;
-static int	nfailed;
-
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%sok %d - ", cond ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* Deterministic noise in [-1, 1). */
 static double
@@ -855,8 +826,5 @@ main(void)
 	test_backtest_variants();
 	test_large_values();
 	test_anomaly();
-	printf("1..%d\n", ntests);
-	if (nfailed)
-		printf("# %d of %d tests failed\n", nfailed, ntests);
-	return nfailed ? 1 : 0;
+	return tap_done();
 }

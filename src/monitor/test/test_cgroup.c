@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "monitor/cgroup.h"
-#include "monitor/test/tap.h"
+#include "core/test/tap.h"
 
 
 static void

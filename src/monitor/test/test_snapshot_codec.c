@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "monitor/snapshot_codec.h"
-#include "monitor/test/tap.h"
+#include "core/test/tap.h"
 
 
 static NodeSnapshot
@@ -68,7 +68,7 @@ roundtrip(const NodeSnapshot *s, NodeSnapshot *out, char *err, size_t errlen)
 		NodeSnapshot o_; \
 		char		e_[256] = ""; \
 		setup; \
-		ok(!roundtrip(&s_, &o_, e_, sizeof(e_)) && strstr(e_, needle) != NULL, name); \
+		ok(!roundtrip(&s_, &o_, e_, sizeof(e_)) && strstr(e_, needle) != NULL, "%s", name); \
 		if (strstr(e_, needle) == NULL) \
 			printf("# got: %s\n", e_); \
 	} while (0)
