@@ -131,7 +131,7 @@ $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
 # the monitor has seen both past it, so that round_robin chooses between
 # them below (docs/routing.md, "Read-your-writes").
 ok($primary->poll_query_until('postgres',
-	"SELECT count(*) = 2 FROM foresight.node_health WHERE replay_lsn >= '$ryw_lsn'"),
+	"SELECT count(*) = 2 FROM foresight.node_health WHERE node_name IN ('standby1', 'standby2') AND replay_lsn >= '$ryw_lsn'"),
 	'the monitor has seen both standbys replay the new table');
 my $out = $primary->safe_psql('postgres', qq{$route
 INSERT INTO ryw VALUES (1);
