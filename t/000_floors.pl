@@ -2,6 +2,7 @@
 # headers of its own floor and of the floors below (docs/architecture.md,
 # "Floors"), and no C file of src/ is over 800 lines (generated protobuf
 # code aside).  Reads the source; starts no server.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use File::Find;

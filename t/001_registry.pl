@@ -1,6 +1,7 @@
 # The node registry with a primary and two streaming standbys: registration,
 # the monitor picking up changes without a restart, standbys loading the
 # extension quietly, and the registry surviving a restart.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

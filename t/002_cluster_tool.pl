@@ -1,4 +1,5 @@
 # scripts/foresight-cluster: start, status, stop, and its error messages.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -4,6 +4,7 @@
 # then 0.4, then 0.5, then 0.6.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -1,5 +1,6 @@
 # Routing catalogue: every query gives the same result routed to a standby
 # as run locally, and is shown to have run on a standby.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

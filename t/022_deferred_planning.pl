@@ -4,6 +4,7 @@
 # local one, whether the query ran on a standby, here by choice, or here
 # after both standbys stopped; names in the remote SQL follow renames and
 # search_path; permissions, errors and EXPLAIN are as without deferral.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

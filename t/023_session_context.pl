@@ -5,6 +5,7 @@
 # SET SESSION AUTHORIZATION, SECURITY DEFINER), the transaction's and the
 # statement's timestamps.  A node session never routes onward.  What
 # cannot be carried to a node keeps the query here, and says why.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

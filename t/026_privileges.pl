@@ -3,6 +3,7 @@
 # permission error the statement itself raises), the statement, once
 # allowed, is routed; the decision log is for monitoring roles; a node's
 # password is never shown but still used.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -6,6 +6,7 @@
 # values (COPY ... FORMAT binary) are compared, and every query is shown to
 # have run on the standby (decision log).  Then: parameters, the types no
 # transport brings back, text transport, EXPLAIN, and notices.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

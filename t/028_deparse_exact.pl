@@ -9,6 +9,7 @@
 # with the same query text; one SQL text prepared on a node for two sets of
 # parameter types; PL/pgSQL trigger functions at COMMIT; interval constants
 # whose text in the postgres style does not read back.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

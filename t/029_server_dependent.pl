@@ -7,6 +7,7 @@
 # user functions whose bodies could read temporary tables.  Each answers
 # as locally; route_explain says why.  Also: the stable functions of
 # pg_catalog are exactly the ones reviewed for docs/routing.md.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
