@@ -211,6 +211,22 @@ like(last_split(), qr/^split: 2 parts of public\.big by id; ran on parts standby
 is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'partial_agg' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
 	'split|t|t', 'route_explain shows the split, its parts and their SQL');
 
+# a prepared statement's cached plan follows a new split key
+{
+	my $prep = $primary->background_psql('postgres', on_error_stop => 0);
+	$prep->query_safe($split_on);
+	$prep->query_safe('PREPARE by_v AS SELECT v, count(*) FROM big GROUP BY v');
+	$prep->query_safe('EXECUTE by_v') for 1 .. 6;	# a cached generic plan
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: id\b/, 'prepared: split on the primary key');
+	$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', 'v')");
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: v\b/,
+		'prepared: set_split_key in another session makes the plan again with the new key');
+	$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', NULL)");
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: id\b/,
+		'prepared: and again when the declaration is removed');
+	$prep->quit;
+}
+
 # a user-defined aggregate with a combine function splits
 is($primary->safe_psql('postgres', "$split_on SELECT my_sum(v) FROM big"),
 	$primary->safe_psql('postgres', 'SELECT sum(v) FROM big'), 'user-defined aggregate: the same answer');

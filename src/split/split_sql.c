@@ -16,6 +16,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 #include "core/guards.h"
@@ -162,7 +163,9 @@ sentence(const char *phrase)
 /*
  * set_split_key(relation regclass, column_name name): declare the column
  * a table's reads are split on; a NULL column removes the declaration.
- * Superusers and members of foresight_admin.
+ * Superusers and members of foresight_admin.  The table's relcache entry
+ * is invalidated, so that cached plans that split its reads are made again
+ * with the new key in every session.
  */
 Datum
 foresight_set_split_key(PG_FUNCTION_ARGS)
@@ -204,6 +207,8 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not remove the split key");
 		SPI_finish();
+		/* plans split on the old key are made again (plancache.c) */
+		CacheInvalidateRelcacheByRelid(relid);
 		PG_RETURN_VOID();
 	}
 
@@ -229,5 +234,7 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 							  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the split key");
 	SPI_finish();
+	/* plans split on the old key are made again (plancache.c) */
+	CacheInvalidateRelcacheByRelid(relid);
 	PG_RETURN_VOID();
 }
