@@ -618,3 +618,23 @@ remote_drain(RemoteConn *rc)
 		PQclear(res);
 	rc->busy = false;
 }
+
+/*
+ * remote_drain while the caller still holds a result (an error it raises
+ * next): if the wait is interrupted (a cancel), that result is cleared
+ * before the error goes on, so that nothing leaks.
+ */
+void
+remote_drain_keeping(RemoteConn *rc, PGresult *held)
+{
+	PG_TRY();
+	{
+		remote_drain(rc);
+	}
+	PG_CATCH();
+	{
+		PQclear(held);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}

@@ -100,4 +100,7 @@ extern void remote_prepared_forget(RemoteConn *rc);
 /* Read and discard whatever is left of the current query's results. */
 extern void remote_drain(RemoteConn *rc);
 
+/* The same while the caller holds a result: cleared if the wait is interrupted. */
+extern void remote_drain_keeping(RemoteConn *rc, PGresult *held);
+
 #endif							/* FORESIGHT_REMOTE_EXEC_H */

@@ -364,16 +364,7 @@ fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 	if (usable)
 	{
 		/* a cancel may interrupt the wait: the abort abandons the connection */
-		PG_TRY();
-		{
-			remote_drain(rc);
-		}
-		PG_CATCH();
-		{
-			PQclear(res);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		remote_drain_keeping(rc, res);
 	}
 	/* what the node said before the error, as a local run would show it */
 	raise_node_notices(rc, res);

@@ -290,16 +290,7 @@ part_failed(SplitScanState *st, SplitNode *n, SplitPart *p, PGresult *res)
 	split_log_outcome(st, true);
 	if (usable)
 	{
-		PG_TRY();
-		{
-			remote_drain(rc);
-		}
-		PG_CATCH();
-		{
-			PQclear(res);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		remote_drain_keeping(rc, res);
 	}
 	remote_notices_discard(rc);
 	PG_TRY();
