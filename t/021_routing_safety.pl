@@ -374,7 +374,22 @@ SELECT 'excluded: ' || excluded FROM foresight.route_explain('SELECT 1 FROM t');
 	is($lines[-1], 'excluded: ', "$role: a login refusal is the role's: the standbys are not avoided");
 }
 
+# Until the monitor has seen a standby replay the latest catalog change
+# made here (the catalog floor: the roles and grants above, the registry's
+# changes below), the standby is checked before use and ordered after the
+# candidates known to be current, which the coordinator always is: wait for
+# both standbys to be seen current before checking how reads spread.
+sub standbys_seen_current
+{
+	my $lsn = $primary->lsn('insert');
+	$primary->wait_for_catchup($_, 'replay', $lsn) for ($standby1, $standby2);
+	ok($primary->poll_query_until('postgres',
+		"SELECT count(*) = 2 FROM foresight.node_health WHERE node_name IN ('standby1', 'standby2') AND replay_lsn >= '$lsn'"),
+		'the monitor has seen both standbys replay the latest change');
+}
+
 # include_local on: the coordinator takes its turn too
+standbys_seen_current();
 my $mix = $primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin; SET foresight.include_local = on; "
 	  . join(' ', map { "SELECT node_port();" } 1 .. 6));
 my %mixed = map { ($name_of{$_} // '?') => 1 } split /\n/, $mix;
@@ -387,6 +402,7 @@ ok(!grep({ $_ eq $standby1->port } split /\n/, $drained), 'a drained node gets n
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby1', state => 'enabled')");
 
 # a disabled node: the session's idle connection to it is closed
+standbys_seen_current();
 my $pr = $primary->background_psql('postgres');
 $pr->query_safe($route);
 $pr->query_safe("SELECT 1 FROM t LIMIT 1") for 1 .. 4;
