@@ -374,17 +374,11 @@ SELECT 'excluded: ' || excluded FROM foresight.route_explain('SELECT 1 FROM t');
 	is($lines[-1], 'excluded: ', "$role: a login refusal is the role's: the standbys are not avoided");
 }
 
-# Until the monitor has seen a standby replay the latest catalog change
-# made here (the catalog floor: the roles and grants above, the registry's
-# changes below), the standby is checked before use and ordered after the
-# candidates known to be current, which the coordinator always is: wait for
-# both standbys to be seen current before checking how reads spread.
+# a standby not yet seen current after the catalog changes above is ordered
+# after the coordinator (ForesightCluster::wait_standbys_seen_current)
 sub standbys_seen_current
 {
-	my $lsn = $primary->lsn('insert');
-	$primary->wait_for_catchup($_, 'replay', $lsn) for ($standby1, $standby2);
-	ok($primary->poll_query_until('postgres',
-		"SELECT count(*) = 2 FROM foresight.node_health WHERE node_name IN ('standby1', 'standby2') AND replay_lsn >= '$lsn'"),
+	ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
 		'the monitor has seen both standbys replay the latest change');
 }
 

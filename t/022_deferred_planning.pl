@@ -78,6 +78,10 @@ sub run_session
 
 my @queries = map { instances($_->[1], $_->[2]) } @shapes;
 my @expected = run_session("SET foresight.routing_policy = local; SET TimeZone = 'Asia/Kathmandu';", @queries);
+# both standbys seen current after the set-up's DDL, so that round robin
+# spreads over all three (ForesightCluster::wait_standbys_seen_current)
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the set-up');
 my @mixed = run_session(
 	"SET foresight.routing_policy = round_robin; SET foresight.include_local = on; SET TimeZone = 'Asia/Kathmandu';",
 	@queries, "SELECT '0', sum(hits) || ' ' || count(*) FROM foresight.query_shapes WHERE remote_sql LIKE '%node_port()%'");

@@ -148,4 +148,20 @@ sub routed_counts
 	return \%routed;
 }
 
+# Wait until the monitor has seen every given standby replay the primary's
+# current insert position.  Until then, after a catalog change (the catalog
+# floor, docs/routing.md), a standby is checked before use and ordered after
+# the candidates known to be current, which the coordinator always is: a
+# test of how reads spread over the nodes waits for this first.  The
+# standbys are named standby1, standby2... in the registry.
+sub wait_standbys_seen_current
+{
+	my ($primary, @standbys) = @_;
+	my $lsn = $primary->lsn('insert');
+	$primary->wait_for_catchup($_, 'replay', $lsn) for @standbys;
+	my $names = join(', ', map { "'standby$_'" } 1 .. scalar @standbys);
+	return $primary->poll_query_until('postgres',
+		"SELECT count(*) = ${\ scalar @standbys} FROM foresight.node_health WHERE node_name IN ($names) AND replay_lsn >= '$lsn'");
+}
+
 1;
