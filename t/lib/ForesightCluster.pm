@@ -129,6 +129,11 @@ sub set_slow_port
 sub lookup_share_of_standby1
 {
 	my ($primary, $n) = @_;
+	# the standbys seen current after the latest catalog change (the
+	# function set-ups above it), or one of them is ordered last
+	my $lsn = $primary->lsn('insert');
+	$primary->poll_query_until('postgres',
+		"SELECT bool_and(replay_lsn >= '$lsn') FROM foresight.node_health WHERE node_name LIKE 'standby%'");
 	my $routed = routed_counts($primary, join('', map { "SELECT lookup($_);\n" } 1 .. $n));
 	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
 	Test::More::is($total, $n, "all $n lookups were routed to a standby");
