@@ -116,19 +116,6 @@ my ($results, $err2) = run_script($settings . join('', map {
 } @compare));
 is($err2, '', 'the queries and their parts ran without error');
 
-sub same_value
-{
-	my ($a, $b, $tolerance) = @_;
-	return 1 if !defined $a && !defined $b;
-	return 0 if !defined $a || !defined $b;
-	return 1 if $a eq $b;
-	return 0 unless $tolerance && $a =~ /^-?[\d.e+-]+$/i && $b =~ /^-?[\d.e+-]+$/i;
-	my $scale = abs($a) > abs($b) ? abs($a) : abs($b);
-	return abs($a - $b) <= $tolerance * $scale;
-}
-
-sub row_key { return join("\x1f", map { defined $_ ? $_ : "\x00" } @{ $_[0] }); }
-
 my @mismatches;
 for my $i (@compare)
 {
@@ -140,29 +127,7 @@ for my $i (@compare)
 		next;
 	}
 	my ($orig, $split) = map { $_ // [] } @$r;
-	if (!$q->{ordered})
-	{
-		$orig = [ sort { row_key($a) cmp row_key($b) } @$orig ];
-		$split = [ sort { row_key($a) cmp row_key($b) } @$split ];
-	}
-	my $why;
-	if (@$orig != @$split)
-	{
-		$why = scalar(@$orig) . ' rows, split gave ' . scalar(@$split);
-	}
-	else
-	{
-		ROW: for my $r (0 .. $#$orig)
-		{
-			for my $c (0 .. $q->{columns} - 1)
-			{
-				next if same_value($orig->[$r][$c], $split->[$r][$c], $q->{approx}[$c]);
-				$why = "row $r column o" . ($c + 1) . ': ' . ($orig->[$r][$c] // 'NULL')
-				  . ' vs ' . ($split->[$r][$c] // 'NULL');
-				last ROW;
-			}
-		}
-	}
+	my $why = SplitQueryGen::answer_mismatch($q, $orig, $split);
 	push @mismatches, encode_utf8($why) . ": $q->{sql}\n  combine: " . encode_utf8($decisions->{$i}{combine_sql})
 	  if defined $why;
 }

@@ -77,19 +77,6 @@ my $nsplit = split_decisions() - $before;
 my $split_s = time - $started;
 my ($local, $err_local) = run_all("SET foresight.routing_policy = local;\n");
 
-sub same_value
-{
-	my ($a, $b, $tolerance) = @_;
-	return 1 if !defined $a && !defined $b;
-	return 0 if !defined $a || !defined $b;
-	return 1 if $a eq $b;
-	return 0 unless $tolerance && $a =~ /^-?[\d.e+-]+$/i && $b =~ /^-?[\d.e+-]+$/i;
-	my $scale = abs($a) > abs($b) ? abs($a) : abs($b);
-	return abs($a - $b) <= $tolerance * $scale;
-}
-
-sub row_key { return join("\x1f", map { defined $_ ? $_ : "\x00" } @{ $_[0] }); }
-
 my @mismatches;
 for my $i (0 .. $#queries)
 {
@@ -105,30 +92,7 @@ for my $i (0 .. $#queries)
 		push @mismatches, ($s->[1] ? 'split failed' : 'only the local run failed') . ": $q->{sql}";
 		next;
 	}
-	my ($orig, $got) = ($l->[0], $s->[0]);
-	if (!$q->{ordered})
-	{
-		$orig = [ sort { row_key($a) cmp row_key($b) } @$orig ];
-		$got = [ sort { row_key($a) cmp row_key($b) } @$got ];
-	}
-	my $why;
-	if (@$orig != @$got)
-	{
-		$why = scalar(@$orig) . ' rows, split gave ' . scalar(@$got);
-	}
-	else
-	{
-		ROW: for my $r (0 .. $#$orig)
-		{
-			for my $c (0 .. $#{ $orig->[$r] })
-			{
-				next if same_value($orig->[$r][$c], $got->[$r][$c], $q->{approx}[$c]);
-				$why = "row $r column " . ($c + 1) . ': ' . ($orig->[$r][$c] // 'NULL')
-				  . ' vs ' . ($got->[$r][$c] // 'NULL');
-				last ROW;
-			}
-		}
-	}
+	my $why = SplitQueryGen::answer_mismatch($q, $l->[0], $s->[0]);
 	push @mismatches, "$why: $q->{sql}" if defined $why;
 }
 my $errors = grep { $_ && $_->[1] } @$local;

@@ -428,4 +428,43 @@ sub query
 	return $q;
 }
 
+# Why the rows a query gave ($got) are not its answer ($want), or undef:
+# compared in order when the query fixes it, as multisets otherwise; a
+# column the query marks approximate ($q->{approx}: float aggregates)
+# within that relative tolerance, every other value exactly.
+sub answer_mismatch
+{
+	my ($q, $want, $got) = @_;
+	if (!$q->{ordered})
+	{
+		$want = [ sort { _row_key($a) cmp _row_key($b) } @$want ];
+		$got = [ sort { _row_key($a) cmp _row_key($b) } @$got ];
+	}
+	return scalar(@$want) . ' rows, split gave ' . scalar(@$got) if @$want != @$got;
+	for my $r (0 .. $#$want)
+	{
+		for my $c (0 .. $#{ $want->[$r] })
+		{
+			next if _same_value($want->[$r][$c], $got->[$r][$c], $q->{approx}[$c]);
+			return "row $r column " . ($c + 1) . ': ' . ($want->[$r][$c] // 'NULL')
+			  . ' vs ' . ($got->[$r][$c] // 'NULL');
+		}
+	}
+	return undef;
+}
+
+sub _same_value
+{
+	my ($a, $b, $tolerance) = @_;
+	return 1 if !defined $a && !defined $b;
+	return 0 if !defined $a || !defined $b;
+	return 1 if $a eq $b;
+	return 0 unless $tolerance && $a =~ /^-?[\d.e+-]+$/i && $b =~ /^-?[\d.e+-]+$/i;
+	my $scale = abs($a) > abs($b) ? abs($a) : abs($b);
+	return abs($a - $b) <= $tolerance * $scale;
+}
+
+sub _row_key { return join("\x1f", map { defined $_ ? $_ : "\x00" } @{ $_[0] }); }
+
 1;
+
