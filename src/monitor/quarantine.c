@@ -517,30 +517,40 @@ quarantine_judge(TimestampTz now)
 }
 
 double
-quarantine_route_share(int slot, int32 node_id, TimestampTz now, const char **why)
+quarantine_route_share(int slot, int32 node_id, TimestampTz *now, const char **why)
 {
 	NodeQuarantine *q;
-	double		share = 1.0;
+	QuarantineState state = QUARANTINE_NONE;
+	TimestampTz since = 0;
+	char		reason[QUARANTINE_REASON_MAX];
+	double		share;
+	long		secs;
+	int			usecs;
 
 	foresight_require_shmem();
 	LWLockAcquire(shared->lock, LW_SHARED);
 	q = &shared->nodes[slot];
-	if (q->node_id == node_id && q->state == QUARANTINE_ISOLATED)
+	if (q->node_id == node_id)
 	{
-		share = 0.0;
-		*why = psprintf("quarantined: %s", q->reason);
-	}
-	else if (q->node_id == node_id && q->state == QUARANTINE_RAMPING &&
-			 foresight_readmit_ramp_ms > 0)
-	{
-		long		secs;
-		int			usecs;
-
-		TimestampDifference(q->since, now, &secs, &usecs);
-		share = Min(1.0, (secs * 1000.0 + usecs / 1000.0) / foresight_readmit_ramp_ms);
-		*why = psprintf("slow start: %.0f%% of its share", share * 100.0);
+		state = q->state;
+		since = q->since;
+		strlcpy(reason, q->reason, sizeof(reason));
 	}
 	LWLockRelease(shared->lock);
+
+	/* the messages and the clock only for a node that is not plainly in */
+	if (state == QUARANTINE_ISOLATED)
+	{
+		*why = psprintf("quarantined: %s", reason);
+		return 0.0;
+	}
+	if (state != QUARANTINE_RAMPING || foresight_readmit_ramp_ms <= 0)
+		return 1.0;
+	if (*now == 0)
+		*now = GetCurrentTimestamp();
+	TimestampDifference(since, *now, &secs, &usecs);
+	share = Min(1.0, (secs * 1000.0 + usecs / 1000.0) / foresight_readmit_ramp_ms);
+	*why = psprintf("slow start: %.0f%% of its share", share * 100.0);
 	return share;
 }
 

@@ -65,9 +65,10 @@ extern void quarantine_judge(TimestampTz now);
 /*
  * The router: the share of routes the node may take now: 0 when it is
  * quarantined (*why says why), between 0 and 1 while it ramps up, 1
- * otherwise.
+ * otherwise.  *now (0: not read yet) is read from the clock only for a node
+ * that ramps up: this runs for every node of every routed decision.
  */
-extern double quarantine_route_share(int slot, int32 node_id, TimestampTz now,
+extern double quarantine_route_share(int slot, int32 node_id, TimestampTz *now,
 									 const char **why);
 
 /* Copy a slot's entry; state NONE when it is for another node. */

@@ -386,9 +386,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			const char *why = NULL;
 			double		share;
 
-			if (now == 0)
-				now = GetCurrentTimestamp();
-			share = quarantine_route_share(node->slot, node->node_id, now, &why);
+			share = quarantine_route_share(node->slot, node->node_id, &now, &why);
 			/* a slow start: a candidate for that share of the decisions */
 			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
 			{
