@@ -30,6 +30,7 @@
 #include "router/auto_tune.h"
 #include "router/experiment.h"
 #include "router/causal.h"
+#include "router/coordinator_cost.h"
 #include "router/hedge.h"
 #include "router/router.h"
 #include "router/route_deadline.h"
@@ -56,6 +57,7 @@ static const ForesightComponent components[] = {
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
+	{"coordinator cost", coordinator_cost_define_gucs, NULL, coordinator_cost_shmem_request, coordinator_cost_shmem_init},
 	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
 	{"causal reads", causal_define_gucs, NULL, NULL, NULL},
 	{"decision log", decision_log_define_gucs, NULL, decision_log_shmem_request, decision_log_shmem_init},

@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6.
+# then 0.4, then 0.5, then 0.6, then 0.7.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -151,9 +151,9 @@ like($stderr, qr/violates check constraint "node_id_positive"/,
 
 # 0.6: quarantine (the columns of foresight.nodes, foresight.anomalies, the
 # administrator's functions)
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.6'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.6', 'updated to 0.6, the default version');
+	'0.6', 'updated to 0.6');
 $node->safe_psql('postgres', q{SELECT foresight.add_node('q1', 'host=127.0.0.1 port=1')});
 is($node->safe_psql('postgres', q{SELECT quarantine FROM foresight.nodes WHERE node_name = 'q1'}),
 	'normal', 'foresight.nodes shows the quarantine state');
@@ -162,5 +162,12 @@ is($node->safe_psql('postgres', q{
 	SELECT has_function_privilege('public', 'foresight.quarantine_node(text, text)', 'EXECUTE'),
 	       has_function_privilege('foresight_admin', 'foresight.release_node(text)', 'EXECUTE')}),
 	'f|t', 'quarantine_node() and release_node() are for administrators');
+
+# 0.7: what a read costs the coordinator (foresight.coordinator_cost)
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.7', 'updated to 0.7, the default version');
+is($node->safe_psql('postgres', q{SELECT string_agg(request_class, ',' ORDER BY request_class) FROM foresight.coordinator_cost}),
+	'large,medium,point,small', 'foresight.coordinator_cost has a row per request class');
 
 done_testing();

@@ -4,7 +4,10 @@
  *	  The predictive routing policy as a row of the policy table: score
  *	  the candidates (router/predictive_score.c), apply admission control when
  *	  every one is predicted overloaded (router/admission.c), and order
- *	  them: the chosen node first, then the others by score.
+ *	  them: the chosen node first, then the others by score.  A read the
+ *	  scores send to a node runs here instead when the coordinator is the
+ *	  busiest candidate and routing would cost it more CPU than running the
+ *	  read (router/coordinator_cost.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "router/admission.h"
+#include "router/coordinator_cost.h"
 #include "router/hedge.h"
 #include "router/policy.h"
 #include "router/predictive_score.h"
@@ -81,6 +85,34 @@ overload_action_name(int action)
 	return "?";
 }
 
+/*
+ * The coordinator's own cost: the chosen candidate, or the coordinator
+ * when it is a candidate, the busiest one, and routing this class costs it
+ * more than running here (the rule and why: coordinator_cost.c).
+ */
+static int
+weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cands,
+					   int n, int chosen, RequestClass cls, RouteDecision *d)
+{
+	int			here = -1;
+	double		busiest_other = 0.0;
+
+	if (cands[chosen].is_local)
+		return chosen;
+	for (int i = 0; i < n; i++)
+	{
+		if (cands[i].is_local)
+			here = i;
+		else
+			busiest_other = Max(busiest_other, pc[i].predicted_load);
+	}
+	if (here < 0 ||
+		!coordinator_cost_runs_here(cls, pc[here].predicted_load, busiest_other,
+									d->reason, sizeof(d->reason)))
+		return chosen;
+	return here;
+}
+
 void
 policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry_run)
 {
@@ -128,6 +160,7 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	}
 
 	chosen = predictive_choose(pc, n);
+	chosen = weigh_coordinator_cost(pc, cands, n, chosen, round.cls, d);
 	/* the tuner's scale for this read's latency */
 	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);
 	/* an answer time however old: hedging needs a scale, not a verdict */

@@ -97,6 +97,9 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	st->ineligible = eligibility_check_session(st->plan.plan_user);
 	if (st->ineligible == NULL)
 		st->ineligible = route_transport_check(st);
+	st->cost_clock.running = false;
+	if (st->ineligible == NULL && !st->explain_only)
+		coordinator_cost_start(&st->cost_clock);
 	if (st->ineligible == NULL)
 	{
 		TimestampTz decide_start = GetCurrentTimestamp();
@@ -618,6 +621,10 @@ route_end(CustomScanState *node)
 							   false, st->retries > 0);
 			if (c && st->retries == 0 && !st->answer_cold && !st->explain_only)
 				auto_tune_record(&st->decision.tune, node_us);
+			/* what it cost this backend: not a retried or cold read's */
+			if (c && st->retries == 0 && !st->answer_cold)
+				coordinator_cost_stop(&st->cost_clock, request_class_from_cost(st->plan.cost),
+									  c->is_local);
 			if (st->mode == ROUTE_DONE && st->remote_ms == 0)
 				st->remote_ms = us / 1000.0;
 		}

@@ -22,6 +22,7 @@
 #include "portability/instr_time.h"
 
 #include "remote/connection.h"
+#include "router/coordinator_cost.h"
 #include "router/policy.h"
 #include "router/route_plan.h"
 #include "router/route_types.h"
@@ -46,6 +47,7 @@ typedef struct RouteScanState
 	RouteDecision decision;
 	int			attempt;		/* index of the candidate in use */
 	RouteMode	mode;
+	CostClock	cost_clock;		/* the coordinator's CPU for this read */
 	RemoteConn *rc;
 	bool		explain_only;
 

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * route_sql.c
- *	  SQL functions of the router: foresight.route_explain(sql) and the
- *	  function behind the view foresight.routing_stats.
+ *	  SQL functions of the router: foresight.route_explain(sql), and the
+ *	  functions behind the views foresight.routing_stats and
+ *	  foresight.coordinator_cost.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +20,7 @@
 
 #include "core/guards.h"
 #include "registry/registry.h"
+#include "router/coordinator_cost.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
 #include "stats/request_shape.h"
@@ -30,6 +32,7 @@
 PG_FUNCTION_INFO_V1(foresight_route_explain);
 PG_FUNCTION_INFO_V1(foresight_routing_stats);
 PG_FUNCTION_INFO_V1(foresight_reset_routing_stats);
+PG_FUNCTION_INFO_V1(foresight_coordinator_cost_list);
 
 /* the values of the lifted constants as text[], or 0 when there are none */
 static Datum
@@ -217,4 +220,37 @@ foresight_reset_routing_stats(PG_FUNCTION_ARGS)
 	foresight_require_admin("reset pg_foresight routing statistics");
 	latency_reset_all();
 	PG_RETURN_VOID();
+}
+
+/*
+ * One row per request class: the coordinator's CPU per routed read and per
+ * read run here, and how many executions each average is over
+ * (router/coordinator_cost.c); NULL while a class has none.
+ */
+Datum
+foresight_coordinator_cost_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	foresight_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 5);
+
+	for (int cls = 0; cls < REQUEST_CLASS_COUNT; cls++)
+	{
+		CoordinatorCost c;
+		Datum		values[5];
+		bool		nulls[5] = {false};
+
+		coordinator_cost_get((RequestClass) cls, &c);
+		values[0] = CStringGetTextDatum(request_class_name((RequestClass) cls));
+		values[1] = Float8GetDatum(c.route_us);
+		values[2] = Int64GetDatum(c.route_samples);
+		values[3] = Float8GetDatum(c.local_us);
+		values[4] = Int64GetDatum(c.local_samples);
+		nulls[1] = c.route_samples == 0;
+		nulls[3] = c.local_samples == 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -1,0 +1,181 @@
+/*-------------------------------------------------------------------------
+ *
+ * coordinator_cost.c
+ *	  The coordinator's own CPU per read, routed or run here, and the rule
+ *	  that weighs it (see coordinator_cost.h).
+ *
+ * Why: a routed point read costs the coordinator a round trip to a node
+ * (a send, a wait, a receive, the rows converted) on top of what the
+ * client's query costs it anyway; on a small query that is more than
+ * running the query here (bench/results/routing_cpu.md).  While the nodes
+ * have room that is a price worth paying; when the coordinator itself is
+ * the busiest candidate it is not: routing such a read takes more of the
+ * scarcest CPU than running it, and loads a node as well.
+ *
+ * The rule, for a read the scores send to a node (policy_predictive.c):
+ * it runs here instead when foresight.coordinator_cost is on, the
+ * coordinator is a candidate, its predicted load is at least
+ * COST_BUSY_LOAD and above every other candidate's, and, for the read's
+ * class, the measured CPU of running here is at most that of routing.
+ * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
+ * such a read runs here so that the cost gets measured (only while the
+ * coordinator is the busiest, where running here is the likely answer).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/guc.h"
+
+#include "router/coordinator_cost.h"
+
+#define COST_SAMPLE_EVERY	4	/* time one execution in this many per backend */
+#define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
+#define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
+#define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
+
+typedef struct CostAverage
+{
+	double		us;
+	int64		samples;
+} CostAverage;
+
+typedef struct CoordinatorCostShared
+{
+	slock_t		mutex;
+	CostAverage routed[REQUEST_CLASS_COUNT];
+	CostAverage here[REQUEST_CLASS_COUNT];
+} CoordinatorCostShared;
+
+bool		foresight_coordinator_cost = true;
+
+static CoordinatorCostShared *cost = NULL;
+static uint32 executions = 0;
+
+void
+coordinator_cost_define_gucs(void)
+{
+	DefineCustomBoolVariable("foresight.coordinator_cost",
+							 "Runs a read here instead of routing it when the coordinator is the busiest candidate and routing would cost it more CPU.",
+							 "The CPU a routed read and a read run here cost the coordinator is measured per request class (foresight.coordinator_cost view).",
+							 &foresight_coordinator_cost,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+void
+coordinator_cost_shmem_request(void)
+{
+	RequestAddinShmemSpace(sizeof(CoordinatorCostShared));
+}
+
+void
+coordinator_cost_shmem_init(void)
+{
+	bool		found;
+
+	cost = ShmemInitStruct("pg_foresight coordinator cost",
+						   sizeof(CoordinatorCostShared), &found);
+	if (!found)
+	{
+		memset(cost, 0, sizeof(CoordinatorCostShared));
+		SpinLockInit(&cost->mutex);
+	}
+}
+
+static int64
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return -1;
+	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+coordinator_cost_start(CostClock *clock)
+{
+	clock->running = false;
+	if (cost == NULL || executions++ % COST_SAMPLE_EVERY != 0)
+		return;
+	clock->start_ns = thread_cpu_ns();
+	clock->running = clock->start_ns >= 0;
+}
+
+void
+coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_here)
+{
+	int64		end_ns;
+	double		us;
+	CostAverage *avg;
+	double		weight;
+
+	if (!clock->running)
+		return;
+	clock->running = false;
+	end_ns = thread_cpu_ns();
+	if (end_ns < clock->start_ns)
+		return;
+	us = (end_ns - clock->start_ns) / 1000.0;
+
+	SpinLockAcquire(&cost->mutex);
+	avg = ran_here ? &cost->here[cls] : &cost->routed[cls];
+	avg->samples++;
+	/* the plain mean while it warms up, then exponential smoothing */
+	weight = Max(COST_SMOOTHING, 1.0 / (double) avg->samples);
+	avg->us += weight * (us - avg->us);
+	SpinLockRelease(&cost->mutex);
+}
+
+void
+coordinator_cost_get(RequestClass cls, CoordinatorCost *out)
+{
+	memset(out, 0, sizeof(CoordinatorCost));
+	if (cost == NULL)
+		return;
+	SpinLockAcquire(&cost->mutex);
+	out->route_us = cost->routed[cls].us;
+	out->route_samples = cost->routed[cls].samples;
+	out->local_us = cost->here[cls].us;
+	out->local_samples = cost->here[cls].samples;
+	SpinLockRelease(&cost->mutex);
+}
+
+bool
+coordinator_cost_runs_here(RequestClass cls, double here_load,
+						   double busiest_other_load,
+						   char *reason, size_t reason_len)
+{
+	CoordinatorCost c;
+	const char *name = request_class_name(cls);
+
+	if (!foresight_coordinator_cost || cost == NULL)
+		return false;
+	if (here_load < COST_BUSY_LOAD || here_load <= busiest_other_load)
+		return false;			/* the coordinator is not the bottleneck */
+
+	coordinator_cost_get(cls, &c);
+	if (c.route_samples < COST_MIN_SAMPLES)
+		return false;			/* what routing costs is not known yet */
+	if (c.local_samples < COST_MIN_SAMPLES)
+	{
+		snprintf(reason, reason_len,
+				 "coordinator cost: busiest (load %.2f > %.2f), %s cost here measured %lld/%d: here",
+				 here_load, busiest_other_load, name,
+				 (long long) c.local_samples, COST_MIN_SAMPLES);
+		return true;
+	}
+	if (c.local_us > c.route_us)
+		return false;			/* routing takes less of the coordinator */
+	snprintf(reason, reason_len,
+			 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, busiest (load %.2f > %.2f): here",
+			 name, c.route_us, c.local_us, here_load, busiest_other_load);
+	return true;
+}

@@ -1,0 +1,146 @@
+# The coordinator's own cost (docs/routing.md#the-coordinators-own-cost):
+# what a routed read and a read run here cost the coordinator's CPU is
+# measured per request class (foresight.coordinator_cost); when the
+# coordinator is the busiest candidate and routing a class costs it more
+# than running it, the predictive policy runs those reads here, and the
+# decision log says so with the numbers.  With the coordinator no longer
+# busiest, or the rule off, the reads are routed again.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => qq{
+foresight.routing_policy = predictive
+foresight.include_local = on
+foresight.hedge_factor = 0
+$ForesightCluster::FAST_MODELS
+});
+
+$primary->safe_psql('postgres', q{
+	CREATE TABLE kv (k int PRIMARY KEY, v text);
+	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
+	ANALYZE kv;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	"the monitor has seen both standbys replay the table");
+
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
+	"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
+PostgreSQL::Test::Utils::append_to_file("$dir/burn.sql",
+	"SELECT count(*) FROM generate_series(1, 20000000);\n");
+
+# point lookups through the coordinator, 2 clients, for $secs seconds
+sub drive
+{
+	my ($secs, $options) = @_;
+	local $ENV{PGOPTIONS} = $options // '';
+	IPC::Run::run(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+}
+
+sub last_decision
+{
+	return $primary->safe_psql('postgres',
+		'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+}
+
+# point reads since decision $from: all, run here, and run here by the rule
+sub point_decisions
+{
+	my ($from) = @_;
+	return split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*),
+		       count(*) FILTER (WHERE chosen_node = 'local'),
+		       count(*) FILTER (WHERE reason LIKE 'coordinator cost:%')
+		FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'});
+}
+
+# 1. An idle coordinator: what routing costs it gets measured (the
+# coordinator not a candidate: an idle coordinator, which answers without
+# a network round trip, would take most reads itself); with it a
+# candidate, the rule does not apply.
+drive(3, '-c foresight.include_local=off');
+my ($routed_us, $routed_n) = split /\|/, $primary->safe_psql('postgres', q{
+	SELECT round(routed_cpu_us)::int, routed_samples FROM foresight.coordinator_cost
+	WHERE request_class = 'point'});
+diag("idle coordinator: a routed point read costs it $routed_us us of CPU ($routed_n timed)");
+cmp_ok($routed_n, '>=', 8, 'routed point reads are timed');
+cmp_ok($routed_us, '>', 0, 'and cost the coordinator some CPU');
+my $from = last_decision();
+drive(3);
+my ($all, $here, $by_rule) = point_decisions($from);
+diag("idle coordinator: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
+cmp_ok($all, '>', 100, 'point reads were decided by the predictive policy');
+cmp_ok($by_rule, '<=', $all * 0.05, 'the coordinator is not the bottleneck: the rule hardly applies');
+
+# 2. The coordinator made the busiest node: CPU-bound queries run there
+# (routing off for them).
+my $burn = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '3', '-j', '1', '-T', '300', '-f', "$dir/burn.sql",
+	  '-d', $primary->connstr('postgres') ],
+	'>', '/dev/null', '2>', '/dev/null',
+	init => sub { $ENV{PGOPTIONS} = '-c foresight.routing_policy=local' });
+ok($primary->poll_query_until('postgres', q{
+	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'local' AND request_class = 'all')
+	     > greatest(0.5, (SELECT max(predicted_load) FROM foresight.predictions
+	                      WHERE node_name <> 'local' AND request_class = 'all') + 0.1)}),
+	'the coordinator is predicted the busiest node');
+
+$from = last_decision();
+drive(5);
+($all, $here, $by_rule) = point_decisions($from);
+diag("busy coordinator: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
+cmp_ok($by_rule, '>=', $all * 0.5, 'most point reads run here by the coordinator-cost rule');
+cmp_ok($here, '>=', $by_rule, 'and they ran here');
+my ($local_us, $local_n) = split /\|/, $primary->safe_psql('postgres', q{
+	SELECT round(local_cpu_us)::int, local_samples FROM foresight.coordinator_cost
+	WHERE request_class = 'point'});
+($routed_us) = $primary->safe_psql('postgres', q{
+	SELECT round(routed_cpu_us)::int FROM foresight.coordinator_cost WHERE request_class = 'point'});
+diag("a point read costs the coordinator $local_us us here ($local_n timed), $routed_us us routed");
+cmp_ok($local_n, '>=', 8, 'point reads run here are timed');
+my $reason = $primary->safe_psql('postgres', qq{
+	SELECT reason FROM foresight.routing_decisions
+	WHERE decision_id > $from AND reason LIKE 'coordinator cost: point CPU routed%'
+	ORDER BY decision_id DESC LIMIT 1});
+like($reason, qr/^coordinator cost: point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\): here/,
+	'the decision log gives the measured costs and the loads');
+
+# the same load with the rule off: routed as the scores say
+$from = last_decision();
+drive(3, '-c foresight.coordinator_cost=off');
+($all, $here, $by_rule) = point_decisions($from);
+diag("busy coordinator, rule off: $all point reads, $here run here");
+is($by_rule, '0', 'foresight.coordinator_cost = off: the rule does not apply');
+cmp_ok($here, '<=', $all * 0.2, 'and the busy coordinator takes few of the reads');
+
+# 3. The load goes: the reads are routed by the scores again.
+$burn->kill_kill;
+$primary->safe_psql('postgres', q{
+	SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+	WHERE query LIKE 'SELECT count(*) FROM generate_series%' AND pid <> pg_backend_pid()});
+ok($primary->poll_query_until('postgres', q{
+	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'local' AND request_class = 'all') < 0.4}),
+	'the coordinator is no longer predicted busy');
+$from = last_decision();
+drive(3);
+($all, $here, $by_rule) = point_decisions($from);
+diag("idle again: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
+cmp_ok($by_rule, '<=', $all * 0.05, 'idle again: the rule hardly applies');
+
+is($primary->safe_psql('postgres', q{
+	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight coordinator cost'}),
+	'136', 'its shared memory is the 136 bytes docs/reference.md gives');
+
+done_testing();
