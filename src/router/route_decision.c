@@ -65,7 +65,10 @@ route_log_decision(RouteScanState *st, uint64 queryid)
 	}
 	strlcpy(d.chosen, rd->candidates[0].name, NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(rd->policy), sizeof(d.policy));
-	strlcpy(d.reason, rd->reason, sizeof(d.reason));
+	if (st->plan.not_split != NULL)
+		snprintf(d.reason, sizeof(d.reason), "%s; not split: %s", rd->reason, st->plan.not_split);
+	else
+		strlcpy(d.reason, rd->reason, sizeof(d.reason));
 	d.queue_wait_us = rd->queue_wait_us;
 	return decision_log_append(&d);
 }
