@@ -1,14 +1,15 @@
 # t/052_split_merge.pl: the merge of sorted parts, the coordinator's own
 # part, the parts' notices and the not-split reason in the decision log,
-# on a coordinator with two standbys.
-#
-# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
+# on a coordinator with two standbys.  Its faults (a statement_timeout while
+# the coordinator runs its part, a standby stopped mid-merge) race slow
+# parts: not parallel-safe.
 use strict;
 use warnings;
 
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 use lib 't/lib';
 use ForesightCluster;
@@ -87,6 +88,12 @@ like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT g, co
 is($primary->safe_psql('postgres', "$split_on BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT id FROM m ORDER BY id DESC; FETCH 3 FROM c; CLOSE c; COMMIT;"),
 	"30000\n29999\n29998", 'a cursor over the merge');
 
+# in a transaction block every part runs here, merged all the same
+is($primary->safe_psql('postgres', "$split_on BEGIN; SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50; COMMIT;"),
+	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50"),
+	'in a transaction block: the parts run here and are merged');
+like(last_split(), qr/, merged \(all here: in a transaction block/, 'in a transaction block: the decision log says why all here');
+
 # --- the coordinator takes a part when it is a candidate
 my $an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
 like($an, qr/Parts: 3/, 'coordinator a candidate: three parts for two standbys');
@@ -140,6 +147,62 @@ is($primary->safe_psql('postgres', "$split_on SELECT count(*), max(id) FROM m"),
 		qr/; not split: has a set operation/, 'route_explain: why it was not split');
 	unlike($primary->safe_psql('postgres', "SET foresight.split = off; EXPLAIN (COSTS OFF) $q"),
 		qr/Not Split/, 'split off: nothing to say');
+}
+
+# --- faults: a cancel while the coordinator runs its part, a standby lost mid-merge
+$primary->safe_psql('postgres', q{
+CREATE FUNCTION slow_true(x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.3); RETURN true; END $$;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+sub parts_on_standbys
+{
+	my $n = 0;
+	for my $s ($standby1, $standby2)
+	{
+		$n += $s->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow_true%' AND application_name = 'pg_foresight' AND state = 'active'");
+	}
+	return $n;
+}
+sub wait_parts
+{
+	my ($want) = @_;
+	for (1 .. 100)
+	{
+		return 1 if $want ? parts_on_standbys() >= $want : parts_on_standbys() == 0;
+		usleep(100_000);
+	}
+	return 0;
+}
+# each part sorts its ten slow rows before its first row: about three seconds
+my $slow_sorted = 'SELECT id, t FROM m WHERE id % 1000 = 0 AND slow_true(id) ORDER BY t, id';
+{
+	my $to = $primary->background_psql('postgres', on_error_stop => 0);
+	$to->query_safe("$split_on SET statement_timeout = '1500ms'");
+	$to->query_until(qr/start/, "\\echo start\n$slow_sorted;\n");
+	ok(wait_parts(2), 'statement_timeout: the standbys run their parts');
+	$to->{stderr} = '';
+	$to->query("SELECT 1");
+	like($to->{stderr}, qr/canceling statement due to statement timeout/,
+		'statement_timeout while the coordinator runs its part: the query\'s error');
+	ok(wait_parts(0), 'statement_timeout: every part stopped on its standby');
+	$to->quit;
+}
+{
+	my $expected = $primary->safe_psql('postgres', "$local $slow_sorted");
+	my $st = $primary->background_psql('postgres', on_error_stop => 0);
+	$st->query_safe($split_on);
+	$st->query_until(qr/start/, "\\echo start\n$slow_sorted;\n");
+	ok(wait_parts(2), 'mid-merge: the standbys run their parts');
+	$standby2->stop('fast');
+	$st->{stderr} = '';
+	my $answer = $st->query("SELECT 'after'");
+	$st->quit;
+	$standby2->start;
+	like($answer, qr/^\Q$expected\E\s+after/, 'a standby stopped before its first row mid-merge: the whole answer, in order')
+	  or diag("answer: $answer; stderr: $st->{stderr}");
+	like(last_split(), qr/, merged.*run again/, 'mid-merge: its part ran again');
 }
 
 done_testing();

@@ -8,15 +8,21 @@
  * BeginCustomScan checks the session as a routed query does (a session
  * that wrote, a role or settings that cannot be carried: every part runs
  * here) and, outside a transaction block, asks the routing policy for the
- * nodes (split_scan_parts.c).  The first row request starts a part on each
- * node; then the loop reads whichever node has a row ready, starting the
- * next pending part on a node that finished one, and otherwise waits on
- * the latch and every busy node's socket.  Interrupts are checked at each
- * turn: statement_timeout, pg_cancel_backend and a client's cancel raise
- * their error, and the abort cancels every part still running on its node
- * (remote/connection.c).  Memory: one row per node at a time (single-row
- * mode), the node's socket holding back the rest; a part run here goes
- * through a tuplestore (work_mem, then disk).
+ * nodes (split_scan_parts.c); the coordinator is one of them when the
+ * policy makes it a candidate (foresight.include_local).  The first row
+ * request sends a part to each node; then the coordinator, a candidate,
+ * runs the next part itself, whole, into a tuplestore (work_mem, then
+ * disk), while the nodes run theirs: as a Gather's leader takes part once
+ * its workers are launched.  Then, when the plan merges sorted parts,
+ * split_scan_merge.c returns the rows in order; otherwise the loop here
+ * returns the rows of parts run here, then reads whichever node has a row
+ * ready, starting the next pending part on a node that finished one, and
+ * otherwise waits on the latch and every busy node's socket.  Interrupts
+ * are checked at each turn: statement_timeout, pg_cancel_backend and a
+ * client's cancel raise their error, and the abort cancels every part
+ * still running on its node (remote/connection.c).  Memory: one row per
+ * node at a time (single-row mode), the node's socket holding back the
+ * rest, and the tuplestore of a part run here.
  *
  *-------------------------------------------------------------------------
  */

@@ -153,7 +153,7 @@ split_log_decision(SplitScanState *st, uint64 queryid)
 			 st->nparts, st->info.relation, st->info.key,
 			 st->nkeys > 0 ? ", merged" : "",
 			 st->local_candidate ? ", the coordinator a part" : "",
-			 st->all_here ? " (all here)" : "");
+			 st->all_here ? psprintf(" (all here: %s)", st->all_here) : "");
 	return decision_log_append(&d);
 }
 

@@ -8,7 +8,11 @@
  * Nodes: the candidates the routing policy orders for the query (enabled,
  * not down, not found unusable), physical standbys only (a part's SQL and
  * its aggregate states name objects by the coordinator's OIDs), at most
- * one per part.  Each uses the backend's cached connection to it, set up
+ * one per part; and the coordinator, when the policy makes it a candidate
+ * by choice (foresight.include_local, an experiment's arm), not as the
+ * last resort.  The coordinator runs its part here (SPI, read-only, in the
+ * query's snapshot, as the session's role with its settings; its errors
+ * and notices are the query's), after the nodes were sent theirs.  Each uses the backend's cached connection to it, set up
  * as for a routed query (remote_prepare: the session's settings, session
  * user and role), so the parts run with the session's identity and
  * privileges.  Rows come in single-row mode, in binary unless the types
@@ -27,6 +31,11 @@
  * no more parts; an error after rows were returned, or the query's own
  * error, is the node's error raised here, and the abort cancels every
  * other part on its node (connection.c).
+ *
+ * Notices a part's node sends (remote/notices.c) are raised here when the
+ * part becomes part of the answer: with each row, at its end, before its
+ * error; those of an attempt that runs again elsewhere are dropped, as a
+ * routed read's are when it fails over.
  *
  *-------------------------------------------------------------------------
  */
