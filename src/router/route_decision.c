@@ -44,7 +44,11 @@ route_log_decision(RouteScanState *st, uint64 queryid)
 	{
 		strlcpy(d.chosen, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 		strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
-		snprintf(d.reason, sizeof(d.reason), "not routed: %s", st->ineligible);
+		if (st->plan.not_split != NULL)
+			snprintf(d.reason, sizeof(d.reason), "not routed: %s; not split: %s",
+					 st->ineligible, st->plan.not_split);
+		else
+			snprintf(d.reason, sizeof(d.reason), "not routed: %s", st->ineligible);
 		return decision_log_append(&d);
 	}
 	/* the coordinator as the last resort is not a candidate */

@@ -193,7 +193,6 @@ split_next(ScanState *ss)
 		bool		usable = false;
 		bool		read_one = false;
 		bool		pending = false;
-
 		TupleTableSlot *here;
 
 		CHECK_FOR_INTERRUPTS();

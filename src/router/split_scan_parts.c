@@ -12,12 +12,13 @@
  * by choice (foresight.include_local, an experiment's arm), not as the
  * last resort.  The coordinator runs its part here (SPI, read-only, in the
  * query's snapshot, as the session's role with its settings; its errors
- * and notices are the query's), after the nodes were sent theirs.  Each uses the backend's cached connection to it, set up
- * as for a routed query (remote_prepare: the session's settings, session
- * user and role), so the parts run with the session's identity and
- * privileges.  Rows come in single-row mode, in binary unless the types
- * need text, and become datums through route_tuples.c, with one
- * RouteScanState per node standing for the node's "route".
+ * and notices are the query's), after the nodes were sent theirs.  Each
+ * node uses the backend's cached connection to it, set up as for a routed
+ * query (remote_prepare: the session's settings, session user and role),
+ * so the parts run with the session's identity and privileges.  Rows
+ * come in single-row mode, in binary unless the types need text, and
+ * become datums through route_tuples.c, with one RouteScanState per node
+ * standing for the node's "route".
  *
  * Floor: before a node takes a part it must have replayed the
  * coordinator's WAL position at the start of the query (and the session's
