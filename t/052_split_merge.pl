@@ -88,6 +88,13 @@ like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT g, co
 is($primary->safe_psql('postgres', "$split_on BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT id FROM m ORDER BY id DESC; FETCH 3 FROM c; CLOSE c; COMMIT;"),
 	"30000\n29999\n29998", 'a cursor over the merge');
 
+# a holdable cursor declared outside a block: the merge runs to its end at
+# the implicit commit, the coordinator's part included
+is($primary->safe_psql('postgres', "$split_on DECLARE h NO SCROLL CURSOR WITH HOLD FOR SELECT id, t FROM m ORDER BY t DESC, id; FETCH 4 FROM h; CLOSE h;"),
+	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 4"),
+	'a holdable cursor over the merge');
+like(last_split(), qr/^split: 3 parts of public\.m by id, merged, the coordinator a part/, 'a holdable cursor: split, merged');
+
 # in a transaction block every part runs here, merged all the same
 is($primary->safe_psql('postgres', "$split_on BEGIN; SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50; COMMIT;"),
 	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50"),
@@ -101,6 +108,9 @@ like($an, qr/Part 3: local: .*\(rows=\d+ /, 'the coordinator ran its part');
 like($an, qr/Part 1: standby\d: .*\(rows=\d+ .*Part 2: standby\d: .*\(rows=\d+ /s, 'the standbys ran theirs');
 like(last_split(), qr/^split: 3 parts of public\.m by id, the coordinator a part; ran on parts standby\d \d+r [\d.]+ms, standby\d \d+r [\d.]+ms, local \d+r/,
 	'the decision log: the coordinator took a part');
+like($primary->safe_psql('postgres', "$split_on SELECT reason FROM foresight.route_explain('SELECT g, count(*) FROM m GROUP BY g')"),
+	qr/^split: 3 parts of public\.m by id \(partial aggregates\): part 1 .* on standby\d, part 2 .* on standby\d, part 3 \(id >= \d+\) on local$/,
+	'route_explain: the coordinator\'s part');
 is($primary->safe_psql('postgres', "$split_on SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
 	$primary->safe_psql('postgres', "$local SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
 	'the coordinator\'s part: the same answer');
