@@ -27,9 +27,13 @@ my $seed = $ENV{SPLIT_SEED} || 20251203;
 my $nqueries = $ENV{SPLIT_EXEC_QUERIES} || 1100;
 diag("split execution: seed $seed, $nqueries queries (SPLIT_SEED, SPLIT_EXEC_QUERIES to change)");
 
+# synchronize_seqscans off: with the test clusters' 1 MB of shared buffers a
+# sequential scan of any table over 32 blocks may start where another scan
+# of it is (the coordinator's own parts scan the fact tables too), and the
+# refused queries' string_agg without ORDER BY follows the scan's order
 my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
-	conf => "foresight.decision_log_size = 20000\nautovacuum = off\n");
+	conf => "foresight.decision_log_size = 20000\nautovacuum = off\nsynchronize_seqscans = off\n");
 $primary->safe_psql('postgres', SplitQueryGen::schema_sql());
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 
@@ -112,9 +116,43 @@ diag($_) for @mismatches[ 0 .. ($#mismatches < 9 ? $#mismatches : 9) ];
 }
 is(scalar @mismatches, 0, 'every query gives the same answer split as whole');
 cmp_ok($nsplit / $nqueries, '>=', 0.9, 'at least 90% of the queries were split (decision log)');
+# the coordinator took a part of the splits (a routing candidate by default)
+my ($nlocal, $nmerged) = split /\|/, $primary->safe_psql('postgres',
+	"SELECT count(*) FILTER (WHERE reason ~ '^split: .*, local \\d+r'), count(*) FILTER (WHERE reason ~ '^split: [^;]*, merged') FROM foresight.routing_decisions");
+diag("split execution: the coordinator ran a part of $nlocal splits, $nmerged merged sorted parts");
+cmp_ok($nlocal, '>=', 0.5 * $nsplit, 'the coordinator takes a part beside the standbys');
+
+# sorted parts are merged: no split plan sorts the rows of sorted parts here
+# (a plain DISTINCT sorts by more columns than the parts did: it may)
+{
+	my $script = "SET foresight.split = on; SET foresight.split_min_cost = 0;\n"
+	  . join('', map { "\\echo '<<<$_>>>'\nEXPLAIN (COSTS OFF) $queries[$_]{sql};\n" } 0 .. $#queries);
+	my ($out, $err) = ('', '');
+	$primary->psql('postgres', $script, stdout => \$out, stderr => \$err, on_error_stop => 0);
+	my ($merged, $sorted_here, @unmerged) = (0, 0);
+	while ($out =~ /<<<(\d+)>>>\n(.*?)(?=<<<|\z)/sg)
+	{
+		my ($i, $plan) = ($1, $2);
+		if ($plan =~ /Merge Key: /)
+		{
+			$merged++;
+		}
+		elsif ($plan =~ /->  Sort\n(?:\s+Sort Key:[^\n]*\n)*\s+->  Custom Scan \(Foresight Split\)\n(?:\s+[A-Z][^\n]*\n)*?\s+Split Strategy: (?:rows|whole groups)\n/)
+		{
+			$sorted_here++;
+			push @unmerged, $queries[$i]{sql} unless $queries[$i]{sql} =~ /SELECT DISTINCT (?!ON)/;
+		}
+	}
+	diag("split plans: $merged merge sorted parts, $sorted_here sort them here (plain DISTINCT)");
+	diag("sorted here: $_") for @unmerged[ 0 .. ($#unmerged < 4 ? $#unmerged : 4) ];
+	cmp_ok($merged, '>', 100, 'the ordered queries of the rows strategies merge their parts');
+	is(scalar @unmerged, 0, 'no split plan sorts sorted parts here but for a plain DISTINCT');
+}
 
 # --- faults and the rest, on a table whose parts run for seconds ---
-my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0;";
+# (the standbys alone take parts here: the faults are theirs; the
+# coordinator's part is t/052's)
+my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.include_local = off;";
 $primary->safe_psql('postgres', q{
 CREATE TABLE big (id integer PRIMARY KEY, v integer NOT NULL, secret text);
 INSERT INTO big SELECT i, i % 97, 's' || i FROM generate_series(1, 100000) i;

@@ -255,6 +255,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	char	   *sql;
 	bool		nested;
 	Query	   *split_copy = NULL;
+	const char *split_reason = NULL;
 
 	nested = planning_nested();
 	if (nested)
@@ -347,7 +348,6 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	/* a read cut into parts run on several nodes (split_scan_plan.c) */
 	if (split_copy != NULL)
 	{
-		const char *split_reason;
 		PlannedStmt *split = split_scan_try(split_copy, stmt, query_string,
 											cursorOptions, &split_reason);
 
@@ -370,6 +370,9 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	else
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
 										 clock, GetUserId(), shape.flags);
+	/* routed whole though splitting was asked for: why, for the decision log */
+	if (split_reason != NULL)
+		route_scan_set_not_split(stmt->planTree, split_reason);
 	plan_notices_keep();
 	return stmt;
 }

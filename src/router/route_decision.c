@@ -44,7 +44,11 @@ route_log_decision(RouteScanState *st, uint64 queryid)
 	{
 		strlcpy(d.chosen, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 		strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
-		snprintf(d.reason, sizeof(d.reason), "not routed: %s", st->ineligible);
+		if (st->plan.not_split != NULL)
+			snprintf(d.reason, sizeof(d.reason), "not routed: %s; not split: %s",
+					 st->ineligible, st->plan.not_split);
+		else
+			snprintf(d.reason, sizeof(d.reason), "not routed: %s", st->ineligible);
 		return decision_log_append(&d);
 	}
 	/* the coordinator as the last resort is not a candidate */
@@ -65,7 +69,10 @@ route_log_decision(RouteScanState *st, uint64 queryid)
 	}
 	strlcpy(d.chosen, rd->candidates[0].name, NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(rd->policy), sizeof(d.policy));
-	strlcpy(d.reason, rd->reason, sizeof(d.reason));
+	if (st->plan.not_split != NULL)
+		snprintf(d.reason, sizeof(d.reason), "%s; not split: %s", rd->reason, st->plan.not_split);
+	else
+		strlcpy(d.reason, rd->reason, sizeof(d.reason));
 	d.queue_wait_us = rd->queue_wait_us;
 	return decision_log_append(&d);
 }

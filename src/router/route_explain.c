@@ -65,6 +65,8 @@ route_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 									 c->score, c->predicted_load, c->connection_score), es);
 	if (c && st->decision.reason[0] && strcmp(st->decision.reason, psprintf("policy %s", routing_policy_name(st->decision.policy))) != 0)
 		ExplainPropertyText("Route Reason", st->decision.reason, es);
+	if (st->plan.not_split != NULL)
+		ExplainPropertyText("Not Split", st->plan.not_split, es);
 	if (st->plan.deferred != NULL)
 		ExplainPropertyText("Local Plan", st->deferred_qd ?
 							"made at execution (query shape seen before)" :

@@ -39,6 +39,7 @@
 #define PRIV_SHAPE		5
 #define PRIV_DEFERRED	6
 #define PRIV_CLOCK		7
+#define PRIV_NOT_SPLIT	8
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -132,7 +133,27 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(shape_flags));
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
 	cscan->custom_private = lappend(cscan->custom_private, clock_kinds);
+	cscan->custom_private = lappend(cscan->custom_private, NULL);
 	return (Plan *) cscan;
+}
+
+void
+route_scan_set_not_split(Plan *route, const char *reason)
+{
+	Assert(route_scan_is_route(route));
+	lfirst(list_nth_cell(((CustomScan *) route)->custom_private, PRIV_NOT_SPLIT)) =
+		reason ? makeString(pstrdup(reason)) : NULL;
+}
+
+const char *
+route_scan_not_split(Plan *plan)
+{
+	Node	   *reason;
+
+	if (!route_scan_is_route(plan))
+		return NULL;
+	reason = list_nth(((CustomScan *) plan)->custom_private, PRIV_NOT_SPLIT);
+	return reason ? strVal(reason) : NULL;
 }
 
 /*
@@ -182,4 +203,5 @@ route_plan_info(const CustomScan *cscan, RoutePlanInfo *info)
 	info->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
 	info->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
 	info->clock_kinds = (List *) list_nth(cscan->custom_private, PRIV_CLOCK);
+	info->not_split = route_scan_not_split((Plan *) cscan);
 }

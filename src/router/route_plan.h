@@ -30,6 +30,7 @@ typedef struct RoutePlanInfo
 	Query	   *deferred;		/* to plan if it runs here, when no child */
 	List	   *clock_kinds;	/* the last parameters: the transaction's and
 								 * statement's times (clock_params.c), or NIL */
+	const char *not_split;		/* foresight.split on: why it is routed whole */
 } RoutePlanInfo;
 
 /*
@@ -64,6 +65,14 @@ extern const char *route_scan_remote_sql(Plan *plan);
 
 /* the values of the constants lifted into parameters (String nodes), or NIL */
 extern List *route_scan_remote_parameters(Plan *plan);
+
+/*
+ * With foresight.split on, why a read the router routes whole was not
+ * split (for the decision log, EXPLAIN and route_explain); NULL when split
+ * was not asked for.
+ */
+extern void route_scan_set_not_split(Plan *route, const char *reason);
+extern const char *route_scan_not_split(Plan *plan);
 
 /* What route node cscan carries, for its execution. */
 extern void route_plan_info(const CustomScan *cscan, RoutePlanInfo *info);

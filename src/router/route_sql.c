@@ -134,6 +134,9 @@ foresight_route_explain(PG_FUNCTION_ARGS)
 
 		node = d->candidates[0].name;
 		reason = d->reason;
+		if (split_reason == NULL && route_scan_not_split(stmt->planTree) != NULL)
+			reason = psprintf("%s; not split: %s", d->reason,
+							  route_scan_not_split(stmt->planTree));
 		for (int i = 0; i < d->ncandidates; i++)
 		{
 			/* the coordinator as last resort is not a candidate */

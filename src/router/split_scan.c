@@ -8,15 +8,21 @@
  * BeginCustomScan checks the session as a routed query does (a session
  * that wrote, a role or settings that cannot be carried: every part runs
  * here) and, outside a transaction block, asks the routing policy for the
- * nodes (split_scan_parts.c).  The first row request starts a part on each
- * node; then the loop reads whichever node has a row ready, starting the
- * next pending part on a node that finished one, and otherwise waits on
- * the latch and every busy node's socket.  Interrupts are checked at each
- * turn: statement_timeout, pg_cancel_backend and a client's cancel raise
- * their error, and the abort cancels every part still running on its node
- * (remote/connection.c).  Memory: one row per node at a time (single-row
- * mode), the node's socket holding back the rest; a part run here goes
- * through a tuplestore (work_mem, then disk).
+ * nodes (split_scan_parts.c); the coordinator is one of them when the
+ * policy makes it a candidate (foresight.include_local).  The first row
+ * request sends a part to each node; then the coordinator, a candidate,
+ * runs the next part itself, whole, into a tuplestore (work_mem, then
+ * disk), while the nodes run theirs: as a Gather's leader takes part once
+ * its workers are launched.  Then, when the plan merges sorted parts,
+ * split_scan_merge.c returns the rows in order; otherwise the loop here
+ * returns the rows of parts run here, then reads whichever node has a row
+ * ready, starting the next pending part on a node that finished one, and
+ * otherwise waits on the latch and every busy node's socket.  Interrupts
+ * are checked at each turn: statement_timeout, pg_cancel_backend and a
+ * client's cancel raise their error, and the abort cancels every part
+ * still running on its node (remote/connection.c).  Memory: one row per
+ * node at a time (single-row mode), the node's socket holding back the
+ * rest, and the tuplestore of a part run here.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,11 +76,13 @@ reset_parts(SplitScanState *st)
 	st->nparts = list_length(st->info.part_sql);
 	if (st->parts == NULL)
 		st->parts = palloc0(sizeof(SplitPart) * st->nparts);
-	else
-		memset(st->parts, 0, sizeof(SplitPart) * st->nparts);
 	foreach(lc, st->info.part_sql)
 	{
 		SplitPart  *p = &st->parts[foreach_current_index(lc)];
+		TupleTableSlot *head = p->head;
+
+		memset(p, 0, sizeof(SplitPart));
+		p->head = head;			/* the merge's slots are kept */
 
 		p->index = foreach_current_index(lc);
 		p->sql = lfirst(lc);
@@ -95,22 +103,22 @@ split_begin(CustomScanState *node, EState *estate, int eflags)
 	if (st->all_here == NULL && IsTransactionBlock())
 		st->all_here = "in a transaction block, the parts read the block's snapshot here";
 	split_nodes_init(st);
+	split_merge_init(st);
 	if (!st->explain_only)
 		st->decision_seq = split_log_decision(st, estate->es_plannedstmt->queryId);
 }
 
-/* wait for a busy node's socket, or the latch, at most timeout_ms (-1: no limit) */
-static void
-wait_for_nodes(SplitScanState *st, int nbusy, long timeout_ms)
+void
+split_wait(SplitScanState *st, int only, long timeout_ms)
 {
 	WaitEventSet *set;
 	WaitEvent	event;
 
-	set = CreateWaitEventSet(CurrentMemoryContext, 2 + nbusy);
+	set = CreateWaitEventSet(CurrentMemoryContext, 2 + st->nnodes);
 	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 	for (int i = 0; i < st->nnodes; i++)
-		if (st->nodes[i].status == SNODE_BUSY)
+		if (st->nodes[i].status == SNODE_BUSY && (only < 0 || only == i))
 			AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(st->nodes[i].rc->conn),
 							  NULL, NULL);
 	PG_TRY();
@@ -125,9 +133,8 @@ wait_for_nodes(SplitScanState *st, int nbusy, long timeout_ms)
 	ResetLatch(MyLatch);
 }
 
-/* has busy node n a result ready, or a broken connection? */
-static bool
-node_ready(SplitNode *n)
+bool
+split_node_ready(SplitNode *n)
 {
 	PGconn	   *conn = n->rc->conn;
 
@@ -138,13 +145,31 @@ node_ready(SplitNode *n)
 	return !PQisBusy(conn);
 }
 
-static int
-next_pending_index(SplitScanState *st)
+int
+split_next_pending(SplitScanState *st)
 {
 	for (int i = 0; i < st->nparts; i++)
 		if (st->parts[i].status == PART_PENDING)
 			return i;
 	return -1;
+}
+
+/* a row of a part run here, into the scan slot; NULL when none is left */
+static TupleTableSlot *
+read_here(SplitScanState *st)
+{
+	for (int i = 0; i < st->nparts; i++)
+	{
+		SplitPart  *p = &st->parts[i];
+
+		if (p->store == NULL)
+			continue;
+		if (tuplestore_gettupleslot(p->store, true, false, st->local_slot))
+			return ExecCopySlot(st->css.ss.ss_ScanTupleSlot, st->local_slot);
+		tuplestore_end(p->store);
+		p->store = NULL;
+	}
+	return NULL;
 }
 
 static TupleTableSlot *
@@ -159,6 +184,8 @@ split_next(ScanState *ss)
 		INSTR_TIME_SET_CURRENT(st->start);
 		split_start_parts(st);
 	}
+	if (st->nkeys > 0)
+		return split_merge_next(st);
 	for (;;)
 	{
 		int			nbusy = 0;
@@ -166,16 +193,23 @@ split_next(ScanState *ss)
 		bool		usable = false;
 		bool		read_one = false;
 		bool		pending = false;
+		TupleTableSlot *here;
 
 		CHECK_FOR_INTERRUPTS();
 
 		/* a part run here */
-		if (st->local_rows != NULL)
+		if ((here = read_here(st)) != NULL)
+			return here;
+
+		/*
+		 * The coordinator, a candidate, takes the next part once the nodes
+		 * have theirs: it runs it while they run theirs (as a Gather's
+		 * leader takes part), and its rows come first.
+		 */
+		if (st->local_candidate && split_next_pending(st) >= 0)
 		{
-			if (tuplestore_gettupleslot(st->local_rows, true, false, st->local_slot))
-				return ExecCopySlot(scan, st->local_slot);
-			tuplestore_end(st->local_rows);
-			st->local_rows = NULL;
+			split_run_here(st, split_next_pending(st));
+			continue;
 		}
 
 		/* a node with a row ready, round robin */
@@ -188,7 +222,7 @@ split_next(ScanState *ss)
 			if (n->status != SNODE_BUSY)
 				continue;
 			nbusy++;
-			if (!node_ready(n))
+			if (!split_node_ready(n))
 				continue;
 			st->next_node = (i + 1) % st->nnodes;
 			slot = split_read_node(st, i);
@@ -230,7 +264,7 @@ split_next(ScanState *ss)
 		if (pending && !usable)
 		{
 			/* no node left to take the next part: it runs here */
-			split_run_here(st, next_pending_index(st));
+			split_run_here(st, split_next_pending(st));
 			continue;
 		}
 		if (nbusy == 0 && !lagging)
@@ -239,7 +273,7 @@ split_next(ScanState *ss)
 			continue;
 		}
 		/* lagging nodes are asked again every few milliseconds */
-		wait_for_nodes(st, nbusy, lagging ? 5L : -1L);
+		split_wait(st, -1, lagging ? 5L : -1L);
 		if (lagging)
 			split_start_parts(st);
 	}
@@ -268,6 +302,12 @@ split_end(CustomScanState *node)
 	if (st->local_slot)
 		ExecDropSingleTupleTableSlot(st->local_slot);
 	st->local_slot = NULL;
+	for (int i = 0; i < st->nparts; i++)
+	{
+		if (st->parts[i].head)
+			ExecDropSingleTupleTableSlot(st->parts[i].head);
+		st->parts[i].head = NULL;
+	}
 }
 
 static void
@@ -276,6 +316,7 @@ split_rescan(CustomScanState *node)
 	SplitScanState *st = (SplitScanState *) node;
 
 	split_release(st);
+	split_merge_reset(st);
 	reset_parts(st);
 	st->started = false;
 	st->finished = false;

@@ -32,6 +32,11 @@ typedef struct SplitScanInfo
 	Oid			plan_user;		/* the role the plan was made for */
 	double		cost;			/* the whole query's local plan cost */
 	int			shape;			/* SHAPE_* flags of the local plan */
+	/* merge of parts sorted on their nodes (NIL: rows in any order) */
+	List	   *merge_attnos;	/* int: scan tuple columns, most significant first */
+	List	   *merge_sortops;	/* Oid: their sort operators (< or >) */
+	List	   *merge_collations;	/* Oid */
+	List	   *merge_nulls_first;	/* int: NULLS FIRST */
 } SplitScanInfo;
 
 /* Register the split scan's plan and execution methods; once, at load. */

@@ -10,8 +10,12 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "commands/explain.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "registry/registry.h"
@@ -26,9 +30,46 @@ part_node(SplitScanState *st, SplitPart *p)
 {
 	if (p->ran_on != NULL)
 		return p->ran_on;
-	if (st->nnodes == 0)
+	if (st->nnodes == 0 || (st->local_candidate && p->index >= st->nnodes))
 		return FORESIGHT_LOCAL_NODE_NAME;
 	return st->nodes[p->index % st->nnodes].cand.name;
+}
+
+/* "c2 DESC, c1 NULLS FIRST": the merge's keys, written as a Sort Key is */
+static char *
+merge_keys_text(SplitScanState *st)
+{
+	CustomScan *cs = (CustomScan *) st->css.ss.ps.plan;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		SortSupport sort = &st->sortkeys[k];
+		TargetEntry *tle = list_nth_node(TargetEntry, cs->custom_scan_tlist,
+										 sort->ssup_attno - 1);
+		Oid			type = exprType((Node *) tle->expr);
+		Oid			sortop = list_nth_oid(st->info.merge_sortops, k);
+		Oid			opfamily;
+		Oid			opcintype;
+		int16		strategy;
+		bool		reverse = false;
+
+		if (get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy))
+			reverse = strategy == BTGreaterStrategyNumber;
+		appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "", tle->resname);
+		if (OidIsValid(sort->ssup_collation) &&
+			sort->ssup_collation != get_typcollation(type))
+			appendStringInfo(&buf, " COLLATE %s",
+							 quote_identifier(get_collation_name(sort->ssup_collation)));
+		if (reverse)
+			appendStringInfoString(&buf, " DESC");
+		if (sort->ssup_nulls_first && !reverse)
+			appendStringInfoString(&buf, " NULLS FIRST");
+		else if (!sort->ssup_nulls_first && reverse)
+			appendStringInfoString(&buf, " NULLS LAST");
+	}
+	return buf.data;
 }
 
 void
@@ -40,6 +81,10 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Split Key", st->info.key, es);
 	ExplainPropertyText("Split Strategy", st->info.strategy, es);
 	ExplainPropertyInteger("Parts", NULL, st->nparts, es);
+	if (st->nkeys > 0)
+		ExplainPropertyText("Merge Key", merge_keys_text(st), es);
+	if (st->local_candidate)
+		ExplainPropertyText("Coordinator", "takes parts (a routing candidate)", es);
 	if (st->all_here)
 		ExplainPropertyText("Parts Run Here", st->all_here, es);
 	if (es->verbose && st->info.combine[0])
@@ -95,11 +140,20 @@ split_log_decision(SplitScanState *st, uint64 queryid)
 		dc->predicted_load = st->nodes[i].cand.predicted_load;
 		dc->connection_score = st->nodes[i].cand.connection_score;
 	}
+	if (st->local_candidate && d.ncandidates < DECISION_MAX_CANDIDATES)
+	{
+		DecisionCandidate *dc = &d.candidates[d.ncandidates++];
+
+		dc->node_id = 0;
+		strlcpy(dc->name, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
+	}
 	strlcpy(d.chosen, "split", NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
-	snprintf(d.reason, sizeof(d.reason), "split: %d parts of %s by %s%s",
+	snprintf(d.reason, sizeof(d.reason), "split: %d parts of %s by %s%s%s%s",
 			 st->nparts, st->info.relation, st->info.key,
-			 st->all_here ? " (all here)" : "");
+			 st->nkeys > 0 ? ", merged" : "",
+			 st->local_candidate ? ", the coordinator a part" : "",
+			 st->all_here ? psprintf(" (all here: %s)", st->all_here) : "");
 	return decision_log_append(&d);
 }
 

@@ -19,6 +19,7 @@
 #include "libpq-fe.h"
 #include "nodes/execnodes.h"
 #include "portability/instr_time.h"
+#include "utils/sortsupport.h"
 #include "utils/tuplestore.h"
 
 #include "remote/connection.h"
@@ -47,6 +48,8 @@ typedef struct SplitPart
 	instr_time	started;
 	double		ms;
 	char	   *failure;		/* the last failed attempt, for EXPLAIN */
+	Tuplestorestate *store;		/* run here: its rows not read yet */
+	TupleTableSlot *head;		/* merging: its next row (scan tuple) */
 } SplitPart;
 
 typedef enum SplitNodeStatus
@@ -89,10 +92,15 @@ typedef struct SplitScanState
 	SplitNode  *nodes;
 	int			next_node;		/* round-robin reading */
 
-	/* a part run here: its rows */
-	Tuplestorestate *local_rows;
-	TupleTableSlot *local_slot;
-	int			local_part;
+	/* the coordinator takes parts beside the nodes (a routing candidate) */
+	bool		local_candidate;
+	TupleTableSlot *local_slot; /* reads the rows of a part run here */
+
+	/* merging parts sorted on their nodes (split_scan_merge.c) */
+	int			nkeys;			/* 0: no merge */
+	SortSupport sortkeys;
+	struct binaryheap *heap;	/* parts with a head row, by it */
+	bool		merge_started;
 
 	uint64		decision_seq;
 	int			nretries;
@@ -109,6 +117,31 @@ split_elapsed_us(SplitScanState *st)
 	return (int64) INSTR_TIME_GET_MICROSEC(now);
 }
 
+/* --- split_scan.c --- */
+
+/* Has busy node n a result ready, or a broken connection? */
+extern bool split_node_ready(SplitNode *n);
+
+/*
+ * Wait for the latch and the sockets of the busy nodes (only that of node
+ * "only" when it is >= 0), at most timeout_ms (-1: no limit).
+ */
+extern void split_wait(SplitScanState *st, int only, long timeout_ms);
+
+/* The first pending part, or -1. */
+extern int	split_next_pending(SplitScanState *st);
+
+/* --- split_scan_merge.c --- */
+
+/* Set up the merge of sorted parts, when the plan merges (st->nkeys). */
+extern void split_merge_init(SplitScanState *st);
+
+/* The next row of the merge into the scan, or an empty slot at the end. */
+extern TupleTableSlot *split_merge_next(SplitScanState *st);
+
+/* Forget the heads and the heap (a rescan). */
+extern void split_merge_reset(SplitScanState *st);
+
 /* --- split_scan_parts.c --- */
 
 /* The nodes of this execution and the floor they must reach. */
@@ -124,7 +157,7 @@ extern void split_start_parts(SplitScanState *st);
  */
 extern TupleTableSlot *split_read_node(SplitScanState *st, int i);
 
-/* Run the next pending part here, its rows into st->local_rows. */
+/* Run part "part" here, all of it, its rows into its tuplestore (p->store). */
 extern void split_run_here(SplitScanState *st, int part);
 
 /* Abandon parts still running (the scan ended early, or a rescan). */

@@ -8,12 +8,17 @@
  * Nodes: the candidates the routing policy orders for the query (enabled,
  * not down, not found unusable), physical standbys only (a part's SQL and
  * its aggregate states name objects by the coordinator's OIDs), at most
- * one per part.  Each uses the backend's cached connection to it, set up
- * as for a routed query (remote_prepare: the session's settings, session
- * user and role), so the parts run with the session's identity and
- * privileges.  Rows come in single-row mode, in binary unless the types
- * need text, and become datums through route_tuples.c, with one
- * RouteScanState per node standing for the node's "route".
+ * one per part; and the coordinator, when the policy makes it a candidate
+ * by choice (foresight.include_local, an experiment's arm), not as the
+ * last resort.  The coordinator runs its part here (SPI, read-only, in the
+ * query's snapshot, as the session's role with its settings; its errors
+ * and notices are the query's), after the nodes were sent theirs.  Each
+ * node uses the backend's cached connection to it, set up as for a routed
+ * query (remote_prepare: the session's settings, session user and role),
+ * so the parts run with the session's identity and privileges.  Rows
+ * come in single-row mode, in binary unless the types need text, and
+ * become datums through route_tuples.c, with one RouteScanState per node
+ * standing for the node's "route".
  *
  * Floor: before a node takes a part it must have replayed the
  * coordinator's WAL position at the start of the query (and the session's
@@ -27,6 +32,11 @@
  * no more parts; an error after rows were returned, or the query's own
  * error, is the node's error raised here, and the abort cancels every
  * other part on its node (connection.c).
+ *
+ * Notices a part's node sends (remote/notices.c) are raised here when the
+ * part becomes part of the answer: with each row, at its end, before its
+ * error; those of an attempt that runs again elsewhere are dropped, as a
+ * routed read's are when it fails over.
  *
  *-------------------------------------------------------------------------
  */
@@ -106,11 +116,17 @@ split_nodes_init(SplitScanState *st)
 	if (d->required_lsn > st->floor)
 		st->floor = d->required_lsn;
 	st->nodes = palloc0(sizeof(SplitNode) * Max(d->ncandidates, 1));
-	for (int i = 0; i < d->ncandidates && st->nnodes < st->nparts; i++)
+	for (int i = 0; i < d->ncandidates && st->nnodes + st->local_candidate < st->nparts; i++)
 	{
 		RouteCandidate *c = &d->candidates[i];
 		SplitNode  *n;
 
+		/* the coordinator takes parts when it is a candidate by choice */
+		if (c->is_local && d->local_is_candidate && !d->run_local)
+		{
+			st->local_candidate = true;
+			continue;
+		}
 		if (c->is_local || !is_physical_standby(c->name))
 			continue;
 		n = &st->nodes[st->nnodes++];
@@ -124,7 +140,10 @@ split_nodes_init(SplitScanState *st)
 	for (int i = 0; i < st->nnodes && st->all_here == NULL; i++)
 		st->all_here = route_transport_check(st->nodes[i].route);
 	if (st->all_here != NULL)
+	{
 		st->nnodes = 0;
+		st->local_candidate = false;
+	}
 	INSTR_TIME_SET_CURRENT(st->wait_start);
 }
 
@@ -292,9 +311,10 @@ part_failed(SplitScanState *st, SplitNode *n, SplitPart *p, PGresult *res)
 	{
 		remote_drain_keeping(rc, res);
 	}
-	remote_notices_discard(rc);
 	PG_TRY();
 	{
+		/* the notices before the error, as a run here shows them */
+		remote_notices_emit(rc);
 		remote_error_raise(rc->conn, res, n->cand.name, p->sql);
 	}
 	PG_CATCH();
@@ -332,6 +352,9 @@ split_read_node(SplitScanState *st, int i)
 
 		p->rows++;
 		p->returned_row = true;
+		/* the part's notices so far: it is part of the answer now */
+		if (remote_notices_waiting())
+			remote_notices_emit(rc);
 		return slot;
 	}
 	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
@@ -339,8 +362,7 @@ split_read_node(SplitScanState *st, int i)
 		if (res)
 			PQclear(res);
 		remote_drain(rc);
-		/* notices of parts are not raised: k parts would raise k copies */
-		remote_notices_discard(rc);
+		remote_notices_emit(rc);
 		p->ms = part_ms(p);
 		p->status = PART_DONE;
 		n->status = SNODE_FREE;
@@ -396,7 +418,7 @@ split_run_here(SplitScanState *st, int part)
 	INSTR_TIME_SET_CURRENT(p->started);
 
 	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
-	st->local_rows = tuplestore_begin_heap(false, false, work_mem);
+	p->store = tuplestore_begin_heap(false, false, work_mem);
 	if (st->local_slot == NULL)
 		st->local_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	MemoryContextSwitchTo(old);
@@ -416,7 +438,7 @@ split_run_here(SplitScanState *st, int part)
 					 errmsg("part %d returned %d columns, expected %d",
 							part + 1, SPI_tuptable->tupdesc->natts, desc->natts)));
 		for (uint64 i = 0; i < SPI_processed; i++)
-			tuplestore_puttuple(st->local_rows, SPI_tuptable->vals[i]);
+			tuplestore_puttuple(p->store, SPI_tuptable->vals[i]);
 		p->rows += SPI_processed;
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
@@ -442,7 +464,10 @@ split_release(SplitScanState *st)
 		n->part = -1;
 		n->rc = NULL;
 	}
-	if (st->local_rows)
-		tuplestore_end(st->local_rows);
-	st->local_rows = NULL;
+	for (int i = 0; i < st->nparts; i++)
+	{
+		if (st->parts[i].store)
+			tuplestore_end(st->parts[i].store);
+		st->parts[i].store = NULL;
+	}
 }

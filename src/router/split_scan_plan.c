@@ -31,6 +31,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
@@ -43,6 +44,7 @@
 #include "router/lift_constants.h"
 #include "router/planner_hook.h"
 #include "router/policy.h"
+#include "router/router.h"
 #include "router/split_scan.h"
 #include "split/split.h"
 #include "stats/request_shape.h"
@@ -58,12 +60,15 @@ split_scan_plan_register(Node *(*create_state) (CustomScan *cscan))
 	RegisterCustomScanMethods(&split_scan_methods);
 }
 
-/* standbys that may take parts: enabled physical standbys */
+/*
+ * Nodes that may take parts: enabled physical standbys, and the
+ * coordinator when it is a routing candidate (foresight.include_local).
+ */
 static int
 count_part_nodes(void)
 {
 	int			count;
-	int			n = 0;
+	int			n = foresight_include_local ? 1 : 0;
 	ForesightNode *nodes = registry_snapshot_palloc(&count);
 
 	for (int i = 0; i < count; i++)
@@ -123,20 +128,23 @@ make_private(SplitPlan *sp, Oid plan_user, int shape)
 {
 	List	   *part_sql = NIL;
 	List	   *conds = NIL;
+	List	   *priv;
 	ListCell   *lc;
 
 	foreach(lc, sp->part_sql)
 		part_sql = lappend(part_sql, makeString(pstrdup(lfirst(lc))));
 	foreach(lc, sp->part_conditions)
 		conds = lappend(conds, makeString(pstrdup(lfirst(lc))));
-	return (Node *) list_make5(list_make4(makeString(quote_qualified_identifier(get_namespace_name(get_rel_namespace(sp->relid)), get_rel_name(sp->relid))),
-										  makeString(pstrdup(sp->key.attname)),
-										  makeString(pstrdup(split_strategy_name(sp->strategy))),
-										  makeString(pstrdup(sp->combine_description ?
-															 sp->combine_description : ""))),
-							   part_sql, conds,
-							   list_make2_oid(plan_user, (Oid) shape),
-							   makeString(psprintf("%.17g", sp->cost)));
+	priv = list_make5(list_make4(makeString(quote_qualified_identifier(get_namespace_name(get_rel_namespace(sp->relid)), get_rel_name(sp->relid))),
+								 makeString(pstrdup(sp->key.attname)),
+								 makeString(pstrdup(split_strategy_name(sp->strategy))),
+								 makeString(pstrdup(sp->combine_description ?
+													sp->combine_description : ""))),
+					  part_sql, conds,
+					  list_make2_oid(plan_user, (Oid) shape),
+					  makeString(psprintf("%.17g", sp->cost)));
+	/* the merge keys: none until a Sort gives way to the merge */
+	return (Node *) lappend(priv, list_make4(NIL, NIL, NIL, NIL));
 }
 
 void
@@ -144,6 +152,7 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 {
 	List	   *priv = cscan->custom_private;
 	List	   *names = linitial(priv);
+	List	   *merge;
 	ListCell   *lc;
 
 	memset(info, 0, sizeof(*info));
@@ -158,6 +167,11 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 	info->plan_user = linitial_oid((List *) lfourth(priv));
 	info->shape = (int) lsecond_oid((List *) lfourth(priv));
 	info->cost = strtod(strVal(list_nth(priv, 4)), NULL);
+	merge = list_nth(priv, 5);
+	info->merge_attnos = linitial(merge);
+	info->merge_sortops = lsecond(merge);
+	info->merge_collations = lthird(merge);
+	info->merge_nulls_first = lfourth(merge);
 }
 
 /*
@@ -205,6 +219,73 @@ replace_parts_scan(Plan **planp, Node *private, List *coltypes_tlist)
 	return n;
 }
 
+/*
+ * The Sort directly above the split scan, when the parts are sorted on
+ * their nodes by a prefix of its keys, gives way to a merge of the parts
+ * in the split scan: its keys (the columns of the scan, sort operators,
+ * collations, NULLS FIRST/LAST) go into the scan's private data and the
+ * scan takes the Sort's place.  Only the rows and whole groups strategies
+ * keep the query's ORDER BY in the parts; the Sort's keys must be a prefix
+ * of it (column, operator, collation and NULLS placement each), since a
+ * Sort for DISTINCT or grouping may sort by more than the parts did.
+ * A Sort does not project: its target list is its input's, position by
+ * position, so the plan above reads the scan as it read the Sort.
+ */
+static bool
+merge_instead_of_sort(Plan **planp, Query *combine)
+{
+	Plan	   *plan = *planp;
+	Sort	   *sort;
+	CustomScan *cs;
+	List	   *attnos = NIL;
+	List	   *ops = NIL;
+	List	   *colls = NIL;
+	List	   *nulls = NIL;
+
+	if (plan == NULL)
+		return false;
+	if (!IsA(plan, Sort) || plan->lefttree == NULL || !IsA(plan->lefttree, CustomScan) ||
+		((CustomScan *) plan->lefttree)->methods != &split_scan_methods)
+	{
+		if (merge_instead_of_sort(&plan->lefttree, combine) ||
+			merge_instead_of_sort(&plan->righttree, combine))
+			return true;
+		if (IsA(plan, SubqueryScan))
+			return merge_instead_of_sort(&((SubqueryScan *) plan)->subplan, combine);
+		return false;
+	}
+	sort = (Sort *) plan;
+	cs = (CustomScan *) plan->lefttree;
+	if (sort->numCols > list_length(combine->sortClause))
+		return false;
+	for (int i = 0; i < sort->numCols; i++)
+	{
+		SortGroupClause *sgc = list_nth_node(SortGroupClause, combine->sortClause, i);
+		TargetEntry *want = get_sortgroupclause_tle(sgc, combine->targetList);
+		TargetEntry *have = list_nth_node(TargetEntry, cs->scan.plan.targetlist,
+										  sort->sortColIdx[i] - 1);
+		Var		   *wv = (Var *) want->expr;
+		Var		   *hv = (Var *) have->expr;
+
+		if (!IsA(wv, Var) || wv->varno != 1 || wv->varlevelsup != 0 ||
+			!IsA(hv, Var) || hv->varno != INDEX_VAR || hv->varattno != wv->varattno ||
+			sgc->sortop != sort->sortOperators[i] ||
+			sgc->nulls_first != sort->nullsFirst[i] ||
+			exprCollation((Node *) wv) != sort->collations[i])
+			return false;
+		attnos = lappend_int(attnos, hv->varattno);
+		ops = lappend_oid(ops, sort->sortOperators[i]);
+		colls = lappend_oid(colls, sort->collations[i]);
+		nulls = lappend_int(nulls, sort->nullsFirst[i]);
+	}
+	llast(cs->custom_private) = list_make4(attnos, ops, colls, nulls);
+	/* the scan, in the Sort's place, with the Sort's estimates */
+	cs->scan.plan.startup_cost = plan->startup_cost;
+	cs->scan.plan.total_cost = plan->total_cost;
+	*planp = (Plan *) cs;
+	return true;
+}
+
 PlannedStmt *
 split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 			   int cursorOptions, const char **reason)
@@ -230,7 +311,7 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	else if (clock_params_found((Node *) query))
 		*reason = "reads the transaction's or statement's time, which each node would read itself";
 	else if ((nnodes = count_part_nodes()) < 2)
-		*reason = "fewer than two standbys are enabled";
+		*reason = "fewer than two candidates (enabled standbys, and the coordinator when foresight.include_local is on)";
 	if (*reason != NULL)
 		return NULL;
 
@@ -273,6 +354,9 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 		*reason = "the combine step's plan does not read the parts once";
 		return NULL;
 	}
+	/* sorted parts are merged, not sorted again here */
+	if (sp->strategy != SPLIT_PARTIAL_AGGREGATES && combine->sortClause != NIL)
+		(void) merge_instead_of_sort(&cstmt->planTree, combine);
 
 	/* the statement's identity, and the original's relations */
 	cstmt->queryId = stmt->queryId;
@@ -333,14 +417,18 @@ split_scan_route_explain(PlannedStmt *stmt, RouteDecision *d, char **reason, cha
 		return false;
 	split_scan_info(cs, &info);
 	policy_decide(d, info.cost, true);
+	/* the standbys take the first parts, the coordinator (a candidate) the next */
 	for (int i = 0; i < d->ncandidates; i++)
 	{
 		ForesightNode node;
+		int			room = list_length(info.part_sql) - (d->local_is_candidate ? 1 : 0);
 
-		if (!d->candidates[i].is_local && registry_lookup(d->candidates[i].name, &node) &&
-			node.kind == NODE_KIND_STANDBY)
+		if (!d->candidates[i].is_local && list_length(nodes) < room &&
+			registry_lookup(d->candidates[i].name, &node) && node.kind == NODE_KIND_STANDBY)
 			nodes = lappend(nodes, d->candidates[i].name);
 	}
+	if (d->local_is_candidate && !d->run_local && nodes != NIL)
+		nodes = lappend(nodes, FORESIGHT_LOCAL_NODE_NAME);
 	initStringInfo(&why);
 	initStringInfo(&text);
 	appendStringInfo(&why, "split: %d parts of %s by %s (%s)", list_length(info.part_sql),

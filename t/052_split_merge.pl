@@ -1,0 +1,218 @@
+# t/052_split_merge.pl: the merge of sorted parts, the coordinator's own
+# part, the parts' notices and the not-split reason in the decision log,
+# on a coordinator with two standbys.  Its faults (a statement_timeout while
+# the coordinator runs its part, a standby stopped mid-merge) race slow
+# parts: not parallel-safe.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+use lib 't/lib';
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => "foresight.decision_log_size = 5000\nautovacuum = off\n");
+$primary->safe_psql('postgres', q{
+CREATE TABLE m (id integer PRIMARY KEY, g integer, t text, tc text COLLATE "C", n numeric, f float8);
+INSERT INTO m SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 13 END,
+	CASE WHEN i % 11 = 0 THEN NULL ELSE chr(65 + i % 26) || chr(97 + (i * 7) % 26) || i % 5 END,
+	CASE WHEN i % 11 = 0 THEN NULL ELSE chr(65 + i % 26) || chr(97 + (i * 7) % 26) || i % 5 END,
+	(i % 101) / 7.0, CASE WHEN i % 17 = 0 THEN 'NaN'::float8 ELSE (i % 37) * 0.5 END
+  FROM generate_series(1, 30000) i;
+ANALYZE m;
+CREATE FUNCTION noisy(x integer) RETURNS integer STABLE LANGUAGE plpgsql AS $$
+BEGIN IF x % 2500 = 0 THEN RAISE NOTICE 'noisy row %', x; END IF; RETURN x; END $$;
+CREATE ROLE bob LOGIN;
+GRANT SELECT (id, g, t) ON m TO bob;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+
+my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0;";
+my $local = "SET foresight.routing_policy = local;";
+sub last_split
+{
+	return $primary->safe_psql('postgres',
+		"SELECT reason FROM foresight.routing_decisions WHERE reason LIKE 'split:%' ORDER BY decision_id DESC LIMIT 1");
+}
+
+# --- the merge: sorted parts, no Sort above the split scan, the same rows in the same order
+my @ordered = (
+	'SELECT id, t FROM m ORDER BY t, id',
+	'SELECT id, t FROM m ORDER BY t DESC, id DESC LIMIT 100',
+	'SELECT id, t FROM m ORDER BY t NULLS FIRST, id LIMIT 50 OFFSET 20',
+	'SELECT id, g FROM m ORDER BY g DESC NULLS LAST, id LIMIT 300',
+	'SELECT id, tc FROM m ORDER BY tc, id LIMIT 200',
+	'SELECT id, tc FROM m ORDER BY tc COLLATE "C" DESC, id LIMIT 200',
+	'SELECT id, t FROM m ORDER BY t COLLATE "C", id LIMIT 200',
+	'SELECT id, n, f FROM m ORDER BY f DESC, n, id LIMIT 500',
+	'SELECT id, n FROM m WHERE g = 3 ORDER BY n USING >, id USING <',
+	'SELECT DISTINCT ON (g) g, id, t FROM m ORDER BY g, id DESC',
+	'SELECT id, t FROM m ORDER BY id DESC FETCH FIRST 10 ROWS WITH TIES',
+	'SELECT g, count(*) FROM m WHERE id > 5 GROUP BY id, g ORDER BY id LIMIT 40',
+);
+my $merged = 0;
+for my $q (@ordered)
+{
+	my $plan = $primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q");
+	my $whole = $primary->safe_psql('postgres', "$local $q");
+	my $split = $primary->safe_psql('postgres', "$split_on $q");
+	is($split, $whole, "merged: the same rows in the same order: $q");
+	if ($plan =~ /Merge Key: /)
+	{
+		$merged++;
+		unlike($plan, qr/Sort/, "merged: no Sort above the split scan: $q");
+		like(last_split(), qr/, merged/, "merged: the decision log says so: $q");
+	}
+	else
+	{
+		diag("not merged: $q\n$plan");
+	}
+}
+is($merged, scalar @ordered, 'every ordered query is merged');
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT id, t FROM m ORDER BY t DESC NULLS LAST, id"),
+	qr/Merge Key: c2 DESC NULLS LAST, c1\n/, 'EXPLAIN: the merge keys, as a Sort Key shows them');
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT id, t FROM m ORDER BY t COLLATE \"POSIX\" DESC, id"),
+	qr/Merge Key: c\d COLLATE "POSIX" DESC, c1\n/, 'EXPLAIN: a collation other than the type\'s');
+# a plain DISTINCT sorts by more than the parts did: no merge
+unlike($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT DISTINCT g, t FROM m ORDER BY g"),
+	qr/Merge Key/, 'DISTINCT with ORDER BY of fewer columns: not merged');
+# partial aggregates: the parts are not sorted, the Sort stays
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT g, count(*) FROM m GROUP BY g ORDER BY g"),
+	qr/Sort.*Custom Scan \(Foresight Split\)/s, 'partial aggregates: sorted here');
+# a cursor reads the merge in order, a satisfied LIMIT ends it
+is($primary->safe_psql('postgres', "$split_on BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT id FROM m ORDER BY id DESC; FETCH 3 FROM c; CLOSE c; COMMIT;"),
+	"30000\n29999\n29998", 'a cursor over the merge');
+
+# a holdable cursor declared outside a block: the merge runs to its end at
+# the implicit commit, the coordinator's part included
+is($primary->safe_psql('postgres', "$split_on DECLARE h NO SCROLL CURSOR WITH HOLD FOR SELECT id, t FROM m ORDER BY t DESC, id; FETCH 4 FROM h; CLOSE h;"),
+	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 4"),
+	'a holdable cursor over the merge');
+like(last_split(), qr/^split: 3 parts of public\.m by id, merged, the coordinator a part/, 'a holdable cursor: split, merged');
+
+# in a transaction block every part runs here, merged all the same
+is($primary->safe_psql('postgres', "$split_on BEGIN; SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50; COMMIT;"),
+	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50"),
+	'in a transaction block: the parts run here and are merged');
+like(last_split(), qr/, merged \(all here: in a transaction block/, 'in a transaction block: the decision log says why all here');
+
+# --- the coordinator takes a part when it is a candidate
+my $an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
+like($an, qr/Parts: 3/, 'coordinator a candidate: three parts for two standbys');
+like($an, qr/Part 3: local: .*\(rows=\d+ /, 'the coordinator ran its part');
+like($an, qr/Part 1: standby\d: .*\(rows=\d+ .*Part 2: standby\d: .*\(rows=\d+ /s, 'the standbys ran theirs');
+like(last_split(), qr/^split: 3 parts of public\.m by id, the coordinator a part; ran on parts standby\d \d+r [\d.]+ms, standby\d \d+r [\d.]+ms, local \d+r/,
+	'the decision log: the coordinator took a part');
+like($primary->safe_psql('postgres', "$split_on SELECT reason FROM foresight.route_explain('SELECT g, count(*) FROM m GROUP BY g')"),
+	qr/^split: 3 parts of public\.m by id \(partial aggregates\): part 1 .* on standby\d, part 2 .* on standby\d, part 3 \(id >= \d+\) on local$/,
+	'route_explain: the coordinator\'s part');
+is($primary->safe_psql('postgres', "$split_on SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
+	$primary->safe_psql('postgres', "$local SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
+	'the coordinator\'s part: the same answer');
+$an = $primary->safe_psql('postgres', "$split_on SET foresight.include_local = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
+like($an, qr/Parts: 2/, 'include_local off: two parts');
+unlike($an, qr/Part \d: local/, 'include_local off: the coordinator takes none');
+# its errors are the query's (part 3, the highest keys, runs here)
+my ($ret, $out, $err) = $primary->psql('postgres', "$split_on \\set VERBOSITY verbose\nSELECT sum(1 / (id - 30000)) FROM m");
+like($err, qr/ERROR:  22012: division by zero/, 'an error in the coordinator\'s part: the query\'s error');
+# with the session's role and settings
+is($primary->safe_psql('postgres', "$split_on SET app.tag = 'x7'; SELECT count(*), min(current_user || current_setting('app.tag')), max(current_user || current_setting('app.tag')) FROM m",
+	connstr => $primary->connstr('postgres') . ' user=bob'),
+	'30000|bobx7|bobx7', 'every part, the coordinator\'s too, runs as the session\'s role with its settings');
+($ret, $out, $err) = $primary->psql('postgres', "$split_on SELECT count(n) FROM m",
+	connstr => $primary->connstr('postgres') . ' user=bob');
+like($err, qr/permission denied for table m/, 'permissions: the session\'s');
+# the coordinator is always current: a row just committed is counted
+$primary->safe_psql('postgres', 'INSERT INTO m VALUES (30001, 1, \'Zz\', \'Zz\', 1, 1)');
+is($primary->safe_psql('postgres', "$split_on SELECT count(*), max(id) FROM m"), '30001|30001',
+	'the last commit is seen by every part');
+
+# --- the parts' notices reach the client, once each, as a run here shows them
+{
+	my ($r1, $o1, $e1) = $primary->psql('postgres', "$split_on SELECT count(noisy(id)) FROM m");
+	my ($r2, $o2, $e2) = $primary->psql('postgres', "$local SELECT count(noisy(id)) FROM m");
+	my @split = sort grep { /NOTICE/ } split /\n/, $e1;
+	my @whole = sort grep { /NOTICE/ } split /\n/, $e2;
+	is($o1, $o2, 'notices: the same answer');
+	is(scalar @whole, 12, 'notices: twelve raised by the whole query');
+	is_deeply(\@split, \@whole, 'notices: every part\'s notices, each once');
+	like(last_split(), qr/^split: 3 parts/, 'notices: the query was split');
+}
+
+# --- the reason a read was not split, in the decision log, EXPLAIN and route_explain
+{
+	my $q = 'SELECT id FROM m WHERE g = 1 UNION ALL SELECT id FROM m WHERE g = 2';
+	$primary->safe_psql('postgres', "$split_on $q");
+	like($primary->safe_psql('postgres',
+			"SELECT reason FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1"),
+		qr/; not split: has a set operation/, 'decision log: why it was not split');
+	like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q"),
+		qr/Not Split: has a set operation/, 'EXPLAIN: why it was not split');
+	like($primary->safe_psql('postgres', "$split_on SELECT reason FROM foresight.route_explain('$q')"),
+		qr/; not split: has a set operation/, 'route_explain: why it was not split');
+	unlike($primary->safe_psql('postgres', "SET foresight.split = off; EXPLAIN (COSTS OFF) $q"),
+		qr/Not Split/, 'split off: nothing to say');
+}
+
+# --- faults: a cancel while the coordinator runs its part, a standby lost mid-merge
+$primary->safe_psql('postgres', q{
+CREATE FUNCTION slow_true(x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.3); RETURN true; END $$;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+sub parts_on_standbys
+{
+	my $n = 0;
+	for my $s ($standby1, $standby2)
+	{
+		$n += $s->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow_true%' AND application_name = 'pg_foresight' AND state = 'active'");
+	}
+	return $n;
+}
+sub wait_parts
+{
+	my ($want) = @_;
+	for (1 .. 100)
+	{
+		return 1 if $want ? parts_on_standbys() >= $want : parts_on_standbys() == 0;
+		usleep(100_000);
+	}
+	return 0;
+}
+# each part sorts its ten slow rows before its first row: about three seconds
+my $slow_sorted = 'SELECT id, t FROM m WHERE id % 1000 = 0 AND slow_true(id) ORDER BY t, id';
+{
+	my $to = $primary->background_psql('postgres', on_error_stop => 0);
+	$to->query_safe("$split_on SET statement_timeout = '1500ms'");
+	$to->query_until(qr/start/, "\\echo start\n$slow_sorted;\n");
+	ok(wait_parts(2), 'statement_timeout: the standbys run their parts');
+	$to->{stderr} = '';
+	$to->query("SELECT 1");
+	like($to->{stderr}, qr/canceling statement due to statement timeout/,
+		'statement_timeout while the coordinator runs its part: the query\'s error');
+	ok(wait_parts(0), 'statement_timeout: every part stopped on its standby');
+	$to->quit;
+}
+{
+	my $expected = $primary->safe_psql('postgres', "$local $slow_sorted");
+	my $st = $primary->background_psql('postgres', on_error_stop => 0);
+	$st->query_safe($split_on);
+	$st->query_until(qr/start/, "\\echo start\n$slow_sorted;\n");
+	ok(wait_parts(2), 'mid-merge: the standbys run their parts');
+	$standby2->stop('fast');
+	$st->{stderr} = '';
+	my $answer = $st->query("SELECT 'after'");
+	$st->quit;
+	$standby2->start;
+	like($answer, qr/^\Q$expected\E\s+after/, 'a standby stopped before its first row mid-merge: the whole answer, in order')
+	  or diag("answer: $answer; stderr: $st->{stderr}");
+	like(last_split(), qr/, merged.*run again/, 'mid-merge: its part ran again');
+}
+
+done_testing();
