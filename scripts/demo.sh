@@ -47,7 +47,7 @@ psql_demo -q <<-SQL >/dev/null
 	ALTER SYSTEM SET foresight.routing_policy = 'predictive';
 	ALTER SYSTEM SET foresight.include_local = off;
 	ALTER SYSTEM SET foresight.sample_interval = '500ms';
-	ALTER SYSTEM SET foresight.prediction_horizon = '2s';
+	ALTER SYSTEM SET foresight.prediction_horizons = '2s, 30s';
 	SELECT pg_reload_conf();
 	SELECT foresight.reset_routing_stats();
 SQL

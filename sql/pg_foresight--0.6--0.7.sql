@@ -1,0 +1,57 @@
+/* pg_foresight 0.6 -> 0.7 */
+\echo Use "ALTER EXTENSION pg_foresight UPDATE TO '0.7'" to load this file. \quit
+
+-- #20 section 4: more than one prediction window.  The live models predict
+-- over each horizon of foresight.prediction_horizons: predictions and
+-- models have one row per node, series and horizon; predictions gains
+-- horizon_steps (samples ahead the model covers), models gains horizon.
+-- The columns of 0.6 keep their names, types and order.
+DROP VIEW foresight.predictions;
+DROP FUNCTION foresight.prediction_list();
+CREATE FUNCTION foresight.prediction_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT horizon interval,
+	OUT predicted_load float8,
+	OUT fitted boolean,
+	OUT models text[],
+	OUT forecasts float8[],
+	OUT weights float8[],
+	OUT rolling_mae float8[],
+	OUT samples bigint,
+	OUT age interval,
+	OUT horizon_steps integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_prediction_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.predictions AS
+	SELECT * FROM foresight.prediction_list();
+COMMENT ON VIEW foresight.predictions IS
+	'Predicted mean load in [0,1] per node, request class and horizon of foresight.prediction_horizons, with each model''s forecast and blend weight';
+GRANT SELECT ON foresight.predictions TO PUBLIC;
+
+DROP VIEW foresight.models;
+DROP FUNCTION foresight.model_list();
+CREATE FUNCTION foresight.model_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT model text,
+	OUT parameters jsonb,
+	OUT weight float8,
+	OUT training_samples bigint,
+	OUT last_trained timestamptz,
+	OUT training_ms float8,
+	OUT rolling_mae float8,
+	OUT rolling_mase float8,
+	OUT skipped_samples bigint,
+	OUT horizon interval)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_model_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.models AS
+	SELECT * FROM foresight.model_list();
+COMMENT ON VIEW foresight.models IS
+	'Every live model per node, request class and horizon: parameters, training, rolling errors';
+GRANT SELECT ON foresight.models TO PUBLIC;
