@@ -36,6 +36,13 @@ ALTER SYSTEM SET foresight.prediction_horizons = '1min, 2 s';
 SELECT count(*) FROM pg_file_settings
  WHERE name = 'foresight.prediction_horizons' AND setting = '1min, 2 s' AND error IS NULL;
 ALTER SYSTEM RESET foresight.prediction_horizons;
+-- the horizon a query's score reads: the smallest at least as long as its
+-- expected duration plus its expected queue wait, else the largest
+SELECT d AS expected_duration, w AS expected_wait, foresight.prediction_horizon_for(d, w)
+  FROM (VALUES ('0'::interval, '0'::interval), ('5s', '0'), ('5.001s', '0'),
+               ('1s', '4s'), ('2s', '4s'), ('1h', '0')) v(d, w);
+SELECT foresight.prediction_horizon_for('3s');
+SELECT foresight.prediction_horizon_for('-1s');
 ALTER SYSTEM SET foresight.overload_threshold = 1.5;
 ALTER SYSTEM SET foresight.overload_action = 'panic';
 ALTER SYSTEM SET foresight.queue_timeout = '-1';

@@ -55,3 +55,15 @@ CREATE VIEW foresight.models AS
 COMMENT ON VIEW foresight.models IS
 	'Every live model per node, request class and horizon: parameters, training, rolling errors';
 GRANT SELECT ON foresight.models TO PUBLIC;
+
+-- The rule the predictive policy applies (docs/prediction.md): the horizon
+-- read for a query expected to run expected_duration after waiting
+-- expected_wait in the admission queue.
+CREATE FUNCTION foresight.prediction_horizon_for(
+	expected_duration interval,
+	expected_wait interval DEFAULT '0')
+	RETURNS interval
+	AS 'MODULE_PATHNAME', 'foresight_prediction_horizon_for'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.prediction_horizon_for(interval, interval) IS
+	'The horizon of foresight.prediction_horizons the predictive policy reads for a query expected to run expected_duration after waiting expected_wait: the smallest at least as long as both together, else the largest';

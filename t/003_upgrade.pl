@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6.
+# then 0.4, then 0.5, then 0.6, then 0.7.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -151,9 +151,9 @@ like($stderr, qr/violates check constraint "node_id_positive"/,
 
 # 0.6: quarantine (the columns of foresight.nodes, foresight.anomalies, the
 # administrator's functions)
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.6'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.6', 'updated to 0.6, the default version');
+	'0.6', 'updated to 0.6');
 $node->safe_psql('postgres', q{SELECT foresight.add_node('q1', 'host=127.0.0.1 port=1')});
 is($node->safe_psql('postgres', q{SELECT quarantine FROM foresight.nodes WHERE node_name = 'q1'}),
 	'normal', 'foresight.nodes shows the quarantine state');
@@ -162,5 +162,30 @@ is($node->safe_psql('postgres', q{
 	SELECT has_function_privilege('public', 'foresight.quarantine_node(text, text)', 'EXECUTE'),
 	       has_function_privilege('foresight_admin', 'foresight.release_node(text)', 'EXECUTE')}),
 	'f|t', 'quarantine_node() and release_node() are for administrators');
+
+# 0.7: more than one prediction window (#20): predictions gain
+# horizon_steps, models gain horizon, and prediction_horizon_for()
+($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM foresight.predictions');
+like($stderr, qr/function foresight\.prediction_list\(\) is declared with 11 result columns, but the pg_foresight library returns 12/,
+	'at 0.6 the predictions view fails clearly with the 0.7 library');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.7', 'updated to 0.7, the default version');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+	WHERE attrelid = 'foresight.predictions'::regclass AND attnum > 0}),
+	'node_name,request_class,horizon,predicted_load,fitted,models,forecasts,weights,rolling_mae,samples,age,horizon_steps',
+	'predictions keeps the columns of 0.6 and adds horizon_steps');
+is($node->safe_psql('postgres', q{
+	SELECT attname FROM pg_attribute WHERE attrelid = 'foresight.models'::regclass AND attnum = 12}),
+	'horizon', 'models ends with horizon');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) >= 0 FROM foresight.predictions, foresight.models LIMIT 1}), 't',
+	'both views read');
+is($node->safe_psql('postgres', q{
+	SELECT has_table_privilege('public', 'foresight.predictions', 'SELECT'),
+	       has_table_privilege('public', 'foresight.models', 'SELECT'),
+	       foresight.prediction_horizon_for('6s')}),
+	't|t|00:01:00', 'the grants are kept; prediction_horizon_for() answers');
 
 done_testing();

@@ -7,6 +7,8 @@
 #	make forecast-check		build and run the unit tests (TAP)
 #	make forecast-bench		build bench/forecast/bench_forecast
 #	make anomaly-bench		build bench/anomaly/nab_detect (bench/anomaly.sh)
+#	make horizons-bench		build bench/horizons/backtest_horizons
+#							(bench/forecast_horizons.sh)
 
 UNIT_TESTS += src/forecast/test/test_forecast src/forecast/test/test_anomaly \
 	src/forecast/test/test_horizons
@@ -25,7 +27,10 @@ bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRC
 bench/anomaly/nab_detect: $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
 	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) -lm
 
-.PHONY: forecast-check forecast-bench anomaly-bench
+bench/horizons/backtest_horizons: $(wildcard bench/horizons/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/horizons/*.c) $(FORECAST_LIB_SRCS) -lm
+
+.PHONY: forecast-check forecast-bench anomaly-bench horizons-bench
 forecast-check: src/forecast/test/test_forecast src/forecast/test/test_anomaly src/forecast/test/test_horizons
 	src/forecast/test/test_forecast
 	src/forecast/test/test_anomaly
@@ -35,4 +40,7 @@ forecast-bench: bench/forecast/bench_forecast
 
 anomaly-bench: bench/anomaly/nab_detect
 
-EXTRA_CLEAN += src/forecast/test/test_forecast src/forecast/test/test_anomaly src/forecast/test/test_horizons bench/forecast/bench_forecast bench/anomaly/nab_detect
+horizons-bench: bench/horizons/backtest_horizons
+
+EXTRA_CLEAN += src/forecast/test/test_forecast src/forecast/test/test_anomaly src/forecast/test/test_horizons bench/forecast/bench_forecast bench/anomaly/nab_detect \
+	bench/horizons/backtest_horizons

@@ -111,6 +111,8 @@ check_horizons(char **newval, void **extra, GucSource source)
 
 	if (!horizons_parse(*newval, list.ms, &list.count, &error))
 	{
+		/* a sentence: capitalised, with a period */
+		error[0] = pg_toupper((unsigned char) error[0]);
 		GUC_check_errdetail("%s.", error);
 		return false;
 	}

@@ -235,3 +235,30 @@ foresight_retrain(PG_FUNCTION_ARGS)
 	live_models_request_retrain();
 	PG_RETURN_VOID();
 }
+
+static double
+interval_ms(const Interval *iv)
+{
+	return iv->time / 1000.0 +
+		((double) iv->month * DAYS_PER_MONTH + iv->day) * SECS_PER_DAY * 1000.0;
+}
+
+PG_FUNCTION_INFO_V1(foresight_prediction_horizon_for);
+
+/*
+ * foresight.prediction_horizon_for(expected_duration, expected_wait): the
+ * horizon the predictive policy reads for a query expected to run that
+ * long after waiting that long in the admission queue (horizons_choose()).
+ */
+Datum
+foresight_prediction_horizon_for(PG_FUNCTION_ARGS)
+{
+	double		duration_ms = interval_ms(PG_GETARG_INTERVAL_P(0));
+	double		wait_ms = interval_ms(PG_GETARG_INTERVAL_P(1));
+
+	if (duration_ms < 0 || wait_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an expected duration or wait cannot be negative")));
+	PG_RETURN_INTERVAL_P(ms_interval((double) horizons_ms(horizons_choose(duration_ms + wait_ms))));
+}
