@@ -95,16 +95,23 @@ like($primary->safe_psql('postgres', q{
 	WHERE chosen_node LIKE 'standby%' ORDER BY decision_id DESC LIMIT 1}),
 	qr/^point: policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 1s,/,
 	'a point lookup reads the 1 s window');
-my $slow = 'SELECT pg_sleep(1.2) FROM (SELECT count(*) FROM mid) s';
+# The same class (the plan's cost puts these in `point` too), but each
+# answer takes 1.2 s: the first reads the 1 s window (the class's answer
+# time is the lookups'), the last the 3 s window (the recent answers, all
+# 1.2 s, outweigh the old ones).
+my $before = $primary->safe_psql('postgres', 'SELECT max(decision_id) FROM foresight.routing_decisions');
+my $slow = 'SELECT pg_sleep(1.2), v FROM pt WHERE id = 8';
 $primary->safe_psql('postgres', join(";\n", ($slow) x 5));
-my $reasons = $primary->safe_psql('postgres', q{
-	SELECT string_agg(request_class || ': ' || reason, E'\n' ORDER BY decision_id)
-	FROM foresight.routing_decisions WHERE request_class <> 'point' AND chosen_node LIKE 'standby%'});
-like($reasons, qr/^small: policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 1s,/,
-	'the first 1.2 s query, with no answer time of its class yet, reads the 1 s window')
-  or diag($reasons);
-like((split /\n/, $reasons)[-1], qr/^small: policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 3s,/,
-	'once its class answers in 1.2 s, it reads the 3 s window')
-  or diag($reasons);
+my @reasons = split /\n/, $primary->safe_psql('postgres', qq{
+	SELECT reason FROM foresight.routing_decisions
+	WHERE decision_id > $before AND reason LIKE 'policy predictive:%' ORDER BY decision_id});
+is(scalar @reasons, 5, 'five routed decisions') or diag(join("\n", @reasons));
+like($reasons[0], qr/^policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 1s,/,
+	'the first 1.2 s query reads the 1 s window: its class answered in under a second');
+like($reasons[-1], qr/^policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 3s,/,
+	'once its class answers in 1.2 s, it reads the 3 s window');
+like($primary->safe_psql('postgres', qq{SELECT reason FROM foresight.route_explain('$slow')}),
+	qr/over 3s, connection score [0-9.]+, weights [0-9.\/]+; expected 1[0-9]{3} ms \+ 0 ms queued\)/,
+	'route_explain() shows the window, the expected duration and the expected wait');
 
 done_testing();
