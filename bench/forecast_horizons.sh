@@ -128,7 +128,7 @@ fi
 [ -f "$traces/standby1.csv" ] || die "no traces in $traces: run without --traces-only first"
 # fitted on the first cycle (the live models train once the window has
 # enough samples and retrain when it has doubled: not within the rest)
-train=$(awk -v c="$cycles" 'BEGIN { printf "%.3f", c >= 2 ? 1.0 / c : 0.5 }')
+train=$(awk -v c="$cycles" 'BEGIN { if (c >= 2) printf "%.3f", 1.0 / c; else printf "0.5" }')
 table=$(mktemp)
 t0=$(date +%s)
 bench/horizons/backtest_horizons "$table" "$train" 1000000000 "$horizons" \
@@ -139,14 +139,17 @@ elapsed=$(( $(date +%s) - t0 ))
 	echo
 	cat "$traces/README.md"
 	echo
-	echo "Traces: each node's load signal (\\`all\\` series) at 1 s samples, in \\`bench/results/horizons/\\`."
-	echo "Backtest (\\`bench/horizons/backtest_horizons\\`, the forecasting library the server runs, ${elapsed} s of CPU"
-	echo "on the same machine): the blend as \\`live_models.c\\` configures it (\\`fc_config_default(FC_BLEND)\\`: naive,"
-	echo "SES, damped Holt, Holt-Winters and seasonal naive with a 12-sample season, LSTM-lite; decay 0.98,"
-	echo "power 16), its horizon h samples and the mean target, fitted on the first $train of each trace"
-	echo "and then updated sample by sample, forecasting at every later origin the mean load over the"
-	echo "next h samples (h = $horizons, i.e. seconds). Each member's numbers are its own forecasts inside"
-	echo "that blend."
+	printf '%s\n' \
+		"Traces: each node's load signal (the \`all\` series) as the monitor sampled it (every second, but" \
+		"a sample is missed when the monitor is late: see the sample counts), in \`bench/results/horizons/\`." \
+		"Backtest (\`bench/horizons/backtest_horizons\`, the forecasting library the server runs; ${elapsed} s" \
+		"wall clock on the same machine): the blend as \`src/predict/live_models.c\` configures it" \
+		"(\`fc_config_default(FC_BLEND)\`: naive, SES, damped Holt, seasonal naive and Holt-Winters with" \
+		"a 12-sample season, LSTM-lite; decay 0.98, power 16), horizon h samples, the mean target, fitted" \
+		"on the first $train of each trace and then updated sample by sample (as the live models, which" \
+		"retrain only when the window has doubled), forecasting at every later origin the mean load over" \
+		"the next h samples (h = $horizons: seconds at 1 s samples). Each member's numbers are its own" \
+		"forecasts inside that blend."
 	echo
 	cat "$table"
 	echo
