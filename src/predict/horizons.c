@@ -116,7 +116,14 @@ check_horizons(char **newval, void **extra, GucSource source)
 		GUC_check_errdetail("%s.", error);
 		return false;
 	}
-	if (slots > 0 && list.count > slots)
+	/*
+	 * More horizons than shared memory holds models for: refused when set,
+	 * but not for the built-in default, which a parallel worker (restoring
+	 * the leader's settings) or a reload without the line may check in a
+	 * server started with fewer; then the shortest ones are used
+	 * (horizons_count()).
+	 */
+	if (slots > 0 && list.count > slots && source != PGC_S_DEFAULT)
 	{
 		GUC_check_errdetail("The server started with %d horizon%s, and shared memory holds models for no more.",
 							slots, slots == 1 ? "" : "s");
