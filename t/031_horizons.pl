@@ -93,7 +93,7 @@ $primary->safe_psql('postgres', join(";\n", ('SELECT v FROM pt WHERE id = 7') x 
 like($primary->safe_psql('postgres', q{
 	SELECT request_class || ': ' || reason FROM foresight.routing_decisions
 	WHERE chosen_node LIKE 'standby%' ORDER BY decision_id DESC LIMIT 1}),
-	qr/^point: policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 1s,/,
+	qr/^point: policy predictive: score [0-9.]+ \(load [0-9.]+ over 1s,/,
 	'a point lookup reads the 1 s window');
 # A class of its own (an aggregate over 20,000 rows: `small`) whose
 # queries take 1.2 s: the first reads the 1 s window (no answer time of the
@@ -111,9 +111,9 @@ my @reasons = split /\n/, $primary->safe_psql('postgres', qq{
 	SELECT reason FROM foresight.routing_decisions
 	WHERE decision_id > $before AND reason LIKE 'policy predictive:%' ORDER BY decision_id});
 is(scalar @reasons, 5, 'five routed decisions') or diag(join("\n", @reasons));
-like($reasons[0], qr/^policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 1s,/,
+like($reasons[0], qr/^policy predictive: score [0-9.]+ \(load [0-9.]+ over 1s,/,
 	'the first 1.2 s query reads the 1 s window: its class has no answer time yet');
-like($reasons[-1], qr/^policy predictive: score [0-9.]+ \(predicted load [0-9.]+ over 3s,/,
+like($reasons[-1], qr/^policy predictive: score [0-9.]+ \(load [0-9.]+ over 3s,/,
 	'once its class answers in 1.2 s, it reads the 3 s window')
   or diag(join("\n", @reasons));
 
@@ -127,5 +127,14 @@ ok(defined $window, 'route_explain() shows the window, the expected duration and
 is($primary->safe_psql('postgres', qq{
 	SELECT foresight.prediction_horizon_for('$expected ms', '$queued ms') = '$window'::interval}),
 	't', "the window ($window for $expected ms + $queued ms) is the rule's");
+
+# every horizon's model is saved at shutdown and restored at start
+my $fitted = $primary->safe_psql('postgres', "SELECT count(*) FROM foresight.models WHERE model = 'blend'");
+cmp_ok($fitted, '>=', 9, 'a fitted blend per node and horizon at least');
+$primary->restart;
+ok($primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM foresight.predictions}),
+	'predictions after the restart');
+my ($models) = slurp_file($primary->logfile) =~ /restored \d+ model series \((\d+) models\)/;
+cmp_ok($models // 0, '>=', $fitted, "every saved model came back ($models)");
 
 done_testing();

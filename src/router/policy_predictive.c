@@ -188,7 +188,7 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 
 	if (d->reason[0] == '\0')
 		snprintf(d->reason, sizeof(d->reason),
-				 "policy predictive: score %.3f (predicted load %.2f over %s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
+				 "policy predictive: score %.3f (load %.2f over %s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
 				 sorted[0].score, sorted[0].predicted_load,
 				 horizon_text(round.horizon.horizon_ms), sorted[0].connection_score,
 				 round.weights.connection, round.weights.load,
