@@ -20,7 +20,8 @@
 # sample by sample over the rest, at horizons of 1, 5, 15 and 60 samples.
 # Writes bench/results/forecast_horizons.md.  About 5 minutes.
 #
-# --traces-only skips the cluster and backtests the saved traces again.
+# --traces-only skips the cluster and backtests the saved traces again (give
+# the --cycles they were recorded with: the first cycle trains).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
@@ -131,8 +132,8 @@ fi
 train=$(awk -v c="$cycles" 'BEGIN { if (c >= 2) printf "%.3f", 1.0 / c; else printf "0.5" }')
 table=$(mktemp)
 t0=$(date +%s)
-bench/horizons/backtest_horizons "$table" "$train" 1000000000 "$horizons" \
-	"$traces/local.csv" "$traces/standby1.csv" "$traces/standby2.csv" 2> "$traces/backtest.log"
+(cd "$traces" && "$FORESIGHT_ROOT/bench/horizons/backtest_horizons" "$table" "$train" 1000000000 "$horizons" \
+	local.csv standby1.csv standby2.csv 2> backtest.log)
 elapsed=$(( $(date +%s) - t0 ))
 {
 	echo "# The live models over several horizons, on the monitor's load traces"
