@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/monitor_cpu.sh: CPU use of the "foresight monitor" worker.
 #
-#   bash bench/monitor_cpu.sh [SECONDS]       (default 60)
+#   bash bench/monitor_cpu.sh [SECONDS [HORIZONS]]   (default 60, '5s, 1min')
 #
 # Starts a coordinator and two hot standbys (scripts/foresight-cluster),
 # samples every second (foresight.sample_interval = 1s), and reads the
@@ -9,7 +9,10 @@
 # registered nodes, then with 8 (six more pointing at the same two
 # standbys: the monitor treats every registration as a node of its own).
 # Also reports the shared memory of the history rings per node, from
-# pg_shmem_allocations.  Writes bench/results/monitor.md.
+# pg_shmem_allocations.  HORIZONS sets foresight.prediction_horizons (at
+# most the two of the default: the server starts with it), so the live
+# models' share of the CPU can be compared with one horizon and two.
+# Writes bench/results/monitor.md.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 
@@ -17,6 +20,7 @@ ensure_packages "${FORESIGHT_PACKAGES[@]}"
 reexec_unprivileged bench/monitor_cpu.sh "$@"
 
 seconds=${1:-60}
+horizons=${2:-}
 cd "$FORESIGHT_ROOT"
 build_and_install
 bindir=$FORESIGHT_BINDIR
@@ -30,6 +34,7 @@ scripts/foresight-cluster start "$work" --standbys 2 --port "$port" --bindir "$b
 psql_c() { "$bindir/psql" -X -q -A -t -h 127.0.0.1 -p "$port" -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
 
 psql_c "ALTER SYSTEM SET foresight.sample_interval = '1s'" >/dev/null
+[ -z "$horizons" ] || psql_c "ALTER SYSTEM SET foresight.prediction_horizons = '$horizons'" >/dev/null
 psql_c "SELECT pg_reload_conf()" >/dev/null
 pid=$(psql_c "SELECT pid FROM foresight.monitor")
 [ -n "$pid" ] || die "the monitor is not running"
@@ -74,13 +79,15 @@ health=$(psql_c "SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresigh
 cpus=$(nproc)
 kernel=$(uname -r)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+horizons_now=$(psql_c "SHOW foresight.prediction_horizons")
 
 out=bench/results/monitor.md
 {
 	echo "# Monitor CPU and memory"
 	echo
-	echo "\`bash bench/monitor_cpu.sh $seconds\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $cpus CPUs, Linux $kernel,"
-	echo "load average at the end $load (a shared machine). foresight.sample_interval = 1 s;"
+	echo "\`bash bench/monitor_cpu.sh $seconds${horizons:+ '$horizons'}\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $cpus CPUs, Linux $kernel,"
+	echo "load average at the end $load (a shared machine). foresight.sample_interval = 1 s,"
+	echo "foresight.prediction_horizons = '$horizons_now';"
 	echo "coordinator and two hot standbys on one host; with 8 nodes, six extra registrations"
 	echo "point at the same two standbys (each is polled over a connection of its own)."
 	echo

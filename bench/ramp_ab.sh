@@ -110,7 +110,7 @@ for rep in $(seq 1 "$reps"); do
 		done ) &
 		noise=$!
 		if [ -n "${RAMP_AB_DETAIL:-}" ]; then
-			( for i in 1 2 3 4 5 6 7; do sleep 5; sql "$port" "SELECT 'pred', string_agg(node_name || '/' || request_class || '=' || round(predicted_load::numeric, 2) || '(' || samples || ')', ' ' ORDER BY node_name, request_class) FROM foresight.predictions WHERE node_name <> 'local' AND request_class IN ('all', 'point', 'small')" >&2;
+			( for i in 1 2 3 4 5 6 7; do sleep 5; sql "$port" "SELECT 'pred', string_agg(node_name || '/' || request_class || '=' || round(predicted_load::numeric, 2) || '(' || samples || ')', ' ' ORDER BY node_name, request_class) FROM foresight.predictions WHERE node_name <> 'local' AND request_class IN ('all', 'point', 'small') AND horizon = (SELECT min(horizon) FROM foresight.predictions)" >&2;
 			sql "$port" "SELECT 'lat', string_agg(node_name || ' p95 point ' || round(lat_p95_us_point) || ' small ' || round(lat_p95_us_small) || ' base ' || round(lat_baseline_us) || ' load ' || round(load::numeric, 2), ' | ' ORDER BY node_name) FROM foresight.node_metrics WHERE node_name <> 'local'" >&2; done ) &
 		fi
 		start=$(date +%s.%N)

@@ -47,7 +47,7 @@ psql_demo -q <<-SQL >/dev/null
 	ALTER SYSTEM SET foresight.routing_policy = 'predictive';
 	ALTER SYSTEM SET foresight.include_local = off;
 	ALTER SYSTEM SET foresight.sample_interval = '500ms';
-	ALTER SYSTEM SET foresight.prediction_horizon = '2s';
+	ALTER SYSTEM SET foresight.prediction_horizons = '2s, 30s';
 	SELECT pg_reload_conf();
 	SELECT foresight.reset_routing_stats();
 SQL
@@ -75,7 +75,7 @@ while kill -0 "$workload" 2>/dev/null; do
 		SELECT n.node_name, coalesce(round(p.predicted_load::numeric, 3), 0),
 		       coalesce(round(m.load::numeric, 3), 0), coalesce(s.routed, 0)
 		FROM foresight.nodes n
-		LEFT JOIN foresight.predictions p ON p.node_name = n.node_name AND p.request_class = 'all'
+		LEFT JOIN foresight.predictions p ON p.node_name = n.node_name AND p.request_class = 'all' AND p.horizon = '2s'
 		LEFT JOIN foresight.node_metrics m ON m.node_name = n.node_name
 		LEFT JOIN foresight.routing_stats s ON s.node_name = n.node_name
 		WHERE n.node_name LIKE 'standby%' ORDER BY n.node_id") || continue

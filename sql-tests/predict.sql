@@ -12,7 +12,7 @@ SELECT count(*) >= 0 AS readable FROM foresight.models;
 SELECT count(*) >= 0 AS readable FROM foresight.routing_decisions;
 
 -- GUCs of the models and of admission
-SHOW foresight.prediction_horizon;
+SHOW foresight.prediction_horizons;
 SHOW foresight.retrain_interval;
 SHOW foresight.model_window;
 SHOW foresight.retrain_budget;
@@ -22,7 +22,27 @@ SHOW foresight.queue_max;
 SHOW foresight.queue_timeout;
 SHOW foresight.decision_log_size;
 ALTER SYSTEM SET foresight.retrain_interval = '10s';
-ALTER SYSTEM SET foresight.prediction_horizon = '50ms';
+-- prediction horizons: a list of 1 to 4 durations, each 100ms .. 1h, no
+-- more than the server started with (2 here: the default '5s, 1min')
+ALTER SYSTEM SET foresight.prediction_horizons = '50ms';
+ALTER SYSTEM SET foresight.prediction_horizons = '5s, banana';
+ALTER SYSTEM SET foresight.prediction_horizons = '';
+ALTER SYSTEM SET foresight.prediction_horizons = '5s,,1min';
+ALTER SYSTEM SET foresight.prediction_horizons = '5s, 2h';
+ALTER SYSTEM SET foresight.prediction_horizons = '5s, 5000ms';
+ALTER SYSTEM SET foresight.prediction_horizons = '1s, 2s, 3s, 4s, 5s';
+ALTER SYSTEM SET foresight.prediction_horizons = '1s, 2s, 3s';
+ALTER SYSTEM SET foresight.prediction_horizons = '1min, 2 s';
+SELECT count(*) FROM pg_file_settings
+ WHERE name = 'foresight.prediction_horizons' AND setting = '1min, 2 s' AND error IS NULL;
+ALTER SYSTEM RESET foresight.prediction_horizons;
+-- the horizon a query's score reads: the smallest at least as long as its
+-- expected duration plus its expected queue wait, else the largest
+SELECT d AS expected_duration, w AS expected_wait, foresight.prediction_horizon_for(d, w)
+  FROM (VALUES ('0'::interval, '0'::interval), ('5s', '0'), ('5.001s', '0'),
+               ('1s', '4s'), ('2s', '4s'), ('1h', '0')) v(d, w);
+SELECT foresight.prediction_horizon_for('3s');
+SELECT foresight.prediction_horizon_for('-1s');
 ALTER SYSTEM SET foresight.overload_threshold = 1.5;
 ALTER SYSTEM SET foresight.overload_action = 'panic';
 ALTER SYSTEM SET foresight.queue_timeout = '-1';

@@ -17,3 +17,70 @@ CREATE VIEW foresight.coordinator_cost AS
 COMMENT ON VIEW foresight.coordinator_cost IS
 	'Per request class: the coordinator''s CPU per routed read and per read run here (microseconds, smoothed), and the timed executions behind each';
 GRANT SELECT ON foresight.coordinator_cost TO PUBLIC;
+
+-- #20 section 4: more than one prediction window.  The live models predict
+-- over each horizon of foresight.prediction_horizons: predictions and
+-- models have one row per node, series and horizon; predictions gains
+-- horizon_steps (samples ahead the model covers), models gains horizon.
+-- The columns of 0.6 keep their names, types and order.
+DROP VIEW foresight.predictions;
+DROP FUNCTION foresight.prediction_list();
+CREATE FUNCTION foresight.prediction_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT horizon interval,
+	OUT predicted_load float8,
+	OUT fitted boolean,
+	OUT models text[],
+	OUT forecasts float8[],
+	OUT weights float8[],
+	OUT rolling_mae float8[],
+	OUT samples bigint,
+	OUT age interval,
+	OUT horizon_steps integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_prediction_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.predictions AS
+	SELECT * FROM foresight.prediction_list();
+COMMENT ON VIEW foresight.predictions IS
+	'Predicted mean load in [0,1] per node, request class and horizon of foresight.prediction_horizons, with each model''s forecast and blend weight';
+GRANT SELECT ON foresight.predictions TO PUBLIC;
+
+DROP VIEW foresight.models;
+DROP FUNCTION foresight.model_list();
+CREATE FUNCTION foresight.model_list(
+	OUT node_name text,
+	OUT request_class text,
+	OUT model text,
+	OUT parameters jsonb,
+	OUT weight float8,
+	OUT training_samples bigint,
+	OUT last_trained timestamptz,
+	OUT training_ms float8,
+	OUT rolling_mae float8,
+	OUT rolling_mase float8,
+	OUT skipped_samples bigint,
+	OUT horizon interval)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_model_list'
+	LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW foresight.models AS
+	SELECT * FROM foresight.model_list();
+COMMENT ON VIEW foresight.models IS
+	'Every live model per node, request class and horizon: parameters, training, rolling errors';
+GRANT SELECT ON foresight.models TO PUBLIC;
+
+-- The rule the predictive policy applies (docs/prediction.md): the horizon
+-- read for a query expected to run expected_duration after waiting
+-- expected_wait in the admission queue.
+CREATE FUNCTION foresight.prediction_horizon_for(
+	expected_duration interval,
+	expected_wait interval DEFAULT '0')
+	RETURNS interval
+	AS 'MODULE_PATHNAME', 'foresight_prediction_horizon_for'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION foresight.prediction_horizon_for(interval, interval) IS
+	'The horizon of foresight.prediction_horizons the predictive policy reads for a query expected to run expected_duration after waiting expected_wait: the smallest at least as long as both together, else the largest';

@@ -163,11 +163,31 @@ is($node->safe_psql('postgres', q{
 	       has_function_privilege('foresight_admin', 'foresight.release_node(text)', 'EXECUTE')}),
 	'f|t', 'quarantine_node() and release_node() are for administrators');
 
-# 0.7: what a read costs the coordinator (foresight.coordinator_cost)
+# 0.7: more than one prediction window (#20): predictions gain
+# horizon_steps, models gain horizon, and prediction_horizon_for()
+($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM foresight.predictions');
+like($stderr, qr/function foresight\.prediction_list\(\) is declared with 11 result columns, but the pg_foresight library returns 12/,
+	'at 0.6 the predictions view fails clearly with the 0.7 library');
 $node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
 	'0.7', 'updated to 0.7, the default version');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+	WHERE attrelid = 'foresight.predictions'::regclass AND attnum > 0}),
+	'node_name,request_class,horizon,predicted_load,fitted,models,forecasts,weights,rolling_mae,samples,age,horizon_steps',
+	'predictions keeps the columns of 0.6 and adds horizon_steps');
+is($node->safe_psql('postgres', q{
+	SELECT attname FROM pg_attribute WHERE attrelid = 'foresight.models'::regclass AND attnum = 12}),
+	'horizon', 'models ends with horizon');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) >= 0 FROM foresight.predictions, foresight.models LIMIT 1}), 't',
+	'both views read');
+is($node->safe_psql('postgres', q{
+	SELECT has_table_privilege('public', 'foresight.predictions', 'SELECT'),
+	       has_table_privilege('public', 'foresight.models', 'SELECT'),
+	       foresight.prediction_horizon_for('6s')}),
+	't|t|00:01:00', 'the grants are kept; prediction_horizon_for() answers');
 is($node->safe_psql('postgres', q{SELECT string_agg(request_class, ',' ORDER BY request_class) FROM foresight.coordinator_cost}),
-	'large,medium,point,small', 'foresight.coordinator_cost has a row per request class');
+	'large,medium,point,small', 'foresight.coordinator_cost has a row per request class (#18)');
 
 done_testing();

@@ -7,15 +7,19 @@
 #	make forecast-check		build and run the unit tests (TAP)
 #	make forecast-bench		build bench/forecast/bench_forecast
 #	make anomaly-bench		build bench/anomaly/nab_detect (bench/anomaly.sh)
+#	make horizons-bench		build bench/horizons/backtest_horizons
+#							(bench/forecast_horizons.sh)
 
-UNIT_TESTS += src/forecast/test/test_forecast
+UNIT_TESTS += src/forecast/test/test_forecast src/forecast/test/test_anomaly \
+	src/forecast/test/test_horizons
 
 FORECAST_LIB_SRCS = $(filter-out src/forecast/%_sql.c,$(wildcard src/forecast/*.c))
 FORECAST_HDRS = $(wildcard src/forecast/*.h)
 FORECAST_CC_FLAGS = -std=c11 -O2 -Wall -Wextra -Werror -Isrc
 
-src/forecast/test/test_forecast: $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS) src/core/test/tap.h
-	$(CC) $(FORECAST_CC_FLAGS) -o $@ $(wildcard src/forecast/test/*.c) $(FORECAST_LIB_SRCS) -lm
+# one program per test file (tap.h keeps its counters per program)
+src/forecast/test/test_%: src/forecast/test/test_%.c src/forecast/test/test_util.h $(FORECAST_LIB_SRCS) $(FORECAST_HDRS) src/core/test/tap.h
+	$(CC) $(FORECAST_CC_FLAGS) -o $@ $< $(FORECAST_LIB_SRCS) -lm
 
 bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
 	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRCS) -lm
@@ -23,12 +27,20 @@ bench/forecast/bench_forecast: $(wildcard bench/forecast/*.c) $(FORECAST_LIB_SRC
 bench/anomaly/nab_detect: $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
 	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/anomaly/*.c) $(FORECAST_LIB_SRCS) -lm
 
-.PHONY: forecast-check forecast-bench anomaly-bench
-forecast-check: src/forecast/test/test_forecast
+bench/horizons/backtest_horizons: $(wildcard bench/horizons/*.c) $(FORECAST_LIB_SRCS) $(FORECAST_HDRS)
+	$(CC) $(FORECAST_CC_FLAGS) -D_DEFAULT_SOURCE -o $@ $(wildcard bench/horizons/*.c) $(FORECAST_LIB_SRCS) -lm
+
+.PHONY: forecast-check forecast-bench anomaly-bench horizons-bench
+forecast-check: src/forecast/test/test_forecast src/forecast/test/test_anomaly src/forecast/test/test_horizons
 	src/forecast/test/test_forecast
+	src/forecast/test/test_anomaly
+	src/forecast/test/test_horizons
 
 forecast-bench: bench/forecast/bench_forecast
 
 anomaly-bench: bench/anomaly/nab_detect
 
-EXTRA_CLEAN += src/forecast/test/test_forecast bench/forecast/bench_forecast bench/anomaly/nab_detect
+horizons-bench: bench/horizons/backtest_horizons
+
+EXTRA_CLEAN += src/forecast/test/test_forecast src/forecast/test/test_anomaly src/forecast/test/test_horizons bench/forecast/bench_forecast bench/anomaly/nab_detect \
+	bench/horizons/backtest_horizons

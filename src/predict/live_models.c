@@ -5,8 +5,11 @@
  *	  (src/forecast) kept up to date on every sample and retrained on a
  *	  schedule, and the prediction the router reads.
  *
- * Layout in shared memory: one SeriesState per (registry slot, series) and
- * one window of foresight.model_window doubles beside it.  One LWLock
+ * Layout in shared memory: one SeriesState per (registry slot, series), its
+ * horizons_slots() models (one per horizon of foresight.prediction_horizons,
+ * each a blend configured for its horizon, so that the blend's weights are
+ * judged by that horizon's own recent errors) and one window of
+ * foresight.model_window doubles that all its models train on.  One LWLock
  * protects all of it; the monitor holds it exclusively only for the short
  * update of one series, and trains on a private copy of a model without
  * the lock, replaying the samples that arrived meanwhile before it puts
@@ -33,12 +36,12 @@
 #include "registry/registry.h"
 #include "predict/live_models.h"
 #include "predict/class_signal.h"
+#include "predict/horizons.h"
 #include "predict/live_models_internal.h"
 #include "stats/history.h"
 #include "stats/history_persist.h"
 
 int			foresight_retrain_interval_ms = 3600 * 1000;
-int			foresight_prediction_horizon_ms = 5000;
 int			foresight_model_window = 3600;
 int			foresight_retrain_budget_ms = 100;
 
@@ -48,6 +51,7 @@ typedef struct LiveModelsShared
 	pg_atomic_uint32 retrain_requested;
 	int			cursor;			/* where the next training pass starts */
 	SeriesState series[FLEXIBLE_ARRAY_MEMBER];
+	/* then: HorizonModel models[nseries][horizons_slots()] */
 	/* then: double windows[nseries][foresight.model_window] */
 } LiveModelsShared;
 
@@ -70,16 +74,32 @@ series_area_size(void)
 }
 
 static Size
+models_area_size(void)
+{
+	return MAXALIGN(mul_size(mul_size(series_count(), horizons_slots()),
+							 sizeof(HorizonModel)));
+}
+
+static Size
 live_models_shmem_size(void)
 {
-	return add_size(series_area_size(),
+	return add_size(add_size(series_area_size(), models_area_size()),
 					mul_size(mul_size(series_count(), foresight_model_window), sizeof(double)));
+}
+
+HorizonModel *
+live_models_model(int index, int k)
+{
+	Assert(k >= 0 && k < horizons_slots());
+	return (HorizonModel *) ((char *) live + series_area_size()) +
+		(Size) index * horizons_slots() + k;
 }
 
 static double *
 series_window(int index)
 {
-	return (double *) ((char *) live + series_area_size()) + (Size) index * foresight_model_window;
+	return (double *) ((char *) live + series_area_size() + models_area_size()) +
+		(Size) index * foresight_model_window;
 }
 
 void
@@ -91,12 +111,7 @@ live_models_define_gucs(void)
 							&foresight_retrain_interval_ms,
 							3600 * 1000, 60 * 1000, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("foresight.prediction_horizon",
-							"Time ahead over which the predicted load is the mean.",
-							NULL,
-							&foresight_prediction_horizon_ms,
-							5000, 100, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	horizons_define_guc();
 	DefineCustomIntVariable("foresight.model_window",
 							"Samples of history each model is trained on.",
 							"Sizes shared memory: 8 bytes per sample per node and series.",
@@ -116,6 +131,7 @@ live_models_define_gucs(void)
 void
 live_models_shmem_request(void)
 {
+	horizons_fix_slots();
 	RequestAddinShmemSpace(live_models_shmem_size());
 	RequestNamedLWLockTranche("pg_foresight models", 1);
 }
@@ -128,7 +144,7 @@ live_models_shmem_init(void)
 	live = ShmemInitStruct("pg_foresight models", live_models_shmem_size(), &found);
 	if (!found)
 	{
-		memset(live, 0, series_area_size());
+		memset(live, 0, series_area_size() + models_area_size());
 		live->lock = &(GetNamedLWLockTranche("pg_foresight models"))->lock;
 		pg_atomic_init_u32(&live->retrain_requested, 0);
 		for (int i = 0; i < series_count(); i++)
@@ -144,21 +160,18 @@ live_models_series_name(int series)
 	return request_class_name((RequestClass) (series - 1));
 }
 
-/* Samples ahead that foresight.prediction_horizon covers. */
+/* Samples ahead that horizon k covers. */
 static int
-horizon_steps(void)
+horizon_steps(int k)
 {
-	int			steps = (foresight_prediction_horizon_ms + foresight_sample_interval_ms - 1) /
-		foresight_sample_interval_ms;
-
-	return Max(1, Min(steps, FC_MAX_HORIZON));
+	return horizons_steps(horizons_ms(k));
 }
 
 static void
-model_config(fc_config *cfg)
+model_config(fc_config *cfg, int k)
 {
 	fc_config_default(cfg, FC_BLEND);
-	cfg->horizon = horizon_steps();
+	cfg->horizon = horizon_steps(k);
 	cfg->target = FC_TARGET_MEAN;
 }
 
@@ -181,40 +194,58 @@ series_for(int slot, int32 node_id, int series, int *index)
 	return &live->series[i];
 }
 
-/* Publish the prediction of a series after its model saw a sample. */
+/* Publish the prediction of model k of a series after it saw a sample. */
 static void
-publish_prediction(SeriesState *st, double last_value, TimestampTz at)
+publish_prediction(const SeriesState *st, HorizonModel *hm, int k,
+				   double last_value, TimestampTz at)
 {
-	Prediction *p = &st->prediction;
+	Prediction *p = &hm->prediction;
 
 	p->node_id = st->node_id;
 	p->valid = true;
 	p->made_at = at;
 	p->samples++;
-	p->fitted = st->training.fitted;
-	p->horizon_steps = st->training.fitted ? st->model.cfg.horizon : 0;
+	p->fitted = hm->training.fitted;
+	p->horizon_ms = horizons_ms(k);
+	p->horizon_steps = hm->training.fitted ? hm->model.cfg.horizon : 0;
 	p->nmembers = 0;
 
-	if (!st->training.fitted)
+	if (!hm->training.fitted)
 	{
 		/* too little history to train: the last value (naive) */
 		p->predicted_load = clamp01(last_value);
 		return;
 	}
 
-	p->predicted_load = clamp01(fc_blend_pending(&st->model.u.blend,
-												 fc_blend_members(&st->model.u.blend)));
-	p->nmembers = Min(fc_model_members(&st->model), PREDICT_MAX_MEMBERS);
+	p->predicted_load = clamp01(fc_blend_pending(&hm->model.u.blend,
+												 fc_blend_members(&hm->model.u.blend)));
+	p->nmembers = Min(fc_model_members(&hm->model), PREDICT_MAX_MEMBERS);
 	for (int i = 0; i < p->nmembers; i++)
 	{
 		fc_member_info info;
 
-		fc_model_member(&st->model, i, &info);
+		fc_model_member(&hm->model, i, &info);
 		p->member_kind[i] = info.kind;
 		p->member_season[i] = info.season;
 		p->member_weight[i] = info.weight;
 		p->member_mae[i] = info.rolling_mae;
-		p->member_forecast[i] = fc_blend_pending(&st->model.u.blend, i);
+		p->member_forecast[i] = fc_blend_pending(&hm->model.u.blend, i);
+	}
+}
+
+/* A new node in the slot of a series: forget the old one's window and models. */
+static void
+reset_series(SeriesState *st, int index, int32 node_id)
+{
+	memset(st, 0, sizeof(SeriesState));
+	st->node_id = node_id;
+	for (int k = 0; k < horizons_slots(); k++)
+	{
+		HorizonModel *hm = live_models_model(index, k);
+
+		memset(hm, 0, offsetof(HorizonModel, model));
+		hm->training.node_id = node_id;
+		hm->model.magic = 0;
 	}
 }
 
@@ -224,23 +255,18 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	SeriesState *st;
 	int			index;
 	double	   *window;
-	bool		fitted;
+	int			nhorizons = horizons_count();
+	bool		fitted[PREDICT_MAX_HORIZONS];
 
 	foresight_require_shmem();
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
 	st = series_for(slot, node_id, series, &index);
 	if (st->node_id != node_id)
-	{
-		/* a new node in this slot: forget the old one */
-		memset(st, 0, offsetof(SeriesState, model));
-		st->node_id = node_id;
-		st->training.node_id = node_id;
-		st->model.magic = 0;
-	}
+		reset_series(st, index, node_id);
 
 	if (!isfinite(value))
 	{
-		st->training.skipped_nonfinite++;
+		st->skipped_nonfinite++;
 		LWLockRelease(live->lock);
 		return;
 	}
@@ -251,31 +277,41 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	st->ring_pos = (st->ring_pos + 1) % foresight_model_window;
 	st->ring_len = Min(st->ring_len + 1, foresight_model_window);
 	st->total_samples++;
-	st->training.samples_in_window = st->ring_len;
-	fitted = st->training.fitted;
-	if (!fitted)
-		publish_prediction(st, value, at);
-	LWLockRelease(live->lock);
-	if (!fitted)
-		return;
-
-	/*
-	 * Update a private copy without the lock (only the monitor writes
-	 * models, so the shared one cannot change meanwhile), then put it back:
-	 * backends reading predictions wait for a copy, not for the update.
-	 */
-	if (update_scratch == NULL)
-		update_scratch = MemoryContextAlloc(TopMemoryContext, sizeof(fc_model));
-	memcpy(update_scratch, &st->model, sizeof(fc_model));
-	(void) fc_model_update(update_scratch, value);
-
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
-	if (st->node_id == node_id && st->training.fitted)
+	for (int k = 0; k < nhorizons; k++)
 	{
-		memcpy(&st->model, update_scratch, sizeof(fc_model));
-		publish_prediction(st, value, at);
+		HorizonModel *hm = live_models_model(index, k);
+
+		fitted[k] = hm->training.fitted;
+		if (!fitted[k])
+			publish_prediction(st, hm, k, value, at);
 	}
 	LWLockRelease(live->lock);
+
+	/*
+	 * Update a private copy of each fitted model without the lock (only the
+	 * monitor writes models, so the shared one cannot change meanwhile),
+	 * then put it back: backends reading predictions wait for a copy, not
+	 * for the update.
+	 */
+	for (int k = 0; k < nhorizons; k++)
+	{
+		HorizonModel *hm = live_models_model(index, k);
+
+		if (!fitted[k])
+			continue;
+		if (update_scratch == NULL)
+			update_scratch = MemoryContextAlloc(TopMemoryContext, sizeof(fc_model));
+		memcpy(update_scratch, &hm->model, sizeof(fc_model));
+		(void) fc_model_update(update_scratch, value);
+
+		LWLockAcquire(live->lock, LW_EXCLUSIVE);
+		if (st->node_id == node_id && hm->training.fitted)
+		{
+			memcpy(&hm->model, update_scratch, sizeof(fc_model));
+			publish_prediction(st, hm, k, value, at);
+		}
+		LWLockRelease(live->lock);
+	}
 }
 
 void
@@ -315,18 +351,19 @@ live_models_copy_window(int index, const SeriesState *st, double *y)
 }
 
 static bool
-training_due(const SeriesState *st, TimestampTz now, int min_length)
+training_due(const SeriesState *st, const HorizonModel *hm, int k,
+			 TimestampTz now, int min_length)
 {
 	if (st->node_id < 0 || st->ring_len < min_length)
 		return false;
-	if (!st->training.fitted || st->retrain_pending)
+	if (!hm->training.fitted || hm->retrain_pending)
 		return true;
-	if (st->model.cfg.horizon != horizon_steps())
+	if (hm->model.cfg.horizon != horizon_steps(k))
 		return true;
 	/* while the window fills, retrain each time it has doubled */
-	if (st->ring_len >= 2 * st->training.training_samples)
+	if (st->ring_len >= 2 * hm->training.training_samples)
 		return true;
-	return TimestampDifferenceExceeds(st->training.last_trained, now,
+	return TimestampDifferenceExceeds(hm->training.last_trained, now,
 									  foresight_retrain_interval_ms);
 }
 
@@ -337,11 +374,15 @@ training_interrupt(void *arg)
 	return false;
 }
 
-/* Train series index on a private copy; put it back with the new samples. */
+/*
+ * Train model k of series index on a private copy; put it back with the
+ * new samples.
+ */
 static void
-train_one(int index, fc_model *scratch, double *y)
+train_one(int index, int k, fc_model *scratch, double *y)
 {
 	SeriesState *st = &live->series[index];
+	HorizonModel *hm = live_models_model(index, k);
 	fc_config	cfg;
 	int32		node_id;
 	int64		copied_total;
@@ -358,7 +399,7 @@ train_one(int index, fc_model *scratch, double *y)
 	LWLockRelease(live->lock);
 
 	INSTR_TIME_SET_CURRENT(start);
-	model_config(&cfg);
+	model_config(&cfg, k);
 	status = fc_model_init(scratch, &cfg);
 	if (status == FC_OK)
 		status = fc_model_fit(scratch, y, n, training_interrupt, NULL);
@@ -371,9 +412,9 @@ train_one(int index, fc_model *scratch, double *y)
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
 	if (st->node_id == node_id)
 	{
-		st->retrain_pending = false;
-		st->training.last_trained = GetCurrentTimestamp();
-		st->training.training_ms = INSTR_TIME_GET_MILLISEC(elapsed);
+		hm->retrain_pending = false;
+		hm->training.last_trained = GetCurrentTimestamp();
+		hm->training.training_ms = INSTR_TIME_GET_MILLISEC(elapsed);
 		if (status == FC_OK)
 		{
 			double	   *window = series_window(index);
@@ -386,17 +427,17 @@ train_one(int index, fc_model *scratch, double *y)
 
 				(void) fc_model_update(scratch, window[pos]);
 			}
-			memcpy(&st->model, scratch, sizeof(fc_model));
-			st->training.fitted = true;
-			st->training.config = cfg;
-			st->training.training_samples = n;
-			st->training.mase_scale = scale;
+			memcpy(&hm->model, scratch, sizeof(fc_model));
+			hm->training.fitted = true;
+			hm->training.config = cfg;
+			hm->training.training_samples = n;
+			hm->training.mase_scale = scale;
 		}
 		else
 			ereport(LOG,
-					(errmsg("foresight monitor: could not train the %s model of node %d: %s",
+					(errmsg("foresight monitor: could not train the %s model of node %d for the horizon of %d ms: %s",
 							live_models_series_name(index % PREDICT_SERIES_COUNT), node_id,
-							fc_status_message(status))));
+							horizons_ms(k), fc_status_message(status))));
 	}
 	LWLockRelease(live->lock);
 }
@@ -407,6 +448,7 @@ live_models_train_due(void)
 	fc_config	cfg;
 	int			min_length;
 	int			n = series_count();
+	int			nhorizons = horizons_count();
 	TimestampTz now = GetCurrentTimestamp();
 	instr_time	start,
 				elapsed;
@@ -414,25 +456,31 @@ live_models_train_due(void)
 	double	   *y = NULL;
 
 	foresight_require_shmem();
-	model_config(&cfg);
+	model_config(&cfg, 0);
 	min_length = fc_min_length(&cfg);
 
 	if (pg_atomic_exchange_u32(&live->retrain_requested, 0) != 0)
 	{
 		LWLockAcquire(live->lock, LW_EXCLUSIVE);
 		for (int i = 0; i < n; i++)
-			live->series[i].retrain_pending = (live->series[i].node_id >= 0);
+			for (int k = 0; k < horizons_slots(); k++)
+				live_models_model(i, k)->retrain_pending = (live->series[i].node_id >= 0);
 		LWLockRelease(live->lock);
 	}
 
 	INSTR_TIME_SET_CURRENT(start);
+	/* the cursor walks (series, horizon) pairs */
+	n *= nhorizons;
 	for (int visited = 0; visited < n; visited++)
 	{
-		int			index = (live->cursor + visited) % n;
+		int			pair = (live->cursor + visited) % n;
+		int			index = pair / nhorizons;
+		int			k = pair % nhorizons;
 		bool		due;
 
 		LWLockAcquire(live->lock, LW_SHARED);
-		due = training_due(&live->series[index], now, min_length);
+		due = training_due(&live->series[index], live_models_model(index, k), k,
+						   now, min_length);
 		LWLockRelease(live->lock);
 		if (!due)
 			continue;
@@ -442,14 +490,14 @@ live_models_train_due(void)
 			scratch = palloc(sizeof(fc_model));
 			y = palloc(sizeof(double) * foresight_model_window);
 		}
-		train_one(index, scratch, y);
+		train_one(index, k, scratch, y);
 
 		INSTR_TIME_SET_CURRENT(elapsed);
 		INSTR_TIME_SUBTRACT(elapsed, start);
 		if (INSTR_TIME_GET_MILLISEC(elapsed) >= foresight_retrain_budget_ms)
 		{
 			/* out of budget: the next cycle goes on after this one */
-			live->cursor = (index + 1) % n;
+			live->cursor = (pair + 1) % n;
 			break;
 		}
 	}
@@ -461,65 +509,66 @@ live_models_train_due(void)
 }
 
 bool
-live_models_prediction(int slot, int32 node_id, int series, Prediction *out)
+live_models_prediction(int slot, int32 node_id, int series, int k, Prediction *out)
 {
 	SeriesState *st;
+	HorizonModel *hm;
+	int			index;
 	bool		found;
 
 	foresight_require_shmem();
+	if (k < 0 || k >= horizons_count())
+		return false;
 	LWLockAcquire(live->lock, LW_SHARED);
-	st = series_for(slot, node_id, series, NULL);
-	found = st->node_id == node_id && st->prediction.valid;
+	st = series_for(slot, node_id, series, &index);
+	hm = live_models_model(index, k);
+	found = st->node_id == node_id && hm->prediction.valid;
 	if (found)
-		*out = st->prediction;
+		*out = hm->prediction;
 	LWLockRelease(live->lock);
 	return found;
 }
 
 bool
-live_models_training(int slot, int32 node_id, int series, ModelTraining *out, fc_model *model)
+live_models_training(int slot, int32 node_id, int series, int k,
+					 ModelTraining *out, fc_model *model)
 {
 	SeriesState *st;
+	HorizonModel *hm;
+	int			index;
 	bool		found;
 
 	foresight_require_shmem();
+	if (k < 0 || k >= horizons_count())
+		return false;
 	LWLockAcquire(live->lock, LW_SHARED);
-	st = series_for(slot, node_id, series, NULL);
+	st = series_for(slot, node_id, series, &index);
+	hm = live_models_model(index, k);
 	found = st->node_id == node_id;
 	if (found)
 	{
-		*out = st->training;
+		*out = hm->training;
+		out->skipped_nonfinite = st->skipped_nonfinite;
+		out->samples_in_window = st->ring_len;
 		if (model)
-			memcpy(model, &st->model, sizeof(fc_model));
+			memcpy(model, &hm->model, sizeof(fc_model));
 	}
 	LWLockRelease(live->lock);
 	return found;
 }
 
-bool
-live_models_restore(int slot, int32 node_id, int series,
-					const double *values, int n,
-					const void *image, size_t image_len,
-					int64 training_samples, TimestampTz last_trained,
-					double training_ms, double mase_scale)
+void
+live_models_restore_window(int slot, int32 node_id, int series,
+						   const double *values, int n)
 {
 	SeriesState *st;
 	int			index;
 	double	   *window;
-	fc_model   *model = NULL;
-
-	if (image != NULL)
-	{
-		model = palloc(sizeof(fc_model));
-		if (fc_model_deserialise(model, image, image_len) != FC_OK)
-			return false;
-	}
+	int			kept = 0;
 
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
 	st = series_for(slot, node_id, series, &index);
-	memset(st, 0, offsetof(SeriesState, model));
-	st->node_id = node_id;
-	st->training.node_id = node_id;
+	reset_series(st, index, node_id);
 	window = series_window(index);
 	if (n > foresight_model_window)
 	{
@@ -527,35 +576,55 @@ live_models_restore(int slot, int32 node_id, int series,
 		values += n - foresight_model_window;
 		n = foresight_model_window;
 	}
+	/* a saved window is data from a file: keep only loads in [0,1] */
+	for (int k = 0; k < n; k++)
 	{
-		int			kept = 0;
-
-		/* a saved window is data from a file: keep only loads in [0,1] */
-		for (int k = 0; k < n; k++)
-		{
-			if (isfinite(values[k]) && values[k] >= 0.0 && values[k] <= 1.0)
-				window[kept++] = values[k];
-			else
-				st->training.skipped_nonfinite++;
-		}
-		n = kept;
+		if (isfinite(values[k]) && values[k] >= 0.0 && values[k] <= 1.0)
+			window[kept++] = values[k];
+		else
+			st->skipped_nonfinite++;
 	}
-	st->ring_len = n;
-	st->ring_pos = n % foresight_model_window;
-	st->total_samples = n;
-	st->training.samples_in_window = n;
-	if (model)
+	st->ring_len = kept;
+	st->ring_pos = kept % foresight_model_window;
+	st->total_samples = kept;
+	LWLockRelease(live->lock);
+}
+
+bool
+live_models_restore_model(int slot, int32 node_id, int series,
+						  const void *image, size_t image_len,
+						  int64 training_samples, TimestampTz last_trained,
+						  double training_ms, double mase_scale)
+{
+	SeriesState *st;
+	int			index;
+	fc_model   *model = palloc(sizeof(fc_model));
+	bool		restored = false;
+
+	if (fc_model_deserialise(model, image, image_len) != FC_OK ||
+		model->cfg.kind != FC_BLEND)
+		return false;
+
+	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	st = series_for(slot, node_id, series, &index);
+	for (int k = 0; k < horizons_count() && st->node_id == node_id && !restored; k++)
 	{
-		memcpy(&st->model, model, sizeof(fc_model));
-		st->training.fitted = true;
-		st->training.config = model->cfg;
-		st->training.training_samples = training_samples;
-		st->training.last_trained = last_trained;
-		st->training.training_ms = training_ms;
-		st->training.mase_scale = mase_scale;
+		HorizonModel *hm = live_models_model(index, k);
+
+		if (hm->training.fitted || model->cfg.horizon != horizon_steps(k))
+			continue;
+		memcpy(&hm->model, model, sizeof(fc_model));
+		hm->training.fitted = true;
+		hm->training.config = model->cfg;
+		hm->training.training_samples = training_samples;
+		hm->training.last_trained = last_trained;
+		hm->training.training_ms = training_ms;
+		hm->training.mase_scale = mase_scale;
+		restored = true;
 	}
 	LWLockRelease(live->lock);
-	return true;
+	pfree(model);
+	return restored;
 }
 
 void

@@ -3,7 +3,8 @@
  * live_models.h
  *	  The live forecasting models: one blend (src/forecast) per node and
  *	  series, fed by the monitor on every sample, retrained on a schedule,
- *	  publishing a predicted load in [0,1] over foresight.prediction_horizon.
+ *	  publishing a predicted load in [0,1] over each horizon of
+ *	  foresight.prediction_horizons (one model per horizon, see horizons.h).
  *
  * Series of a node: PREDICT_SERIES_NODE is the node's load signal; series
  * 1 + c is the load seen by request class c (see class_signal.h).
@@ -33,7 +34,8 @@ typedef struct Prediction
 	bool		valid;			/* at least one sample seen */
 	bool		fitted;			/* the blend is trained; else last value */
 	double		predicted_load; /* mean load over the horizon, in [0,1] */
-	int			horizon_steps;
+	int			horizon_ms;		/* the horizon this prediction is for */
+	int			horizon_steps;	/* samples ahead the model covers; 0 unfitted */
 	TimestampTz made_at;
 	int64		samples;		/* samples absorbed since the last reset */
 	int			nmembers;
@@ -60,7 +62,6 @@ typedef struct ModelTraining
 
 /* GUCs */
 extern int	foresight_retrain_interval_ms;
-extern int	foresight_prediction_horizon_ms;
 extern int	foresight_model_window;
 extern int	foresight_retrain_budget_ms;
 
@@ -78,11 +79,19 @@ extern void live_models_train_due(void);
 /* Any process: ask the monitor to retrain every model at its next loop. */
 extern void live_models_request_retrain(void);
 
-/* Read the prediction of a series; false when there is none for node_id. */
-extern bool live_models_prediction(int slot, int32 node_id, int series, Prediction *out);
+/*
+ * Read the prediction of a series over horizon k (0 = the shortest of
+ * foresight.prediction_horizons, k < horizons_count()); false when there
+ * is none for node_id.
+ */
+extern bool live_models_prediction(int slot, int32 node_id, int series, int k,
+								   Prediction *out);
 
-/* Read the training facts of a series (and optionally a copy of the model). */
-extern bool live_models_training(int slot, int32 node_id, int series,
+/*
+ * Read the training facts of the model of a series for horizon k (and
+ * optionally a copy of the model).
+ */
+extern bool live_models_training(int slot, int32 node_id, int series, int k,
 								 ModelTraining *out, fc_model *model);
 
 /*

@@ -17,6 +17,7 @@
 #include "storage/lwlock.h"
 
 #include "registry/registry.h"
+#include "predict/horizons.h"
 #include "predict/live_models.h"
 #include "predict/live_models_internal.h"
 #include "predict/models.pb-c.h"
@@ -73,22 +74,30 @@ live_models_save(StringInfo out)
 			e->series = series;
 			e->window = palloc(sizeof(double) * st->ring_len);
 			e->n_window = live_models_copy_window(index, st, e->window);
-			if (st->training.fitted)
+			e->models = palloc0(sizeof(Foresight__SavedModel *) * horizons_count());
+			for (int k = 0; k < horizons_count(); k++)
 			{
-				size_t		size = fc_model_serialise(&st->model, NULL, 0);
+				HorizonModel *hm = live_models_model(index, k);
+				Foresight__SavedModel *sm;
+				size_t		size;
 
-				e->model.data = palloc(size);
-				e->model.len = fc_model_serialise(&st->model, e->model.data, size);
-				e->has_model = true;
+				if (!hm->training.fitted)
+					continue;
+				sm = palloc(sizeof(Foresight__SavedModel));
+				foresight__saved_model__init(sm);
+				size = fc_model_serialise(&hm->model, NULL, 0);
+				sm->model.data = palloc(size);
+				sm->model.len = fc_model_serialise(&hm->model, sm->model.data, size);
+				sm->has_training_samples = true;
+				sm->training_samples = hm->training.training_samples;
+				sm->has_last_trained = true;
+				sm->last_trained = hm->training.last_trained;
+				sm->has_training_ms = true;
+				sm->training_ms = hm->training.training_ms;
+				sm->has_mase_scale = true;
+				sm->mase_scale = hm->training.mase_scale;
+				e->models[e->n_models++] = sm;
 			}
-			e->has_training_samples = true;
-			e->training_samples = st->training.training_samples;
-			e->has_last_trained = true;
-			e->last_trained = st->training.last_trained;
-			e->has_training_ms = true;
-			e->training_ms = st->training.training_ms;
-			e->has_mase_scale = true;
-			e->mase_scale = st->training.mase_scale;
 			LWLockRelease(live_models_lock());
 			entries[n++] = e;
 		}
@@ -115,6 +124,7 @@ live_models_load(const char *data, size_t len)
 	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
 	int			nnodes = registry_snapshot(nodes, nslots, NULL);
 	int			restored = 0;
+	int			models = 0;
 
 	file = foresight__saved_models__unpack(&pb_allocator, len, (const uint8 *) data);
 	if (file == NULL)
@@ -141,15 +151,27 @@ live_models_load(const char *data, size_t len)
 		{
 			if (nodes[i].node_id != e->node_id || strcmp(nodes[i].name, e->node_name) != 0)
 				continue;
-			if (live_models_restore(nodes[i].slot, e->node_id, e->series,
-									e->window, (int) e->n_window,
-									e->has_model ? e->model.data : NULL,
-									e->has_model ? e->model.len : 0,
-									e->training_samples, e->last_trained,
-									e->training_ms, e->mase_scale))
-				restored++;
+			live_models_restore_window(nodes[i].slot, e->node_id, e->series,
+									   e->window, (int) e->n_window);
+			restored++;
+			/* a file of 0.6 or earlier: one model, whose horizon it tells */
+			if (e->has_model)
+				(void) live_models_restore_model(nodes[i].slot, e->node_id, e->series,
+												 e->model.data, e->model.len,
+												 e->training_samples, e->last_trained,
+												 e->training_ms, e->mase_scale);
+			for (size_t m = 0; m < e->n_models; m++)
+			{
+				Foresight__SavedModel *sm = e->models[m];
+
+				if (live_models_restore_model(nodes[i].slot, e->node_id, e->series,
+											  sm->model.data, sm->model.len,
+											  sm->training_samples, sm->last_trained,
+											  sm->training_ms, sm->mase_scale))
+					models++;
+			}
 		}
 	}
 	ereport(LOG,
-			(errmsg("foresight monitor: restored %d model series", restored)));
+			(errmsg("foresight monitor: restored %d model series (%d models)", restored, models)));
 }

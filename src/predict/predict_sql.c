@@ -3,7 +3,8 @@
  * predict_sql.c
  *	  SQL interface of the live models: foresight.prediction_list() behind
  *	  the view foresight.predictions, foresight.model_list() behind
- *	  foresight.models, and foresight.retrain().
+ *	  foresight.models (one row per horizon of foresight.prediction_horizons
+ *	  in both), and foresight.retrain().
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +24,7 @@
 #include "core/guards.h"
 #include "forecast/forecast.h"
 #include "registry/registry.h"
+#include "predict/horizons.h"
 #include "predict/live_models.h"
 
 /* NULL for NaN, so that "not known yet" reads as NULL in SQL */
@@ -81,30 +83,34 @@ foresight_prediction_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			nnodes;
+	int			nhorizons = horizons_count();
 	ForesightNode *nodes;
 	TimestampTz now = GetCurrentTimestamp();
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 11);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 12);
 	nodes = all_nodes(&nnodes);
 
 	for (int i = 0; i < nnodes; i++)
 	{
-		for (int series = 0; series < PREDICT_SERIES_COUNT; series++)
+		/* by series, then horizon (shortest first) */
+		for (int j = 0; j < PREDICT_SERIES_COUNT * nhorizons; j++)
 		{
+			int			series = j / nhorizons;
+			int			k = j % nhorizons;
 			Prediction p;
-			Datum		values[11];
-			bool		nulls[11] = {false};
+			Datum		values[12];
+			bool		nulls[12] = {false};
 			Datum	   *names;
 			int			dims[1];
 			int			lbs[1] = {1};
 
-			if (!live_models_prediction(nodes[i].slot, nodes[i].node_id, series, &p))
+			if (!live_models_prediction(nodes[i].slot, nodes[i].node_id, series, k, &p))
 				continue;
 			values[0] = CStringGetTextDatum(nodes[i].name);
 			values[1] = CStringGetTextDatum(live_models_series_name(series));
-			values[2] = IntervalPGetDatum(ms_interval((double) foresight_prediction_horizon_ms));
+			values[2] = IntervalPGetDatum(ms_interval((double) p.horizon_ms));
 			values[3] = Float8GetDatum(p.predicted_load);
 			values[4] = BoolGetDatum(p.fitted);
 			names = palloc(sizeof(Datum) * Max(p.nmembers, 1));
@@ -118,6 +124,8 @@ foresight_prediction_list(PG_FUNCTION_ARGS)
 			values[8] = float_array(p.member_mae, p.nmembers);
 			values[9] = Int64GetDatum(p.samples);
 			values[10] = IntervalPGetDatum(ms_interval((double) (now - p.made_at) / 1000.0));
+			values[11] = Int32GetDatum(p.horizon_steps);
+			nulls[11] = !p.fitted;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
@@ -152,30 +160,34 @@ foresight_model_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			nnodes;
+	int			nhorizons = horizons_count();
 	ForesightNode *nodes;
 	fc_model   *model = palloc(sizeof(fc_model));
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 11);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 12);
 	nodes = all_nodes(&nnodes);
 
 	for (int i = 0; i < nnodes; i++)
 	{
-		for (int series = 0; series < PREDICT_SERIES_COUNT; series++)
+		/* by series, then horizon (shortest first) */
+		for (int j = 0; j < PREDICT_SERIES_COUNT * nhorizons; j++)
 		{
+			int			series = j / nhorizons;
+			int			k = j % nhorizons;
 			ModelTraining t;
 			int			nmembers;
 
-			if (!live_models_training(nodes[i].slot, nodes[i].node_id, series, &t, model) ||
+			if (!live_models_training(nodes[i].slot, nodes[i].node_id, series, k, &t, model) ||
 				!t.fitted)
 				continue;
 			nmembers = fc_model_members(model);
 			/* one row per member, then one for the blend itself */
 			for (int m = 0; m <= nmembers; m++)
 			{
-				Datum		values[11];
-				bool		nulls[11] = {false};
+				Datum		values[12];
+				bool		nulls[12] = {false};
 				fc_member_info info;
 				double		mae;
 
@@ -206,6 +218,7 @@ foresight_model_list(PG_FUNCTION_ARGS)
 				values[8] = float_or_null(mae, &nulls[8]);
 				values[9] = float_or_null(t.mase_scale > 0 ? mae / t.mase_scale : NAN, &nulls[9]);
 				values[10] = Int64GetDatum(t.skipped_nonfinite);
+				values[11] = IntervalPGetDatum(ms_interval((double) horizons_ms(k)));
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			}
 		}
@@ -221,4 +234,31 @@ foresight_retrain(PG_FUNCTION_ARGS)
 	foresight_require_admin("retrain pg_foresight models");
 	live_models_request_retrain();
 	PG_RETURN_VOID();
+}
+
+static double
+interval_ms(const Interval *iv)
+{
+	return iv->time / 1000.0 +
+		((double) iv->month * DAYS_PER_MONTH + iv->day) * SECS_PER_DAY * 1000.0;
+}
+
+PG_FUNCTION_INFO_V1(foresight_prediction_horizon_for);
+
+/*
+ * foresight.prediction_horizon_for(expected_duration, expected_wait): the
+ * horizon the predictive policy reads for a query expected to run that
+ * long after waiting that long in the admission queue (horizons_choose()).
+ */
+Datum
+foresight_prediction_horizon_for(PG_FUNCTION_ARGS)
+{
+	double		duration_ms = interval_ms(PG_GETARG_INTERVAL_P(0));
+	double		wait_ms = interval_ms(PG_GETARG_INTERVAL_P(1));
+
+	if (duration_ms < 0 || wait_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an expected duration or wait cannot be negative")));
+	PG_RETURN_INTERVAL_P(ms_interval((double) horizons_ms(horizons_choose(duration_ms + wait_ms))));
 }

@@ -46,6 +46,7 @@ typedef struct AdmissionShared
 	slock_t		mutex;
 	uint64		next_ticket;
 	int			waiting;
+	double		recent_wait_us; /* mean wait of the last queued queries */
 	ConditionVariable cv;
 	uint64		tickets[FLEXIBLE_ARRAY_MEMBER]; /* 0 = free */
 } AdmissionShared;
@@ -114,6 +115,20 @@ admission_wakeup(void)
 {
 	if (admission != NULL && admission->waiting > 0)
 		ConditionVariableBroadcast(&admission->cv);
+}
+
+double
+admission_expected_wait_ms(void)
+{
+	double		wait_us;
+
+	foresight_require_shmem();
+	if (admission->waiting == 0)
+		return 0.0;				/* unlocked read: a hint, checked below */
+	SpinLockAcquire(&admission->mutex);
+	wait_us = admission->waiting > 0 ? admission->recent_wait_us : 0.0;
+	SpinLockRelease(&admission->mutex);
+	return wait_us / 1000.0;
 }
 
 int
@@ -186,11 +201,13 @@ first_in_line(uint64 ticket)
 }
 
 static void
-dequeue(int index)
+dequeue(int index, double waited_us)
 {
 	SpinLockAcquire(&admission->mutex);
 	admission->tickets[index] = 0;
 	admission->waiting--;
+	/* exponentially weighted: the last few waits count */
+	admission->recent_wait_us += ADMISSION_WAIT_ALPHA * (waited_us - admission->recent_wait_us);
 	SpinLockRelease(&admission->mutex);
 	ConditionVariableBroadcast(&admission->cv);
 }
@@ -239,7 +256,7 @@ admission_wait(admission_check_fn check, void *arg, int64 *waited_us)
 	PG_FINALLY();
 	{
 		ConditionVariableCancelSleep();
-		dequeue(index);
+		dequeue(index, (double) (GetCurrentTimestamp() - start));
 	}
 	PG_END_TRY();
 

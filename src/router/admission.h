@@ -61,6 +61,14 @@ extern AdmissionResult admission_wait(admission_check_fn check, void *arg,
 /* Wake the queue: predictions changed or a routed query finished. */
 extern void admission_wakeup(void);
 
+/*
+ * The wait a query entering the queue now may expect, in ms: 0 when the
+ * queue is empty, else the mean wait of the last queued queries (weighted
+ * by ADMISSION_WAIT_ALPHA), 0 before any has left it.
+ */
+#define ADMISSION_WAIT_ALPHA 0.2
+extern double admission_expected_wait_ms(void);
+
 /* Queries waiting now (for views). */
 extern int	admission_queue_length(void);
 

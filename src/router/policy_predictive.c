@@ -30,6 +30,7 @@ typedef struct PredictiveRound
 	RequestClass cls;
 	RoutingWeights weights;
 	TimestampTz now;			/* when scored (the speeds' evidence decays) */
+	PredictiveHorizon horizon;	/* the prediction window the score read */
 } PredictiveRound;
 
 static void
@@ -57,7 +58,8 @@ fill_candidates(PredictiveCandidate *pc, const RouteCandidate *cands, int n)
 static bool
 score_round(PredictiveRound *round)
 {
-	return predictive_score(round->pc, round->n, round->cls, &round->weights, round->now);
+	return predictive_score(round->pc, round->n, round->cls, &round->weights, round->now,
+							&round->horizon);
 }
 
 /* admission's callback: re-read predictions and speeds as they are now */
@@ -68,6 +70,21 @@ rescore(void *arg)
 
 	round->now = GetCurrentTimestamp();
 	return score_round(round);
+}
+
+/* "5s", "1min", "1500ms": a horizon as the GUC would take it */
+static const char *
+horizon_text(int ms)
+{
+	static char buf[32];
+
+	if (ms % 60000 == 0)
+		snprintf(buf, sizeof(buf), "%dmin", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, sizeof(buf), "%ds", ms / 1000);
+	else
+		snprintf(buf, sizeof(buf), "%dms", ms);
+	return buf;
 }
 
 static const char *
@@ -204,8 +221,10 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 
 	if (d->reason[0] == '\0')
 		snprintf(d->reason, sizeof(d->reason),
-				 "policy predictive: score %.3f (predicted load %.2f, connection score %.2f, weights %.2f/%.2f%s)",
-				 sorted[0].score, sorted[0].predicted_load, sorted[0].connection_score,
+				 "policy predictive: score %.3f (load %.2f over %s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
+				 sorted[0].score, sorted[0].predicted_load,
+				 horizon_text(round.horizon.horizon_ms), sorted[0].connection_score,
 				 round.weights.connection, round.weights.load,
-				 round.weights.peak ? ", peak hours" : "");
+				 round.weights.peak ? ", peak hours" : "",
+				 round.horizon.duration_ms, round.horizon.wait_ms);
 }

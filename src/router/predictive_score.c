@@ -8,6 +8,9 @@
  * node-level prediction, plus PREDICTIVE_INFLIGHT_LOAD per query this
  * coordinator has in flight there (the load it added since the node's last
  * sample), capped at 1.  A node with no prediction yet counts as idle.
+ * The prediction read is the one over the horizon chosen for the query
+ * (predictive_choose_horizon): the window in which the query will wait and
+ * run.
  *
  * The connection score counts in-flight queries, which makes a node that
  * answers slowly, and so holds few of them, look free.  Its speed corrects
@@ -26,25 +29,35 @@
 
 #include "common/pg_prng.h"
 
+#include "predict/horizons.h"
 #include "predict/live_models.h"
 #include "router/admission.h"
 #include "router/predictive_score.h"
 
 static double
-candidate_load(const PredictiveCandidate *c, RequestClass cls, bool *from_class)
+candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, bool *from_class)
 {
 	Prediction p;
 
 	*from_class = false;
-	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, &p) &&
+	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
 		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
 	{
 		*from_class = true;
 		return p.predicted_load;
 	}
-	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, &p))
+	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
 		return p.predicted_load;
 	return 0.0;
+}
+
+void
+predictive_choose_horizon(double duration_ms, double wait_ms, PredictiveHorizon *horizon)
+{
+	horizon->duration_ms = duration_ms;
+	horizon->wait_ms = wait_ms;
+	horizon->k = horizons_choose(duration_ms + wait_ms);
+	horizon->horizon_ms = horizons_ms(horizon->k);
 }
 
 double
@@ -95,7 +108,8 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 
 bool
 predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
-				 const RoutingWeights *weights, TimestampTz now)
+				 const RoutingWeights *weights, TimestampTz now,
+				 PredictiveHorizon *horizon)
 {
 	double		max_weight = 0.0;
 	bool		any_capacity = false;
@@ -103,11 +117,13 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	for (int i = 0; i < n; i++)
 		max_weight = Max(max_weight, cands[i].weight);
 	candidate_speeds(cands, n, cls, now);
+	predictive_choose_horizon(predictive_fastest_answer(cands, n, 0.0) / 1000.0,
+							  admission_expected_wait_ms(), horizon);
 
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
-		double		load = candidate_load(c, cls, &c->from_class);
+		double		load = candidate_load(c, cls, horizon->k, &c->from_class);
 
 		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
 		c->connection_score = scoring_connection_score(c->weight, max_weight,

@@ -58,12 +58,33 @@ typedef struct PredictiveCandidate
 } PredictiveCandidate;
 
 /*
- * Score every candidate for a query of class cls at time now.  Returns true
+ * The prediction window a query's score reads: the smallest horizon of
+ * foresight.prediction_horizons at least as long as the query's expected
+ * duration plus its expected wait in the admission queue, else the
+ * largest.
+ */
+typedef struct PredictiveHorizon
+{
+	double		duration_ms;	/* the class's recent answer time on the
+								 * fastest candidate (however old); 0 if none */
+	double		wait_ms;		/* admission_expected_wait_ms() */
+	int			k;				/* index in foresight.prediction_horizons */
+	int			horizon_ms;
+} PredictiveHorizon;
+
+/*
+ * Score every candidate for a query of class cls at time now, with the
+ * predictions over the horizon chosen for it (*horizon).  Returns true
  * when at least one candidate's predicted load is at or below
  * foresight.overload_threshold.
  */
 extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
-							 const RoutingWeights *weights, TimestampTz now);
+							 const RoutingWeights *weights, TimestampTz now,
+							 PredictiveHorizon *horizon);
+
+/* The horizon rule alone, for expected duration and wait in ms. */
+extern void predictive_choose_horizon(double duration_ms, double wait_ms,
+									  PredictiveHorizon *horizon);
 
 /*
  * The recent answer time of the class on the fastest scored candidate

@@ -19,7 +19,7 @@ use Test::More;
 # and routing on them.
 our $FAST_MODELS = qq{
 foresight.sample_interval = 200ms
-foresight.prediction_horizon = 1s
+foresight.prediction_horizons = 1s
 foresight.retrain_budget = 500ms
 };
 
