@@ -20,6 +20,7 @@
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
 #include "monitor/node_health.h"
+#include "monitor/round_trip.h"
 #include "monitor/quarantine.h"
 #include "monitor/worker.h"
 #include "predict/live_models.h"
@@ -51,6 +52,7 @@ static const ForesightComponent components[] = {
 	{"registry", registry_define_gucs, NULL, registry_shmem_request, registry_shmem_init},
 	{"monitor", monitor_define_gucs, monitor_install_hooks, monitor_shmem_request, monitor_shmem_init},
 	{"node health", NULL, NULL, node_health_shmem_request, node_health_shmem_init},
+	{"round trips", NULL, NULL, round_trip_shmem_request, round_trip_shmem_init},
 	{"quarantine", quarantine_define_gucs, NULL, quarantine_shmem_request, quarantine_shmem_init},
 	{"history", history_define_gucs, NULL, history_shmem_request, history_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},

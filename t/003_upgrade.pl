@@ -189,5 +189,10 @@ is($node->safe_psql('postgres', q{
 	't|t|00:01:00', 'the grants are kept; prediction_horizon_for() answers');
 is($node->safe_psql('postgres', q{SELECT string_agg(request_class, ',' ORDER BY request_class) FROM foresight.coordinator_cost}),
 	'large,medium,point,small', 'foresight.coordinator_cost has a row per request class (#18)');
+is($node->safe_psql('postgres', q{
+	SELECT (SELECT attname FROM pg_attribute WHERE attrelid = 'foresight.nodes'::regclass
+	        ORDER BY attnum DESC LIMIT 1),
+	       (SELECT region || ' ' || local FROM foresight.regions WHERE local)}),
+	'round_trip_ms|local t', 'foresight.nodes ends with round_trip_ms; foresight.regions has the local region (#21)');
 
 done_testing();

@@ -15,7 +15,7 @@ FORESIGHT_PACKAGES=(
 	build-essential
 	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-client-$PG_MAJOR
 	libpq-dev libprotobuf-c-dev protobuf-c-compiler
-	libipc-run-perl rsync procps
+	libipc-run-perl rsync procps python3
 )
 
 # Install whatever of the given packages is missing (apt-get; as root, or

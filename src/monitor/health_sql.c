@@ -5,7 +5,9 @@
  *	  down, or up but not usable and why, last poll and success, failures,
  *	  last error, replay LSN), behind
  *	  the view foresight.node_health and the extra columns of
- *	  foresight.nodes.
+ *	  foresight.nodes; foresight.node_round_trip_list(): each node's
+ *	  measured round trip (round_trip.c), behind foresight.nodes'
+ *	  round_trip_ms and foresight.regions.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,9 +21,11 @@
 
 #include "core/guards.h"
 #include "monitor/node_health.h"
+#include "monitor/round_trip.h"
 #include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(foresight_node_health_list);
+PG_FUNCTION_INFO_V1(foresight_node_round_trip_list);
 
 static const char *
 status_name(const ForesightNode *node, const NodeHealth *h)
@@ -77,6 +81,48 @@ foresight_node_health_list(PG_FUNCTION_ARGS)
 		values[9] = LSNGetDatum(h.replay_lsn);
 		nulls[10] = h.replay_lsn_at == 0;
 		values[10] = TimestampTzGetDatum(h.replay_lsn_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * One row per node: its smoothed round trip and the median and 95th
+ * percentile of the last measurements, in milliseconds; the coordinator
+ * itself 0; NULL for a node not measured yet.
+ */
+Datum
+foresight_node_round_trip_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ForesightNode *nodes;
+	int			n;
+
+	foresight_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 5);
+
+	nodes = registry_snapshot_palloc(&n);
+	for (int i = 0; i < n; i++)
+	{
+		RoundTrip	rt;
+		Datum		values[5];
+		bool		nulls[5] = {false};
+		bool		known;
+
+		if (nodes[i].slot == FORESIGHT_LOCAL_SLOT)
+		{
+			memset(&rt, 0, sizeof(rt));
+			known = true;
+		}
+		else
+			known = round_trip_get(nodes[i].slot, nodes[i].node_id, &rt);
+		values[0] = Int32GetDatum(nodes[i].node_id);
+		values[1] = Float8GetDatum(rt.smoothed_ms);
+		values[2] = Float8GetDatum(rt.p50_ms);
+		values[3] = Float8GetDatum(rt.p95_ms);
+		values[4] = Int64GetDatum(rt.samples);
+		nulls[1] = nulls[2] = nulls[3] = !known;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

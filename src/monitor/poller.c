@@ -20,6 +20,12 @@
  * sample.  Connecting is asynchronous too (PQconnectStart/PQconnectPoll),
  * so a node that accepts and never answers costs the others nothing.
  *
+ * After its sample, each node gets an empty query, which takes one round
+ * trip and no work: its time is the node's network round trip
+ * (round_trip.c), kept apart from its service time.  It counts against
+ * the same deadline; a node that misses it has still given its sample
+ * (its answer is read at the next cycle, or the connection starts afresh).
+ *
  * Each connection holds one of the process's external file descriptors
  * (fd.c's budget, a third of max_files_per_process), like postgres_fdw's:
  * a node whose connection would exceed them is not connected to, and
@@ -44,26 +50,27 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "libpq-fe.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "postmaster/interrupt.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "access/xlog.h"
 
 #include "monitor/node_health.h"
 #include "monitor/pgstats.h"
 #include "monitor/poll_outcome.h"
+#include "monitor/round_trip.h"
 #include "monitor/poller.h"
 #include "monitor/sample.h"
+#include "monitor/sample_local.h"
 #include "monitor/snapshot.h"
 #include "monitor/worker.h"
 #include "registry/conninfo.h"
@@ -105,6 +112,7 @@ typedef enum PendingQuery
 {
 	QUERY_NONE,
 	QUERY_PROBE,
+	QUERY_PING,					/* an empty query: the round trip */
 	QUERY_SNAPSHOT,
 	QUERY_SQL
 } PendingQuery;
@@ -126,13 +134,14 @@ typedef struct NodeConn
 	int			sql_samples;	/* ... samples by plain SQL since */
 	PendingQuery query;
 	bool		pending;		/* polled this cycle, no outcome yet */
+	bool		sampled;		/* its sample taken this cycle */
+	bool		pinged;			/* its round trip measured this cycle */
+	instr_time	ping_sent;
 	SampleState state;
 	bool		in_incident;	/* failures logged since the last success */
 } NodeConn;
 
 static NodeConn *conns = NULL;	/* one per registry slot; slot 0 unused */
-static SampleState local_state;
-static bool local_in_incident = false;
 static char *monitor_user = NULL;
 
 static bool
@@ -209,7 +218,7 @@ poller_init(void)
 {
 	conns = MemoryContextAllocZero(TopMemoryContext,
 								   sizeof(NodeConn) * registry_slot_count());
-	sample_state_reset(&local_state, 0);
+	sample_local_reset();
 	/* the bootstrap superuser's name; we are in a transaction */
 	monitor_user = MemoryContextStrdup(TopMemoryContext,
 									   GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false));
@@ -348,54 +357,6 @@ conn_failed(NodeConn *nc, const char *what)
 	close_conn(nc);
 }
 
-/* ---- the coordinator, in-process ---- */
-
-static void
-sample_local(TimestampTz now)
-{
-	MemoryContext cycle = CurrentMemoryContext;
-	NodeSnapshot snap;
-	volatile bool ok = false;
-	char		error[NODE_HEALTH_ERROR_MAX] = "";
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "sampling the coordinator");
-	PG_TRY();
-	{
-		snapshot_collect(&snap);
-		ok = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cycle);
-		edata = CopyErrorData();
-		FlushErrorState();
-		strlcpy(error, edata->message, sizeof(error));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	if (ok)
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	else
-		AbortCurrentTransaction();
-	MemoryContextSwitchTo(cycle);
-	pgstat_report_activity(STATE_IDLE, NULL);
-
-	if (ok)
-		poll_record_success(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, NODE_KIND_COORDINATOR,
-					   &local_in_incident, &snap, &local_state, SAMPLE_SOURCE_LOCAL, now);
-	else
-		poll_record_failure(FORESIGHT_LOCAL_SLOT, 0, FORESIGHT_LOCAL_NODE_NAME, &local_in_incident,
-					   "local sample failed", error);
-}
-
 /* ---- remote nodes ---- */
 
 static void
@@ -403,20 +364,31 @@ send_query(NodeConn *nc)
 {
 	int			ok;
 
-	switch (nc->mode)
+	if (nc->sampled && !nc->pinged)
 	{
-		case MODE_UNKNOWN:
-			nc->query = QUERY_PROBE;
-			ok = PQsendQuery(nc->conn, PROBE_QUERY);
-			break;
-		case MODE_EXTENSION:
-			nc->query = QUERY_SNAPSHOT;
-			ok = PQsendQueryParams(nc->conn, SNAPSHOT_QUERY, 0, NULL, NULL, NULL, NULL, 1);
-			break;
-		default:
-			nc->query = QUERY_SQL;
-			ok = PQsendQuery(nc->conn, pgstats_query);
-			break;
+		/*
+		 * After the sample, its round trip: by then the monitor is waiting
+		 * on the sockets, not sampling the coordinator, so the answer is
+		 * read when it comes.
+		 */
+		nc->query = QUERY_PING;
+		INSTR_TIME_SET_CURRENT(nc->ping_sent);
+		ok = PQsendQuery(nc->conn, "");
+	}
+	else if (nc->mode == MODE_UNKNOWN)
+	{
+		nc->query = QUERY_PROBE;
+		ok = PQsendQuery(nc->conn, PROBE_QUERY);
+	}
+	else if (nc->mode == MODE_EXTENSION)
+	{
+		nc->query = QUERY_SNAPSHOT;
+		ok = PQsendQueryParams(nc->conn, SNAPSHOT_QUERY, 0, NULL, NULL, NULL, NULL, 1);
+	}
+	else
+	{
+		nc->query = QUERY_SQL;
+		ok = PQsendQuery(nc->conn, pgstats_query);
 	}
 	if (!ok)
 	{
@@ -527,6 +499,20 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			nc->phase = CONN_READY;
 			return;
 
+		case QUERY_PING:
+			{
+				instr_time	elapsed;
+
+				INSTR_TIME_SET_CURRENT(elapsed);
+				INSTR_TIME_SUBTRACT(elapsed, nc->ping_sent);
+				nc->pinged = true;
+				if (PQresultStatus(res) == PGRES_EMPTY_QUERY)
+					round_trip_record(nc->slot, nc->node_id, INSTR_TIME_GET_MILLISEC(elapsed));
+				nc->pending = false;
+				nc->phase = CONN_READY;
+				return;
+			}
+
 		case QUERY_SNAPSHOT:
 			if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			{
@@ -558,7 +544,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 			nc->unreadable_logged = false;
 			poll_record_success(nc->slot, nc->node_id, nc->name, nc->kind, &nc->in_incident,
 						   &snap, &nc->state, SAMPLE_SOURCE_EXTENSION, now);
-			nc->pending = false;
+			nc->sampled = true; /* its round trip next */
 			nc->phase = CONN_READY;
 			return;
 
@@ -592,7 +578,7 @@ handle_result(NodeConn *nc, PGresult *res, TimestampTz now)
 				/* after an unreadable snapshot, try it again now and then */
 				if (nc->unreadable_logged && ++nc->sql_samples >= SNAPSHOT_RETRY_SAMPLES)
 					nc->mode = MODE_EXTENSION;
-				nc->pending = false;
+				nc->sampled = true; /* its round trip next */
 				nc->phase = CONN_READY;
 				return;
 			}
@@ -690,6 +676,20 @@ advance(NodeConn *nc, TimestampTz now)
 	}
 }
 
+/* A round trip that came after the deadline, read now (not measured). */
+static bool
+late_round_trip_read(NodeConn *nc)
+{
+	PGresult   *res;
+
+	if (nc->query != QUERY_PING || !PQconsumeInput(nc->conn) || PQisBusy(nc->conn))
+		return false;
+	while ((res = PQgetResult(nc->conn)) != NULL)
+		PQclear(res);
+	nc->phase = CONN_READY;
+	return PQstatus(nc->conn) == CONNECTION_OK;
+}
+
 void
 poller_cycle(TimestampTz now)
 {
@@ -706,7 +706,9 @@ poller_cycle(TimestampTz now)
 		if (!nc->in_use)
 			continue;
 		nc->pending = true;
-		if (nc->phase == CONN_BUSY)
+		nc->sampled = false;
+		nc->pinged = false;
+		if (nc->phase == CONN_BUSY && !late_round_trip_read(nc))
 		{
 			/* leftover of a missed sample: start afresh */
 			cancel_missed_poll(nc);
@@ -788,7 +790,8 @@ poller_cycle(TimestampTz now)
 		if (!nc->in_use || !nc->pending)
 			continue;
 		nc->pending = false;
-		if (ShutdownRequestPending)
+		/* only its round trip outstanding: the sample was given */
+		if (ShutdownRequestPending || nc->sampled)
 			continue;
 		poll_record_failure(nc->slot, nc->node_id, nc->name, &nc->in_incident,
 					   psprintf("no answer within %d ms", effective_timeout_ms()), NULL);

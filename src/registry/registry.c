@@ -41,6 +41,7 @@
 
 int			foresight_max_nodes = 16;
 char	   *foresight_database = NULL;
+char	   *foresight_local_region = NULL;
 
 typedef struct RegistryShared
 {
@@ -62,6 +63,20 @@ static bool callbacks_registered = false;
 	"SELECT node_id, node_name, conninfo, region, kind, weight, state " \
 	"FROM foresight.node ORDER BY node_id"
 
+/* foresight.local_region: a region name as add_node() takes one */
+static bool
+check_local_region(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || !registry_simple_name(*newval, true))
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("A region starts with a lowercase letter or an underscore, has only lowercase letters, digits, underscores and hyphens, and is at most %d characters long.",
+							NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
 void
 registry_define_gucs(void)
 {
@@ -80,6 +95,22 @@ registry_define_gucs(void)
 							   "postgres",
 							   PGC_POSTMASTER, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("foresight.local_region",
+							   "Region of this coordinator.",
+							   "The region of the node \"local\"; foresight.regions marks it.",
+							   &foresight_local_region,
+							   "local",
+							   PGC_SIGHUP, 0,
+							   check_local_region, NULL, NULL);
+}
+
+/* the coordinator's entry as this process sees it: its region is a GUC */
+static void
+local_view(ForesightNode *node)
+{
+	if (node->slot == FORESIGHT_LOCAL_SLOT && foresight_local_region != NULL)
+		strlcpy(node->region, foresight_local_region, NAMEDATALEN);
 }
 
 int
@@ -145,7 +176,10 @@ registry_snapshot(ForesightNode *out, int max, uint64 *generation)
 	LWLockAcquire(registry->lock, LW_SHARED);
 	for (int i = 0; i < registry_slot_count() && n < max; i++)
 		if (registry->nodes[i].in_use)
-			out[n++] = registry->nodes[i];
+		{
+			out[n] = registry->nodes[i];
+			local_view(&out[n++]);
+		}
 	if (generation)
 		*generation = pg_atomic_read_u64(&registry->generation);
 	LWLockRelease(registry->lock);
@@ -174,6 +208,7 @@ registry_lookup(const char *name, ForesightNode *out)
 		if (registry->nodes[i].in_use && strcmp(registry->nodes[i].name, name) == 0)
 		{
 			*out = registry->nodes[i];
+			local_view(out);
 			found = true;
 			break;
 		}

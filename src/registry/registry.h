@@ -63,9 +63,13 @@ typedef struct ForesightNode
 /* GUCs */
 extern int	foresight_max_nodes;
 extern char *foresight_database;
+extern char *foresight_local_region;
 
 /* component entry points (see pg_foresight.h) */
 extern void registry_define_gucs(void);
+
+/* a node or region name: a lowercase letter or _, then [a-z0-9_] (and - if allow_dash) */
+extern bool registry_simple_name(const char *name, bool allow_dash);
 extern void registry_shmem_request(void);
 extern void registry_shmem_init(void);
 

@@ -47,8 +47,8 @@ required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 }
 
 /* lowercase letter or underscore, then lowercase letters, digits, _ (and - if allowed) */
-static bool
-is_simple_name(const char *name, bool allow_dash)
+bool
+registry_simple_name(const char *name, bool allow_dash)
 {
 	size_t		len = strlen(name);
 
@@ -66,7 +66,7 @@ is_simple_name(const char *name, bool allow_dash)
 static void
 validate_node_name(const char *name)
 {
-	if (!is_simple_name(name, false))
+	if (!registry_simple_name(name, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid node name \"%s\"", name),
@@ -82,7 +82,7 @@ validate_node_name(const char *name)
 static void
 validate_region(const char *region)
 {
-	if (!is_simple_name(region, true))
+	if (!registry_simple_name(region, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid region \"%s\"", region),

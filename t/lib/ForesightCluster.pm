@@ -13,6 +13,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 # Settings that make the models train and predict within seconds (samples
 # every 200 ms, a 1 s horizon, short retraining): for tests of predictions
@@ -65,6 +66,26 @@ $extra_conf
 		register($primary, "standby$i", $standby) unless $opts{no_register};
 	}
 	return ($primary, @standbys);
+}
+
+# A delaying TCP relay (scripts/delay-relay) in front of a node: a node
+# $delay_ms away one way, each direction.  Returns the conninfo to register
+# (loopback TCP to the relay) and the relay's IPC::Run handle.
+sub start_relay
+{
+	my ($node, $delay_ms) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	my $target = $node->host =~ m{^/} ? $node->host . '/.s.PGSQL.' . $node->port
+	  : $node->host . ':' . $node->port;
+	my $out = '';
+	my $relay = IPC::Run::start(
+		[ "$ENV{PG_FORESIGHT_ROOT}/scripts/delay-relay", '--listen', "127.0.0.1:$port",
+		  '--connect', $target, '--delay-ms', $delay_ms ],
+		'>', \$out, '2>', \$out);
+	my $until = time + 10;
+	$relay->pump_nb while $out !~ /listening on/ && time < $until;
+	die "delay-relay did not start: $out" unless $out =~ /listening on/;
+	return ("host=127.0.0.1 port=$port", $relay);
 }
 
 # conninfo of a node on loopback TCP (never a Unix socket: like a real node)
