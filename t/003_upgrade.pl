@@ -193,6 +193,6 @@ is($node->safe_psql('postgres', q{
 	SELECT (SELECT attname FROM pg_attribute WHERE attrelid = 'foresight.nodes'::regclass
 	        ORDER BY attnum DESC LIMIT 1),
 	       (SELECT region || ' ' || local FROM foresight.regions WHERE local)}),
-	'round_trip_ms|local t', 'foresight.nodes ends with round_trip_ms; foresight.regions has the local region (#21)');
+	'round_trip_ms|local true', 'foresight.nodes ends with round_trip_ms; foresight.regions has the local region (#21)');
 
 done_testing();

@@ -20,11 +20,9 @@
  * sample.  Connecting is asynchronous too (PQconnectStart/PQconnectPoll),
  * so a node that accepts and never answers costs the others nothing.
  *
- * After its sample, each node gets an empty query, which takes one round
- * trip and no work: its time is the node's network round trip
- * (round_trip.c), kept apart from its service time.  It counts against
- * the same deadline; a node that misses it has still given its sample
- * (its answer is read at the next cycle, or the connection starts afresh).
+ * After its sample, each node gets an empty query: its time is the node's
+ * network round trip (round_trip.c).  Missing it by the deadline is not
+ * missing the sample (the answer is read at the next cycle).
  *
  * Each connection holds one of the process's external file descriptors
  * (fd.c's budget, a third of max_files_per_process), like postgres_fdw's:
