@@ -113,17 +113,35 @@ COMMENT ON VIEW foresight.nodes IS
 	'Every node routing knows about, the coordinator ("local") first; passwords are masked; status, last poll and last error from the monitor; quarantine state, reason, start and the last anomaly score; the measured network round trip';
 
 CREATE VIEW foresight.regions AS
-	SELECT n.region,
-		   n.region = pg_catalog.current_setting('foresight.local_region') AS local,
+	WITH load AS (
+		-- each node's predicted load over the shortest window
+		SELECT DISTINCT ON (node_name) node_name, predicted_load
+		  FROM foresight.prediction_list()
+		 WHERE request_class = 'all'
+		 ORDER BY node_name, horizon),
+	node AS (
+		SELECT n.region, h.status, r.round_trip_ms, r.round_trip_p95_ms,
+			   l.predicted_load, s.routed
+		  FROM foresight.node_list() n
+		  LEFT JOIN foresight.node_health_list() h ON h.node_id = n.node_id
+		  LEFT JOIN foresight.node_round_trip_list() r ON r.node_id = n.node_id
+		  LEFT JOIN load l ON l.node_name = n.node_name
+		  LEFT JOIN foresight.routing_stats_list() s ON s.node_id = n.node_id)
+	SELECT region,
+		   region = pg_catalog.current_setting('foresight.local_region') AS local,
 		   count(*)::integer AS nodes,
-		   (count(*) FILTER (WHERE h.status = 'up'))::integer AS nodes_up,
-		   percentile_cont(0.5) WITHIN GROUP (ORDER BY r.round_trip_ms) AS round_trip_ms,
-		   max(r.round_trip_p95_ms) AS round_trip_p95_ms
-	  FROM foresight.node_list() n
-	  LEFT JOIN foresight.node_health_list() h ON h.node_id = n.node_id
-	  LEFT JOIN foresight.node_round_trip_list() r ON r.node_id = n.node_id
-	 GROUP BY n.region
-	 ORDER BY local DESC, round_trip_ms NULLS LAST, n.region;
+		   (count(*) FILTER (WHERE status = 'up'))::integer AS nodes_up,
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY round_trip_ms) AS round_trip_ms,
+		   max(round_trip_p95_ms) AS round_trip_p95_ms,
+		   avg(predicted_load) AS predicted_load,
+		   coalesce(sum(routed), 0)::float8 /
+			 nullif(sum(sum(routed)) OVER (), 0) AS share_of_reads,
+		   CASE WHEN count(*) FILTER (WHERE status = 'up') = count(*) THEN 'up'
+				WHEN count(*) FILTER (WHERE status = 'up') > 0 THEN 'degraded'
+				ELSE 'down' END AS state
+	  FROM node
+	 GROUP BY region
+	 ORDER BY local DESC, round_trip_ms NULLS LAST, region;
 COMMENT ON VIEW foresight.regions IS
-	'One row per region: whether it is this coordinator''s (foresight.local_region), its nodes and how many are up, the median of their round trips and the largest 95th percentile';
+	'One row per region: whether it is this coordinator''s (foresight.local_region), its nodes and how many are up, the median of their round trips and the largest 95th percentile, their mean predicted load over the shortest window, its share of the reads decided here since the statistics were reset, and up, degraded or down';
 GRANT SELECT ON foresight.regions TO PUBLIC;

@@ -53,6 +53,19 @@ is($primary->safe_psql('postgres', q{
 	FROM foresight.regions}),
 	'eu-west t 2/2, eu-central f 1/1, us-east f 1/1',
 	'foresight.regions: the local region first (with the coordinator), then by round trip');
+# reads spread over every node: each region has a share, the shares add up
+$primary->safe_psql('postgres', q{CREATE TABLE t AS SELECT 1 AS x});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);
+$primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin;\n"
+	  . join('', map { "SELECT x FROM t;\n" } 1 .. 60));
+my ($shares, $states, $loads) = split /\|/, $primary->safe_psql('postgres', q{
+	SELECT round(sum(share_of_reads)::numeric, 6), string_agg(state, ',' ORDER BY region),
+	       bool_and(predicted_load BETWEEN 0 AND 1)
+	FROM foresight.regions});
+is($shares, '1.000000', 'the shares of the reads of the regions add up to 1');
+is($states, 'up,up,up', 'every region is up');
+is($loads, 't', 'each region has a predicted load in [0, 1]');
+
 is($primary->safe_psql('postgres', q{SELECT region FROM foresight.nodes WHERE node_name = 'local'}),
 	'eu-west', 'the coordinator is in foresight.local_region');
 
