@@ -33,6 +33,7 @@
 #include "router/causal.h"
 #include "router/coordinator_cost.h"
 #include "router/hedge.h"
+#include "router/regions.h"
 #include "router/router.h"
 #include "router/route_deadline.h"
 #include "router/scoring.h"
@@ -59,6 +60,7 @@ static const ForesightComponent components[] = {
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
+	{"regions", regions_define_gucs, NULL, NULL, NULL},
 	{"coordinator cost", coordinator_cost_define_gucs, NULL, coordinator_cost_shmem_request, coordinator_cost_shmem_init},
 	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
 	{"causal reads", causal_define_gucs, NULL, NULL, NULL},

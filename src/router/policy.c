@@ -242,6 +242,7 @@ set_local_candidate(RouteCandidate *c)
 	c->node_id = 0;
 	strlcpy(c->name, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 	c->is_local = true;
+	c->in_local_region = true;
 	c->inflight = latency_inflight(FORESIGHT_LOCAL_SLOT);
 	c->weight = 1.0;
 }
@@ -418,6 +419,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		c->node_id = node->node_id;
 		strlcpy(c->name, node->name, NAMEDATALEN);
 		c->conninfo = node->conninfo;
+		c->in_local_region = strcmp(node->region, foresight_local_region) == 0;
 		c->inflight = latency_inflight(node->slot);
 		c->weight = node->weight;
 		/*

@@ -35,6 +35,7 @@ typedef struct RouteCandidate
 	char		name[NAMEDATALEN];
 	const char *conninfo;		/* backend copy of the registry, NULL for local */
 	bool		is_local;
+	bool		in_local_region;	/* its region is foresight.local_region */
 	bool		check_lsn;		/* replay position must be checked on the node */
 	uint32		inflight;
 	double		weight;			/* the node's registry weight (1 for local) */

@@ -20,6 +20,7 @@
 #include "router/hedge.h"
 #include "router/policy.h"
 #include "router/predictive_score.h"
+#include "router/regions.h"
 #include "router/router.h"
 #include "stats/history.h"
 
@@ -177,6 +178,7 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	}
 
 	chosen = predictive_choose(pc, n);
+	chosen = regions_choose(pc, cands, n, chosen, d);
 	chosen = weigh_coordinator_cost(pc, cands, n, chosen, round.cls, d);
 	/* the tuner's scale for this read's latency */
 	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);

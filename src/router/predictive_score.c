@@ -34,21 +34,24 @@
 #include "router/admission.h"
 #include "router/predictive_score.h"
 
+/* the class's predicted load when known, else the node's; *node_load the node's */
 static double
-candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, bool *from_class)
+candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, bool *from_class,
+			   double *node_load)
 {
 	Prediction p;
 
 	*from_class = false;
+	*node_load = 0.0;
+	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
+		*node_load = p.predicted_load;
 	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
 		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
 	{
 		*from_class = true;
 		return p.predicted_load;
 	}
-	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
-		return p.predicted_load;
-	return 0.0;
+	return *node_load;
 }
 
 void
@@ -123,7 +126,7 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
-		double		load = candidate_load(c, cls, horizon->k, &c->from_class);
+		double		load = candidate_load(c, cls, horizon->k, &c->from_class, &c->node_load);
 
 		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
 		c->connection_score = scoring_connection_score(c->weight, max_weight,

@@ -50,6 +50,7 @@ typedef struct PredictiveCandidate
 	/* filled by predictive_score() */
 	double		predicted_load; /* adjusted, in [0,1] */
 	bool		from_class;		/* class prediction (else node-level) */
+	double		node_load;		/* the node's own predicted load (all classes) */
 	double		answer_us;		/* recent answer time of the class; 0 if none */
 	double		evidence;		/* recent answers behind it (decaying) */
 	double		speed;			/* in (0,1]: 1 = as fast as the fastest */

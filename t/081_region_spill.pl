@@ -1,0 +1,123 @@
+# Regions, part 2: the predictive policy keeps reads in this coordinator's
+# region (foresight.local_region) while a node there has room, spills them
+# to the nearest region by measured round trip when it has none, brings
+# them back when it has room again, and fails over to the nearest region
+# when the local one has no node left.  standby1 is local; standby2 is
+# behind a relay adding 7.5 ms each way (near), standby3 30 ms (far).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use ForesightCluster;
+
+# a far node needs its connection to open within one poll deadline (80% of
+# the interval): 500 ms samples
+my ($primary, $standby1, $standby2, $standby3) = ForesightCluster::create(
+	standbys => 3,
+	no_register => 1,
+	conf => qq{
+foresight.local_region = 'eu-west'
+foresight.routing_policy = predictive
+foresight.include_local = off
+foresight.hedge_factor = 0
+foresight.sample_interval = 500ms
+foresight.prediction_horizons = 1s
+foresight.retrain_budget = 300ms
+# the neighbour below loads standby1 to about this on a 2-CPU machine
+foresight.spill_threshold = 0.5
+});
+my ($near, $near_relay) = ForesightCluster::start_relay($standby2, 7.5);
+my ($far, $far_relay) = ForesightCluster::start_relay($standby3, 30);
+$primary->safe_psql('postgres', sprintf(q{
+	CREATE TABLE kv (k int PRIMARY KEY, v text);
+	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
+	CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 100000) g;
+	SELECT foresight.add_node('standby1', '%s', region => 'eu-west');
+	SELECT foresight.add_node('standby2', '%s', region => 'eu-central');
+	SELECT foresight.add_node('standby3', '%s', region => 'us-east');},
+	ForesightCluster::node_conninfo($standby1), $near, $far));
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);
+ok($primary->poll_query_until('postgres', q{
+	SELECT count(*) = 3 FROM foresight.nodes
+	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),
+	'every standby is up with a measured round trip');
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2, $standby3),
+	'the monitor has seen every standby replay the tables');
+
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
+	"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
+PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
+	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+
+# point lookups through the coordinator for $secs seconds: where they ran
+# (from the decision log) and how many clients saw an error
+sub drive
+{
+	my ($secs) = @_;
+	my $from = $primary->safe_psql('postgres',
+		'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+	my $out = '';
+	IPC::Run::run(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', \$out, '2>', \$out);
+	my ($failed) = $out =~ /number of failed transactions: (\d+)/;
+	$failed //= ($out =~ /aborted|error/i ? 'some' : 0);
+	my %n = map { split /\|/ } split /\n/, $primary->safe_psql('postgres', qq{
+		SELECT chosen_node, count(*) FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' GROUP BY 1});
+	my $all = 0;
+	$all += $_ for values %n;
+	$n{$_} //= 0 for qw(standby1 standby2 standby3);
+	diag(sprintf('%d lookups: standby1 %d, standby2 %d, standby3 %d; errors %s',
+		$all, $n{standby1}, $n{standby2}, $n{standby3}, $failed));
+	return ($all, \%n, $failed);
+}
+
+# 1. the local region idle: reads stay there
+my ($all, $n) = drive(3);
+cmp_ok($all, '>', 100, 'lookups were decided');
+cmp_ok($n->{standby1}, '>=', 0.95 * $all, 'local region idle: at least 95% stay local');
+
+# 2. a CPU-bound neighbour on standby1: reads spill, to the near region first
+my $load = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '3', '-j', '1', '-T', '300', '-f', "$dir/heavy.sql", '-d', $standby1->connstr('postgres') ],
+	'>', '/dev/null', '2>', '/dev/null');
+ok($primary->poll_query_until('postgres', q{
+	SELECT predicted_load > current_setting('foresight.spill_threshold')::float8
+	FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all'}),
+	'standby1 is predicted above the spill-over threshold');
+($all, $n) = drive(3);
+my $spilled = $n->{standby2} + $n->{standby3};
+cmp_ok($spilled, '>=', 0.5 * $all, 'local region full: most reads spill');
+cmp_ok($n->{standby2}, '>', 2 * $n->{standby3}, 'to the near region before the far one');
+like($primary->safe_psql('postgres', q{
+	SELECT reason FROM foresight.routing_decisions WHERE reason LIKE 'spill-over:%'
+	ORDER BY decision_id DESC LIMIT 1}),
+	qr/^spill-over: eu-west at load [01]\.\d\d > 0\.50; standby2 expected in [\d.]+ ms \(round trip [\d.]+\)/,
+	'the decision log says why, with the round trip');
+
+# 3. the neighbour stops: reads come back
+$load->kill_kill;
+$standby1->safe_psql('postgres', q{
+	SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM big%'});
+ok($primary->poll_query_until('postgres', q{
+	SELECT predicted_load < 0.3 FROM foresight.predictions
+	WHERE node_name = 'standby1' AND request_class = 'all'}),
+	'standby1 has room again');
+($all, $n) = drive(3);
+cmp_ok($n->{standby1}, '>=', 0.9 * $all, 'reads come back to the local region');
+
+# 4. the local region's node stops: reads continue on the near region
+$standby1->stop('immediate');
+my $failed;
+($all, $n, $failed) = drive(4);
+is($failed, 0, 'no client error with the local region stopped');
+cmp_ok($n->{standby2}, '>=', 0.8 * $all, 'the reads go to the near region');
+
+$near_relay->kill_kill;
+$far_relay->kill_kill;
+done_testing();
