@@ -137,6 +137,25 @@ ok($standby1->log_contains(qr/canceling statement due to conflict with recovery(
 cmp_ok($primary->safe_psql('postgres', "SELECT retries FROM foresight.routing_stats WHERE node_name = 'standby1'"),
 	'>=', 1, 'and it ran again elsewhere (a retry counted on standby1)');
 $session->quit;
+
+# ---- 1b. a REPEATABLE READ block whose reads ran on the node cannot move ----
+# Its reads share one snapshot, taken on the node: a later read run
+# elsewhere would see another.  When the node's session ends before the
+# block's next read has a row, the client gets the error, and retries the
+# transaction as it would a serialization failure.
+$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+$session = $primary->background_psql('postgres', on_error_stop => 0);
+$session->query_safe("$route BEGIN ISOLATION LEVEL REPEATABLE READ;");
+is($session->query_safe('SELECT node_port()'), $standby1->port, 'a repeatable read block reads on standby1');
+$standby1->safe_psql('postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_foresight'");
+$session->{stderr} = '';
+my $moved = $session->query('SELECT node_port()');
+like($session->{stderr}, qr/ERROR:/, "the block's next read ends with an error")
+  or diag("it answered $moved");
+unlike($moved, qr/^\d+$/, '... instead of running elsewhere with another snapshot');
+$session->query('ROLLBACK');
+$session->quit;
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby2', state => 'enabled')");
 
 # ---- 2. a node removed from the registry mid-load ----
