@@ -88,6 +88,11 @@ bench_cluster_start "$cluster" "$port" 10
 sql() { bench_sql "$port" "$1"; }
 sql "CREATE TABLE w (id integer PRIMARY KEY, v bigint NOT NULL); INSERT INTO w SELECT g, 0 FROM generate_series(1, 64) g"
 
+# a standby killed with SIGKILL starts again from its last restartpoint:
+# the coordinator keeps the WAL it needs (without it, it never streams
+# again, which the monitor shows as replication lag: a broken standby)
+echo "wal_keep_size = '2GB'" >> "$cluster/coordinator/postgresql.conf"
+pg_ctl -D "$cluster/coordinator" reload >/dev/null
 if [ $has_netns -eq 1 ]; then
 	# standby3 in the namespace: the coordinator listens on the pair too
 	cat >> "$cluster/coordinator/postgresql.conf" <<-CONF
