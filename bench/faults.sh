@@ -347,7 +347,7 @@ if wants restart; then
 	up=$(wait_for "SELECT $(status standby1) = 'up'" 60)
 	wait "$load" || true
 	wait "$before" || true
-	before_failed=$(grep -o 'client [0-9]* aborted' "$work/logs/restart-before.out" | sort -u | wc -l)
+	before_failed=$( (grep -o 'client [0-9]* aborted' "$work/logs/restart-before.out" || true) | sort -u | wc -l)
 	row restart - "$up" - "(the load before it: $before_failed clients ended by the shutdown; coordinator back after $back s; this row: a new load started then)"
 fi
 
