@@ -100,7 +100,7 @@ if [ $has_netns -eq 1 ]; then
 	CONF
 	printf 'host all all %s/24 trust\nhost replication all %s/24 trust\n' \
 		"$NETNS_HOST_IP" "$NETNS_HOST_IP" >> "$cluster/coordinator/pg_hba.conf"
-	pg_ctl -D "$cluster/coordinator" -m fast -w restart >/dev/null
+	pg_ctl -D "$cluster/coordinator" -l "$cluster/coordinator/server.log" -m fast -w restart >/dev/null
 	note "pg_basebackup standby3 (network namespace $NETNS_NAME, $NETNS_NODE_IP)"
 	pg_basebackup -h 127.0.0.1 -p "$port" -D "$cluster/standby3" -R -X stream -c fast >/dev/null
 	printf "port = %s\nlisten_addresses = '%s'\ncluster_name = 'standby3'\n" \
