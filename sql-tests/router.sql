@@ -1,6 +1,9 @@
 -- Routing with one server: GUCs, eligibility through route_explain, EXPLAIN
--- shape.  The registered node is unreachable (nothing listens on port 1),
--- so nothing here runs remotely; EXPLAIN without ANALYZE never connects.
+-- shape.  The registered node is unreachable (nothing listens on port 1):
+-- it never answers the monitor's polls, so it stays "unknown" (the harness
+-- sets foresight.down_after high) and is never a candidate: nothing here
+-- runs remotely, and no query pays its connection attempt.  The remote SQL
+-- of an eligible statement is shown all the same.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_foresight;
 
@@ -88,11 +91,12 @@ SET foresight.routing_policy = local;
 EXPLAIN (COSTS OFF) SELECT * FROM rt WHERE id = 3;
 SET foresight.routing_policy = round_robin;
 
--- the unreachable node is skipped: the query runs locally, no error
+-- the node that never answered a poll is no candidate: the query runs
+-- locally, no error, no connection attempt (no error or retry counted)
 SELECT count(*) FROM rt;
 SELECT v FROM rt WHERE id = 4;
--- and then avoided for a while
 SELECT node, reason, excluded FROM foresight.route_explain('SELECT * FROM rt');
+SELECT status FROM foresight.node_health WHERE node_name = 'nowhere';
 SELECT node_name, routed, errors, retries FROM foresight.routing_stats ORDER BY node_id;
 
 -- query shapes seen before are routed without a local plan, planned here

@@ -13,7 +13,7 @@ use IO::Socket::INET;
 use ForesightCluster;
 
 my $interval = 1.0;     # foresight.sample_interval (default)
-my $down_after = 3;     # foresight.down_after (default)
+my $down_after = 2;     # foresight.down_after (default)
 # what a check costs itself: starting psql, a query, and the poll step
 my $slack = 0.6;
 

@@ -414,7 +414,11 @@ $pr->quit;
 my $silent = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
   or die "listen: $!";
 $primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.down_after = 1000; SELECT pg_reload_conf()});
-$primary->safe_psql('postgres', "SELECT foresight.add_node('silent', 'host=127.0.0.1 port=" . $silent->sockport . "')");
+# (a node is a candidate once it answered a poll: 'silent' answers at
+# standby1's address first, then its address is one that never answers)
+ForesightCluster::register($primary, 'silent', $standby1);
+ForesightCluster::wait_polled($primary, 'silent');
+$primary->safe_psql('postgres', "SELECT foresight.alter_node('silent', conninfo => 'host=127.0.0.1 port=" . $silent->sockport . "')");
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby$_', state => 'drained')") for 1 .. 2;
 my $started = [gettimeofday];
 ($ret, $stdout, $stderr) = $primary->psql('postgres',

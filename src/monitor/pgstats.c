@@ -12,6 +12,15 @@
  * Client: sending results to a slow client, IPC: parallel query, sync
  * replication...).
  *
+ * Replay lag is 0 when everything received is replayed.  The received
+ * position may be behind the replayed one: a standby that restarted (after
+ * a crash too) streams again from the start of the segment it replays, so
+ * until new WAL comes it reports that start; it is not behind then if it
+ * streams, and an idle primary sends nothing new (before, it read as
+ * minutes behind, the age of its last replayed commit, and was quarantined
+ * for it).  One that does not stream (its primary removed the WAL it
+ * needs: it never catches up) keeps the age of its last replayed commit.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +44,8 @@ const char *const pgstats_query =
 " (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::text,"
 " CASE WHEN NOT pg_is_in_recovery() THEN NULL"
 "  WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+"  WHEN pg_last_wal_receive_lsn() < pg_last_wal_replay_lsn()"
+"   AND EXISTS (SELECT FROM pg_catalog.pg_stat_wal_receiver WHERE status = 'streaming') THEN 0"
 "  ELSE (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000000)::bigint END,"
 " (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint,"
 " current_setting('server_version_num')::int,"

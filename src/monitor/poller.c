@@ -79,7 +79,7 @@
 #include "stats/latency.h"
 
 int			foresight_poll_timeout_ms = 1000;
-int			foresight_down_after = 3;
+int			foresight_down_after = 2;
 char	   *foresight_monitor_user = NULL;
 
 #define MONITOR_APPLICATION_NAME "foresight monitor"
@@ -199,7 +199,7 @@ poller_define_gucs(void)
 							"Consecutive missed samples after which a node is marked down.",
 							NULL,
 							&foresight_down_after,
-							3, 0, 1000,
+							2, 0, 1000,
 							PGC_SIGHUP, 0,
 							check_down_after, NULL, NULL);
 	DefineCustomStringVariable("foresight.monitor_user",

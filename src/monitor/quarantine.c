@@ -58,7 +58,7 @@
 
 bool		foresight_anomaly_detection = true;
 double		foresight_anomaly_threshold = FC_ANOMALY_DEFAULT_THRESHOLD;
-int			foresight_anomaly_samples = 3;
+int			foresight_anomaly_samples = 2;
 int			foresight_anomaly_clear_samples = 10;
 int			foresight_readmit_ramp_ms = 30000;
 double		foresight_anomaly_fleet_ratio = 4.0;
@@ -103,7 +103,7 @@ quarantine_define_gucs(void)
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("foresight.anomaly_samples",
 							"Anomalous samples in a row that quarantine a node.",
-							NULL, &foresight_anomaly_samples, 3, 1, 1000,
+							NULL, &foresight_anomaly_samples, 2, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("foresight.anomaly_clear_samples",
 							"Normal samples in a row after which a quarantined node is readmitted.",

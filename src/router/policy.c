@@ -3,8 +3,10 @@
  * policy.c
  *	  Which nodes may take a query now, and in which order to try them.
  *
- * Candidates: the enabled physical standbys whose health is not DOWN and
- * that the monitor has not found unusable (promoted, this coordinator
+ * Candidates: the enabled physical standbys the monitor has polled with
+ * success at least once (an UNKNOWN node, never polled or never answered,
+ * is no candidate), that it has not marked DOWN since, and
+ * that it has not found unusable (promoted, this coordinator
  * itself, another cluster's standby), that this backend has not just failed
  * to use, and that have replayed both this session's last commit
  * (read-your-writes) and the catalog floor (the latest catalog change made
@@ -361,6 +363,12 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		if (health.status == NODE_HEALTH_DOWN)
 		{
 			note_excluded(d, node->name, "down");
+			continue;
+		}
+		/* never answered a poll: a session would pay its connect timeout */
+		if (health.status == NODE_HEALTH_UNKNOWN)
+		{
+			note_excluded(d, node->name, "unknown: no good poll yet");
 			continue;
 		}
 		if (health.verdict != NODE_VERDICT_USABLE)

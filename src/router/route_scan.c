@@ -519,7 +519,17 @@ fetch_remote(RouteScanState *st)
 				return NULL;	/* caller runs the child */
 			continue;
 		}
-		if (!st->returned_row && remote_error_is_retryable(rc->conn, res))
+		/*
+		 * A node failure before the first row runs the query elsewhere,
+		 * unless a REPEATABLE READ block's earlier reads ran in a
+		 * transaction on that node: elsewhere the statement would see
+		 * another snapshot than they did, so the client gets the node's
+		 * error (a recovery conflict's 40001 is retried like any
+		 * serialization failure).  A READ COMMITTED statement takes a
+		 * snapshot of its own anyway.
+		 */
+		if (!st->returned_row && remote_error_is_retryable(rc->conn, res) &&
+			!(st->block_on_node && IsolationUsesXactSnapshot()))
 		{
 			char	   *why = remote_error_message(rc->conn, res);
 

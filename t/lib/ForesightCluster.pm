@@ -65,6 +65,10 @@ $extra_conf
 		my $standby = $standbys[ $i - 1 ];
 		register($primary, "standby$i", $standby) unless $opts{no_register};
 	}
+	# A node is a candidate from its first good poll on (routing.md): wait
+	# for it, so that the test's first reads may go to the standbys.
+	wait_polled($primary, map { "standby$_" } 1 .. $nstandbys)
+	  unless $opts{no_register} || $nstandbys == 0;
 	return ($primary, @standbys);
 }
 
@@ -109,6 +113,18 @@ sub register
 	$conninfo =~ s{^host=(/\S+)}{host=$1/.} if $opts{alias};
 	$primary->safe_psql('postgres',
 		"SELECT foresight.add_node('$name', '$conninfo')");
+}
+
+# Wait until the monitor has had a good poll of each named node: until
+# then a node's status is "unknown" and it is no routing candidate.
+sub wait_polled
+{
+	my ($primary, @names) = @_;
+	my $list = join(', ', map { "'$_'" } @names);
+	$primary->poll_query_until('postgres',
+		"SELECT count(*) = ${\ scalar @names} FROM foresight.node_health "
+		  . "WHERE node_name IN ($list) AND last_success IS NOT NULL")
+	  or die "the monitor has not polled $list";
 }
 
 # A query shape that is slow on one server only: table kv (1000 rows) and
