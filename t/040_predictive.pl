@@ -27,6 +27,9 @@ CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
 ANALYZE;
 });
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+# a standby not yet seen past the latest catalog change is ordered last
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the tables');
 
 ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),

@@ -173,26 +173,8 @@ GRANT SELECT ON rls_t TO alice;
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 my $slow = "SELECT count(*), sum(v) FROM big WHERE id % 2000 = 0 AND slow_true(id)";
 
-sub parts_on_standbys
-{
-	my $n = 0;
-	for my $s ($standby1, $standby2)
-	{
-		$n += $s->safe_psql('postgres',
-			"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow_true%' AND application_name = 'pg_foresight' AND state = 'active'");
-	}
-	return $n;
-}
-sub wait_parts
-{
-	my ($want) = @_;
-	for (1 .. 100)
-	{
-		return 1 if $want ? parts_on_standbys() >= $want : parts_on_standbys() == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
+sub parts_on_standbys { return ForesightCluster::split_parts_running('slow_true', $standby1, $standby2); }
+sub wait_parts { return ForesightCluster::wait_split_parts($_[0], 'slow_true', $standby1, $standby2); }
 sub last_split
 {
 	return $primary->safe_psql('postgres',

@@ -20,6 +20,9 @@
  * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
  * such a read runs here so that the cost gets measured (only while the
  * coordinator is the busiest, where running here is the likely answer).
+ * While it is the busiest, one decision in 16 goes the other way than the
+ * costs say, so that both stay measured under the load of the moment: a
+ * cost measured on a cold cache or under another load does not stay.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +30,7 @@
 
 #include <time.h>
 
+#include "common/pg_prng.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/guc.h"
@@ -37,6 +41,7 @@
 #define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
 #define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
 #define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
+#define COST_EXPLORE		0.0625	/* share of busy decisions that go the other way */
 
 typedef struct CostAverage
 {
@@ -173,7 +178,18 @@ coordinator_cost_runs_here(RequestClass cls, double here_load,
 		return true;
 	}
 	if (c.local_us > c.route_us)
-		return false;			/* routing takes less of the coordinator */
+	{
+		/* routing takes less of the coordinator; now and then measure again */
+		if (pg_prng_double(&pg_global_prng_state) >= COST_EXPLORE)
+			return false;
+		snprintf(reason, reason_len,
+				 "coordinator cost: busiest (load %.2f > %.2f), %s re-measured here (%.0f > %.0f us): here",
+				 here_load, busiest_other_load, name, c.local_us, c.route_us);
+		return true;
+	}
+	/* now and then routed all the same, so that its cost stays current */
+	if (pg_prng_double(&pg_global_prng_state) < COST_EXPLORE)
+		return false;
 	snprintf(reason, reason_len,
 			 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, busiest (load %.2f > %.2f): here",
 			 name, c.route_us, c.local_us, here_load, busiest_other_load);

@@ -14,6 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use Time::HiRes ();
 
 # Settings that make the models train and predict within seconds (samples
 # every 200 ms, a 1 s horizon, short retraining): for tests of predictions
@@ -90,6 +91,32 @@ sub start_relay
 	$relay->pump_nb while $out !~ /listening on/ && time < $until;
 	die "delay-relay did not start: $out" unless $out =~ /listening on/;
 	return ("host=127.0.0.1 port=$port", $relay);
+}
+
+# Split parts running a query like %$pattern% on the given standbys, from
+# their pg_stat_activity (t/051, t/052).
+sub split_parts_running
+{
+	my ($pattern, @standbys) = @_;
+	my $n = 0;
+	$n += $_->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%$pattern%' AND application_name = 'pg_foresight' AND state = 'active'")
+	  for @standbys;
+	return $n;
+}
+
+# Wait (10 s at most) until at least $want such parts run, or none when
+# $want is 0; true if it happened.
+sub wait_split_parts
+{
+	my ($want, $pattern, @standbys) = @_;
+	for (1 .. 100)
+	{
+		my $n = split_parts_running($pattern, @standbys);
+		return 1 if $want ? $n >= $want : $n == 0;
+		Time::HiRes::usleep(100_000);
+	}
+	return 0;
 }
 
 # conninfo of a node on loopback TCP (never a Unix socket: like a real node)
