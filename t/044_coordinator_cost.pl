@@ -104,22 +104,37 @@ $from = last_decision();
 drive(4);
 ($all, $here, $by_rule) = point_decisions($from);
 diag("busy coordinator: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
-cmp_ok($by_rule, '>=', $all * 0.5, 'most point reads run here by the coordinator-cost rule');
-cmp_ok($here, '>=', $by_rule, 'and they ran here');
-my ($local_us, $local_n) = split /\|/, $primary->safe_psql('postgres', q{
-	SELECT round(local_cpu_us)::int, local_samples FROM foresight.coordinator_cost
-	WHERE request_class = 'point'});
-($routed_us) = $primary->safe_psql('postgres', q{
-	SELECT round(routed_cpu_us)::int FROM foresight.coordinator_cost WHERE request_class = 'point'});
-diag("a point read costs the coordinator $local_us us here ($local_n timed), $routed_us us routed");
+my ($local_us, $local_n, $routed_now) = split /\|/, $primary->safe_psql('postgres', q{
+	SELECT round(local_cpu_us)::int, local_samples, round(routed_cpu_us)::int
+	FROM foresight.coordinator_cost WHERE request_class = 'point'});
+diag("a point read costs the coordinator $local_us us here ($local_n timed), $routed_now us routed");
 cmp_ok($local_n, '>=', 8, 'point reads run here are timed');
-my $reason = $primary->safe_psql('postgres', qq{
-	SELECT reason FROM foresight.routing_decisions
-	WHERE decision_id > $from AND reason LIKE 'coordinator cost: point CPU routed%'
-	ORDER BY decision_id DESC LIMIT 1});
-diag("a decision of the rule: $reason");
-like($reason, qr/^coordinator cost: point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\): here/,
-	'the decision log gives the measured costs and the loads');
+# the rule follows the measurements: which way is cheaper under this load
+# depends on the machine (on an idle 2-CPU VM, running here: 24-27 us
+# against 50 routed; under a parallel CI run it was 83 against 63)
+if ($local_us <= $routed_now)
+{
+	cmp_ok($by_rule, '>=', $all * 0.5, 'running here costs less: most point reads run here by the rule');
+	cmp_ok($here, '>=', $by_rule, 'and they ran here');
+	my $reason = $primary->safe_psql('postgres', qq{
+		SELECT reason FROM foresight.routing_decisions
+		WHERE decision_id > $from AND reason LIKE 'coordinator cost: point CPU routed%'
+		ORDER BY decision_id DESC LIMIT 1});
+	diag("a decision of the rule: $reason");
+	like($reason, qr/^coordinator cost: point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\): here/,
+		'the decision log gives the measured costs and the loads');
+}
+else
+{
+	cmp_ok($by_rule, '<=', $all * 0.2, 'routing costs less: only the re-measuring reads run here by the rule');
+	cmp_ok($by_rule, '>', 0, 'but some do, so that the cost of running here stays measured');
+	like($primary->safe_psql('postgres', qq{
+		SELECT reason FROM foresight.routing_decisions
+		WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
+		ORDER BY decision_id DESC LIMIT 1}),
+		qr/^coordinator cost: (busiest \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, .*): here$/,
+		'the decision log says why it ran here, with the costs');
+}
 
 # the same load with the rule off: routed as the scores say
 $from = last_decision();
