@@ -12,6 +12,8 @@
  * the busiest candidate it is not: routing such a read takes more of the
  * scarcest CPU than running it, and loads a node as well.
  *
+ * What is timed, planning included, is in coordinator_cost.h.
+ *
  * The rule, for a read the scores send to a node (policy_predictive.c):
  * it runs here instead when foresight.coordinator_cost is on, the
  * coordinator is a candidate, its predicted load is at least
@@ -61,6 +63,15 @@ bool		foresight_coordinator_cost = true;
 static CoordinatorCostShared *cost = NULL;
 static uint32 executions = 0;
 
+/*
+ * A sampled planning: its start while it runs, then the statement it made
+ * and the CPU it took, until that statement's first execution takes them
+ * (or another planning replaces them).
+ */
+static int64 planning_start_ns = -1;
+static struct PlannedStmt *planned_stmt = NULL;
+static int64 planning_ns = 0;
+
 void
 coordinator_cost_define_gucs(void)
 {
@@ -104,11 +115,52 @@ thread_cpu_ns(void)
 	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void
-coordinator_cost_start(CostClock *clock)
+/* whether this backend times the next statement: one in COST_SAMPLE_EVERY */
+static bool
+sample_next(void)
 {
+	return cost != NULL && executions++ % COST_SAMPLE_EVERY == 0;
+}
+
+void
+coordinator_cost_planning_start(void)
+{
+	planned_stmt = NULL;
+	planning_start_ns = sample_next() ? thread_cpu_ns() : -1;
+}
+
+void
+coordinator_cost_planning_done(struct PlannedStmt *stmt)
+{
+	int64		now;
+
+	if (planning_start_ns < 0)
+		return;
+	now = thread_cpu_ns();
+	if (now >= planning_start_ns)
+	{
+		planned_stmt = stmt;
+		planning_ns = now - planning_start_ns;
+	}
+	planning_start_ns = -1;
+}
+
+void
+coordinator_cost_start(CostClock *clock, struct PlannedStmt *stmt)
+{
+	bool		planned_now = stmt != NULL && stmt == planned_stmt;
+
+	/* a planning counts once: for its statement's first execution */
+	planned_stmt = NULL;
 	clock->running = false;
-	if (cost == NULL || executions++ % COST_SAMPLE_EVERY != 0)
+	if (planned_now)
+	{
+		/* sampled when it was planned */
+		clock->start_ns = thread_cpu_ns() - planning_ns;
+		clock->running = clock->start_ns >= 0;
+		return;
+	}
+	if (!sample_next())
 		return;
 	clock->start_ns = thread_cpu_ns();
 	clock->running = clock->start_ns >= 0;

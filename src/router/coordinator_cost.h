@@ -8,12 +8,17 @@
  *	  (foresight.coordinator_cost; docs/routing.md#the-coordinators-own-cost).
  *
  * The clock is the backend's thread CPU time (CLOCK_THREAD_CPUTIME_ID)
- * from the route scan's start to its end: the decision, the remote round
- * trip or the local plan and execution, and the rows handed to the client.
- * Parsing and the client's socket are the same either way and are left
- * out.  One execution in COST_SAMPLE_EVERY of each backend is timed, so
- * the two clock reads cost little; the averages are smoothed and kept in
- * shared memory under a spinlock.
+ * from the start of the statement's planning (when the execution is the
+ * first of the plan) or else of the route scan, to the route scan's end:
+ * the planning, the decision, the remote round trip or the local
+ * execution, and the rows handed to the client.  Planning is counted
+ * because how much of it a read needs depends on where it runs: a shape
+ * routed before is not planned here (route_cache.c) unless it then runs
+ * here, so without it a read run here would look cheaper when planned
+ * ahead than when planned late.  Parsing and the client's socket are the
+ * same either way and are left out.  One statement in COST_SAMPLE_EVERY
+ * of each backend is timed, so the clock reads cost little; the averages
+ * are smoothed and kept in shared memory under a spinlock.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,7 +49,14 @@ extern void coordinator_cost_define_gucs(void);
 extern void coordinator_cost_shmem_request(void);
 extern void coordinator_cost_shmem_init(void);
 
-extern void coordinator_cost_start(CostClock *clock);
+struct PlannedStmt;
+
+/* around the planning of a top-level read that may be routed */
+extern void coordinator_cost_planning_start(void);
+extern void coordinator_cost_planning_done(struct PlannedStmt *stmt);
+
+/* the route scan's start: the clock of stmt's execution */
+extern void coordinator_cost_start(CostClock *clock, struct PlannedStmt *stmt);
 extern void coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_here);
 extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
 

@@ -39,6 +39,7 @@
 
 #include "registry/registry.h"
 #include "router/clock_params.h"
+#include "router/coordinator_cost.h"
 #include "router/deparse_limits.h"
 #include "router/eligibility.h"
 #include "router/lift_constants.h"
@@ -285,6 +286,9 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		return stmt;
 	}
 
+	/* the planning of a read that may be routed counts in what it costs */
+	coordinator_cost_planning_start();
+
 	/* a shape seen before: route it without planning it here */
 	if (route_cache_applies(parse, cursorOptions, boundParams))
 	{
@@ -299,6 +303,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		if (stmt != NULL)
 		{
 			eligibility_last_reason = NULL;
+			coordinator_cost_planning_done(stmt);
 			return stmt;
 		}
 	}
@@ -374,6 +379,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (split_reason != NULL)
 		route_scan_set_not_split(stmt->planTree, split_reason);
 	plan_notices_keep();
+	coordinator_cost_planning_done(stmt);
 	return stmt;
 }
 

@@ -99,7 +99,7 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 		st->ineligible = route_transport_check(st);
 	st->cost_clock.running = false;
 	if (st->ineligible == NULL && !st->explain_only)
-		coordinator_cost_start(&st->cost_clock);
+		coordinator_cost_start(&st->cost_clock, estate->es_plannedstmt);
 	if (st->ineligible == NULL)
 	{
 		TimestampTz decide_start = GetCurrentTimestamp();
