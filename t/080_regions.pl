@@ -16,6 +16,8 @@ my ($primary, $standby1, $standby2, $standby3) = ForesightCluster::create(
 	no_register => 1,
 	conf => qq{
 foresight.local_region = 'eu-west'
+# the slow lookups below are to be waited for, not quarantined (t/062)
+foresight.anomaly_detection = off
 });
 
 my ($near, $near_relay) = ForesightCluster::start_relay($standby2, 7.5);
@@ -53,6 +55,39 @@ is($primary->safe_psql('postgres', q{
 	FROM foresight.regions}),
 	'eu-west t 2/2, eu-central f 1/1, us-east f 1/1',
 	'foresight.regions: the local region first (with the coordinator), then by round trip');
+# Hedging knows distance: a point lookup late on standby1 is not hedged to
+# standby3, whose round trip alone (60 ms) is longer than the wait that
+# made it late, even though standby3 has no answer time on record (which
+# would let a near node be tried).  lookup() sleeps 2 s on standby1.
+ForesightCluster::create_slow_lookup($primary, 2, $standby1, $standby2, $standby3);
+$primary->safe_psql('postgres', q{
+	SELECT foresight.set_weights(1, 0);
+	SELECT foresight.alter_node('standby2', state => 'drained');
+	SELECT foresight.alter_node('standby3', weight => 0.01);});
+my $hedge_session = "SET foresight.routing_policy = predictive;\n"
+  . "SET foresight.include_local = off;\n";
+$primary->safe_psql('postgres', $hedge_session . join('', map { "SELECT lookup($_);\n" } 1 .. 20));
+ForesightCluster::set_slow_port($primary, $standby1->port, $standby1, $standby2, $standby3);
+my $since = $primary->safe_psql('postgres',
+	'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+is($primary->safe_psql('postgres', $hedge_session . "SELECT lookup(7);\nSELECT lookup(8);"),
+	join("\n", map { $primary->safe_psql('postgres', "SELECT md5('$_')") } 7, 8),
+	'the late lookups return their values');
+my $late = $primary->safe_psql('postgres', qq{
+	SELECT string_agg(format('%s %s', chosen_node, reason), E'\n' ORDER BY decision_id)
+	FROM foresight.routing_decisions
+	WHERE decision_id > $since AND candidates->0->>'node' = 'standby1'});
+unlike($late, qr/hedged/, 'a lookup late on standby1 is not hedged to a node 60 ms away');
+like($late, qr/^standby1 /, '... it waits for standby1') or diag($late);
+ForesightCluster::set_slow_port($primary, 0, $standby1, $standby2, $standby3);
+$primary->safe_psql('postgres', q{
+	SELECT foresight.set_weights(0.3, 0.7);
+	SELECT foresight.alter_node('standby2', state => 'enabled');
+	SELECT foresight.alter_node('standby3', weight => 1);});
+ok($primary->poll_query_until('postgres', q{
+	SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby2'}),
+	'standby2 is up again');
+
 # reads spread over every node: each region has a share, the shares add up
 $primary->safe_psql('postgres', q{CREATE TABLE t AS SELECT 1 AS x});
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);

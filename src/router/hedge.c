@@ -26,6 +26,7 @@
 #include "remote/remote_exec.h"
 #include "router/admission.h"
 #include "router/hedge.h"
+#include "router/regions.h"
 #include "router/route_inflight.h"
 #include "router/route_scan_internal.h"
 #include "stats/latency.h"
@@ -74,7 +75,9 @@ hedge_delay_ms_with(RequestClass cls, double fastest_us, double factor, int min_
 /*
  * The candidate a query that has waited waited_us may be hedged to: the
  * next node in the policy's order that has lately answered the class in
- * less than that (or has no answer on record, like a node of speed 1), can
+ * less than that (or has no answer on record, like a node of speed 1) and
+ * whose network round trip (the monitor's, router/regions.c) is shorter
+ * too, since a hedge to a node 60 ms away cannot help a 2 ms query, can
  * take the query at once (no replay position to check first, its
  * connection free), is not predicted overloaded nor busier than the first
  * node (by more than HEDGE_LOAD_MARGIN); -1 if none.  A node that answers
@@ -93,6 +96,7 @@ hedge_candidate(RouteScanState *st, int64 waited_us)
 
 		if (c->is_local || c->check_lsn ||
 			c->answer_us >= (double) waited_us ||
+			regions_round_trip_us(c) >= (double) waited_us ||
 			(c->scored && c->predicted_load > foresight_overload_threshold) ||
 			(c->scored && first->scored &&
 			 c->predicted_load > first->predicted_load + HEDGE_LOAD_MARGIN))

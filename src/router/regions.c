@@ -47,8 +47,8 @@ regions_define_gucs(void)
 }
 
 /* the measured round trip to a candidate in microseconds; -1 if unknown */
-static double
-round_trip_us(const RouteCandidate *c)
+double
+regions_round_trip_us(const RouteCandidate *c)
 {
 	RoundTrip	rt;
 
@@ -94,7 +94,7 @@ regions_choose(const PredictiveCandidate *pc, const RouteCandidate *cands,
 	/* spill: the candidate expected to answer soonest, distance included */
 	for (int i = 0; i < n; i++)
 	{
-		rt[i] = round_trip_us(&cands[i]);
+		rt[i] = regions_round_trip_us(&cands[i]);
 		if (pc[i].answer_us > 0.0 && rt[i] >= 0.0)
 		{
 			double		s = Max(0.0, pc[i].answer_us - rt[i]);

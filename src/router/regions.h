@@ -16,6 +16,8 @@
 extern double foresight_spill_threshold;
 
 extern void regions_define_gucs(void);
+/* the monitor's round trip to a candidate in microseconds (0 here); -1 if unknown */
+extern double regions_round_trip_us(const RouteCandidate *c);
 extern int	regions_choose(const PredictiveCandidate *pc, const RouteCandidate *cands,
 						   int n, int chosen, RouteDecision *d);
 
