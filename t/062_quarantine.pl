@@ -55,7 +55,7 @@ ok(load_until("SELECT ($state) = 'quarantined'", 60), 'the degraded standby1 is 
 my $to_quarantine = tv_interval($started);
 diag("standby1 quarantined $to_quarantine s after it became slow");
 like($primary->safe_psql('postgres', "SELECT quarantine_reason FROM foresight.nodes WHERE node_name = 'standby1'"),
-	qr/latency vs fleet: class \w+ answers in [\d.]+ ms, the fleet in [\d.]+ ms \(score 0\.\d+\)/,
+	qr/latency vs fleet: class \w+ answers in [\d.]+ ms \([\d.]+ ms round trip\), the fleet in [\d.]+ ms \(score 0\.\d+\)/,
 	'foresight.nodes says why');
 like($primary->safe_psql('postgres', "SELECT excluded FROM foresight.route_explain('SELECT lookup(1)')"),
 	qr/standby1: quarantined: latency vs fleet/, 'route_explain shows it excluded');

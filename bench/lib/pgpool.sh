@@ -6,7 +6,9 @@
 #
 # Reads go to the standbys only (the primary has weight 0), chosen per
 # statement (statement_level_load_balance), as pg_foresight routes per
-# statement; connections to the backends are pooled.
+# statement; connections to the backends are pooled.  PGPOOL_WEIGHTS (one
+# weight per standby, space-separated; default 1 each) and PGPOOL_EXTRA
+# (lines added to pgpool.conf) let a benchmark set them as a DBA would.
 
 pgpool_start() {
 	local dir=$1 port=$2 primary=$3
@@ -39,14 +41,16 @@ pgpool_start() {
 		echo "backend_port0 = $primary"
 		echo "backend_weight0 = 0"
 		echo "backend_flag0 = 'ALWAYS_PRIMARY'"
-		local i=1 p
+		local i=1 p weights
+		read -r -a weights <<< "${PGPOOL_WEIGHTS:-}"
 		for p in "$@"; do
 			echo "backend_hostname$i = '127.0.0.1'"
 			echo "backend_port$i = $p"
-			echo "backend_weight$i = 1"
+			echo "backend_weight$i = ${weights[$((i - 1))]:-1}"
 			echo "backend_flag$i = 'DISALLOW_TO_FAILOVER'"
 			i=$((i + 1))
 		done
+		[ -z "${PGPOOL_EXTRA:-}" ] || printf '%s\n' "$PGPOOL_EXTRA"
 	} > "$dir/pgpool.conf"
 	pgpool -n -f "$dir/pgpool.conf" -F "$dir/pcp.conf" -a "$dir/pool_hba.conf" > "$dir/pgpool.log" 2>&1 &
 	echo $! > "$dir/pgpool.bgpid"

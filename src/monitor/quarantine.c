@@ -11,8 +11,10 @@
  *	  mean answer time the coordinator saw from it: one detector per node
  *	  and series, in the monitor's memory (about 3.7 kB each);
  *	- the node's answer time against the fleet's for the same class: its
- *	  mean over the interval divided by the median of the other nodes' and
- *	  the coordinator's (at least 1 ms), divided by
+ *	  mean over the interval less its network round trip (monitor/
+ *	  round_trip.c: a node in another region is further away, not slower)
+ *	  divided by the median of the other nodes' and the coordinator's, each
+ *	  less its own round trip (at least 1 ms), divided by
  *	  foresight.anomaly_fleet_ratio, as u / (1 + u): 0.5 when the node is
  *	  anomaly_fleet_ratio times slower than the fleet;
  *	- its replication lag against the fleet's: the lag divided by
@@ -52,6 +54,7 @@
 #include "forecast/anomaly.h"
 #include "monitor/node_health.h"
 #include "monitor/quarantine.h"
+#include "monitor/round_trip.h"
 #include "registry/registry.h"
 #include "stats/history.h"
 #include "stats/request_class.h"
@@ -265,6 +268,15 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 	const float4 *means[REQUEST_CLASS_COUNT];
 	double		best = 0.0;
 	double	   *others = palloc(sizeof(double) * (n + 1));
+	double	   *rt_us = palloc0(sizeof(double) * (n + 1));	/* the local one: 0 */
+
+	for (int i = 0; i < n; i++)
+	{
+		RoundTrip	rt;
+
+		if (round_trip_get(all[i].slot, all[i].node_id, &rt))
+			rt_us[i] = rt.smoothed_ms * 1000.0;
+	}
 
 #define CLASS_FIELDS(ptrs, field, smp) \
 	ptrs[0] = &(smp)->field##_point; ptrs[1] = &(smp)->field##_small; \
@@ -274,6 +286,7 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 	{
 		int			k = 0;
 		double		ref;
+		double		service;
 		double		score;
 
 		CLASS_FIELDS(counts, lat_count, s);
@@ -289,20 +302,22 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 			CLASS_FIELDS(counts, lat_count, o);
 			CLASS_FIELDS(means, lat_mean_us, o);
 			if (*counts[c] >= 1 && isfinite(*means[c]))
-				others[k++] = *means[c];
+				others[k++] = Max(*means[c] - rt_us[i], 0.0);
 		}
 		if (k == 0)
 			continue;
 		*latency_evidence = true;
 		CLASS_FIELDS(means, lat_mean_us, s);
+		service = Max(*means[c] - rt_us[j], 0.0);
 		ref = Max(median(others, k), FLEET_LATENCY_FLOOR_US);
-		score = u_score(*means[c] / ref / foresight_anomaly_fleet_ratio);
+		score = u_score(service / ref / foresight_anomaly_fleet_ratio);
 		if (score > best)
 		{
 			best = score;
 			*metric = "latency vs fleet";
-			snprintf(reason, len, "class %s answers in %.1f ms, the fleet in %.1f ms",
-					 request_class_name((RequestClass) c), *means[c] / 1000.0, ref / 1000.0);
+			snprintf(reason, len, "class %s answers in %.1f ms (%.1f ms round trip), the fleet in %.1f ms",
+					 request_class_name((RequestClass) c), *means[c] / 1000.0,
+					 rt_us[j] / 1000.0, ref / 1000.0);
 		}
 	}
 
@@ -328,6 +343,7 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 		}
 	}
 	pfree(others);
+	pfree(rt_us);
 	return best;
 }
 
