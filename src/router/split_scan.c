@@ -10,8 +10,8 @@
  * here) and, outside a transaction block, asks the routing policy for the
  * nodes (split_scan_parts.c); the coordinator is one of them when the
  * policy makes it a candidate (foresight.include_local).  The first row
- * request sends a part to each node; then the coordinator, a candidate,
- * runs the next part itself, whole, into a tuplestore (work_mem, then
+ * request sends a piece to each node; then the coordinator, a candidate,
+ * runs its next piece itself whenever no node has a row ready, whole, into a tuplestore (work_mem, then
  * disk), while the nodes run theirs: as a Gather's leader takes part once
  * its workers are launched.  Then, when the plan merges sorted parts,
  * split_scan_merge.c returns the rows in order; otherwise the loop here
@@ -145,15 +145,6 @@ split_node_ready(SplitNode *n)
 	return !PQisBusy(conn);
 }
 
-int
-split_next_pending(SplitScanState *st)
-{
-	for (int i = 0; i < st->nparts; i++)
-		if (st->parts[i].status == PART_PENDING)
-			return i;
-	return -1;
-}
-
 /* a row of a part run here, into the scan slot; NULL when none is left */
 static TupleTableSlot *
 read_here(SplitScanState *st)
@@ -201,17 +192,6 @@ split_next(ScanState *ss)
 		if ((here = read_here(st)) != NULL)
 			return here;
 
-		/*
-		 * The coordinator, a candidate, takes the next part once the nodes
-		 * have theirs: it runs it while they run theirs (as a Gather's
-		 * leader takes part), and its rows come first.
-		 */
-		if (st->local_candidate && split_next_pending(st) >= 0)
-		{
-			split_run_here(st, split_next_pending(st));
-			continue;
-		}
-
 		/* a node with a row ready, round robin */
 		for (int k = 0; k < st->nnodes; k++)
 		{
@@ -235,6 +215,22 @@ split_next(ScanState *ss)
 		{
 			split_start_parts(st);
 			continue;
+		}
+
+		/*
+		 * The coordinator, a candidate, takes its next piece when no node
+		 * has a row ready: it runs it while they run theirs (as a Gather's
+		 * leader takes part), and its rows come first.
+		 */
+		if (st->local_candidate)
+		{
+			int			mine = split_take_piece(st, -1);
+
+			if (mine >= 0)
+			{
+				split_run_here(st, mine);
+				continue;
+			}
 		}
 
 		for (int i = 0; i < st->nparts; i++)
@@ -264,7 +260,7 @@ split_next(ScanState *ss)
 		if (pending && !usable)
 		{
 			/* no node left to take the next part: it runs here */
-			split_run_here(st, split_next_pending(st));
+			split_run_here(st, split_take_piece(st, -1));
 			continue;
 		}
 		if (nbusy == 0 && !lagging)
@@ -297,6 +293,7 @@ split_end(CustomScanState *node)
 	SplitScanState *st = (SplitScanState *) node;
 
 	split_release(st);
+	split_node_stats_add(st);
 	if (st->decision_seq != 0)
 		split_log_outcome(st, false);
 	if (st->local_slot)
@@ -316,8 +313,10 @@ split_rescan(CustomScanState *node)
 	SplitScanState *st = (SplitScanState *) node;
 
 	split_release(st);
+	split_node_stats_add(st);
 	split_merge_reset(st);
 	reset_parts(st);
+	split_pieces_init(st);
 	st->started = false;
 	st->finished = false;
 }
