@@ -228,21 +228,27 @@ split_log_outcome(SplitScanState *st, bool failed)
 	if (st->decision_seq == 0)
 		return;
 	initStringInfo(&how);
-	for (int i = 0; i < st->nparts; i++)
+	if (st->nparts > st->nnodes + st->local_candidate)
 	{
-		SplitPart  *p = &st->parts[i];
+		/*
+		 * More pieces than nodes: what each node took (p pieces, s of them
+		 * stolen), not each piece, the log's reason being short.
+		 */
+		appendStringInfoString(&how, "by node: ");
+		append_node_pieces(st, &how, ", ", true);
+	}
+	else
+	{
+		for (int i = 0; i < st->nparts; i++)
+		{
+			SplitPart  *p = &st->parts[i];
 
-		appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
-						 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+			appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
+							 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+		}
 	}
 	if (st->nretries > 0)
 		appendStringInfo(&how, ", %d run again", st->nretries);
-	if (st->nparts > st->nnodes + st->local_candidate)
-	{
-		/* more pieces than nodes: what each node took (p pieces, s stolen) */
-		appendStringInfoString(&how, "; by node: ");
-		append_node_pieces(st, &how, ", ", true);
-	}
 	decision_log_finish(st->decision_seq, st->started ? split_elapsed_us(st) : 0,
 						failed, "parts", how.data);
 	st->decision_seq = 0;
