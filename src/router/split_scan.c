@@ -260,7 +260,11 @@ split_next(ScanState *ss)
 		if (pending && !usable)
 		{
 			/* no node left to take the next part: it runs here */
-			split_run_here(st, split_take_piece(st, -1));
+			int			p = split_take_piece(st, -1);
+
+			if (p < 0)
+				elog(ERROR, "pg_foresight: a pending part of the split was not found");
+			split_run_here(st, p);
 			continue;
 		}
 		if (nbusy == 0 && !lagging)
