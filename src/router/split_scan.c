@@ -172,6 +172,7 @@ split_next(ScanState *ss)
 	if (!st->started)
 	{
 		st->started = true;
+		st->local_turn = true;
 		INSTR_TIME_SET_CURRENT(st->start);
 		split_start_parts(st);
 	}
@@ -191,6 +192,25 @@ split_next(ScanState *ss)
 		/* a part run here */
 		if ((here = read_here(st)) != NULL)
 			return here;
+
+		/*
+		 * The coordinator, a candidate, takes its next piece once the nodes
+		 * have theirs, and again each time a node ended one: it runs it
+		 * while they run theirs (as a Gather's leader takes part), and its
+		 * rows come first.  Not piece after piece: the nodes' ended pieces
+		 * would wait unread meanwhile.
+		 */
+		if (st->local_candidate && st->local_turn)
+		{
+			int			mine = split_take_piece(st, -1);
+
+			st->local_turn = false;
+			if (mine >= 0)
+			{
+				split_run_here(st, mine);
+				continue;
+			}
+		}
 
 		/* a node with a row ready, round robin */
 		for (int k = 0; k < st->nnodes; k++)
@@ -213,15 +233,12 @@ split_next(ScanState *ss)
 		}
 		if (read_one)
 		{
+			st->local_turn = true;
 			split_start_parts(st);
 			continue;
 		}
 
-		/*
-		 * The coordinator, a candidate, takes its next piece when no node
-		 * has a row ready: it runs it while they run theirs (as a Gather's
-		 * leader takes part), and its rows come first.
-		 */
+		/* and when no node has a row ready */
 		if (st->local_candidate)
 		{
 			int			mine = split_take_piece(st, -1);

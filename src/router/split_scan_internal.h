@@ -97,6 +97,7 @@ typedef struct SplitScanState
 	/* the coordinator takes parts beside the nodes (a routing candidate) */
 	bool		local_candidate;
 	RouteCandidate local_cand;	/* the coordinator, when a candidate */
+	bool		local_turn;		/* it may take a piece (split_scan.c) */
 	TupleTableSlot *local_slot; /* reads the rows of a part run here */
 
 	/* which node takes which piece (split_scan_pieces.c) */
