@@ -120,6 +120,16 @@ like($primary->safe_psql('postgres',
 		"SELECT string_agg(node_name || ' ' || (splits > 0) || ' ' || (rows > 0) || ' ' || (total_ms > 0), ',' ORDER BY node_name) FROM foresight.split_nodes WHERE node_name LIKE 'standby%'"),
 	qr/^standby1 true true true,standby2 true true true$/, 'foresight.split_nodes: splits, rows and time per node');
 
+# cache locality: with the loads out of the shares (a policy that does not
+# predict them), the same pieces have the same first nodes from query to
+# query, and each standby owns some
+my @owners = map {
+	join(',', $primary->safe_psql('postgres',
+		"$split_on SET foresight.routing_policy = round_robin; EXPLAIN (COSTS OFF) $count_q") =~ /Part \d+: (\w+):/g)
+} 1 .. 2;
+is($owners[0], $owners[1], 'the same pieces go first to the same nodes from query to query');
+like($owners[0], qr/standby1.*standby2|standby2.*standby1/, 'both standbys own pieces');
+
 # one piece per node when foresight.split_piece_cost is 0 (part 1)
 like($primary->safe_psql('postgres', "$split_on SET foresight.split_piece_cost = 0; EXPLAIN (COSTS OFF) $count_q"),
 	qr/Parts: 2\b/, 'foresight.split_piece_cost = 0: one piece per node');
