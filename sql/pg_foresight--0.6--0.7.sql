@@ -145,3 +145,21 @@ CREATE VIEW foresight.regions AS
 COMMENT ON VIEW foresight.regions IS
 	'One row per region: whether it is this coordinator''s (foresight.local_region), its nodes and how many are up, the median of their round trips and the largest 95th percentile, their mean predicted load over the shortest window, its share of the reads decided here since the statistics were reset, and up, degraded or down';
 GRANT SELECT ON foresight.regions TO PUBLIC;
+
+-- #17: per node, the pieces of split reads it ran since the server started
+-- (src/router/split_node_stats.c).
+CREATE FUNCTION foresight.split_nodes_list(
+	OUT node_name text,
+	OUT splits bigint,
+	OUT pieces bigint,
+	OUT stolen bigint,
+	OUT rows bigint,
+	OUT total_ms float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'foresight_split_nodes_list'
+	LANGUAGE C VOLATILE STRICT;
+CREATE VIEW foresight.split_nodes AS
+	SELECT * FROM foresight.split_nodes_list();
+COMMENT ON VIEW foresight.split_nodes IS
+	'Per node (the coordinator as local): the split reads it ran pieces of since the server started, the pieces (and how many of them it took from another node''s share), their rows and their time in milliseconds';
+GRANT SELECT ON foresight.split_nodes TO PUBLIC;

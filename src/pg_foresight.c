@@ -37,6 +37,7 @@
 #include "router/router.h"
 #include "router/route_deadline.h"
 #include "router/scoring.h"
+#include "router/split_scan.h"
 #include "split/split.h"
 #include "stats/decision_log.h"
 #include "stats/history.h"
@@ -68,6 +69,7 @@ static const ForesightComponent components[] = {
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
 	{"node connection cap", conn_cap_define_gucs, NULL, conn_cap_shmem_request, conn_cap_shmem_init},
 	{"split", split_define_gucs, NULL, NULL, NULL},
+	{"split nodes", NULL, NULL, split_node_stats_shmem_request, split_node_stats_shmem_init},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},
 	{"experiments", experiment_define_gucs, NULL, experiment_shmem_request, experiment_shmem_init},

@@ -10,8 +10,8 @@
  * here) and, outside a transaction block, asks the routing policy for the
  * nodes (split_scan_parts.c); the coordinator is one of them when the
  * policy makes it a candidate (foresight.include_local).  The first row
- * request sends a part to each node; then the coordinator, a candidate,
- * runs the next part itself, whole, into a tuplestore (work_mem, then
+ * request sends a piece to each node; then the coordinator, a candidate,
+ * runs its next piece itself whenever no node has a row ready, whole, into a tuplestore (work_mem, then
  * disk), while the nodes run theirs: as a Gather's leader takes part once
  * its workers are launched.  Then, when the plan merges sorted parts,
  * split_scan_merge.c returns the rows in order; otherwise the loop here
@@ -145,15 +145,6 @@ split_node_ready(SplitNode *n)
 	return !PQisBusy(conn);
 }
 
-int
-split_next_pending(SplitScanState *st)
-{
-	for (int i = 0; i < st->nparts; i++)
-		if (st->parts[i].status == PART_PENDING)
-			return i;
-	return -1;
-}
-
 /* a row of a part run here, into the scan slot; NULL when none is left */
 static TupleTableSlot *
 read_here(SplitScanState *st)
@@ -181,6 +172,7 @@ split_next(ScanState *ss)
 	if (!st->started)
 	{
 		st->started = true;
+		st->local_turn = true;
 		INSTR_TIME_SET_CURRENT(st->start);
 		split_start_parts(st);
 	}
@@ -202,14 +194,22 @@ split_next(ScanState *ss)
 			return here;
 
 		/*
-		 * The coordinator, a candidate, takes the next part once the nodes
-		 * have theirs: it runs it while they run theirs (as a Gather's
-		 * leader takes part), and its rows come first.
+		 * The coordinator, a candidate, takes its next piece once the nodes
+		 * have theirs, and again each time a node ended one: it runs it
+		 * while they run theirs (as a Gather's leader takes part), and its
+		 * rows come first.  Not piece after piece: the nodes' ended pieces
+		 * would wait unread meanwhile.
 		 */
-		if (st->local_candidate && split_next_pending(st) >= 0)
+		if (st->local_candidate && st->local_turn)
 		{
-			split_run_here(st, split_next_pending(st));
-			continue;
+			int			mine = split_take_piece(st, -1);
+
+			st->local_turn = false;
+			if (mine >= 0)
+			{
+				split_run_here(st, mine);
+				continue;
+			}
 		}
 
 		/* a node with a row ready, round robin */
@@ -233,8 +233,21 @@ split_next(ScanState *ss)
 		}
 		if (read_one)
 		{
+			st->local_turn = true;
 			split_start_parts(st);
 			continue;
+		}
+
+		/* and when no node has a row ready */
+		if (st->local_candidate)
+		{
+			int			mine = split_take_piece(st, -1);
+
+			if (mine >= 0)
+			{
+				split_run_here(st, mine);
+				continue;
+			}
 		}
 
 		for (int i = 0; i < st->nparts; i++)
@@ -264,7 +277,11 @@ split_next(ScanState *ss)
 		if (pending && !usable)
 		{
 			/* no node left to take the next part: it runs here */
-			split_run_here(st, split_next_pending(st));
+			int			p = split_take_piece(st, -1);
+
+			if (p < 0)
+				elog(ERROR, "pg_foresight: a pending part of the split was not found");
+			split_run_here(st, p);
 			continue;
 		}
 		if (nbusy == 0 && !lagging)
@@ -297,6 +314,7 @@ split_end(CustomScanState *node)
 	SplitScanState *st = (SplitScanState *) node;
 
 	split_release(st);
+	split_node_stats_add(st);
 	if (st->decision_seq != 0)
 		split_log_outcome(st, false);
 	if (st->local_slot)
@@ -316,8 +334,10 @@ split_rescan(CustomScanState *node)
 	SplitScanState *st = (SplitScanState *) node;
 
 	split_release(st);
+	split_node_stats_add(st);
 	split_merge_reset(st);
 	reset_parts(st);
+	split_pieces_init(st);
 	st->started = false;
 	st->finished = false;
 }

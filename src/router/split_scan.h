@@ -51,6 +51,17 @@ extern void split_scan_register(void);
 extern PlannedStmt *split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 								   int cursorOptions, const char **reason);
 
+/*
+ * How many pieces a read of plan cost "cost" is cut into for nnodes nodes
+ * (split_scan_pieces.c): nnodes, or more so that a free node takes the
+ * next piece.
+ */
+extern int	split_piece_count(int nnodes, double cost);
+
+/* The cumulative per-node split counters (split_node_stats.c). */
+extern void split_node_stats_shmem_request(void);
+extern void split_node_stats_shmem_init(void);
+
 /* What split scan cscan carries (split_scan_plan.c). */
 extern void split_scan_info(const CustomScan *cscan, SplitScanInfo *info);
 

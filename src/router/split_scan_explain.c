@@ -28,11 +28,64 @@
 static const char *
 part_node(SplitScanState *st, SplitPart *p)
 {
+	int			owner;
+
 	if (p->ran_on != NULL)
 		return p->ran_on;
-	if (st->nnodes == 0 || (st->local_candidate && p->index >= st->nnodes))
+	owner = split_piece_owner(st, p->index);
+	if (st->nnodes == 0 || owner < 0 || owner >= st->nnodes)
 		return FORESIGHT_LOCAL_NODE_NAME;
-	return st->nodes[p->index % st->nnodes].cand.name;
+	return st->nodes[owner].cand.name;
+}
+
+/*
+ * Per node that ran pieces: "standby1: 5 pieces (1 stolen) 1234 rows
+ * 12.345 ms", appended to buf, entries separated by sep.
+ */
+static void
+append_node_pieces(SplitScanState *st, StringInfo buf, const char *sep, bool brief)
+{
+	const char *names[CAP_MAX_NODES + 1];
+	int			n = 0;
+
+	for (int i = 0; i < st->nparts; i++)
+	{
+		const char *name = st->parts[i].ran_on;
+		int			at;
+
+		if (name == NULL)
+			continue;
+		for (at = 0; at < n; at++)
+			if (strcmp(names[at], name) == 0)
+				break;
+		if (at == n && n < lengthof(names))
+			names[n++] = name;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		int			pieces = 0;
+		int			stolen = 0;
+		int64		rows = 0;
+		double		ms = 0.0;
+
+		for (int i = 0; i < st->nparts; i++)
+		{
+			SplitPart  *p = &st->parts[i];
+
+			if (p->ran_on == NULL || strcmp(p->ran_on, names[k]) != 0)
+				continue;
+			pieces++;
+			stolen += p->stolen;
+			rows += p->rows;
+			ms += p->ms;
+		}
+		if (brief)
+			appendStringInfo(buf, "%s%s %dp %ds " INT64_FORMAT "r %.1fms", k > 0 ? sep : "",
+							 names[k], pieces, stolen, rows, ms);
+		else
+			appendStringInfo(buf, "%s%s: %d pieces (%d stolen) rows=" INT64_FORMAT " time=%.3f ms",
+							 k > 0 ? sep : "", names[k], pieces, stolen, rows, ms);
+	}
 }
 
 /* "c2 DESC, c1 NULLS FIRST": the merge's keys, written as a Sort Key is */
@@ -101,13 +154,22 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		initStringInfo(&buf);
 		appendStringInfo(&buf, "%s: %s", part_node(st, p), p->condition);
 		if (es->analyze && st->started)
-			appendStringInfo(&buf, " (rows=" INT64_FORMAT " time=%.3f ms%s)",
-							 p->rows, p->ms, p->attempts > 1 ? ", run again" : "");
+			appendStringInfo(&buf, " (rows=" INT64_FORMAT " time=%.3f ms%s%s)",
+							 p->rows, p->ms, p->stolen ? ", stolen" : "",
+							 p->attempts > 1 ? ", run again" : "");
 		ExplainPropertyText(label, buf.data, es);
 		if (es->verbose)
 			ExplainPropertyText(psprintf("Part %d SQL", i + 1), p->sql, es);
 		if (es->analyze && p->failure)
 			ExplainPropertyText(psprintf("Part %d Failure", i + 1), p->failure, es);
+	}
+	if (es->analyze && st->started)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		append_node_pieces(st, &buf, "; ", false);
+		ExplainPropertyText("Pieces By Node", buf.data, es);
 	}
 	if (es->verbose)
 		for (int i = 0; i < st->nnodes; i++)
@@ -166,12 +228,24 @@ split_log_outcome(SplitScanState *st, bool failed)
 	if (st->decision_seq == 0)
 		return;
 	initStringInfo(&how);
-	for (int i = 0; i < st->nparts; i++)
+	if (st->nparts > st->nnodes + st->local_candidate)
 	{
-		SplitPart  *p = &st->parts[i];
+		/*
+		 * More pieces than nodes: what each node took (p pieces, s of them
+		 * stolen), not each piece, the log's reason being short.
+		 */
+		appendStringInfoString(&how, "by node: ");
+		append_node_pieces(st, &how, ", ", true);
+	}
+	else
+	{
+		for (int i = 0; i < st->nparts; i++)
+		{
+			SplitPart  *p = &st->parts[i];
 
-		appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
-						 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+			appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
+							 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+		}
 	}
 	if (st->nretries > 0)
 		appendStringInfo(&how, ", %d run again", st->nretries);

@@ -22,6 +22,7 @@
 #include "utils/sortsupport.h"
 #include "utils/tuplestore.h"
 
+#include "capacity/capacity.h"
 #include "remote/connection.h"
 #include "router/policy.h"
 #include "router/route_scan_internal.h"
@@ -43,6 +44,7 @@ typedef struct SplitPart
 	int			node;			/* index in SplitScanState.nodes, -1: here */
 	const char *ran_on;			/* node name, "local", or NULL */
 	bool		returned_row;
+	bool		stolen;			/* taken by a node that did not own it */
 	int			attempts;
 	int64		rows;
 	instr_time	started;
@@ -94,7 +96,13 @@ typedef struct SplitScanState
 
 	/* the coordinator takes parts beside the nodes (a routing candidate) */
 	bool		local_candidate;
+	RouteCandidate local_cand;	/* the coordinator, when a candidate */
+	bool		local_turn;		/* it may take a piece (split_scan.c) */
 	TupleTableSlot *local_slot; /* reads the rows of a part run here */
+
+	/* which node takes which piece (split_scan_pieces.c) */
+	cap_queue	queue;
+	int			queue_local;	/* the coordinator's index in the queue */
 
 	/* merging parts sorted on their nodes (split_scan_merge.c) */
 	int			nkeys;			/* 0: no merge */
@@ -128,9 +136,6 @@ extern bool split_node_ready(SplitNode *n);
  */
 extern void split_wait(SplitScanState *st, int only, long timeout_ms);
 
-/* The first pending part, or -1. */
-extern int	split_next_pending(SplitScanState *st);
-
 /* --- split_scan_merge.c --- */
 
 /* Set up the merge of sorted parts, when the plan merges (st->nkeys). */
@@ -162,6 +167,26 @@ extern void split_run_here(SplitScanState *st, int part);
 
 /* Abandon parts still running (the scan ended early, or a rescan). */
 extern void split_release(SplitScanState *st);
+
+/* --- split_scan_pieces.c --- */
+
+/* The pieces' first nodes, by the nodes' shares (after split_nodes_init). */
+extern void split_pieces_init(SplitScanState *st);
+
+/* The node that owns piece "part" first (nnodes: the coordinator), or -1. */
+extern int	split_piece_owner(SplitScanState *st, int part);
+
+/*
+ * The piece free node "node" (-1: the coordinator) takes next, marked
+ * taken, or -1 when none is left: a piece to run again first, then its
+ * own, else one stolen.
+ */
+extern int	split_take_piece(SplitScanState *st, int node);
+
+/* --- split_node_stats.c --- */
+
+/* Add a finished split's pieces, per node, to the cumulative counters. */
+extern void split_node_stats_add(SplitScanState *st);
 
 /* --- split_scan_explain.c --- */
 

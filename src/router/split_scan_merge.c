@@ -180,7 +180,7 @@ split_merge_next(SplitScanState *st)
 		 * The nodes have their parts (split_start_parts): the coordinator,
 		 * a candidate, runs the next one meanwhile.
 		 */
-		if (st->local_candidate && (here = split_next_pending(st)) >= 0)
+		if (st->local_candidate && (here = split_take_piece(st, -1)) >= 0)
 			split_run_here(st, here);
 		for (int k = 0; k < st->nparts; k++)
 			if (part_next(st, &st->parts[k]))

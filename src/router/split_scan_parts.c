@@ -20,6 +20,9 @@
  * become datums through route_tuples.c, with one RouteScanState per node
  * standing for the node's "route".
  *
+ * Which part a free node takes next: split_scan_pieces.c (its own pieces
+ * first, by the nodes' shares, else one stolen).
+ *
  * Floor: before a node takes a part it must have replayed the
  * coordinator's WAL position at the start of the query (and the session's
  * last commit, and the catalog floor); a node behind is asked again every
@@ -116,7 +119,8 @@ split_nodes_init(SplitScanState *st)
 	if (d->required_lsn > st->floor)
 		st->floor = d->required_lsn;
 	st->nodes = palloc0(sizeof(SplitNode) * Max(d->ncandidates, 1));
-	for (int i = 0; i < d->ncandidates && st->nnodes + st->local_candidate < st->nparts; i++)
+	for (int i = 0; i < d->ncandidates &&
+		 st->nnodes + st->local_candidate < Min(st->nparts, foresight_max_split_parts); i++)
 	{
 		RouteCandidate *c = &d->candidates[i];
 		SplitNode  *n;
@@ -125,6 +129,7 @@ split_nodes_init(SplitScanState *st)
 		if (c->is_local && d->local_is_candidate && !d->run_local)
 		{
 			st->local_candidate = true;
+			st->local_cand = *c;
 			continue;
 		}
 		if (c->is_local || !is_physical_standby(c->name))
@@ -144,6 +149,7 @@ split_nodes_init(SplitScanState *st)
 		st->nnodes = 0;
 		st->local_candidate = false;
 	}
+	split_pieces_init(st);
 	INSTR_TIME_SET_CURRENT(st->wait_start);
 }
 
@@ -245,29 +251,20 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	return true;
 }
 
-static SplitPart *
-next_pending(SplitScanState *st)
-{
-	for (int i = 0; i < st->nparts; i++)
-		if (st->parts[i].status == PART_PENDING)
-			return &st->parts[i];
-	return NULL;
-}
-
 void
 split_start_parts(SplitScanState *st)
 {
 	for (int i = 0; i < st->nnodes; i++)
 	{
 		SplitNode  *n = &st->nodes[i];
-		SplitPart  *p;
+		int			p;
 
 		if (n->status != SNODE_FREE && n->status != SNODE_LAGGING)
 			continue;
-		if ((p = next_pending(st)) == NULL)
+		if ((p = split_take_piece(st, i)) < 0)
 			return;
 		CHECK_FOR_INTERRUPTS();
-		(void) send_part(st, n, p);
+		(void) send_part(st, n, &st->parts[p]);
 	}
 }
 
@@ -410,6 +407,12 @@ split_run_here(SplitScanState *st, int part)
 	Portal		portal;
 	int			ret;
 
+	/* taken, when the merge runs it here without asking the queue */
+	if (part < st->queue.npieces && !st->queue.taken[part])
+	{
+		st->queue.taken[part] = true;
+		st->queue.left--;
+	}
 	p->status = PART_RUNNING;
 	p->node = -1;
 	p->ran_on = FORESIGHT_LOCAL_NODE_NAME;

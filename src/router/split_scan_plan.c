@@ -315,7 +315,16 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	if (*reason != NULL)
 		return NULL;
 
-	sp = split_plan_query(query, stmt, Min(nnodes, foresight_max_split_parts), true);
+	/*
+	 * More pieces than nodes, so that a free node takes the next piece
+	 * (split_scan_pieces.c); one per node when the parts are merged in
+	 * order (the merge needs every part's first row at once).
+	 */
+	nnodes = Min(nnodes, foresight_max_split_parts);
+	sp = split_plan_query(query, stmt, split_piece_count(nnodes, stmt ? stmt->planTree->total_cost : -1), true);
+	if (sp->splittable && sp->nparts > nnodes &&
+		sp->strategy != SPLIT_PARTIAL_AGGREGATES && sp->combine_query->sortClause != NIL)
+		sp = split_plan_query(query, stmt, nnodes, true);
 	if (!sp->splittable)
 	{
 		*reason = sp->reason;

@@ -28,6 +28,7 @@ extern bool foresight_split;
 extern double foresight_split_min_cost;
 extern int	foresight_max_split_parts;
 extern int	foresight_split_max_wait;	/* ms */
+extern double foresight_split_piece_cost;
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 

@@ -2,7 +2,8 @@
  *
  * split_gucs.c
  *	  The settings of dynamic sharding: foresight.split,
- *	  foresight.split_min_cost, foresight.max_split_parts.
+ *	  foresight.split_min_cost, foresight.max_split_parts,
+ *	  foresight.split_max_wait, foresight.split_piece_cost.
  *
  * Until the executor that runs parts on nodes exists, foresight.split is
  * off by default and only foresight.split_explain() reads these settings.
@@ -22,6 +23,7 @@ bool		foresight_split = false;
 double		foresight_split_min_cost = 100000.0;
 int			foresight_max_split_parts = 8;
 int			foresight_split_max_wait = 200;
+double		foresight_split_piece_cost = 200.0;
 
 /* plans made under the other setting split, or not, wrongly */
 static void
@@ -65,4 +67,12 @@ split_define_gucs(void)
 							200, 0, 60000,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("foresight.split_piece_cost",
+							 "What sending, planning and answering one piece of a split read costs, in plan cost units.",
+							 "The key range is cut into pieces of at least ten times this cost, so that a free node takes the next piece (docs/sharding.md); 0: one piece per node.",
+							 &foresight_split_piece_cost,
+							 200.0, 0.0, DBL_MAX,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 }
