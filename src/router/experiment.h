@@ -43,7 +43,8 @@ typedef enum ArmSettingBit
 	ARM_PEAK_WEIGHT_CONNECTION = 1 << 5,
 	ARM_PEAK_WEIGHT_LOAD = 1 << 6,
 	ARM_HEDGE_FACTOR = 1 << 7,
-	ARM_HEDGE_MIN_DELAY = 1 << 8
+	ARM_HEDGE_MIN_DELAY = 1 << 8,
+	ARM_PREDICTION_MODEL = 1 << 9
 } ArmSettingBit;
 
 #define ARM_WEIGHTS (ARM_WEIGHT_CONNECTION | ARM_WEIGHT_LOAD | \
@@ -61,6 +62,9 @@ typedef struct ArmSettings
 	double		peak_weight_load;
 	double		hedge_factor;
 	int			hedge_min_delay;	/* ms */
+	int			prediction_model;	/* PredictionModel; in the padding that
+									 * ended the struct before 0.7's last
+									 * setting, so saved files still load */
 } ArmSettings;
 
 /* The arm one routing decision is in. */
@@ -179,7 +183,7 @@ extern int	experiment_parse_arms(Jsonb *arms, int max_arms,
 extern char *experiment_arm_json(const ArmSettings *settings);
 
 /* Each setting an arm sets as its GUC's name and value; how many. */
-#define ARM_MAX_SETTINGS 9
+#define ARM_MAX_SETTINGS 10
 extern int	experiment_arm_gucs(const ArmSettings *settings, const char **names,
 								char **values);
 
