@@ -62,9 +62,11 @@ typedef struct ArmSettings
 	double		peak_weight_load;
 	double		hedge_factor;
 	int			hedge_min_delay;	/* ms */
-	int			prediction_model;	/* PredictionModel; in the padding that
-									 * ended the struct before 0.7's last
-									 * setting, so saved files still load */
+	int			prediction_model;	/* PredictionModel (predictive_score.h);
+									 * takes the padding that ended the struct,
+									 * so its size, which the history file's
+									 * loader checks, is unchanged on 64-bit
+									 * builds and saved experiments load */
 } ArmSettings;
 
 /* The arm one routing decision is in. */
