@@ -90,6 +90,7 @@ periodic() {
 	for i in 1 2; do noise 1 3 10; noise 2 3 10; done
 }
 
+declare -A length=([ramp]=45 [periodic]=40)	# seconds of one repetition
 arms='{"blend": {"routing_policy": "predictive", "prediction_model": "blend"},
        "naive": {"routing_policy": "predictive", "prediction_model": "naive"},
        "lc": {"routing_policy": "least_connections"}}'
@@ -108,11 +109,11 @@ for wl in ramp periodic; do
 	done ) &
 	sampler=$!
 	t0=$(date +%s)
-	pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T 3600 -M prepared "${workload[@]}" postgres > "$work/pgbench.$wl" 2>&1 &
-	main=$!
-	for rep in $(seq 1 "$reps"); do "$wl"; done
-	kill -INT "$main" 2>/dev/null || true
-	wait "$main" || true
+	( for rep in $(seq 1 "$reps"); do "$wl"; done ) &
+	noise_pid=$!
+	pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T $((reps * ${length[$wl]})) -M prepared "${workload[@]}" \
+		postgres > "$work/pgbench.$wl" 2>&1 || true
+	wait "$noise_pid" || true
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
 	sampler=
