@@ -125,7 +125,7 @@ for wl in ramp periodic; do
 		|| round(p99_ms::numeric, 2) || ' | '
 		|| coalesce(round(p95_ratio::numeric, 3) || ' [' || round(p95_ratio_low::numeric, 3) || ', ' || round(p95_ratio_high::numeric, 3) || ']', '') || ' | '
 		|| coalesce(round(p99_ratio::numeric, 3) || ' [' || round(p99_ratio_low::numeric, 3) || ', ' || round(p99_ratio_high::numeric, 3) || ']', '') || ' | '
-		|| coalesce(trim(to_char(mann_whitney_p, '9.99EEEE')), '') || ' | ' || needed_per_arm || ' | ' || verdict || ' |'
+		|| coalesce(trim(to_char(mann_whitney_p, '9.99EEEE')), '') || ' | ' || coalesce(needed_per_arm::text, '') || ' | ' || verdict || ' |'
 		FROM foresight.experiment_report('$wl') ORDER BY request_class <> 'all', request_class, NOT is_control, arm")
 	where=$(sql "$port" "SELECT '| ' || arm || ' | ' || string_agg(chosen_node || ' ' || n, ', ' ORDER BY chosen_node) || ' |'
 		FROM (SELECT substring(reason from '^\[$wl/([a-z]+)\] ') AS arm, coalesce(chosen_node, 'none') AS chosen_node, count(*) n
