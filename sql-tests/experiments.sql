@@ -18,6 +18,7 @@ SELECT foresight.start_experiment('e', '{"a": {"hedge_min_delay": 2.5}, "b": {}}
 SELECT foresight.start_experiment('e', '{"a": {"weight_load": "lots"}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"include_local": 1}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"hedge_factor": null}, "b": {}}');
+SELECT foresight.start_experiment('e', '{"a": {"prediction_model": "lstm"}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"hedge_factor": [1]}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}, "c": {}, "d": {}, "e": {}}');
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', traffic => 1.5);
@@ -32,7 +33,7 @@ SELECT foresight.start_experiment('rr_vs_pred',
 	'{"rr": {"routing_policy": "round_robin"},
 	  "pred": {"routing_policy": "predictive", "hedge_factor": 8, "include_local": "off",
 	           "weight_connection": 0.2, "weight_load": 0.8, "hedge_min_delay": 3,
-	           "max_replication_lag": 1000}}',
+	           "max_replication_lag": 1000, "prediction_model": "naive"}}',
 	traffic => 0.5, unit => 'query', control => 'rr', seed => 42);
 SELECT name, status, unit, traffic, seed, control, arms, stopped_arms,
        started_at <= now() AS started, stopped_at, stop_reason, queries

@@ -59,6 +59,13 @@ SHOW foresight.hedge_min_delay;
 RESET foresight.hedge_factor;
 RESET foresight.hedge_min_delay;
 
+-- the prediction model the predictive policy scores with: any session
+SHOW foresight.prediction_model;
+SET foresight.prediction_model = 'lstm';
+SET foresight.prediction_model = 'naive';
+SHOW foresight.prediction_model;
+RESET foresight.prediction_model;
+
 -- retrain is for administrators; decisions for monitoring roles
 SELECT foresight.retrain();
 CREATE ROLE regress_predict_user;

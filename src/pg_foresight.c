@@ -33,6 +33,7 @@
 #include "router/causal.h"
 #include "router/coordinator_cost.h"
 #include "router/hedge.h"
+#include "router/predictive_score.h"
 #include "router/regions.h"
 #include "router/router.h"
 #include "router/route_deadline.h"
@@ -62,6 +63,7 @@ static const ForesightComponent components[] = {
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"regions", regions_define_gucs, NULL, NULL, NULL},
+	{"prediction model", predictive_define_gucs, NULL, NULL, NULL},
 	{"coordinator cost", coordinator_cost_define_gucs, NULL, coordinator_cost_shmem_request, coordinator_cost_shmem_init},
 	{"response deadline", route_deadline_define_gucs, NULL, NULL, NULL},
 	{"causal reads", causal_define_gucs, NULL, NULL, NULL},

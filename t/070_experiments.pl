@@ -4,7 +4,9 @@
 # in predictive's favour; an A/A experiment (two predictive arms) does not.
 # A transaction keeps its arm; each arm's settings decide its reads (the
 # decision log's policy); the statistics survive a restart; promotion
-# writes the winner's settings.
+# writes the winner's settings.  foresight.prediction_model (per session
+# and per arm) decides which model's prediction the predictive score
+# reads.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -42,6 +44,87 @@ $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1
 ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
 	'both standbys have trained predictions');
+
+# --- foresight.prediction_model: what the predictive score reads ---
+# With 'naive' a candidate's predicted_load in the decision log is the
+# naive member's forecast (the last observed load) of the series the
+# score reads (the point class once its model has 30 samples, else the
+# node's); with the default 'blend', the blend's prediction.  The models
+# publish every 200 ms: a try counts only when no prediction changed
+# between the snapshot before the query and the one after.
+sub scored_with
+{
+	my ($model) = @_;
+	my $snap = q{
+		SELECT string_agg(node_name || ':' || request_class || ':' || samples, ',' ORDER BY node_name, request_class)
+		FROM foresight.predictions WHERE node_name LIKE 'standby%'};
+	for my $try (1 .. 30)
+	{
+		my $out = $primary->safe_psql('postgres', qq{
+			SET foresight.prediction_model = '$model';
+			SELECT ($snap) AS before \\gset
+			SELECT v FROM kv WHERE k = 7;
+			WITH d AS (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1),
+			     c AS (SELECT e->>'node' AS node, (e->>'predicted_load')::float8 AS logged
+			           FROM d, jsonb_array_elements(d.candidates) e),
+			     p AS (SELECT node_name, request_class, samples, predicted_load AS blend,
+			                  forecasts[array_position(models, 'naive')] AS naive_member, fitted
+			           FROM foresight.predictions),
+			     x AS (SELECT c.node, c.logged,
+			                  CASE WHEN pc.samples >= 30 THEN pc.blend ELSE pa.blend END AS blend,
+			                  CASE WHEN pc.samples >= 30 THEN pc.naive_member ELSE pa.naive_member END AS naive,
+			                  pc.samples >= 30 AS from_class, pa.fitted
+			           FROM c JOIN p pa ON pa.node_name = c.node AND pa.request_class = 'all'
+			           LEFT JOIN p pc ON pc.node_name = c.node AND pc.request_class = 'point')
+			SELECT ($snap) = :'before',
+			       (SELECT reason FROM d),
+			       bool_and(abs(logged - CASE WHEN '$model' = 'naive' THEN naive ELSE blend END) < 0.0001),
+			       string_agg(format('%s logged %s blend %s naive %s (class %s, fitted %s)',
+			                         node, logged, round(blend::numeric, 4), round(naive::numeric, 4),
+			                         coalesce(from_class, false), fitted), '; ' ORDER BY node),
+			       bool_and(fitted)
+			FROM x});
+		my ($same, $reason, $equal, $detail, $fitted) = split /\|/, (split /\n/, $out)[-1];
+		next unless $same eq 't';
+		return ($reason, $equal, $detail, $fitted);
+	}
+	return ('', '', 'the predictions changed during every try', '');
+}
+{
+	my ($reason, $equal, $detail, $fitted) = scored_with('naive');
+	diag("naive: $detail");
+	is($equal, 't', 'prediction_model naive: each candidate scored with the last observed load (the naive member)');
+	is($fitted, 't', '... of fitted models (the naive member, not the unfitted fallback)');
+	like($reason, qr/over 1s by model naive,/, '... and the decision says so');
+	($reason, $equal, $detail, $fitted) = scored_with('blend');
+	diag("blend: $detail");
+	is($equal, 't', 'prediction_model blend (the default): each candidate scored with the blend');
+	unlike($reason, qr/by model/, '... the default model is not named');
+
+	# an invalid model: a clear error, as a setting and as an arm's setting
+	my ($ret, $out, $err) = $primary->psql('postgres', "SET foresight.prediction_model = 'lstm'");
+	like($err, qr/invalid value for parameter "foresight.prediction_model": "lstm"\n.*HINT:  Available values: blend, naive\./,
+		'SET prediction_model to an unknown model: error with the valid ones');
+	($ret, $out, $err) = $primary->psql('postgres',
+		q{SELECT foresight.start_experiment('bad', '{"a": {"prediction_model": "arima"}, "b": {}}')});
+	like($err, qr/invalid value for setting "prediction_model" of arm "a"\n.*DETAIL:  "arima" is not a prediction model: blend or naive\./,
+		'an arm with an unknown model: error with the valid ones');
+
+	# per arm: the naive arm's reads are scored by the naive model, the blend's not
+	$primary->safe_psql('postgres', q{
+		SELECT foresight.start_experiment('models', '{"blend": {"routing_policy": "predictive"},
+			"naive": {"routing_policy": "predictive", "prediction_model": "naive"}}', traffic => 1.0, unit => 'query')});
+	$out = $primary->safe_psql('postgres', join('', map { "SELECT v FROM kv WHERE k = $_;\n" } 1 .. 40) . q{
+		SELECT count(*) FILTER (WHERE reason ~ '^\[models/naive\] ' AND reason ~ 'by model naive,') || '/' ||
+		       count(*) FILTER (WHERE reason ~ '^\[models/naive\] ') || ' ' ||
+		       count(*) FILTER (WHERE reason ~ '^\[models/blend\] ' AND reason !~ 'by model') || '/' ||
+		       count(*) FILTER (WHERE reason ~ '^\[models/blend\] ')
+		FROM (SELECT * FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 40) d});
+	$out = (split /\n/, $out)[-1];
+	like($out, qr/^(\d+)\/\1 (\d+)\/\2$/, "each arm's reads scored by its model ($out)");
+	unlike($out, qr/(^0\/| 0\/0$)/, '... both arms had reads');
+	$primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('models')});
+}
 
 # --- assignment: by session, a share traffic of the units, never changed mid-transaction ---
 sub arm_labels

@@ -529,6 +529,18 @@ live_models_prediction(int slot, int32 node_id, int series, int k, Prediction *o
 	return found;
 }
 
+double
+live_models_naive_load(const Prediction *p)
+{
+	if (!p->fitted)
+		return p->predicted_load;	/* published as the last value */
+	/* the blend always has a naive member (blend.c): reuse its forecast */
+	for (int i = 0; i < p->nmembers; i++)
+		if (p->member_kind[i] == FC_NAIVE)
+			return clamp01(p->member_forecast[i]);
+	return p->predicted_load;
+}
+
 bool
 live_models_training(int slot, int32 node_id, int series, int k,
 					 ModelTraining *out, fc_model *model)

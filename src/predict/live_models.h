@@ -88,6 +88,13 @@ extern bool live_models_prediction(int slot, int32 node_id, int series, int k,
 								   Prediction *out);
 
 /*
+ * The naive model's prediction (the last observed load) of a prediction
+ * read above: the blend's naive member, or the published value while the
+ * blend is not fitted (which is then the last value too).
+ */
+extern double live_models_naive_load(const Prediction *p);
+
+/*
  * Read the training facts of the model of a series for horizon k (and
  * optionally a copy of the model).
  */

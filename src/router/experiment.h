@@ -43,7 +43,8 @@ typedef enum ArmSettingBit
 	ARM_PEAK_WEIGHT_CONNECTION = 1 << 5,
 	ARM_PEAK_WEIGHT_LOAD = 1 << 6,
 	ARM_HEDGE_FACTOR = 1 << 7,
-	ARM_HEDGE_MIN_DELAY = 1 << 8
+	ARM_HEDGE_MIN_DELAY = 1 << 8,
+	ARM_PREDICTION_MODEL = 1 << 9
 } ArmSettingBit;
 
 #define ARM_WEIGHTS (ARM_WEIGHT_CONNECTION | ARM_WEIGHT_LOAD | \
@@ -61,6 +62,11 @@ typedef struct ArmSettings
 	double		peak_weight_load;
 	double		hedge_factor;
 	int			hedge_min_delay;	/* ms */
+	int			prediction_model;	/* PredictionModel (predictive_score.h);
+									 * takes the padding that ended the struct,
+									 * so its size, which the history file's
+									 * loader checks, is unchanged on 64-bit
+									 * builds and saved experiments load */
 } ArmSettings;
 
 /* The arm one routing decision is in. */
@@ -179,7 +185,7 @@ extern int	experiment_parse_arms(Jsonb *arms, int max_arms,
 extern char *experiment_arm_json(const ArmSettings *settings);
 
 /* Each setting an arm sets as its GUC's name and value; how many. */
-#define ARM_MAX_SETTINGS 9
+#define ARM_MAX_SETTINGS 10
 extern int	experiment_arm_gucs(const ArmSettings *settings, const char **names,
 								char **values);
 

@@ -24,11 +24,13 @@
 #include "utils/numeric.h"
 
 #include "router/experiment.h"
+#include "router/predictive_score.h"
 #include "router/router.h"
 
 typedef enum SettingKind
 {
 	KIND_POLICY,
+	KIND_MODEL,
 	KIND_BOOL,
 	KIND_INT,
 	KIND_REAL
@@ -54,6 +56,7 @@ static const ArmSettingDef setting_defs[] = {
 	{"peak_weight_load", ARM_PEAK_WEIGHT_LOAD, KIND_REAL, 0, 1000, offsetof(ArmSettings, peak_weight_load)},
 	{"hedge_factor", ARM_HEDGE_FACTOR, KIND_REAL, 0, 1000, offsetof(ArmSettings, hedge_factor)},
 	{"hedge_min_delay", ARM_HEDGE_MIN_DELAY, KIND_INT, 1, 60000, offsetof(ArmSettings, hedge_min_delay)},
+	{"prediction_model", ARM_PREDICTION_MODEL, KIND_MODEL, 0, 0, offsetof(ArmSettings, prediction_model)},
 };
 
 static const char *const policy_names[] = {"local", "round_robin", "random", "least_connections", "predictive"};
@@ -127,6 +130,22 @@ set_one(const char *arm, ArmSettings *s, const char *key, JsonbValue *v)
 						found = i;
 				if (found < 0)
 					bad_value(arm, key, psprintf("\"%s\" is not a policy: local, round_robin, random, least_connections or predictive.", name));
+				*(int *) field = found;
+				break;
+			}
+		case KIND_MODEL:
+			{
+				char	   *name;
+				int			found = -1;
+
+				if (v->type != jbvString)
+					bad_value(arm, key, "A model name is expected.");
+				name = pnstrdup(v->val.string.val, v->val.string.len);
+				for (int m = PREDICTION_MODEL_BLEND; m <= PREDICTION_MODEL_NAIVE; m++)
+					if (strcmp(prediction_model_name(m), name) == 0)
+						found = m;
+				if (found < 0)
+					bad_value(arm, key, psprintf("\"%s\" is not a prediction model: blend or naive.", name));
 				*(int *) field = found;
 				break;
 			}
@@ -268,6 +287,9 @@ experiment_arm_json(const ArmSettings *s)
 			case KIND_POLICY:
 				appendStringInfo(&buf, "\"%s\"", routing_policy_name(*(const int *) field));
 				break;
+			case KIND_MODEL:
+				appendStringInfo(&buf, "\"%s\"", prediction_model_name(*(const int *) field));
+				break;
 			case KIND_BOOL:
 				appendStringInfoString(&buf, *(const bool *) field ? "true" : "false");
 				break;
@@ -301,6 +323,9 @@ experiment_arm_gucs(const ArmSettings *s, const char **names, char **values)
 		{
 			case KIND_POLICY:
 				values[n] = pstrdup(routing_policy_name(*(const int *) field));
+				break;
+			case KIND_MODEL:
+				values[n] = pstrdup(prediction_model_name(*(const int *) field));
 				break;
 			case KIND_BOOL:
 				values[n] = pstrdup(*(const bool *) field ? "on" : "off");

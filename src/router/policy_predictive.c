@@ -32,6 +32,7 @@ typedef struct PredictiveRound
 	RoutingWeights weights;
 	TimestampTz now;			/* when scored (the speeds' evidence decays) */
 	PredictiveHorizon horizon;	/* the prediction window the score read */
+	int			model;			/* foresight.prediction_model, or the arm's */
 } PredictiveRound;
 
 static void
@@ -60,7 +61,7 @@ static bool
 score_round(PredictiveRound *round)
 {
 	return predictive_score(round->pc, round->n, round->cls, &round->weights, round->now,
-							&round->horizon);
+							&round->horizon, round->model);
 }
 
 /* admission's callback: re-read predictions and speeds as they are now */
@@ -157,6 +158,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 									round.weights.peak ? d->arm.settings.peak_weight_load :
 									d->arm.settings.weight_load,
 									round.weights.load);
+	round.model = arm_int(&d->arm, ARM_PREDICTION_MODEL, d->arm.settings.prediction_model,
+						  foresight_prediction_model);
 	/* outside experiments, the tuner may choose the weights (auto_tune.c) */
 	if (d->arm.slot < 0 && !dry_run)
 		auto_tune_choose(round.weights.peak, &round.weights.connection,
@@ -223,9 +226,12 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 
 	if (d->reason[0] == '\0')
 		snprintf(d->reason, sizeof(d->reason),
-				 "policy predictive: score %.3f (load %.2f over %s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
+				 "policy predictive: score %.3f (load %.2f over %s%s%s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
 				 sorted[0].score, sorted[0].predicted_load,
-				 horizon_text(round.horizon.horizon_ms), sorted[0].connection_score,
+				 horizon_text(round.horizon.horizon_ms),
+				 round.model != PREDICTION_MODEL_BLEND ? " by model " : "",
+				 round.model != PREDICTION_MODEL_BLEND ? prediction_model_name(round.model) : "",
+				 sorted[0].connection_score,
 				 round.weights.connection, round.weights.load,
 				 round.weights.peak ? ", peak hours" : "",
 				 round.horizon.duration_ms, round.horizon.wait_ms);

@@ -10,7 +10,9 @@
  * sample), capped at 1.  A node with no prediction yet counts as idle.
  * The prediction read is the one over the horizon chosen for the query
  * (predictive_choose_horizon): the window in which the query will wait and
- * run.
+ * run.  With foresight.prediction_model = naive (per session, or per
+ * experiment arm) the load read is the blend's naive member instead: the
+ * last load observed, the baseline that tells whether forecasting pays.
  *
  * The connection score counts in-flight queries, which makes a node that
  * answers slowly, and so holds few of them, look free.  Its speed corrects
@@ -28,28 +30,66 @@
 #include "postgres.h"
 
 #include "common/pg_prng.h"
+#include "utils/guc.h"
 
 #include "predict/horizons.h"
 #include "predict/live_models.h"
 #include "router/admission.h"
 #include "router/predictive_score.h"
 
+int			foresight_prediction_model = PREDICTION_MODEL_BLEND;
+
+static const struct config_enum_entry prediction_model_options[] = {
+	{"blend", PREDICTION_MODEL_BLEND, false},
+	{"naive", PREDICTION_MODEL_NAIVE, false},
+	{NULL, 0, false}
+};
+
+void
+predictive_define_gucs(void)
+{
+	DefineCustomEnumVariable("foresight.prediction_model",
+							 "Which model's predicted load the predictive policy scores with.",
+							 "blend is the live blend of forecasting models; naive is the last observed load (the blend's naive member), the baseline to compare the blend against.",
+							 &foresight_prediction_model,
+							 PREDICTION_MODEL_BLEND,
+							 prediction_model_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+}
+
+const char *
+prediction_model_name(int model)
+{
+	for (const struct config_enum_entry *e = prediction_model_options; e->name; e++)
+		if (e->val == model)
+			return e->name;
+	return "?";
+}
+
+/* the load of a prediction as model reads it */
+static double
+model_load(const Prediction *p, int model)
+{
+	return model == PREDICTION_MODEL_NAIVE ? live_models_naive_load(p) : p->predicted_load;
+}
+
 /* the class's predicted load when known, else the node's; *node_load the node's */
 static double
-candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, bool *from_class,
-			   double *node_load)
+candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, int model,
+			   bool *from_class, double *node_load)
 {
 	Prediction p;
 
 	*from_class = false;
 	*node_load = 0.0;
 	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
-		*node_load = p.predicted_load;
+		*node_load = model_load(&p, model);
 	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
 		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
 	{
 		*from_class = true;
-		return p.predicted_load;
+		return model_load(&p, model);
 	}
 	return *node_load;
 }
@@ -112,7 +152,7 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 bool
 predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 				 const RoutingWeights *weights, TimestampTz now,
-				 PredictiveHorizon *horizon)
+				 PredictiveHorizon *horizon, int model)
 {
 	double		max_weight = 0.0;
 	bool		any_capacity = false;
@@ -126,7 +166,8 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
-		double		load = candidate_load(c, cls, horizon->k, &c->from_class, &c->node_load);
+		double		load = candidate_load(c, cls, horizon->k, model,
+											  &c->from_class, &c->node_load);
 
 		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
 		c->connection_score = scoring_connection_score(c->weight, max_weight,

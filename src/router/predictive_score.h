@@ -37,6 +37,23 @@
 #define PREDICTIVE_SPEED_EVIDENCE 4.0
 #define PREDICTIVE_SPEED_REFERENCE 1.0
 
+/*
+ * foresight.prediction_model: what the score reads as a node's predicted
+ * load.  PREDICTION_MODEL_BLEND is the live blend; PREDICTION_MODEL_NAIVE
+ * its naive member alone, the last observed load (the baseline the blend
+ * must beat, see docs/benchmarks.md).
+ */
+typedef enum PredictionModel
+{
+	PREDICTION_MODEL_BLEND,
+	PREDICTION_MODEL_NAIVE
+} PredictionModel;
+
+extern int	foresight_prediction_model;
+
+extern void predictive_define_gucs(void);
+extern const char *prediction_model_name(int model);
+
 typedef struct PredictiveCandidate
 {
 	/* filled by the caller */
@@ -75,13 +92,14 @@ typedef struct PredictiveHorizon
 
 /*
  * Score every candidate for a query of class cls at time now, with the
- * predictions over the horizon chosen for it (*horizon).  Returns true
+ * predictions of model (a PredictionModel) over the horizon chosen for it
+ * (*horizon).  Returns true
  * when at least one candidate's predicted load is at or below
  * foresight.overload_threshold.
  */
 extern bool predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 							 const RoutingWeights *weights, TimestampTz now,
-							 PredictiveHorizon *horizon);
+							 PredictiveHorizon *horizon, int model);
 
 /* The horizon rule alone, for expected duration and wait in ms. */
 extern void predictive_choose_horizon(double duration_ms, double wait_ms,
