@@ -54,7 +54,12 @@ ok($primary->poll_query_until('postgres', q{
 my ($s1, $s2, $total) = shares(200);
 is($total, 200, 'every query was routed to a standby');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
-cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share');
+cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share')
+  or diag($primary->safe_psql('postgres', q{
+	SELECT chosen_node || ': ' || reason || ' ' || candidates::text
+	FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 3}), "\n",
+	$primary->safe_psql('postgres', q{
+	SELECT node_name || ' ' || status || '/' || quarantine FROM foresight.nodes}));
 
 # A CPU-heavy load run directly on a standby, for up to 5 minutes.
 my $heavy = PostgreSQL::Test::Utils::tempdir() . '/heavy.sql';
