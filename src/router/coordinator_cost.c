@@ -64,13 +64,16 @@ static CoordinatorCostShared *cost = NULL;
 static uint32 executions = 0;
 
 /*
- * A sampled planning: its start while it runs, then the statement it made
- * and the CPU it took, until that statement's first execution takes them
- * (or another planning replaces them).
+ * The latest planning: its start while it runs (-1: not sampled), then the
+ * statement it made and the CPU it took (-1: not sampled), until that
+ * statement's first execution takes them (or another planning replaces
+ * them).  Whether a statement is timed is decided once, at its planning
+ * when it has one, so its execution does not draw again.
  */
+static bool planning_sampled = false;
 static int64 planning_start_ns = -1;
 static struct PlannedStmt *planned_stmt = NULL;
-static int64 planning_ns = 0;
+static int64 planning_ns = -1;
 
 void
 coordinator_cost_define_gucs(void)
@@ -126,22 +129,18 @@ void
 coordinator_cost_planning_start(void)
 {
 	planned_stmt = NULL;
-	planning_start_ns = sample_next() ? thread_cpu_ns() : -1;
+	planning_sampled = sample_next();
+	planning_start_ns = planning_sampled ? thread_cpu_ns() : -1;
 }
 
 void
 coordinator_cost_planning_done(struct PlannedStmt *stmt)
 {
-	int64		now;
+	int64		now = planning_sampled ? thread_cpu_ns() : -1;
 
-	if (planning_start_ns < 0)
-		return;
-	now = thread_cpu_ns();
-	if (now >= planning_start_ns)
-	{
-		planned_stmt = stmt;
-		planning_ns = now - planning_start_ns;
-	}
+	planned_stmt = stmt;
+	planning_ns = (planning_start_ns >= 0 && now >= planning_start_ns) ?
+		now - planning_start_ns : -1;
 	planning_start_ns = -1;
 }
 
@@ -155,7 +154,9 @@ coordinator_cost_start(CostClock *clock, struct PlannedStmt *stmt)
 	clock->running = false;
 	if (planned_now)
 	{
-		/* sampled when it was planned */
+		/* drawn when it was planned: timed with its planning, or not at all */
+		if (planning_ns < 0)
+			return;
 		clock->start_ns = thread_cpu_ns() - planning_ns;
 		clock->running = clock->start_ns >= 0;
 		return;
