@@ -93,6 +93,11 @@ for ((t = 0; t < 120; t++)); do
 			OR (n.node_name = 'standby3' AND r.round_trip_p50_ms >= 58))")" = 3 ] && break
 	sleep 1
 done
+# each standby's status and quarantine state, as the monitor has them
+states() {
+	bench_sql "$port" "SELECT string_agg(format('%s %s/%s%s', node_name, status, quarantine, ' (' || quarantine_reason || ')'), ', ' ORDER BY node_id) FROM foresight.nodes WHERE node_name LIKE 'standby%'"
+}
+
 rts=$(bench_sql "$port" "SELECT string_agg(format('%s %s ms', node_name, round(round_trip_ms::numeric, 1)), ', ' ORDER BY node_id) FROM foresight.nodes WHERE node_name LIKE 'standby%'")
 note "round trips: $rts"
 note "standbys: $(states)"
@@ -110,11 +115,6 @@ served() {
 	for i in 1 2 3; do
 		bench_sql $((port + i)) "SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'pgbench_accounts'"
 	done | paste -sd' '
-}
-
-# each standby's status and quarantine state, as the monitor has them
-states() {
-	bench_sql "$port" "SELECT string_agg(format('%s %s/%s%s', node_name, status, quarantine, ' (' || quarantine_reason || ')'), ', ' ORDER BY node_id) FROM foresight.nodes WHERE node_name LIKE 'standby%'"
 }
 
 # run NAME TARGET -> "tps p50_ms p99_ms share1 share2 share3"

@@ -16,6 +16,11 @@
 #   least_connections  the coordinator, least_connections, include_local on
 #   predictive_nocost  the coordinator, predictive, foresight.coordinator_cost off
 #   predictive         the coordinator, predictive, foresight.coordinator_cost on
+#   spread             the clients spread over the three servers (a third
+#                      on each: libpq multi-host strings would do the same),
+#                      each routing by the predictive policy: the standbys
+#                      with foresight.standby_routing on and the primary
+#                      registered as the node of kind primary
 # R rounds (default 2), the targets interleaved within each round.  For
 # each: TPS (median of the rounds), p99 latency, the coordinator's CPU per
 # query (its processes' CPU over the middle of the run, from
@@ -45,7 +50,7 @@ while [ $# -gt 0 ]; do
 		--quota) quota=$2; shift 2 ;;
 		--rounds) rounds=$2; shift 2 ;;
 		--scale) scale=$2; shift 2 ;;
-		-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -74,7 +79,16 @@ limits=$(cgroup_bench_quotas "$CGROUP_NAME" "$cluster" "$quota" "$quota" "$quota
 note "CPU: $limits"
 pgpool_start "$work/pgpool" "$pgpool_port" "$port" $((port + 1)) $((port + 2))
 
-targets="primary pgpool least_connections predictive_nocost predictive"
+# every node can route: the primary described in the (replicated)
+# registry, the standbys routing their own sessions' reads
+bench_sql "$port" "SELECT foresight.add_node('primary', 'host=127.0.0.1 port=$port', kind => 'primary')" >/dev/null
+for i in 1 2; do
+	echo "foresight.standby_routing = on" >> "$cluster/standby$i/postgresql.conf"
+	bench_sql $((port + i)) "SELECT pg_reload_conf()" >/dev/null
+done
+sleep 12	# a standby's monitor reads the registry every 10 s
+
+targets="primary pgpool least_connections predictive_nocost predictive spread"
 target_port() { [ "$1" = pgpool ] && echo "$pgpool_port" || echo "$port"; }
 target_opts() {
 	case $1 in
@@ -101,9 +115,41 @@ routing_counts() {
 	bench_sql "$port" "SELECT coalesce(sum(routed) FILTER (WHERE node_name <> 'local'), 0) || ' ' || coalesce(sum(routed) FILTER (WHERE node_name = 'local'), 0) FROM foresight.routing_stats"
 }
 
+# run_spread NAME MODE → "tps p99_ms cpu_us_per_query -": a third of the
+# clients on each server, predictive everywhere; TPS summed, p99 over all
+run_spread() {
+	local name=$1 mode=$2 o="-c foresight.routing_policy=predictive -c foresight.include_local=on"
+	local window=$((duration - 4)) a b tps i c pids=()
+	rm -f "$work/logs/$name".*
+	for i in 0 1 2; do
+		c=$(( (clients + 2 - i) / 3 ))
+		[ "$c" -gt 0 ] || continue
+		(cd "$work/logs" && PGOPTIONS="$o" pgbench -h 127.0.0.1 -p $((port + i)) -n -S -M "$mode" -c "$c" -j 1 \
+			-T "$duration" -l --log-prefix="$name-$i" postgres > "$name-$i.out" 2>&1) &
+		pids+=($!)
+	done
+	sleep 2
+	a=$(coordinator_cpu_ns)
+	sleep "$window"
+	b=$(coordinator_cpu_ns)
+	for i in "${pids[@]}"; do wait "$i" || die "pgbench $name failed"; done
+	tps=$(cat "$work/logs/$name"-[0-9].out | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | awk '{ s += $1 } END { print s }')
+	cat "$work/logs/$name"-[0-9].[0-9]* | awk '{ print $3 / 1000.0 }' | sort -n > "$work/lat"
+	awk -v tps="$tps" -v a="$a" -v b="$b" -v w="$window" '
+		{ v[NR] = $1 }
+		END {
+			p99 = v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1];
+			printf "%.0f %.2f %.1f -\n", tps, p99, (b - a) / 1000.0 / (tps * w)
+		}' "$work/lat"
+}
+
 # run NAME TARGET MODE → "tps p99_ms cpu_us_per_query local_share"
 run() {
 	local name=$1 target=$2 mode=$3 p o window=$((duration - 4)) a b tps counts0 counts1
+	if [ "$target" = spread ]; then
+		run_spread "$name" "$mode"
+		return
+	fi
 	p=$(target_port "$target")
 	o=$(target_opts "$target")
 	rm -f "$work/logs/$name".*
@@ -168,10 +214,14 @@ out=$results/routing_capacity.md
 			tps=$(median_field "$mode" "$target" 1)
 			cpu=$(median_field "$mode" "$target" 3)
 			share=$(median_field "$mode" "$target" 4)
-			[ "$target" = pgpool ] && share="-"
+			case $target in pgpool|spread) share="-" ;; esac
 			echo "| $mode | $target | $tps | $(ratio "$tps" "$primary_tps") | $(ratio "$tps" "$pgpool_tps") | $(median_field "$mode" "$target" 2) | $cpu | $share |"
 		done
 	done
+	echo
+	echo "spread: a third of the clients on each server (the coordinator and the two standbys, each routing"
+	echo "by the predictive policy); its coordinator CPU per query is the coordinator's CPU over all the"
+	echo "queries of the three servers."
 	echo
 	echo "Every round's numbers (tps, p99 ms, coordinator CPU µs per query, share run on the coordinator):"
 	echo

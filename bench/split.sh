@@ -4,12 +4,16 @@
 #
 #   bash bench/split.sh [--scale S] [--quota CORES] [--runs N]
 #                       [--targets t1,t2,...] [--queries q1,q2,...]
+#                       [--no-noisy] [--no-sweep] [--no-freeze]
 #
 # A coordinator and two hot standbys on loopback, each server held to the
 # same CPU quota by the cgroup v1 cpu controller (default 0.6 core, so the
 # three fit in two cores; no limits where it is not writable, and the
 # report says so), pgbench_accounts at scale S (default 100: 10 million
-# rows) with abalance filled, caches warmed.  Each query runs N times
+# rows) with abalance filled, then frozen (VACUUM FREEZE, unless
+# --no-freeze: a hot standby checks every tuple's visibility, its
+# snapshots not trusting the pages' all-visible flag, and frozen tuples
+# pass that check at once), caches warmed.  Each query runs N times
 # (default 5, after one warm-up run) against each target, one after the
 # other on a machine doing nothing else:
 #
@@ -25,11 +29,23 @@
 #                    ranges, combined here (the queries it fits)
 #
 # Every target's answer is compared with local_serial's (a wrong answer is
-# reported, not timed).  Reported per query and target: the median wall
-# time, its min and max, the speed-up over local_serial, the speed-up over
-# the physical limit (the number of servers the target uses, at the same
-# quota), and the coordinator's CPU per run (its backends' CPU, from the
-# postmaster's reaped-children times).  Writes bench/results/split.md.
+# reported, not timed).  Each target's runs share one connection
+# (bench/lib/query_timer.c): reported per query and target are the median
+# wall time, its min and max, the median time to the first row, the
+# speed-up over local_serial, the speed-up over the physical limit (the
+# number of servers the target uses, at the same quota), the coordinator's
+# CPU per run (its backend's, plus parallel workers' from the postmaster's
+# reaped-children times) and the coordinator backend's peak private memory
+# (RssAnon above its level before the query, sampled every 2 ms).
+#
+# Then, unless --no-noisy: a CPU-bound neighbour in standby1's control
+# group, and the scan-heavy queries split over the two standbys with
+# foresight.split_assignment = equal, capacity and dynamic.  And unless
+# --no-sweep: the break-even cost, count(*) and a GROUP BY over copies of
+# the first N rows, split over the two standbys against routed whole, for
+# foresight.split_min_cost's default.  And the coordinator's memory for a
+# split aggregate over a tenth of the table against all of it.
+# Writes bench/results/split.md.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
@@ -40,11 +56,15 @@ CGROUP_NAME=${CGROUP_NAME:-foresight_bench_$$}
 cgroup_for_user "$CGROUP_NAME"
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/split.sh "$@"
 
+args="$*"
 scale=100
 quota=0.6
 runs=5
 targets="local_serial local_parallel routed_whole split_2 split_3 postgres_fdw plproxy"
 queries="count group_few group_many filter_limit join_group distinct_key"
+noisy=1
+sweep=1
+freeze=1
 while [ $# -gt 0 ]; do
 	case $1 in
 		--scale) scale=$2; shift 2 ;;
@@ -52,7 +72,10 @@ while [ $# -gt 0 ]; do
 		--runs) runs=$2; shift 2 ;;
 		--targets) targets=${2//,/ }; shift 2 ;;
 		--queries) queries=${2//,/ }; shift 2 ;;
-		-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+		--no-noisy) noisy=0; shift ;;
+		--no-sweep) sweep=0; shift ;;
+		--no-freeze) freeze=0; shift ;;
+		-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -77,12 +100,16 @@ for f in /usr/lib/postgresql/$PG_MAJOR/lib/postgres_fdw.so /usr/share/postgresql
 done
 
 work=$(mktemp -d /tmp/foresight-split.XXXXXX)
+timer=$work/query_timer
+cc -O2 -Wall -o "$timer" bench/lib/query_timer.c -I"$(/usr/bin/pg_config --includedir)" -L"$(/usr/bin/pg_config --libdir)" -lpq
 results=$FORESIGHT_ROOT/bench/results
 mkdir -p "$results"
 port=$((20000 + RANDOM % 20000))
 cluster=$work/cluster
+neighbour=
 cleanup() {
 	set +e
+	[ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
 	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
 	rm -rf "$work"
@@ -94,9 +121,13 @@ bench_cluster_start "$cluster" "$port" "$scale"
 s1=$((port + 1))
 s2=$((port + 2))
 
-note "filling abalance, then VACUUM ANALYZE"
-sql "UPDATE pgbench_accounts SET abalance = (aid * 7919) % 10007 - 5000"
-sql "VACUUM ANALYZE pgbench_accounts"
+note "filling abalance, then VACUUM ANALYZE$([ "$freeze" = 1 ] && echo " (FREEZE)")"
+sql "UPDATE pgbench_accounts SET abalance = (aid::bigint * 7919 % 10007 - 5000)::integer"
+if [ "$freeze" = 1 ]; then
+	sql "VACUUM (FREEZE, ANALYZE) pgbench_accounts"
+else
+	sql "VACUUM ANALYZE pgbench_accounts"
+fi
 sql "VACUUM ANALYZE pgbench_branches"
 maxaid=$(sql "SELECT max(aid) FROM pgbench_accounts")
 mid=$(( (maxaid + 1) / 2 ))
@@ -141,6 +172,7 @@ for p in $s1 $s2; do
 	until [ "$(bench_sql $p "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
 done
 
+loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 limits=$(cgroup_bench_quotas "$CGROUP_NAME" "$cluster" "$quota" "$quota" "$quota")
 note "CPU: $limits"
 
@@ -174,9 +206,9 @@ target_settings() {
 	case $1 in
 		local_serial) echo "$common" ;;
 		local_parallel) echo "SET max_parallel_workers_per_gather = 2; SET foresight.routing_policy = local; SET foresight.split = off;" ;;
-		routed_whole) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = least_connections; SET foresight.include_local = off; SET foresight.split = off;" ;;
-		split_2) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = least_connections; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2;" ;;
-		split_3) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = least_connections; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3;" ;;
+		routed_whole) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = off;" ;;
+		split_2) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2;" ;;
+		split_3) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3;" ;;
 		postgres_fdw) echo "$common SET enable_partitionwise_aggregate = on; SET enable_async_append = on;" ;;
 		plproxy) echo "$common" ;;
 	esac
@@ -186,12 +218,12 @@ target_settings() {
 target_servers() {
 	case $1 in
 		local_serial|local_parallel|routed_whole) echo 1 ;;
-		split_2|postgres_fdw|plproxy) echo 2 ;;
+		split_2|split_2_*|postgres_fdw|plproxy) echo 2 ;;
 		split_3) echo 3 ;;
 	esac
 }
 
-# CPU of the coordinator's exited children (its backends), in ms
+# CPU of the coordinator's exited children (parallel workers), in ms
 coordinator_cpu_ms() {
 	local pm hz
 	pm=$(head -1 "$cluster/coordinator/postmaster.pid")
@@ -199,17 +231,58 @@ coordinator_cpu_ms() {
 	awk -v hz="$hz" '{ sub(/^.*\) /, ""); print ($14 + $15) * 1000 / hz }' "/proc/$pm/stat"
 }
 
-now_ns() { date +%s%N; }
+# what ran: the route of the first plan node
+plan_shape() {
+	psql -X -q -At -h 127.0.0.1 -p "$port" -d postgres -c "SET client_min_messages = warning; $1" \
+		-c "EXPLAIN (COSTS OFF) $2" 2>/dev/null |
+		{ grep -oE "Foresight (Split|Route)|Route: [a-z0-9_]+|Parts: [0-9]+|Async Foreign Scan|Custom Scan \([A-Za-z ]+\)" || true; } |
+		sort -u | tr '\n' ';' | tr ' ' '_'
+}
 
-run_once() {
-	local settings=$1 q=$2 out=$3
-	psql -X -q -At -h 127.0.0.1 -p "$port" -d postgres -v ON_ERROR_STOP=1 \
-		-c "SET client_min_messages = warning; $settings" -c "$q" > "$out" 2>&1
+# measure TABLE LABEL TARGET SETTINGS QUERY [REFERENCE-LABEL]: the runs of
+# one query on one connection, a line "LABEL TARGET ok min med max
+# first_row_med cpu_ms peak_kb shape" (or "wrong" / "error") into TABLE;
+# the answer is compared with REFERENCE-LABEL's, local_serial's when given
+# (the first of a label sets it).
+declare -A reference
+measure() {
+	local table=$1 label=$2 t=$3 settings=$4 qs=$5 out=$work/out sum shape cpu0 cpu1 stats extra
+	if ! "$timer" "host=127.0.0.1 port=$port dbname=postgres" "$runs" "$out" \
+		"SET client_min_messages = warning; $settings" "$qs" > "$work/runs" 2> "$work/err"; then
+		echo "$label $t error $(head -1 "$work/err" | tr ' ' '_')" >> "$table"
+		note "$label $t: error $(head -1 "$work/err")"
+		return
+	fi
+	sum=$(md5sum < "$out" | cut -c1-12)
+	[ -z "${reference[$label]:-}" ] && reference[$label]=$sum
+	if [ "$sum" != "${reference[$label]}" ]; then
+		echo "$label $t wrong" >> "$table"
+		cp "$out" "$results/split_wrong_${label}_$t.out"
+		note "$label $t: WRONG answer"
+		return
+	fi
+	shape=$(plan_shape "$settings" "$qs")
+	cpu0=$(coordinator_cpu_ms)
+	# the timer's runs were after the warm-up; the workers' CPU is read
+	# around a second set of runs only when the target is parallel
+	cpu1=$cpu0
+	if [ "$t" = local_parallel ]; then
+		"$timer" "host=127.0.0.1 port=$port dbname=postgres" "$runs" "$out" \
+			"SET client_min_messages = warning; $settings" "$qs" > "$work/runs"
+		sleep 0.2
+		cpu1=$(coordinator_cpu_ms)
+	fi
+	extra=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$((runs + 1))" 'BEGIN { print (b - a) / n }')
+	col() { cut -d' ' -f"$1" "$work/runs" | sort -n; }
+	med() { awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+	stats="$(col 1 | head -1 | cut -d. -f1) $(col 1 | med | cut -d. -f1) $(col 1 | tail -1 | cut -d. -f1)"
+	stats="$stats $(col 2 | med | cut -d. -f1) $(col 4 | med | awk -v e="$extra" '{ printf "%.0f", $1 + e }') $(col 3 | tail -1)"
+	echo "$label $t ok $stats ${shape:--}" >> "$table"
+	note "$label $t: min med max first-row cpu peak-kB = $stats, ${shape:--}"
 }
 
 table="$work/table"
 : > "$table"
-declare -A reference
 for q in $queries; do
 	for t in $targets; do
 		qs=$(query_sql "$q" "$t")
@@ -217,52 +290,108 @@ for q in $queries; do
 			echo "$q $t n/a" >> "$table"
 			continue
 		fi
-		settings=$(target_settings "$t")
-		out=$work/out
-		# warm-up, and the answer to compare
-		if ! run_once "$settings" "$qs" "$out"; then
-			echo "$q $t error $(head -1 "$out" | tr ' ' '_')" >> "$table"
-			continue
-		fi
-		sum=$(md5sum < "$out" | cut -c1-12)
-		[ "$t" = local_serial ] && reference[$q]=$sum
-		if [ -n "${reference[$q]:-}" ] && [ "$sum" != "${reference[$q]}" ]; then
-			echo "$q $t wrong" >> "$table"
-			cp "$out" "$results/split_wrong_${q}_$t.out"
-			continue
-		fi
-		# what ran: the route of the first plan node
-		shape=$(psql -X -q -At -h 127.0.0.1 -p "$port" -d postgres -c "SET client_min_messages = warning; $settings" \
-			-c "EXPLAIN (COSTS OFF) $qs" 2>/dev/null |
-			{ grep -oE "Foresight (Split|Route)|Route: [a-z0-9_]+|Parts: [0-9]+|Async Foreign Scan|Custom Scan \([A-Za-z ]+\)" || true; } |
-			sort -u | tr '\n' ';' | tr ' ' '_')
-		times=()
-		cpu0=$(coordinator_cpu_ms)
-		for ((r = 0; r < runs; r++)); do
-			t0=$(now_ns)
-			run_once "$settings" "$qs" "$out" || die "$q on $t failed: $(head -1 "$out")"
-			t1=$(now_ns)
-			times+=($(( (t1 - t0) / 1000000 )))
-		done
-		sleep 0.2
-		cpu1=$(coordinator_cpu_ms)
-		read -r min med max < <(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[1], a[int((NR + 1) / 2)], a[NR] }')
-		cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$runs" 'BEGIN { printf "%.0f", (b - a) / n }')
-		echo "$q $t ok $min $med $max $cpu ${shape:--}" >> "$table"
-		note "$q $t: median $med ms (min $min, max $max), coordinator CPU $cpu ms/run, ${shape:--}"
+		measure "$table" "$q" "$t" "$(target_settings "$t")" "$qs"
 	done
 done
+
+# the table of one label's lines: TABLE LABEL BASE-TARGET
+report_rows() {
+	local table=$1 label=$2 base_target=$3 base
+	echo "| target | median ms | min-max | first row ms | speed-up | of the limit | coordinator CPU ms | coordinator peak kB | plan |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	base=$(awk -v q="$label" -v b="$base_target" '$1 == q && $2 == b && $3 == "ok" { print $5 }' "$table")
+	while read -r qq t status min med max first cpu peak shape; do
+		[ "$qq" = "$label" ] || continue
+		case $status in
+			ok)
+				n=$(target_servers "$t")
+				awk -v t="$t" -v min="$min" -v med="$med" -v max="$max" -v first="$first" -v base="${base:-0}" \
+					-v n="${n:-1}" -v cpu="$cpu" -v peak="$peak" -v shape="$shape" 'BEGIN {
+					if (base > 0) { s = base / med; printf "| %s | %d | %d-%d | %d | %.2f | %.2f | %s | %s | %s |\n", t, med, min, max, first, s, s / n, cpu, peak, shape }
+					else printf "| %s | %d | %d-%d | %d | | | %s | %s | %s |\n", t, med, min, max, first, cpu, peak, shape }' ;;
+			n/a) echo "| $t | does not fit this query | | | | | | | |" ;;
+			wrong) echo "| $t | **wrong answer** (bench/results/split_wrong_${label}_$t.out) | | | | | | | |" ;;
+			error) echo "| $t | error: ${min//_/ } | | | | | | | |" ;;
+		esac
+	done < "$table"
+}
+
+# --- the coordinator's memory against the table's size ---
+memtable=$work/memtable
+: > "$memtable"
+split2=$(target_settings split_2)
+measure "$memtable" mem_tenth split_2 "$split2" "SELECT bid, sum(abalance)::bigint, count(*) FROM pgbench_accounts WHERE aid < $((maxaid / 10)) GROUP BY bid ORDER BY bid"
+measure "$memtable" mem_all split_2 "$split2" "SELECT bid, sum(abalance)::bigint, count(*) FROM pgbench_accounts GROUP BY bid ORDER BY bid"
+
+# --- a CPU-bound neighbour on standby1 ---
+noisytable=$work/noisytable
+: > "$noisytable"
+noisy_loads=
+if [ "$noisy" = 1 ]; then
+	note "a CPU-bound neighbour in standby1's control group"
+	( exec bash -c 'while :; do :; done' ) &
+	neighbour=$!
+	cgroup_add "$CGROUP_NAME/standby1" "$neighbour" 2>/dev/null || note "could not put the neighbour in standby1's group"
+	sleep 15	# for the monitor to see it and the forecasts to follow
+	noisy_loads=$(sql "SELECT string_agg(node_name || ' ' || l, ', ' ORDER BY node_name) FROM (SELECT node_name, round(max(predicted_load)::numeric, 2) AS l FROM foresight.predictions GROUP BY node_name) s")
+	note "predicted loads: $noisy_loads"
+	for q in count group_few join_group; do
+		case " $queries " in *" $q "*) ;; *) continue ;; esac
+		qs=$(query_sql "$q" local_serial)
+		reference[noisy_$q]=${reference[$q]:-}
+		for how in equal capacity dynamic; do
+			measure "$noisytable" "noisy_$q" "split_2_$how" "$split2 SET foresight.split_assignment = $how;" "$qs"
+		done
+	done
+	kill "$neighbour"
+	neighbour=
+fi
+
+# --- break-even: where splitting starts to pay ---
+sweeptable=$work/sweeptable
+sweep_sizes="100000 300000 1000000 3000000"
+: > "$sweeptable"
+if [ "$sweep" = 1 ]; then
+	note "break-even sweep"
+	for n in $sweep_sizes; do
+		[ "$n" -lt "$maxaid" ] || continue
+		# a primary key: the split key
+		sql "CREATE TABLE IF NOT EXISTS sweep_$n AS SELECT * FROM pgbench_accounts WHERE aid <= $n"
+		sql "ALTER TABLE sweep_$n ADD PRIMARY KEY (aid)"
+		sql "VACUUM (FREEZE, ANALYZE) sweep_$n"
+	done
+	lsn=$(sql "SELECT pg_current_wal_lsn()")
+	for p in $s1 $s2; do
+		until [ "$(bench_sql $p "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
+	done
+	for n in $sweep_sizes; do
+		[ "$n" -lt "$maxaid" ] || continue
+		for shape in count group; do
+			case $shape in
+				count) qs="SELECT count(*) FROM sweep_$n" ;;
+				group) qs="SELECT bid, sum(abalance)::bigint, count(*) FROM sweep_$n GROUP BY bid ORDER BY bid" ;;
+			esac
+			cost=$(sql "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = local; EXPLAIN (FORMAT JSON) $qs" |
+				grep -oE '"Total Cost": [0-9.]+' | head -1 | grep -oE '[0-9.]+$')
+			for t in routed_whole split_2; do
+				measure "$sweeptable" "${shape}_$n" "$t" "$(target_settings "$t")" "$qs"
+			done
+			echo "${shape}_$n $cost" >> "$work/costs"
+		done
+	done
+fi
 
 {
 	echo "# Dynamic sharding: split reads against local, parallel query, postgres_fdw and PL/Proxy"
 	echo
-	echo "Made by \`bash bench/split.sh --scale $scale --quota $quota --runs $runs\` on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "Made by \`bash bench/split.sh${args:+ $args}\` on $(date -u '+%Y-%m-%d %H:%M UTC') (scale $scale, quota $quota, $runs runs),"
 	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $limits."
-	echo "pgbench_accounts: $maxaid rows. Each cell: median wall time of $runs runs (after a warm-up run whose"
-	echo "answer was compared with local_serial's), min-max, speed-up over local_serial, and that speed-up"
-	echo "over the number of servers the target computes on (1.0 = the physical limit); the coordinator's"
-	echo "CPU per run. The machine ran nothing else while it ran (check: load average before the run,"
-	echo "$(cut -d' ' -f1-3 /proc/loadavg))."
+	echo "pgbench_accounts: $maxaid rows. Each cell: median wall time of $runs runs on one connection (after a"
+	echo "warm-up run whose answer was compared with local_serial's), min-max, median time to the first row,"
+	echo "speed-up over local_serial, and that speed-up over the number of servers the target computes on"
+	echo "(1.0 = the physical limit); the coordinator's CPU per run (median; its backend, plus parallel"
+	echo "workers for local_parallel); the coordinator backend's peak private memory above its level before"
+	echo "the query (RssAnon, sampled every 2 ms). Load average before the run: $loadavg0."
 	echo
 	for q in $queries; do
 		echo "## $q"
@@ -271,23 +400,48 @@ done
 		query_sql "$q" local_serial
 		echo '```'
 		echo
-		echo "| target | median ms | min-max | speed-up | of the limit | coordinator CPU ms | plan |"
-		echo "|---|---|---|---|---|---|---|"
-		base=$(awk -v q="$q" '$1 == q && $2 == "local_serial" && $3 == "ok" { print $5 }' "$table")
-		while read -r qq t status min med max cpu shape; do
-			[ "$qq" = "$q" ] || continue
-			case $status in
-				ok)
-					n=$(target_servers "$t")
-					awk -v t="$t" -v min="$min" -v med="$med" -v max="$max" -v base="${base:-0}" -v n="$n" -v cpu="$cpu" -v shape="$shape" 'BEGIN {
-						if (base > 0) { s = base / med; printf "| %s | %d | %d-%d | %.2f | %.2f | %s | %s |\n", t, med, min, max, s, s / n, cpu, shape }
-						else printf "| %s | %d | %d-%d | | | %s | %s |\n", t, med, min, max, cpu, shape }' ;;
-				n/a) echo "| $t | does not fit this query | | | | | |" ;;
-				wrong) echo "| $t | **wrong answer** (bench/results/split_wrong_${q}_$t.out) | | | | | |" ;;
-				error) echo "| $t | error: ${min//_/ } | | | | | |" ;;
-			esac
-		done < "$table"
+		report_rows "$table" "$q" local_serial
 		echo
 	done
+	echo "## Coordinator memory against the table's size"
+	echo
+	echo "The same split GROUP BY (100 groups) over a tenth of the table and over all of it (split_2):"
+	echo
+	report_rows "$memtable" mem_tenth none
+	report_rows "$memtable" mem_all none | tail -n +3
+	echo
+	if [ "$noisy" = 1 ]; then
+		echo "## A CPU-bound neighbour on standby1"
+		echo
+		echo "A busy loop in standby1's control group (so standby1 gets about half its quota); predicted"
+		echo "loads when the runs began: $noisy_loads. Split over the two standbys, the pieces given by"
+		echo "foresight.split_assignment = equal (equal ranges), capacity (a range per node sized by its"
+		echo "predicted capacity) or dynamic (pieces handed out as nodes finish, with stealing); speed-up"
+		echo "here is over equal ranges (target: adaptive at most 0.8x equal's time)."
+		echo
+		for q in count group_few join_group; do
+			grep -q "^noisy_$q " "$noisytable" || continue
+			echo "### $q"
+			echo
+			report_rows "$noisytable" "noisy_$q" split_2_equal
+			echo
+		done
+	fi
+	if [ "$sweep" = 1 ]; then
+		echo "## Break-even: where splitting starts to pay"
+		echo
+		echo "count(*) and a GROUP BY bid over tables of the first N rows; routed whole against split over"
+		echo "the two standbys (foresight.split_min_cost = 0); the plan cost is the local serial plan's."
+		echo
+		echo "| query | plan cost | routed whole ms | split_2 ms | split / whole |"
+		echo "|---|---|---|---|---|"
+		while read -r label cost; do
+			w=$(awk -v l="$label" '$1 == l && $2 == "routed_whole" && $3 == "ok" { print $5 }' "$sweeptable")
+			p=$(awk -v l="$label" '$1 == l && $2 == "split_2" && $3 == "ok" { print $5 }' "$sweeptable")
+			awk -v l="$label" -v c="$cost" -v w="${w:-0}" -v p="${p:-0}" 'BEGIN {
+				printf "| %s | %.0f | %d | %d | %s |\n", l, c, w, p, (w > 0 && p > 0) ? sprintf("%.2f", p / w) : "" }'
+		done < "$work/costs"
+		echo
+	fi
 } > "$results/split.md"
 note "wrote $results/split.md"

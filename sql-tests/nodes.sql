@@ -42,7 +42,7 @@ SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 user=postgres');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 dbname=postgres');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1 ' || repeat('x', 1100));
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', region => 'EU West');
-SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', kind => 'primary');
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', kind => 'leader');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 0);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.5);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 'NaN');

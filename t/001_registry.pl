@@ -1,6 +1,7 @@
 # The node registry with a primary and two streaming standbys: registration,
 # the monitor picking up changes without a restart, standbys loading the
-# extension quietly, and the registry surviving a restart.
+# extension quietly (with a monitor of their own, reading the replicated
+# registry), and the registry surviving a restart.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -64,13 +65,19 @@ $primary->safe_psql('app', 'CREATE EXTENSION pg_foresight');
 is($primary->safe_psql('app', 'SELECT count(*) FROM foresight.nodes'), '3',
 	'a second database reads the same registry');
 
-# standbys preload the extension (postgresql.conf was copied) but run no monitor
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+# standbys preload the extension (postgresql.conf was copied); their
+# monitor idles while foresight.standby_routing is off (the default):
+# nothing is polled from a standby (t/090_standby_routing.pl turns it on)
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 for my $standby ($standby1, $standby2)
 {
-	is($standby->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'foresight monitor'"),
-		'0', $standby->name . ': no monitor on a standby');
+	ok($standby->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'foresight monitor'"),
+		$standby->name . ': a monitor on the standby');
+	ok($standby->poll_query_until('postgres', q{
+		SELECT count(*) = 1 FROM pg_stat_activity
+		WHERE application_name = 'foresight monitor' AND backend_type = 'client backend'}),
+		$standby->name . ': polled by the coordinator only, not by the other standby');
 	is($standby->safe_psql('postgres', "SHOW shared_preload_libraries"), 'pg_foresight',
 		$standby->name . ': extension preloaded');
 	ok(!$standby->log_contains(qr/ERROR|FATAL/), $standby->name . ': log has no error');

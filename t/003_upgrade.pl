@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6, then 0.7.
+# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -168,9 +168,9 @@ is($node->safe_psql('postgres', q{
 ($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM foresight.predictions');
 like($stderr, qr/function foresight\.prediction_list\(\) is declared with 11 result columns, but the pg_foresight library returns 12/,
 	'at 0.6 the predictions view fails clearly with the 0.7 library');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.7'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.7', 'updated to 0.7, the default version');
+	'0.7', 'updated to 0.7');
 is($node->safe_psql('postgres', q{
 	SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
 	WHERE attrelid = 'foresight.predictions'::regclass AND attnum > 0}),
@@ -194,5 +194,22 @@ is($node->safe_psql('postgres', q{
 	        ORDER BY attnum DESC LIMIT 1),
 	       (SELECT region || ' ' || local FROM foresight.regions WHERE local)}),
 	'round_trip_ms|local true', 'foresight.nodes ends with round_trip_ms; foresight.regions has the local region (#21)');
+
+# 0.8: every node can route (#18 item 3): the registry takes one node of
+# kind primary, which names this server on purpose
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"INSERT INTO foresight.node (node_name, conninfo, kind) VALUES ('p0', 'host=127.0.0.1 port=1', 'primary')");
+like($stderr, qr/node_kind_check/, 'at 0.7 the table refuses kind primary');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.8', 'updated to 0.8, the default version');
+my $self = 'host=' . $node->host . ' port=' . $node->port;
+$node->safe_psql('postgres', "SELECT foresight.add_node('p1', '$self', kind => 'primary')");
+is($node->safe_psql('postgres', q{SELECT kind FROM foresight.nodes WHERE node_name = 'p1'}),
+	'primary', 'a node of kind primary may name this server');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT foresight.add_node('p2', 'host=127.0.0.1 port=2', kind => 'primary')");
+like($stderr, qr/node_one_primary/, 'a second node of kind primary is refused');
+$node->safe_psql('postgres', "SELECT foresight.remove_node('p1')");
 
 done_testing();

@@ -15,6 +15,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time usleep);
 
 use lib 't/lib';
 use ForesightCluster;
@@ -27,6 +28,22 @@ $primary->safe_psql('postgres', qq{
 CREATE TABLE pieces (id integer PRIMARY KEY, v integer NOT NULL, g integer NOT NULL);
 INSERT INTO pieces SELECT i, i % 97, i % 5 FROM generate_series(1, 40000) i;
 ANALYZE pieces;
+-- sleeps an hour on the server listening on "port" only: a node that stops answering
+CREATE FUNCTION hang_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF x % 1000 = 0 AND current_setting('port')::integer = port THEN
+		PERFORM pg_sleep(3600);
+	END IF;
+	RETURN true;
+END \$\$;
+-- naps a tenth of a second every 1000 rows on the server listening on "port" only
+CREATE FUNCTION nap_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF x % 1000 = 0 AND current_setting('port')::integer = port THEN
+		PERFORM pg_sleep(0.1);
+	END IF;
+	RETURN true;
+END \$\$;
 -- sleeps on the server listening on "port" only (standby2): a slow node
 CREATE FUNCTION slow_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
 BEGIN
@@ -90,8 +107,8 @@ for my $run (1 .. $runs)
 {
 	is($primary->safe_psql('postgres', "$split_on $count_q"), $expected{count},
 		"count, run $run: the answer run here");
-	like(last_split(), qr/^split: 16 parts of public\.pieces by id; ran on parts by node: standby\d \d+p/,
-		"count, run $run: split 16 ways, the pieces per node in the decision log");
+	like(last_split(), qr/^split: 16 parts of public\.pieces by id; (2 of 2 nodes by (predicted capacity|measured pace): \d+ vs \d+ whole on standby\d|all on standby\d: split \d+ vs \d+ whole, not 10% less); ran on parts by node: standby\d \d+p/,
+		"count, run $run: split 16 ways, why over those nodes, the pieces per node in the decision log");
 }
 my %after = node_pieces();
 my $fast = ($after{standby1} // 0) - ($before{standby1} // 0);
@@ -133,5 +150,64 @@ like($owners[0], qr/standby1.*standby2|standby2.*standby1/, 'both standbys own p
 # one piece per node when foresight.split_piece_cost is 0 (part 1)
 like($primary->safe_psql('postgres', "$split_on SET foresight.split_piece_cost = 0; EXPLAIN (COSTS OFF) $count_q"),
 	qr/Parts: 2\b/, 'foresight.split_piece_cost = 0: one piece per node');
+
+# --- whether to split: the gain model, and the cheap read not split ---
+# At foresight.split_min_cost = the read's cost, the break-even of a split
+# over two idle nodes is the read itself: with the pieces' overhead on top,
+# no split pays, and the fastest node runs every piece.
+my $at_break_even = "$split_on SET foresight.split_min_cost = $cost;";
+is($primary->safe_psql('postgres', "$at_break_even $count_q"), $expected{count},
+	'at the break-even: the answer run here');
+like(last_split(), qr/; all on (standby\d): split \d+ vs \d+ whole, not 10% less; ran on parts by node: \1 16p 0s/,
+	'at the break-even: the decision log says no split pays, and one node ran every piece');
+like($primary->safe_psql('postgres', "$at_break_even EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $count_q"),
+	qr/Nodes Chosen: all on standby\d: split \d+ vs \d+ whole, not 10% less/, 'EXPLAIN ANALYZE: the nodes chosen and why');
+# below foresight.split_min_cost the read is not split, and the log says why
+my $cheap = $primary->safe_psql('postgres', qq{
+	SET foresight.split = on; SET foresight.split_min_cost = @{[ $cost + 1 ]}; SET foresight.include_local = off;
+	$count_q;
+	SELECT reason FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1});
+like($cheap, qr/not split: its cost \d+ is below foresight\.split_min_cost \(\d+\)/,
+	'a cheap read: not split, the reason in the decision log');
+
+# --- a piece counts in flight on its node while it runs ---
+# (round_robin: the nodes' measured paces and loads out of the shares)
+my $port1 = $standby1->port;
+my $blind = "$split_on SET foresight.routing_policy = round_robin; SET foresight.split_assignment = equal;";
+my $nap_q = "SELECT count(*), sum(v) FROM pieces WHERE nap_on($port1, id)";
+my ($bg_out, $bg_err) = ('', '');
+my $bg = IPC::Run::start(
+	[ 'psql', '-X', '-At', '-d', $primary->connstr('postgres'), '-c', $blind, '-c', $nap_q ],
+	'>', \$bg_out, '2>', \$bg_err);
+my $seen = 0;
+for (my $until = time + 60; time < $until && !$seen;)
+{
+	$seen = $primary->safe_psql('postgres',
+		"SELECT in_flight > 0 FROM foresight.routing_stats WHERE node_name = 'standby1'") eq 't';
+	$bg->pump_nb;
+	last unless $bg->pumpable;
+	usleep(50_000);
+}
+$bg->finish;
+ok($seen, "a split's piece counts in flight on its node, for other reads' routing")
+  or diag("the split: $bg_out $bg_err; ", last_split());
+like($bg_out, qr/^\d+\|\d+$/m, 'the split read ended');
+is($primary->safe_psql('postgres', "SELECT in_flight FROM foresight.routing_stats WHERE node_name = 'standby1'"),
+	'0', 'and its count was given back');
+
+# --- a node that stops answering: its piece runs again elsewhere ---
+# (standby1's pieces sleep an hour; past the response deadline the piece
+# is given up, the node cancelled and left out, standby2 runs the rest)
+my $hang_q = "SELECT count(*), sum(v) FROM pieces WHERE hang_on($port1, id)";
+my $hang_expected = $primary->safe_psql('postgres', "$local $hang_q");
+my $t0 = time;
+my $hang_plan = $primary->safe_psql('postgres',
+	"$blind SET foresight.response_deadline = '1s'; EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $hang_q");
+my $took = time - $t0;
+like($hang_plan, qr/Node standby1: no more parts: stopped answering/, 'a node that stops answering takes no more pieces');
+like($hang_plan, qr/Part \d+: standby2: .*run again/, 'its piece ran again on the other node');
+cmp_ok($took, '<', 120, "the split did not wait for the node ($took s)");
+is($primary->safe_psql('postgres', "$blind SET foresight.response_deadline = '1s'; $hang_q"),
+	$hang_expected, 'and the answer is the answer run here');
 
 done_testing();

@@ -76,8 +76,18 @@ extern const char *cap_verdict_name(cap_verdict verdict);
  * of shares moves only the pieces it must.  cap_queue hands pieces out:
  * a node takes its own next piece, in key order; when it has none left it
  * takes the last piece of the node with the most work left, measured in
- * that node's time.
+ * that node's time.  For comparison (bench/split.sh), the static ways
+ * of part 1 and of sizing alone: cap_assign_ranges gives each node one
+ * contiguous run of pieces, in proportion to its share (or equal), and
+ * nobody steals.
  */
+typedef enum cap_assignment
+{
+	CAP_ASSIGN_DYNAMIC,			/* rendezvous owners by share, stealing */
+	CAP_ASSIGN_CAPACITY,		/* contiguous ranges by share, no stealing */
+	CAP_ASSIGN_EQUAL			/* contiguous equal ranges, no stealing */
+} cap_assignment;
+
 typedef struct cap_queue
 {
 	int			npieces;
@@ -86,13 +96,16 @@ typedef struct cap_queue
 	bool		taken[CAP_MAX_PIECES];
 	double		speed[CAP_MAX_NODES];
 	int			left;			/* pieces not taken yet */
+	bool		steal;			/* a node with none of its own left steals */
 } cap_queue;
 
 extern void cap_assign(uint64_t key, int npieces, const uint32_t *node_ids,
 					   const double *share, int nnodes, int *owner);
-extern void cap_queue_init(cap_queue *q, uint64_t key, int npieces,
-						   const uint32_t *node_ids, const double *share,
-						   const double *speed, int nnodes);
+extern void cap_assign_ranges(int npieces, const double *share, int nnodes,
+							  int *owner);
+extern void cap_queue_init(cap_queue *q, cap_assignment how, uint64_t key,
+						   int npieces, const uint32_t *node_ids,
+						   const double *share, const double *speed, int nnodes);
 extern int	cap_queue_next(cap_queue *q, int node, bool *stolen);
 
 #endif							/* FORESIGHT_CAPACITY_H */

@@ -19,6 +19,9 @@
  * node is.  ClickHouse's parallel replicas assign granules consistently
  * and let an idle replica steal the same way.
  *
+ * The static ways (capacity-sized or equal contiguous ranges, no
+ * stealing) are there to be compared with it (foresight.split_assignment).
+ *
  *-------------------------------------------------------------------------
  */
 #include <math.h>
@@ -70,10 +73,45 @@ cap_assign(uint64_t key, int npieces, const uint32_t *node_ids, const double *sh
 	}
 }
 
+/*
+ * Contiguous runs of pieces in node order, node i's run as long as its
+ * share of npieces (largest remainders round, so the runs add up); a node
+ * with a share of 0 gets none.
+ */
 void
-cap_queue_init(cap_queue *q, uint64_t key, int npieces, const uint32_t *node_ids,
-			   const double *share, const double *speed, int nnodes)
+cap_assign_ranges(int npieces, const double *share, int nnodes, int *owner)
 {
+	double		sum = 0.0;
+	double		cum = 0.0;
+	int			p = 0;
+
+	for (int i = 0; i < nnodes; i++)
+		if (share[i] > 0.0)
+			sum += share[i];
+	for (int i = 0; i < nnodes && sum > 0.0; i++)
+	{
+		int			end;
+
+		if (!(share[i] > 0.0))
+			continue;
+		cum += share[i];
+		end = (int) floor(cum / sum * npieces + 0.5);
+		if (end > npieces)
+			end = npieces;
+		for (; p < end; p++)
+			owner[p] = i;
+	}
+	for (; p < npieces; p++)
+		owner[p] = -1;
+}
+
+void
+cap_queue_init(cap_queue *q, cap_assignment how, uint64_t key, int npieces,
+			   const uint32_t *node_ids, const double *share, const double *speed,
+			   int nnodes)
+{
+	double		equal[CAP_MAX_NODES];
+
 	memset(q, 0, sizeof(cap_queue));
 	if (npieces > CAP_MAX_PIECES)
 		npieces = CAP_MAX_PIECES;
@@ -84,7 +122,21 @@ cap_queue_init(cap_queue *q, uint64_t key, int npieces, const uint32_t *node_ids
 	q->left = npieces;
 	for (int i = 0; i < nnodes; i++)
 		q->speed[i] = speed[i] > 0.0 ? speed[i] : 1e-9;
-	cap_assign(key, npieces, node_ids, share, nnodes, q->owner);
+	q->steal = how == CAP_ASSIGN_DYNAMIC;
+	switch (how)
+	{
+		case CAP_ASSIGN_DYNAMIC:
+			cap_assign(key, npieces, node_ids, share, nnodes, q->owner);
+			break;
+		case CAP_ASSIGN_CAPACITY:
+			cap_assign_ranges(npieces, share, nnodes, q->owner);
+			break;
+		case CAP_ASSIGN_EQUAL:
+			for (int i = 0; i < nnodes; i++)
+				equal[i] = share[i] > 0.0 ? 1.0 : 0.0;
+			cap_assign_ranges(npieces, equal, nnodes, q->owner);
+			break;
+	}
 }
 
 int
@@ -107,6 +159,8 @@ cap_queue_next(cap_queue *q, int node, bool *stolen)
 		}
 
 	/* else the last piece of the node with the most work left, in its time */
+	if (!q->steal)
+		return -1;
 	for (int i = 0; i < q->nnodes; i++)
 	{
 		int			own = 0;

@@ -32,6 +32,9 @@ status_name(const ForesightNode *node, const NodeHealth *h)
 {
 	if (node->state == NODE_STATE_DISABLED)
 		return "disabled";
+	/* on the primary its own row is the node "local": not polled */
+	if (registry_row_is_this_primary(node))
+		return node_health_verdict_text(NODE_VERDICT_COORDINATOR);
 	switch (h->status)
 	{
 		case NODE_HEALTH_UP:

@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
@@ -111,7 +112,8 @@ node_health_verdict_text(NodeHealthVerdict verdict)
 		case NODE_VERDICT_NOT_IN_RECOVERY:
 			return "not in recovery (promoted?)";
 		case NODE_VERDICT_COORDINATOR:
-			return "this coordinator itself";
+			/* a standby routes too: its own row is this standby */
+			return RecoveryInProgress() ? "this standby itself" : "this coordinator itself";
 		case NODE_VERDICT_OTHER_SYSTEM:
 			return "not a standby of this coordinator (other system identifier)";
 	}

@@ -36,7 +36,8 @@ typedef enum NodeHealthVerdict
 {
 	NODE_VERDICT_USABLE,		/* nothing against it (or not known yet) */
 	NODE_VERDICT_NOT_IN_RECOVERY,	/* a standby that left recovery */
-	NODE_VERDICT_COORDINATOR,	/* this coordinator itself */
+	NODE_VERDICT_COORDINATOR,	/* this server itself (the coordinator, or
+								 * on a standby that standby) */
 	NODE_VERDICT_OTHER_SYSTEM	/* a standby of another primary */
 } NodeHealthVerdict;
 

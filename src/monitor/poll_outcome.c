@@ -35,11 +35,18 @@ coordinator_start_us(void)
 /*
  * What a good answer says about the node, beside being up.
  *
- * This coordinator itself: same system identifier, not in recovery, and the
- * same postmaster start time to the microsecond.  The system identifier
- * alone would not do (a physical standby has its primary's, and keeps it
- * when promoted); a start time alone could in theory match another
- * server's.  Any kind of node is judged so.
+ * This server itself: same system identifier, same recovery state as this
+ * server, and the same postmaster start time to the microsecond.  The
+ * system identifier alone would not do (a physical standby has its
+ * primary's, and keeps it when promoted); a start time alone could in
+ * theory match another server's.  Any kind of node is judged so: on a
+ * standby (which routes its own sessions' reads), its own registry row is
+ * found so.
+ *
+ * A "primary" (the coordinator as the standbys reach it) must have this
+ * server's system identifier when it tells it; out of recovery is normal
+ * for it.  On the primary itself the poller does not poll it (it is the
+ * node "local").
  *
  * A "standby" (a physical standby of this coordinator) must be in recovery:
  * one that is not has been promoted, its WAL positions are no longer
@@ -57,14 +64,17 @@ judge_node(const NodeSnapshot *snap, ForesightNodeKind kind)
 
 	if (kind == NODE_KIND_COORDINATOR)
 		return NODE_VERDICT_USABLE;
-	if (not_in_recovery && snap->has_system_identifier && snap->has_server_start_us &&
+	if (snap->has_in_recovery && snap->in_recovery == RecoveryInProgress() &&
+		snap->has_system_identifier && snap->has_server_start_us &&
 		snap->system_identifier == GetSystemIdentifier() &&
 		snap->server_start_us == coordinator_start_us())
 		return NODE_VERDICT_COORDINATOR;
-	if (kind != NODE_KIND_STANDBY)
+	if (kind == NODE_KIND_REPLICA)
 		return NODE_VERDICT_USABLE;
 	if (snap->has_system_identifier && snap->system_identifier != GetSystemIdentifier())
 		return NODE_VERDICT_OTHER_SYSTEM;
+	if (kind == NODE_KIND_PRIMARY)
+		return NODE_VERDICT_USABLE;
 	if (not_in_recovery)
 		return NODE_VERDICT_NOT_IN_RECOVERY;
 	return NODE_VERDICT_USABLE;

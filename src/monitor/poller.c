@@ -40,7 +40,7 @@
  * UP are logged.
  *
  * Each good answer is also judged (judge_node): a node that is this
- * coordinator itself, or a registered standby that is not in recovery
+ * server itself, or a registered standby that is not in recovery
  * (promoted) or belongs to another cluster, is kept out of routing from
  * that sample on; its status says why, and the change is logged once.
  *
@@ -297,7 +297,8 @@ poller_reconcile(void)
 		ForesightNode *node = &nodes[i];
 		NodeConn   *nc;
 
-		if (node->slot == FORESIGHT_LOCAL_SLOT || node->state == NODE_STATE_DISABLED)
+		if (node->slot == FORESIGHT_LOCAL_SLOT || node->state == NODE_STATE_DISABLED ||
+			registry_row_is_this_primary(node))
 			continue;
 		nc = &conns[node->slot];
 		keep[node->slot] = true;

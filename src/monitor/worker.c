@@ -3,11 +3,18 @@
  * worker.c
  *	  The background worker "foresight monitor".
  *
- * It starts with the server once recovery has finished (so never on a
- * standby, which routes nothing and polls nothing), connects to the
+ * It starts with the server once it is consistent: on the primary at
+ * once, on a hot standby when it accepts read-only connections (a standby
+ * with foresight.standby_routing on routes its own sessions' reads too,
+ * and needs the nodes' samples for that; with it off the worker idles
+ * until it is turned on or the standby is promoted).  It connects to the
  * database named by foresight.database, and keeps the shared copy of the
  * node registry equal to the table: at start, when a committing backend
- * asks for it, and every REGISTRY_RELOAD_MS in any case.
+ * asks for it, and every REGISTRY_RELOAD_MS in any case (on a standby,
+ * where no backend commits, the table changes by replay, and this reload
+ * is what publishes the change).  It writes no catalog and no WAL, so a
+ * standby runs it as it is; its only file, the history file, is in the
+ * server's own data directory.
  *
  * Every foresight.sample_interval it samples every node (poller.c): the
  * samples go to the history rings (stats/history.c), the node health table
@@ -23,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -34,6 +42,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/guc.h"
+#include "utils/plancache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -52,6 +61,9 @@
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
 #define REGISTRY_RELOAD_MS 10000
 
+/* an idle monitor (a standby that does not route) looks up this often */
+#define IDLE_CHECK_MS 1000
+
 typedef struct MonitorShared
 {
 	slock_t		mutex;			/* protects status */
@@ -60,10 +72,35 @@ typedef struct MonitorShared
 
 static MonitorShared *monitor = NULL;
 
+bool		foresight_standby_routing = false;
+
+/* plans made while a standby routed nothing are not wrapped: replan */
+static void
+standby_routing_assign(bool newval, void *extra)
+{
+	if (newval != foresight_standby_routing)
+		ResetPlanCache();
+}
+
 void
 monitor_define_gucs(void)
 {
 	poller_define_gucs();
+
+	DefineCustomBoolVariable("foresight.standby_routing",
+							 "Whether a hot standby routes its sessions' reads.",
+							 "On a standby that preloads pg_foresight: eligible reads run there or, by the same policy, on another standby or the primary, never on one that has replayed less than this standby had when the statement began; its monitor polls the nodes.  Off: the standby routes nothing and its monitor idles.  No effect on a primary.",
+							 &foresight_standby_routing,
+							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, standby_routing_assign, NULL);
+}
+
+/* is there work for the monitor: always on a primary, on a standby if routing */
+static bool
+monitor_active(void)
+{
+	return !RecoveryInProgress() || foresight_standby_routing;
 }
 
 void
@@ -73,7 +110,7 @@ monitor_install_hooks(void)
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
 	worker.bgw_restart_time = 10;
 	strlcpy(worker.bgw_library_name, "pg_foresight", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "foresight_monitor_main", BGW_MAXLEN);
@@ -236,6 +273,29 @@ foresight_monitor_main(Datum main_arg)
 		MemoryContextSwitchTo(cycle_context);
 		MemoryContextReset(cycle_context);
 		now = GetCurrentTimestamp();
+
+		/*
+		 * A standby that does not route (foresight.standby_routing off)
+		 * polls nothing: it waits for the setting or for a promotion.
+		 */
+		if (!monitor_active())
+		{
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 IDLE_CHECK_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			if (ConfigReloadPending)
+			{
+				ConfigReloadPending = false;
+				ProcessConfigFile(PGC_SIGHUP);
+				for (int i = 0; i < n_reload_callbacks; i++)
+					reload_callbacks[i] ();
+			}
+			next_sample = GetCurrentTimestamp();
+			last_reload = 0;
+			continue;
+		}
 
 		reload = doorbell_take_registry_reload() ||
 			TimestampDifferenceExceeds(last_reload, now, REGISTRY_RELOAD_MS);

@@ -14,6 +14,13 @@
 #include "datatype/timestamp.h"
 
 /* component entry points (see pg_foresight.h) */
+/*
+ * foresight.standby_routing: on a hot standby, route its sessions' reads
+ * (router/) and, for that, poll the nodes (this worker).  No effect on a
+ * primary.
+ */
+extern bool foresight_standby_routing;
+
 extern void monitor_define_gucs(void);
 extern void monitor_install_hooks(void);
 extern void monitor_shmem_request(void);

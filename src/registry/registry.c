@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "commands/dbcommands.h"
@@ -217,6 +218,12 @@ registry_lookup(const char *name, ForesightNode *out)
 	return found;
 }
 
+bool
+registry_row_is_this_primary(const ForesightNode *node)
+{
+	return node->kind == NODE_KIND_PRIMARY && !RecoveryInProgress();
+}
+
 const char *
 registry_kind_name(ForesightNodeKind kind)
 {
@@ -228,6 +235,8 @@ registry_kind_name(ForesightNodeKind kind)
 			return "standby";
 		case NODE_KIND_REPLICA:
 			return "replica";
+		case NODE_KIND_PRIMARY:
+			return "primary";
 	}
 	return "?";
 }
@@ -250,7 +259,11 @@ registry_state_name(ForesightNodeState state)
 static ForesightNodeKind
 kind_from_name(const char *name)
 {
-	return strcmp(name, "replica") == 0 ? NODE_KIND_REPLICA : NODE_KIND_STANDBY;
+	if (strcmp(name, "replica") == 0)
+		return NODE_KIND_REPLICA;
+	if (strcmp(name, "primary") == 0)
+		return NODE_KIND_PRIMARY;
+	return NODE_KIND_STANDBY;
 }
 
 static ForesightNodeState
@@ -390,8 +403,13 @@ registry_reload_from_table(void)
 	have_table = OidIsValid(get_relname_relid("node", get_namespace_oid("foresight", true)));
 	if (have_table)
 	{
-		/* waits for writers, so what we read is committed */
-		if (SPI_execute("LOCK TABLE foresight.node IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
+		/*
+		 * Waits for writers, so what we read is committed.  A standby (the
+		 * monitor runs there too) has no writers, replay makes each commit
+		 * visible at once, and recovery allows no lock above ROW EXCLUSIVE.
+		 */
+		if (!RecoveryInProgress() &&
+			SPI_execute("LOCK TABLE foresight.node IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "could not lock foresight.node");
 		nodes = read_registry_table(&count);
 	}

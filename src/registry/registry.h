@@ -37,7 +37,9 @@ typedef enum ForesightNodeKind
 {
 	NODE_KIND_COORDINATOR,		/* the built-in node "local" */
 	NODE_KIND_STANDBY,			/* physical streaming standby */
-	NODE_KIND_REPLICA			/* any other replica with the same data */
+	NODE_KIND_REPLICA,			/* any other replica with the same data */
+	NODE_KIND_PRIMARY			/* the primary, as its standbys reach it: on
+								 * the primary itself it is "local" */
 } ForesightNodeKind;
 
 typedef enum ForesightNodeState
@@ -94,6 +96,13 @@ extern ForesightNode *registry_snapshot_palloc(int *count);
 
 /* Copy one node by name; false if there is none. */
 extern bool registry_lookup(const char *name, ForesightNode *out);
+
+/*
+ * The node of kind primary, on the primary itself: that row is this server,
+ * the node "local" (neither polled nor a routing candidate).  On a standby
+ * it is the primary, a node like the others.
+ */
+extern bool registry_row_is_this_primary(const ForesightNode *node);
 
 /* Names used in messages and views. */
 extern const char *registry_kind_name(ForesightNodeKind kind);

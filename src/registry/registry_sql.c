@@ -93,11 +93,24 @@ validate_region(const char *region)
 static void
 validate_kind(const char *kind)
 {
-	if (strcmp(kind, "standby") != 0 && strcmp(kind, "replica") != 0)
+	if (strcmp(kind, "standby") != 0 && strcmp(kind, "replica") != 0 &&
+		strcmp(kind, "primary") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid node kind \"%s\"", kind),
-				 errhint("Valid kinds are \"standby\" (a physical streaming standby of this coordinator, the kind that takes routed queries) and \"replica\" (any other replica with the same data: monitored, never routed to).")));
+				 errhint("Valid kinds are \"standby\" (a physical streaming standby of this coordinator, the kind that takes routed queries), \"replica\" (any other replica with the same data: monitored, never routed to) and \"primary\" (this coordinator as its standbys reach it, for the standbys' own routing).")));
+}
+
+/*
+ * A node of kind "primary" names this coordinator on purpose: the standbys
+ * route to it through that conninfo, and here it is the node "local".
+ * Any other kind must not name this server (self_address.h).
+ */
+static void
+refuse_self_unless_primary(const char *conninfo, const char *kind)
+{
+	if (kind == NULL || strcmp(kind, "primary") != 0)
+		conninfo_refuse_self(conninfo);
 }
 
 static void
@@ -246,7 +259,7 @@ foresight_add_node(PG_FUNCTION_ARGS)
 	validate_weight(weight);
 
 	begin_registry_change();
-	conninfo_refuse_self(conninfo);
+	refuse_self_unless_primary(conninfo, kind);
 
 	check_name_free(name, 0);
 
@@ -345,7 +358,17 @@ foresight_alter_node(PG_FUNCTION_ARGS)
 
 	begin_registry_change();
 	if (!PG_ARGISNULL(4))
-		conninfo_refuse_self(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	{
+		Oid			kind_argtypes[1] = {TEXTOID};
+		char	   *kind = NULL;
+
+		if (SPI_execute_with_args("SELECT kind FROM foresight.node WHERE node_name = $1",
+								  1, kind_argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read foresight.node");
+		if (SPI_processed == 1)
+			kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		refuse_self_unless_primary(text_to_cstring(PG_GETARG_TEXT_PP(4)), kind);
+	}
 
 	if (SPI_execute_with_args("UPDATE foresight.node SET "
 							  "state = coalesce($2, state), weight = coalesce($3, weight), "
@@ -485,7 +508,7 @@ foresight_node_check(PG_FUNCTION_ARGS)
 		if (old == NULL || strcmp(old, conninfo) != 0)
 		{
 			validate_conninfo(conninfo);
-			conninfo_refuse_self(conninfo);
+			refuse_self_unless_primary(conninfo, row_text(newtuple, desc, "kind"));
 		}
 	}
 

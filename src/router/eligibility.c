@@ -39,6 +39,7 @@
 #include "utils/syscache.h"
 
 #include "remote/guc_sync.h"
+#include "monitor/worker.h"
 #include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
@@ -674,8 +675,8 @@ eligibility_check_session(Oid plan_user)
 {
 	if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
 		return "policy is local";
-	if (RecoveryInProgress())
-		return "this server is in recovery";
+	if (RecoveryInProgress() && !foresight_standby_routing)
+		return "this server is in recovery and foresight.standby_routing is off";
 	if (router_exec_depth > 1 && !router_explaining)
 		return "statement inside a function or another statement";
 	if (router_xact_has_written())

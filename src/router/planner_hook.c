@@ -17,8 +17,9 @@
  * a trigger function at COMMIT, an argument of EXECUTE), another statement
  * or another planner call, no query whose deparsed text would mean
  * something else on a node (deparse_limits.c), and nothing on a server in
- * recovery.  With the policy local, or with no node registered, nothing is
- * wrapped and the hook costs one copy of nothing; plans cached meanwhile
+ * recovery when foresight.standby_routing is off.  With the policy local,
+ * or with no node registered, nothing is wrapped and the hook costs one
+ * copy of nothing; plans cached meanwhile
  * are invalidated when either changes (routing_policy's assign hook,
  * registry generation).
  *
@@ -38,6 +39,7 @@
 #include "utils/ruleutils.h"
 
 #include "registry/registry.h"
+#include "monitor/worker.h"
 #include "router/clock_params.h"
 #include "router/coordinator_cost.h"
 #include "router/deparse_limits.h"
@@ -271,8 +273,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		off_reason = "has a data-modifying WITH";
 	else if (parse->rowMarks != NIL)
 		off_reason = "has FOR UPDATE/SHARE";
-	else if (RecoveryInProgress())
-		off_reason = "this server is in recovery";
+	else if (RecoveryInProgress() && !foresight_standby_routing)
+		off_reason = "this server is in recovery and foresight.standby_routing is off";
 	else if (!policy_nodes_registered())
 		off_reason = "no node is registered and enabled";
 

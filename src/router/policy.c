@@ -21,6 +21,14 @@
  * not positions in this coordinator's WAL, so neither read-your-writes nor
  * the catalog floor can be checked on them.
  *
+ * On a standby (foresight.standby_routing), the same rules route the
+ * standby's own sessions: "local" is that standby, its own registry row is
+ * found to be itself by the monitor, the node of kind "primary" is a
+ * candidate that is never checked (it is past any position of its WAL),
+ * and the floor includes what this standby had replayed when the statement
+ * began (monotonic reads).  On the primary the node of kind "primary" is
+ * this server: it is never a candidate there.
+ *
  * Inside a transaction block the first node a read went to is pinned: the
  * later reads of the block go there first.
  *
@@ -320,12 +328,32 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ &&
 		router_block_statements() == 0)
 	{
-		XLogRecPtr	written = GetXLogInsertRecPtr();
+		XLogRecPtr	written = router_wal_position();
 
 		if (written > d->required_lsn)
 		{
 			d->required_lsn = written;
 			d->block_start = true;
+			d->catalog_floor = false;
+		}
+	}
+
+	/*
+	 * On a standby (foresight.standby_routing), monotonic reads: a read
+	 * never goes to a node that has replayed less than this standby had when
+	 * the statement began, or a session could see a row and then not see it.
+	 * The position is read at the statement's first routing decision, after
+	 * its snapshot was taken, so it is never below what the snapshot saw.
+	 * The primary is always past it.
+	 */
+	if (RecoveryInProgress())
+	{
+		XLogRecPtr	replayed = router_wal_position();
+
+		if (replayed > d->required_lsn)
+		{
+			d->required_lsn = replayed;
+			d->standby_floor = true;
 			d->catalog_floor = false;
 		}
 	}
@@ -339,8 +367,15 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 
 		if (node->slot == FORESIGHT_LOCAL_SLOT)
 		{
-			if (arm_int(&d->arm, ARM_INCLUDE_LOCAL, d->arm.settings.include_local,
-						foresight_include_local))
+			/*
+			 * A standby is not always at the floor: foresight.min_lsn may be
+			 * past what it has replayed.  Then it is only the last resort.
+			 */
+			if (RecoveryInProgress() && d->required_lsn > router_wal_position())
+				note_excluded(d, FORESIGHT_LOCAL_NODE_NAME,
+							  "this standby has not replayed foresight.min_lsn");
+			else if (arm_int(&d->arm, ARM_INCLUDE_LOCAL, d->arm.settings.include_local,
+							 foresight_include_local))
 			{
 				set_local_candidate(c);
 				d->local_is_candidate = true;
@@ -353,10 +388,16 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			note_excluded(d, node->name, registry_state_name(node->state));
 			continue;
 		}
-		if (node->kind != NODE_KIND_STANDBY)
+		if (node->kind == NODE_KIND_REPLICA)
 		{
 			note_excluded(d, node->name,
 						  "kind replica (its replay position cannot be compared with this coordinator's WAL)");
+			continue;
+		}
+		/* the primary's row is this server on the primary: "local" */
+		if (registry_row_is_this_primary(node))
+		{
+			note_excluded(d, node->name, "kind primary: this server, the node \"local\"");
 			continue;
 		}
 		node_health_get(node->slot, node->node_id, &health);
@@ -432,9 +473,12 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		c->weight = node->weight;
 		/*
 		 * The monitor's replay position counts only while the node was in
-		 * recovery: out of it, its WAL positions are its own.
+		 * recovery: out of it, its WAL positions are its own.  The primary
+		 * (kind primary, a standby's candidate) is past any position of its
+		 * WAL: never checked.
 		 */
 		if (d->required_lsn != InvalidXLogRecPtr &&
+			!(node->kind == NODE_KIND_PRIMARY && !health.in_recovery) &&
 			(!health.in_recovery || health.replay_lsn < d->required_lsn) &&
 			mem->replayed < d->required_lsn)
 			c->check_lsn = true;
@@ -508,6 +552,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for %s",
 				 routing_policy_name(d->policy),
 				 d->block_start ? "the start of a REPEATABLE READ block" :
+				 d->standby_floor ? "monotonic reads (what this standby had replayed)" :
 				 d->catalog_floor ? "the catalog floor (a catalog change made here)" :
 				 "read-your-writes");
 	else

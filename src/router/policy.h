@@ -57,6 +57,8 @@ typedef struct RouteDecision
 	XLogRecPtr	required_lsn;	/* a node must have replayed this, or Invalid */
 	bool		block_start;	/* ... because it starts a REPEATABLE READ block */
 	bool		catalog_floor;	/* ... because of others' catalog changes */
+	bool		standby_floor;	/* ... because this standby had replayed it
+								 * when the statement began (monotonic reads) */
 	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
 	ExperimentArmRef arm;		/* the experiment arm whose settings apply */
 	AutoTuneRef tune;			/* the weights the tuner chose (auto_tune.c) */

@@ -16,10 +16,19 @@
  * where the round trip is the monitor's measurement (monitor/round_trip.c;
  * 0 for the coordinator) and the service time is the class's fastest
  * recent answer among the candidates less that node's round trip: what a
- * read of the class costs a node at rest.  So a point lookup goes to the
- * nearest region with room, a long aggregate to whichever node is least
- * loaded however far, and reads come back as soon as the local region has
- * room again.  With every node in one region nothing changes.
+ * read of the class costs a node at rest.  The round trip counts once: a
+ * read on a node's cached connection is one exchange (the query out, its
+ * rows streamed back; opening the connection or preparing a statement
+ * there the first time adds a few, not counted).  So the network term
+ * weighs heavily on a point lookup (a service time of a fraction of a
+ * millisecond against round trips of tens) and hardly at all on a long
+ * aggregate (hundreds of milliseconds of service, which a loaded node
+ * stretches by 1 / (1 - load)): a point lookup goes to the nearest region
+ * with room, a long aggregate to whichever node is least loaded however
+ * far, and reads come back as soon as the local region has room again.
+ * The decision log's reason gives the expected time, the round trip and
+ * the service time, and when a nearer node was passed over, what it would
+ * have taken.  With every node in one region nothing changes.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +79,9 @@ regions_choose(const PredictiveCandidate *pc, const RouteCandidate *cands,
 	double		service_us = -1.0;
 	int			soonest = -1;
 	double		soonest_us = 0.0;
+	int			nearest = -1;
+	double		nearest_us = 0.0;
+	int			len;
 
 	for (int i = 0; i < n; i++)
 		if (!cands[i].in_local_region)
@@ -117,18 +129,37 @@ regions_choose(const PredictiveCandidate *pc, const RouteCandidate *cands,
 			soonest = i;
 			soonest_us = t;
 		}
+		if (nearest < 0 || rt[i] < rt[nearest])
+		{
+			nearest = i;
+			nearest_us = t;
+		}
 	}
 	if (soonest < 0)
 		return chosen;			/* no other region measured yet: the scores */
 	if (local_load <= 1.0)
-		snprintf(d->reason, sizeof(d->reason),
-				 "spill-over: %s at load %.2f > %.2f; %s expected in %.1f ms (round trip %.1f)",
-				 foresight_local_region, local_load, foresight_spill_threshold,
-				 cands[soonest].name, soonest_us / 1000.0, rt[soonest] / 1000.0);
+		len = snprintf(d->reason, sizeof(d->reason),
+					   "spill-over: %s at load %.2f > %.2f; ",
+					   foresight_local_region, local_load, foresight_spill_threshold);
 	else
-		snprintf(d->reason, sizeof(d->reason),
-				 "region %s has no candidate; %s expected in %.1f ms (round trip %.1f)",
-				 foresight_local_region, cands[soonest].name, soonest_us / 1000.0,
-				 rt[soonest] / 1000.0);
+		len = snprintf(d->reason, sizeof(d->reason),
+					   "region %s has no candidate; ", foresight_local_region);
+	len = Min(len, (int) sizeof(d->reason) - 1);
+
+	/*
+	 * Then the choice, and why: the service time beside the round trip;
+	 * when a nearer node was passed over, that the service time outweighs
+	 * the distance (a long aggregate), and what the nearer node would take.
+	 */
+	if (nearest != soonest && rt[nearest] < rt[soonest])
+		snprintf(d->reason + len, sizeof(d->reason) - len,
+				 "%s expected in %.1f ms (round trip %.1f); service %.1f ms outweighs the distance: nearer %s expected in %.1f ms",
+				 cands[soonest].name, soonest_us / 1000.0, rt[soonest] / 1000.0,
+				 service_us / 1000.0, cands[nearest].name, nearest_us / 1000.0);
+	else
+		snprintf(d->reason + len, sizeof(d->reason) - len,
+				 "%s expected in %.1f ms (round trip %.1f); service %.1f ms",
+				 cands[soonest].name, soonest_us / 1000.0, rt[soonest] / 1000.0,
+				 service_us / 1000.0);
 	return soonest;
 }

@@ -247,6 +247,8 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 		{
 			*why = st->decision.block_start ?
 				"has not replayed what was written here before this REPEATABLE READ block began" :
+				st->decision.standby_floor ?
+				"has replayed less than this standby had when the statement began" :
 				"has not replayed this session's last commit";
 			return NULL;
 		}

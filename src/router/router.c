@@ -12,6 +12,8 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "access/xlogrecovery.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
@@ -395,4 +397,28 @@ router_install_hooks(void)
 	/* the monitor's loop drives the admission queue and the weights */
 	monitor_on_sample(admission_wakeup);
 	monitor_on_config_reload(scoring_sync_from_gucs);
+}
+
+/*
+ * How far this server's WAL goes: on the primary the end of what was
+ * written so far, on a standby what it has replayed.  A node that has
+ * replayed this position sees everything a query here would see now.
+ *
+ * On the primary, the insert position just past a page header is where the
+ * next record goes: a standby that replayed everything stops before that
+ * header.
+ */
+XLogRecPtr
+router_wal_position(void)
+{
+	XLogRecPtr	ptr;
+
+	if (RecoveryInProgress())
+		return GetXLogReplayRecPtr(NULL);
+	ptr = GetXLogInsertRecPtr();
+	if (XLogSegmentOffset(ptr, wal_segment_size) == SizeOfXLogLongPHD)
+		ptr -= SizeOfXLogLongPHD;
+	else if (ptr % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		ptr -= SizeOfXLogShortPHD;
+	return ptr;
 }

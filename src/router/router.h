@@ -46,6 +46,12 @@ extern uint32 router_next_round_robin(void);
 /* end LSN of this backend's last commit that wrote WAL */
 extern XLogRecPtr router_last_commit_lsn;
 
+/*
+ * This server's WAL position: on the primary the end of what was written
+ * so far, on a standby the end of what it has replayed (router.c).
+ */
+extern XLogRecPtr router_wal_position(void);
+
 /* depth of executor calls: 1 while a top-level statement runs */
 extern int	router_exec_depth;
 

@@ -11,6 +11,15 @@
  * whose entry cannot be found when the array is full is not counted.
  * The counters are added when a split's scan ends, one lock per split.
  *
+ * Each entry also keeps the node's pace: its milliseconds per plan cost
+ * unit on its pieces of a split (a piece's cost is the read's over its
+ * pieces) over those of every node of that split, so that splits of light
+ * and heavy reads compare (1: as fast as the split's nodes together;
+ * measured when at least two nodes ran pieces), smoothed over the splits
+ * (half the last split's, half before), for the shares of the next
+ * splits (split_scan_pieces.c); a pace older than SPLIT_PACE_FRESH_MS is
+ * not used.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,12 +28,14 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "core/guards.h"
 #include "registry/registry.h"
 #include "router/split_scan_internal.h"
 
 #define SPLIT_NODE_ENTRIES	(FORESIGHT_MAX_NODES_LIMIT + 1)
+#define SPLIT_PACE_FRESH_MS	30000	/* a pace older than this is not used */
 
 typedef struct SplitNodeCounters
 {
@@ -34,6 +45,8 @@ typedef struct SplitNodeCounters
 	int64		stolen;
 	int64		rows;
 	double		ms;
+	double		pace;			/* relative ms per plan cost unit, smoothed; 0: none */
+	TimestampTz pace_at;		/* when it was last measured */
 } SplitNodeCounters;
 
 typedef struct SplitNodeStatsShared
@@ -42,7 +55,7 @@ typedef struct SplitNodeStatsShared
 	SplitNodeCounters nodes[SPLIT_NODE_ENTRIES];
 } SplitNodeStatsShared;
 
-/* 65 entries of 104 bytes and the lock: 6,768 bytes on x86-64 */
+/* 65 entries of 120 bytes and the lock: 7,808 bytes on x86-64 */
 #define SPLIT_NODE_STATS_BYTES	sizeof(SplitNodeStatsShared)
 
 static SplitNodeStatsShared *stats = NULL;
@@ -87,11 +100,40 @@ entry_for(const char *name)
 	return NULL;
 }
 
+static bool
+pace_stale(TimestampTz at, TimestampTz now)
+{
+	return TimestampDifferenceExceeds(at, now, SPLIT_PACE_FRESH_MS);
+}
+
+double
+split_node_pace(const char *name)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	double		pace = 0.0;
+
+	if (stats == NULL)
+		return 0.0;
+	SpinLockAcquire(&stats->mutex);
+	for (int i = 0; i < SPLIT_NODE_ENTRIES && stats->nodes[i].name[0] != '\0'; i++)
+		if (strcmp(stats->nodes[i].name, name) == 0)
+		{
+			if (!pace_stale(stats->nodes[i].pace_at, now))
+				pace = stats->nodes[i].pace;
+			break;
+		}
+	SpinLockRelease(&stats->mutex);
+	return pace;
+}
+
 void
 split_node_stats_add(SplitScanState *st)
 {
 	SplitNodeCounters sum[CAP_MAX_NODES + 1];
 	int			n = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	double		all_ms = 0.0;
+	double		all_cost = 0.0;
 
 	if (stats == NULL || !st->started)
 		return;
@@ -117,13 +159,28 @@ split_node_stats_add(SplitScanState *st)
 		sum[at].rows += p->rows;
 		sum[at].ms += p->ms;
 	}
+	for (int i = 0; i < n; i++)
+	{
+		all_ms += sum[i].ms;
+		all_cost += sum[i].pieces * (st->info.cost / Max(st->nparts, 1));
+	}
 	SpinLockAcquire(&stats->mutex);
 	for (int i = 0; i < n; i++)
 	{
 		SplitNodeCounters *e = entry_for(sum[i].name);
+		double		cost = sum[i].pieces * (st->info.cost / Max(st->nparts, 1));
 
 		if (e == NULL)
 			continue;
+		if (n >= 2 && cost > 0.0 && sum[i].ms > 0.0 && all_ms > 0.0)
+		{
+			/* relative to the split's, so reads of any weight compare */
+			double		pace = (sum[i].ms / cost) / (all_ms / all_cost);
+
+			e->pace = e->pace > 0.0 && !pace_stale(e->pace_at, now) ?
+				(e->pace + pace) / 2.0 : pace;
+			e->pace_at = now;
+		}
 		e->splits++;
 		e->pieces += sum[i].pieces;
 		e->stolen += sum[i].stolen;

@@ -35,6 +35,7 @@
 #include "utils/wait_event.h"
 
 #include "router/eligibility.h"
+#include "remote/watch.h"
 #include "router/split_scan_internal.h"
 
 static Node *split_create_state(CustomScan *cscan);
@@ -108,6 +109,16 @@ split_begin(CustomScanState *node, EState *estate, int eflags)
 		st->decision_seq = split_log_decision(st, estate->es_plannedstmt->queryId);
 }
 
+/* timeout_ms, shortened to wake in time for the busy nodes' watches */
+static long
+watched_timeout(SplitScanState *st, int only, long timeout_ms)
+{
+	for (int i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].status == SNODE_BUSY && (only < 0 || only == i))
+			timeout_ms = remote_watch_timeout(st->nodes[i].rc, timeout_ms);
+	return timeout_ms;
+}
+
 void
 split_wait(SplitScanState *st, int only, long timeout_ms)
 {
@@ -123,7 +134,8 @@ split_wait(SplitScanState *st, int only, long timeout_ms)
 							  NULL, NULL);
 	PG_TRY();
 	{
-		(void) WaitEventSetWait(set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
+		(void) WaitEventSetWait(set, watched_timeout(st, only, timeout_ms), &event, 1,
+								PG_WAIT_EXTENSION);
 	}
 	PG_FINALLY();
 	{
@@ -131,6 +143,15 @@ split_wait(SplitScanState *st, int only, long timeout_ms)
 	}
 	PG_END_TRY();
 	ResetLatch(MyLatch);
+
+	/*
+	 * A node past its piece's deadline, or marked down, is given up: its
+	 * socket is shut, so it reads as ready and split_read_node runs the
+	 * piece again elsewhere (or raises the error when rows were returned).
+	 */
+	for (int i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].status == SNODE_BUSY && (only < 0 || only == i))
+			(void) remote_watch_check(st->nodes[i].rc);
 }
 
 bool
@@ -274,6 +295,8 @@ split_next(ScanState *ss)
 			if (st->nodes[i].status != SNODE_GONE)
 				usable = true;
 		}
+		if (pending && !usable && split_take_back_left_out(st))
+			continue;
 		if (pending && !usable)
 		{
 			/* no node left to take the next part: it runs here */

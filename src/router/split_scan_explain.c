@@ -140,6 +140,8 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Coordinator", "takes parts (a routing candidate)", es);
 	if (st->all_here)
 		ExplainPropertyText("Parts Run Here", st->all_here, es);
+	if (es->analyze && split_gain_text(st))
+		ExplainPropertyText("Nodes Chosen", split_gain_text(st), es);
 	if (es->verbose && st->info.combine[0])
 		ExplainPropertyText("Combine", st->info.combine, es);
 	if (es->verbose)
@@ -211,11 +213,13 @@ split_log_decision(SplitScanState *st, uint64 queryid)
 	}
 	strlcpy(d.chosen, "split", NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
-	snprintf(d.reason, sizeof(d.reason), "split: %d parts of %s by %s%s%s%s",
+	snprintf(d.reason, sizeof(d.reason), "split: %d parts of %s by %s%s%s%s%s%s",
 			 st->nparts, st->info.relation, st->info.key,
 			 st->nkeys > 0 ? ", merged" : "",
 			 st->local_candidate ? ", the coordinator a part" : "",
-			 st->all_here ? psprintf(" (all here: %s)", st->all_here) : "");
+			 st->all_here ? psprintf(" (all here: %s)", st->all_here) : "",
+			 split_gain_text(st) ? "; " : "",
+			 split_gain_text(st) ? split_gain_text(st) : "");
 	return decision_log_append(&d);
 }
 

@@ -71,6 +71,8 @@ typedef struct SplitNode
 	RouteScanState *route;		/* for route_tuples.c: its conversion of rows */
 	XLogRecPtr	replayed;
 	char	   *why_gone;
+	bool		left_out;		/* by the gain model: taken back when needed */
+	int			inflight_slot;	/* its in-flight count held, or -1 */
 	int			parts_run;
 } SplitNode;
 
@@ -103,6 +105,10 @@ typedef struct SplitScanState
 	/* which node takes which piece (split_scan_pieces.c) */
 	cap_queue	queue;
 	int			queue_local;	/* the coordinator's index in the queue */
+	cap_plan	gain;			/* the gain model's choice of nodes */
+	bool		gain_decided;	/* it chose (more pieces than nodes) */
+	bool		paced;			/* the shares follow measured paces */
+	int			gain_members;	/* nodes it chose among */
 
 	/* merging parts sorted on their nodes (split_scan_merge.c) */
 	int			nkeys;			/* 0: no merge */
@@ -173,6 +179,19 @@ extern void split_release(SplitScanState *st);
 /* The pieces' first nodes, by the nodes' shares (after split_nodes_init). */
 extern void split_pieces_init(SplitScanState *st);
 
+/*
+ * What the gain model chose, for EXPLAIN and the decision log ("over 2 of
+ * 3 nodes ...", "every piece on standby1 ..."), or NULL when it did not.
+ */
+extern const char *split_gain_text(SplitScanState *st);
+
+/*
+ * When the nodes chosen are all gone, the nodes the gain model left out
+ * take pieces after all (rather than the coordinator running them): true
+ * when there was one.
+ */
+extern bool split_take_back_left_out(SplitScanState *st);
+
 /* The node that owns piece "part" first (nnodes: the coordinator), or -1. */
 extern int	split_piece_owner(SplitScanState *st, int part);
 
@@ -187,6 +206,13 @@ extern int	split_take_piece(SplitScanState *st, int node);
 
 /* Add a finished split's pieces, per node, to the cumulative counters. */
 extern void split_node_stats_add(SplitScanState *st);
+
+/*
+ * Node "name"'s pace on its recent pieces: its time per plan cost unit
+ * over that of the splits' nodes together (2: half as fast); 0 when it
+ * has none measured in the last 30 seconds.
+ */
+extern double split_node_pace(const char *name);
 
 /* --- split_scan_explain.c --- */
 

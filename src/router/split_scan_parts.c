@@ -46,7 +46,6 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
-#include "access/xlog_internal.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -55,25 +54,12 @@
 #include "remote/errors.h"
 #include "remote/notices.h"
 #include "remote/remote_exec.h"
+#include "remote/watch.h"
+#include "router/route_deadline.h"
+#include "router/route_inflight.h"
+#include "router/router.h"
 #include "router/split_scan_internal.h"
 #include "split/split.h"
-
-/*
- * The end of what was written here so far.  The insert position just past
- * a page header is where the next record goes: a standby that replayed
- * everything stops before that header.
- */
-static XLogRecPtr
-written_so_far(void)
-{
-	XLogRecPtr	ptr = GetXLogInsertRecPtr();
-
-	if (XLogSegmentOffset(ptr, wal_segment_size) == SizeOfXLogLongPHD)
-		ptr -= SizeOfXLogLongPHD;
-	else if (ptr % XLOG_BLCKSZ == SizeOfXLogShortPHD)
-		ptr -= SizeOfXLogShortPHD;
-	return ptr;
-}
 
 /* a node's "route", for route_tuples.c */
 static RouteScanState *
@@ -112,7 +98,7 @@ split_nodes_init(SplitScanState *st)
 {
 	RouteDecision *d = &st->decision;
 
-	st->floor = written_so_far();
+	st->floor = router_wal_position();
 	if (st->all_here != NULL)
 		return;
 	policy_decide(d, st->info.cost, st->explain_only);
@@ -137,6 +123,7 @@ split_nodes_init(SplitScanState *st)
 		n = &st->nodes[st->nnodes++];
 		n->cand = *c;
 		n->status = SNODE_FREE;
+		n->inflight_slot = -1;
 		n->part = -1;
 		n->route = node_route(st, n);
 	}
@@ -157,6 +144,7 @@ static void
 node_gone(SplitScanState *st, SplitNode *n, const char *why, bool blame)
 {
 	n->status = SNODE_GONE;
+	route_inflight_drop(&n->inflight_slot);
 	n->why_gone = pstrdup(why ? why : "failed");
 	if (blame)
 		policy_node_failed(n->cand.slot, n->cand.node_id);
@@ -186,6 +174,7 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	const char *text_reason;
 	const char *unusable;
 	XLogRecPtr	replayed = InvalidXLogRecPtr;
+	XLogRecPtr	need = st->floor;
 	bool		binary;
 
 	if (n->rc == NULL || !n->rc->in_use)
@@ -209,7 +198,14 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 		node_gone(st, n, unusable, false);
 		return false;
 	}
-	if (!remote_prepare(n->rc, NULL, st->floor, &replayed, &error))
+	/*
+	 * A node that reached the floor for an earlier piece of this read, on
+	 * this connection, still has: no need to ask it again (a round trip a
+	 * piece).
+	 */
+	if (n->replayed != InvalidXLogRecPtr && n->replayed >= st->floor)
+		need = InvalidXLogRecPtr;
+	if (!remote_prepare(n->rc, NULL, need, &replayed, &error))
 	{
 		if (!remote_prepare_refused)
 			remote_conn_drop(n->rc);
@@ -217,6 +213,8 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 		node_gone(st, n, error, !remote_prepare_refused);
 		return false;
 	}
+	if (need == InvalidXLogRecPtr)
+		replayed = n->replayed;
 	n->replayed = replayed;
 	if (replayed == InvalidXLogRecPtr || replayed < st->floor)
 	{
@@ -236,11 +234,16 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 		node_gone(st, n, error, true);
 		return false;
 	}
+	/* its first answer within the deadline of a read of the piece's class */
+	remote_watch_deadline(n->rc, route_deadline_ms(n->cand.slot, n->cand.node_id,
+												   request_class_from_cost(st->info.cost / Max(st->nparts, 1))));
 	n->route->rc = n->rc;
 	n->route->plan.sql = (char *) p->sql;
 	n->route->conv_attempt = -1;
 	route_prepare_conversion(n->route);
 	n->status = SNODE_BUSY;
+	/* the piece is in flight on the node: other reads' routing sees it */
+	route_inflight_hold(&n->inflight_slot, n->cand.slot);
 	n->part = p->index;
 	p->status = PART_RUNNING;
 	p->node = n - st->nodes;
@@ -261,8 +264,9 @@ split_start_parts(SplitScanState *st)
 
 		if (n->status != SNODE_FREE && n->status != SNODE_LAGGING)
 			continue;
+		/* none for this node (without stealing, others may have theirs) */
 		if ((p = split_take_piece(st, i)) < 0)
-			return;
+			continue;
 		CHECK_FOR_INTERRUPTS();
 		(void) send_part(st, n, &st->parts[p]);
 	}
@@ -303,6 +307,7 @@ part_failed(SplitScanState *st, SplitNode *n, SplitPart *p, PGresult *res)
 	p->ms = part_ms(p);
 	p->status = PART_DONE;
 	n->status = SNODE_GONE;
+	route_inflight_drop(&n->inflight_slot);
 	split_log_outcome(st, true);
 	if (usable)
 	{
@@ -334,11 +339,40 @@ split_read_node(SplitScanState *st, int i)
 	PGresult   *res = NULL;
 	ExecStatusType status = PGRES_FATAL_ERROR;
 
+	/* the remote layer gave the node up (watch.c): past the deadline, or down */
+	if (rc->gave_up[0] != '\0')
+	{
+		char	   *why = psprintf("stopped answering: %s", rc->gave_up);
+
+		remote_notices_discard(rc);
+		remote_conn_abandon(rc);
+		n->rc = NULL;
+		if (p->returned_row)
+		{
+			n->status = SNODE_GONE;
+			route_inflight_drop(&n->inflight_slot);
+			p->status = PART_DONE;
+			split_log_outcome(st, true);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("node \"%s\" %s", n->cand.name, why),
+					 errdetail("Rows of part %d of the split read were returned already, so it cannot run again elsewhere.",
+							   p->index + 1),
+					 errhint("Run the query again: a node marked down is not chosen.")));
+		}
+		part_again(st, n, p, why);
+		node_gone(st, n, why, true);
+		return NULL;
+	}
+
 	if (PQstatus(rc->conn) == CONNECTION_OK && PQconsumeInput(rc->conn))
 	{
 		res = PQgetResult(rc->conn);
 		if (res != NULL)
+		{
 			status = PQresultStatus(res);
+			remote_watch_clear(rc); /* it answered: no deadline any more */
+		}
 		else
 			status = PGRES_TUPLES_OK;	/* no result left: the part ended */
 	}
@@ -363,6 +397,7 @@ split_read_node(SplitScanState *st, int i)
 		p->ms = part_ms(p);
 		p->status = PART_DONE;
 		n->status = SNODE_FREE;
+		route_inflight_drop(&n->inflight_slot);
 		n->part = -1;
 		n->parts_run++;
 		return NULL;
@@ -406,6 +441,7 @@ split_run_here(SplitScanState *st, int part)
 	MemoryContext old;
 	Portal		portal;
 	int			ret;
+	int			held = -1;
 
 	/* taken, when the merge runs it here without asking the queue */
 	if (part < st->queue.npieces && !st->queue.taken[part])
@@ -426,6 +462,8 @@ split_run_here(SplitScanState *st, int part)
 		st->local_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	MemoryContextSwitchTo(old);
 
+	/* in flight here while it runs (an error gives it back at abort) */
+	route_inflight_hold(&held, FORESIGHT_LOCAL_SLOT);
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 	portal = SPI_cursor_open_with_args(NULL, p->sql, 0, NULL, NULL, NULL, true,
@@ -448,6 +486,7 @@ split_run_here(SplitScanState *st, int part)
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
+	route_inflight_drop(&held);
 	p->ms = part_ms(p);
 	p->status = PART_DONE;
 }
@@ -464,6 +503,7 @@ split_release(SplitScanState *st)
 		/* a rescan reconnects: the node's cached connection is gone */
 		if (n->status == SNODE_BUSY)
 			n->status = SNODE_FREE;
+		route_inflight_drop(&n->inflight_slot);
 		n->part = -1;
 		n->rc = NULL;
 	}

@@ -22,7 +22,10 @@
  * stay alike; a free node takes its own next piece, else steals the last
  * piece of the node with the most work left (cap_queue_next).  A piece
  * that failed before returning a row is pending again and the next free
- * node takes it first.
+ * node takes it first.  foresight.split_assignment = capacity or equal
+ * gives each node one contiguous range instead (sized by its speed, or
+ * equal) and no stealing: the ways dynamic assignment is measured against
+ * (bench/split.sh).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,10 +34,12 @@
 #include "common/hashfn.h"
 
 #include "capacity/capacity.h"
+#include "registry/registry.h"
 #include "router/split_scan_internal.h"
 #include "split/split.h"
 
 #define PIECE_OVERHEAD_SHARE	0.1 /* a piece's overhead at most this of its cost */
+#define SPLIT_GAIN_MARGIN		0.1 /* a split must beat whole by this fraction */
 
 int
 split_piece_count(int nnodes, double cost)
@@ -73,14 +78,128 @@ candidate_speed(const RouteCandidate *c)
 	return cap_node_speed(&n);
 }
 
+/*
+ * The members' measured paces, when every member has run pieces in the
+ * last 30 seconds (split_node_stats.c): their speeds become the inverse of
+ * their paces, the fastest 1.  A pace is what a node did under the load
+ * it had, so it replaces the predicted spare capacity rather than adding
+ * to it; a member without a recent pace keeps all on the prediction.
+ * Only under a policy that scores the nodes (predictive): the others
+ * give every node the same share.
+ */
+static void
+measured_speeds(SplitScanState *st, double *speed, int n)
+{
+	double		pace[CAP_MAX_NODES];
+	double		fastest = 0.0;
+
+	/* a policy that does not score the nodes does not weigh their loads */
+	if (n == 0 || !st->nodes[0].cand.scored)
+		return;
+	for (int i = 0; i <= n; i++)
+	{
+		if (!(speed[i] > 0.0))
+		{
+			pace[i] = 0.0;
+			continue;
+		}
+		pace[i] = split_node_pace(i == n ? FORESIGHT_LOCAL_NODE_NAME : st->nodes[i].cand.name);
+		if (!(pace[i] > 0.0))
+			return;
+		if (fastest == 0.0 || pace[i] < fastest)
+			fastest = pace[i];
+	}
+	if (fastest == 0.0)
+		return;
+	for (int i = 0; i <= n; i++)
+		if (pace[i] > 0.0)
+			speed[i] = fastest / pace[i];
+	st->paced = true;
+}
+
+/*
+ * The gain model at execution: over how many of the nodes to run the
+ * pieces, in plan cost units.  Run whole, the read takes its cost over the
+ * fastest node's speed; split over the k fastest, its cost over their
+ * summed speeds, plus what splitting costs: a fixed part that puts the
+ * break-even of a split over two idle nodes at foresight.split_min_cost
+ * (measured: there the halved work plus that part is the whole less the
+ * margin, so the part is (1/2 - margin) of it), and
+ * foresight.split_piece_cost for each node used and each piece a node
+ * runs.  The split must beat whole by SPLIT_GAIN_MARGIN.  The nodes left
+ * out take no piece; when no split pays, the fastest runs every piece.
+ * Reads merged in key order keep every node (one piece each: the merge
+ * needs every part's first row at once).  Sets st->gain and returns the
+ * chosen nodes' flags in chosen[] (indexed like speed[]).
+ */
+static void
+choose_nodes(SplitScanState *st, const double *speed, int n, bool *chosen)
+{
+	cap_node	nodes[CAP_MAX_NODES];
+	cap_costs	costs;
+	cap_plan   *plan = &st->gain;
+
+	st->gain_members = 0;
+	for (int i = 0; i < n; i++)
+	{
+		nodes[i].pace = speed[i];
+		nodes[i].predicted_load = 0.0;	/* the speed has it */
+		chosen[i] = speed[i] > 0.0;
+		st->gain_members += chosen[i];
+	}
+	memset(&costs, 0, sizeof(costs));
+	costs.fixed_s = foresight_split_min_cost * (0.5 - SPLIT_GAIN_MARGIN);
+	costs.per_part_s = foresight_split_piece_cost;
+	costs.per_piece_s = foresight_split_piece_cost;
+	costs.piece_overhead_share = PIECE_OVERHEAD_SHARE;
+	costs.margin = SPLIT_GAIN_MARGIN;
+	costs.max_parts = Min(n, foresight_max_split_parts);
+	cap_choose(st->info.cost, nodes, n, &costs, plan);
+	st->gain_decided = st->nparts > st->nnodes + (st->local_candidate ? 1 : 0) &&
+		plan->k >= 1 && (plan->verdict == CAP_SPLIT || plan->verdict == CAP_NOT_WORTH);
+	if (!st->gain_decided)
+		return;
+	for (int i = 0; i < n; i++)
+		chosen[i] = false;
+	for (int i = 0; i < plan->k; i++)
+		chosen[plan->nodes[i]] = true;
+}
+
+/* the name of member i of the queue: a node's, or the coordinator's */
+static const char *
+member_name(SplitScanState *st, int i)
+{
+	return i == st->queue_local ? FORESIGHT_LOCAL_NODE_NAME : st->nodes[i].cand.name;
+}
+
+const char *
+split_gain_text(SplitScanState *st)
+{
+	cap_plan   *plan = &st->gain;
+
+	/* short: the decision log's reason has room for 191 bytes */
+	if (!st->gain_decided)
+		return NULL;
+	if (plan->verdict == CAP_SPLIT)
+		return psprintf("%d of %d nodes by %s: %.0f vs %.0f whole on %s",
+						plan->k, st->gain_members,
+						st->paced ? "measured pace" : "predicted capacity",
+						plan->split_s, plan->whole_s, member_name(st, plan->nodes[0]));
+	return psprintf("all on %s: split %.0f vs %.0f whole, not %.0f%% less",
+					member_name(st, plan->nodes[0]), plan->split_s, plan->whole_s,
+					SPLIT_GAIN_MARGIN * 100.0);
+}
+
 void
 split_pieces_init(SplitScanState *st)
 {
 	uint32		ids[CAP_MAX_NODES];
 	double		speed[CAP_MAX_NODES];
 	double		share[CAP_MAX_NODES];
+	bool		chosen[CAP_MAX_NODES];
 	double		sum = 0.0;
 	int			n = Min(st->nnodes, CAP_MAX_NODES - 1);
+	int			members = 0;
 	uint64		key;
 
 	for (int i = 0; i < n; i++)
@@ -91,15 +210,60 @@ split_pieces_init(SplitScanState *st)
 	/* the coordinator is the last member: it owns pieces when a candidate */
 	ids[n] = 0;
 	speed[n] = st->local_candidate ? candidate_speed(&st->local_cand) : 0.0;
+	st->queue_local = n;
+	measured_speeds(st, speed, n);
+	choose_nodes(st, speed, n + 1, chosen);
 	for (int i = 0; i <= n; i++)
+	{
+		if (!chosen[i])
+			speed[i] = 0.0;
 		sum += speed[i];
+	}
+	for (int i = 0; i < n; i++)
+		if (!chosen[i] && st->nodes[i].status != SNODE_GONE)
+		{
+			st->nodes[i].status = SNODE_GONE;
+			st->nodes[i].left_out = true;
+			st->nodes[i].why_gone = "left out: the split is predicted faster without it";
+		}
+	if (!chosen[n])
+		st->local_candidate = false;
 	for (int i = 0; i <= n; i++)
 		share[i] = sum > 0.0 ? speed[i] / sum : 0.0;
-	st->queue_local = n;
 	key = hash_bytes_extended((const unsigned char *) st->info.relation,
 							  strlen(st->info.relation), 0);
-	cap_queue_init(&st->queue, key, Min(st->nparts, CAP_MAX_PIECES), ids, share, speed,
-				   n + 1);
+	for (int i = 0; i <= n; i++)
+		members += speed[i] > 0.0;
+	if (foresight_split_assignment == CAP_ASSIGN_DYNAMIC && st->nparts <= members)
+	{
+		/*
+		 * No more pieces than nodes: one each, in order (hashing by shares
+		 * could give one node two and another none); a free node still
+		 * steals.
+		 */
+		cap_queue_init(&st->queue, CAP_ASSIGN_EQUAL, key, Min(st->nparts, CAP_MAX_PIECES),
+					   ids, share, speed, n + 1);
+		st->queue.steal = true;
+		return;
+	}
+	cap_queue_init(&st->queue, (cap_assignment) foresight_split_assignment, key,
+				   Min(st->nparts, CAP_MAX_PIECES), ids, share, speed, n + 1);
+}
+
+bool
+split_take_back_left_out(SplitScanState *st)
+{
+	bool		any = false;
+
+	for (int i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].left_out && st->nodes[i].status == SNODE_GONE)
+		{
+			st->nodes[i].status = SNODE_FREE;
+			st->nodes[i].left_out = false;
+			st->nodes[i].why_gone = NULL;
+			any = true;
+		}
+	return any;
 }
 
 int
@@ -108,6 +272,36 @@ split_piece_owner(SplitScanState *st, int part)
 	if (part >= st->queue.npieces)
 		return -1;
 	return st->queue.owner[part];
+}
+
+/*
+ * Without stealing (foresight.split_assignment = capacity or equal), the
+ * pieces of a node that takes no more (gone, or the coordinator no longer
+ * a candidate) would wait forever: whoever is free takes them.
+ */
+static int
+take_orphan(SplitScanState *st, bool *stolen)
+{
+	for (int p = 0; p < st->queue.npieces; p++)
+	{
+		int			owner = st->queue.owner[p];
+		bool		orphan;
+
+		if (st->queue.taken[p])
+			continue;
+		if (owner == st->queue_local)
+			orphan = !st->local_candidate;
+		else
+			orphan = owner < 0 || st->nodes[owner].status == SNODE_GONE;
+		if (orphan)
+		{
+			st->queue.taken[p] = true;
+			st->queue.left--;
+			*stolen = true;
+			return p;
+		}
+	}
+	return -1;
 }
 
 int
@@ -122,6 +316,8 @@ split_take_piece(SplitScanState *st, int node)
 			(i >= st->queue.npieces || st->queue.taken[i]))
 			return i;
 	p = cap_queue_next(&st->queue, node < 0 ? st->queue_local : node, &stolen);
+	if (p < 0 && st->queue.left > 0)
+		p = take_orphan(st, &stolen);
 	if (p >= 0)
 		st->parts[p].stolen = stolen;
 	return p;

@@ -29,6 +29,7 @@ extern double foresight_split_min_cost;
 extern int	foresight_max_split_parts;
 extern int	foresight_split_max_wait;	/* ms */
 extern double foresight_split_piece_cost;
+extern int	foresight_split_assignment;	/* a cap_assignment (capacity.h) */
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 
@@ -51,6 +52,7 @@ typedef struct SplitKey
 	Oid			relid;
 	AttrNumber	attnum;
 	char	   *attname;
+	bool		notnull;		/* NOT NULL: the first part need not ask for NULLs */
 	Oid			atttype;		/* the column's type (maybe a domain) */
 	int32		atttypmod;
 	Oid			collation;		/* the column's collation, or InvalidOid */

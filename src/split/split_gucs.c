@@ -3,7 +3,8 @@
  * split_gucs.c
  *	  The settings of dynamic sharding: foresight.split,
  *	  foresight.split_min_cost, foresight.max_split_parts,
- *	  foresight.split_max_wait, foresight.split_piece_cost.
+ *	  foresight.split_max_wait, foresight.split_piece_cost,
+ *	  foresight.split_assignment.
  *
  * Until the executor that runs parts on nodes exists, foresight.split is
  * off by default and only foresight.split_explain() reads these settings.
@@ -17,13 +18,22 @@
 #include "utils/guc.h"
 #include "utils/plancache.h"
 
+#include "capacity/capacity.h"
 #include "split/split.h"
 
 bool		foresight_split = false;
-double		foresight_split_min_cost = 100000.0;
+double		foresight_split_min_cost = 30000.0;
 int			foresight_max_split_parts = 8;
 int			foresight_split_max_wait = 200;
 double		foresight_split_piece_cost = 200.0;
+int			foresight_split_assignment = CAP_ASSIGN_DYNAMIC;
+
+static const struct config_enum_entry split_assignment_options[] = {
+	{"dynamic", CAP_ASSIGN_DYNAMIC, false},
+	{"capacity", CAP_ASSIGN_CAPACITY, false},
+	{"equal", CAP_ASSIGN_EQUAL, false},
+	{NULL, 0, false}
+};
 
 /* plans made under the other setting split, or not, wrongly */
 static void
@@ -46,9 +56,9 @@ split_define_gucs(void)
 
 	DefineCustomRealVariable("foresight.split_min_cost",
 							 "Smallest plan cost of a read that is split into parts.",
-							 "Cheaper reads run whole: sending parts to several nodes costs more than it saves.",
+							 "Cheaper reads run whole: sending parts to several nodes costs more than it saves (the default is the break-even measured by bench/split.sh).",
 							 &foresight_split_min_cost,
-							 100000.0, 0.0, DBL_MAX,
+							 30000.0, 0.0, DBL_MAX,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
@@ -73,6 +83,14 @@ split_define_gucs(void)
 							 "The key range is cut into pieces of at least ten times this cost, so that a free node takes the next piece (docs/sharding.md); 0: one piece per node.",
 							 &foresight_split_piece_cost,
 							 200.0, 0.0, DBL_MAX,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("foresight.split_assignment",
+							 "How a split read's pieces are given to its nodes.",
+							 "dynamic: first by predicted capacity, consistently, then a free node takes the next piece or steals one; capacity: one contiguous range per node sized by predicted capacity; equal: equal ranges. The last two are for comparison.",
+							 &foresight_split_assignment,
+							 CAP_ASSIGN_DYNAMIC, split_assignment_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 }

@@ -99,6 +99,7 @@ split_key_describe(Oid relid, AttrNumber attnum, SplitKey *key, const char **why
 	key->relid = relid;
 	key->attnum = attnum;
 	key->attname = pstrdup(NameStr(att->attname));
+	key->notnull = att->attnotnull;
 	key->atttype = att->atttypid;
 	key->atttypmod = att->atttypmod;
 	key->collation = att->attcollation;

@@ -261,6 +261,12 @@ split_ranges_condition(const SplitKey *key, Index rti, List *cut_points, int par
 		lower = comparison(key, key->ge_opr, rti, list_nth_node(Const, cut_points, part - 1));
 	if (part < ncuts)
 		upper = comparison(key, key->lt_opr, rti, list_nth_node(Const, cut_points, part));
+	/*
+	 * The first part holds the NULLs, unless the column has none: "key < c
+	 * OR key IS NULL" keeps a node from scanning just the range by index.
+	 */
+	if (part == 0 && key->notnull)
+		return upper;
 	if (part == 0)
 	{
 		NullTest   *isnull = makeNode(NullTest);

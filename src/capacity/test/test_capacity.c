@@ -143,11 +143,11 @@ test_assign(void)
 /*
  * Simulate a split: node i runs a piece in 1 / actual[i] seconds; each asks
  * for its next piece when done.  Returns the finishing time; counts pieces
- * per node.  dynamic = false: each runs only its own pieces.
+ * per node, the way "how" assigns them.
  */
 static double
 simulate(uint64_t key, int npieces, const double *predicted, const double *actual,
-		 int n, bool dynamic, int *ran, bool *each_once)
+		 int n, cap_assignment how, int *ran, bool *each_once)
 {
 	uint32_t	ids[CAP_MAX_NODES];
 	double		share[CAP_MAX_NODES];
@@ -166,7 +166,7 @@ simulate(uint64_t key, int npieces, const double *predicted, const double *actua
 		share[i] = predicted[i] / sum;
 		ran[i] = 0;
 	}
-	cap_queue_init(&q, key, npieces, ids, share, predicted, n);
+	cap_queue_init(&q, how, key, npieces, ids, share, predicted, n);
 	for (;;)
 	{
 		int			next = -1;
@@ -179,19 +179,7 @@ simulate(uint64_t key, int npieces, const double *predicted, const double *actua
 				next = i;
 		if (next < 0)
 			break;
-		if (dynamic)
-			piece = cap_queue_next(&q, next, &stolen);
-		else
-		{
-			piece = -1;
-			for (int p = 0; p < q.npieces; p++)
-				if (!q.taken[p] && q.owner[p] == next)
-				{
-					q.taken[p] = true;
-					piece = p;
-					break;
-				}
-		}
+		piece = cap_queue_next(&q, next, &stolen);
 		if (piece < 0)
 		{
 			done[next] = true;
@@ -218,8 +206,8 @@ test_dynamic(void)
 				ran_dynamic[3];
 	bool		once_static,
 				once_dynamic;
-	double		t_static = simulate(7, 64, predicted, actual, 3, false, ran_static, &once_static);
-	double		t_dynamic = simulate(7, 64, predicted, actual, 3, true, ran_dynamic, &once_dynamic);
+	double		t_static = simulate(7, 64, predicted, actual, 3, CAP_ASSIGN_CAPACITY, ran_static, &once_static);
+	double		t_dynamic = simulate(7, 64, predicted, actual, 3, CAP_ASSIGN_DYNAMIC, ran_dynamic, &once_dynamic);
 	double		even_s;
 	bool		stolen;
 	cap_queue	q;
@@ -235,17 +223,46 @@ test_dynamic(void)
 	ok(ran_dynamic[2] < ran_static[2],
 	   "and the slow node runs fewer pieces (%d, it owned %d)", ran_dynamic[2], ran_static[2]);
 	/* with the prediction right, the split ends near the ideal */
-	even_s = simulate(7, 64, actual, actual, 3, true, ran_dynamic, &once_dynamic);
+	even_s = simulate(7, 64, actual, actual, 3, CAP_ASSIGN_DYNAMIC, ran_dynamic, &once_dynamic);
 	ok(even_s <= 64.0 / 2.25 + 4.0 + 1e-9,
 	   "prediction right: finishes within one piece of the ideal (%.1f, ideal %.1f)", even_s, 64.0 / 2.25);
 
-	cap_queue_init(&q, 3, 8, ids, share, speed, 2);
+	cap_queue_init(&q, CAP_ASSIGN_DYNAMIC, 3, 8, ids, share, speed, 2);
 	first = cap_queue_next(&q, 0, &stolen);
 	ok(first >= 0 && !stolen && q.owner[first] == 0, "a node first takes a piece of its own");
 	ok(cap_queue_next(&q, 5, &stolen) == -1, "an unknown node gets nothing");
 	while (cap_queue_next(&q, 0, &stolen) >= 0)
 		;
 	ok(q.left == 0 && cap_queue_next(&q, 1, &stolen) == -1, "node 0 alone drained the queue, stealing");
+}
+
+/* the static ways: contiguous runs, sized by share or equal, no stealing */
+static void
+test_ranges(void)
+{
+	double		share[3] = {0.5, 0.0, 0.25};
+	double		slow[3] = {1, 1, 0.25};
+	double		sized[3] = {1, 1, 0.25};
+	int			owner[16];
+	int			ran_equal[3],
+				ran_sized[3];
+	bool		once_equal,
+				once_sized;
+	double		t_equal,
+				t_sized;
+	bool		contiguous = true;
+
+	cap_assign_ranges(12, share, 3, owner);
+	for (int p = 1; p < 12; p++)
+		contiguous &= owner[p] >= owner[p - 1];
+	ok(contiguous && owner[0] == 0 && owner[7] == 0 && owner[8] == 2 && owner[11] == 2,
+	   "ranges: contiguous runs by share, none for a share of 0 (8 and 4 of 12)");
+	/* a node 4x slower, known (sized) or not (equal) */
+	t_equal = simulate(5, 12, (double[]) {1, 1, 1}, slow, 3, CAP_ASSIGN_EQUAL, ran_equal, &once_equal);
+	t_sized = simulate(5, 12, sized, slow, 3, CAP_ASSIGN_CAPACITY, ran_sized, &once_sized);
+	ok(once_equal && once_sized && ran_equal[2] == 4 && ran_sized[2] < ran_equal[2],
+	   "equal ranges give the slow node 4 of 12 pieces, sized ranges %d", ran_sized[2]);
+	ok(t_sized < t_equal, "sized ranges finish first (%.1f against %.1f)", t_sized, t_equal);
 }
 
 int
@@ -255,5 +272,6 @@ main(void)
 	test_choose();
 	test_assign();
 	test_dynamic();
+	test_ranges();
 	return tap_done();
 }
