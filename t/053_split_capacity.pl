@@ -28,36 +28,23 @@ $primary->safe_psql('postgres', qq{
 CREATE TABLE pieces (id integer PRIMARY KEY, v integer NOT NULL, g integer NOT NULL);
 INSERT INTO pieces SELECT i, i % 97, i % 5 FROM generate_series(1, 40000) i;
 ANALYZE pieces;
--- sleeps an hour on the server listening on "port" only: a node that stops answering
-CREATE FUNCTION hang_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
+-- on the server listening on "port" only, sleeps "seconds" every "every"
+-- rows: a slow node (5 ms every 40 rows), a node that naps (0.1 s every
+-- 1000) or one that stops answering (an hour)
+CREATE FUNCTION sleep_on(port integer, x integer, every integer, seconds float8)
+RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
 BEGIN
-	IF x % 1000 = 0 AND current_setting('port')::integer = port THEN
-		PERFORM pg_sleep(3600);
-	END IF;
-	RETURN true;
-END \$\$;
--- naps a tenth of a second every 1000 rows on the server listening on "port" only
-CREATE FUNCTION nap_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
-BEGIN
-	IF x % 1000 = 0 AND current_setting('port')::integer = port THEN
-		PERFORM pg_sleep(0.1);
-	END IF;
-	RETURN true;
-END \$\$;
--- sleeps on the server listening on "port" only (standby2): a slow node
-CREATE FUNCTION slow_on(port integer, x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS \$\$
-BEGIN
-	IF x % 40 = 0 AND current_setting('port')::integer = port THEN
-		PERFORM pg_sleep(0.005);
+	IF x % every = 0 AND current_setting('port')::integer = port THEN
+		PERFORM pg_sleep(seconds);
 	END IF;
 	RETURN true;
 END \$\$;
 });
 $primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
 
-my $count_q = "SELECT count(*), sum(v) FROM pieces WHERE slow_on($slow_port, id)";
-my $group_q = "SELECT g, count(*), sum(v), min(id), max(id) FROM pieces WHERE slow_on($slow_port, id) GROUP BY g ORDER BY g";
-my $rows_q = "SELECT id, v FROM pieces WHERE slow_on($slow_port, id) AND id % 997 = 0";
+my $count_q = "SELECT count(*), sum(v) FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005)";
+my $group_q = "SELECT g, count(*), sum(v), min(id), max(id) FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005) GROUP BY g ORDER BY g";
+my $rows_q = "SELECT id, v FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005) AND id % 997 = 0";
 
 # 16 pieces: a piece's overhead at a tenth of the piece's cost gives
 # 20 pieces for 2 nodes, rounded down to a power of two
@@ -174,7 +161,7 @@ like($cheap, qr/not split: its cost \d+ is below foresight\.split_min_cost \(\d+
 # (round_robin: the nodes' measured paces and loads out of the shares)
 my $port1 = $standby1->port;
 my $blind = "$split_on SET foresight.routing_policy = round_robin; SET foresight.split_assignment = equal;";
-my $nap_q = "SELECT count(*), sum(v) FROM pieces WHERE nap_on($port1, id)";
+my $nap_q = "SELECT count(*), sum(v) FROM pieces WHERE sleep_on($port1, id, 1000, 0.1)";
 my ($bg_out, $bg_err) = ('', '');
 my $bg = IPC::Run::start(
 	[ 'psql', '-X', '-At', '-d', $primary->connstr('postgres'), '-c', $blind, '-c', $nap_q ],
@@ -198,7 +185,7 @@ is($primary->safe_psql('postgres', "SELECT in_flight FROM foresight.routing_stat
 # --- a node that stops answering: its piece runs again elsewhere ---
 # (standby1's pieces sleep an hour; past the response deadline the piece
 # is given up, the node cancelled and left out, standby2 runs the rest)
-my $hang_q = "SELECT count(*), sum(v) FROM pieces WHERE hang_on($port1, id)";
+my $hang_q = "SELECT count(*), sum(v) FROM pieces WHERE sleep_on($port1, id, 1000, 3600)";
 my $hang_expected = $primary->safe_psql('postgres', "$local $hang_q");
 my $t0 = time;
 my $hang_plan = $primary->safe_psql('postgres',

@@ -12,45 +12,12 @@ use Test::More;
 use IPC::Run;
 use ForesightCluster;
 
-# a far node needs its connection to open within one poll deadline (80% of
-# the interval): 500 ms samples
-my ($primary, $standby1, $standby2, $standby3) = ForesightCluster::create(
-	standbys => 3,
-	no_register => 1,
-	conf => qq{
-foresight.local_region = 'eu-west'
-foresight.routing_policy = predictive
-foresight.include_local = off
-foresight.hedge_factor = 0
-foresight.sample_interval = 500ms
-foresight.prediction_horizons = 1s
-foresight.retrain_budget = 300ms
+my %regions = ForesightCluster::three_regions(q{
 # the neighbour below loads standby1 to about this on a 2-CPU machine
 foresight.spill_threshold = 0.5
 });
-my ($near, $near_relay) = ForesightCluster::start_relay($standby2, 7.5);
-my ($far, $far_relay) = ForesightCluster::start_relay($standby3, 30);
-$primary->safe_psql('postgres', sprintf(q{
-	CREATE TABLE kv (k int PRIMARY KEY, v text);
-	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
-	CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 100000) g;
-	SELECT foresight.add_node('standby1', '%s', region => 'eu-west');
-	SELECT foresight.add_node('standby2', '%s', region => 'eu-central');
-	SELECT foresight.add_node('standby3', '%s', region => 'us-east');},
-	ForesightCluster::node_conninfo($standby1), $near, $far));
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);
-ok($primary->poll_query_until('postgres', q{
-	SELECT count(*) = 3 FROM foresight.nodes
-	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),
-	'every standby is up with a measured round trip');
-ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2, $standby3),
-	'the monitor has seen every standby replay the tables');
-
-my $dir = PostgreSQL::Test::Utils::tempdir();
-PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
-	"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
-PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
-	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+my ($primary, $standby1, $standby2, $standby3) = ($regions{primary}, @{ $regions{standbys} });
+my $dir = $regions{dir};
 
 # point lookups through the coordinator for $secs seconds: where they ran
 # (from the decision log) and how many clients saw an error
@@ -142,6 +109,5 @@ diag($primary->safe_psql('postgres', qq{
 ok(!exists $ryw_nodes{standby2}, 'no read went to the near node, which had not replayed it');
 $standby2->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 
-$near_relay->kill_kill;
-$far_relay->kill_kill;
+$_->kill_kill for @{ $regions{relays} };
 done_testing();

@@ -15,49 +15,16 @@ use IPC::Run;
 use Time::HiRes ();
 use ForesightCluster;
 
-# as t/081 (a far node's connection opens within a poll deadline: 500 ms
-# samples); a threshold low enough that standby1, sharing two CPUs with a
-# loaded standby2, stays above it; and a response deadline that no
-# aggregate slowed down by the neighbours reaches (giving up on a node
-# marks it unusable)
-my ($primary, $standby1, $standby2, $standby3) = ForesightCluster::create(
-	standbys => 3,
-	no_register => 1,
-	conf => qq{
-foresight.local_region = 'eu-west'
-foresight.routing_policy = predictive
-foresight.include_local = off
-foresight.hedge_factor = 0
-foresight.sample_interval = 500ms
-foresight.prediction_horizons = 1s
-foresight.retrain_budget = 300ms
+# a threshold low enough that standby1, sharing two CPUs with a loaded
+# standby2, stays above it; and a response deadline that no aggregate
+# slowed down by the neighbours reaches (giving up on a node marks it
+# unusable)
+my %regions = ForesightCluster::three_regions(q{
 foresight.spill_threshold = 0.3
 foresight.response_deadline_min = 60s
 });
-my ($near, $near_relay) = ForesightCluster::start_relay($standby2, 7.5);
-my ($far, $far_relay) = ForesightCluster::start_relay($standby3, 30);
-$primary->safe_psql('postgres', sprintf(q{
-	CREATE TABLE kv (k int PRIMARY KEY, v text);
-	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
-	CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 100000) g;
-	ANALYZE;
-	SELECT foresight.add_node('standby1', '%s', region => 'eu-west');
-	SELECT foresight.add_node('standby2', '%s', region => 'eu-central');
-	SELECT foresight.add_node('standby3', '%s', region => 'us-east');},
-	ForesightCluster::node_conninfo($standby1), $near, $far));
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);
-ok($primary->poll_query_until('postgres', q{
-	SELECT count(*) = 3 FROM foresight.nodes
-	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),
-	'every standby is up with a measured round trip');
-ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2, $standby3),
-	'the monitor has seen every standby replay the tables');
-
-my $dir = PostgreSQL::Test::Utils::tempdir();
-PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
-	"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
-PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
-	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+my ($primary, $standby1, $standby2, $standby3) = ($regions{primary}, @{ $regions{standbys} });
+my $dir = $regions{dir};
 
 # the long aggregate: a CPU-bound join and sum of a few hundred ms at rest
 my $aggregate = 'SELECT sum(a.id::bigint) FROM big a JOIN big b ON a.id % 1000 = b.id % 1000 '
@@ -201,6 +168,5 @@ $_->kill_kill for @load;
 $_->safe_psql('postgres', q{
 	SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM big%'})
   for ($standby1, $standby2);
-$near_relay->kill_kill;
-$far_relay->kill_kill;
+$_->kill_kill for @{ $regions{relays} };
 done_testing();

@@ -216,6 +216,19 @@ init_poller(void)
 	CommitTransactionCommand();
 }
 
+/* After a SIGHUP: read the configuration again and tell the components. */
+static bool
+process_config_reload(void)
+{
+	if (!ConfigReloadPending)
+		return false;
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	for (int i = 0; i < n_reload_callbacks; i++)
+		reload_callbacks[i] ();
+	return true;
+}
+
 static void
 monitor_exit_save(int code, Datum arg)
 {
@@ -285,13 +298,7 @@ foresight_monitor_main(Datum main_arg)
 							 IDLE_CHECK_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			CHECK_FOR_INTERRUPTS();
-			if (ConfigReloadPending)
-			{
-				ConfigReloadPending = false;
-				ProcessConfigFile(PGC_SIGHUP);
-				for (int i = 0; i < n_reload_callbacks; i++)
-					reload_callbacks[i] ();
-			}
+			process_config_reload();
 			next_sample = GetCurrentTimestamp();
 			last_reload = 0;
 			continue;
@@ -342,12 +349,8 @@ foresight_monitor_main(Datum main_arg)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 
-		if (ConfigReloadPending)
+		if (process_config_reload())
 		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-			for (int i = 0; i < n_reload_callbacks; i++)
-				reload_callbacks[i] ();
 			/* a new interval applies from now */
 			next_sample = Min(next_sample,
 							  TimestampTzPlusMilliseconds(GetCurrentTimestamp(),

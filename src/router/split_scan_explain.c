@@ -140,8 +140,8 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Coordinator", "takes parts (a routing candidate)", es);
 	if (st->all_here)
 		ExplainPropertyText("Parts Run Here", st->all_here, es);
-	if (es->analyze && split_gain_text(st))
-		ExplainPropertyText("Nodes Chosen", split_gain_text(st), es);
+	if (es->analyze && st->gain_text)
+		ExplainPropertyText("Nodes Chosen", st->gain_text, es);
 	if (es->verbose && st->info.combine[0])
 		ExplainPropertyText("Combine", st->info.combine, es);
 	if (es->verbose)
@@ -218,8 +218,8 @@ split_log_decision(SplitScanState *st, uint64 queryid)
 			 st->nkeys > 0 ? ", merged" : "",
 			 st->local_candidate ? ", the coordinator a part" : "",
 			 st->all_here ? psprintf(" (all here: %s)", st->all_here) : "",
-			 split_gain_text(st) ? "; " : "",
-			 split_gain_text(st) ? split_gain_text(st) : "");
+			 st->gain_text ? "; " : "",
+			 st->gain_text ? st->gain_text : "");
 	return decision_log_append(&d);
 }
 

@@ -109,6 +109,8 @@ typedef struct SplitScanState
 	bool		gain_decided;	/* it chose (more pieces than nodes) */
 	bool		paced;			/* the shares follow measured paces */
 	int			gain_members;	/* nodes it chose among */
+	char	   *gain_text;		/* what it chose, for EXPLAIN and the decision
+								 * log ("2 of 2 nodes by ..."), or NULL */
 
 	/* merging parts sorted on their nodes (split_scan_merge.c) */
 	int			nkeys;			/* 0: no merge */
@@ -179,11 +181,6 @@ extern void split_release(SplitScanState *st);
 /* The pieces' first nodes, by the nodes' shares (after split_nodes_init). */
 extern void split_pieces_init(SplitScanState *st);
 
-/*
- * What the gain model chose, for EXPLAIN and the decision log ("over 2 of
- * 3 nodes ...", "every piece on standby1 ..."), or NULL when it did not.
- */
-extern const char *split_gain_text(SplitScanState *st);
 
 /*
  * When the nodes chosen are all gone, the nodes the gain model left out

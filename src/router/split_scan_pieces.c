@@ -117,6 +117,32 @@ measured_speeds(SplitScanState *st, double *speed, int n)
 	st->paced = true;
 }
 
+/* the name of member i of the queue: a node's, or the coordinator's */
+static const char *
+member_name(SplitScanState *st, int i)
+{
+	return i == st->queue_local ? FORESIGHT_LOCAL_NODE_NAME : st->nodes[i].cand.name;
+}
+
+/*
+ * What the gain model chose, short: the decision log's reason has room for
+ * 191 bytes.
+ */
+static char *
+describe_gain(SplitScanState *st)
+{
+	cap_plan   *plan = &st->gain;
+
+	if (plan->verdict == CAP_SPLIT)
+		return psprintf("%d of %d nodes by %s: %.0f vs %.0f whole on %s",
+						plan->k, st->gain_members,
+						st->paced ? "measured pace" : "predicted capacity",
+						plan->split_s, plan->whole_s, member_name(st, plan->nodes[0]));
+	return psprintf("all on %s: split %.0f vs %.0f whole, not %.0f%% less",
+					member_name(st, plan->nodes[0]), plan->split_s, plan->whole_s,
+					SPLIT_GAIN_MARGIN * 100.0);
+}
+
 /*
  * The gain model at execution: over how many of the nodes to run the
  * pieces, in plan cost units.  Run whole, the read takes its cost over the
@@ -157,37 +183,22 @@ choose_nodes(SplitScanState *st, const double *speed, int n, bool *chosen)
 	cap_choose(st->info.cost, nodes, n, &costs, plan);
 	st->gain_decided = st->nparts > st->nnodes + (st->local_candidate ? 1 : 0) &&
 		plan->k >= 1 && (plan->verdict == CAP_SPLIT || plan->verdict == CAP_NOT_WORTH);
+	if (st->gain_text)
+		pfree(st->gain_text);
+	st->gain_text = NULL;
 	if (!st->gain_decided)
 		return;
+	/* kept as long as the scan state (a rescan chooses again) */
+	{
+		MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st));
+
+		st->gain_text = describe_gain(st);
+		MemoryContextSwitchTo(old);
+	}
 	for (int i = 0; i < n; i++)
 		chosen[i] = false;
 	for (int i = 0; i < plan->k; i++)
 		chosen[plan->nodes[i]] = true;
-}
-
-/* the name of member i of the queue: a node's, or the coordinator's */
-static const char *
-member_name(SplitScanState *st, int i)
-{
-	return i == st->queue_local ? FORESIGHT_LOCAL_NODE_NAME : st->nodes[i].cand.name;
-}
-
-const char *
-split_gain_text(SplitScanState *st)
-{
-	cap_plan   *plan = &st->gain;
-
-	/* short: the decision log's reason has room for 191 bytes */
-	if (!st->gain_decided)
-		return NULL;
-	if (plan->verdict == CAP_SPLIT)
-		return psprintf("%d of %d nodes by %s: %.0f vs %.0f whole on %s",
-						plan->k, st->gain_members,
-						st->paced ? "measured pace" : "predicted capacity",
-						plan->split_s, plan->whole_s, member_name(st, plan->nodes[0]));
-	return psprintf("all on %s: split %.0f vs %.0f whole, not %.0f%% less",
-					member_name(st, plan->nodes[0]), plan->split_s, plan->whole_s,
-					SPLIT_GAIN_MARGIN * 100.0);
 }
 
 void

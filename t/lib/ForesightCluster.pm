@@ -93,6 +93,59 @@ sub start_relay
 	return ("host=127.0.0.1 port=$port", $relay);
 }
 
+# Three regions for the regions tests (t/081, t/082): the coordinator in
+# eu-west with standby1, standby2 behind a relay adding 7.5 ms each way
+# (eu-central, near) and standby3 30 ms (us-east, far); a table "kv" of
+# 10,000 rows for point lookups and "big" of 100,000 for heavy reads;
+# pgbench scripts lookup.sql and heavy.sql in a temporary directory.  The
+# predictive policy with 500 ms samples: a far node's connection must open
+# within one poll deadline (80% of the interval).  $conf is added to the
+# coordinator's configuration.  Returns the hash of primary, standbys (a
+# list), relays (a list of IPC::Run handles: kill them at the end) and dir.
+sub three_regions
+{
+	my ($conf) = @_;
+	my ($primary, @standbys) = create(
+		standbys => 3,
+		no_register => 1,
+		conf => qq{
+foresight.local_region = 'eu-west'
+foresight.routing_policy = predictive
+foresight.include_local = off
+foresight.hedge_factor = 0
+foresight.sample_interval = 500ms
+foresight.prediction_horizons = 1s
+foresight.retrain_budget = 300ms
+$conf
+});
+	my ($near, $near_relay) = start_relay($standbys[1], 7.5);
+	my ($far, $far_relay) = start_relay($standbys[2], 30);
+	$primary->safe_psql('postgres', sprintf(q{
+	CREATE TABLE kv (k int PRIMARY KEY, v text);
+	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
+	CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 100000) g;
+	ANALYZE;
+	SELECT foresight.add_node('standby1', '%s', region => 'eu-west');
+	SELECT foresight.add_node('standby2', '%s', region => 'eu-central');
+	SELECT foresight.add_node('standby3', '%s', region => 'us-east');},
+		node_conninfo($standbys[0]), $near, $far));
+	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+	ok($primary->poll_query_until('postgres', q{
+	SELECT count(*) = 3 FROM foresight.nodes
+	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),
+		'every standby is up with a measured round trip');
+	ok(wait_standbys_seen_current($primary, @standbys),
+		'the monitor has seen every standby replay the tables');
+
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/lookup.sql",
+		"\\set k random(1, 10000)\nSELECT v FROM kv WHERE k = :k;\n");
+	PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
+		"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
+	return (primary => $primary, standbys => \@standbys,
+		relays => [ $near_relay, $far_relay ], dir => $dir);
+}
+
 # Split parts running a query like %$pattern% on the given standbys, from
 # their pg_stat_activity (t/051, t/052).
 sub split_parts_running
