@@ -4,6 +4,8 @@
 # by every routed read exactly as locally: the reads run on the other
 # standby or here, never on the paused one, which is used again once it
 # has replayed them.  A floor that does not move costs no check.
+#
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -5,6 +5,8 @@
 # backend terminated: a FATAL error, then the connection closes) and
 # without one (its backend killed: only libpq knows the connection
 # closed).  The session goes on routing afterwards.
+#
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

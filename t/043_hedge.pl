@@ -36,6 +36,10 @@ $primary->safe_psql('postgres', q{
 # fast first: the lookups' answer time is known, which sets the delay
 $primary->safe_psql('postgres', join('', map { "SELECT lookup($_);\n" } 1 .. 20));
 ForesightCluster::set_slow_port($primary, $standby1->port, @standbys);
+# a node not yet seen past the latest catalog change (the set-up's) is
+# checked before use, and a hedge never goes to such a node: wait for both
+ok(ForesightCluster::wait_standbys_seen_current($primary, @standbys),
+	'the monitor has seen both standbys replay the set-up');
 
 my $expected = join("\n", map { $primary->safe_psql('postgres', "SELECT md5('$_')") } 1 .. 20);
 
