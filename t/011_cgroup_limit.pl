@@ -2,9 +2,8 @@
 # v1 cpu group with a quota of half a core reports that limit in its
 # protobuf snapshot, the coordinator shows it in foresight.node_metrics
 # (cpu_limit), and a CPU-bound load on the standby shows as throttling
-# (cpu_throttled) that stops with the load; the load signal measures its
-# CPU and queue against the half core (full under the load, not a share of
-# the host's cores).  The coordinator, outside the group, reports no limit.
+# (cpu_throttled) that stops with the load.  The coordinator, outside the
+# group, reports no limit.
 #
 # Needs a cgroup v1 cpu group this user may write: scripts/test.sh makes
 # one as root and passes its name in CGROUP_NAME.
@@ -67,21 +66,12 @@ my $cpu = $primary->safe_psql('postgres',
 	"SELECT instance_cpu * cpu_count FROM foresight.node_metrics WHERE node_name = 'standby1'");
 diag("standby1 uses $cpu cores");
 ok($cpu <= 0.5 * 1.25, "and uses no more than its limit ($cpu cores)");
-# the load signal measures it against the half core it may use: full,
-# not a quarter of a host's two cores (whatever the host's count)
-my ($load_cpu, $load_queue) = split /\|/, $primary->safe_psql('postgres',
-	"SELECT load_cpu, load_queue FROM foresight.node_metrics WHERE node_name = 'standby1'");
-diag("standby1 at its limit: load_cpu $load_cpu, load_queue $load_queue");
-cmp_ok($load_cpu, '>=', 0.6, 'at its limit, its load reads near full on CPU (a share of the host would be at most 0.25)');
-cmp_ok($load_queue, '>=', 0.99, 'and on the queue (two busy backends on half a core)');
 
 $standby1->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM generate_series%' AND pid <> pg_backend_pid()");
 $_->finish for @burners;
 ok(wait_for("SELECT cpu_throttled < 0.2 FROM foresight.node_metrics WHERE node_name = 'standby1'", 15),
 	'the throttling stops with the load');
-ok(wait_for("SELECT load_cpu < 0.3 FROM foresight.node_metrics WHERE node_name = 'standby1'", 15),
-	'and its CPU load falls back');
 
 $standby1->stop;
 $primary->stop;

@@ -21,39 +21,17 @@ clamp01(double v)
 	return v;
 }
 
-/*
- * The cores this server may use: its control group's CPU limit when that is
- * below the host's count (a container, a systemd slice's CPUQuota=, a
- * cgroup quota), else the host's.  A server held to 0.4 core of a 2-core
- * host that uses its 0.4 is full, not a fifth loaded.
- */
-static double
-usable_cores(const MetricSample *s)
-{
-	double		host = s->cpu_count > 0 ? s->cpu_count : SIGNAL_DEFAULT_CORES;
-
-	if (!isnan(s->cpu_limit) && s->cpu_limit > 0 && s->cpu_limit < host)
-		return s->cpu_limit;
-	return host;
-}
-
 void
 signal_compute(MetricSample *s)
 {
-	double		cores = usable_cores(s);
 	double		sum = 0;
 	double		weights = 0;
 	double		pressure = -1;
 
 	s->load = s->load_cpu = s->load_queue = s->load_pressure = s->load_latency = NAN;
 
-	/*
-	 * CPU: this instance's share of the cores it may use when known, so
-	 * co-located servers differ (instance_cpu is its share of the host's)
-	 */
-	if (!isnan(s->instance_cpu) && s->cpu_count > 0)
-		s->load_cpu = clamp01(s->instance_cpu * s->cpu_count / cores);
-	else if (!isnan(s->instance_cpu))
+	/* CPU: this instance's share when known, so co-located servers differ */
+	if (!isnan(s->instance_cpu))
 		s->load_cpu = clamp01(s->instance_cpu);
 	else if (!isnan(s->cpu_util))
 		s->load_cpu = clamp01(s->cpu_util);
@@ -61,6 +39,7 @@ signal_compute(MetricSample *s)
 	/* queue: active backends (waiting ones included) per core */
 	if (s->backends_active >= 0 || !isnan(s->backends_active_avg))
 	{
+		int			cores = s->cpu_count > 0 ? s->cpu_count : SIGNAL_DEFAULT_CORES;
 		double		active = Max(s->backends_active, 0);
 
 		/* the interval's average catches short queries an instant count misses */

@@ -4,12 +4,9 @@
  *	  The load signal of a node in [0,1], computed from one sample
  *	  (docs/monitoring.md, "The load signal").
  *
- *	  load_cpu		instance CPU share of the cores it may use (host CPU when
- *					unknown)
+ *	  load_cpu		instance CPU share of the host (host CPU when unknown)
  *	  load_queue	min(1, active / (SIGNAL_BACKENDS_PER_CORE * cores)), active =
  *					max(active backends now, average active over the interval)
- *	  (cores: the control group's CPU limit when below the host's count,
- *	  else the host's)
  *	  load_pressure max of the cpu, io and memory "some" stall fractions
  *	  load_latency	min(1, max(0, mean latency / baseline - 1) / SIGNAL_LATENCY_SPAN)
  *	  load			weighted mean of the components present, weights
