@@ -57,6 +57,13 @@ extern const char *fc_kind_names(void);
 extern bool fc_kind_is_seasonal(fc_kind kind);
 extern const char *fc_status_message(fc_status status);
 
+/*
+ * The season of y[0..n-1] in samples, from the peaks of its
+ * autocorrelation (season.c), at most max_season (0: no bound but
+ * FC_MAX_SEASON); 0 when nothing repeats.
+ */
+extern int	fc_detect_season(const double *y, int n, int max_season);
+
 /* Default configuration of a model kind (season 0 = not seasonal). */
 extern void fc_config_default(fc_config *cfg, fc_kind kind);
 /* Check a configuration; FC_OK or the first problem found. */

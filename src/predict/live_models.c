@@ -388,6 +388,7 @@ train_one(int index, int k, fc_model *scratch, double *y)
 	int64		copied_total;
 	int			n;
 	double		scale = 0.0;
+	int			season;
 	instr_time	start,
 				elapsed;
 	fc_status	status;
@@ -400,6 +401,14 @@ train_one(int index, int k, fc_model *scratch, double *y)
 
 	INSTR_TIME_SET_CURRENT(start);
 	model_config(&cfg, k);
+	/*
+	 * The Holt-Winters members' season: the one the window shows when it
+	 * shows one (a neighbour that comes back every 20 s), else the
+	 * library's default of 12 samples.
+	 */
+	season = fc_detect_season(y, n, 0);
+	if (season > 0)
+		cfg.short_season = season;
 	status = fc_model_init(scratch, &cfg);
 	if (status == FC_OK)
 		status = fc_model_fit(scratch, y, n, training_interrupt, NULL);

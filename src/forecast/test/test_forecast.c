@@ -589,6 +589,48 @@ test_large_values(void)
 	}
 }
 
+/*
+ * The season found in the autocorrelation: a square wave of period 20 with
+ * noise (a neighbour alternating between two servers every 10 samples), a
+ * sine of period 17 on a rising trend, and a series that only persists or
+ * is white noise (none).  The last 1024 samples count: a season that
+ * started recently is found under an older flat stretch.
+ */
+static void
+test_detect_season(void)
+{
+	static double y[3600];
+	unsigned	st = 7;
+	double		walk = 0.5;
+
+	for (int i = 0; i < 600; i++)
+		y[i] = ((i / 10) % 2 ? 0.8 : 0.2) + 0.05 * noise(&st);
+	ok(fc_detect_season(y, 600, 0) == 20, "a square wave of period 20 has season 20 (got %d)",
+	   fc_detect_season(y, 600, 0));
+	ok(fc_detect_season(y, 600, 12) == 0, "at most 12: none (10 is a trough, not a peak)");
+	for (int i = 0; i < 600; i++)
+		y[i] = 0.001 * i + 0.3 * sin(2 * PI * i / 17.0) + 0.05 * noise(&st);
+	ok(fc_detect_season(y, 600, 0) == 17, "a sine of period 17 on a trend has season 17 (got %d)",
+	   fc_detect_season(y, 600, 0));
+	for (int i = 0; i < 600; i++)
+	{
+		walk += 0.02 * noise(&st);
+		y[i] = walk;
+	}
+	ok(fc_detect_season(y, 600, 0) == 0, "a random walk has none (got %d)", fc_detect_season(y, 600, 0));
+	for (int i = 0; i < 600; i++)
+		y[i] = 0.5 + 0.2 * noise(&st);
+	ok(fc_detect_season(y, 600, 0) == 0, "white noise has none (got %d)", fc_detect_season(y, 600, 0));
+	for (int i = 0; i < 600; i++)
+		y[i] = 0.5;
+	ok(fc_detect_season(y, 600, 0) == 0, "a flat series has none");
+	ok(fc_detect_season(y, 5, 0) == 0 && fc_detect_season(NULL, 10, 0) == 0, "too short or NULL: none");
+	for (int i = 0; i < 3600; i++)
+		y[i] = i < 2400 ? 0.3 + 0.02 * noise(&st) : ((i / 15) % 2 ? 0.9 : 0.1);
+	ok(fc_detect_season(y, 3600, 0) == 30, "a season of the last 1200 samples is found (got %d)",
+	   fc_detect_season(y, 3600, 0));
+}
+
 int
 main(void)
 {
@@ -603,5 +645,6 @@ main(void)
 	test_backtest();
 	test_backtest_variants();
 	test_large_values();
+	test_detect_season();
 	return tap_done();
 }

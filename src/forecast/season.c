@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * season.c
+ *	  The season of a series, found in its autocorrelation.
+ *
+ * A load that repeats every m samples (a batch job every 20 s, a neighbour
+ * that alternates between two servers) has an autocorrelation that falls
+ * from 1 at lag 0, dips, and rises again to a peak at lag m.  A series
+ * that only persists (a level that drifts, a random walk) has an
+ * autocorrelation that falls and never rises: no peak, no season.  So the
+ * season is the lag of the highest local peak of the sample
+ * autocorrelation that stands FC_SEASON_MIN_RISE above the lowest value
+ * before it and reaches FC_SEASON_MIN_ACF; of peaks nearly as high (within
+ * FC_SEASON_MULTIPLE_SHARE of it), the shortest, since the multiples of a
+ * season peak too.  The last FC_SEASON_SCAN samples are scanned (a season
+ * of the last minutes, not of an hour ago), lags 2 to a third of them.
+ *
+ * Portions Copyright (c) 2026, pg_foresight authors
+ *
+ * IDENTIFICATION
+ *	  src/forecast/season.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+
+#include "forecast/forecast.h"
+
+#define FC_SEASON_SCAN				1024
+#define FC_SEASON_MIN_ACF			0.3
+#define FC_SEASON_MIN_RISE			0.3
+#define FC_SEASON_MULTIPLE_SHARE	0.9
+
+int
+fc_detect_season(const double *y, int n, int max_season)
+{
+	double		acf[FC_MAX_SEASON + 2];
+	double		mean = 0.0;
+	double		var = 0.0;
+	double		lowest;
+	double		best = -1.0;
+	int			maxlag;
+	int			m;
+
+	if (y == NULL || n <= 0)
+		return 0;
+	if (n > FC_SEASON_SCAN)
+	{
+		y += n - FC_SEASON_SCAN;
+		n = FC_SEASON_SCAN;
+	}
+	maxlag = n / 3;
+	if (max_season > 0 && maxlag > max_season)
+		maxlag = max_season;
+	if (maxlag > FC_MAX_SEASON)
+		maxlag = FC_MAX_SEASON;
+	if (maxlag < 3)
+		return 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!isfinite(y[i]))
+			return 0;
+		mean += y[i];
+	}
+	mean /= n;
+	for (int i = 0; i < n; i++)
+		var += (y[i] - mean) * (y[i] - mean);
+	if (!(var > 1e-12 * n))
+		return 0;				/* flat: nothing repeats */
+	/* one lag past maxlag, to tell whether maxlag itself is a peak */
+	for (int lag = 0; lag <= maxlag + 1 && lag < n; lag++)
+	{
+		double		s = 0.0;
+
+		for (int i = lag; i < n; i++)
+			s += (y[i] - mean) * (y[i - lag] - mean);
+		acf[lag] = s / var;
+	}
+
+	/* the highest qualifying peak */
+	lowest = acf[1];
+	for (m = 2; m <= maxlag; m++)
+	{
+		bool		peak = acf[m] > acf[m - 1] &&
+			(m + 1 >= n || acf[m] >= acf[m + 1]);
+
+		if (acf[m - 1] < lowest)
+			lowest = acf[m - 1];
+		if (peak && acf[m] >= FC_SEASON_MIN_ACF &&
+			acf[m] - lowest >= FC_SEASON_MIN_RISE && acf[m] > best)
+			best = acf[m];
+	}
+	if (best < 0.0)
+		return 0;
+
+	/* the shortest of the peaks nearly as high: a multiple peaks too */
+	lowest = acf[1];
+	for (m = 2; m <= maxlag; m++)
+	{
+		bool		peak = acf[m] > acf[m - 1] &&
+			(m + 1 >= n || acf[m] >= acf[m + 1]);
+
+		if (acf[m - 1] < lowest)
+			lowest = acf[m - 1];
+		if (peak && acf[m] >= FC_SEASON_MULTIPLE_SHARE * best &&
+			acf[m] - lowest >= FC_SEASON_MIN_RISE)
+			return m;
+	}
+	return 0;
+}
