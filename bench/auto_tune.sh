@@ -177,9 +177,9 @@ tuner_run() {	# tuner_run NAME W_CONN W_LOAD ARM_NAME
 	p_r=$(p99 "$ref" "$work/$name"*.lat)
 	rows+="| all | $((cycles * 85)) | $(count tuner "$work/$name"*.lat) | $p_t | $p_b | $p_r | $(ratio "$p_t" "$p_b") | $(ratio "$p_t" "$p_r") |"$'\n'
 	sql "$port" "SELECT foresight.stop_experiment('$name')" >/dev/null
-	choice=$(sql "$port" "SELECT string_agg(bucket || ': arm ' || arm || ' (' || weight_connection || ' / ' || weight_load || ', ' || pulls || ' pulls, reward ' || round(mean_reward::numeric, 3) || ') ' || reason, '; ')
+	choice=$(sql "$port" "SELECT string_agg(bucket || ': arm ' || arm || ' (' || round(weight_connection::numeric, 2) || ' / ' || round(weight_load::numeric, 2) || ', ' || pulls || ' pulls, reward ' || round(mean_reward::numeric, 3) || ') ' || reason, '; ')
 		FROM foresight.auto_tune WHERE chosen")
-	pulls=$(sql "$port" "SELECT string_agg(weight_connection || '/' || weight_load || (CASE WHEN configured THEN ' (configured)' ELSE '' END) || ' ' || pulls || ' pulls, reward ' || round(mean_reward::numeric, 3), '; ' ORDER BY arm)
+	pulls=$(sql "$port" "SELECT string_agg(round(weight_connection::numeric, 2) || '/' || round(weight_load::numeric, 2) || (CASE WHEN configured THEN ' (configured)' ELSE '' END) || ' ' || pulls || ' pulls, reward ' || round(mean_reward::numeric, 3), '; ' ORDER BY arm)
 		FROM foresight.auto_tune WHERE bucket = 'off-peak'")
 	echo "$rows"
 	echo "Tuner at the end: $choice. Off-peak arms: $pulls."

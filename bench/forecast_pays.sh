@@ -70,6 +70,10 @@ bench_cluster_start "$cluster" "$port" 10
 sql "$port" "ALTER SYSTEM SET foresight.decision_log_size = 200000" >/dev/null
 sql "$port" "ALTER SYSTEM SET foresight.include_local = off" >/dev/null
 sql "$port" "ALTER SYSTEM SET foresight.routing_policy = 'predictive'" >/dev/null
+# reads wait for capacity rather than fail after the default 5 s (as in
+# bench/auto_tune.sh: under the heaviest noise every standby can be
+# predicted overloaded for longer, and a failed read ends a pgbench client)
+sql "$port" "ALTER SYSTEM SET foresight.queue_timeout = '10min'" >/dev/null
 pg_ctl -D "$cluster/coordinator" -l "$cluster/coordinator/server.log" -w -m fast restart >/dev/null
 limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
 note "CPU shares: $limits"
@@ -131,14 +135,21 @@ for wl in ramp periodic; do
 		FROM (SELECT substring(reason from '^\[$wl/([a-z]+)\] ') AS arm, coalesce(chosen_node, 'none') AS chosen_node, count(*) n
 		      FROM foresight.routing_decisions WHERE decision_id > $first AND reason ~ '^\[$wl/' GROUP BY 1, 2) a
 		GROUP BY arm ORDER BY arm")
+	local_why=$(sql "$port" "SELECT string_agg(why || ' ' || n, '; ' ORDER BY n DESC)
+		FROM (SELECT regexp_replace(left(regexp_replace(reason, '^\[[^]]*\] ', ''), 60), '[0-9.]+', 'N', 'g') AS why, count(*) n
+		      FROM foresight.routing_decisions WHERE decision_id > $first AND reason ~ '^\[$wl/' AND chosen_node = 'local'
+		      GROUP BY 1 ORDER BY 2 DESC LIMIT 4) w")
 	stray=$(awk -F'|' '$4 != "" { d = $3 - $4; s += (d < 0 ? -d : d); w += $5; n++ }
 		END { if (n) printf "%.4f over %d readings; naive member weight %.3f", s / n, n, w / n; else print "no readings" }' "$work/pred.$wl")
 	tps=$(grep -o 'tps = [0-9.]*' "$work/pgbench.$wl" | head -1 || true)
+	aborted=$(grep -c 'aborted in command' "$work/pgbench.$wl" || true)
+	tps="$tps, $aborted of 8 clients aborted"
 	sections+="## $wl ($reps repetitions, $secs s, $tps)"$'\n\n'
 	sections+="| arm | class | queries | errors | p50 ms | p95 ms [interval] | p99 ms | p95 ratio to blend [interval] | p99 ratio [interval] | Mann-Whitney p | needed per arm | verdict |"$'\n'
 	sections+="|---|---|---:|---:|---:|---|---:|---|---|---|---:|---|"$'\n'
 	sections+="$report"$'\n\n'
 	sections+="Reads per arm and node: "$'\n\n'"| arm | node: reads |"$'\n'"|---|---|"$'\n'"$where"$'\n\n'
+	sections+="Why reads ran on the coordinator (the commonest reasons): ${local_why:-none}."$'\n\n'
 	sections+="Predictions during the run (standbys, series all and point, shortest horizon, every 2 s): mean |blend - naive member| $stray."$'\n\n'
 	sleep 5
 done
