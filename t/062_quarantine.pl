@@ -88,6 +88,24 @@ ok(!$routed->{standby2}, 'it gets no routed query');
 $primary->safe_psql('postgres', "SELECT foresight.release_node('standby2')");
 is($primary->safe_psql('postgres', "SELECT quarantine FROM foresight.nodes WHERE node_name = 'standby2'"),
 	'slow start', 'released: a slow start');
+# every node out: an administrator's quarantines hold (the reads run on
+# the coordinator), the monitor's do not: both standbys released into a
+# slow start of ten minutes (a share near 0 each) still take every read,
+# since running them here would load the server include_local keeps out
+$primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.readmit_ramp = '10min'; SELECT pg_reload_conf()");
+$primary->safe_psql('postgres', "SELECT foresight.quarantine_node('standby$_', 'maintenance')") for 1 .. 2;
+$routed = ForesightCluster::routed_counts($primary, "$route $batch");
+ok(!$routed->{standby1} && !$routed->{standby2}, 'both quarantined by hand: no routed query');
+is($routed->{local} // 0, 10, '... the reads ran on the coordinator');
+$primary->safe_psql('postgres', "SELECT foresight.release_node('standby$_')") for 1 .. 2;
+my $since = $primary->safe_psql('postgres', 'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+$routed = ForesightCluster::routed_counts($primary, "$route $batch");
+is(($routed->{standby1} // 0) + ($routed->{standby2} // 0), 10,
+	'both slowly readmitted, none a candidate by its share: every read goes to them all the same');
+like($primary->safe_psql('postgres', "SELECT string_agg(reason, E'\\n') FROM foresight.routing_decisions WHERE decision_id > $since"),
+	qr/every node quarantined or slowly readmitted: routed among them/, 'the decision log says why');
+$primary->safe_psql('postgres', "ALTER SYSTEM RESET foresight.readmit_ramp; SELECT pg_reload_conf()");
+
 my ($ret, $stdout, $stderr) = $primary->psql('postgres', q{
 	CREATE ROLE nobody_special LOGIN; SET ROLE nobody_special; SELECT foresight.quarantine_node('standby2')});
 like($stderr, qr/permission denied for function quarantine_node/, 'not for everyone');

@@ -533,10 +533,12 @@ quarantine_judge(TimestampTz now)
 }
 
 double
-quarantine_route_share(int slot, int32 node_id, TimestampTz *now, const char **why)
+quarantine_route_share(int slot, int32 node_id, TimestampTz *now, const char **why,
+					   bool *by_hand)
 {
 	NodeQuarantine *q;
 	QuarantineState state = QUARANTINE_NONE;
+	bool		manual = false;
 	TimestampTz since = 0;
 	char		reason[QUARANTINE_REASON_MAX];
 	double		share;
@@ -549,11 +551,13 @@ quarantine_route_share(int slot, int32 node_id, TimestampTz *now, const char **w
 	if (q->node_id == node_id)
 	{
 		state = q->state;
+		manual = q->manual;
 		since = q->since;
 		strlcpy(reason, q->reason, sizeof(reason));
 	}
 	LWLockRelease(shared->lock);
 
+	*by_hand = manual;
 	/* the messages and the clock only for a node that is not plainly in */
 	if (state == QUARANTINE_ISOLATED)
 	{

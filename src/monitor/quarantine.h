@@ -64,12 +64,13 @@ extern void quarantine_judge(TimestampTz now);
 
 /*
  * The router: the share of routes the node may take now: 0 when it is
- * quarantined (*why says why), between 0 and 1 while it ramps up, 1
- * otherwise.  *now (0: not read yet) is read from the clock only for a node
- * that ramps up: this runs for every node of every routed decision.
+ * quarantined (*why says why; *by_hand whether an administrator did it),
+ * between 0 and 1 while it ramps up, 1 otherwise.  *now (0: not read yet)
+ * is read from the clock only for a node that ramps up: this runs for
+ * every node of every routed decision.
  */
 extern double quarantine_route_share(int slot, int32 node_id, TimestampTz *now,
-									 const char **why);
+									 const char **why, bool *by_hand);
 
 /* Copy a slot's entry; state NONE when it is for another node. */
 extern void quarantine_get(int slot, int32 node_id, NodeQuarantine *out);

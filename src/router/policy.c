@@ -281,6 +281,131 @@ policy_note_arm(RouteDecision *d)
 	strlcpy(d->reason, reason, sizeof(d->reason));
 }
 
+/*
+ * Whether a node of the registry is a candidate of decision d, with the
+ * reason in d->excluded when it is not; fills *c when it is.  *now is the
+ * clock read once (0: not yet).  admit_quarantined: the monitor's
+ * quarantines and slow starts exclude nothing (the second pass of
+ * policy_decide); *quarantined_out counts the nodes they excluded.
+ */
+static bool
+consider_node(RouteDecision *d, ForesightNode *node, RouteCandidate *c,
+			  TimestampTz *now, int max_lag, bool admit_quarantined,
+			  int *quarantined_out)
+{
+	NodeHealth health;
+	SlotMemory *mem;
+
+	if (node->state != NODE_STATE_ENABLED)
+	{
+		note_excluded(d, node->name, registry_state_name(node->state));
+		return false;
+	}
+	if (node->kind == NODE_KIND_REPLICA)
+	{
+		note_excluded(d, node->name,
+					  "kind replica (its replay position cannot be compared with this coordinator's WAL)");
+		return false;
+	}
+	/* the primary's row is this server on the primary: "local" */
+	if (registry_row_is_this_primary(node))
+	{
+		note_excluded(d, node->name, "kind primary: this server, the node \"local\"");
+		return false;
+	}
+	node_health_get(node->slot, node->node_id, &health);
+	if (health.status == NODE_HEALTH_DOWN)
+	{
+		note_excluded(d, node->name, "down");
+		return false;
+	}
+	/* never answered a poll: a session would pay its connect timeout */
+	if (health.status == NODE_HEALTH_UNKNOWN)
+	{
+		note_excluded(d, node->name, "unknown: no good poll yet");
+		return false;
+	}
+	if (health.verdict != NODE_VERDICT_USABLE)
+	{
+		note_excluded(d, node->name, node_health_verdict_text(health.verdict));
+		return false;
+	}
+	if (max_lag >= 0)
+	{
+		MetricSample sample;
+
+		if (history_latest(node->slot, node->node_id, &sample) &&
+			!isnan(sample.replay_lag_ms) &&
+			sample.replay_lag_ms > max_lag)
+		{
+			note_excluded(d, node->name,
+						  psprintf("replication lag %.0f ms over foresight.max_replication_lag",
+								   sample.replay_lag_ms));
+			return false;
+		}
+	}
+	/*
+	 * Quarantined, or a share of the decisions while it ramps up; not when
+	 * the monitor's quarantines and slow starts left no candidate at all
+	 * (admit_quarantined): an administrator's quarantine always holds.
+	 */
+	{
+		const char *why = NULL;
+		bool		by_hand = false;
+		double		share;
+
+		share = quarantine_route_share(node->slot, node->node_id, now, &why, &by_hand);
+		/* a slow start: a candidate for that share of the decisions */
+		if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share) &&
+			(by_hand || !admit_quarantined))
+		{
+			note_excluded(d, node->name, why);
+			if (!by_hand)
+				(*quarantined_out)++;
+			return false;
+		}
+	}
+
+	mem = slot_mem(node->slot, node->node_id);
+	if (mem->skip_until != 0)
+	{
+		if (*now == 0)
+			*now = GetCurrentTimestamp();
+		if (*now < mem->skip_until)
+		{
+			note_excluded(d, node->name, "failed recently");
+			return false;
+		}
+	}
+
+	if (remote_conn_left_running(node->slot, node->node_id))
+	{
+		note_excluded(d, node->name, "still running a query of this session that a hedge answered");
+		return false;
+	}
+
+	memset(c, 0, sizeof(*c));
+	c->slot = node->slot;
+	c->node_id = node->node_id;
+	strlcpy(c->name, node->name, NAMEDATALEN);
+	c->conninfo = node->conninfo;
+	c->in_local_region = strcmp(node->region, foresight_local_region) == 0;
+	c->inflight = latency_inflight(node->slot);
+	c->weight = node->weight;
+	/*
+	 * The monitor's replay position counts only while the node was in
+	 * recovery: out of it, its WAL positions are its own.  The primary
+	 * (kind primary, a standby's candidate) is past any position of its
+	 * WAL: never checked.
+	 */
+	if (d->required_lsn != InvalidXLogRecPtr &&
+		!(node->kind == NODE_KIND_PRIMARY && !health.in_recovery) &&
+		(!health.in_recovery || health.replay_lsn < d->required_lsn) &&
+		mem->replayed < d->required_lsn)
+		c->check_lsn = true;
+	return true;
+}
+
 void
 policy_decide(RouteDecision *d, double cost, bool dry_run)
 {
@@ -288,9 +413,11 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	int			n = 0;
 	TimestampTz now = 0;
 	bool		pinned_found = false;
+	bool		admit_quarantined = false;
 	int			max_lag;
 
 	memset(d, 0, offsetof(RouteDecision, candidates));
+	d->local_is_candidate = false;
 	d->reason[0] = '\0';
 	d->excluded[0] = '\0';
 	/* an experiment's arm overrides the configured settings (experiment.c) */
@@ -358,15 +485,38 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		}
 	}
 
-	for (int i = 0; i < node_cache_count && n < ROUTE_MAX_CANDIDATES; i++)
+	/*
+	 * The candidates.  When the monitor has quarantined or is slowly
+	 * readmitting every node and nothing else is a candidate, a second pass
+	 * takes them back: degraded nodes answer, while running every read on
+	 * this server would load the one server foresight.include_local keeps
+	 * out (noise that moves between the nodes faster than a quarantine
+	 * clears can quarantine them all).
+	 */
+	for (int pass = 0; pass < 2; pass++)
 	{
-		ForesightNode *node = &node_cache[i];
-		RouteCandidate *c = &cands[n];
-		NodeHealth health;
-		SlotMemory *mem;
+		int			quarantined_out = 0;
 
-		if (node->slot == FORESIGHT_LOCAL_SLOT)
+		if (pass == 1)
 		{
+			if (n > 0 || !admit_quarantined)
+				break;
+			d->excluded[0] = '\0';
+		}
+		for (int i = 0; i < node_cache_count && n < ROUTE_MAX_CANDIDATES; i++)
+		{
+			ForesightNode *node = &node_cache[i];
+
+			if (node->slot != FORESIGHT_LOCAL_SLOT)
+			{
+				if (consider_node(d, node, &cands[n], &now, max_lag, pass == 1,
+								  &quarantined_out))
+					n++;
+				continue;
+			}
+			if (pass == 1)
+				continue;
+
 			/*
 			 * A standby is not always at the floor: foresight.min_lsn may be
 			 * past what it has replayed.  Then it is only the last resort.
@@ -377,113 +527,15 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			else if (arm_int(&d->arm, ARM_INCLUDE_LOCAL, d->arm.settings.include_local,
 							 foresight_include_local))
 			{
-				set_local_candidate(c);
+				set_local_candidate(&cands[n]);
 				d->local_is_candidate = true;
 				n++;
 			}
-			continue;
 		}
-		if (node->state != NODE_STATE_ENABLED)
-		{
-			note_excluded(d, node->name, registry_state_name(node->state));
-			continue;
-		}
-		if (node->kind == NODE_KIND_REPLICA)
-		{
-			note_excluded(d, node->name,
-						  "kind replica (its replay position cannot be compared with this coordinator's WAL)");
-			continue;
-		}
-		/* the primary's row is this server on the primary: "local" */
-		if (registry_row_is_this_primary(node))
-		{
-			note_excluded(d, node->name, "kind primary: this server, the node \"local\"");
-			continue;
-		}
-		node_health_get(node->slot, node->node_id, &health);
-		if (health.status == NODE_HEALTH_DOWN)
-		{
-			note_excluded(d, node->name, "down");
-			continue;
-		}
-		/* never answered a poll: a session would pay its connect timeout */
-		if (health.status == NODE_HEALTH_UNKNOWN)
-		{
-			note_excluded(d, node->name, "unknown: no good poll yet");
-			continue;
-		}
-		if (health.verdict != NODE_VERDICT_USABLE)
-		{
-			note_excluded(d, node->name, node_health_verdict_text(health.verdict));
-			continue;
-		}
-		if (max_lag >= 0)
-		{
-			MetricSample sample;
-
-			if (history_latest(node->slot, node->node_id, &sample) &&
-				!isnan(sample.replay_lag_ms) &&
-				sample.replay_lag_ms > max_lag)
-			{
-				note_excluded(d, node->name,
-							  psprintf("replication lag %.0f ms over foresight.max_replication_lag",
-									   sample.replay_lag_ms));
-				continue;
-			}
-		}
-		/* quarantined, or a share of the decisions while it ramps up */
-		{
-			const char *why = NULL;
-			double		share;
-
-			share = quarantine_route_share(node->slot, node->node_id, &now, &why);
-			/* a slow start: a candidate for that share of the decisions */
-			if (share < 1.0 && (share <= 0.0 || pg_prng_double(&pg_global_prng_state) >= share))
-			{
-				note_excluded(d, node->name, why);
-				continue;
-			}
-		}
-
-		mem = slot_mem(node->slot, node->node_id);
-		if (mem->skip_until != 0)
-		{
-			if (now == 0)
-				now = GetCurrentTimestamp();
-			if (now < mem->skip_until)
-			{
-				note_excluded(d, node->name, "failed recently");
-				continue;
-			}
-		}
-
-		if (remote_conn_left_running(node->slot, node->node_id))
-		{
-			note_excluded(d, node->name, "still running a query of this session that a hedge answered");
-			continue;
-		}
-
-		memset(c, 0, sizeof(*c));
-		c->slot = node->slot;
-		c->node_id = node->node_id;
-		strlcpy(c->name, node->name, NAMEDATALEN);
-		c->conninfo = node->conninfo;
-		c->in_local_region = strcmp(node->region, foresight_local_region) == 0;
-		c->inflight = latency_inflight(node->slot);
-		c->weight = node->weight;
-		/*
-		 * The monitor's replay position counts only while the node was in
-		 * recovery: out of it, its WAL positions are its own.  The primary
-		 * (kind primary, a standby's candidate) is past any position of its
-		 * WAL: never checked.
-		 */
-		if (d->required_lsn != InvalidXLogRecPtr &&
-			!(node->kind == NODE_KIND_PRIMARY && !health.in_recovery) &&
-			(!health.in_recovery || health.replay_lsn < d->required_lsn) &&
-			mem->replayed < d->required_lsn)
-			c->check_lsn = true;
-		n++;
+		if (pass == 0)
+			admit_quarantined = quarantined_out > 0;
 	}
+	d->all_quarantined = n > 0 && admit_quarantined;
 
 	if (n == 0 || d->policy == ROUTING_POLICY_LOCAL)
 	{
@@ -558,5 +610,12 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	else
 		snprintf(d->reason, sizeof(d->reason), "policy %s",
 				 routing_policy_name(d->policy));
+	if (d->all_quarantined)
+	{
+		size_t		len = strlen(d->reason);
+
+		snprintf(d->reason + len, sizeof(d->reason) - len,
+				 "; every node quarantined or slowly readmitted: routed among them");
+	}
 	policy_note_arm(d);
 }

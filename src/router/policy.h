@@ -59,6 +59,8 @@ typedef struct RouteDecision
 	bool		catalog_floor;	/* ... because of others' catalog changes */
 	bool		standby_floor;	/* ... because this standby had replayed it
 								 * when the statement began (monotonic reads) */
+	bool		all_quarantined;	/* every node was quarantined or slowly
+									 * readmitted: taken back (policy.c) */
 	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
 	ExperimentArmRef arm;		/* the experiment arm whose settings apply */
 	AutoTuneRef tune;			/* the weights the tuner chose (auto_tune.c) */
