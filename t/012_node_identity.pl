@@ -4,8 +4,6 @@
 # promoted under a read load.  None is ever chosen once the monitor has
 # seen it (and a query checking its replay position never uses it before);
 # foresight.nodes says why.
-#
-# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -192,6 +192,10 @@ is($custom[6], "$pport|$pport", 'current_setting of a server setting is not rout
 is($custom[7], "round_robin|$pport", 'current_setting of a foresight setting is not routed');
 
 # --- a node session never routes onward, and is read-only: on both standbys
+# (round robin alternates between them once the monitor has seen both past
+# the latest catalog change: a node still to be checked goes last)
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the set-up');
 my @node_session = session("$route "
 	  . "SELECT setting_here('foresight.routing_policy') || ' ' || setting_here('default_transaction_read_only') || '|' || node_port();"
 	  x 2);
