@@ -10,7 +10,13 @@
 # so that experiment_report() compares naive and least_connections each
 # with the blend, on the same reads at the same moments.
 #
-#   bash bench/forecast_pays.sh [--reps N]
+#   bash bench/forecast_pays.sh [--reps N] [--periodic-reps N] [--retrain SECONDS]
+#
+# --periodic-reps (default: --reps) lengthens the periodic workload alone,
+# so that its season dominates the window the live models look for one in
+# (docs/prediction.md, "The season"); --retrain sets
+# foresight.retrain_interval (default: the server's, an hour), since the
+# season is looked for at each training.
 #
 # The cluster of bench/ramp_ab.sh (coordinator 1.0 core, standby1 0.6,
 # standby2 0.9 with the cgroup v1 cpu controller where writable,
@@ -40,9 +46,13 @@ cgroup_for_user "$CGROUP_NAME"
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/forecast_pays.sh "$@"
 
 reps=2
+periodic_reps=
+retrain=
 while [ $# -gt 0 ]; do
 	case $1 in
 		--reps) reps=$2; shift 2 ;;
+		--periodic-reps) periodic_reps=$2; shift 2 ;;
+		--retrain) retrain=$2; shift 2 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -74,6 +84,8 @@ sql "$port" "ALTER SYSTEM SET foresight.routing_policy = 'predictive'" >/dev/nul
 # bench/auto_tune.sh: under the heaviest noise every standby can be
 # predicted overloaded for longer, and a failed read ends a pgbench client)
 sql "$port" "ALTER SYSTEM SET foresight.queue_timeout = '10min'" >/dev/null
+[ -z "$retrain" ] || sql "$port" "ALTER SYSTEM SET foresight.retrain_interval = '${retrain}s'" >/dev/null
+declare -A wl_reps=([ramp]=$reps [periodic]=${periodic_reps:-$reps})
 pg_ctl -D "$cluster/coordinator" -l "$cluster/coordinator/server.log" -w -m fast restart >/dev/null
 limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
 note "CPU shares: $limits"
@@ -105,7 +117,8 @@ for wl in ramp periodic; do
 	: > "$work/pred.$wl"
 	( while :; do
 		sql "$port" "SELECT node_name, request_class, predicted_load, forecasts[array_position(models, 'naive')],
-		                    weights[array_position(models, 'naive')]
+		                    weights[array_position(models, 'naive')],
+		                    (SELECT m FROM unnest(models) m WHERE m LIKE 'hw_add/%' LIMIT 1)
 		             FROM foresight.predictions
 		             WHERE node_name LIKE 'standby%' AND request_class IN ('all', 'point') AND fitted
 		               AND horizon = (SELECT min(horizon) FROM foresight.predictions)" >> "$work/pred.$wl" 2>/dev/null || true
@@ -113,9 +126,9 @@ for wl in ramp periodic; do
 	done ) &
 	sampler=$!
 	t0=$(date +%s)
-	( for rep in $(seq 1 "$reps"); do "$wl"; done ) &
+	( for rep in $(seq 1 "${wl_reps[$wl]}"); do "$wl"; done ) &
 	noise_pid=$!
-	pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T $((reps * ${length[$wl]})) -M prepared "${workload[@]}" \
+	pgbench -h 127.0.0.1 -p "$port" -n -c 8 -j 2 -T $((${wl_reps[$wl]} * ${length[$wl]})) -M prepared "${workload[@]}" \
 		postgres > "$work/pgbench.$wl" 2>&1 || true
 	wait "$noise_pid" || true
 	kill "$sampler" 2>/dev/null || true
@@ -141,16 +154,17 @@ for wl in ramp periodic; do
 		      GROUP BY 1 ORDER BY 2 DESC LIMIT 4) w")
 	stray=$(awk -F'|' '$4 != "" { d = $3 - $4; s += (d < 0 ? -d : d); w += $5; n++ }
 		END { if (n) printf "%.4f over %d readings; naive member weight %.3f", s / n, n, w / n; else print "no readings" }' "$work/pred.$wl")
+	seasons=$(awk -F'|' '$6 != "" { n[$6]++ } END { for (k in n) printf "%s%s %d", (c++ ? ", " : ""), k, n[k] }' "$work/pred.$wl")
 	tps=$(grep -o 'tps = [0-9.]*' "$work/pgbench.$wl" | head -1 || true)
 	aborted=$(grep -c 'aborted in command' "$work/pgbench.$wl" || true)
 	tps="$tps, $aborted of 8 clients aborted"
-	sections+="## $wl ($reps repetitions, $secs s, $tps)"$'\n\n'
+	sections+="## $wl (${wl_reps[$wl]} repetitions, $secs s, $tps)"$'\n\n'
 	sections+="| arm | class | queries | errors | p50 ms | p95 ms [interval] | p99 ms | p95 ratio to blend [interval] | p99 ratio [interval] | Mann-Whitney p | needed per arm | verdict |"$'\n'
 	sections+="|---|---|---:|---:|---:|---|---:|---|---|---|---:|---|"$'\n'
 	sections+="$report"$'\n\n'
 	sections+="Reads per arm and node: "$'\n\n'"| arm | node: reads |"$'\n'"|---|---|"$'\n'"$where"$'\n\n'
 	sections+="Why reads ran on the coordinator (the commonest reasons): ${local_why:-none}."$'\n\n'
-	sections+="Predictions during the run (standbys, series all and point, shortest horizon, every 2 s): mean |blend - naive member| $stray."$'\n\n'
+	sections+="Predictions during the run (standbys, series all and point, shortest horizon, every 2 s): mean |blend - naive member| $stray; the Holt-Winters member's season in those readings: ${seasons:-none}."$'\n\n'
 	sleep 5
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -159,7 +173,7 @@ out=$FORESIGHT_ROOT/bench/results/forecast_pays.md
 {
 	echo "# Does forecasting pay? predictive with the blend, with the naive model, least_connections"
 	echo
-	echo "Run $started on $(nproc) cores; \`bash bench/forecast_pays.sh --reps $reps\`."
+	echo "Run $started on $(nproc) cores; \`bash bench/forecast_pays.sh --reps $reps${periodic_reps:+ --periodic-reps $periodic_reps}${retrain:+ --retrain $retrain}\`."
 	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
 	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared."
 	echo "One experiment per workload, arms blend (control), naive, lc; unit query, traffic 1; ratios are arm / blend (below 1: the arm is faster than the blend)."
