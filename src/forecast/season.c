@@ -10,7 +10,10 @@
  * autocorrelation that falls and never rises: no peak, no season.  So the
  * season is the lag of the highest local peak of the sample
  * autocorrelation that stands FC_SEASON_MIN_RISE above the lowest value
- * before it and reaches FC_SEASON_MIN_ACF; of peaks nearly as high (within
+ * before it and reaches FC_SEASON_MIN_ACF, or 4 / sqrt(n) on a short
+ * series (the sample autocorrelation of noise spreads as 1 / sqrt(n): at
+ * 0.3 alone, white noise of 50 samples showed a season one time in 17),
+ * with at least FC_SEASON_MIN_SAMPLES samples; of peaks nearly as high (within
  * FC_SEASON_MULTIPLE_SHARE of it), the shortest, since the multiples of a
  * season peak too.  The last FC_SEASON_SCAN samples are scanned (a season
  * of the last minutes, not of an hour ago), lags 2 to a third of them.
@@ -28,6 +31,7 @@
 
 #define FC_SEASON_SCAN				1024
 #define FC_SEASON_MIN_ACF			0.3
+#define FC_SEASON_MIN_SAMPLES		64
 #define FC_SEASON_MIN_RISE			0.3
 #define FC_SEASON_MULTIPLE_SHARE	0.9
 
@@ -38,6 +42,7 @@ fc_detect_season(const double *y, int n, int max_season)
 	double		mean = 0.0;
 	double		var = 0.0;
 	double		lowest;
+	double		min_acf;
 	double		best = -1.0;
 	int			maxlag;
 	int			m;
@@ -49,6 +54,9 @@ fc_detect_season(const double *y, int n, int max_season)
 		y += n - FC_SEASON_SCAN;
 		n = FC_SEASON_SCAN;
 	}
+	if (n < FC_SEASON_MIN_SAMPLES)
+		return 0;
+	min_acf = fmax(FC_SEASON_MIN_ACF, 4.0 / sqrt((double) n));
 	maxlag = n / 3;
 	if (max_season > 0 && maxlag > max_season)
 		maxlag = max_season;
@@ -87,7 +95,7 @@ fc_detect_season(const double *y, int n, int max_season)
 
 		if (acf[m - 1] < lowest)
 			lowest = acf[m - 1];
-		if (peak && acf[m] >= FC_SEASON_MIN_ACF &&
+		if (peak && acf[m] >= min_acf &&
 			acf[m] - lowest >= FC_SEASON_MIN_RISE && acf[m] > best)
 			best = acf[m];
 	}

@@ -625,6 +625,18 @@ test_detect_season(void)
 		y[i] = 0.5;
 	ok(fc_detect_season(y, 600, 0) == 0, "a flat series has none");
 	ok(fc_detect_season(y, 5, 0) == 0 && fc_detect_season(NULL, 10, 0) == 0, "too short or NULL: none");
+	{
+		int			found = 0;
+
+		/* short noise: its autocorrelation spreads as 1 / sqrt(n) */
+		for (int t = 0; t < 500; t++)
+		{
+			for (int i = 0; i < 80; i++)
+				y[i] = 0.5 + 0.2 * noise(&st);
+			found += fc_detect_season(y, 80, 0) > 0;
+		}
+		ok(found == 0, "white noise of 80 samples: no season in 500 draws (found %d)", found);
+	}
 	for (int i = 0; i < 3600; i++)
 		y[i] = i < 2400 ? 0.3 + 0.02 * noise(&st) : ((i / 15) % 2 ? 0.9 : 0.1);
 	ok(fc_detect_season(y, 3600, 0) == 30, "a season of the last 1200 samples is found (got %d)",
