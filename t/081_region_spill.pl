@@ -19,33 +19,8 @@ foresight.spill_threshold = 0.5
 my ($primary, $standby1, $standby2, $standby3) = ($regions{primary}, @{ $regions{standbys} });
 my $dir = $regions{dir};
 
-# point lookups through the coordinator for $secs seconds: where they ran
-# (from the decision log) and how many clients saw an error
-sub drive
-{
-	my ($secs) = @_;
-	my $from = $primary->safe_psql('postgres',
-		'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
-	my $out = '';
-	IPC::Run::run(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
-		  '-d', $primary->connstr('postgres') ],
-		'>', \$out, '2>', \$out);
-	my ($failed) = $out =~ /number of failed transactions: (\d+)/;
-	$failed //= ($out =~ /aborted|error/i ? 'some' : 0);
-	my %n = map { split /\|/ } split /\n/, $primary->safe_psql('postgres', qq{
-		SELECT chosen_node, count(*) FROM foresight.routing_decisions
-		WHERE decision_id > $from AND request_class = 'point' GROUP BY 1});
-	my $all = 0;
-	$all += $_ for values %n;
-	$n{$_} //= 0 for qw(standby1 standby2 standby3);
-	diag(sprintf('%d lookups: standby1 %d, standby2 %d, standby3 %d; errors %s',
-		$all, $n{standby1}, $n{standby2}, $n{standby3}, $failed));
-	return ($all, \%n, $failed);
-}
-
 # 1. the local region idle: reads stay there
-my ($all, $n) = drive(3);
+my ($all, $n) = ForesightCluster::region_lookups(\%regions, 3);
 cmp_ok($all, '>', 100, 'lookups were decided');
 cmp_ok($n->{standby1}, '>=', 0.95 * $all, 'local region idle: at least 95% stay local');
 
@@ -57,7 +32,7 @@ ok($primary->poll_query_until('postgres', q{
 	SELECT predicted_load > current_setting('foresight.spill_threshold')::float8
 	FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all'}),
 	'standby1 is predicted above the spill-over threshold');
-($all, $n) = drive(3);
+($all, $n) = ForesightCluster::region_lookups(\%regions, 3);
 my $spilled = $n->{standby2} + $n->{standby3};
 cmp_ok($spilled, '>=', 0.5 * $all, 'local region full: most reads spill');
 cmp_ok($n->{standby2}, '>', 2 * $n->{standby3}, 'to the near region before the far one');
@@ -75,13 +50,13 @@ ok($primary->poll_query_until('postgres', q{
 	SELECT predicted_load < 0.3 FROM foresight.predictions
 	WHERE node_name = 'standby1' AND request_class = 'all'}),
 	'standby1 has room again');
-($all, $n) = drive(3);
+($all, $n) = ForesightCluster::region_lookups(\%regions, 3);
 cmp_ok($n->{standby1}, '>=', 0.9 * $all, 'reads come back to the local region');
 
 # 4. the local region's node stops: reads continue on the near region
 $standby1->stop('immediate');
 my $failed;
-($all, $n, $failed) = drive(4);
+($all, $n, $failed) = ForesightCluster::region_lookups(\%regions, 4);
 is($failed, 0, 'no client error with the local region stopped');
 cmp_ok($n->{standby2}, '>=', 0.8 * $all, 'the reads go to the near region')
   or diag($primary->safe_psql('postgres', q{

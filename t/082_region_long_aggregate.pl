@@ -66,27 +66,6 @@ sub run_aggregates
 		ORDER BY decision_id}) ];
 }
 
-# point lookups through the coordinator for $secs seconds: where they ran
-sub drive
-{
-	my ($secs) = @_;
-	my $from = last_decision_id();
-	my $out = '';
-	IPC::Run::run(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
-		  '-d', $primary->connstr('postgres') ],
-		'>', \$out, '2>', \$out);
-	my %n = map { split /\|/ } split /\n/, $primary->safe_psql('postgres', qq{
-		SELECT chosen_node, count(*) FROM foresight.routing_decisions
-		WHERE decision_id > $from AND request_class = 'point' GROUP BY 1});
-	my $all = 0;
-	$all += $_ for values %n;
-	$n{$_} //= 0 for qw(standby1 standby2 standby3);
-	diag(sprintf('%d lookups: standby1 %d, standby2 %d, standby3 %d',
-		$all, $n{standby1}, $n{standby2}, $n{standby3}));
-	return ($all, \%n, $from);
-}
-
 # 1. idle: the aggregate runs in the local region (or near), and its class
 # gets an answer time (the service time the spill weighs)
 my $start = last_decision_id();
@@ -148,7 +127,7 @@ else
 }
 
 # 3. point lookups under the same load: spilled to the near region, not far
-my ($all, $n, $from) = drive(3);
+my ($all, $n, undef, $from) = ForesightCluster::region_lookups(\%regions, 3);
 cmp_ok($all, '>', 100, 'lookups were decided');
 my $spilled = $n->{standby2} + $n->{standby3};
 cmp_ok($spilled, '>', 0, 'lookups spill out of the loaded local region') or show_state($from);

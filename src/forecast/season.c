@@ -39,6 +39,7 @@ int
 fc_detect_season(const double *y, int n, int max_season)
 {
 	double		acf[FC_MAX_SEASON + 2];
+	bool		rises[FC_MAX_SEASON + 1];	/* a peak that rises far enough */
 	double		mean = 0.0;
 	double		var = 0.0;
 	double		lowest;
@@ -86,34 +87,25 @@ fc_detect_season(const double *y, int n, int max_season)
 		acf[lag] = s / var;
 	}
 
-	/* the highest qualifying peak */
+	/*
+	 * The local peaks that rise far enough above the lowest value before
+	 * them; the highest that reaches min_acf, then the shortest nearly as
+	 * high (a multiple of the season peaks too).
+	 */
 	lowest = acf[1];
 	for (m = 2; m <= maxlag; m++)
 	{
-		bool		peak = acf[m] > acf[m - 1] &&
-			(m + 1 >= n || acf[m] >= acf[m + 1]);
-
 		if (acf[m - 1] < lowest)
 			lowest = acf[m - 1];
-		if (peak && acf[m] >= min_acf &&
-			acf[m] - lowest >= FC_SEASON_MIN_RISE && acf[m] > best)
+		rises[m] = acf[m] > acf[m - 1] && (m + 1 >= n || acf[m] >= acf[m + 1]) &&
+			acf[m] - lowest >= FC_SEASON_MIN_RISE;
+		if (rises[m] && acf[m] >= min_acf && acf[m] > best)
 			best = acf[m];
 	}
 	if (best < 0.0)
 		return 0;
-
-	/* the shortest of the peaks nearly as high: a multiple peaks too */
-	lowest = acf[1];
 	for (m = 2; m <= maxlag; m++)
-	{
-		bool		peak = acf[m] > acf[m - 1] &&
-			(m + 1 >= n || acf[m] >= acf[m + 1]);
-
-		if (acf[m - 1] < lowest)
-			lowest = acf[m - 1];
-		if (peak && acf[m] >= FC_SEASON_MULTIPLE_SHARE * best &&
-			acf[m] - lowest >= FC_SEASON_MIN_RISE)
+		if (rises[m] && acf[m] >= FC_SEASON_MULTIPLE_SHARE * best)
 			return m;
-	}
 	return 0;
 }

@@ -146,6 +146,34 @@ $conf
 		relays => [ $near_relay, $far_relay ], dir => $dir);
 }
 
+# Point lookups (lookup.sql) through the coordinator of three_regions()'s
+# set-up, $secs seconds, two clients: returns how many the decision log
+# counts, a hash of them per standby, how many clients saw an error, and
+# the decision_id they start after.
+sub region_lookups
+{
+	my ($regions, $secs) = @_;
+	my $primary = $regions->{primary};
+	my $from = $primary->safe_psql('postgres',
+		'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+	my $out = '';
+	IPC::Run::run(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs,
+		  '-f', "$regions->{dir}/lookup.sql", '-d', $primary->connstr('postgres') ],
+		'>', \$out, '2>', \$out);
+	my ($failed) = $out =~ /number of failed transactions: (\d+)/;
+	$failed //= ($out =~ /aborted|error/i ? 'some' : 0);
+	my %n = map { split /\|/ } split /\n/, $primary->safe_psql('postgres', qq{
+		SELECT chosen_node, count(*) FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' GROUP BY 1});
+	my $all = 0;
+	$all += $_ for values %n;
+	$n{$_} //= 0 for qw(standby1 standby2 standby3);
+	diag(sprintf('%d lookups: standby1 %d, standby2 %d, standby3 %d; errors %s',
+		$all, $n{standby1}, $n{standby2}, $n{standby3}, $failed));
+	return ($all, \%n, $failed, $from);
+}
+
 # Split parts running a query like %$pattern% on the given standbys, from
 # their pg_stat_activity (t/051, t/052).
 sub split_parts_running
