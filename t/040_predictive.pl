@@ -35,31 +35,46 @@ ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
 	'both standbys have trained predictions');
 
-# Route n point queries through the coordinator; returns each standby's share.
+# Route n point queries through the coordinator, in rounds sessions
+# (default 1) a quarter of a second apart; returns each standby's share and
+# how many were routed to a standby.
 sub shares
 {
-	my ($n) = @_;
-	my $routed = ForesightCluster::routed_counts($primary,
-		join('', map { "SELECT v FROM kv WHERE k = " . (1 + $_ % 10000) . ";\n" } 1 .. $n));
-	my $total = ($routed->{standby1} // 0) + ($routed->{standby2} // 0);
-	return (($routed->{standby1} // 0) / ($total || 1), ($routed->{standby2} // 0) / ($total || 1), $total);
+	my ($n, $rounds) = @_;
+	my ($n1, $n2) = (0, 0);
+	for my $round (1 .. ($rounds // 1))
+	{
+		usleep(250_000) if $round > 1;
+		my $routed = ForesightCluster::routed_counts($primary,
+			join('', map { "SELECT v FROM kv WHERE k = " . (1 + $_ % 10000) . ";\n" } 1 .. $n));
+		$n1 += $routed->{standby1} // 0;
+		$n2 += $routed->{standby2} // 0;
+	}
+	my $total = $n1 + $n2;
+	return ($n1 / ($total || 1), $n2 / ($total || 1), $total);
 }
 
 # "idle" once the bulk load above has been replayed and forgotten: both
-# standbys predicted alike (replaying it shows as load for a while)
+# standbys predicted alike (replaying it shows as load for a while).  Idle
+# loads still differ by a few hundredths from one sample to the next (a
+# checkpoint, the monitor's own polls), and a node that answered a few
+# reads slowly counts as slower for half a second (routing.md): within
+# one burst the reads may favour either standby, so the share is taken
+# over eight bursts two seconds long in all, as it is over time.
 ok($primary->poll_query_until('postgres', q{
 	SELECT max(predicted_load) - min(predicted_load) < 0.1
 	FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'}),
 	'both standbys predicted alike when idle');
-my ($s1, $s2, $total) = shares(200);
-is($total, 200, 'every query was routed to a standby');
+my ($s1, $s2, $total) = shares(50, 8);
+is($total, 400, 'every query was routed to a standby');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
 cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share')
   or diag($primary->safe_psql('postgres', q{
 	SELECT chosen_node || ': ' || reason || ' ' || candidates::text
 	FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 3}), "\n",
 	$primary->safe_psql('postgres', q{
-	SELECT node_name || ' ' || status || '/' || quarantine FROM foresight.nodes}));
+	SELECT node_name || ' ' || status || '/' || quarantine FROM foresight.nodes}), "\n",
+	$primary->safe_psql('postgres', q{SELECT r::text FROM foresight.routing_stats r}));
 
 # A CPU-heavy load run directly on a standby, for up to 5 minutes.
 my $heavy = PostgreSQL::Test::Utils::tempdir() . '/heavy.sql';
