@@ -11,12 +11,14 @@
 # with the blend, on the same reads at the same moments.
 #
 #   bash bench/forecast_pays.sh [--reps N] [--periodic-reps N] [--retrain SECONDS]
+#                               [--horizons LIST]
 #
 # --periodic-reps (default: --reps) lengthens the periodic workload alone,
 # so that its season dominates the window the live models look for one in
 # (docs/prediction.md, "The season"); --retrain sets
 # foresight.retrain_interval (default: the server's, an hour), since the
-# season is looked for at each training.
+# season is looked for at each training; --horizons sets
+# foresight.prediction_horizons (default: the server's, '5s, 1min').
 #
 # The cluster of bench/ramp_ab.sh (coordinator 1.0 core, standby1 0.6,
 # standby2 0.9 with the cgroup v1 cpu controller where writable,
@@ -48,11 +50,13 @@ FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/forecast_pays.sh "$@
 reps=2
 periodic_reps=
 retrain=
+horizons=
 while [ $# -gt 0 ]; do
 	case $1 in
 		--reps) reps=$2; shift 2 ;;
 		--periodic-reps) periodic_reps=$2; shift 2 ;;
 		--retrain) retrain=$2; shift 2 ;;
+		--horizons) horizons=$2; shift 2 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -85,6 +89,8 @@ sql "$port" "ALTER SYSTEM SET foresight.routing_policy = 'predictive'" >/dev/nul
 # predicted overloaded for longer, and a failed read ends a pgbench client)
 sql "$port" "ALTER SYSTEM SET foresight.queue_timeout = '10min'" >/dev/null
 [ -z "$retrain" ] || sql "$port" "ALTER SYSTEM SET foresight.retrain_interval = '${retrain}s'" >/dev/null
+# more horizons than the running server holds models for: in the file, for the restart below
+[ -z "$horizons" ] || echo "foresight.prediction_horizons = '$horizons'" >> "$cluster/coordinator/postgresql.conf"
 declare -A wl_reps=([ramp]=$reps [periodic]=${periodic_reps:-$reps})
 pg_ctl -D "$cluster/coordinator" -l "$cluster/coordinator/server.log" -w -m fast restart >/dev/null
 limits=$(cgroup_bench_shares "$CGROUP_NAME" "$cluster")
@@ -173,7 +179,7 @@ out=$FORESIGHT_ROOT/bench/results/forecast_pays.md
 {
 	echo "# Does forecasting pay? predictive with the blend, with the naive model, least_connections"
 	echo
-	echo "Run $started on $(nproc) cores; \`bash bench/forecast_pays.sh --reps $reps${periodic_reps:+ --periodic-reps $periodic_reps}${retrain:+ --retrain $retrain}\`."
+	echo "Run $started on $(nproc) cores; \`bash bench/forecast_pays.sh --reps $reps${periodic_reps:+ --periodic-reps $periodic_reps}${retrain:+ --retrain $retrain}${horizons:+ --horizons '$horizons'}\`."
 	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
 	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared."
 	echo "One experiment per workload, arms blend (control), naive, lc; unit query, traffic 1; ratios are arm / blend (below 1: the arm is faster than the blend)."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/monitor_cpu.sh: CPU use of the "foresight monitor" worker.
 #
-#   bash bench/monitor_cpu.sh [SECONDS [HORIZONS]]   (default 60, '5s, 1min')
+#   bash bench/monitor_cpu.sh [SECONDS [HORIZONS]]   (default 60, '1s, 5s, 1min')
 #
 # Starts a coordinator and two hot standbys (scripts/foresight-cluster),
 # samples every second (foresight.sample_interval = 1s), and reads the
@@ -10,8 +10,8 @@
 # standbys: the monitor treats every registration as a node of its own).
 # Also reports the shared memory of the history rings per node, from
 # pg_shmem_allocations.  HORIZONS sets foresight.prediction_horizons (at
-# most the two of the default: the server starts with it), so the live
-# models' share of the CPU can be compared with one horizon and two.
+# most the three of the default: the server starts with it), so the live
+# models' share of the CPU can be compared with one horizon and more.
 # Writes bench/results/monitor.md.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"

@@ -23,7 +23,7 @@ SHOW foresight.queue_timeout;
 SHOW foresight.decision_log_size;
 ALTER SYSTEM SET foresight.retrain_interval = '10s';
 -- prediction horizons: a list of 1 to 4 durations, each 100ms .. 1h, no
--- more than the server started with (2 here: the default '5s, 1min')
+-- more than the server started with (3 here: the default '1s, 5s, 1min')
 ALTER SYSTEM SET foresight.prediction_horizons = '50ms';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s, banana';
 ALTER SYSTEM SET foresight.prediction_horizons = '';
@@ -31,7 +31,7 @@ ALTER SYSTEM SET foresight.prediction_horizons = '5s,,1min';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s, 2h';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s, 5000ms';
 ALTER SYSTEM SET foresight.prediction_horizons = '1s, 2s, 3s, 4s, 5s';
-ALTER SYSTEM SET foresight.prediction_horizons = '1s, 2s, 3s';
+ALTER SYSTEM SET foresight.prediction_horizons = '1s, 2s, 3s, 4s';
 ALTER SYSTEM SET foresight.prediction_horizons = '1min, 2 s';
 SELECT count(*) FROM pg_file_settings
  WHERE name = 'foresight.prediction_horizons' AND setting = '1min, 2 s' AND error IS NULL;

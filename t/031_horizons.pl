@@ -46,7 +46,7 @@ for my $case (
 	[ '1s,,2s', qr/Entry 2 of the list is empty/ ],
 	[ '2s, 2000ms', qr/"2000ms" is listed twice/ ],
 	[ '1s, 2s, 3s, 4s, 5s', qr/At most 4 horizons may be listed/ ],
-	[ '1s, 2s, 3s, 4s', qr/The server started with 3 horizons.*\n.*HINT:  Restart the server/ ])
+	[ '1s, 2s, 3s, 4s', qr/The server started with 3 horizons.*\n.*HINT:  Set it in postgresql.conf and restart the server/ ])
 {
 	my ($ret, $out, $err) = $primary->psql('postgres',
 		"ALTER SYSTEM SET foresight.prediction_horizons = '$case->[0]'");

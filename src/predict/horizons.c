@@ -127,7 +127,7 @@ check_horizons(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errdetail("The server started with %d horizon%s, and shared memory holds models for no more.",
 							slots, slots == 1 ? "" : "s");
-		GUC_check_errhint("Restart the server to predict over %d horizons.", list.count);
+		GUC_check_errhint("Set it in postgresql.conf and restart the server to predict over %d horizons (ALTER SYSTEM checks it against the running server).", list.count);
 		return false;
 	}
 	result = malloc(sizeof(HorizonList));
@@ -152,7 +152,7 @@ horizons_define_guc(void)
 							   "Time windows over which the models predict the mean load (a list of durations).",
 							   "At most 4; shared memory is sized for as many as the list has at server start.",
 							   &foresight_prediction_horizons,
-							   "5s, 1min",
+							   "1s, 5s, 1min",
 							   PGC_SIGHUP, 0,
 							   check_horizons, assign_horizons, NULL);
 }

@@ -214,11 +214,13 @@ publish_prediction(const SeriesState *st, HorizonModel *hm, int k,
 	{
 		/* too little history to train: the last value (naive) */
 		p->predicted_load = clamp01(last_value);
+		p->mae = NAN;
 		return;
 	}
 
 	p->predicted_load = clamp01(fc_blend_pending(&hm->model.u.blend,
 												 fc_blend_members(&hm->model.u.blend)));
+	p->mae = hm->model.u.blend.err[fc_blend_members(&hm->model.u.blend)];
 	p->nmembers = Min(fc_model_members(&hm->model), PREDICT_MAX_MEMBERS);
 	for (int i = 0; i < p->nmembers; i++)
 	{
@@ -548,6 +550,17 @@ live_models_naive_load(const Prediction *p)
 		if (p->member_kind[i] == FC_NAIVE)
 			return clamp01(p->member_forecast[i]);
 	return p->predicted_load;
+}
+
+double
+live_models_naive_mae(const Prediction *p)
+{
+	if (!p->fitted)
+		return NAN;
+	for (int i = 0; i < p->nmembers; i++)
+		if (p->member_kind[i] == FC_NAIVE)
+			return p->member_mae[i];
+	return p->mae;
 }
 
 bool

@@ -34,6 +34,7 @@ typedef struct Prediction
 	bool		valid;			/* at least one sample seen */
 	bool		fitted;			/* the blend is trained; else last value */
 	double		predicted_load; /* mean load over the horizon, in [0,1] */
+	double		mae;			/* the blend's rolling MAE; NaN unfitted */
 	int			horizon_ms;		/* the horizon this prediction is for */
 	int			horizon_steps;	/* samples ahead the model covers; 0 unfitted */
 	TimestampTz made_at;
@@ -93,6 +94,9 @@ extern bool live_models_prediction(int slot, int32 node_id, int series, int k,
  * blend is not fitted (which is then the last value too).
  */
 extern double live_models_naive_load(const Prediction *p);
+
+/* The naive member's rolling MAE of a prediction read above; NaN unfitted. */
+extern double live_models_naive_mae(const Prediction *p);
 
 /*
  * Read the training facts of the model of a series for horizon k (and

@@ -225,14 +225,23 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	memcpy(cands, sorted, sizeof(RouteCandidate) * n);
 
 	if (d->reason[0] == '\0')
-		snprintf(d->reason, sizeof(d->reason),
-				 "policy predictive: score %.3f (load %.2f over %s%s%s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
-				 sorted[0].score, sorted[0].predicted_load,
-				 horizon_text(round.horizon.horizon_ms),
-				 round.model != PREDICTION_MODEL_BLEND ? " by model " : "",
-				 round.model != PREDICTION_MODEL_BLEND ? prediction_model_name(round.model) : "",
-				 sorted[0].connection_score,
-				 round.weights.connection, round.weights.load,
-				 round.weights.peak ? ", peak hours" : "",
-				 round.horizon.duration_ms, round.horizon.wait_ms);
+	{
+		int			len;
+
+		len = snprintf(d->reason, sizeof(d->reason),
+					   "policy predictive: score %.3f (load %.2f over %s%s%s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
+					   sorted[0].score, sorted[0].predicted_load,
+					   horizon_text(round.horizon.horizon_ms),
+					   round.model != PREDICTION_MODEL_BLEND ? " by model " : "",
+					   round.model != PREDICTION_MODEL_BLEND ? prediction_model_name(round.model) : "",
+					   sorted[0].connection_score,
+					   round.weights.connection, round.weights.load,
+					   round.weights.peak ? ", peak hours" : "",
+					   round.horizon.duration_ms, round.horizon.wait_ms);
+		/* a near-tie that did not go to the best score says so */
+		if (n > 1 && sorted[1].score > sorted[0].score && len > 0 && len < (int) sizeof(d->reason))
+			snprintf(d->reason + len, sizeof(d->reason) - len,
+					 "; near-tie with %s at %.3f: fewer queries in flight",
+					 sorted[1].name, sorted[1].score);
+	}
 }

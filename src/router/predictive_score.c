@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "common/pg_prng.h"
 #include "utils/guc.h"
 
@@ -74,23 +76,41 @@ model_load(const Prediction *p, int model)
 	return model == PREDICTION_MODEL_NAIVE ? live_models_naive_load(p) : p->predicted_load;
 }
 
-/* the class's predicted load when known, else the node's; *node_load the node's */
+/* that load's recent mean absolute error; 0 while unknown */
+static double
+model_error(const Prediction *p, int model)
+{
+	double		mae = model == PREDICTION_MODEL_NAIVE ? live_models_naive_mae(p) : p->mae;
+
+	return isfinite(mae) ? Min(mae, 1.0) : 0.0;
+}
+
+/*
+ * The class's predicted load when known, else the node's; *node_load the
+ * node's, *error the recent error of the one returned.
+ */
 static double
 candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, int model,
-			   bool *from_class, double *node_load)
+			   bool *from_class, double *node_load, double *error)
 {
 	Prediction p;
+	double		node_error = 0.0;
 
 	*from_class = false;
 	*node_load = 0.0;
 	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
+	{
 		*node_load = model_load(&p, model);
+		node_error = model_error(&p, model);
+	}
 	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
 		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
 	{
 		*from_class = true;
+		*error = model_error(&p, model);
 		return model_load(&p, model);
 	}
+	*error = node_error;
 	return *node_load;
 }
 
@@ -166,14 +186,16 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
+		double		error;
 		double		load = candidate_load(c, cls, horizon->k, model,
-											  &c->from_class, &c->node_load);
+											  &c->from_class, &c->node_load, &error);
 
 		c->predicted_load = Min(1.0, load + PREDICTIVE_INFLIGHT_LOAD * c->inflight);
 		c->connection_score = scoring_connection_score(c->weight, max_weight,
 													   c->connections, c->max_connections,
 													   c->inflight, c->speed);
 		c->score = scoring_score(weights, c->connection_score, c->predicted_load);
+		c->score_error = weights->load * error;
 		if (c->predicted_load <= foresight_overload_threshold)
 			any_capacity = true;
 	}
@@ -183,24 +205,36 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 int
 predictive_choose(const PredictiveCandidate *cands, int n)
 {
-	double		best = -1.0;
+	int			best = 0;
 	int			near[DECISION_MAX_CANDIDATES * 8];
 	int			nnear = 0;
 
 	Assert(n > 0);
-	for (int i = 0; i < n; i++)
-		best = Max(best, cands[i].score);
+	for (int i = 1; i < n; i++)
+		if (cands[i].score > cands[best].score)
+			best = i;
+
+	/*
+	 * A near-tie: a score the best one's is not surely above.  Two forecasts
+	 * whose loads differ by less than their recent errors do not tell which
+	 * node will be lighter, and on a load the routing itself holds level a
+	 * smooth forecast can rate one node a little lower for seconds at a
+	 * time: taking the best score then sends that node every read, which
+	 * the in-flight counts of the draw below spread (docs/prediction.md).
+	 */
 	for (int i = 0; i < n && nnear < lengthof(near); i++)
-		if (cands[i].score >= best - PREDICTIVE_NEAR_TIE &&
+	{
+		double		band = Max(PREDICTIVE_NEAR_TIE,
+							   sqrt(cands[best].score_error * cands[best].score_error +
+									cands[i].score_error * cands[i].score_error));
+
+		if (cands[i].score >= cands[best].score - band &&
 			cands[i].predicted_load <= foresight_overload_threshold)
 			near[nnear++] = i;
-	if (nnear == 0)
-	{
-		/* nobody below the threshold (admission let us through): best score */
-		for (int i = 0; i < n; i++)
-			if (cands[i].score == best)
-				return i;
 	}
+	if (nnear == 0)
+		return best;			/* nobody below the threshold (admission let
+								 * us through): the best score */
 	if (nnear == 1)
 		return near[0];
 

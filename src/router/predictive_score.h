@@ -16,7 +16,11 @@
 #include "stats/decision_log.h"
 #include "stats/latency.h"
 
-/* Scores within this of the best count as a near-tie. */
+/*
+ * Scores within this of the best count as a near-tie, or within what the
+ * forecasts' recent errors make of the difference when that is more (see
+ * predictive_choose()).
+ */
 #define PREDICTIVE_NEAR_TIE 0.05
 
 /* Predicted load added per query in flight on a node since its last sample. */
@@ -73,6 +77,7 @@ typedef struct PredictiveCandidate
 	double		speed;			/* in (0,1]: 1 = as fast as the fastest */
 	double		connection_score;
 	double		score;
+	double		score_error;	/* w_load * the load forecast's recent MAE */
 } PredictiveCandidate;
 
 /*
@@ -113,11 +118,13 @@ extern double predictive_fastest_answer(const PredictiveCandidate *cands, int n,
 										double min_evidence);
 
 /*
- * Choose among the scored candidates within PREDICTIVE_NEAR_TIE of the best
- * score (and not overloaded): of two drawn at random, the one with fewer
- * queries in flight, so that backends deciding at the same moment on the
- * same predictions spread over near-equal nodes.  Returns the index of the
- * chosen candidate.
+ * Choose among the scored candidates near-tied with the best score (and
+ * not overloaded): within PREDICTIVE_NEAR_TIE of it, or within the two
+ * scores' errors combined (the root of the sum of their squares) when that
+ * is more; of two drawn at random, the one with fewer queries in flight,
+ * so that backends deciding at the same moment on the same predictions
+ * spread over nodes the forecasts cannot tell apart.  Returns the index of
+ * the chosen candidate.
  */
 extern int	predictive_choose(const PredictiveCandidate *cands, int n);
 
