@@ -65,8 +65,15 @@ ok($primary->poll_query_until('postgres', q{
 	SELECT max(predicted_load) - min(predicted_load) < 0.1
 	FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'}),
 	'both standbys predicted alike when idle');
+my $idle_from = $primary->safe_psql('postgres', 'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
 my ($s1, $s2, $total) = shares(50, 8);
 is($total, 400, 'every query was routed to a standby');
+# two idle standbys are near-tied: a read that went to the one with the
+# lower score says so (prediction.md, "Near-ties")
+cmp_ok($primary->safe_psql('postgres', qq{
+	SELECT count(*) FROM foresight.routing_decisions
+	WHERE decision_id > $idle_from AND reason ~ '; near-tie with standby[12] at [0-9.]+: fewer queries in flight\$'}),
+	'>', 0, 'idle: reads that went to a near-tie say so');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
 cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share')
   or diag($primary->safe_psql('postgres', q{
