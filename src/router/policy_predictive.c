@@ -238,10 +238,13 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 					   round.weights.connection, round.weights.load,
 					   round.weights.peak ? ", peak hours" : "",
 					   round.horizon.duration_ms, round.horizon.wait_ms);
-		/* a near-tie that did not go to the best score says so */
+		/*
+		 * A near-tie that did not go to the best score says so, briefly:
+		 * the decision log keeps DECISION_TEXT_MAX bytes of a reason, and
+		 * why the read was not split follows (the scores are in the
+		 * candidates).
+		 */
 		if (n > 1 && sorted[1].score > sorted[0].score && len > 0 && len < (int) sizeof(d->reason))
-			snprintf(d->reason + len, sizeof(d->reason) - len,
-					 "; near-tie with %s at %.3f: fewer queries in flight",
-					 sorted[1].name, sorted[1].score);
+			strlcpy(d->reason + len, "; near-tie: fewer in flight", sizeof(d->reason) - len);
 	}
 }

@@ -18,7 +18,7 @@
 #include "datatype/timestamp.h"
 
 #define DECISION_MAX_CANDIDATES 8
-#define DECISION_TEXT_MAX 192
+#define DECISION_TEXT_MAX 320
 
 typedef struct DecisionCandidate
 {
