@@ -540,27 +540,35 @@ live_models_prediction(int slot, int32 node_id, int series, int k, Prediction *o
 	return found;
 }
 
+/* the index of the blend's naive member in a fitted prediction, or -1 */
+static int
+naive_member(const Prediction *p)
+{
+	if (p->fitted)
+		for (int i = 0; i < p->nmembers; i++)
+			if (p->member_kind[i] == FC_NAIVE)
+				return i;
+	return -1;
+}
+
 double
 live_models_naive_load(const Prediction *p)
 {
-	if (!p->fitted)
-		return p->predicted_load;	/* published as the last value */
 	/* the blend always has a naive member (blend.c): reuse its forecast */
-	for (int i = 0; i < p->nmembers; i++)
-		if (p->member_kind[i] == FC_NAIVE)
-			return clamp01(p->member_forecast[i]);
-	return p->predicted_load;
+	int			i = naive_member(p);
+
+	/* unfitted, the published value is the last value */
+	return i >= 0 ? clamp01(p->member_forecast[i]) : p->predicted_load;
 }
 
 double
 live_models_naive_mae(const Prediction *p)
 {
-	if (!p->fitted)
-		return NAN;
-	for (int i = 0; i < p->nmembers; i++)
-		if (p->member_kind[i] == FC_NAIVE)
-			return p->member_mae[i];
-	return p->mae;
+	int			i = naive_member(p);
+
+	if (i >= 0)
+		return p->member_mae[i];
+	return p->fitted ? p->mae : NAN;
 }
 
 bool
