@@ -81,12 +81,7 @@ pgpool_start "$work/pgpool" "$pgpool_port" "$port" $((port + 1)) $((port + 2))
 
 # every node can route: the primary described in the (replicated)
 # registry, the standbys routing their own sessions' reads
-bench_sql "$port" "SELECT foresight.add_node('primary', 'host=127.0.0.1 port=$port', kind => 'primary')" >/dev/null
-for i in 1 2; do
-	echo "foresight.standby_routing = on" >> "$cluster/standby$i/postgresql.conf"
-	bench_sql $((port + i)) "SELECT pg_reload_conf()" >/dev/null
-done
-sleep 12	# a standby's monitor reads the registry every 10 s
+bench_every_node_routes "$cluster" "$port"
 
 targets="primary pgpool least_connections predictive_nocost predictive spread"
 target_port() { [ "$1" = pgpool ] && echo "$pgpool_port" || echo "$port"; }

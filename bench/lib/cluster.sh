@@ -5,6 +5,11 @@
 #                                         SCALE on the coordinator, replayed
 #                                         on both standbys
 #   bench_sql PORT SQL                    one statement, unaligned output
+#   bench_every_node_routes DIR PORT      the primary registered as the node
+#                                         of kind primary and
+#                                         foresight.standby_routing on in
+#                                         both standbys: every server routes
+#                                         its own sessions' reads
 
 bench_sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
 
@@ -18,4 +23,14 @@ bench_cluster_start() {
 	for i in 1 2; do
 		until [ "$(bench_sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
 	done
+}
+
+bench_every_node_routes() {
+	local dir=$1 port=$2 i
+	bench_sql "$port" "SELECT foresight.add_node('primary', 'host=127.0.0.1 port=$port', kind => 'primary')" >/dev/null
+	for i in 1 2; do
+		echo "foresight.standby_routing = on" >> "$dir/standby$i/postgresql.conf"
+		bench_sql $((port + i)) "SELECT pg_reload_conf()" >/dev/null
+	done
+	sleep 12	# a standby's monitor reads the registry every 10 s
 }
