@@ -68,10 +68,7 @@ note "a coordinator and three standbys, pgbench scale 10"
 scripts/foresight-cluster start "$cluster" --standbys 3 --port "$port" >/dev/null
 pgbench -h 127.0.0.1 -p "$port" -i -s 10 -q postgres >/dev/null 2>&1
 bench_sql "$port" "CHECKPOINT" >/dev/null
-lsn=$(bench_sql "$port" "SELECT pg_current_wal_lsn()")
-for i in 1 2 3; do
-	until [ "$(bench_sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-done
+bench_wait_replay "$port" $((port + 1)) $((port + 2)) $((port + 3))
 
 relay() {
 	scripts/delay-relay --listen "127.0.0.1:$1" --connect "127.0.0.1:$2" --delay-ms "$3" > "$work/relay.$1.log" 2>&1 &

@@ -266,8 +266,8 @@ out=$results/$out_name
 {
 	echo "# Routing under a noisy neighbour, cell by cell (bench/routing_matrix.sh)"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $host (load average before: $load_before); nothing else"
-	echo "ran on the machine. Command: \`$command_line\`. Quotas (cgroup v1 cpu, 10 ms period): equal = 0.4 core"
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $host (load average before: $load_before)."
+	echo "Command: \`$command_line\`. Quotas (cgroup v1 cpu, 10 ms period): equal = 0.4 core"
 	echo "each; unequal = coordinator 0.4, standby1 0.6, standby2 0.3; pgpool-II outside them. pgbench -S, scale $scale,"
 	echo "$clients clients, open loop at the offered rate; the neighbour on standby1 in every other phase (cpu: 4 clients"
 	echo "of full scans on standby1; io: direct-I/O writes and reads of 256 MiB with fsync in standby1's group)."

@@ -167,10 +167,7 @@ for f in "count:RETURNS SETOF bigint" "group_few:RETURNS SETOF record" "join_gro
 		AS \$\$ CLUSTER 'split_cluster'; SPLIT idx; RUN ON idx; TARGET part_$name; \$\$"
 done
 sql "CHECKPOINT"
-lsn=$(sql "SELECT pg_current_wal_lsn()")
-for p in $s1 $s2; do
-	until [ "$(bench_sql $p "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-done
+bench_wait_replay "$port" "$s1" "$s2"
 
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 limits=$(cgroup_bench_quotas "$CGROUP_NAME" "$cluster" "$quota" "$quota" "$quota")
@@ -360,10 +357,7 @@ if [ "$sweep" = 1 ]; then
 		sql "ALTER TABLE sweep_$n ADD PRIMARY KEY (aid)"
 		sql "VACUUM (FREEZE, ANALYZE) sweep_$n"
 	done
-	lsn=$(sql "SELECT pg_current_wal_lsn()")
-	for p in $s1 $s2; do
-		until [ "$(bench_sql $p "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-	done
+	bench_wait_replay "$port" "$s1" "$s2"
 	for n in $sweep_sizes; do
 		[ "$n" -lt "$maxaid" ] || continue
 		for shape in count group; do

@@ -71,10 +71,7 @@ note "filling abalance, then VACUUM (FREEZE, ANALYZE)"
 sql "UPDATE pgbench_accounts SET abalance = (aid::bigint * 7919 % 10007 - 5000)::integer"
 sql "VACUUM (FREEZE, ANALYZE) pgbench_accounts"
 sql "CHECKPOINT"
-lsn=$(sql "SELECT pg_current_wal_lsn()")
-for p in $((port + 1)) $((port + 2)); do
-	until [ "$(bench_sql $p "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
-done
+bench_wait_replay "$port" $((port + 1)) $((port + 2))
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 limits=$(cgroup_bench_quotas "$CGROUP_NAME" "$cluster" "$quota" "$quota" "$quota")
 note "CPU: $limits"
@@ -125,7 +122,7 @@ out=$results/split_pieces.md
 {
 	echo "# What one more piece costs a split (bench/split_pieces.sh)"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $loadavg0), nothing else running;"
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $loadavg0);"
 	echo "\`$command_line\`: scale $scale ($(sql "SELECT count(*) FROM pgbench_accounts") rows, frozen), $limits;"
 	echo "median of $runs runs each on one connection."
 	echo

@@ -5,6 +5,8 @@
 #                                         SCALE on the coordinator, replayed
 #                                         on both standbys
 #   bench_sql PORT SQL                    one statement, unaligned output
+#   bench_wait_replay PORT STANDBY_PORT...  wait until every standby has
+#                                         replayed PORT's WAL as of now
 #   bench_every_node_routes DIR PORT      the primary registered as the node
 #                                         of kind primary and
 #                                         foresight.standby_routing on in
@@ -14,14 +16,20 @@
 bench_sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -h 127.0.0.1 -p "$1" -d postgres -c "$2"; }
 
 bench_cluster_start() {
-	local dir=$1 port=$2 scale=$3 lsn i
+	local dir=$1 port=$2 scale=$3
 	"$FORESIGHT_ROOT/scripts/foresight-cluster" start "$dir" --standbys 2 --port "$port" >/dev/null
 	note "pgbench -i -s $scale on the coordinator"
 	pgbench -h 127.0.0.1 -p "$port" -i -s "$scale" -q postgres >/dev/null 2>&1
 	bench_sql "$port" "CHECKPOINT"
-	lsn=$(bench_sql "$port" "SELECT pg_current_wal_lsn()")
-	for i in 1 2; do
-		until [ "$(bench_sql $((port + i)) "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
+	bench_wait_replay "$port" $((port + 1)) $((port + 2))
+}
+
+bench_wait_replay() {
+	local primary=$1 lsn p
+	shift
+	lsn=$(bench_sql "$primary" "SELECT pg_current_wal_lsn()")
+	for p in "$@"; do
+		until [ "$(bench_sql "$p" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.5; done
 	done
 }
 
