@@ -8,7 +8,7 @@ FORESIGHT_USER=${FORESIGHT_USER:-foresight_dev}
 PG_MAJOR=15
 
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
-note() { printf '==> %s\n' "$*"; }
+note() { printf '==> [%s] %s\n' "$(date +%T)" "$*"; }
 
 # Debian packages the project needs to build, test and run its demo.
 FORESIGHT_PACKAGES=(

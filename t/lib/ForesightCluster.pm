@@ -175,7 +175,7 @@ sub region_lookups
 }
 
 # Split parts running a query like %$pattern% on the given standbys, from
-# their pg_stat_activity (t/051, t/052).
+# their pg_stat_activity (t/052, t/055).
 sub split_parts_running
 {
 	my ($pattern, @standbys) = @_;

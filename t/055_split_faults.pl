@@ -1,0 +1,198 @@
+# t/055_split_faults.pl: split reads through the executor when things go
+# wrong, on a coordinator with two standbys and a table whose parts run for
+# seconds: EXPLAIN and the decision log of a split, a prepared statement
+# that follows a new split key, a user-defined aggregate, an error in a
+# part, a permission error, row-level security, then the faults: a
+# statement_timeout and a cancel mid-split (the parts stop on their nodes),
+# a node stopped mid-split and while its part streams rows (the right
+# answer or a clean error, never some of the rows), a node paused in replay
+# (waited for, then not used) and one that catches up in time.
+#
+# Not parallel-safe: the faults are timed against the parts' progress.
+# (The random queries split against their local answers are t/051's.)
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+use lib 't/lib';
+use ForesightCluster;
+
+my ($primary, $standby1, $standby2) = ForesightCluster::create(
+	standbys => 2,
+	conf => "autovacuum = off\n");
+
+# The standbys alone take parts here: the faults are theirs; the
+# coordinator's part is t/052's.  One piece per node, as these tests count
+# parts: more pieces than nodes are t/051's random queries' and t/053's.
+my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.include_local = off; SET foresight.split_piece_cost = 0;";
+$primary->safe_psql('postgres', q{
+CREATE TABLE big (id integer PRIMARY KEY, v integer NOT NULL, secret text);
+INSERT INTO big SELECT i, i % 97, 's' || i FROM generate_series(1, 100000) i;
+ANALYZE big;
+-- slow per row on every server (immutable: a part may call it)
+CREATE FUNCTION slow_true(x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.1); RETURN true; END $$;
+CREATE AGGREGATE my_sum(integer) (sfunc = int4pl, stype = integer, combinefunc = int4pl, initcond = '0');
+CREATE ROLE alice LOGIN;
+GRANT SELECT (id, v) ON big TO alice;
+CREATE TABLE rls_t (id integer PRIMARY KEY, owner text NOT NULL);
+INSERT INTO rls_t SELECT i, CASE WHEN i % 3 = 0 THEN 'alice' ELSE 'bob' END FROM generate_series(1, 3000) i;
+ANALYZE rls_t;
+ALTER TABLE rls_t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY mine ON rls_t USING (owner = current_user);
+GRANT SELECT ON rls_t TO alice;
+});
+$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+my $slow = "SELECT count(*), sum(v) FROM big WHERE id % 2000 = 0 AND slow_true(id)";
+
+sub parts_on_standbys { return ForesightCluster::split_parts_running('slow_true', $standby1, $standby2); }
+sub wait_parts { return ForesightCluster::wait_split_parts($_[0], 'slow_true', $standby1, $standby2); }
+sub last_split
+{
+	return $primary->safe_psql('postgres',
+		"SELECT reason FROM foresight.routing_decisions WHERE reason LIKE 'split:%' ORDER BY decision_id DESC LIMIT 1");
+}
+
+# EXPLAIN: the combine plan over the split scan, parts, their SQL and rows
+my $explain = $primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) SELECT v, count(*) FROM big GROUP BY v ORDER BY 2 DESC LIMIT 3");
+like($explain, qr/Limit.*Sort.*Aggregate.*Custom Scan \(Foresight Split\)/s, 'EXPLAIN: Limit, Sort, Aggregate over the split scan');
+like($explain, qr/Split Relation: public\.big/, 'EXPLAIN: the split relation');
+like($explain, qr/Part 1: standby\d: \(id < \d+\)/, 'EXPLAIN: a part, its node and range');
+like($explain, qr/Part 2 SQL: +SELECT .*foresight\.partial_agg/s, 'EXPLAIN VERBOSE: the part\'s SQL');
+my $analyze = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v");
+like($analyze, qr/Part 1: standby\d: .*\(rows=\d+ time=[\d.]+ ms\)/, 'EXPLAIN ANALYZE: rows and time per part');
+unlike($analyze, qr/Part \d: local/, 'EXPLAIN ANALYZE: every part ran on a standby');
+like(last_split(), qr/^split: 2 parts of public\.big by id; ran on parts standby\d \d+r/, 'the decision log has the split and its parts');
+
+is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'partial_agg' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
+	'split|t|t', 'route_explain shows the split, its parts and their SQL');
+
+# a prepared statement's cached plan follows a new split key
+{
+	my $prep = $primary->background_psql('postgres', on_error_stop => 0);
+	$prep->query_safe($split_on);
+	$prep->query_safe('PREPARE by_v AS SELECT v, count(*) FROM big GROUP BY v');
+	$prep->query_safe('EXECUTE by_v') for 1 .. 6;	# a cached generic plan
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: id\b/, 'prepared: split on the primary key');
+	$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', 'v')");
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: v\b/,
+		'prepared: set_split_key in another session makes the plan again with the new key');
+	$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', NULL)");
+	like($prep->query_safe('EXPLAIN (COSTS OFF) EXECUTE by_v'), qr/Split Key: id\b/,
+		'prepared: and again when the declaration is removed');
+	$prep->quit;
+}
+
+# a user-defined aggregate with a combine function splits
+is($primary->safe_psql('postgres', "$split_on SELECT my_sum(v) FROM big"),
+	$primary->safe_psql('postgres', 'SELECT sum(v) FROM big'), 'user-defined aggregate: the same answer');
+like(last_split(), qr/^split: 2 parts/, 'user-defined aggregate: split');
+
+# an error in a part is the client's error, with its SQLSTATE
+my ($ret, $out, $err) = $primary->psql('postgres', "$split_on \\set VERBOSITY verbose\nSELECT sum(1 / (id - 77777)) FROM big");
+like($err, qr/ERROR:  22012: division by zero/, 'an error in a part: the node\'s SQLSTATE and message');
+# permissions: the same error as locally
+($ret, $out, $err) = $primary->psql('postgres', "$split_on SELECT count(secret) FROM big",
+	connstr => $primary->connstr('postgres') . ' user=alice');
+like($err, qr/permission denied for table big/, 'permission error: the client\'s error');
+is($primary->safe_psql('postgres', "$split_on SELECT count(*), sum(v) FROM big",
+	connstr => $primary->connstr('postgres') . ' user=alice'),
+	$primary->safe_psql('postgres', 'SELECT count(*), sum(v) FROM big'), 'a permitted role splits with its rights');
+# RLS: the same rows split or not (tables with policies are not split)
+is($primary->safe_psql('postgres', "$split_on SELECT count(*), sum(id) FROM rls_t",
+	connstr => $primary->connstr('postgres') . ' user=alice'),
+	$primary->safe_psql('postgres', "SET foresight.routing_policy = local; SELECT count(*), sum(id) FROM rls_t",
+	connstr => $primary->connstr('postgres') . ' user=alice'), 'RLS: the same rows split or not');
+
+# statement_timeout mid-split: every part stops on its node
+my $to = $primary->background_psql('postgres', on_error_stop => 0);
+$to->query_safe("$split_on SET statement_timeout = '2s'");
+$to->query_until(qr/start/, "\\echo start\n$slow;\n");
+ok(wait_parts(2), 'both parts run on the standbys');
+$to->{stderr} = '';
+$to->query("SELECT 1");
+like($to->{stderr}, qr/canceling statement due to statement timeout/, 'statement_timeout ends the split query');
+ok(wait_parts(0), 'statement_timeout: every part stopped on its node');
+$to->quit;
+
+# pg_cancel_backend mid-split
+my $bg = $primary->background_psql('postgres', on_error_stop => 0);
+$bg->query_safe($split_on);
+my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+$bg->query_until(qr/start/, "\\echo start\n$slow;\n");
+ok(wait_parts(2), 'both parts run before the cancel');
+$primary->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+ok(wait_parts(0), 'pg_cancel_backend: every part stopped on its node');
+$bg->{stderr} = '';
+$bg->query("SELECT 1");
+like($bg->{stderr}, qr/canceling statement due to user request/, 'the client sees the cancel');
+$bg->quit;
+
+# a node stopped mid-split: the right answer (its part runs again), never a partial one
+my $expected = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $slow");
+my $st = $primary->background_psql('postgres', on_error_stop => 0);
+$st->query_safe($split_on);
+$st->query_until(qr/start/, "\\echo start\n$slow;\n");
+ok(wait_parts(2), 'both parts run before a node stops');
+$standby2->stop('fast');
+$st->{stderr} = '';
+my $answer = $st->query("SELECT 'after'");    # the split query's answer comes first
+$st->quit;
+$standby2->start;
+like($answer, qr/^\Q$expected\E\s+after/, 'node stopped mid-split: the right answer')
+  or diag("answer: $answer; stderr: $st->{stderr}");
+
+# a node stopped while its part streams rows: a clean error (the node's),
+# or the right answer, never some of the rows
+my $rows_q = "SELECT id FROM big WHERE id % 1000 = 0 AND slow_true(id)";
+my $full = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $rows_q");
+$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+$primary->poll_query_until('postgres',
+	"SELECT 'standby2' = ANY (candidates) FROM foresight.route_explain('SELECT v FROM big WHERE id = 1')")
+  or diag('standby2 is not a candidate again');
+my $rs = $primary->background_psql('postgres', on_error_stop => 0);
+$rs->query_safe($split_on);
+$rs->query_until(qr/start/, "\\echo start\n$rows_q;\n");
+ok(wait_parts(2), 'both parts stream rows before a node stops');
+usleep(500_000);
+$standby2->stop('fast');
+$rs->{stderr} = '';
+my $streamed = $rs->query("SELECT 'after'");
+$rs->quit;
+$standby2->start;
+$streamed =~ s/\s*after\s*\z//;
+# no ORDER BY: the parts' rows may come in either order, so compare the sets
+my $sorted = sub { join("\n", sort { $a <=> $b } split(/\n/, $_[0])) };
+ok(($rs->{stderr} =~ /ERROR:  / && $streamed eq '')
+	  || $sorted->($streamed) eq $sorted->($full),
+	'node stopped while streaming: a clean error or the whole answer')
+  or diag("stdout: $streamed; stderr: $rs->{stderr}");
+
+# a node paused in replay: waited for, then not used; the answer has every commit
+$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+$primary->poll_query_until('postgres',
+	"SELECT 'standby2' = ANY (candidates) FROM foresight.route_explain('SELECT v FROM big WHERE id = 1')")
+  or diag('standby2 is not a candidate again');
+$standby2->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+$primary->safe_psql('postgres', 'INSERT INTO big VALUES (100001, 5, NULL)');
+my $lag = $primary->safe_psql('postgres', "$split_on SET foresight.split_max_wait = '500ms'; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, VERBOSE) SELECT count(*) FROM big");
+like($lag, qr/Node standby2: no more parts: had not replayed/, 'paused node: not used');
+unlike($lag, qr/Part \d: standby2/, 'paused node: takes no part');
+is($primary->safe_psql('postgres', "$split_on SET foresight.split_max_wait = 0; SELECT count(*) FROM big"),
+	'100001', 'paused node: the answer has the last commit');
+# ... and a node that catches up within foresight.split_max_wait takes its part
+my $w = $primary->background_psql('postgres');
+$w->query_safe("$split_on SET foresight.split_max_wait = '20s'");
+$w->query_until(qr/start/, "\\echo start\nEXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $slow;\n");
+usleep(700_000);
+$standby2->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+my $waited = $w->query("SELECT 'after'");
+$w->quit;
+like($waited, qr/Part \d: standby2: .*rows=1 /, 'a node that catches up in time takes its part')
+  or diag($waited);
+
+done_testing();
