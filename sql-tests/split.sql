@@ -71,13 +71,17 @@ INSERT INTO split_agg_args VALUES
 
 -- The aggregate over the whole table (per group g when grouped) against
 -- finalize_agg over the partial_agg states of the ranges of id that the
--- cut points make (id < c1 OR id IS NULL, c1 <= id < c2, ..., id >= cn).
+-- cut points make (id < c1 OR id IS NULL, c1 <= id < c2, ..., id >= cn);
+-- native: the aggregate itself over each range, its results combined by
+-- combine_results (for an aggregate whose result is its state).
 -- Returns 'ok', or how many groups differ.
-CREATE FUNCTION split_agg_check(agg regprocedure, args text, cuts integer[], grouped boolean)
+CREATE FUNCTION split_agg_check(agg regprocedure, args text, cuts integer[], grouped boolean,
+								native boolean DEFAULT false)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	call text := format('%s(%s)', (SELECT quote_ident(proname) FROM pg_proc WHERE oid = agg), args);
-	partial text := CASE WHEN args = '*' THEN format('foresight.partial_agg(%L::regprocedure)', agg)
+	partial text := CASE WHEN native THEN call
+						 WHEN args = '*' THEN format('foresight.partial_agg(%L::regprocedure)', agg)
 						 ELSE format('foresight.partial_agg(%L::regprocedure, %s)', agg, args) END;
 	gexpr text := CASE WHEN grouped THEN 'g' ELSE 'NULL::integer' END;
 	grp text := CASE WHEN grouped THEN 'GROUP BY g' ELSE '' END;
@@ -110,10 +114,13 @@ BEGIN
 			THEN 'w.v IS NOT DISTINCT FROM c.v OR abs(w.v - c.v) <= 1e-6 * greatest(abs(w.v), abs(c.v))'
 			ELSE 'w.v IS NOT DISTINCT FROM c.v' END;
 	EXECUTE format('SELECT count(*) FROM (SELECT %s AS g, %s AS v, 1 AS present FROM split_agg_data %s) w '
-				   'FULL JOIN (SELECT g, foresight.finalize_agg(%L::regprocedure, s, NULL::%s) AS v, 1 AS present '
+				   'FULL JOIN (SELECT g, %s AS v, 1 AS present '
 				   '           FROM (%s) p GROUP BY g) c ON coalesce(w.g, -1) = coalesce(c.g, -1) '
 				   'WHERE w.present IS NULL OR c.present IS NULL OR NOT (%s)',
-				   gexpr, call, grp, agg, restype, parts, cmp) INTO bad;
+				   gexpr, call, grp,
+				   CASE WHEN native THEN format('foresight.combine_results(%L::regprocedure, s)', agg)
+						ELSE format('foresight.finalize_agg(%L::regprocedure, s, NULL::%s)', agg, restype) END,
+				   parts, cmp) INTO bad;
 	RETURN CASE WHEN bad = 0 THEN 'ok' ELSE bad || ' groups differ' END;
 END
 $$;
@@ -129,6 +136,36 @@ SELECT p.oid::regprocedure AS aggregate, x.args,
   JOIN split_agg_args x ON x.argtypes = pg_get_function_identity_arguments(p.oid)
  WHERE a.aggkind = 'n' AND a.aggcombinefn <> 0 AND p.pronamespace = 'pg_catalog'::regnamespace
  ORDER BY p.oid::regprocedure::text, x.args;
+
+-- the aggregates whose result is their state (no final function, a state
+-- type that is not a pseudo-type such as internal or anyarray), as a split
+-- runs them: the aggregate itself in each part, combine_results here
+SELECT p.oid::regprocedure AS aggregate, x.args,
+	   split_agg_check(p.oid, x.args, NULL, false, true) AS one_part,
+	   split_agg_check(p.oid, x.args, '{300,600}', false, true) AS three_parts,
+	   split_agg_check(p.oid, x.args, '{1,100,250,400,401,800,2000}', true, true) AS eight_parts_grouped
+  FROM pg_aggregate a
+  JOIN pg_proc p ON p.oid = a.aggfnoid
+  JOIN pg_type t ON t.oid = a.aggtranstype
+  JOIN split_agg_args x ON x.argtypes = pg_get_function_identity_arguments(p.oid)
+ WHERE a.aggkind = 'n' AND a.aggcombinefn <> 0 AND p.pronamespace = 'pg_catalog'::regnamespace
+   AND a.aggfinalfn = 0 AND t.typtype <> 'p'
+ ORDER BY p.oid::regprocedure::text, x.args;
+
+-- combine_results refuses what is not such an aggregate's result, and
+-- values of another type than its state
+SELECT foresight.combine_results('avg(integer)', 1::numeric);
+SELECT foresight.combine_results('max(anyarray)', ARRAY[1]);
+SELECT foresight.combine_results('count()', 1);
+SELECT foresight.combine_results('count()', 'x'::text);
+SELECT foresight.combine_results(NULL, 1::bigint);
+-- over no row: the aggregate over no row, if its result is its state
+SELECT foresight.combine_results('count()', c) AS count_no_row,
+	   foresight.combine_results('avg(integer)', n) AS avg_no_row
+  FROM (SELECT 1::bigint, 1::numeric) v(c, n) WHERE false;
+-- min(text) combines under the input collation
+SELECT foresight.combine_results('min(text)', x COLLATE "C") AS min_c
+  FROM (VALUES ('b'), ('B'), ('a')) v(x);
 
 -- none is left untested
 SELECT p.oid::regprocedure AS untested

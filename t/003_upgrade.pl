@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8.
+# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -200,9 +200,9 @@ is($node->safe_psql('postgres', q{
 ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"INSERT INTO foresight.node (node_name, conninfo, kind) VALUES ('p0', 'host=127.0.0.1 port=1', 'primary')");
 like($stderr, qr/node_kind_check/, 'at 0.7 the table refuses kind primary');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.8'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.8', 'updated to 0.8, the default version');
+	'0.8', 'updated to 0.8');
 my $self = 'host=' . $node->host . ' port=' . $node->port;
 $node->safe_psql('postgres', "SELECT foresight.add_node('p1', '$self', kind => 'primary')");
 is($node->safe_psql('postgres', q{SELECT kind FROM foresight.nodes WHERE node_name = 'p1'}),
@@ -211,5 +211,26 @@ is($node->safe_psql('postgres', q{SELECT kind FROM foresight.nodes WHERE node_na
 	"SELECT foresight.add_node('p2', 'host=127.0.0.1 port=2', kind => 'primary')");
 like($stderr, qr/node_one_primary/, 'a second node of kind primary is refused');
 $node->safe_psql('postgres', "SELECT foresight.remove_node('p1')");
+
+# 0.9: combine_results (#17), the combine step of parts that run an
+# aggregate whose result is its state; at 0.8 a split computes every
+# aggregate through partial_agg, and so says its part SQL
+$node->safe_psql('postgres', q{
+	CREATE TABLE up_t (id integer PRIMARY KEY, v integer);
+	INSERT INTO up_t SELECT i, i % 7 FROM generate_series(1, 1000) i;
+	ANALYZE up_t});
+my $parts_sql = q{SET foresight.split = on; SET foresight.split_min_cost = 0;
+	SELECT coalesce(array_to_string(part_sql, ' '), reason) FROM foresight.split_explain(
+	'SELECT count(*), max(v), avg(v) FROM up_t', 2)};
+like($node->safe_psql('postgres', $parts_sql), qr/partial_agg\('count\(\)'::regprocedure\)/,
+	'at 0.8 a part computes count(*) through partial_agg');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.9', 'updated to 0.9, the default version');
+my $parts = $node->safe_psql('postgres', $parts_sql);
+like($parts, qr/SELECT count\(\*\) AS c1,\s+max\(v\) AS c2,\s+foresight\.partial_agg\('avg\(integer\)'::regprocedure, v\) AS c3/,
+	'at 0.9 count(*) and max(v) run as they are; avg keeps its partial state');
+is($node->safe_psql('postgres', q{SELECT foresight.combine_results('count()'::regprocedure, c)
+	FROM (VALUES (3::bigint), (4), (NULL)) v(c)}), '7', 'combine_results adds counts');
 
 done_testing();

@@ -46,7 +46,9 @@ ALTER TABLE rls_t ENABLE ROW LEVEL SECURITY;
 CREATE POLICY mine ON rls_t USING (owner = current_user);
 GRANT SELECT ON rls_t TO alice;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+# the standbys take parts once the monitor has seen them replay the DDL
+ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
+  or die 'the monitor has not seen the standbys replay the tables';
 my $slow = "SELECT count(*), sum(v) FROM big WHERE id % 2000 = 0 AND slow_true(id)";
 
 sub parts_on_standbys { return ForesightCluster::split_parts_running('slow_true', $standby1, $standby2); }
@@ -62,13 +64,21 @@ my $explain = $primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS
 like($explain, qr/Limit.*Sort.*Aggregate.*Custom Scan \(Foresight Split\)/s, 'EXPLAIN: Limit, Sort, Aggregate over the split scan');
 like($explain, qr/Split Relation: public\.big/, 'EXPLAIN: the split relation');
 like($explain, qr/Part 1: standby\d: \(id < \d+\)/, 'EXPLAIN: a part, its node and range');
-like($explain, qr/Part 2 SQL: +SELECT .*foresight\.partial_agg/s, 'EXPLAIN VERBOSE: the part\'s SQL');
+like($explain, qr/Part 2 SQL: +SELECT v AS c1,\s+count\(\*\) AS c2\s/s,
+	'EXPLAIN VERBOSE: the part\'s SQL, count(*) as it is (its result is its state)');
+like($explain, qr/Output: foresight_parts\.c1, foresight\.combine_results\('count\(\)'::regprocedure, foresight_parts\.c2\)/,
+	'EXPLAIN VERBOSE: the parts\' counts combined by combine_results');
+my $explain_avg = $primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) SELECT v, avg(id) FROM big GROUP BY v");
+like($explain_avg, qr/Part 2 SQL: +SELECT v AS c1,\s+foresight\.partial_agg\('avg\(integer\)'::regprocedure, id\) AS c2/s,
+	'EXPLAIN VERBOSE: avg\'s partial state through partial_agg');
+like($explain_avg, qr/Output: foresight_parts\.c1, foresight\.finalize_agg\('avg\(integer\)'::regprocedure, foresight_parts\.c2, NULL::numeric\)/,
+	'EXPLAIN VERBOSE: finalised by finalize_agg');
 my $analyze = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v");
 like($analyze, qr/Part 1: standby\d: .*\(rows=\d+ time=[\d.]+ ms\)/, 'EXPLAIN ANALYZE: rows and time per part');
 unlike($analyze, qr/Part \d: local/, 'EXPLAIN ANALYZE: every part ran on a standby');
 like(last_split(), qr/^split: 2 parts of public\.big by id; ran on parts standby\d \d+r/, 'the decision log has the split and its parts');
 
-is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'partial_agg' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
+is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'count\\(\\*\\) AS c2' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
 	'split|t|t', 'route_explain shows the split, its parts and their SQL');
 
 # a prepared statement's cached plan follows a new split key

@@ -54,7 +54,7 @@ like($primary->safe_psql('postgres',
 ok($standby1->poll_query_until('postgres',
 		q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'foresight monitor'}),
 	'the monitor runs on the standby');
-# the registry replicates; the standby's monitor publishes it (10 s reload)
+# the registry replicates; the standby's monitor publishes it (every second)
 ok($standby1->poll_query_until('postgres', q{
 	SELECT string_agg(node_name || ':' || coalesce(status, '?'), ' ' ORDER BY node_name)
 	       = 'primary:up standby1:this standby itself standby2:up'
@@ -83,6 +83,13 @@ sub ports_of_reads
 	return split /\n/, $out;
 }
 
+# standby1's monitor must have seen standby2 replay as far as standby1 has
+# (monotonic reads, below), or standby2 is checked before use and its reads
+# ordered after the primary's
+my $seen_lsn = $standby1->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()');
+$standby1->poll_query_until('postgres',
+	"SELECT replay_lsn >= '$seen_lsn' FROM foresight.node_health WHERE node_name = 'standby2'")
+  or diag("standby1's monitor has not seen standby2 at $seen_lsn");
 $standby2->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
 ok($standby2->poll_query_until('postgres', q{SELECT pg_get_wal_replay_pause_state() = 'paused'}),
 	'replay is paused on standby2');

@@ -11,8 +11,8 @@
  * database named by foresight.database, and keeps the shared copy of the
  * node registry equal to the table: at start, when a committing backend
  * asks for it, and every REGISTRY_RELOAD_MS in any case (on a standby,
- * where no backend commits, the table changes by replay, and this reload
- * is what publishes the change).  It writes no catalog and no WAL, so a
+ * where no backend commits, the table changes by replay, and this reload,
+ * every STANDBY_REGISTRY_RELOAD_MS there, is what publishes the change).  It writes no catalog and no WAL, so a
  * standby runs it as it is; its only file, the history file, is in the
  * server's own data directory.
  *
@@ -60,6 +60,12 @@
 
 /* reload the registry at least this often, to catch DROP EXTENSION & co. */
 #define REGISTRY_RELOAD_MS 10000
+/*
+ * On a standby no commit rings the doorbell: the registry changes by replay
+ * and this reload is the only way it is published, so it runs every second
+ * there (a reload that finds the table unchanged changes nothing).
+ */
+#define STANDBY_REGISTRY_RELOAD_MS 1000
 
 /* an idle monitor (a standby that does not route) looks up this often */
 #define IDLE_CHECK_MS 1000
@@ -305,7 +311,9 @@ foresight_monitor_main(Datum main_arg)
 		}
 
 		reload = doorbell_take_registry_reload() ||
-			TimestampDifferenceExceeds(last_reload, now, REGISTRY_RELOAD_MS);
+			TimestampDifferenceExceeds(last_reload, now,
+									   RecoveryInProgress() ? STANDBY_REGISTRY_RELOAD_MS :
+									   REGISTRY_RELOAD_MS);
 		if (reload)
 		{
 			reload_registry();

@@ -8,7 +8,9 @@
  * over its rows, with the strictness rules of nodeAgg.c, and returns the
  * state serialised.  combine_agg and finalize_agg read such states,
  * deserialise them and combine them with the aggregate's combine function;
- * finalize_agg then applies its final function.  The aggregate's own
+ * finalize_agg then applies its final function.  combine_results combines
+ * the results of an aggregate whose result is its state (partial_agg_native)
+ * as they are, with no serialised form.  The aggregate's own
  * functions run inside our aggregate call (its AggState is their context),
  * so those that check AggCheckCallContext, allocate in the aggregate
  * context or update their state in place work as they do in PostgreSQL's
@@ -40,6 +42,8 @@ PG_FUNCTION_INFO_V1(foresight_partial_agg_finalfn);
 PG_FUNCTION_INFO_V1(foresight_combine_agg_transfn);
 PG_FUNCTION_INFO_V1(foresight_combine_agg_finalfn);
 PG_FUNCTION_INFO_V1(foresight_finalize_agg_finalfn);
+PG_FUNCTION_INFO_V1(foresight_combine_results_transfn);
+PG_FUNCTION_INFO_V1(foresight_combine_results_finalfn);
 
 /* the descriptions a call site has used (normally one) */
 typedef struct InfoCache
@@ -182,6 +186,9 @@ advance_combine(PartialAggGroup *group, Datum value, bool isnull, FunctionCallIn
 	partial_agg_group_store(group, result, cfcinfo->isnull, aggcontext);
 }
 
+static PartialAggGroup *declared_group(FunctionCallInfo fcinfo, Oid aggfnoid,
+									   Oid inputcollid, MemoryContext aggcontext);
+
 /*
  * A group that saw no row: the aggregate's initial state, as a parallel
  * worker that scanned nothing would send.  The aggregate comes from the
@@ -195,10 +202,6 @@ group_without_rows(FunctionCallInfo fcinfo, bool partial_side)
 	MemoryContext aggcontext = aggregate_context(fcinfo, "partial aggregation");
 	TargetEntry *first;
 	Oid			aggfnoid;
-	Oid			argtypes[FUNC_MAX_ARGS];
-	Oid			declrettype;
-	Oid		   *declared;
-	int			nargs;
 
 	if (aggref == NULL || aggref->args == NIL)
 		return NULL;
@@ -209,26 +212,44 @@ group_without_rows(FunctionCallInfo fcinfo, bool partial_side)
 
 	if (partial_side)
 	{
+		Oid			argtypes[FUNC_MAX_ARGS];
+		int			nargs = 0;
 		ListCell   *lc;
 
-		nargs = 0;
 		for_each_from(lc, aggref->aggargtypes, 1)
 			argtypes[nargs++] = lfirst_oid(lc);
 		return partial_agg_group_new(cached_info(fcinfo, aggfnoid, nargs, argtypes,
 												 aggref->inputcollid), aggcontext);
 	}
 
+	return declared_group(fcinfo, aggfnoid, aggref->inputcollid, aggcontext);
+}
+
+/*
+ * A new group of the aggregate called with its declared argument types, for
+ * the combining functions, which see no arguments; NULL when they are
+ * polymorphic ("any" is not: no type is resolved from it).
+ */
+static PartialAggGroup *
+declared_group(FunctionCallInfo fcinfo, Oid aggfnoid, Oid inputcollid,
+			   MemoryContext aggcontext)
+{
+	Oid			argtypes[FUNC_MAX_ARGS];
+	Oid			declrettype;
+	Oid		   *declared;
+	int			nargs;
+
 	declrettype = get_func_signature(aggfnoid, &declared, &nargs);
 	if (nargs > FUNC_MAX_ARGS - 2 || IsPolymorphicType(declrettype))
 		return NULL;
 	for (int i = 0; i < nargs; i++)
 	{
-		if (IsPolymorphicType(declared[i]) || declared[i] == ANYOID)
+		if (IsPolymorphicType(declared[i]))
 			return NULL;
 		argtypes[i] = declared[i];
 	}
-	return partial_agg_group_new(cached_info(fcinfo, aggfnoid, nargs, argtypes,
-											 aggref->inputcollid), aggcontext);
+	return partial_agg_group_new(cached_info(fcinfo, aggfnoid, nargs, argtypes, inputcollid),
+								 aggcontext);
 }
 
 /*
@@ -398,4 +419,84 @@ foresight_finalize_agg_finalfn(PG_FUNCTION_ARGS)
 	if (get_typlen(info->resulttype) == -1)
 		result = MakeExpandedObjectReadOnly(result, false, -1);
 	return result;
+}
+
+/*
+ * combine_results transition: (internal, regprocedure, anyelement).  The
+ * values are results of an aggregate whose result is its state, so they are
+ * states: each is combined into the group with the aggregate's combine
+ * function, from its initial value, as nodeAgg combines partial states.  A
+ * value must be of the aggregate's state type: a value of another type
+ * would make the combine function read it as one.
+ */
+Datum
+foresight_combine_results_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo, "foresight.combine_results");
+	PartialAggGroup *group = PG_ARGISNULL(0) ? NULL : (PartialAggGroup *) PG_GETARG_POINTER(0);
+	Oid			aggfnoid = required_aggregate(fcinfo);
+	Oid			valuetype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+
+	if (group == NULL)
+	{
+		if (!partial_agg_native(aggfnoid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the results of aggregate %s cannot be combined",
+							format_procedure(aggfnoid)),
+					 errdetail("Its result is not its transition state: it has a final function, or an internal or polymorphic state type."),
+					 errhint("Combine its partial states with foresight.finalize_agg.")));
+		group = declared_group(fcinfo, aggfnoid, PG_GET_COLLATION(), aggcontext);
+		if (group == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the results of aggregate %s cannot be combined",
+							format_procedure(aggfnoid)),
+					 errdetail("It has polymorphic arguments.")));
+	}
+	else if (group->info->aggfnoid != aggfnoid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the aggregate of foresight.combine_results changed within a group"),
+				 errdetail("It was %s, then %s.", format_procedure(group->info->aggfnoid),
+						   format_procedure(aggfnoid))));
+	if (valuetype != group->info->transtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("aggregate %s returns %s, not %s",
+						format_procedure(aggfnoid), format_type_be(group->info->transtype),
+						format_type_be(valuetype))));
+
+	advance_combine(group, PG_GETARG_DATUM(2), PG_ARGISNULL(2), fcinfo, aggcontext);
+	PG_RETURN_POINTER(group);
+}
+
+/*
+ * combine_results final: (internal, regprocedure, anyelement) → anyelement
+ * (FINALFUNC_EXTRA), the combined state, which is the result.
+ */
+Datum
+foresight_combine_results_finalfn(PG_FUNCTION_ARGS)
+{
+	PartialAggGroup *group = PG_ARGISNULL(0) ? NULL : (PartialAggGroup *) PG_GETARG_POINTER(0);
+	Oid			resulttype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	PartialAggInfo *info;
+
+	(void) aggregate_context(fcinfo, "foresight.combine_results");
+	if (group == NULL)
+	{
+		/* no row: the initial value, if it is the result */
+		Aggref	   *aggref = AggGetAggref(fcinfo);
+		Node	   *first = aggref ? (Node *) linitial_node(TargetEntry, aggref->args)->expr : NULL;
+
+		if (first == NULL || !IsA(first, Const) || ((Const *) first)->constisnull ||
+			!partial_agg_native(DatumGetObjectId(((Const *) first)->constvalue)) ||
+			(group = group_without_rows(fcinfo, false)) == NULL ||
+			group->info->transtype != resulttype)
+			PG_RETURN_NULL();
+	}
+	info = group->info;
+	if (group->isnull)
+		PG_RETURN_NULL();
+	return datumCopy(group->value, info->transtypebyval, info->transtypelen);
 }

@@ -14,6 +14,11 @@
  *		states combined into one, serialised again (a combine tree)
  *	foresight.finalize_agg(aggregate regprocedure, state bytea, result anyelement) → anyelement
  *		states combined and finalised; `result` is NULL::<result type>
+ *	foresight.combine_results(aggregate regprocedure, result anyelement) → anyelement
+ *		(pg_foresight--0.8--0.9.sql) results of an aggregate whose result is
+ *		its state (partial_agg_native: no final function, a state type
+ *		that is not internal) combined with its combine function: a part
+ *		runs such an aggregate itself, with no serialisation
  *
  * A serialised state (version 1) is
  *
@@ -94,6 +99,9 @@ extern PartialAggInfo *partial_agg_info(Oid aggfnoid, int nargs, const Oid *argt
 
 /* why an aggregate cannot be computed in parts, or NULL (for the planner) */
 extern const char *partial_agg_refusal(Oid aggfnoid);
+
+/* is the aggregate's result its state (combine_results combines results)? */
+extern bool partial_agg_native(Oid aggfnoid);
 
 /* a group state initialised with the aggregate's initial value */
 extern PartialAggGroup *partial_agg_group_new(PartialAggInfo *info, MemoryContext aggcontext);

@@ -61,6 +61,39 @@ partial_agg_refusal(Oid aggfnoid)
 	return reason ? psprintf("aggregate %s %s", format_procedure(aggfnoid), reason) : NULL;
 }
 
+/*
+ * Is the aggregate's result its transition state?  So it is without a final
+ * function, and the state can travel as the result when its type is neither
+ * internal nor polymorphic: count, sum of integers, min, max, bool_and...
+ * A part then runs the aggregate itself and the coordinator combines the
+ * results with foresight.combine_results, which sees no arguments: so their
+ * declared types must not be polymorphic either ("any" is not).
+ */
+bool
+partial_agg_native(Oid aggfnoid)
+{
+	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	Form_pg_aggregate agg;
+	bool		native;
+	Oid		   *declared;
+	int			nargs;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	agg = (Form_pg_aggregate) GETSTRUCT(tup);
+	native = agg->aggkind == AGGKIND_NORMAL && OidIsValid(agg->aggcombinefn) &&
+		!OidIsValid(agg->aggfinalfn) && agg->aggtranstype != INTERNALOID &&
+		!IsPolymorphicType(agg->aggtranstype) && agg->aggtranstype != ANYOID;
+	ReleaseSysCache(tup);
+	if (!native)
+		return false;
+	(void) get_func_signature(aggfnoid, &declared, &nargs);
+	for (int i = 0; i < nargs; i++)
+		if (IsPolymorphicType(declared[i]))
+			return false;
+	return true;
+}
+
 /* the aggregate's owner must be able to run its support function, as in ExecInitAgg */
 static void
 check_support_function(Oid fn, Oid owner)

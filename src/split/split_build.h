@@ -37,6 +37,8 @@ typedef struct SplitShape
 	Oid			partial_agg_noargs; /* foresight.partial_agg(regprocedure) */
 	Oid			partial_agg;	/* foresight.partial_agg(regprocedure, VARIADIC "any") */
 	Oid			finalize_agg;	/* foresight.finalize_agg(regprocedure, bytea, anyelement) */
+	Oid			combine_results;	/* foresight.combine_results(regprocedure,
+									 * anyelement), InvalidOid before 0.9 */
 } SplitShape;
 
 /* the name of the parts' column n (1-based) */
@@ -48,6 +50,12 @@ extern Query *split_build_combine(SplitShape *shape, SplitPlan *plan);
 
 /* split_parts.c */
 extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part);
+/*
+ * Does a part run this aggregate as it is (its result is its state, and
+ * the coordinator combines results with foresight.combine_results), rather
+ * than through foresight.partial_agg?
+ */
+extern bool split_part_runs_aggregate(SplitShape *shape, Aggref *aggref);
 /* does a part (rows, whole groups) show this select-list entry of the query? */
 extern bool split_part_shows(Query *query, TargetEntry *tle);
 

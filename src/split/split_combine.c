@@ -11,7 +11,9 @@
  * Partial aggregates: the query's select list, HAVING, window functions,
  * DISTINCT, ORDER BY and LIMIT with every GROUP BY expression replaced by
  * its column, every aggregate by foresight.finalize_agg(aggregate, state
- * column, NULL::result type), and every column selected ungrouped by its
+ * column, NULL::result type) or, when the parts ran it as it is
+ * (split_part_runs_aggregate), by foresight.combine_results(aggregate,
+ * result column), and every column selected ungrouped by its
  * column (added to GROUP BY: it depends on the grouped ones, so the groups
  * stay the same); GROUP BY as the query's.  split_collect_upper() walks
  * the same expressions first to find the aggregates and those columns,
@@ -99,6 +101,30 @@ finalize_aggref(SplitShape *shape, Aggref *orig, int column)
 	return f;
 }
 
+/* foresight.combine_results('agg'::regprocedure, cN) */
+static Aggref *
+combine_results_aggref(SplitShape *shape, Aggref *orig, int column)
+{
+	Aggref	   *f = makeNode(Aggref);
+	Const	   *aggfn = makeConst(REGPROCEDUREOID, -1, InvalidOid, sizeof(Oid),
+								  ObjectIdGetDatum(orig->aggfnoid), false, true);
+
+	f->aggfnoid = shape->combine_results;
+	f->aggtype = orig->aggtype;
+	f->aggcollid = orig->aggcollid;
+	f->inputcollid = orig->inputcollid;
+	f->aggargtypes = list_make2_oid(REGPROCEDUREOID, orig->aggtype);
+	f->args = list_make2(makeTargetEntry((Expr *) aggfn, 1, NULL, false),
+						 makeTargetEntry((Expr *) parts_var(column, (Node *) orig), 2, NULL,
+										 false));
+	f->aggkind = AGGKIND_NORMAL;
+	f->aggsplit = AGGSPLIT_SIMPLE;
+	f->aggno = -1;
+	f->aggtransno = -1;
+	f->location = -1;
+	return f;
+}
+
 static Node *
 upper_mutator(Node *node, UpperContext *cxt)
 {
@@ -122,8 +148,10 @@ upper_mutator(Node *node, UpperContext *cxt)
 		}
 		if (!cxt->mutate)
 			return node;
-		return (Node *) finalize_aggref(shape, (Aggref *) node,
-										ngroup + list_length(shape->dependent_vars) + i + 1);
+		i += ngroup + list_length(shape->dependent_vars) + 1;
+		if (split_part_runs_aggregate(shape, (Aggref *) node))
+			return (Node *) combine_results_aggref(shape, (Aggref *) node, i);
+		return (Node *) finalize_aggref(shape, (Aggref *) node, i);
 	}
 
 	if (IsA(node, Var) && ((Var *) node)->varlevelsup == 0)

@@ -67,6 +67,8 @@ describe_aggregate(StringInfo buf, SplitShape *shape, Aggref *aggref, int column
 		appendStringInfo(buf, ", serialize %s, deserialize %s",
 						 function_name(agg->aggserialfn), function_name(agg->aggdeserialfn));
 	appendStringInfo(buf, ", final %s", function_name(agg->aggfinalfn));
+	if (split_part_runs_aggregate(shape, aggref))
+		appendStringInfoString(buf, ", run as it is in the parts");
 	if (aggref->aggfilter != NULL)
 		appendStringInfoString(buf, ", FILTER in the parts");
 	ReleaseSysCache(tup);
@@ -97,6 +99,7 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 	Query	   *part = linitial_node(Query, plan->part_queries);
 	StringInfoData buf;
 	ListCell   *lc;
+	int			nnative = 0;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "strategy: %s", split_strategy_name(plan->strategy));
@@ -135,8 +138,17 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 			appendStringInfo(&buf, "%s%s", i > 1 ? ", " : "", split_column_name(i));
 		appendStringInfoString(&buf, ", ");
 	}
-	appendStringInfo(&buf, "the partial state of %d aggregate%s (foresight.partial_agg)",
-					 list_length(shape->aggrefs), list_length(shape->aggrefs) == 1 ? "" : "s");
+	foreach(lc, shape->aggrefs)
+		if (split_part_runs_aggregate(shape, lfirst_node(Aggref, lc)))
+			nnative++;
+	if (nnative < list_length(shape->aggrefs))
+		appendStringInfo(&buf, "the partial state of %d aggregate%s (foresight.partial_agg)%s",
+						 list_length(shape->aggrefs) - nnative,
+						 list_length(shape->aggrefs) - nnative == 1 ? "" : "s",
+						 nnative > 0 ? ", " : "");
+	if (nnative > 0)
+		appendStringInfo(&buf, "%d aggregate%s whose result is %s state",
+						 nnative, nnative == 1 ? "" : "s", nnative == 1 ? "its" : "their");
 	appendStringInfoString(&buf, "\ncombine: ");
 	if (shape->group_tles != NIL)
 	{
@@ -150,7 +162,11 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 	}
 	else
 		appendStringInfoString(&buf, "one group");
-	appendStringInfoString(&buf, ", foresight.finalize_agg of each state:");
+	appendStringInfo(&buf, ", %s:",
+					 nnative == 0 ? "foresight.finalize_agg of each state" :
+					 nnative == list_length(shape->aggrefs) ?
+					 "foresight.combine_results of each result" :
+					 "foresight.finalize_agg of each state, foresight.combine_results of each result");
 	foreach(lc, shape->aggrefs)
 		describe_aggregate(&buf, shape, lfirst_node(Aggref, lc),
 						   list_length(shape->group_tles) + list_length(shape->dependent_vars) +

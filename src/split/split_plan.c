@@ -261,6 +261,7 @@ partial_refusal(SplitShape *shape)
 	shape->partial_agg_noargs = extension_aggregate("partial_agg", 1, InvalidOid, InvalidOid);
 	shape->partial_agg = extension_aggregate("partial_agg", 2, ANYOID, InvalidOid);
 	shape->finalize_agg = extension_aggregate("finalize_agg", 3, BYTEAOID, ANYELEMENTOID);
+	shape->combine_results = extension_aggregate("combine_results", 2, ANYELEMENTOID, InvalidOid);
 	if (!OidIsValid(shape->partial_agg_noargs) || !OidIsValid(shape->partial_agg) ||
 		!OidIsValid(shape->finalize_agg))
 		return "the extension's partial aggregates are missing (ALTER EXTENSION pg_foresight UPDATE)";
