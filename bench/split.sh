@@ -21,6 +21,10 @@
 #   local_parallel   the coordinator alone, max_parallel_workers_per_gather 2
 #   routed_whole     routed whole to a standby (foresight.split off)
 #   split_2          split over the two standbys (include_local off)
+#   split_2_generic  split_2 with foresight.split_native_aggregates off:
+#                    every aggregate through foresight.partial_agg (not in
+#                    the default set; to measure the parts' native
+#                    aggregates against the generic wrapper)
 #   split_3          split over the two standbys and the coordinator
 #   postgres_fdw     a partitioned table whose two partitions are foreign
 #                    tables on per-range views of the standbys,
@@ -75,7 +79,7 @@ while [ $# -gt 0 ]; do
 		--no-noisy) noisy=0; shift ;;
 		--no-sweep) sweep=0; shift ;;
 		--no-freeze) freeze=0; shift ;;
-		-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,52p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -205,6 +209,7 @@ target_settings() {
 		local_parallel) echo "SET max_parallel_workers_per_gather = 2; SET foresight.routing_policy = local; SET foresight.split = off;" ;;
 		routed_whole) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = off;" ;;
 		split_2) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2;" ;;
+		split_2_generic) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2; SET foresight.split_native_aggregates = off;" ;;
 		split_3) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3;" ;;
 		postgres_fdw) echo "$common SET enable_partitionwise_aggregate = on; SET enable_async_append = on;" ;;
 		plproxy) echo "$common" ;;

@@ -47,6 +47,20 @@ run_unit_tests() {
 	prove --exec '' "${tests[@]}" || failed=1
 }
 
+# The C unit tests and pg_regress (one test at a time) each keep one core
+# busy: in the whole suite they run side by side, the unit tests' output
+# shown once both are done.
+run_unit_tests_beside_regress() {
+	local log=$FORESIGHT_BUILD/unit-tests.out pid rc=0
+	mkdir -p "$FORESIGHT_BUILD"
+	(failed=0; run_unit_tests; exit $failed) > "$log" 2>&1 &
+	pid=$!
+	run_regress
+	wait "$pid" || rc=1
+	cat "$log"
+	[ $rc -eq 0 ] || failed=1
+}
+
 run_regress() {
 	local dir=$FORESIGHT_BUILD/regress
 	rm -rf "$dir"
@@ -122,10 +136,19 @@ run_tap() {
 		# The tests marked "parallel-safe" (they assert no timing) run two at
 		# a time, the others one at a time: those measure shares, waits and
 		# deadlines, which a second test on two cores would disturb.
-		local safe=() serial=() t
+		# Those marked "runs long" start first, so that no long one is left
+		# running alone at the end.
+		local safe=() long=() serial=() t
 		for t in t/*.pl; do
-			if grep -q '^# parallel-safe' "$t"; then safe+=("$t"); else serial+=("$t"); fi
+			if ! grep -q '^# parallel-safe' "$t"; then
+				serial+=("$t")
+			elif grep -q '^# runs long' "$t"; then
+				long+=("$t")
+			else
+				safe+=("$t")
+			fi
 		done
+		safe=("${long[@]}" "${safe[@]}")
 		note "TAP, two at a time: ${safe[*]}"
 		prove_tests -j2 "${safe[@]}" || rc=1
 		note "TAP, one at a time: ${serial[*]}"
@@ -152,7 +175,7 @@ run_tap() {
 }
 
 case $mode in
-	all) run_unit_tests; run_regress; run_oracle; run_tap ;;
+	all) run_unit_tests_beside_regress; run_oracle; run_tap ;;
 	regress) run_regress ;;
 	oracle) run_oracle ;;
 	tap) run_tap ;;

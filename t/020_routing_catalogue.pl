@@ -1,6 +1,7 @@
 # Routing catalogue: every query gives the same result routed to a standby
 # as run locally, and is shown to have run on a standby.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

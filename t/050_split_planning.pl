@@ -13,6 +13,7 @@
 # for their reason.  Then every fact table's parts, for 2 to 8 of them, are
 # checked to hold every row exactly once.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 

@@ -10,6 +10,7 @@
 # queries must have been split, counted from the decision log; the ordered
 # queries must merge their sorted parts.  The faults are t/055's.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 

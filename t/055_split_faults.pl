@@ -73,6 +73,12 @@ like($explain_avg, qr/Part 2 SQL: +SELECT v AS c1,\s+foresight\.partial_agg\('av
 	'EXPLAIN VERBOSE: avg\'s partial state through partial_agg');
 like($explain_avg, qr/Output: foresight_parts\.c1, foresight\.finalize_agg\('avg\(integer\)'::regprocedure, foresight_parts\.c2, NULL::numeric\)/,
 	'EXPLAIN VERBOSE: finalised by finalize_agg');
+my $explain_generic = $primary->safe_psql('postgres', "$split_on SET foresight.split_native_aggregates = off; EXPLAIN (VERBOSE, COSTS OFF) SELECT v, count(*) FROM big GROUP BY v");
+like($explain_generic, qr/Part 2 SQL: +SELECT v AS c1,\s+foresight\.partial_agg\('count\(\)'::regprocedure\) AS c2/s,
+	'split_native_aggregates off: count(*) through partial_agg too');
+is($primary->safe_psql('postgres', "$split_on SET foresight.split_native_aggregates = off; SELECT count(*), sum(v), min(id), max(secret) FROM big"),
+	$primary->safe_psql('postgres', "$split_on SELECT count(*), sum(v), min(id), max(secret) FROM big"),
+	'the same answer either way');
 my $analyze = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v");
 like($analyze, qr/Part 1: standby\d: .*\(rows=\d+ time=[\d.]+ ms\)/, 'EXPLAIN ANALYZE: rows and time per part');
 unlike($analyze, qr/Part \d: local/, 'EXPLAIN ANALYZE: every part ran on a standby');

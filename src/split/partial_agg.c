@@ -444,15 +444,11 @@ foresight_combine_results_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("the results of aggregate %s cannot be combined",
 							format_procedure(aggfnoid)),
-					 errdetail("Its result is not its transition state: it has a final function, or an internal or polymorphic state type."),
+					 errdetail("Its result is not its transition state: it has a final function, an internal or polymorphic state type, or polymorphic arguments."),
 					 errhint("Combine its partial states with foresight.finalize_agg.")));
 		group = declared_group(fcinfo, aggfnoid, PG_GET_COLLATION(), aggcontext);
-		if (group == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("the results of aggregate %s cannot be combined",
-							format_procedure(aggfnoid)),
-					 errdetail("It has polymorphic arguments.")));
+		if (group == NULL)		/* partial_agg_native() refused polymorphic arguments */
+			elog(ERROR, "no argument types for aggregate %s", format_procedure(aggfnoid));
 	}
 	else if (group->info->aggfnoid != aggfnoid)
 		ereport(ERROR,

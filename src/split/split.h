@@ -30,6 +30,7 @@ extern int	foresight_max_split_parts;
 extern int	foresight_split_max_wait;	/* ms */
 extern double foresight_split_piece_cost;
 extern int	foresight_split_assignment;	/* a cap_assignment (capacity.h) */
+extern bool foresight_split_native_aggregates;
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 

@@ -4,7 +4,7 @@
  *	  The settings of dynamic sharding: foresight.split,
  *	  foresight.split_min_cost, foresight.max_split_parts,
  *	  foresight.split_max_wait, foresight.split_piece_cost,
- *	  foresight.split_assignment.
+ *	  foresight.split_assignment, foresight.split_native_aggregates.
  *
  * Until the executor that runs parts on nodes exists, foresight.split is
  * off by default and only foresight.split_explain() reads these settings.
@@ -27,6 +27,7 @@ int			foresight_max_split_parts = 8;
 int			foresight_split_max_wait = 200;
 double		foresight_split_piece_cost = 200.0;
 int			foresight_split_assignment = CAP_ASSIGN_DYNAMIC;
+bool		foresight_split_native_aggregates = true;
 
 static const struct config_enum_entry split_assignment_options[] = {
 	{"dynamic", CAP_ASSIGN_DYNAMIC, false},
@@ -40,6 +41,14 @@ static void
 split_assign(bool newval, void *extra)
 {
 	if (newval != foresight_split)
+		ResetPlanCache();
+}
+
+/* cached split plans compute their aggregates the other way */
+static void
+split_native_aggregates_assign(bool newval, void *extra)
+{
+	if (newval != foresight_split_native_aggregates)
 		ResetPlanCache();
 }
 
@@ -93,4 +102,12 @@ split_define_gucs(void)
 							 CAP_ASSIGN_DYNAMIC, split_assignment_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("foresight.split_native_aggregates",
+							 "Whether the parts of a split run aggregates whose result is their state as they are.",
+							 "Such aggregates (count, min, max, sum of integers...) are then combined by foresight.combine_results; off, every aggregate's state goes through foresight.partial_agg.",
+							 &foresight_split_native_aggregates,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, split_native_aggregates_assign, NULL);
 }

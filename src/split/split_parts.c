@@ -131,7 +131,8 @@ static Aggref *partial_aggref(SplitShape *shape, Aggref *orig);
 bool
 split_part_runs_aggregate(SplitShape *shape, Aggref *aggref)
 {
-	return OidIsValid(shape->combine_results) && partial_agg_native(aggref->aggfnoid);
+	return foresight_split_native_aggregates && OidIsValid(shape->combine_results) &&
+		partial_agg_native(aggref->aggfnoid);
 }
 
 /*
