@@ -2,6 +2,7 @@
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
 # then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9.
+# META.json names the default version.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -232,5 +233,13 @@ like($parts, qr/SELECT count\(\*\) AS c1,\s+max\(v\) AS c2,\s+foresight\.partial
 	'at 0.9 count(*) and max(v) run as they are; avg keeps its partial state');
 is($node->safe_psql('postgres', q{SELECT foresight.combine_results('count()'::regprocedure, c)
 	FROM (VALUES (3::bigint), (4), (NULL)) v(c)}), '7', 'combine_results adds counts');
+
+# META.json (PGXN) gives the version the control file installs
+my ($default_version) = slurp_file('pg_foresight.control') =~ /^default_version = '([^']+)'/m;
+my $meta = slurp_file('META.json');
+my ($meta_version) = $meta =~ /^   "version": "([^"]+)"/m;
+my ($provided) = $meta =~ /"provides":\s*\{\s*"pg_foresight":\s*\{[^}]*"version":\s*"([^"]+)"/s;
+is(($meta_version // '') . ' ' . ($provided // ''), "$default_version.0 $default_version.0",
+	'META.json names the default version');
 
 done_testing();
