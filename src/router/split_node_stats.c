@@ -134,6 +134,7 @@ split_node_stats_add(SplitScanState *st)
 	TimestampTz now = GetCurrentTimestamp();
 	double		all_ms = 0.0;
 	double		all_cost = 0.0;
+	bool		cut_short = false;
 
 	if (stats == NULL || !st->started)
 		return;
@@ -154,6 +155,7 @@ split_node_stats_add(SplitScanState *st)
 				continue;
 			strlcpy(sum[n++].name, p->ran_on, NAMEDATALEN);
 		}
+		cut_short |= p->cut_short;
 		sum[at].pieces++;
 		sum[at].stolen += p->stolen;
 		sum[at].rows += p->rows;
@@ -172,7 +174,11 @@ split_node_stats_add(SplitScanState *st)
 
 		if (e == NULL)
 			continue;
-		if (n >= 2 && cost > 0.0 && sum[i].ms > 0.0 && all_ms > 0.0)
+		/*
+		 * A piece not read to the end (a LIMIT above) did part of its work:
+		 * such a split's times give no pace.
+		 */
+		if (!cut_short && n >= 2 && cost > 0.0 && sum[i].ms > 0.0 && all_ms > 0.0)
 		{
 			/* relative to the split's, so reads of any weight compare */
 			double		pace = (sum[i].ms / cost) / (all_ms / all_cost);

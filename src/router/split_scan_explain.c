@@ -77,7 +77,7 @@ append_node_pieces(SplitScanState *st, StringInfo buf, const char *sep, bool bri
 			pieces++;
 			stolen += p->stolen;
 			rows += p->rows;
-			ms += p->ms;
+			ms += split_part_ms(p);
 		}
 		if (brief)
 			appendStringInfo(buf, "%s%s %dp %ds " INT64_FORMAT "r %.1fms", k > 0 ? sep : "",
@@ -156,9 +156,11 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		initStringInfo(&buf);
 		appendStringInfo(&buf, "%s: %s", part_node(st, p), p->condition);
 		if (es->analyze && st->started)
-			appendStringInfo(&buf, " (rows=" INT64_FORMAT " time=%.3f ms%s%s)",
-							 p->rows, p->ms, p->stolen ? ", stolen" : "",
-							 p->attempts > 1 ? ", run again" : "");
+			appendStringInfo(&buf, " (rows=" INT64_FORMAT " time=%.3f ms%s%s%s)",
+							 p->rows, split_part_ms(p), p->stolen ? ", stolen" : "",
+							 p->attempts > 1 ? ", run again" : "",
+							 p->status == PART_RUNNING || p->cut_short ?
+							 ", not read to the end" : "");
 		ExplainPropertyText(label, buf.data, es);
 		if (es->verbose)
 			ExplainPropertyText(psprintf("Part %d SQL", i + 1), p->sql, es);
@@ -248,7 +250,7 @@ split_log_outcome(SplitScanState *st, bool failed)
 			SplitPart  *p = &st->parts[i];
 
 			appendStringInfo(&how, "%s%s " INT64_FORMAT "r %.1fms", i > 0 ? ", " : "",
-							 p->ran_on ? p->ran_on : "-", p->rows, p->ms);
+							 p->ran_on ? p->ran_on : "-", p->rows, split_part_ms(p));
 		}
 	}
 	if (st->nretries > 0)

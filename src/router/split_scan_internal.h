@@ -48,7 +48,9 @@ typedef struct SplitPart
 	int			attempts;
 	int64		rows;
 	instr_time	started;
-	double		ms;
+	double		ms;				/* when done; split_part_ms() at any time */
+	bool		cut_short;		/* still running when the scan ended: its
+								 * rest was not needed (a LIMIT above) */
 	char	   *failure;		/* the last failed attempt, for EXPLAIN */
 	Tuplestorestate *store;		/* run here: its rows not read yet */
 	TupleTableSlot *head;		/* merging: its next row (scan tuple) */
@@ -131,6 +133,23 @@ split_elapsed_us(SplitScanState *st)
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, st->start);
 	return (int64) INSTR_TIME_GET_MICROSEC(now);
+}
+
+/*
+ * A part's time: from its start to its end, or, while it runs (an answer
+ * complete before the part was read to the end, as EXPLAIN ANALYZE prints
+ * it), to now.
+ */
+static inline double
+split_part_ms(SplitPart *p)
+{
+	instr_time	now;
+
+	if (p->status != PART_RUNNING)
+		return p->ms;
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, p->started);
+	return INSTR_TIME_GET_MILLISEC(now);
 }
 
 /* --- split_scan.c --- */

@@ -272,16 +272,6 @@ split_start_parts(SplitScanState *st)
 	}
 }
 
-static double
-part_ms(SplitPart *p)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, p->started);
-	return INSTR_TIME_GET_MILLISEC(now);
-}
-
 /* the part failed before any row: pending again, the node takes no more */
 static void
 part_again(SplitScanState *st, SplitNode *n, SplitPart *p, const char *why)
@@ -304,7 +294,7 @@ part_failed(SplitScanState *st, SplitNode *n, SplitPart *p, PGresult *res)
 	RemoteConn *rc = n->rc;
 	bool		usable = res != NULL && PQstatus(rc->conn) == CONNECTION_OK;
 
-	p->ms = part_ms(p);
+	p->ms = split_part_ms(p);
 	p->status = PART_DONE;
 	n->status = SNODE_GONE;
 	route_inflight_drop(&n->inflight_slot);
@@ -394,7 +384,7 @@ split_read_node(SplitScanState *st, int i)
 			PQclear(res);
 		remote_drain(rc);
 		remote_notices_emit(rc);
-		p->ms = part_ms(p);
+		p->ms = split_part_ms(p);
 		p->status = PART_DONE;
 		n->status = SNODE_FREE;
 		route_inflight_drop(&n->inflight_slot);
@@ -487,7 +477,7 @@ split_run_here(SplitScanState *st, int part)
 	SPI_cursor_close(portal);
 	SPI_finish();
 	route_inflight_drop(&held);
-	p->ms = part_ms(p);
+	p->ms = split_part_ms(p);
 	p->status = PART_DONE;
 }
 
@@ -509,8 +499,17 @@ split_release(SplitScanState *st)
 	}
 	for (int i = 0; i < st->nparts; i++)
 	{
-		if (st->parts[i].store)
-			tuplestore_end(st->parts[i].store);
-		st->parts[i].store = NULL;
+		SplitPart  *p = &st->parts[i];
+
+		/* stopped before its end: its time so far, for the log and stats */
+		if (p->status == PART_RUNNING)
+		{
+			p->ms = split_part_ms(p);
+			p->status = PART_DONE;
+			p->cut_short = true;
+		}
+		if (p->store)
+			tuplestore_end(p->store);
+		p->store = NULL;
 	}
 }
