@@ -12,9 +12,9 @@
  * node registry equal to the table: at start, when a committing backend
  * asks for it, and every REGISTRY_RELOAD_MS in any case (on a standby,
  * where no backend commits, the table changes by replay, and this reload,
- * every STANDBY_REGISTRY_RELOAD_MS there, is what publishes the change).  It writes no catalog and no WAL, so a
- * standby runs it as it is; its only file, the history file, is in the
- * server's own data directory.
+ * every STANDBY_REGISTRY_RELOAD_MS there, is what publishes the change).
+ * It writes no catalog and no WAL, so a standby runs it as it is; its only
+ * file, the history file, is in the server's own data directory.
  *
  * Every foresight.sample_interval it samples every node (poller.c): the
  * samples go to the history rings (stats/history.c), the node health table

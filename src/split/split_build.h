@@ -19,6 +19,7 @@
 
 #include "postgres.h"
 
+#include "nodes/bitmapset.h"
 #include "nodes/parsenodes.h"
 
 #include "split/split.h"
@@ -39,6 +40,13 @@ typedef struct SplitShape
 	Oid			finalize_agg;	/* foresight.finalize_agg(regprocedure, bytea, anyelement) */
 	Oid			combine_results;	/* foresight.combine_results(regprocedure,
 									 * anyelement), InvalidOid before 0.9 */
+	/*
+	 * Indexes in aggrefs of the aggregates the parts run as they are (their
+	 * result is their state, partial_agg_native): combined here by
+	 * foresight.combine_results, not through partial_agg and finalize_agg.
+	 * Decided once by split_plan.c (foresight.split_native_aggregates).
+	 */
+	Bitmapset  *native_aggs;
 } SplitShape;
 
 /* the name of the parts' column n (1-based) */
@@ -50,12 +58,6 @@ extern Query *split_build_combine(SplitShape *shape, SplitPlan *plan);
 
 /* split_parts.c */
 extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part);
-/*
- * Does a part run this aggregate as it is (its result is its state, and
- * the coordinator combines results with foresight.combine_results), rather
- * than through foresight.partial_agg?
- */
-extern bool split_part_runs_aggregate(SplitShape *shape, Aggref *aggref);
 /* does a part (rows, whole groups) show this select-list entry of the query? */
 extern bool split_part_shows(Query *query, TargetEntry *tle);
 

@@ -12,7 +12,7 @@
  * DISTINCT, ORDER BY and LIMIT with every GROUP BY expression replaced by
  * its column, every aggregate by foresight.finalize_agg(aggregate, state
  * column, NULL::result type) or, when the parts ran it as it is
- * (split_part_runs_aggregate), by foresight.combine_results(aggregate,
+ * (SplitShape.native_aggs), by foresight.combine_results(aggregate,
  * result column), and every column selected ungrouped by its
  * column (added to GROUP BY: it depends on the grouped ones, so the groups
  * stay the same); GROUP BY as the query's.  split_collect_upper() walks
@@ -75,24 +75,31 @@ parts_var(int column, Node *like)
 	return makeVar(1, column, exprType(like), exprTypmod(like), exprCollation(like), 0);
 }
 
-/* foresight.finalize_agg('agg'::regprocedure, cN, NULL::result) */
+/*
+ * One of the extension's combining aggregates (finalize_agg, combine_results)
+ * over the parts' column for `orig`: its first argument is `orig`'s
+ * aggregate as a regprocedure constant, then `args`; it returns what `orig`
+ * returns.
+ */
 static Aggref *
-finalize_aggref(SplitShape *shape, Aggref *orig, int column)
+combining_aggref(Oid aggfnoid, Aggref *orig, Oid inputcollid, List *args)
 {
 	Aggref	   *f = makeNode(Aggref);
 	Const	   *aggfn = makeConst(REGPROCEDUREOID, -1, InvalidOid, sizeof(Oid),
 								  ObjectIdGetDatum(orig->aggfnoid), false, true);
-	Var		   *state = makeVar(1, column, BYTEAOID, -1, InvalidOid, 0);
-	Const	   *witness = makeNullConst(orig->aggtype, -1, orig->aggcollid);
+	ListCell   *lc;
 
-	f->aggfnoid = shape->finalize_agg;
+	args = lcons(aggfn, args);
+	f->aggfnoid = aggfnoid;
 	f->aggtype = orig->aggtype;
 	f->aggcollid = orig->aggcollid;
-	f->inputcollid = orig->aggcollid;
-	f->aggargtypes = list_make3_oid(REGPROCEDUREOID, BYTEAOID, orig->aggtype);
-	f->args = list_make3(makeTargetEntry((Expr *) aggfn, 1, NULL, false),
-						 makeTargetEntry((Expr *) state, 2, NULL, false),
-						 makeTargetEntry((Expr *) witness, 3, NULL, false));
+	f->inputcollid = inputcollid;
+	foreach(lc, args)
+	{
+		f->aggargtypes = lappend_oid(f->aggargtypes, exprType(lfirst(lc)));
+		f->args = lappend(f->args, makeTargetEntry(lfirst(lc), foreach_current_index(lc) + 1,
+												   NULL, false));
+	}
 	f->aggkind = AGGKIND_NORMAL;
 	f->aggsplit = AGGSPLIT_SIMPLE;
 	f->aggno = -1;
@@ -101,28 +108,24 @@ finalize_aggref(SplitShape *shape, Aggref *orig, int column)
 	return f;
 }
 
-/* foresight.combine_results('agg'::regprocedure, cN) */
+/* foresight.finalize_agg('agg'::regprocedure, cN, NULL::result) */
+static Aggref *
+finalize_aggref(SplitShape *shape, Aggref *orig, int column)
+{
+	return combining_aggref(shape->finalize_agg, orig, orig->aggcollid,
+							list_make2(makeVar(1, column, BYTEAOID, -1, InvalidOid, 0),
+									   makeNullConst(orig->aggtype, -1, orig->aggcollid)));
+}
+
+/*
+ * foresight.combine_results('agg'::regprocedure, cN), under the aggregate's
+ * input collation: its combine function compares (min and max of text)
+ */
 static Aggref *
 combine_results_aggref(SplitShape *shape, Aggref *orig, int column)
 {
-	Aggref	   *f = makeNode(Aggref);
-	Const	   *aggfn = makeConst(REGPROCEDUREOID, -1, InvalidOid, sizeof(Oid),
-								  ObjectIdGetDatum(orig->aggfnoid), false, true);
-
-	f->aggfnoid = shape->combine_results;
-	f->aggtype = orig->aggtype;
-	f->aggcollid = orig->aggcollid;
-	f->inputcollid = orig->inputcollid;
-	f->aggargtypes = list_make2_oid(REGPROCEDUREOID, orig->aggtype);
-	f->args = list_make2(makeTargetEntry((Expr *) aggfn, 1, NULL, false),
-						 makeTargetEntry((Expr *) parts_var(column, (Node *) orig), 2, NULL,
-										 false));
-	f->aggkind = AGGKIND_NORMAL;
-	f->aggsplit = AGGSPLIT_SIMPLE;
-	f->aggno = -1;
-	f->aggtransno = -1;
-	f->location = -1;
-	return f;
+	return combining_aggref(shape->combine_results, orig, orig->inputcollid,
+							list_make1(parts_var(column, (Node *) orig)));
 }
 
 static Node *
@@ -131,6 +134,7 @@ upper_mutator(Node *node, UpperContext *cxt)
 	SplitShape *shape = cxt->shape;
 	int			ngroup = list_length(shape->group_tles);
 	int			i;
+	int			column;
 
 	if (node == NULL || cxt->why != NULL)
 		return node;
@@ -148,10 +152,10 @@ upper_mutator(Node *node, UpperContext *cxt)
 		}
 		if (!cxt->mutate)
 			return node;
-		i += ngroup + list_length(shape->dependent_vars) + 1;
-		if (split_part_runs_aggregate(shape, (Aggref *) node))
-			return (Node *) combine_results_aggref(shape, (Aggref *) node, i);
-		return (Node *) finalize_aggref(shape, (Aggref *) node, i);
+		column = ngroup + list_length(shape->dependent_vars) + i + 1;
+		if (bms_is_member(i, shape->native_aggs))
+			return (Node *) combine_results_aggref(shape, (Aggref *) node, column);
+		return (Node *) finalize_aggref(shape, (Aggref *) node, column);
 	}
 
 	if (IsA(node, Var) && ((Var *) node)->varlevelsup == 0)

@@ -51,7 +51,7 @@ function_name(Oid fn)
 }
 
 static void
-describe_aggregate(StringInfo buf, SplitShape *shape, Aggref *aggref, int column)
+describe_aggregate(StringInfo buf, Aggref *aggref, int column, bool native)
 {
 	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
 	Form_pg_aggregate agg;
@@ -67,7 +67,7 @@ describe_aggregate(StringInfo buf, SplitShape *shape, Aggref *aggref, int column
 		appendStringInfo(buf, ", serialize %s, deserialize %s",
 						 function_name(agg->aggserialfn), function_name(agg->aggdeserialfn));
 	appendStringInfo(buf, ", final %s", function_name(agg->aggfinalfn));
-	if (split_part_runs_aggregate(shape, aggref))
+	if (native)
 		appendStringInfoString(buf, ", run as it is in the parts");
 	if (aggref->aggfilter != NULL)
 		appendStringInfoString(buf, ", FILTER in the parts");
@@ -99,7 +99,7 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 	Query	   *part = linitial_node(Query, plan->part_queries);
 	StringInfoData buf;
 	ListCell   *lc;
-	int			nnative = 0;
+	int			nnative = bms_num_members(shape->native_aggs);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "strategy: %s", split_strategy_name(plan->strategy));
@@ -138,9 +138,6 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 			appendStringInfo(&buf, "%s%s", i > 1 ? ", " : "", split_column_name(i));
 		appendStringInfoString(&buf, ", ");
 	}
-	foreach(lc, shape->aggrefs)
-		if (split_part_runs_aggregate(shape, lfirst_node(Aggref, lc)))
-			nnative++;
 	if (nnative < list_length(shape->aggrefs))
 		appendStringInfo(&buf, "the partial state of %d aggregate%s (foresight.partial_agg)%s",
 						 list_length(shape->aggrefs) - nnative,
@@ -168,9 +165,10 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 					 "foresight.combine_results of each result" :
 					 "foresight.finalize_agg of each state, foresight.combine_results of each result");
 	foreach(lc, shape->aggrefs)
-		describe_aggregate(&buf, shape, lfirst_node(Aggref, lc),
+		describe_aggregate(&buf, lfirst_node(Aggref, lc),
 						   list_length(shape->group_tles) + list_length(shape->dependent_vars) +
-						   foreach_current_index(lc) + 1);
+						   foreach_current_index(lc) + 1,
+						   bms_is_member(foreach_current_index(lc), shape->native_aggs));
 	if (query->havingQual || query->hasWindowFuncs || query->distinctClause ||
 		query->sortClause || query->limitCount || query->limitOffset)
 	{

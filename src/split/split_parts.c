@@ -41,7 +41,6 @@
 #include "parser/parse_oper.h"
 #include "utils/lsyscache.h"
 
-#include "split/partial_agg.h"
 #include "split/split_build.h"
 #include "split/split_ranges.h"
 #include "split/split_target.h"
@@ -126,32 +125,6 @@ build_whole(Query *part, Query *query, SplitPlan *plan)
 	adapt_limit(part, query, plan);
 }
 
-static Aggref *partial_aggref(SplitShape *shape, Aggref *orig);
-
-bool
-split_part_runs_aggregate(SplitShape *shape, Aggref *aggref)
-{
-	return foresight_split_native_aggregates && OidIsValid(shape->combine_results) &&
-		partial_agg_native(aggref->aggfnoid);
-}
-
-/*
- * What a part computes for one aggregate of the query: the aggregate
- * itself when its result is its state, else
- * foresight.partial_agg(aggregate, arguments...)
- */
-static Aggref *
-part_aggref(SplitShape *shape, Aggref *orig)
-{
-	Aggref	   *p;
-
-	if (!split_part_runs_aggregate(shape, orig))
-		return partial_aggref(shape, orig);
-	p = copyObject(orig);
-	p->location = -1;
-	return p;
-}
-
 /* foresight.partial_agg(aggregate, arguments...) for one aggregate of the query */
 static Aggref *
 partial_aggref(SplitShape *shape, Aggref *orig)
@@ -222,10 +195,22 @@ build_partial(Query *part, SplitShape *shape)
 		tlist = lappend(tlist, makeTargetEntry(copyObject(lfirst(lc)), list_length(tlist) + 1,
 											   split_column_name(list_length(tlist) + 1), false));
 	foreach(lc, shape->aggrefs)
-		tlist = lappend(tlist,
-						makeTargetEntry((Expr *) part_aggref(shape, lfirst_node(Aggref, lc)),
-										list_length(tlist) + 1,
-										split_column_name(list_length(tlist) + 1), false));
+	{
+		Aggref	   *aggref = lfirst_node(Aggref, lc);
+		Aggref	   *computed;
+
+		/* the aggregate itself when its result is its state */
+		if (bms_is_member(foreach_current_index(lc), shape->native_aggs))
+		{
+			computed = copyObject(aggref);
+			computed->location = -1;
+		}
+		else
+			computed = partial_aggref(shape, aggref);
+		tlist = lappend(tlist, makeTargetEntry((Expr *) computed, list_length(tlist) + 1,
+											   split_column_name(list_length(tlist) + 1),
+											   false));
+	}
 
 	part->targetList = tlist;
 	part->hasAggs = (shape->aggrefs != NIL);

@@ -265,6 +265,12 @@ partial_refusal(SplitShape *shape)
 	if (!OidIsValid(shape->partial_agg_noargs) || !OidIsValid(shape->partial_agg) ||
 		!OidIsValid(shape->finalize_agg))
 		return "the extension's partial aggregates are missing (ALTER EXTENSION pg_foresight UPDATE)";
+	/* those whose result is their state run as they are (0.9 and later) */
+	if (foresight_split_native_aggregates && OidIsValid(shape->combine_results))
+		foreach(lc, shape->aggrefs)
+			if (partial_agg_native(lfirst_node(Aggref, lc)->aggfnoid))
+				shape->native_aggs = bms_add_member(shape->native_aggs,
+													foreach_current_index(lc));
 	return NULL;
 }
 
