@@ -102,7 +102,14 @@ ok($primary->poll_query_until('postgres', q{
 	'standby1 is predicted busier');
 ($s1, $s2, $total) = shares(200);
 diag(sprintf('standby1 loaded: standby1 %.2f, standby2 %.2f', $s1, $s2));
-cmp_ok($s1, '<', 0.2, 'loaded standby1 gets less than 20% of the queries');
+cmp_ok($s1, '<', 0.2, 'loaded standby1 gets less than 20% of the queries')
+  or diag($primary->safe_psql('postgres', q{
+	SELECT node_name || ' ' || request_class || ' ' || horizon || ' ' || round(predicted_load::numeric, 3)
+	       || ' ' || samples || ' ' || forecasts::text || ' ' || weights::text
+	FROM foresight.predictions WHERE node_name LIKE 'standby%' AND request_class IN ('all', 'point') ORDER BY 1}), "\n",
+	$primary->safe_psql('postgres', q{
+	SELECT chosen_node || ': ' || reason || ' ' || candidates::text
+	FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 3}));
 
 # every field of the decision log, and the score is the documented formula
 my $row = $primary->safe_psql('postgres', q{

@@ -4,8 +4,8 @@
  *	  The predictive policy (see predictive_score.h).
  *
  * predicted_load of a candidate = the live prediction for the query's
- * request class when that class's model has seen enough samples, else the
- * node-level prediction, plus PREDICTIVE_INFLIGHT_LOAD per query this
+ * request class when that class's model has seen enough samples and it is
+ * not below the node-level prediction, else the node-level one, plus PREDICTIVE_INFLIGHT_LOAD per query this
  * coordinator has in flight there (the load it added since the node's last
  * sample), capped at 1.  A node with no prediction yet counts as idle.
  * The prediction read is the one over the horizon chosen for the query
@@ -88,6 +88,12 @@ model_error(const Prediction *p, int model)
 /*
  * The class's predicted load when known, else the node's; *node_load the
  * node's, *error the recent error of the one returned.
+ *
+ * A class's load is the node's plus the class's latency pressure
+ * (predict/class_signal.h), never below it, so a class forecast below the
+ * node's is a lag of the class's model (after a load step its blend still
+ * weighs the member that was right before the step), not news: the node's
+ * is returned then.
  */
 static double
 candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, int model,
@@ -104,7 +110,8 @@ candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, int model,
 		node_error = model_error(&p, model);
 	}
 	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
-		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES)
+		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES &&
+		model_load(&p, model) >= *node_load)
 	{
 		*from_class = true;
 		*error = model_error(&p, model);
