@@ -40,5 +40,5 @@ bench_every_node_routes() {
 		echo "foresight.standby_routing = on" >> "$dir/standby$i/postgresql.conf"
 		bench_sql $((port + i)) "SELECT pg_reload_conf()" >/dev/null
 	done
-	sleep 12	# a standby's monitor reads the registry every 10 s
+	sleep 3	# a standby's monitor reads the registry every second
 }

@@ -463,6 +463,9 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			d->block_start = true;
 			d->catalog_floor = false;
 		}
+		/* which the nodes can reach only once it is flushed (router.c) */
+		if (!dry_run)
+			router_flush_wal(written);
 	}
 
 	/*

@@ -422,3 +422,29 @@ router_wal_position(void)
 		ptr -= SizeOfXLogShortPHD;
 	return ptr;
 }
+
+/*
+ * For a floor that is router_wal_position(): a split read's, the start of
+ * a REPEATABLE READ block's.  A node can replay only what the walsenders
+ * have sent it, and they send only WAL that is flushed.  The insert
+ * position may end in records nobody has flushed: a page a read pruned, a
+ * logical message, none of which the WAL writer flushes on its own until a
+ * page fills or something commits; a running-transactions record or an
+ * asynchronous commit, which it flushes within wal_writer_delay (200 ms by
+ * default: as long as a split waits for its nodes).  A read would then run
+ * here though every node could have taken it.  XLogFlush() writes and
+ * syncs what is missing, as a synchronous commit does, and wakes the
+ * walsenders; it returns at once when the WAL is flushed that far already.
+ *
+ * A session's own asynchronous commit is not flushed for its reads: the
+ * WAL writer does within wal_writer_delay, the delay the session chose by
+ * turning synchronous_commit off (its reads run here meanwhile).  On a
+ * standby there is nothing to flush: its floors are positions it has
+ * replayed.
+ */
+void
+router_flush_wal(XLogRecPtr upto)
+{
+	if (upto != InvalidXLogRecPtr && !RecoveryInProgress())
+		XLogFlush(upto);
+}

@@ -52,6 +52,12 @@ extern XLogRecPtr router_last_commit_lsn;
  */
 extern XLogRecPtr router_wal_position(void);
 
+/*
+ * On the primary, flush this server's WAL up to upto (a floor that is
+ * router_wal_position()), so that the walsenders send it now (router.c).
+ */
+extern void router_flush_wal(XLogRecPtr upto);
+
 /* depth of executor calls: 1 while a top-level statement runs */
 extern int	router_exec_depth;
 

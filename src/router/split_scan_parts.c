@@ -104,6 +104,8 @@ split_nodes_init(SplitScanState *st)
 	policy_decide(d, st->info.cost, st->explain_only);
 	if (d->required_lsn > st->floor)
 		st->floor = d->required_lsn;
+	if (!st->explain_only)
+		router_flush_wal(st->floor);
 	st->nodes = palloc0(sizeof(SplitNode) * Max(d->ncandidates, 1));
 	for (int i = 0; i < d->ncandidates &&
 		 st->nnodes + st->local_candidate < Min(st->nparts, foresight_max_split_parts); i++)
