@@ -70,16 +70,19 @@ sub scored_with
 			     p AS (SELECT node_name, request_class, samples, predicted_load AS blend,
 			                  forecasts[array_position(models, 'naive')] AS naive_member, fitted
 			           FROM foresight.predictions),
+			     -- the class's prediction once its model has 30 samples,
+			     -- unless it is below the node's (prediction.md)
 			     x AS (SELECT c.node, c.logged,
-			                  CASE WHEN pc.samples >= 30 THEN pc.blend ELSE pa.blend END AS blend,
-			                  CASE WHEN pc.samples >= 30 THEN pc.naive_member ELSE pa.naive_member END AS naive,
+			                  CASE WHEN pc.samples >= 30 AND pc.blend >= pa.blend THEN pc.blend ELSE pa.blend END AS blend,
+			                  CASE WHEN pc.samples >= 30 AND pc.naive_member >= pa.naive_member
+			                       THEN pc.naive_member ELSE pa.naive_member END AS naive,
 			                  pc.samples >= 30 AS from_class, pa.fitted
 			           FROM c JOIN p pa ON pa.node_name = c.node AND pa.request_class = 'all'
 			           LEFT JOIN p pc ON pc.node_name = c.node AND pc.request_class = 'point')
 			SELECT ($snap) = :'before',
 			       (SELECT reason FROM d),
 			       bool_and(abs(logged - CASE WHEN '$model' = 'naive' THEN naive ELSE blend END) < 0.0001),
-			       string_agg(format('%s logged %s blend %s naive %s (class %s, fitted %s)',
+			       string_agg(format('%s logged %s blend %s naive %s (class model trained %s, fitted %s)',
 			                         node, logged, round(blend::numeric, 4), round(naive::numeric, 4),
 			                         coalesce(from_class, false), fitted), '; ' ORDER BY node),
 			       bool_and(fitted)

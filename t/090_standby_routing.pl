@@ -83,10 +83,18 @@ sub ports_of_reads
 	return split /\n/, $out;
 }
 
-# standby1's monitor must have seen standby2 replay as far as standby1 has
-# (monotonic reads, below), or standby2 is checked before use and its reads
-# ordered after the primary's
+# standby1's floor is what it has replayed when a read begins: its replay
+# is paused too while standby2's is, or WAL the primary writes meanwhile
+# (the checkpointer's running-transactions record) moves it past the
+# paused standby2.  standby1's monitor must also have seen standby2 replay
+# as far as standby1 has, or standby2 is checked before use and its reads
+# ordered after the primary's.
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+ok($standby1->poll_query_until('postgres', q{SELECT pg_get_wal_replay_pause_state() = 'paused'}),
+	'replay is paused on standby1');
 my $seen_lsn = $standby1->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()');
+$standby2->poll_query_until('postgres', "SELECT pg_last_wal_replay_lsn() >= '$seen_lsn'")
+  or diag("standby2 has not replayed $seen_lsn");
 $standby1->poll_query_until('postgres',
 	"SELECT replay_lsn >= '$seen_lsn' FROM foresight.node_health WHERE node_name = 'standby2'")
   or diag("standby1's monitor has not seen standby2 at $seen_lsn");
@@ -98,6 +106,7 @@ my %seen = map { (split /:/)[0] => 1 } @before;
 ok($seen{ $standby2->port } && $seen{ $primary->port },
 	'nothing new yet: reads from standby1 go to standby2 and to the primary')
   or diag("reads: @before");
+$standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 
 $primary->safe_psql('postgres', 'INSERT INTO t VALUES (11)');
 $primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
