@@ -51,22 +51,16 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-tune.XXXXXX)
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_prelude tune
 cleanup() {
 	set +e
 	pkill -f "pgbench.*-p $((port + 1))" 2>/dev/null
 	pkill -f "pgbench.*-p $((port + 2))" 2>/dev/null
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
-	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
+	bench_remove_cgroup
 }
 trap cleanup EXIT
 sql() { bench_sql "$@"; }
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 bench_cluster_start "$cluster" "$port" 10
 sql "$port" "ALTER SYSTEM SET foresight.decision_log_size = 200000" >/dev/null

@@ -59,14 +59,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-faults-bench.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_prelude faults-bench
 has_netns=0
 netns_available && has_netns=1
 

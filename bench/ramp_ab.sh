@@ -45,17 +45,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-ramp.XXXXXX)
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_prelude ramp
 cleanup() {
 	set +e
 	pkill -f "pgbench.*-p $((port + 1))" 2>/dev/null
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
-	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
+	bench_remove_cgroup
 }
 trap cleanup EXIT
 sql() { bench_sql "$@"; }

@@ -42,18 +42,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-regions.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
+bench_prelude regions
 pgpool_port=$((port + 10))
 near_port=$((port + 20))
 far_port=$((port + 21))
-cluster=$work/cluster
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 pids=()
 
 cleanup() {

@@ -56,16 +56,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$duration" -ge 8 ] || die "--time must be at least 8 seconds"
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-capacity.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
+bench_prelude capacity
 pgpool_port=$((port + 10))
-cluster=$work/cluster
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
 	set +e

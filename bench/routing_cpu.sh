@@ -35,14 +35,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$duration" -ge 6 ] || die "--time must be at least 6 seconds"
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-routing-cpu.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results"
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_prelude routing-cpu
 trap 'scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1 || true' EXIT
 
 bench_cluster_start "$cluster" "$port" "$scale"

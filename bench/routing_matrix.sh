@@ -81,16 +81,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$clients" -ge 3 ] || die "--clients must be at least 3 (a third on each server when spread)"
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-matrix.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
+bench_prelude matrix
 pgpool_port=$((port + 10))
-cluster=$work/cluster
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
 	set +e

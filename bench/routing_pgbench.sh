@@ -36,15 +36,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-routing-bench.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
+bench_prelude routing-bench
 pgpool_port=$((port + 10))
-cluster=$work/cluster
 
 cleanup() {
 	set +e

@@ -51,15 +51,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-quality.XXXXXX)
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results" "$work/logs"
-port=$((20000 + RANDOM % 20000))
+bench_prelude quality
 pgpool_port=$((port + 10))
-cluster=$work/cluster
 
 cleanup() {
 	set +e
@@ -67,7 +60,7 @@ cleanup() {
 	pkill -f "pgbench.*-p $((port + 1))" 2>/dev/null
 	pgpool_stop "$work/pgpool"
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
-	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
+	bench_remove_cgroup
 }
 trap cleanup EXIT
 

@@ -84,9 +84,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
+bench_prelude split
 # PL/Proxy comes from Debian's package: the private install needs its files
 for f in /usr/lib/postgresql/$PG_MAJOR/lib/plproxy.so /usr/share/postgresql/$PG_MAJOR/extension/plproxy*; do
 	[ -e "$f" ] || continue
@@ -103,19 +101,13 @@ for f in /usr/lib/postgresql/$PG_MAJOR/lib/postgres_fdw.so /usr/share/postgresql
 	esac
 done
 
-work=$(mktemp -d /tmp/foresight-split.XXXXXX)
-timer=$work/query_timer
-cc -O2 -Wall -o "$timer" bench/lib/query_timer.c -I"$(/usr/bin/pg_config --includedir)" -L"$(/usr/bin/pg_config --libdir)" -lpq
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results"
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_query_timer
 neighbour=
 cleanup() {
 	set +e
 	[ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
-	[ -d "$CGROUP_V1_CPU/${CGROUP_NAME:-none}" ] && find "$CGROUP_V1_CPU/$CGROUP_NAME" -depth -type d -exec rmdir {} \; 2>/dev/null
+	bench_remove_cgroup
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -48,16 +48,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-cd "$FORESIGHT_ROOT"
-build_and_install
-export PATH="$FORESIGHT_BINDIR:$PATH"
-work=$(mktemp -d /tmp/foresight-pieces.XXXXXX)
-timer=$work/query_timer
-cc -O2 -Wall -o "$timer" bench/lib/query_timer.c -I"$(/usr/bin/pg_config --includedir)" -L"$(/usr/bin/pg_config --libdir)" -lpq
-results=$FORESIGHT_ROOT/bench/results
-mkdir -p "$results"
-port=$((20000 + RANDOM % 20000))
-cluster=$work/cluster
+bench_prelude pieces
+bench_query_timer
 cleanup() {
 	set +e
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
