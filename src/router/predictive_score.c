@@ -7,12 +7,13 @@
  * request class when that class's model has seen enough samples and it is
  * not below the node-level prediction, else the node-level one, plus
  * PREDICTIVE_INFLIGHT_LOAD per query this coordinator has in flight there
- * (the load it added since the node's last sample), capped at 1.  A node with no prediction yet counts as idle.
- * The prediction read is the one over the horizon chosen for the query
- * (predictive_choose_horizon): the window in which the query will wait and
- * run.  With foresight.prediction_model = naive (per session, or per
- * experiment arm) the load read is the blend's naive member instead: the
- * last load observed, the baseline that tells whether forecasting pays.
+ * (the load it added since the node's last sample), capped at 1.  A node
+ * with no prediction yet counts as idle.  The prediction read is the one
+ * over the horizon chosen for the query (predictive_choose_horizon): the
+ * window in which the query will wait and run.  With
+ * foresight.prediction_model = naive (per session, or per experiment arm)
+ * the load read is the blend's naive member instead: the last load
+ * observed, the baseline that tells whether forecasting pays.
  *
  * The connection score counts in-flight queries, which makes a node that
  * answers slowly, and so holds few of them, look free.  Its speed corrects
