@@ -24,6 +24,10 @@ my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	conf => qq{
 wal_writer_delay = 10s
 autovacuum = off
+# (1 MB in a test cluster) a dirty page evicted flushes the WAL up to its
+# LSN, and XLogFlush() then flushes everything inserted: with so few
+# buffers the split's own catalog reads flushed the tail in time
+shared_buffers = 32MB
 foresight.routing_policy = round_robin
 foresight.include_local = off
 });
