@@ -288,10 +288,14 @@ cmp_ok($r->{queries}, '>=', $r->{needed_per_arm}, 'with the observations the rep
 cmp_ok($rr->{queries}, '>=', $r->{needed_per_arm}, '... and round_robin');
 $primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('pred_vs_rr')});
 
-# --- A/A: two identical arms, under the same load, at alpha 0.01 ---
+# --- A/A: two identical arms, under the same load, at alpha 0.001 ---
+# The report takes reads as independent; live latencies come in bursts, so
+# an A/A is flagged more often than alpha (docs/experiments.md: once in
+# twelve runs at 0.01, p95 ratio 1.039 [1.005, 1.073]).  The calibration
+# at alpha itself is src/abtest/test's, on independent samples.
 $primary->safe_psql('postgres', q{
 	SELECT foresight.start_experiment('aa', '{"a": {}, "b": {}}', traffic => 1.0, unit => 'query')});
-my $aa = run_until_judged('aa', 'b', ', alpha => 0.01, min_effect => 0.5', 40);
+my $aa = run_until_judged('aa', 'b', ', alpha => 0.001, min_effect => 0.5', 40);
 isnt($aa->{verdict}, 'better than control', 'A/A: b is not judged better');
 isnt($aa->{verdict}, 'worse than control', 'A/A: b is not judged worse');
 $primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('aa')});
