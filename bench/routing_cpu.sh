@@ -8,7 +8,8 @@
 # prepared, 50 rows of 7 columns: int, text, timestamptz, numeric, float8),
 # first against standby1 directly, then through the coordinator
 # (round_robin over the two standbys, include_local off), then through the
-# coordinator with foresight.defer_local_planning off.  For each run: the
+# coordinator with foresight.defer_local_planning off, then by the
+# predictive policy (the default; include_local off).  For each run: the
 # CPU time every server's processes, the backend serving pgbench (on the
 # coordinator when routed, on standby1 directly) and pgbench spent, from
 # /proc/<pid>/schedstat over the middle of the run, divided by the
@@ -92,6 +93,8 @@ run() {
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 routed="-c foresight.routing_policy=round_robin -c foresight.include_local=off"
+# the default policy, the coordinator left out so that every read is routed
+predictive="-c foresight.routing_policy=predictive -c foresight.include_local=off"
 declare -A R
 for mode in prepared simple wide; do
 	note "$mode: standby1 directly"
@@ -100,6 +103,8 @@ for mode in prepared simple wide; do
 	R[$mode,routed]=$(run "$mode-routed" "$port" "$mode" "$routed")
 	note "$mode: routed, foresight.defer_local_planning off"
 	R[$mode,planned]=$(run "$mode-planned" "$port" "$mode" "$routed -c foresight.defer_local_planning=off")
+	note "$mode: routed by the predictive policy"
+	R[$mode,predictive]=$(run "$mode-predictive" "$port" "$mode" "$predictive")
 done
 
 out=$results/routing_cpu.md
@@ -114,11 +119,12 @@ out=$results/routing_cpu.md
 	echo "| protocol | target | coordinator | backend | standby1 | standby2 | pgbench | TPS |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for mode in prepared simple wide; do
-		for target in direct routed planned; do
+		for target in direct routed planned predictive; do
 			case $target in
 				direct) label="standby1 directly" ;;
 				routed) label="routed" ;;
 				planned) label="routed, defer_local_planning off" ;;
+				predictive) label="routed, predictive" ;;
 			esac
 			echo "| $mode | $label | $(echo "${R[$mode,$target]}" | awk '{ printf "%s | %s | %s | %s | %s | %s", $1, $2, $3, $4, $5, $6 }') |"
 		done

@@ -53,6 +53,7 @@
 #include "router/catalog_floor.h"
 #include "router/causal.h"
 #include "router/policy.h"
+#include "router/reason_text.h"
 #include "router/router.h"
 #include "stats/history.h"
 #include "stats/latency.h"
@@ -611,8 +612,14 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 				 d->catalog_floor ? "the catalog floor (a catalog change made here)" :
 				 "read-your-writes");
 	else
-		snprintf(d->reason, sizeof(d->reason), "policy %s",
-				 routing_policy_name(d->policy));
+	{
+		ReasonText	rt;
+
+		/* "policy %s" without printf: every routed read writes it */
+		reason_text_init(&rt, d->reason, sizeof(d->reason));
+		reason_text_str(&rt, "policy ");
+		reason_text_str(&rt, routing_policy_name(d->policy));
+	}
 	if (d->all_quarantined)
 	{
 		size_t		len = strlen(d->reason);

@@ -20,6 +20,7 @@
 #include "router/hedge.h"
 #include "router/policy.h"
 #include "router/predictive_score.h"
+#include "router/reason_text.h"
 #include "router/regions.h"
 #include "router/router.h"
 #include "stats/history.h"
@@ -75,18 +76,24 @@ rescore(void *arg)
 }
 
 /* "5s", "1min", "1500ms": a horizon as the GUC would take it */
-static const char *
-horizon_text(int ms)
+static void
+append_horizon(ReasonText *rt, int ms)
 {
-	static char buf[32];
-
 	if (ms % 60000 == 0)
-		snprintf(buf, sizeof(buf), "%dmin", ms / 60000);
+	{
+		reason_text_int(rt, ms / 60000);
+		reason_text_str(rt, "min");
+	}
 	else if (ms % 1000 == 0)
-		snprintf(buf, sizeof(buf), "%ds", ms / 1000);
+	{
+		reason_text_int(rt, ms / 1000);
+		reason_text_str(rt, "s");
+	}
 	else
-		snprintf(buf, sizeof(buf), "%dms", ms);
-	return buf;
+	{
+		reason_text_int(rt, ms);
+		reason_text_str(rt, "ms");
+	}
 }
 
 static const char *
@@ -226,25 +233,47 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 
 	if (d->reason[0] == '\0')
 	{
-		int			len;
+		ReasonText	rt;
 
-		len = snprintf(d->reason, sizeof(d->reason),
-					   "policy predictive: score %.3f (load %.2f over %s%s%s, connection score %.2f, weights %.2f/%.2f%s; expected %.0f ms + %.0f ms queued)",
-					   sorted[0].score, sorted[0].predicted_load,
-					   horizon_text(round.horizon.horizon_ms),
-					   round.model != PREDICTION_MODEL_BLEND ? " by model " : "",
-					   round.model != PREDICTION_MODEL_BLEND ? prediction_model_name(round.model) : "",
-					   sorted[0].connection_score,
-					   round.weights.connection, round.weights.load,
-					   round.weights.peak ? ", peak hours" : "",
-					   round.horizon.duration_ms, round.horizon.wait_ms);
+		/*
+		 * "policy predictive: score %.3f (load %.2f over %s[ by model %s],
+		 * connection score %.2f, weights %.2f/%.2f[, peak hours]; expected
+		 * %.0f ms + %.0f ms queued)", built without printf: every routed
+		 * read writes it (reason_text.h).
+		 */
+		reason_text_init(&rt, d->reason, sizeof(d->reason));
+		reason_text_str(&rt, "policy predictive: score ");
+		reason_text_fixed(&rt, sorted[0].score, 3);
+		reason_text_str(&rt, " (load ");
+		reason_text_fixed(&rt, sorted[0].predicted_load, 2);
+		reason_text_str(&rt, " over ");
+		append_horizon(&rt, round.horizon.horizon_ms);
+		if (round.model != PREDICTION_MODEL_BLEND)
+		{
+			reason_text_str(&rt, " by model ");
+			reason_text_str(&rt, prediction_model_name(round.model));
+		}
+		reason_text_str(&rt, ", connection score ");
+		reason_text_fixed(&rt, sorted[0].connection_score, 2);
+		reason_text_str(&rt, ", weights ");
+		reason_text_fixed(&rt, round.weights.connection, 2);
+		reason_text_str(&rt, "/");
+		reason_text_fixed(&rt, round.weights.load, 2);
+		if (round.weights.peak)
+			reason_text_str(&rt, ", peak hours");
+		reason_text_str(&rt, "; expected ");
+		reason_text_fixed(&rt, round.horizon.duration_ms, 0);
+		reason_text_str(&rt, " ms + ");
+		reason_text_fixed(&rt, round.horizon.wait_ms, 0);
+		reason_text_str(&rt, " ms queued)");
+
 		/*
 		 * A near-tie that did not go to the best score says so, briefly:
 		 * the decision log keeps DECISION_TEXT_MAX bytes of a reason, and
 		 * why the read was not split follows (the scores are in the
 		 * candidates).
 		 */
-		if (n > 1 && sorted[1].score > sorted[0].score && len > 0 && len < (int) sizeof(d->reason))
-			strlcpy(d->reason + len, "; near-tie: fewer in flight", sizeof(d->reason) - len);
+		if (n > 1 && sorted[1].score > sorted[0].score)
+			reason_text_str(&rt, "; near-tie: fewer in flight");
 	}
 }

@@ -96,9 +96,12 @@ void
 route_log_outcome(RouteScanState *st, int64 elapsed_us, bool failed)
 {
 	const char *node = st->ineligible ? FORESIGHT_LOCAL_NODE_NAME : route_current_candidate(st)->name;
-	const char *how;
+	const char *how = NULL;
 
-	if (st->hedge_won && st->retries == 0)
+	/* the log says how only of a read that ran elsewhere than chosen */
+	if (st->ineligible || strcmp(node, st->decision.candidates[0].name) == 0)
+		;
+	else if (st->hedge_won && st->retries == 0)
 		how = psprintf("(hedged: no answer from %s within %d ms)",
 					   st->decision.candidates[0].name, st->decision.hedge_after_ms);
 	else

@@ -14,9 +14,9 @@
  * resjunk flags, so the node is a drop-in replacement for the child and
  * EXPLAIN VERBOSE shows the child's expressions.  custom_private holds the
  * remote SQL, the types of $1..$n, the role the plan was made for, the
- * child's cost, the lifted constants' values, the request shape, the
- * deferred query and what the last parameters stand for when they are the
- * transaction's or statement's time (clock_params.c) (PRIV_*).
+ * lifted constants' values, the request shape, the deferred query and what the last parameters stand for when they are the
+ * transaction's or statement's time (clock_params.c) (PRIV_*); the
+ * child's cost, which the request class follows, is the node's own.
  *
  * This file knows nothing of execution: the node's methods get the
  * function that makes its execution state when they are registered.
@@ -34,12 +34,11 @@
 #define PRIV_SQL		0
 #define PRIV_PARAMS		1
 #define PRIV_USER		2
-#define PRIV_COST		3
-#define PRIV_VALUES		4
-#define PRIV_SHAPE		5
-#define PRIV_DEFERRED	6
-#define PRIV_CLOCK		7
-#define PRIV_NOT_SPLIT	8
+#define PRIV_VALUES		3
+#define PRIV_SHAPE		4
+#define PRIV_DEFERRED	5
+#define PRIV_CLOCK		6
+#define PRIV_NOT_SPLIT	7
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -125,10 +124,9 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_relids = NULL;
 	cscan->methods = &route_scan_methods;
-	cscan->custom_private = list_make5(makeString(pstrdup(remote_sql)),
+	cscan->custom_private = list_make4(makeString(pstrdup(remote_sql)),
 									   param_types,
 									   makeInteger((int) check_user),
-									   makeFloat(psprintf("%.17g", child->total_cost)),
 									   param_values);
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(shape_flags));
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
@@ -198,7 +196,8 @@ route_plan_info(const CustomScan *cscan, RoutePlanInfo *info)
 	info->sql = strVal(list_nth(cscan->custom_private, PRIV_SQL));
 	info->param_types = (List *) list_nth(cscan->custom_private, PRIV_PARAMS);
 	info->plan_user = (Oid) intVal(list_nth(cscan->custom_private, PRIV_USER));
-	info->cost = floatVal(list_nth(cscan->custom_private, PRIV_COST));
+	/* the child's, copied above: a float read back from text costs a strtod */
+	info->cost = cscan->scan.plan.total_cost;
 	info->lifted_values = (List *) list_nth(cscan->custom_private, PRIV_VALUES);
 	info->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
 	info->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
