@@ -1,7 +1,7 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9.
+# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9, then 0.10.
 # META.json names the default version.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
@@ -225,14 +225,30 @@ my $parts_sql = q{SET foresight.split = on; SET foresight.split_min_cost = 0;
 	'SELECT count(*), max(v), avg(v) FROM up_t', 2)};
 like($node->safe_psql('postgres', $parts_sql), qr/partial_agg\('count\(\)'::regprocedure\)/,
 	'at 0.8 a part computes count(*) through partial_agg');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.9'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.9', 'updated to 0.9, the default version');
+	'0.9', 'updated to 0.9');
 my $parts = $node->safe_psql('postgres', $parts_sql);
 like($parts, qr/SELECT count\(\*\) AS c1,\s+max\(v\) AS c2,\s+foresight\.partial_agg\('avg\(integer\)'::regprocedure, v\) AS c3/,
 	'at 0.9 count(*) and max(v) run as they are; avg keeps its partial state');
 is($node->safe_psql('postgres', q{SELECT foresight.combine_results('count()'::regprocedure, c)
 	FROM (VALUES (3::bigint), (4), (NULL)) v(c)}), '7', 'combine_results adds counts');
+
+# 0.10: foresight.split_nodes shows each node's pace (#17); the 0.10
+# library answers the view of 0.9 with its six columns
+my $split_cols = q{SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+	WHERE attrelid = 'foresight.split_nodes'::regclass AND attnum > 0};
+is($node->safe_psql('postgres', $split_cols), 'node_name,splits,pieces,stolen,rows,total_ms',
+	'at 0.9 split_nodes has six columns');
+($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM foresight.split_nodes');
+is($ret, 0, 'at 0.9 the 0.10 library answers split_nodes') or diag($stderr);
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.10', 'updated to 0.10, the default version');
+is($node->safe_psql('postgres', $split_cols), 'node_name,splits,pieces,stolen,rows,total_ms,pace,pace_measured_at',
+	'at 0.10 split_nodes ends with the pace and when it was measured');
+is($node->safe_psql('postgres', q{SELECT has_table_privilege('public', 'foresight.split_nodes', 'SELECT')}),
+	't', 'split_nodes is still readable by everyone');
 
 # META.json (PGXN) gives the version the control file installs
 my ($default_version) = slurp_file('pg_foresight.control') =~ /^default_version = '([^']+)'/m;

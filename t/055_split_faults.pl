@@ -83,6 +83,12 @@ my $analyze = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS
 like($analyze, qr/Part 1: standby\d: .*\(rows=\d+ time=[\d.]+ ms\)/, 'EXPLAIN ANALYZE: rows and time per part');
 unlike($analyze, qr/Part \d: local/, 'EXPLAIN ANALYZE: every part ran on a standby');
 like(last_split(), qr/^split: 2 parts of public\.big by id; ran on parts standby\d \d+r/, 'the decision log has the split and its parts');
+# each standby's pace, measured by the splits above (both took a part)
+my $paces_sql = q{SELECT string_agg(node_name || ' ' || pace || ' ' || pace_measured_at, ', ' ORDER BY node_name)
+	FROM foresight.split_nodes WHERE node_name LIKE 'standby%' AND pace > 0};
+my $paces = $primary->safe_psql('postgres', $paces_sql);
+like($paces, qr/^standby1 [\d.e-]+ \S+ \S+, standby2 [\d.e-]+ \S+ \S+$/,
+	'foresight.split_nodes: both standbys have a measured pace');
 # a LIMIT over merged parts: a part not read to its end says so, with its
 # time until the answer was complete (not 0)
 my $cut = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT id FROM big ORDER BY id DESC LIMIT 1000");
@@ -90,6 +96,8 @@ like($cut, qr/Part \d: standby\d: [^\n]*\(rows=\d+ time=[\d.]+ ms, not read to t
 	'EXPLAIN ANALYZE: a part the LIMIT did not need to its end says so')
   or diag($cut);
 unlike($cut, qr/time=0\.000 ms/, 'EXPLAIN ANALYZE: every part has its time');
+# ... and its split teaches no pace: that part did only part of its work
+is($primary->safe_psql('postgres', $paces_sql), $paces, 'a split with a part not read to the end leaves the paces as they were');
 
 is($primary->safe_psql('postgres', "$split_on SELECT node, reason ~ '^split: 2 parts of public\\.big by id \\(partial aggregates\\): part 1 .* on standby\\d, part 2 .* on standby\\d\$', remote_sql ~ 'count\\(\\*\\) AS c2' FROM foresight.route_explain('SELECT v, count(*) FROM big GROUP BY v')"),
 	'split|t|t', 'route_explain shows the split, its parts and their SQL');

@@ -196,16 +196,22 @@ split_node_stats_add(SplitScanState *st)
 	SpinLockRelease(&stats->mutex);
 }
 
-/* One row per node that ran pieces of split reads since the start. */
+/*
+ * One row per node that ran pieces of split reads since the start.  The
+ * SQL of 0.9 declares the first six columns; 0.10 adds the pace and when
+ * it was measured.
+ */
 Datum
 foresight_split_nodes_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SplitNodeCounters copy[SPLIT_NODE_ENTRIES];
+	int			ncolumns;
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 6);
+	ncolumns = rsinfo->setDesc->natts == 6 ? 6 : 8;
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, ncolumns);
 
 	SpinLockAcquire(&stats->mutex);
 	memcpy(copy, stats->nodes, sizeof(copy));
@@ -213,8 +219,8 @@ foresight_split_nodes_list(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < SPLIT_NODE_ENTRIES && copy[i].name[0] != '\0'; i++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false};
+		Datum		values[8];
+		bool		nulls[8] = {false};
 
 		values[0] = CStringGetTextDatum(copy[i].name);
 		values[1] = Int64GetDatum(copy[i].splits);
@@ -222,6 +228,10 @@ foresight_split_nodes_list(PG_FUNCTION_ARGS)
 		values[3] = Int64GetDatum(copy[i].stolen);
 		values[4] = Int64GetDatum(copy[i].rows);
 		values[5] = Float8GetDatum(copy[i].ms);
+		/* never measured: both NULL (a stale pace is shown, but not used) */
+		values[6] = Float8GetDatum(copy[i].pace);
+		values[7] = TimestampTzGetDatum(copy[i].pace_at);
+		nulls[6] = nulls[7] = !(copy[i].pace > 0.0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
