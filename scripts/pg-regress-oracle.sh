@@ -3,6 +3,7 @@
 # oracle of "routed = local".
 #
 #   bash scripts/pg-regress-oracle.sh [--keep] [--schedule FILE] [--known FILE]
+#                                     [--session 'OPTIONS']
 #
 # Runs the core regression suite (../shared/pg-regress-15/, or
 # $FORESIGHT_SHARED/pg-regress-15) through a coordinator with two hot
@@ -18,6 +19,11 @@
 # the next one).  scripts/test.sh runs this with --known
 # scripts/oracle-known.txt.
 #
+# --session gives both runs' sessions settings of their own, as a client
+# would (libpq's PGOPTIONS, e.g. '-c extra_float_digits=0 -c
+# bytea_output=escape'; pg_regress appends its own IntervalStyle after
+# them): the routed run must carry them to the nodes' sessions.
+#
 # Exit status: 0 when no test differs other than those named in the
 # --known file (one test name a line, "#" comments; default none), 1
 # otherwise.  A known test that no longer differs is reported so that the
@@ -31,12 +37,14 @@ reexec_unprivileged scripts/pg-regress-oracle.sh "$@"
 keep=
 known=
 schedule=
+session_options=
 while [ $# -gt 0 ]; do
 	case $1 in
 		--keep) keep=1; shift ;;
 		--known) [ $# -ge 2 ] || die "--known needs a file"; known=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
 		--schedule) [ $# -ge 2 ] || die "--schedule needs a file"; schedule=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
-		-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+		--session) [ $# -ge 2 ] || die "--session needs options"; session_options=$2; shift 2 ;;
+		-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -128,8 +136,8 @@ run_suite() {
 	sql "ALTER DATABASE regression SET $settings"
 	wait_for_replay
 	mkdir -p "$work/$name"
-	note "pg_regress, $name ($settings)"
-	"$FORESIGHT_PGXS/src/test/regress/pg_regress" --use-existing --dbname=regression \
+	note "pg_regress, $name ($settings${session_options:+; sessions: $session_options})"
+	PGOPTIONS="$session_options" "$FORESIGHT_PGXS/src/test/regress/pg_regress" --use-existing --dbname=regression \
 		--inputdir="$work/input" --outputdir="$work/$name" --dlpath="$work/lib" \
 		--schedule="$schedule" --host=127.0.0.1 --port="$port" \
 		--bindir="$FORESIGHT_BINDIR" --max-concurrent-tests=20 >"$work/$name.log" 2>&1 || true

@@ -117,6 +117,13 @@ like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id\n
 like($plan, qr/->  (Sort|Index Scan).*\n.*Output: v, id/, 'the local plan is the child');
 is($primary->safe_psql('postgres', "SELECT sum(routed) FROM foresight.routing_stats WHERE node_name <> 'local'"),
 	$before, 'plain EXPLAIN ran nothing on a node');
+# under plan_cache_mode = force_generic_plan the node would plan a lifted
+# statement without its values; here the query is planned with them
+$plan = $primary->safe_psql('postgres', "$route SET plan_cache_mode = force_generic_plan; EXPLAIN (VERBOSE, COSTS OFF) SELECT v FROM t WHERE id < 5 ORDER BY id");
+like($plan, qr/Remote SQL:  SELECT v\s+FROM t\s+WHERE \(id < 5\)\s+ORDER BY id\n\s+Remote Transport: binary\n/,
+	'under plan_cache_mode = force_generic_plan the constants stay in the remote SQL');
+like(where("SELECT node_port() FROM t WHERE id < 5 LIMIT 1", 'SET plan_cache_mode = force_generic_plan;'), qr/^standby/,
+	'... and the read still runs on a standby');
 $plan = $primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT v FROM t WHERE id < 5");
 # (a Route Reason line when the node's replay position is checked first)
 like($plan, qr/Route: standby[12] \(policy round_robin\)\n(?:\s+Route Reason: .*\n)?\s+Remote Rows: 4\n\s+Remote Time: [0-9.]+ ms/, 'EXPLAIN ANALYZE shows remote rows and time');

@@ -232,7 +232,7 @@ planning_nested(void)
 static bool
 route_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
 {
-	return foresight_defer_local_planning && foresight_lift_constants && !foresight_split &&
+	return foresight_defer_local_planning && router_lifts_constants() && !foresight_split &&
 		boundParams == NULL && cursorOptions == CURSOR_OPT_PARALLEL_OK &&
 		router_utility_depth == 0 && !router_explaining &&
 		!query_has_external_params(parse);
@@ -332,7 +332,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 			 * a query without parameters of its own: lift its constants; and
 			 * the readings of the transaction's times in any case
 			 */
-			(void) lift_and_deparse(copy, param_types == NIL && foresight_lift_constants,
+			(void) lift_and_deparse(copy, param_types == NIL && router_lifts_constants(),
 									false, &param_types, &lifted, &clock);
 		}
 		/* lifted constants are parameters: the limits concern the text */

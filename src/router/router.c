@@ -91,6 +91,25 @@ routing_policy_assign(int newval, void *extra)
 		ResetPlanCache();
 }
 
+/*
+ * A parameterless query is planned here with its constants' values,
+ * whatever plan_cache_mode says (that setting is for statements with
+ * parameters).  Lifted, its constants are parameters of a statement
+ * prepared on the node, where the session's plan_cache_mode is mirrored:
+ * under force_generic_plan the node would plan it without their values,
+ * another plan than here (a partial index the literal matches unused; the
+ * rows of an unordered read in another order).  So under
+ * force_generic_plan constants stay literals.  Under auto (the default)
+ * the node gives a lifted statement custom plans first and a generic plan
+ * once that is no worse, as for a client's prepared statement
+ * (docs/routing.md, "Lifted constants").
+ */
+bool
+router_lifts_constants(void)
+{
+	return foresight_lift_constants && plan_cache_mode != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN;
+}
+
 /* cached plans carry their remote SQL: replan when its form changes */
 static void
 lift_constants_assign(bool newval, void *extra)

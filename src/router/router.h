@@ -30,6 +30,13 @@ extern bool foresight_include_local;
 extern int	foresight_max_replication_lag;	/* ms, -1 = no limit */
 extern bool foresight_lift_constants;
 
+/*
+ * Are a parameterless query's constants lifted into parameters now?
+ * foresight.lift_constants, unless plan_cache_mode is force_generic_plan
+ * (router.c says why).
+ */
+extern bool router_lifts_constants(void);
+
 /* component entry points (see pg_foresight.h) */
 extern void router_define_gucs(void);
 extern void router_install_hooks(void);
