@@ -5,7 +5,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +15,6 @@
 void
 reason_text_init(ReasonText *rt, char *buf, size_t size)
 {
-	assert(size > 0);
 	rt->buf = buf;
 	rt->size = size;
 	rt->len = 0;
@@ -41,7 +39,7 @@ reason_text_str(ReasonText *rt, const char *s)
 	append_bytes(rt, s, strlen(s));
 }
 
-/* the decimal digits of u written backwards, ending before end: the first */
+/* write u's decimal digits to end just before end; returns the first */
 static char *
 digits_backwards(char *end, uint64_t u)
 {
@@ -58,7 +56,7 @@ reason_text_int(ReasonText *rt, long value)
 {
 	char		tmp[32];
 	char	   *start;
-	uint64_t		u = value < 0 ? (uint64_t) 0 - (uint64_t) value : (uint64_t) value;
+	uint64_t	u = value < 0 ? (uint64_t) 0 - (uint64_t) value : (uint64_t) value;
 
 	start = digits_backwards(tmp + sizeof(tmp), u);
 	if (value < 0)
@@ -73,9 +71,12 @@ reason_text_fixed(ReasonText *rt, double value, int decimals)
 	char		tmp[48];
 	char	   *start;
 	double		scaled;
-	uint64_t		u;
+	uint64_t	u;
 
-	assert(decimals >= 0 && decimals <= 3);
+	if (decimals < 0)
+		decimals = 0;
+	else if (decimals > 3)
+		decimals = 3;
 	scaled = rint(fabs(value) * scale[decimals]);
 	if (!(scaled < 1e15))
 	{

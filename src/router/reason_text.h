@@ -28,7 +28,7 @@ typedef struct ReasonText
 	size_t		len;			/* written so far */
 } ReasonText;
 
-/* Start writing at buf's beginning (buf is "" afterwards). */
+/* Start writing at buf's beginning (size > 0; buf is "" afterwards). */
 extern void reason_text_init(ReasonText *rt, char *buf, size_t size);
 
 /* Append a string. */
@@ -37,7 +37,7 @@ extern void reason_text_str(ReasonText *rt, const char *s);
 /* Append an integer, as "%d". */
 extern void reason_text_int(ReasonText *rt, long value);
 
-/* Append a number with 0 to 3 decimals, as "%.Nf". */
+/* Append a number with 0 to 3 decimals (others are taken as 0 or 3), as "%.Nf". */
 extern void reason_text_fixed(ReasonText *rt, double value, int decimals);
 
 #endif							/* FORESIGHT_REASON_TEXT_H */
