@@ -468,6 +468,14 @@ ok(!grep({ /^${\ $standby2->port }\|/ } @after), 'no answer came from the stoppe
 is(scalar(grep { /\|10[0-9]$/ } @after), 6, 'every answer is complete');
 cmp_ok($primary->safe_psql('postgres', "SELECT retries FROM foresight.routing_stats WHERE node_name = 'standby2'"),
 	'>=', 1, 'routing_stats counts the retries away from standby2');
+# the decision log says where such a read ran in the end, and how; a read
+# that ran where it was sent says nothing more
+like($primary->safe_psql('postgres', q{SELECT string_agg(reason, E'\n') FROM foresight.routing_decisions
+	WHERE chosen_node <> 'standby2' AND reason LIKE '%; ran on %'}),
+	qr/; ran on (standby1|local) after 1 retry$/m, 'the decision log: a read retried away from standby2 ran on another node after 1 retry');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM foresight.routing_decisions
+	WHERE reason LIKE '%; ran on %' AND reason NOT LIKE '%after % retr%' AND reason NOT LIKE '%(hedged: %'}),
+	'0', 'the decision log: every "ran on" note says how');
 
 # node connections count against the backend's budget of external file
 # descriptors (fd.c, max_files_per_process / 3): each holds its socket and
