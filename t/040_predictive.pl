@@ -96,19 +96,16 @@ sub start_load
 		'>', '/dev/null', '2>', '/dev/null');
 }
 my @load = (start_load($standby1));
-ok($primary->poll_query_until('postgres', q{
+my $standby1_busier = q{
 	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
-	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2}),
-	'standby1 is predicted busier');
+	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2};
+ok($primary->poll_query_until('postgres', $standby1_busier), 'standby1 is predicted busier');
 # The policy takes forecasts that differ by less than their recent errors
 # for a near-tie (prediction.md); right after the step those errors are
 # the step itself.  The reads are counted once the forecasts have had two
 # seconds (twice the horizon) to learn it, and still say so.
 usleep(2_000_000);
-ok($primary->poll_query_until('postgres', q{
-	SELECT (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby1' AND request_class = 'all')
-	     > (SELECT predicted_load FROM foresight.predictions WHERE node_name = 'standby2' AND request_class = 'all') + 0.2}),
-	'standby1 is still predicted busier two seconds on');
+ok($primary->poll_query_until('postgres', $standby1_busier), 'standby1 is still predicted busier two seconds on');
 ($s1, $s2, $total) = shares(200);
 diag(sprintf('standby1 loaded: standby1 %.2f, standby2 %.2f', $s1, $s2));
 cmp_ok($s1, '<', 0.2, 'loaded standby1 gets less than 20% of the queries')

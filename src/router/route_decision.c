@@ -99,13 +99,11 @@ route_log_outcome(RouteScanState *st, int64 elapsed_us, bool failed)
 	const char *how = NULL;
 
 	/* the log says how only of a read that ran elsewhere than chosen */
-	if (st->ineligible || strcmp(node, st->decision.candidates[0].name) == 0)
-		;
-	else if (st->hedge_won && st->retries == 0)
-		how = psprintf("(hedged: no answer from %s within %d ms)",
-					   st->decision.candidates[0].name, st->decision.hedge_after_ms);
-	else
-		how = psprintf("after %d retr%s", st->retries, st->retries == 1 ? "y" : "ies");
+	if (!st->ineligible && strcmp(node, st->decision.candidates[0].name) != 0)
+		how = st->hedge_won && st->retries == 0 ?
+			psprintf("(hedged: no answer from %s within %d ms)",
+					 st->decision.candidates[0].name, st->decision.hedge_after_ms) :
+			psprintf("after %d retr%s", st->retries, st->retries == 1 ? "y" : "ies");
 	decision_log_finish(st->decision_seq, elapsed_us, failed, node, how);
 	st->decision_seq = 0;
 }
