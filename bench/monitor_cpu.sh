@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# bench/monitor_cpu.sh: CPU use of the "foresight monitor" worker.
+# bench/monitor_cpu.sh: CPU use of the "foresight monitor" worker and of
+# the "foresight trainer", which retrains the models it feeds.
 #
 #   bash bench/monitor_cpu.sh [SECONDS [HORIZONS]]   (default 60, '1s, 5s, 1min')
 #
 # Starts a coordinator and two hot standbys (scripts/foresight-cluster),
-# samples every second (foresight.sample_interval = 1s), and reads the
+# samples every second (foresight.sample_interval = 1s), and reads each
 # worker's utime + stime from /proc/<pid>/stat over SECONDS with 2
 # registered nodes, then with 8 (six more pointing at the same two
 # standbys: the monitor treats every registration as a node of its own).
@@ -17,7 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 
 ensure_packages "${FORESIGHT_PACKAGES[@]}"
-reexec_unprivileged bench/monitor_cpu.sh "$@"
+FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/monitor_cpu.sh "$@"
 
 seconds=${1:-60}
 horizons=${2:-}
@@ -38,28 +39,31 @@ psql_c "ALTER SYSTEM SET foresight.sample_interval = '1s'" >/dev/null
 psql_c "SELECT pg_reload_conf()" >/dev/null
 pid=$(psql_c "SELECT pid FROM foresight.monitor")
 [ -n "$pid" ] || die "the monitor is not running"
+trainer=$(psql_c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'foresight trainer'")
+[ -n "$trainer" ] || die "the trainer is not running"
 hz=$(getconf CLK_TCK)
 
-ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$pid/stat"; }
+ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 
 # measure NAME: CPU % of one core over $seconds, and samples taken
 measure() {
 	local nodes
 	nodes=$(psql_c "SELECT count(*) - 1 FROM foresight.nodes")
 	sleep 5    # connections opened, first samples taken
-	local t0 w0 s0 t1 w1 s1
+	local t0 w0 s0 t1 w1 s1 r0 r1
 	s0=$(psql_c "SELECT sum(polls) FROM foresight.node_health")
-	t0=$(ticks); w0=$(date +%s.%N)
+	t0=$(ticks "$pid"); r0=$(ticks "$trainer"); w0=$(date +%s.%N)
 	sleep "$seconds"
-	t1=$(ticks); w1=$(date +%s.%N)
+	t1=$(ticks "$pid"); r1=$(ticks "$trainer"); w1=$(date +%s.%N)
 	s1=$(psql_c "SELECT sum(polls) FROM foresight.node_health")
 	local down
 	down=$(psql_c "SELECT count(*) FROM foresight.node_health WHERE status <> 'up'")
-	awk -v n="$nodes" -v t0="$t0" -v t1="$t1" -v w0="$w0" -v w1="$w1" -v hz="$hz" \
+	awk -v n="$nodes" -v t0="$t0" -v t1="$t1" -v r0="$r0" -v r1="$r1" -v w0="$w0" -v w1="$w1" -v hz="$hz" \
 		-v s0="$s0" -v s1="$s1" -v down="$down" 'BEGIN {
-		wall = w1 - w0; cpu = (t1 - t0) / hz;
-		printf "| %d | %.1f | %.2f | %.3f %% | %d | %.2f | %d |\n",
-			n, wall, cpu, 100 * cpu / wall, s1 - s0, (s1 > s0) ? 1000 * cpu / (s1 - s0) : 0, down }'
+		wall = w1 - w0; cpu = (t1 - t0) / hz; tcpu = (r1 - r0) / hz;
+		printf "| %d | %.1f | %.2f | %.3f %% | %d | %.2f | %.2f | %.3f %% | %d |\n",
+			n, wall, cpu, 100 * cpu / wall, s1 - s0, (s1 > s0) ? 1000 * cpu / (s1 - s0) : 0,
+			tcpu, 100 * tcpu / wall, down }'
 }
 
 rows=()
@@ -91,12 +95,13 @@ out=bench/results/monitor.md
 	echo "coordinator and two hot standbys on one host; with 8 nodes, six extra registrations"
 	echo "point at the same two standbys (each is polled over a connection of its own)."
 	echo
-	echo "CPU of the \"foresight monitor\" process (utime + stime from /proc/$pid/stat, USER_HZ $hz,"
-	echo "so the resolution is $((1000 / hz)) ms of CPU), over the measured wall time. The coordinator"
-	echo "(\"local\") is sampled too, in-process, and counts in polls."
+	echo "CPU of the \"foresight monitor\" and \"foresight trainer\" processes (utime + stime from"
+	echo "/proc/<pid>/stat, USER_HZ $hz, so the resolution is $((1000 / hz)) ms of CPU), over the measured"
+	echo "wall time. The coordinator (\"local\") is sampled too, in-process, and counts in polls. The"
+	echo "trainer retrains the models the monitor feeds (foresight.trainer_nice, foresight.trainer_cpu_limit)."
 	echo
-	echo "| registered nodes | wall s | CPU s | CPU % of one core | polls | CPU ms per poll | nodes not up |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| registered nodes | wall s | monitor CPU s | monitor % of one core | polls | monitor CPU ms per poll | trainer CPU s | trainer % of one core | nodes not up |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for r in "${rows[@]}"; do echo "$r"; done
 	echo
 	echo "Shared memory of the history rings: $hbytes bytes for $slots slots (foresight.max_nodes + 1)"

@@ -24,6 +24,7 @@
 #include "monitor/quarantine.h"
 #include "monitor/worker.h"
 #include "predict/live_models.h"
+#include "predict/trainer.h"
 #include "registry/registry.h"
 #include "remote/conn_cap.h"
 #include "remote/remote_gucs.h"
@@ -60,6 +61,7 @@ static const ForesightComponent components[] = {
 	{"history", history_define_gucs, NULL, history_shmem_request, history_shmem_init},
 	{"scoring", scoring_define_gucs, NULL, scoring_shmem_request, scoring_shmem_init},
 	{"live models", live_models_define_gucs, NULL, live_models_shmem_request, live_models_shmem_init},
+	{"model trainer", trainer_define_gucs, trainer_install_hooks, NULL, NULL},
 	{"admission", admission_define_gucs, NULL, admission_shmem_request, admission_shmem_init},
 	{"hedging", hedge_define_gucs, NULL, NULL, NULL},
 	{"regions", regions_define_gucs, NULL, NULL, NULL},

@@ -52,7 +52,7 @@ ok($primary->poll_query_until('postgres', q{
 	'the loaded standby is predicted busier than the idle one');
 $_->kill_kill for @load;
 
-# retrain() retrains every model at the monitor's next cycle
+# retrain() wakes the trainer, which retrains every model
 my $before = $primary->safe_psql('postgres',
 	"SELECT max(last_trained) FROM foresight.models WHERE node_name = 'standby2'");
 $primary->safe_psql('postgres', 'SELECT foresight.retrain()');

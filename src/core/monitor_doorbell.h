@@ -3,8 +3,9 @@
  * monitor_doorbell.h
  *	  How any process wakes the background worker "foresight monitor" and
  *	  asks it to reload the node registry, without depending on the
- *	  monitor: the registry and the live models (floors below the monitor)
- *	  ring; the monitor (above them) answers.  A small shared struct: a
+ *	  monitor: the registry (a floor below the monitor) rings; the monitor
+ *	  (above it) answers.  (The live models wake their own worker, the
+ *	  trainer: predict/live_models.h.)  A small shared struct: a
  *	  spinlock, the worker's latch, one request flag (about 24 bytes).
  *
  *-------------------------------------------------------------------------

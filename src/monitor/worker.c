@@ -50,10 +50,10 @@
 
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
+#include "core/workers.h"
 #include "monitor/poller.h"
 #include "monitor/quarantine.h"
 #include "monitor/worker.h"
-#include "predict/live_models.h"
 #include "registry/registry.h"
 #include "stats/history.h"
 #include "stats/history_persist.h"
@@ -112,17 +112,7 @@ monitor_active(void)
 void
 monitor_install_hooks(void)
 {
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = 10;
-	strlcpy(worker.bgw_library_name, "pg_foresight", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "foresight_monitor_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "foresight monitor", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "foresight monitor", BGW_MAXLEN);
-	RegisterBackgroundWorker(&worker);
+	foresight_register_worker("foresight monitor", "foresight_monitor_main", 10);
 }
 
 void
@@ -331,7 +321,6 @@ foresight_monitor_main(Datum main_arg)
 			poller_cycle(now);
 			MemoryContextSwitchTo(cycle_context);
 			quarantine_judge(now);
-			live_models_train_due();
 			for (int i = 0; i < n_sample_callbacks; i++)
 				sample_callbacks[i] ();
 			next_sample = TimestampTzPlusMilliseconds(next_sample, foresight_sample_interval_ms);

@@ -11,9 +11,10 @@
  * judged by that horizon's own recent errors) and one window of
  * foresight.model_window doubles that all its models train on.  One LWLock
  * protects all of it; the monitor holds it exclusively only for the short
- * update of one series, and trains on a private copy of a model without
- * the lock, replaying the samples that arrived meanwhile before it puts
- * the trained copy back.
+ * update of one series with a sample.  The trainer (trainer.c, a process
+ * of its own) trains on a private copy of a model without the lock, and
+ * replays the samples that arrived meanwhile before it puts the trained
+ * copy back.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +25,7 @@
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "portability/instr_time.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
@@ -32,7 +34,6 @@
 
 #include "core/guards.h"
 #include "forecast/blend.h"
-#include "core/monitor_doorbell.h"
 #include "registry/registry.h"
 #include "predict/live_models.h"
 #include "predict/class_signal.h"
@@ -49,6 +50,7 @@ typedef struct LiveModelsShared
 {
 	LWLock	   *lock;
 	pg_atomic_uint32 retrain_requested;
+	Latch	   *trainer_latch;	/* the trainer's, while it runs; under lock */
 	int			cursor;			/* where the next training pass starts */
 	SeriesState series[FLEXIBLE_ARRAY_MEMBER];
 	/* then: HorizonModel models[nseries][horizons_slots()] */
@@ -259,6 +261,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	double	   *window;
 	int			nhorizons = horizons_count();
 	bool		fitted[PREDICT_MAX_HORIZONS];
+	int64		sample_number;
 
 	foresight_require_shmem();
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
@@ -279,6 +282,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	st->ring_pos = (st->ring_pos + 1) % foresight_model_window;
 	st->ring_len = Min(st->ring_len + 1, foresight_model_window);
 	st->total_samples++;
+	sample_number = st->total_samples;
 	for (int k = 0; k < nhorizons; k++)
 	{
 		HorizonModel *hm = live_models_model(index, k);
@@ -290,26 +294,36 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	LWLockRelease(live->lock);
 
 	/*
-	 * Update a private copy of each fitted model without the lock (only the
-	 * monitor writes models, so the shared one cannot change meanwhile),
-	 * then put it back: backends reading predictions wait for a copy, not
-	 * for the update.
+	 * Update a private copy of each fitted model without the lock, then put
+	 * it back: backends reading predictions wait for a copy, not for the
+	 * update.  The trainer may put a newly trained model in meanwhile; it
+	 * replays every sample in the window up to its put-back, this one
+	 * included, so the update is then dropped (and skipped when that
+	 * happened before the copy).
 	 */
 	for (int k = 0; k < nhorizons; k++)
 	{
 		HorizonModel *hm = live_models_model(index, k);
+		int64		absorbed;
 
 		if (!fitted[k])
 			continue;
 		if (update_scratch == NULL)
 			update_scratch = MemoryContextAlloc(TopMemoryContext, sizeof(fc_model));
-		memcpy(update_scratch, &hm->model, sizeof(fc_model));
+		LWLockAcquire(live->lock, LW_SHARED);
+		absorbed = hm->absorbed;
+		if (absorbed < sample_number)
+			memcpy(update_scratch, &hm->model, sizeof(fc_model));
+		LWLockRelease(live->lock);
+		if (absorbed >= sample_number)
+			continue;
 		(void) fc_model_update(update_scratch, value);
 
 		LWLockAcquire(live->lock, LW_EXCLUSIVE);
-		if (st->node_id == node_id && hm->training.fitted)
+		if (st->node_id == node_id && hm->training.fitted && hm->absorbed == absorbed)
 		{
 			memcpy(&hm->model, update_scratch, sizeof(fc_model));
+			hm->absorbed = sample_number;
 			publish_prediction(st, hm, k, value, at);
 		}
 		LWLockRelease(live->lock);
@@ -319,9 +333,24 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 void
 live_models_request_retrain(void)
 {
+	Latch	   *latch;
+
 	foresight_require_shmem();
 	pg_atomic_write_u32(&live->retrain_requested, 1);
-	monitor_wakeup();
+	LWLockAcquire(live->lock, LW_SHARED);
+	latch = live->trainer_latch;
+	LWLockRelease(live->lock);
+	if (latch)
+		SetLatch(latch);
+}
+
+void
+live_models_set_trainer_latch(Latch *latch)
+{
+	foresight_require_shmem();
+	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	live->trainer_latch = latch;
+	LWLockRelease(live->lock);
 }
 
 LWLock *
@@ -369,19 +398,13 @@ training_due(const SeriesState *st, const HorizonModel *hm, int k,
 									  foresight_retrain_interval_ms);
 }
 
-static bool
-training_interrupt(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-	return false;
-}
-
 /*
  * Train model k of series index on a private copy; put it back with the
- * new samples.
+ * new samples.  False when pause asked the fit to stop.
  */
-static void
-train_one(int index, int k, fc_model *scratch, double *y)
+static bool
+train_one(int index, int k, fc_model *scratch, double *y,
+		  fc_interrupt_fn pause, void *pause_arg)
 {
 	SeriesState *st = &live->series[index];
 	HorizonModel *hm = live_models_model(index, k);
@@ -413,12 +436,16 @@ train_one(int index, int k, fc_model *scratch, double *y)
 		cfg.short_season = season;
 	status = fc_model_init(scratch, &cfg);
 	if (status == FC_OK)
-		status = fc_model_fit(scratch, y, n, training_interrupt, NULL);
+		status = fc_model_fit(scratch, y, n, pause, pause_arg);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	for (int k = 1; k < n; k++)
 		scale += fabs(y[k] - y[k - 1]);
 	scale = n > 1 ? scale / (n - 1) : 0.0;
+
+	/* stopped (shutdown): the model stays as it was, due as before */
+	if (status == FC_ERR_INTERRUPTED)
+		return false;
 
 	LWLockAcquire(live->lock, LW_EXCLUSIVE);
 	if (st->node_id == node_id)
@@ -439,6 +466,7 @@ train_one(int index, int k, fc_model *scratch, double *y)
 				(void) fc_model_update(scratch, window[pos]);
 			}
 			memcpy(&hm->model, scratch, sizeof(fc_model));
+			hm->absorbed = st->total_samples;
 			hm->training.fitted = true;
 			hm->training.config = cfg;
 			hm->training.training_samples = n;
@@ -446,15 +474,16 @@ train_one(int index, int k, fc_model *scratch, double *y)
 		}
 		else
 			ereport(LOG,
-					(errmsg("foresight monitor: could not train the %s model of node %d for the horizon of %d ms: %s",
+					(errmsg("foresight trainer: could not train the %s model of node %d for the horizon of %d ms: %s",
 							live_models_series_name(index % PREDICT_SERIES_COUNT), node_id,
 							horizons_ms(k), fc_status_message(status))));
 	}
 	LWLockRelease(live->lock);
+	return true;
 }
 
 void
-live_models_train_due(void)
+live_models_train_due(fc_interrupt_fn pause, void *pause_arg)
 {
 	fc_config	cfg;
 	int			min_length;
@@ -489,6 +518,9 @@ live_models_train_due(void)
 		int			k = pair % nhorizons;
 		bool		due;
 
+		/* the trainer reloads its settings in a fit's pauses: fewer horizons now? */
+		if (k >= horizons_count())
+			continue;
 		LWLockAcquire(live->lock, LW_SHARED);
 		due = training_due(&live->series[index], live_models_model(index, k), k,
 						   now, min_length);
@@ -501,7 +533,8 @@ live_models_train_due(void)
 			scratch = palloc(sizeof(fc_model));
 			y = palloc(sizeof(double) * foresight_model_window);
 		}
-		train_one(index, k, scratch, y);
+		if (!train_one(index, k, scratch, y, pause, pause_arg))
+			break;
 
 		INSTR_TIME_SET_CURRENT(elapsed);
 		INSTR_TIME_SUBTRACT(elapsed, start);
@@ -656,6 +689,7 @@ live_models_restore_model(int slot, int32 node_id, int series,
 		if (hm->training.fitted || model->cfg.horizon != horizon_steps(k))
 			continue;
 		memcpy(&hm->model, model, sizeof(fc_model));
+		hm->absorbed = st->total_samples;
 		hm->training.fitted = true;
 		hm->training.config = model->cfg;
 		hm->training.training_samples = training_samples;

@@ -9,7 +9,8 @@
  * Series of a node: PREDICT_SERIES_NODE is the node's load signal; series
  * 1 + c is the load seen by request class c (see class_signal.h).
  *
- * Only the monitor writes; backends read predictions, never train.
+ * The monitor feeds the samples, the trainer (trainer.h) retrains; backends
+ * read predictions, never train.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +21,7 @@
 
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "storage/latch.h"
 #include "forecast/forecast.h"
 #include "stats/latency.h"
 
@@ -74,11 +76,19 @@ extern void live_models_shmem_init(void);
 extern void live_models_observe(int slot, int32 node_id, int series, double value,
 								TimestampTz at);
 
-/* The monitor: (re)train what is due, within foresight.retrain_budget. */
-extern void live_models_train_due(void);
+/*
+ * The trainer: (re)train what is due, within foresight.retrain_budget.
+ * pause is called every few hundred microseconds of a fit (it may sleep);
+ * when it returns true the pass stops, and the model it was training
+ * stays as it was.
+ */
+extern void live_models_train_due(fc_interrupt_fn pause, void *pause_arg);
 
-/* Any process: ask the monitor to retrain every model at its next loop. */
+/* Any process: ask the trainer to retrain every model, and wake it. */
 extern void live_models_request_retrain(void);
+
+/* The trainer, at start and exit: the latch a retrain request sets, or NULL. */
+extern void live_models_set_trainer_latch(Latch *latch);
 
 /*
  * Read the prediction of a series over horizon k (0 = the shortest of

@@ -20,6 +20,13 @@
 typedef struct HorizonModel
 {
 	bool		retrain_pending;	/* foresight.retrain() asked */
+	/*
+	 * The series' total_samples when the model was last written: it has
+	 * absorbed every sample up to there.  The monitor (updating it with a
+	 * sample) and the trainer (replacing it) write it from two processes;
+	 * this tells either whether the other wrote in between.
+	 */
+	int64		absorbed;
 	ModelTraining training;
 	Prediction	prediction;
 	fc_model	model;
