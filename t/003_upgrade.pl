@@ -1,7 +1,8 @@
 # Extension versions: a database created at 0.1 fails clearly (not a crash,
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
-# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9, then 0.10.
+# then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9, then 0.10,
+# then 0.11.
 # META.json names the default version.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
@@ -242,13 +243,35 @@ is($node->safe_psql('postgres', $split_cols), 'node_name,splits,pieces,stolen,ro
 	'at 0.9 split_nodes has six columns');
 ($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM foresight.split_nodes');
 is($ret, 0, 'at 0.9 the 0.10 library answers split_nodes') or diag($stderr);
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.10'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.10', 'updated to 0.10, the default version');
+	'0.10', 'updated to 0.10');
 is($node->safe_psql('postgres', $split_cols), 'node_name,splits,pieces,stolen,rows,total_ms,pace,pace_measured_at',
 	'at 0.10 split_nodes ends with the pace and when it was measured');
 is($node->safe_psql('postgres', q{SELECT has_table_privilege('public', 'foresight.split_nodes', 'SELECT')}),
 	't', 'split_nodes is still readable by everyone');
+
+# 0.11: experiment_report counts each arm's units (#20); the 0.11 library
+# answers the report of 0.10 with its 28 columns
+$node->safe_psql('postgres', q{SELECT foresight.start_experiment('up', '{"a": {}, "b": {}}')});
+my $report_cols = q{SELECT string_agg(a, ',' ORDER BY o) FROM
+	unnest((SELECT proargnames FROM pg_proc WHERE oid = 'foresight.experiment_report(text,float8,float8)'::regprocedure))
+	WITH ORDINALITY u(a, o) WHERE o BETWEEN 4 AND 8};
+is($node->safe_psql('postgres', $report_cols), 'arm,request_class,is_control,queries,errors',
+	'at 0.10 the report has no units');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{SELECT count(*) FROM foresight.experiment_report('up')});
+is($ret, 0, 'at 0.10 the 0.11 library answers experiment_report') or diag($stderr);
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.11', 'updated to 0.11, the default version');
+is($node->safe_psql('postgres', $report_cols), 'arm,request_class,is_control,queries,units',
+	'at 0.11 the report has units after queries');
+is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE units >= 0)
+	FROM foresight.experiment_report('up') WHERE request_class = 'all'}),
+	'2', 'a count of units for each arm');
+is($node->safe_psql('postgres', q{SELECT has_function_privilege('public', 'foresight.experiment_report(text,float8,float8)', 'EXECUTE')}),
+	't', 'experiment_report is still for everyone');
+$node->safe_psql('postgres', q{SELECT foresight.stop_experiment('up')});
 
 # META.json (PGXN) gives the version the control file installs
 my ($default_version) = slurp_file('pg_foresight.control') =~ /^default_version = '([^']+)'/m;

@@ -152,6 +152,20 @@ diag('sessions by arm: ' . join(', ', map { "$_ $in{$_}" } sort keys %in));
 ok(!$mixed, "unit session: each session's reads are all in one arm, or all outside");
 ok(($in{a} // 0) > 0 && ($in{b} // 0) > 0 && ($in{'-'} // 0) >= 3 && ($in{'-'} // 0) <= 17,
 	'traffic 0.5: about half the sessions are in, in both arms');
+# the report counts the sessions of each arm, and with fewer than 30 in an
+# arm or the control gives no verdict for a session experiment
+is($primary->safe_psql('postgres', q{SELECT string_agg(arm || ' ' || units, ', ' ORDER BY arm)
+	FROM foresight.experiment_report('scope') WHERE request_class = 'all'}),
+	sprintf('a %d, b %d', $in{a} // 0, $in{b} // 0), 'units: the sessions of each arm');
+is($primary->safe_psql('postgres', q{SELECT verdict FROM foresight.experiment_report('scope')
+	WHERE request_class = 'all' AND NOT is_control}),
+	'not enough units yet', 'a session experiment with fewer than 30 sessions an arm has no verdict');
+like($primary->safe_psql('postgres', q{SELECT test FROM foresight.experiment_report('scope')
+	WHERE request_class = 'all' AND NOT is_control}),
+	qr/unit session: a verdict once this arm and the control have 30 sessions each/, '... and says why');
+my ($rc, $stdout, $stderr) = $primary->psql('postgres', q{SELECT foresight.promote_experiment('scope')});
+like($stderr, qr/no arm of experiment "scope" is better than the control.*DETAIL:\s+arm "b": not enough units yet/s,
+	'nor does promote_experiment find a better arm');
 $primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('scope')});
 
 $primary->safe_psql('postgres', q{
@@ -248,9 +262,9 @@ sub run_until_judged
 	return $r;
 }
 
-# shared memory as docs/reference.md says: 24 + max_experiments x (312 + max_arms x 6920)
+# shared memory as docs/reference.md says: 24 + max_experiments x (312 + max_arms x 6928)
 is($primary->safe_psql('postgres', q{SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight experiments'}),
-	24 + 4 * (312 + 4 * 6920), 'shared memory of experiments has the documented size');
+	24 + 4 * (312 + 4 * 6928), 'shared memory of experiments has the documented size');
 
 # --- predictive against round_robin ---
 # sized for a 50% p95 difference to stay within the test's time
@@ -330,6 +344,9 @@ $primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('guard')});
 
 # --- the statistics survive a clean restart ---
 my $before = $primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || queries::text FROM foresight.experiments ORDER BY name});
+my $units_sql = q{SELECT string_agg(arm || ' ' || units, ', ' ORDER BY arm)
+	FROM foresight.experiment_report('pred_vs_rr') WHERE request_class = 'all'};
+my $units_before = $primary->safe_psql('postgres', $units_sql);
 $primary->restart;
 ok($primary->poll_query_until('postgres', q{SELECT count(*) = 2 FROM foresight.experiments}),
 	'the experiments are back after a restart');
@@ -337,6 +354,8 @@ is($primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || quer
 	$before, 'with their status and counts');
 is(report_row('pred_vs_rr', 'pred', ', min_effect => 0.5')->{verdict}, 'better than control',
 	'and the same verdict');
+is($primary->safe_psql('postgres', $units_sql), $units_before, 'and the units of each arm');
+like($units_before, qr/^pred [1-9]\d*, rr [1-9]\d*$/, '(units of a query experiment: its transactions)');
 
 # --- promotion: the better arm's settings become the configured ones ---
 $primary->safe_psql('postgres', q{ALTER SYSTEM SET foresight.routing_policy = 'round_robin'});

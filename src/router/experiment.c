@@ -42,6 +42,7 @@ typedef struct ExperimentArm
 	bool		stopped;
 	char		stop_reason[192];
 	slock_t		mutex;			/* the counters below */
+	int64		units;			/* sessions, or transactions, assigned to it */
 	ArmClassStats cls[REQUEST_CLASS_COUNT];
 } ExperimentArm;
 
@@ -75,6 +76,9 @@ static char *slots = NULL;
 /* this transaction's arm */
 static LocalTransactionId assigned_lxid = InvalidLocalTransactionId;
 static ExperimentArmRef assigned;
+
+/* the experiment (its id) this session counted itself in as a unit */
+static uint32 session_counted_in = 0;
 
 static Size
 slot_size(void)
@@ -182,6 +186,17 @@ experiment_assign(struct RouteDecision *d)
 			if (ab_assign((uint64) e->seed, unit_key(e->unit), e->traffic, e->narms, &arm) &&
 				!e->arms[arm].stopped)
 			{
+				/*
+				 * A new unit of the arm: each transaction when the unit is
+				 * the query, a session once per experiment.
+				 */
+				if (e->unit == EXPERIMENT_UNIT_QUERY || session_counted_in != e->id)
+				{
+					SpinLockAcquire(&e->arms[arm].mutex);
+					e->arms[arm].units++;
+					SpinLockRelease(&e->arms[arm].mutex);
+					session_counted_in = e->id;
+				}
 				assigned.slot = shared->running_slot;
 				assigned.id = e->id;
 				assigned.arm = arm;
@@ -308,6 +323,7 @@ clear_slot(Experiment *e)
 		ExperimentArm *arm = &e->arms[a];
 
 		SpinLockAcquire(&arm->mutex);
+		arm->units = 0;
 		memset(arm->cls, 0, sizeof(arm->cls));
 		SpinLockRelease(&arm->mutex);
 		arm->stopped = false;
@@ -475,6 +491,7 @@ copy_locked(Experiment *e, ExperimentCopy *out)
 		out->arms[a].stopped = arm->stopped;
 		strlcpy(out->arms[a].stop_reason, arm->stop_reason, sizeof(out->arms[a].stop_reason));
 		SpinLockAcquire(&arm->mutex);
+		out->arms[a].units = arm->units;
 		memcpy(out->arms[a].cls, arm->cls, sizeof(arm->cls));
 		SpinLockRelease(&arm->mutex);
 	}
@@ -549,6 +566,7 @@ experiment_restore(const ExperimentCopy *c)
 			e->arms[a].settings = c->arms[a].settings;
 			e->arms[a].stopped = c->arms[a].stopped;
 			strlcpy(e->arms[a].stop_reason, c->arms[a].stop_reason, sizeof(e->arms[a].stop_reason));
+			e->arms[a].units = c->arms[a].units;
 			memcpy(e->arms[a].cls, c->arms[a].cls, sizeof(e->arms[a].cls));
 		}
 		if (e->status == EXPERIMENT_RUNNING)

@@ -126,6 +126,7 @@ typedef struct ExperimentCopy
 		ArmSettings settings;
 		bool		stopped;
 		char		stop_reason[192];
+		int64		units;		/* sessions, or transactions, assigned */
 		ArmClassStats cls[REQUEST_CLASS_COUNT];
 	}		   *arms;			/* narms, palloc'd */
 } ExperimentCopy;

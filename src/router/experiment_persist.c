@@ -6,9 +6,9 @@
  *	  and read back when it starts, like the history rings and the models.
  *
  * The section is a header (magic, version, the sizes of the structures
- * it copies) and, per experiment, its definition and per arm the
- * settings and the statistics of each request class, as they are in
- * memory.  A section written by another layout (the sizes differ) or cut
+ * it copies) and, per experiment, its definition, per arm the settings
+ * and the statistics of each request class, as they are in memory, and
+ * then the units each arm was assigned.  A section written by another layout (the sizes differ) or cut
  * short is ignored as a whole, with a LOG message: statistics start again
  * rather than being misread.  A running experiment goes on running.
  *
@@ -21,7 +21,11 @@
 #include "router/experiment.h"
 
 #define EXPERIMENT_SECTION_MAGIC 0x46585031 /* "FXP1" */
-#define EXPERIMENT_SECTION_VERSION 1
+/*
+ * Version 2 (0.11) adds, after each experiment's arms, the units each arm
+ * was assigned (int64 each); a version 1 section loads with none counted.
+ */
+#define EXPERIMENT_SECTION_VERSION 2
 
 typedef struct SectionHeader
 {
@@ -103,6 +107,8 @@ experiment_persist_save(StringInfo buf)
 			memcpy(sa.cls, e->arms[a].cls, sizeof(sa.cls));
 			appendBinaryStringInfo(buf, (char *) &sa, sizeof(sa));
 		}
+		for (int a = 0; a < e->narms; a++)
+			appendBinaryStringInfo(buf, (char *) &e->arms[a].units, sizeof(int64));
 	}
 }
 
@@ -113,11 +119,13 @@ experiment_persist_load(const char *data, size_t len)
 	size_t		off = sizeof(h);
 	ExperimentCopy c;
 	int			restored = 0;
+	size_t		arm_size;		/* a saved arm and, in version 2, its units */
 
 	if (len < sizeof(h))
 		goto corrupt;
 	memcpy(&h, data, sizeof(h));
-	if (h.magic != EXPERIMENT_SECTION_MAGIC || h.version != EXPERIMENT_SECTION_VERSION ||
+	if (h.magic != EXPERIMENT_SECTION_MAGIC ||
+		(h.version != 1 && h.version != EXPERIMENT_SECTION_VERSION) ||
 		h.settings_size != sizeof(ArmSettings) || h.stats_size != sizeof(ArmClassStats) ||
 		h.hist_buckets != AB_HIST_BUCKETS || h.request_classes != REQUEST_CLASS_COUNT)
 	{
@@ -125,6 +133,7 @@ experiment_persist_load(const char *data, size_t len)
 				(errmsg("pg_foresight: the saved experiments have another layout, ignoring them")));
 		return;
 	}
+	arm_size = sizeof(SavedArm) + (h.version >= 2 ? sizeof(int64) : 0);
 	c.arms = palloc0(sizeof(*c.arms) * foresight_experiment_max_arms);
 	for (uint32 i = 0; i < h.count; i++)
 	{
@@ -138,12 +147,12 @@ experiment_persist_load(const char *data, size_t len)
 		se.stop_reason[sizeof(se.stop_reason) - 1] = '\0';
 		if (se.narms < 2 || se.narms > 16 || se.control < 0 || se.control >= se.narms ||
 			se.status < EXPERIMENT_RUNNING || se.status > EXPERIMENT_PROMOTED ||
-			(size_t) se.narms * sizeof(SavedArm) > len - off)
+			(size_t) se.narms * arm_size > len - off)
 			goto corrupt;
 		if (se.narms > foresight_experiment_max_arms)
 		{
 			/* more arms than this server keeps: skipped */
-			off += se.narms * sizeof(SavedArm);
+			off += se.narms * arm_size;
 			ereport(LOG,
 					(errmsg("pg_foresight: saved experiment \"%s\" has %d arms, more than foresight.experiment_max_arms; skipped",
 							se.name, se.narms)));
@@ -172,7 +181,16 @@ experiment_persist_load(const char *data, size_t len)
 			c.arms[a].stopped = sa.stopped;
 			strlcpy(c.arms[a].stop_reason, sa.stop_reason, sizeof(c.arms[a].stop_reason));
 			memcpy(c.arms[a].cls, sa.cls, sizeof(sa.cls));
+			c.arms[a].units = 0;
 		}
+		if (h.version >= 2)
+			for (int a = 0; a < se.narms; a++)
+			{
+				memcpy(&c.arms[a].units, data + off, sizeof(int64));
+				off += sizeof(int64);
+				if (c.arms[a].units < 0)
+					goto corrupt;
+			}
 		if (experiment_restore(&c))
 			restored++;
 	}

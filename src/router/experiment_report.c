@@ -23,9 +23,22 @@
 #include "core/guards.h"
 #include "router/experiment.h"
 
-#define REPORT_COLS 28
+#define REPORT_COLS 29			/* 28 before 0.11: no units */
 #define REPORT_RESAMPLES 2000
 #define CLASS_ALL REQUEST_CLASS_COUNT
+
+/*
+ * The sessions an arm and its control each need before a session
+ * experiment's comparison gives a verdict.  The tests treat every read as
+ * an independent observation, and a session's reads are not independent
+ * (one backend, one client, the same moments): with few sessions per arm
+ * the intervals come out far too narrow (docs/experiments.md).  30 is the
+ * usual floor for a mean over units to be near normal; it does not make
+ * the intervals exact, it keeps a handful of sessions from deciding.
+ */
+#define EXPERIMENT_MIN_SESSIONS 30
+
+#define VERDICT_TOO_FEW_UNITS "not enough units yet"
 
 extern int	experiment_best_arm(const ExperimentCopy *e, double alpha, double min_effect,
 								char **why);
@@ -69,6 +82,15 @@ arm_stats(const ExperimentCopy *e, int arm, int cls)
 	return s;
 }
 
+/* a session experiment whose arm or control has too few sessions for a verdict */
+static bool
+too_few_units(const ExperimentCopy *e, int arm)
+{
+	return e->unit == EXPERIMENT_UNIT_SESSION &&
+		(e->arms[arm].units < EXPERIMENT_MIN_SESSIONS ||
+		 e->arms[e->control].units < EXPERIMENT_MIN_SESSIONS);
+}
+
 static void
 params_for(const ExperimentCopy *e, int arm, int cls, double alpha, double min_effect,
 		   AbCompareParams *p)
@@ -102,8 +124,8 @@ experiment_best_arm(const ExperimentCopy *e, double alpha, double min_effect, ch
 		params_for(e, a, CLASS_ALL, alpha, min_effect, &p);
 		ab_compare(&control.hist, &s.hist, &p, &cmp);
 		appendStringInfo(&buf, "%sarm \"%s\": %s", buf.len ? "; " : "", e->arms[a].name,
-						 ab_verdict_name(cmp.verdict));
-		if (cmp.verdict == AB_BETTER && !e->arms[a].stopped &&
+						 too_few_units(e, a) ? VERDICT_TOO_FEW_UNITS : ab_verdict_name(cmp.verdict));
+		if (cmp.verdict == AB_BETTER && !e->arms[a].stopped && !too_few_units(e, a) &&
 			(best < 0 || cmp.p95_ratio < best_ratio))
 		{
 			best = a;
@@ -132,6 +154,7 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 	ExperimentCopy e;
 	TimestampTz end;
 	double		seconds;
+	int			ncols;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -140,7 +163,9 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_levels(alpha, min_effect);
 	InitMaterializedSRF(fcinfo, 0);
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, REPORT_COLS);
+	/* the declaration of 0.5-0.10 has no column units */
+	ncols = rsinfo->setDesc->natts == REPORT_COLS - 1 ? REPORT_COLS - 1 : REPORT_COLS;
+	foresight_check_result_columns(fcinfo, rsinfo->setDesc, ncols);
 	if (!experiment_copy(name, &e))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -175,6 +200,8 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 			v[k++] = CStringGetTextDatum(class_name(cls));
 			v[k++] = BoolGetDatum(a == e.control);
 			v[k++] = Int64GetDatum(s.queries);
+			if (ncols == REPORT_COLS)
+				v[k++] = Int64GetDatum(e.arms[a].units);
 			v[k++] = Int64GetDatum(s.errors);
 			v[k++] = Int64GetDatum(s.hedged);
 			v[k++] = Int64GetDatum(s.queued);
@@ -194,9 +221,9 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 			}
 			if (a == e.control)
 			{
-				for (int i = k; i < REPORT_COLS - 2; i++)
+				for (int i = k; i < ncols - 2; i++)
 					nulls[i] = true;
-				k = REPORT_COLS - 2;
+				k = ncols - 2;
 				v[k++] = CStringGetTextDatum("control");
 				nulls[k++] = true;
 			}
@@ -222,15 +249,18 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 				nulls[k++] = isnan(cmp.p99_ratio_hi);
 				v[k++] = Float8GetDatum(cmp.mw_p);
 				v[k++] = Int64GetDatum((int64) cmp.needed_per_arm);
-				verdict = ab_verdict_name(cmp.verdict);
+				verdict = too_few_units(&e, a) ? VERDICT_TOO_FEW_UNITS : ab_verdict_name(cmp.verdict);
 				if (e.arms[a].stopped)
 					verdict = psprintf("%s (arm %s)", verdict, e.arms[a].stop_reason);
 				v[k++] = CStringGetTextDatum(verdict);
 				v[k++] = CStringGetTextDatum(psprintf("p95 ratio: bootstrap %g%% percentile interval, %d resamples; "
 													  "needed per arm: %g%% p95 difference at power 0.95; "
-													  "Mann-Whitney U z = %.2f (reported, not part of the verdict)",
+													  "Mann-Whitney U z = %.2f (reported, not part of the verdict)%s",
 													  100.0 * (1.0 - 0.8 * alpha), REPORT_RESAMPLES,
-													  100.0 * min_effect, cmp.mw_z));
+													  100.0 * min_effect, cmp.mw_z,
+													  e.unit == EXPERIMENT_UNIT_SESSION ?
+													  psprintf("; unit session: a verdict once this arm and the control have %d sessions each",
+															   EXPERIMENT_MIN_SESSIONS) : ""));
 			}
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 		}
