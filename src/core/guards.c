@@ -43,6 +43,16 @@ foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncol
 				 errhint("Run ALTER EXTENSION pg_foresight UPDATE.")));
 }
 
+int
+foresight_result_columns(FunctionCallInfo fcinfo, TupleDesc desc,
+						 int older_ncolumns, int ncolumns)
+{
+	if (desc->natts == older_ncolumns)
+		return older_ncolumns;
+	foresight_check_result_columns(fcinfo, desc, ncolumns);
+	return ncolumns;
+}
+
 void
 foresight_require_admin(const char *action)
 {

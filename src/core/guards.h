@@ -41,4 +41,14 @@ extern void foresight_require_admin(const char *action);
  */
 extern void foresight_check_result_columns(FunctionCallInfo fcinfo, TupleDesc desc, int ncolumns);
 
+/*
+ * The same for a function whose result gained columns in a later version,
+ * and which the library still answers in the previous version's form: the
+ * number of columns to return, ncolumns, or older_ncolumns when the
+ * declaration is the previous version's; any other count raises the error
+ * above.
+ */
+extern int	foresight_result_columns(FunctionCallInfo fcinfo, TupleDesc desc,
+									 int older_ncolumns, int ncolumns);
+
 #endif							/* FORESIGHT_GUARDS_H */

@@ -164,8 +164,7 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 	check_levels(alpha, min_effect);
 	InitMaterializedSRF(fcinfo, 0);
 	/* the declaration of 0.5-0.10 has no column units */
-	ncols = rsinfo->setDesc->natts == REPORT_COLS - 1 ? REPORT_COLS - 1 : REPORT_COLS;
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, ncols);
+	ncols = foresight_result_columns(fcinfo, rsinfo->setDesc, REPORT_COLS - 1, REPORT_COLS);
 	if (!experiment_copy(name, &e))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -14,9 +14,10 @@
  * resjunk flags, so the node is a drop-in replacement for the child and
  * EXPLAIN VERBOSE shows the child's expressions.  custom_private holds the
  * remote SQL, the types of $1..$n, the role the plan was made for, the
- * lifted constants' values, the request shape, the deferred query and what the last parameters stand for when they are the
- * transaction's or statement's time (clock_params.c) (PRIV_*); the
- * child's cost, which the request class follows, is the node's own.
+ * lifted constants' values, the request shape, the deferred query and
+ * what the last parameters stand for when they are the transaction's or
+ * statement's time (clock_params.c) (PRIV_*); the child's cost, which the
+ * request class follows, is the node's own.
  *
  * This file knows nothing of execution: the node's methods get the
  * function that makes its execution state when they are registered.

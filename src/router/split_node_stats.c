@@ -206,12 +206,11 @@ foresight_split_nodes_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SplitNodeCounters copy[SPLIT_NODE_ENTRIES];
-	int			ncolumns;
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	ncolumns = rsinfo->setDesc->natts == 6 ? 6 : 8;
-	foresight_check_result_columns(fcinfo, rsinfo->setDesc, ncolumns);
+	/* 0.9's six: the tuplestore takes as many of the values as declared */
+	(void) foresight_result_columns(fcinfo, rsinfo->setDesc, 6, 8);
 
 	SpinLockAcquire(&stats->mutex);
 	memcpy(copy, stats->nodes, sizeof(copy));
