@@ -168,6 +168,32 @@ like($stderr, qr/no arm of experiment "scope" is better than the control.*DETAIL
 	'nor does promote_experiment find a better arm');
 $primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('scope')});
 
+# --- a session's reads are one unit: the tests count them by their design effect ---
+# Session i reads 3,000 x i rows of big, 8 times: the reads of one session
+# take about the same time and two sessions' do not, so each session's
+# reads are all below the p95 or all above, and over all classes the
+# reads count about as their sessions do (a design effect near the 8
+# reads of a session); the sums survive a restart (below).
+$primary->safe_psql('postgres', q{
+	SELECT foresight.start_experiment('clusters', '{"a": {}, "b": {}}', traffic => 1.0, unit => 'session', seed => 3)});
+for my $i (1 .. 64)
+{
+	my $rows = 3000 * $i;
+	$primary->safe_psql('postgres', join("\n", ("SELECT count(*) FROM (SELECT id FROM big LIMIT $rows) s;") x 8));
+}
+$primary->safe_psql('postgres', q{SELECT foresight.stop_experiment('clusters')});
+my $clusters_test = $primary->safe_psql('postgres', q{SELECT test FROM foresight.experiment_report('clusters')
+	WHERE request_class = 'all' AND NOT is_control});
+diag("clusters: $clusters_test");
+my ($p95_arm, $p95_control, $ranks_arm, $ranks_control) = $clusters_test =~
+	/design effect of the sessions \(.*?\): at the p95 arm ([0-9.]+), control ([0-9.]+); of the ranks arm ([0-9.]+), control ([0-9.]+)/;
+ok(defined $ranks_arm && $ranks_arm > 3 && $ranks_arm <= 8 && $ranks_control > 3 && $ranks_control <= 8,
+	"unit session: over all classes the ranks' design effect is near the 8 reads a session (arm $ranks_arm, control $ranks_control)");
+ok(defined $p95_arm && $p95_arm >= 1 && $p95_arm <= 8 && $p95_control >= 1 && $p95_control <= 8,
+	"... and the p95's between 1 and 8 (arm $p95_arm, control $p95_control: only the few sessions near the p95 differ in it)");
+is($primary->safe_psql('postgres', q{SELECT sum(units) FROM foresight.experiment_report('clusters') WHERE request_class = 'all'}),
+	'64', '... of the 64 sessions');
+
 $primary->safe_psql('postgres', q{
 	SELECT foresight.start_experiment('midxact', '{"a": {}, "b": {}}', traffic => 1.0, unit => 'query')});
 my $labels = $primary->safe_psql('postgres', q{
@@ -262,9 +288,9 @@ sub run_until_judged
 	return $r;
 }
 
-# shared memory as docs/reference.md says: 24 + max_experiments x (312 + max_arms x 6928)
+# shared memory as docs/reference.md says: 24 + max_experiments x (312 + max_arms x 17168)
 is($primary->safe_psql('postgres', q{SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight experiments'}),
-	24 + 4 * (312 + 4 * 6928), 'shared memory of experiments has the documented size');
+	24 + 4 * (312 + 4 * 17168), 'shared memory of experiments has the documented size');
 
 # --- predictive against round_robin ---
 # sized for a 50% p95 difference to stay within the test's time
@@ -272,7 +298,7 @@ $primary->safe_psql('postgres', q{
 	SELECT foresight.start_experiment('pred_vs_rr',
 		'{"rr": {"routing_policy": "round_robin"}, "pred": {"routing_policy": "predictive"}}',
 		traffic => 1.0, unit => 'query', control => 'rr', seed => 7)});
-is($primary->safe_psql('postgres', q{SELECT status || ' ' || unit || ' ' || control FROM foresight.experiments}),
+is($primary->safe_psql('postgres', q{SELECT status || ' ' || unit || ' ' || control FROM foresight.experiments WHERE name = 'pred_vs_rr'}),
 	'running query rr', 'the experiment runs');
 
 # a transaction keeps its arm; the arm's policy decides
@@ -347,14 +373,20 @@ my $before = $primary->safe_psql('postgres', q{SELECT name || ' ' || status || '
 my $units_sql = q{SELECT string_agg(arm || ' ' || units, ', ' ORDER BY arm)
 	FROM foresight.experiment_report('pred_vs_rr') WHERE request_class = 'all'};
 my $units_before = $primary->safe_psql('postgres', $units_sql);
+like($primary->safe_psql('postgres', q{SELECT test FROM foresight.experiment_report('pred_vs_rr')
+	WHERE request_class = 'all' AND NOT is_control}),
+	qr/design effect of the transactions \(.*?\): at the p95 arm 1\.00, control 1\.00; of the ranks arm 1\.00, control 1\.00/,
+	'unit query, one read a transaction: the reads count as independent (design effect 1)');
 $primary->restart;
-ok($primary->poll_query_until('postgres', q{SELECT count(*) = 2 FROM foresight.experiments}),
+ok($primary->poll_query_until('postgres', q{SELECT count(*) = 3 FROM foresight.experiments}),
 	'the experiments are back after a restart');
 is($primary->safe_psql('postgres', q{SELECT name || ' ' || status || ' ' || queries::text FROM foresight.experiments ORDER BY name}),
 	$before, 'with their status and counts');
 is(report_row('pred_vs_rr', 'pred', ', min_effect => 0.5')->{verdict}, 'better than control',
 	'and the same verdict');
 is($primary->safe_psql('postgres', $units_sql), $units_before, 'and the units of each arm');
+is($primary->safe_psql('postgres', q{SELECT test FROM foresight.experiment_report('clusters')
+	WHERE request_class = 'all' AND NOT is_control}), $clusters_test, 'and the design effect of each arm');
 like($units_before, qr/^pred [1-9]\d*, rr [1-9]\d*$/, '(units of a query experiment: its transactions)');
 
 # --- promotion: the better arm's settings become the configured ones ---

@@ -53,10 +53,15 @@ extern double ab_hist_cdf(const AbHist *h, double us);
 /*
  * Distribution-free confidence interval of the p-quantile at level
  * 1 - alpha: the quantiles at the ranks p -+ z * sqrt(p (1 - p) / n)
- * (normal approximation of the binomial count below the quantile).
+ * (normal approximation of the binomial count below the quantile), with
+ * n the observations over their design effect (1: independent; see
+ * clusters.c).
  */
 extern void ab_hist_quantile_ci(const AbHist *h, double p, double alpha,
-								double *lo, double *hi);
+								double design_effect, double *lo, double *hi);
+
+/* observations over a design effect, as a whole count of at least 1 */
+extern uint64_t ab_effective_count(uint64_t n, double design_effect);
 
 /* --- random.c --- */
 
@@ -88,6 +93,89 @@ extern uint64_t ab_mix64(uint64_t x);
 extern bool ab_assign(uint64_t seed, uint64_t unit, double traffic, int narms,
 					  int *arm);
 
+/* --- clusters.c --- */
+
+/*
+ * Sums over the observations of an arm (and request class) that tell how
+ * much the observations of one unit resemble each other: of y = ln(1 +
+ * latency in us), and of each indicator "below bucket b" (see
+ * clusters.c).  Plain sums, so that a delta is added under a spinlock and
+ * arms' sums are added like histograms.  2,048 bytes.
+ */
+/*
+ * The indicators' thresholds: the lower bound of every AB_CLUSTER_STEP-th
+ * bucket (2^(4/8), about 41%, apart): finer would cost each observation
+ * more (it updates every threshold) for a design effect that changes
+ * slowly with the threshold.
+ */
+#define AB_CLUSTER_STEP 4
+#define AB_CLUSTER_THRESHOLDS (AB_HIST_BUCKETS / AB_CLUSTER_STEP)
+
+typedef struct AbClusters
+{
+	double		n;				/* observations */
+	double		units;			/* units with at least one observation */
+	double		sum_y;
+	double		sum_y2;
+	double		sum_n2;			/* over the units, n_i^2 */
+	double		sum_s2_n;		/* over the units, S_i^2 / n_i (S_i: the unit's sum of y) */
+	AbHist		hist;			/* the observations these sums cover */
+	double		below2_n[AB_CLUSTER_THRESHOLDS];	/* [t], t >= 1: over the
+													 * units, (observations
+													 * below bucket t * STEP)^2
+													 * / n_i */
+} AbClusters;
+
+/* one unit's own tallies, kept by whoever observes the unit */
+typedef struct AbUnitTally
+{
+	double		n;
+	double		sum_y;
+	double		sum_y2;
+	uint32_t	counts[AB_CLUSTER_THRESHOLDS];	/* its observations per band
+												 * of AB_CLUSTER_STEP buckets */
+} AbUnitTally;
+
+/* what one observation adds to the sums */
+typedef struct AbClustersDelta
+{
+	bool		new_unit;		/* the unit's first observation */
+	int			bucket;
+	double		y;
+	double		n2;
+	double		s2_n;
+	double		below2_n[AB_CLUSTER_THRESHOLDS];
+} AbClustersDelta;
+
+/*
+ * One observation of a unit: updates the unit's tally and sets *delta to
+ * what it adds to the sums, to be added with ab_clusters_add() (where a
+ * lock is needed, only that).
+ */
+extern void ab_clusters_observe(AbUnitTally *unit, double us, AbClustersDelta *delta);
+extern void ab_clusters_add(AbClusters *into, const AbClustersDelta *delta);
+
+/*
+ * A whole unit's observations at once, from its tally and the histogram
+ * of its observations (what they add one by one); for units known only
+ * once ended.
+ */
+extern void ab_clusters_add_unit(AbClusters *into, const AbUnitTally *unit,
+								 const AbHist *hist);
+
+/* ANOVA estimate of the intraclass correlation of y, in [0, 1] */
+extern double ab_intraclass_correlation(const AbClusters *c);
+
+/*
+ * Kish's design effect 1 + (m - 1) rho, m = sum(n_i^2) / n: how many
+ * times the variance of n independent observations the clustered ones
+ * have.  Of the mean of y (the ranks of Mann-Whitney), and of the share
+ * below the p-quantile (the quantile's interval).  1 with one
+ * observation per unit, or for NULL or empty sums.
+ */
+extern double ab_design_effect(const AbClusters *c);
+extern double ab_quantile_design_effect(const AbClusters *c, double p);
+
 /* --- compare.c --- */
 
 typedef enum AbVerdict
@@ -107,6 +195,10 @@ typedef struct AbCompareParams
 								 * being estimated) */
 	int			resamples;		/* bootstrap resamples, e.g. 2000 */
 	uint64_t	seed;			/* of the bootstrap's draws */
+	/* how the control's and the arm's observations cluster in units; NULL
+	 * (the default): independent */
+	const AbClusters *clusters_control;
+	const AbClusters *clusters_arm;
 } AbCompareParams;
 
 typedef struct AbComparison
@@ -125,6 +217,11 @@ typedef struct AbComparison
 	double		mw_u;
 	double		mw_z;			/* > 0: the arm is slower */
 	double		mw_p;			/* two-sided */
+	/* the design effects used: of the p95, of the ranks */
+	double		deff_p95_control,
+				deff_p95_arm,
+				deff_ranks_control,
+				deff_ranks_arm;
 	AbVerdict	verdict;
 } AbComparison;
 
@@ -149,13 +246,21 @@ extern uint64_t ab_needed_per_arm(uint64_t n_control, uint64_t n_arm, double sd_
  * each resample's p-quantile is drawn exactly (the r-th order statistic of
  * n uniforms is Beta(r, n - r + 1), mapped through the histogram's
  * quantile function), so a resample costs two Beta draws, not n values.
+ * n is each side's effective count: its observations over their design
+ * effect at p (params' clusters).
  */
 extern void ab_bootstrap_ratio(const AbHist *control, const AbHist *arm, double p,
 							   const AbCompareParams *params,
 							   double *ratio, double *lo, double *hi, double *sd_log);
 
-/* Mann-Whitney U with tie correction (ties: the same bucket). */
+/*
+ * Mann-Whitney U with tie correction (ties: the same bucket).  The
+ * variance of U, n_c n_a (n_c + n_a + 1) / 12 for independent
+ * observations, is n_c n_a (n_c deff_a + n_a deff_c + 1) / 12 for
+ * clustered ones (each side's mean rank varies deff times as much).
+ */
 extern void ab_mann_whitney(const AbHist *control, const AbHist *arm,
+							double design_effect_control, double design_effect_arm,
 							double *u, double *z, double *p);
 
 /*

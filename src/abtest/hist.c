@@ -3,7 +3,8 @@
  * hist.c
  *	  Latency histograms of experiments (see abtest.h): geometric buckets,
  *	  quantiles interpolated inside a bucket, the CDF, and the
- *	  distribution-free confidence interval of a quantile.
+ *	  distribution-free confidence interval of a quantile (over the
+ *	  observations' effective count: clusters.c).
  *
  * Bucket 0 holds [0, AB_HIST_MIN_US); bucket k >= 1 holds
  * [MIN * r^(k-1), MIN * r^k) with r = 2^(1/8); the last bucket holds
@@ -146,10 +147,24 @@ ab_hist_cdf(const AbHist *h, double us)
 	return (below + f * (double) h->counts[b]) / (double) n;
 }
 
-void
-ab_hist_quantile_ci(const AbHist *h, double p, double alpha, double *lo, double *hi)
+uint64_t
+ab_effective_count(uint64_t n, double design_effect)
 {
-	uint64_t	n = ab_hist_count(h);
+	double		eff;
+
+	if (n == 0)
+		return 0;
+	if (!(design_effect > 1.0))
+		return n;
+	eff = floor((double) n / design_effect + 0.5);
+	return eff < 1.0 ? 1 : (uint64_t) eff;
+}
+
+void
+ab_hist_quantile_ci(const AbHist *h, double p, double alpha, double design_effect,
+					double *lo, double *hi)
+{
+	uint64_t	n = ab_effective_count(ab_hist_count(h), design_effect);
 	double		z = ab_normal_quantile(1.0 - alpha / 2.0);
 	double		half;
 

@@ -44,6 +44,7 @@ typedef struct ExperimentArm
 	slock_t		mutex;			/* the counters below */
 	int64		units;			/* sessions, or transactions, assigned to it */
 	ArmClassStats cls[REQUEST_CLASS_COUNT];
+	AbClusters	clusters[ARM_CLUSTER_SLOTS];	/* the units' design effect */
 } ExperimentArm;
 
 typedef struct Experiment
@@ -80,6 +81,20 @@ static ExperimentArmRef assigned;
 /* the experiment (its id) this session counted itself in as a unit */
 static uint32 session_counted_in = 0;
 
+/*
+ * The unit this backend's latest recorded read was of, and that unit's
+ * own tallies (abtest.h, AbUnitTally) per request class and over all: a
+ * unit is observed by one backend only, so they live here, and shared
+ * memory gets what each read adds to the arm's sums.
+ */
+static struct
+{
+	uint32		id;				/* experiment; 0: none yet */
+	int			arm;
+	uint64		unit;
+	AbUnitTally tally[ARM_CLUSTER_SLOTS];
+}			observed_unit;
+
 static Size
 slot_size(void)
 {
@@ -105,7 +120,7 @@ experiment_define_gucs(void)
 {
 	DefineCustomIntVariable("foresight.max_experiments",
 							"Experiments kept in shared memory, running or stopped.",
-							"Each takes about 6.5 kB per arm of foresight.experiment_max_arms.",
+							"Each takes about 17 kB per arm of foresight.experiment_max_arms.",
 							&foresight_max_experiments,
 							4, 1, 64,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -200,6 +215,7 @@ experiment_assign(struct RouteDecision *d)
 				assigned.slot = shared->running_slot;
 				assigned.id = e->id;
 				assigned.arm = arm;
+				assigned.unit = unit_key(e->unit);
 				assigned.settings = e->arms[arm].settings;
 				strlcpy(assigned.experiment, e->name, NAMEDATALEN);
 				strlcpy(assigned.arm_name, e->arms[arm].name, NAMEDATALEN);
@@ -271,6 +287,7 @@ experiment_record(const struct RouteDecision *d, int64 elapsed_us, bool error, b
 	Experiment *e;
 	ExperimentArm *a;
 	ArmClassStats *s;
+	AbClustersDelta delta[2];
 	int			cls = d->request_class;
 
 	if (shared == NULL || r->slot < 0 || r->slot >= foresight_max_experiments ||
@@ -281,6 +298,21 @@ experiment_record(const struct RouteDecision *d, int64 elapsed_us, bool error, b
 	if (e->id != r->id || r->arm >= foresight_experiment_max_arms)
 		return;
 	a = &e->arms[r->arm];
+	if (elapsed_us >= 0)
+	{
+		/* a read of a unit other than the last one observed starts its tallies */
+		if (observed_unit.id != r->id || observed_unit.arm != r->arm ||
+			observed_unit.unit != r->unit)
+		{
+			memset(&observed_unit, 0, sizeof(observed_unit));
+			observed_unit.id = r->id;
+			observed_unit.arm = r->arm;
+			observed_unit.unit = r->unit;
+		}
+		ab_clusters_observe(&observed_unit.tally[cls], (double) elapsed_us, &delta[0]);
+		ab_clusters_observe(&observed_unit.tally[ARM_CLUSTER_ALL], (double) elapsed_us,
+							&delta[1]);
+	}
 	SpinLockAcquire(&a->mutex);
 	s = &a->cls[cls];
 	if (error)
@@ -289,6 +321,8 @@ experiment_record(const struct RouteDecision *d, int64 elapsed_us, bool error, b
 	{
 		s->queries++;
 		s->hist.counts[ab_hist_bucket((double) elapsed_us)]++;
+		ab_clusters_add(&a->clusters[cls], &delta[0]);
+		ab_clusters_add(&a->clusters[ARM_CLUSTER_ALL], &delta[1]);
 	}
 	else
 		s->failed++;
@@ -325,6 +359,7 @@ clear_slot(Experiment *e)
 		SpinLockAcquire(&arm->mutex);
 		arm->units = 0;
 		memset(arm->cls, 0, sizeof(arm->cls));
+		memset(arm->clusters, 0, sizeof(arm->clusters));
 		SpinLockRelease(&arm->mutex);
 		arm->stopped = false;
 		arm->stop_reason[0] = '\0';
@@ -493,6 +528,7 @@ copy_locked(Experiment *e, ExperimentCopy *out)
 		SpinLockAcquire(&arm->mutex);
 		out->arms[a].units = arm->units;
 		memcpy(out->arms[a].cls, arm->cls, sizeof(arm->cls));
+		memcpy(out->arms[a].clusters, arm->clusters, sizeof(arm->clusters));
 		SpinLockRelease(&arm->mutex);
 	}
 }
@@ -568,6 +604,7 @@ experiment_restore(const ExperimentCopy *c)
 			strlcpy(e->arms[a].stop_reason, c->arms[a].stop_reason, sizeof(e->arms[a].stop_reason));
 			e->arms[a].units = c->arms[a].units;
 			memcpy(e->arms[a].cls, c->arms[a].cls, sizeof(e->arms[a].cls));
+			memcpy(e->arms[a].clusters, c->arms[a].clusters, sizeof(e->arms[a].clusters));
 		}
 		if (e->status == EXPERIMENT_RUNNING)
 		{

@@ -15,8 +15,9 @@
  * hedging read them there instead of the GUCs: nothing is SET.
  *
  * Per arm and request class, shared memory holds a latency histogram
- * (abtest/abtest.h), queries, errors, hedges and queue waits; they are
- * saved as the section "experiments" of the history file.
+ * (abtest/abtest.h), queries, errors, hedges and queue waits, and the
+ * sums that give the design effect of the reads' units; they are saved
+ * as the section "experiments" of the history file.
  *
  *-------------------------------------------------------------------------
  */
@@ -75,6 +76,7 @@ typedef struct ExperimentArmRef
 	int			slot;			/* experiment slot, -1: in no experiment */
 	uint32		id;				/* the experiment's id (a slot is reused) */
 	int			arm;
+	uint64		unit;			/* the unit (session or transaction) it is of */
 	ArmSettings settings;
 	char		experiment[NAMEDATALEN];
 	char		arm_name[NAMEDATALEN];
@@ -106,6 +108,15 @@ typedef struct ArmClassStats
 	AbHist		hist;			/* latencies, microseconds */
 } ArmClassStats;
 
+/*
+ * How much an arm's reads of one unit resemble each other (abtest.h,
+ * AbClusters): per request class, and at ARM_CLUSTER_ALL over every class
+ * (a unit's reads of all classes together are a cluster of their own,
+ * which the classes' sums cannot give).
+ */
+#define ARM_CLUSTER_ALL REQUEST_CLASS_COUNT
+#define ARM_CLUSTER_SLOTS (REQUEST_CLASS_COUNT + 1)
+
 /* A consistent copy of one experiment, for the SQL functions. */
 typedef struct ExperimentCopy
 {
@@ -128,6 +139,7 @@ typedef struct ExperimentCopy
 		char		stop_reason[192];
 		int64		units;		/* sessions, or transactions, assigned */
 		ArmClassStats cls[REQUEST_CLASS_COUNT];
+		AbClusters	clusters[ARM_CLUSTER_SLOTS];
 	}		   *arms;			/* narms, palloc'd */
 } ExperimentCopy;
 

@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "lib/stringinfo.h"
 
 #include "router/experiment.h"
@@ -24,8 +26,13 @@
 /*
  * Version 2 (0.11) adds, after each experiment's arms, the units each arm
  * was assigned (int64 each); a version 1 section loads with none counted.
+ * Version 3 (library of 2026-12-05, still 0.11) adds after them each arm's AbClusters, per request
+ * class and over all (ARM_CLUSTER_SLOTS); an earlier section loads with
+ * none, and its reads count as independent (design effect 1) until new
+ * ones give the sums something to say.
  */
-#define EXPERIMENT_SECTION_VERSION 2
+#define EXPERIMENT_SECTION_VERSION 3
+#define CLUSTERS_SIZE (sizeof(AbClusters) * ARM_CLUSTER_SLOTS)
 
 typedef struct SectionHeader
 {
@@ -61,6 +68,16 @@ typedef struct SavedArm
 	char		stop_reason[192];
 	ArmClassStats cls[REQUEST_CLASS_COUNT];
 } SavedArm;
+
+/* sums that can have been written: finite, counts not negative */
+static bool
+clusters_valid(const AbClusters *c)
+{
+	return isfinite(c->n) && isfinite(c->units) && isfinite(c->sum_y) &&
+		isfinite(c->sum_y2) && isfinite(c->sum_n2) && isfinite(c->sum_s2_n) &&
+		c->n >= 0.0 && c->units >= 0.0 && c->units <= c->n &&
+		c->sum_y2 >= 0.0 && c->sum_n2 >= 0.0 && c->sum_s2_n >= 0.0;
+}
 
 void
 experiment_persist_save(StringInfo buf)
@@ -109,6 +126,8 @@ experiment_persist_save(StringInfo buf)
 		}
 		for (int a = 0; a < e->narms; a++)
 			appendBinaryStringInfo(buf, (char *) &e->arms[a].units, sizeof(int64));
+		for (int a = 0; a < e->narms; a++)
+			appendBinaryStringInfo(buf, (char *) e->arms[a].clusters, CLUSTERS_SIZE);
 	}
 }
 
@@ -119,13 +138,14 @@ experiment_persist_load(const char *data, size_t len)
 	size_t		off = sizeof(h);
 	ExperimentCopy c;
 	int			restored = 0;
-	size_t		arm_size;		/* a saved arm and, in version 2, its units */
+	size_t		arm_size;		/* a saved arm, and from version 2 its units
+								 * and from 3 its sums */
 
 	if (len < sizeof(h))
 		goto corrupt;
 	memcpy(&h, data, sizeof(h));
 	if (h.magic != EXPERIMENT_SECTION_MAGIC ||
-		(h.version != 1 && h.version != EXPERIMENT_SECTION_VERSION) ||
+		h.version < 1 || h.version > EXPERIMENT_SECTION_VERSION ||
 		h.settings_size != sizeof(ArmSettings) || h.stats_size != sizeof(ArmClassStats) ||
 		h.hist_buckets != AB_HIST_BUCKETS || h.request_classes != REQUEST_CLASS_COUNT)
 	{
@@ -133,7 +153,8 @@ experiment_persist_load(const char *data, size_t len)
 				(errmsg("pg_foresight: the saved experiments have another layout, ignoring them")));
 		return;
 	}
-	arm_size = sizeof(SavedArm) + (h.version >= 2 ? sizeof(int64) : 0);
+	arm_size = sizeof(SavedArm) + (h.version >= 2 ? sizeof(int64) : 0) +
+		(h.version >= 3 ? CLUSTERS_SIZE : 0);
 	c.arms = palloc0(sizeof(*c.arms) * foresight_experiment_max_arms);
 	for (uint32 i = 0; i < h.count; i++)
 	{
@@ -182,6 +203,7 @@ experiment_persist_load(const char *data, size_t len)
 			strlcpy(c.arms[a].stop_reason, sa.stop_reason, sizeof(c.arms[a].stop_reason));
 			memcpy(c.arms[a].cls, sa.cls, sizeof(sa.cls));
 			c.arms[a].units = 0;
+			memset(c.arms[a].clusters, 0, CLUSTERS_SIZE);
 		}
 		if (h.version >= 2)
 			for (int a = 0; a < se.narms; a++)
@@ -190,6 +212,15 @@ experiment_persist_load(const char *data, size_t len)
 				off += sizeof(int64);
 				if (c.arms[a].units < 0)
 					goto corrupt;
+			}
+		if (h.version >= 3)
+			for (int a = 0; a < se.narms; a++)
+			{
+				memcpy(c.arms[a].clusters, data + off, CLUSTERS_SIZE);
+				off += CLUSTERS_SIZE;
+				for (int k = 0; k < ARM_CLUSTER_SLOTS; k++)
+					if (!clusters_valid(&c.arms[a].clusters[k]))
+						goto corrupt;
 			}
 		if (experiment_restore(&c))
 			restored++;

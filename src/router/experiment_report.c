@@ -5,7 +5,8 @@
  *	  arm and request class (and "all" classes), with the arm's p50, p95
  *	  and p99 and their confidence intervals, its counts, and the
  *	  comparison with the control: bootstrap intervals of the p95 and p99
- *	  ratios, Mann-Whitney U, the observations needed, the verdict.  The
+ *	  ratios, Mann-Whitney U, the observations needed, the verdict, each
+ *	  counting a unit's reads by their design effect.  The
  *	  statistics are abtest/'s; this file turns shared-memory copies into
  *	  rows.  Also the arm promote_experiment() takes by default.
  *
@@ -29,12 +30,12 @@
 
 /*
  * The sessions an arm and its control each need before a session
- * experiment's comparison gives a verdict.  The tests treat every read as
- * an independent observation, and a session's reads are not independent
- * (one backend, one client, the same moments): with few sessions per arm
- * the intervals come out far too narrow (docs/experiments.md).  30 is the
- * usual floor for a mean over units to be near normal; it does not make
- * the intervals exact, it keeps a handful of sessions from deciding.
+ * experiment's comparison gives a verdict.  A session's reads are not
+ * independent (one backend, one client, the same moments): the tests
+ * count them by their design effect (abtest/clusters.c), which is itself
+ * estimated from the sessions, and from a handful of sessions the
+ * estimate is poor (docs/experiments.md).  30 is the usual floor for a
+ * mean over units to be near normal.
  */
 #define EXPERIMENT_MIN_SESSIONS 30
 
@@ -91,6 +92,17 @@ too_few_units(const ExperimentCopy *e, int arm)
 		 e->arms[e->control].units < EXPERIMENT_MIN_SESSIONS);
 }
 
+/*
+ * How an arm's reads of class cls cluster in its units (CLASS_ALL is
+ * ARM_CLUSTER_ALL): the sums behind their design effect
+ * (abtest/clusters.c).
+ */
+static const AbClusters *
+clusters_of(const ExperimentCopy *e, int arm, int cls)
+{
+	return &e->arms[arm].clusters[cls];
+}
+
 static void
 params_for(const ExperimentCopy *e, int arm, int cls, double alpha, double min_effect,
 		   AbCompareParams *p)
@@ -100,6 +112,8 @@ params_for(const ExperimentCopy *e, int arm, int cls, double alpha, double min_e
 	p->min_effect = min_effect;
 	p->resamples = REPORT_RESAMPLES;
 	p->seed = ab_mix64((uint64) e->seed ^ ((uint64) arm << 8) ^ (uint64) cls);
+	p->clusters_control = clusters_of(e, e->control, cls);
+	p->clusters_arm = clusters_of(e, arm, cls);
 }
 
 int
@@ -212,7 +226,9 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 				double		lo,
 							hi;
 
-				ab_hist_quantile_ci(&s.hist, q[i], alpha, &lo, &hi);
+				ab_hist_quantile_ci(&s.hist, q[i], alpha,
+									ab_quantile_design_effect(clusters_of(&e, a, cls), q[i]),
+									&lo, &hi);
 				nulls[k] = nulls[k + 1] = nulls[k + 2] = empty;
 				v[k++] = Float8GetDatum(ab_hist_quantile(&s.hist, q[i]) / 1000.0);
 				v[k++] = Float8GetDatum(lo / 1000.0);
@@ -254,9 +270,15 @@ foresight_experiment_report(PG_FUNCTION_ARGS)
 				v[k++] = CStringGetTextDatum(verdict);
 				v[k++] = CStringGetTextDatum(psprintf("p95 ratio: bootstrap %g%% percentile interval, %d resamples; "
 													  "needed per arm: %g%% p95 difference at power 0.95; "
-													  "Mann-Whitney U z = %.2f (reported, not part of the verdict)%s",
+													  "Mann-Whitney U z = %.2f (reported, not part of the verdict); "
+													  "design effect of the %s (the reads count as reads / design effect "
+													  "independent ones): at the p95 arm %.2f, control %.2f; "
+													  "of the ranks arm %.2f, control %.2f%s",
 													  100.0 * (1.0 - 0.8 * alpha), REPORT_RESAMPLES,
 													  100.0 * min_effect, cmp.mw_z,
+													  e.unit == EXPERIMENT_UNIT_SESSION ? "sessions" : "transactions",
+													  cmp.deff_p95_arm, cmp.deff_p95_control,
+													  cmp.deff_ranks_arm, cmp.deff_ranks_control,
 													  e.unit == EXPERIMENT_UNIT_SESSION ?
 													  psprintf("; unit session: a verdict once this arm and the control have %d sessions each",
 															   EXPERIMENT_MIN_SESSIONS) : ""));
