@@ -639,6 +639,38 @@ test_clusters(void)
 		params.clusters_control = params.clusters_arm = NULL;
 	}
 
+	/* Mann-Whitney over units: reported beside the verdict, so checked loosely */
+	{
+		static ClusteredArm c,
+					a;
+		int			with = 0,
+					without = 0;
+		const int	n_trials = 200;
+
+		ab_random_seed(&r, 77);
+		for (int t = 0; t < n_trials; t++)
+		{
+			double		u,
+						z,
+						p;
+
+			memset(&c, 0, sizeof(c));
+			memset(&a, 0, sizeof(a));
+			add_units(&r, &c, 100, 1.0, sigma_b, UNIT_LEVEL);
+			add_units(&r, &a, 100, 1.0, sigma_b, UNIT_LEVEL);
+			ab_mann_whitney(&c.hist, &a.hist, ab_design_effect(&c.clusters),
+							ab_design_effect(&a.clusters), &u, &z, &p);
+			with += p < 0.05;
+			ab_mann_whitney(&c.hist, &a.hist, 1.0, 1.0, &u, &z, &p);
+			without += p < 0.05;
+		}
+		diag("clustered A/A, Mann-Whitney p < 0.05 in %.1f%% of %d trials with the design effect, %.1f%% without",
+			 100.0 * with / n_trials, n_trials, 100.0 * without / n_trials);
+		ok(with <= n_trials / 10 && without > n_trials / 4,
+		   "clusters: Mann-Whitney with the design effect of y: p < 0.05 in %.1f%% of A/A trials (%.1f%% without)",
+		   100.0 * with / n_trials, 100.0 * without / n_trials);
+	}
+
 	ab_default_params(&params);
 	ab_random_seed(&r, 2027);
 
