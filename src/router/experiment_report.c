@@ -97,6 +97,9 @@ too_few_units(const ExperimentCopy *e, int arm)
  * ARM_CLUSTER_ALL): the sums behind their design effect
  * (abtest/clusters.c).
  */
+StaticAssertDecl(CLASS_ALL == ARM_CLUSTER_ALL,
+				 "the report's class \"all\" must index the sums over all classes");
+
 static const AbClusters *
 clusters_of(const ExperimentCopy *e, int arm, int cls)
 {
