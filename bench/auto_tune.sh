@@ -3,7 +3,7 @@
 # docs/experiments.md) find good weights, and what does it cost?  Issue #20
 # part 2.
 #
-#   bash bench/auto_tune.sh [--cycles N] [--sweep-cycles N]
+#   bash bench/auto_tune.sh [--cycles N] [--sweep-cycles N] [--scenario noisy|idle-connections]
 #
 # The cluster of bench/forecast_pays.sh (coordinator 1.0 core, standby1 0.6,
 # standby2 0.9 with the cgroup v1 cpu controller where writable, the
@@ -27,6 +27,15 @@
 #   3. from the defaults: the same with the configured weights 0.3 / 0.7 and
 #      arms 0.3 / 0.7 and the best: the tuner's p99 over the defaults'.
 #
+# --scenario idle-connections (default noisy): a set-up where the weights
+# matter, the connection term and the load term pointing at different
+# standbys.  85 idle sessions are held open on standby1 (a pooler's, or an
+# application's: they cost its CPU nothing, but leave it 15% of its
+# max_connections of 100, so its connection score is low), and the noise
+# of a cycle runs on standby2 only: 1, 2, 3, 4 CPU-bound clients (10 s
+# each), then 3 for 40 s, then 5 s of rest.  Weights that favour the
+# connection term send the reads to the noisy standby2.
+#
 # Latencies are those of the decision log (latency_ms of each routed read),
 # read after each cycle.  Writes bench/results/auto_tune.md.  Not a timed
 # test: the ratios compare reads of one run at the same moments.
@@ -42,18 +51,25 @@ FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/auto_tune.sh "$@"
 
 cycles=4
 sweep_cycles=2
+scenario=noisy
 while [ $# -gt 0 ]; do
 	case $1 in
 		--cycles) cycles=$2; shift 2 ;;
 		--sweep-cycles) sweep_cycles=$2; shift 2 ;;
-		-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+		--scenario)
+			case $2 in noisy|idle-connections) scenario=$2 ;; *) die "--scenario is noisy or idle-connections" ;; esac
+			shift 2 ;;
+		-h|--help) sed -n '2,42p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
 
 bench_prelude tune
+idle_pids=()
 cleanup() {
 	set +e
+	exec 9>&- 2>/dev/null
+	[ ${#idle_pids[@]} -eq 0 ] || kill "${idle_pids[@]}" 2>/dev/null
 	pkill -f "pgbench.*-p $((port + 1))" 2>/dev/null
 	pkill -f "pgbench.*-p $((port + 2))" 2>/dev/null
 	scripts/foresight-cluster stop "$cluster" >/dev/null 2>&1
@@ -92,10 +108,28 @@ noise() {	# noise PORT_OFFSET CLIENTS SECONDS
 	pgbench -h 127.0.0.1 -p $((port + $1)) -n -c "$2" -j 1 -T "$3" -f bench/workload/noise.sql postgres >/dev/null 2>&1 || true
 }
 noisy_cycle() {
-	for n in 1 2 3 4; do noise 1 "$n" 10; done
-	for i in 1 2; do noise 1 3 10; noise 2 3 10; done
+	if [ "$scenario" = idle-connections ]; then
+		for n in 1 2 3 4; do noise 2 "$n" 10; done
+		noise 2 3 40
+	else
+		for n in 1 2 3 4; do noise 1 "$n" 10; done
+		for i in 1 2; do noise 1 3 10; noise 2 3 10; done
+	fi
 	sleep 5
 }
+
+if [ "$scenario" = idle-connections ]; then
+	# idle sessions on standby1: each psql reads its input from a fifo this
+	# script holds open and never writes to (they end when it exits)
+	mkfifo "$work/idle.fifo"
+	for i in $(seq 1 85); do
+		psql -X -q -h 127.0.0.1 -p $((port + 1)) -d postgres < "$work/idle.fifo" >/dev/null 2>&1 &
+		idle_pids+=($!)
+	done
+	exec 9> "$work/idle.fifo"
+	sleep 3
+	note "idle sessions on standby1: $(sql $((port + 1)) "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle' AND backend_type = 'client backend'")"
+fi
 
 # run_cycle NAME: one cycle of the workload under the noise; the routed
 # reads' (arm, latency ms) go to $work/NAME.lat, arm "tuner" for the reads
@@ -183,13 +217,18 @@ defaults=$(tuner_run from_defaults 0.3 0.7 defaults)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 out=$FORESIGHT_ROOT/bench/results/auto_tune.md
+[ "$scenario" = noisy ] || out=$FORESIGHT_ROOT/bench/results/auto_tune_idle_connections.md
 {
 	echo "# Self-tuning weights (bench/auto_tune.sh)"
 	echo
-	echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --cycles $cycles --sweep-cycles $sweep_cycles\`."
+	echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --cycles $cycles --sweep-cycles $sweep_cycles --scenario $scenario\`."
 	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
 	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
-	echo "a cycle of 85 s: noise ramping 1-4 clients on standby1, then periodic noise on standby1 and standby2."
+	if [ "$scenario" = idle-connections ]; then
+		echo "85 idle sessions held open on standby1 (max_connections 100); a cycle of 85 s: noise ramping 1-4 clients on standby2, then 3 for 40 s."
+	else
+		echo "a cycle of 85 s: noise ramping 1-4 clients on standby1, then periodic noise on standby1 and standby2."
+	fi
 	echo "Latencies of routed reads from the decision log."
 	echo
 	echo "## 1. The sweep: every grid setting as an arm of one experiment ($sweep_cycles cycles)"
