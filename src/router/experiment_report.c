@@ -92,14 +92,14 @@ too_few_units(const ExperimentCopy *e, int arm)
 		 e->arms[e->control].units < EXPERIMENT_MIN_SESSIONS);
 }
 
+StaticAssertDecl(CLASS_ALL == ARM_CLUSTER_ALL,
+				 "the report's class \"all\" must index the sums over all classes");
+
 /*
  * How an arm's reads of class cls cluster in its units (CLASS_ALL is
  * ARM_CLUSTER_ALL): the sums behind their design effect
  * (abtest/clusters.c).
  */
-StaticAssertDecl(CLASS_ALL == ARM_CLUSTER_ALL,
-				 "the report's class \"all\" must index the sums over all classes");
-
 static const AbClusters *
 clusters_of(const ExperimentCopy *e, int arm, int cls)
 {
