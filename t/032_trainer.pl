@@ -55,25 +55,42 @@ sub set_conf
 	$primary->reload;
 }
 
-# Retrain every model; returns (trainer CPU s, wall s, polls of standby1
-# meanwhile) from the request until the last model is trained again.
+sub standby1_polls
+{
+	return $primary->safe_psql('postgres',
+		"SELECT polls FROM foresight.node_health WHERE node_name = 'standby1'");
+}
+
+# Ask the trainer to retrain every model; returns what the measure below
+# starts from.
+sub start_retrain
+{
+	my %start = (pid => trainer_pid($primary));
+	$start{asked} = $primary->safe_psql('postgres', 'SELECT now()');
+	$start{polls} = standby1_polls();
+	$start{cpu} = cpu_seconds($start{pid});
+	$start{t0} = Time::HiRes::time();
+	$primary->safe_psql('postgres', 'SELECT foresight.retrain()');
+	return \%start;
+}
+
+# (trainer CPU s, wall s, polls of standby1) since start_retrain()
+sub since_start
+{
+	my ($start) = @_;
+	return (cpu_seconds($start->{pid}) - $start->{cpu}, Time::HiRes::time() - $start->{t0},
+		standby1_polls() - $start->{polls});
+}
+
+# Retrain every model; returns since_start() at the moment the last model
+# is trained again.
 sub retrain_all
 {
-	my $pid = trainer_pid($primary);
-	my $asked = $primary->safe_psql('postgres', 'SELECT now()');
-	my $polls = $primary->safe_psql('postgres',
-		"SELECT polls FROM foresight.node_health WHERE node_name = 'standby1'");
-	my $cpu = cpu_seconds($pid);
-	my $t0 = Time::HiRes::time();
-	$primary->safe_psql('postgres', 'SELECT foresight.retrain()');
+	my $start = start_retrain();
 	$primary->poll_query_until('postgres',
-		"SELECT min(last_trained) > '$asked' FROM foresight.models WHERE model = 'blend'")
+		"SELECT min(last_trained) > '$start->{asked}' FROM foresight.models WHERE model = 'blend'")
 	  or die 'the models were not retrained';
-	my $wall = Time::HiRes::time() - $t0;
-	$cpu = cpu_seconds($pid) - $cpu;
-	$polls = $primary->safe_psql('postgres',
-		"SELECT polls FROM foresight.node_health WHERE node_name = 'standby1'") - $polls;
-	return ($cpu, $wall, $polls);
+	return since_start($start);
 }
 
 # a process of its own, below the server's priority, on every server
@@ -125,18 +142,10 @@ cmp_ok($cpu, '>=', 0.3, 'a retraining without a limit takes 0.3 s of CPU or more
 # At 0.1 core the same retraining takes about ten times its CPU: measured
 # over its first 6 s (it takes longer), then the limit is lifted again.
 set_conf('foresight.trainer_cpu_limit = 0.1');
-my $pid = trainer_pid($primary);
-my $asked = $primary->safe_psql('postgres', 'SELECT now()');
-my $polls0 = $primary->safe_psql('postgres',
-	"SELECT polls FROM foresight.node_health WHERE node_name = 'standby1'");
-my $cpu0 = cpu_seconds($pid);
-my $t0 = Time::HiRes::time();
-$primary->safe_psql('postgres', 'SELECT foresight.retrain()');
+my $start = start_retrain();
+my $asked = $start->{asked};
 Time::HiRes::sleep(6);
-my $cpu_limited = cpu_seconds($pid) - $cpu0;
-my $wall_limited = Time::HiRes::time() - $t0;
-my $polls_limited = $primary->safe_psql('postgres',
-	"SELECT polls FROM foresight.node_health WHERE node_name = 'standby1'") - $polls0;
+my ($cpu_limited, $wall_limited, $polls_limited) = since_start($start);
 my $left = $primary->safe_psql('postgres',
 	"SELECT count(*) FROM foresight.models WHERE model = 'blend' AND last_trained <= '$asked'");
 note(sprintf('at 0.1 core: %.2f s of CPU over %.2f s, %d polls of standby1, %d models left to train',

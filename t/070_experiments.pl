@@ -189,8 +189,10 @@ my ($p95_arm, $p95_control, $ranks_arm, $ranks_control) = $clusters_test =~
 	/design effect of the sessions \(.*?\): at the p95 arm ([0-9.]+), control ([0-9.]+); of the ranks arm ([0-9.]+), control ([0-9.]+)/;
 ok(defined $ranks_arm && $ranks_arm > 3 && $ranks_arm <= 8 && $ranks_control > 3 && $ranks_control <= 8,
 	"unit session: over all classes the ranks' design effect is near the 8 reads a session (arm $ranks_arm, control $ranks_control)");
-ok(defined $p95_arm && $p95_arm >= 1 && $p95_arm <= 8 && $p95_control >= 1 && $p95_control <= 8,
-	"... and the p95's between 1 and 8 (arm $p95_arm, control $p95_control: only the few sessions near the p95 differ in it)");
+# (1 <= deff <= 8 holds by construction; what is measured is that being
+# below the p95 resembles less within a session than the latency does)
+ok(defined $p95_arm && $p95_arm < $ranks_arm && $p95_control < $ranks_control,
+	"... and the p95's is lower (arm $p95_arm, control $p95_control)");
 is($primary->safe_psql('postgres', q{SELECT sum(units) FROM foresight.experiment_report('clusters') WHERE request_class = 'all'}),
 	'64', '... of the 64 sessions');
 
