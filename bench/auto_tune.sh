@@ -4,6 +4,7 @@
 # part 2.
 #
 #   bash bench/auto_tune.sh [--cycles N] [--sweep-cycles N] [--scenario noisy|idle-connections]
+#                           [--sweep-only]
 #
 # The cluster of bench/forecast_pays.sh (coordinator 1.0 core, standby1 0.6,
 # standby2 0.9 with the cgroup v1 cpu controller where writable, the
@@ -36,9 +37,14 @@
 # each), then 3 for 40 s, then 5 s of rest.  Weights that favour the
 # connection term send the reads to the noisy standby2.
 #
+# --sweep-only: the sweep alone (is there a best setting to find?), its
+# report bench/results/auto_tune_sweep.md.
+#
 # Latencies are those of the decision log (latency_ms of each routed read),
-# read after each cycle.  Writes bench/results/auto_tune.md.  Not a timed
-# test: the ratios compare reads of one run at the same moments.
+# read after each cycle; every routed read (arm, class, node, time, latency)
+# is also kept in the work directory's NAME.reads for a closer look.
+# Writes bench/results/auto_tune.md (auto_tune_idle_connections.md).  Not a
+# timed test: the ratios compare reads of one run at the same moments.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
@@ -52,14 +58,16 @@ FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/auto_tune.sh "$@"
 cycles=4
 sweep_cycles=2
 scenario=noisy
+sweep_only=false
 while [ $# -gt 0 ]; do
 	case $1 in
 		--cycles) cycles=$2; shift 2 ;;
 		--sweep-cycles) sweep_cycles=$2; shift 2 ;;
+		--sweep-only) sweep_only=true; shift ;;
 		--scenario)
 			case $2 in noisy|idle-connections) scenario=$2 ;; *) die "--scenario is noisy or idle-connections" ;; esac
 			shift 2 ;;
-		-h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -147,6 +155,11 @@ run_cycle() {
 		FROM foresight.routing_decisions
 		WHERE decision_id > $first AND latency_ms IS NOT NULL AND chosen_node LIKE 'standby%'" \
 		| tr '|' ' ' > "$work/$name.lat"
+	sql "$port" "SELECT coalesce(substring(reason from '^\[[a-z_]+/([a-z0-9_]+)\] '), 'tuner'), request_class,
+			chosen_node, round(extract(epoch FROM decided_at)::numeric, 3), latency_ms
+		FROM foresight.routing_decisions
+		WHERE decision_id > $first AND latency_ms IS NOT NULL AND chosen_node LIKE 'standby%'
+		ORDER BY decision_id" | tr '|' ' ' > "$work/$name.reads"
 }
 
 # p99 ARM FILES...: the 99th percentile (ms) of ARM's latencies in FILES
@@ -180,6 +193,33 @@ for w in $grid; do
 done
 note "best fixed setting: w_conn $best (p99 $best_p99 ms)"
 best_load=$(awk -v w="$best" 'BEGIN { printf "%.1f", 1 - w }')
+scenario_line() {
+	if [ "$scenario" = idle-connections ]; then
+		echo "85 idle sessions held open on standby1 (max_connections 100); a cycle of 85 s: noise ramping 1-4 clients on standby2, then 3 for 40 s."
+	else
+		echo "a cycle of 85 s: noise ramping 1-4 clients on standby1, then periodic noise on standby1 and standby2."
+	fi
+}
+if $sweep_only; then
+	out=$FORESIGHT_ROOT/bench/results/auto_tune_sweep.md
+	{
+		echo "# Self-tuning weights: the sweep alone (bench/auto_tune.sh --sweep-only)"
+		echo
+		echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --sweep-only --sweep-cycles $sweep_cycles --scenario $scenario\`."
+		echo "Load average (1/5/15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+		echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
+		scenario_line
+		echo "Every read: $work/sweep*.reads."
+		echo
+		echo "| w_conn / w_load | reads | p99 ms |"
+		echo "|---|---:|---:|"
+		printf '%s' "$sweep_rows"
+		echo
+		echo "Best fixed setting: w_conn $best / w_load $best_load (p99 $best_p99 ms)."
+	} > "$out"
+	note "report: $out"
+	exit 0
+fi
 
 # 2. and 3. the tuner, from bad weights and from the defaults
 tuner_run() {	# tuner_run NAME W_CONN W_LOAD ARM_NAME
@@ -224,11 +264,7 @@ out=$FORESIGHT_ROOT/bench/results/auto_tune.md
 	echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --cycles $cycles --sweep-cycles $sweep_cycles --scenario $scenario\`."
 	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
 	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
-	if [ "$scenario" = idle-connections ]; then
-		echo "85 idle sessions held open on standby1 (max_connections 100); a cycle of 85 s: noise ramping 1-4 clients on standby2, then 3 for 40 s."
-	else
-		echo "a cycle of 85 s: noise ramping 1-4 clients on standby1, then periodic noise on standby1 and standby2."
-	fi
+	scenario_line
 	echo "Latencies of routed reads from the decision log."
 	echo
 	echo "## 1. The sweep: every grid setting as an arm of one experiment ($sweep_cycles cycles)"

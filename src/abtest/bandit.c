@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * bandit.c
- *	  Thompson sampling over a grid of arms with discounted Gaussian
- *	  statistics, an exploration bound and a tail guard (see bandit.h).
+ *	  Thompson sampling over a grid of arms with Gaussian statistics
+ *	  discounted by time, an exploration bound and a tail guard (see
+ *	  bandit.h).
  *
  * Each arm's mean reward has the posterior N(mean, se^2) with
  * se^2 = (variance + prior) / (n + 1): a normal approximation with one
@@ -24,6 +25,32 @@ bandit_init(Bandit *b, int narms)
 {
 	memset(b, 0, sizeof(*b));
 	b->narms = narms < 1 ? 1 : (narms > BANDIT_MAX_ARMS ? BANDIT_MAX_ARMS : narms);
+}
+
+void
+bandit_advance(Bandit *b, double now_s)
+{
+	double		factor;
+
+	if (b->clock == 0.0 || !(now_s > b->clock))
+	{
+		if (b->clock == 0.0 && now_s > 0.0)
+			b->clock = now_s;
+		return;
+	}
+	factor = exp2(-(now_s - b->clock) / BANDIT_HALF_LIFE_S);
+	for (int i = 0; i < b->narms; i++)
+	{
+		BanditArmStats *a = &b->arms[i];
+
+		a->n *= factor;
+		a->sum *= factor;
+		a->sumsq *= factor;
+		a->tail *= factor;
+	}
+	b->decisions *= factor;
+	b->explorations *= factor;
+	b->clock = now_s;
 }
 
 void
@@ -120,8 +147,8 @@ bandit_choose(Bandit *b, AbRandom *r, double exploration, int fallback_arm, Band
 		*why = BANDIT_FALLBACK;
 	}
 
-	b->decisions = b->decisions * BANDIT_DISCOUNT + 1.0;
-	b->explorations = b->explorations * BANDIT_DISCOUNT + (*why == BANDIT_EXPLORE ? 1.0 : 0.0);
+	b->decisions += 1.0;
+	b->explorations += *why == BANDIT_EXPLORE ? 1.0 : 0.0;
 	return choice;
 }
 
@@ -134,15 +161,6 @@ bandit_update(Bandit *b, int arm, double reward)
 		reward = 0.0;
 	if (reward > 1.0)
 		reward = 1.0;
-	for (int i = 0; i < b->narms; i++)
-	{
-		BanditArmStats *a = &b->arms[i];
-
-		a->n *= BANDIT_DISCOUNT;
-		a->sum *= BANDIT_DISCOUNT;
-		a->sumsq *= BANDIT_DISCOUNT;
-		a->tail *= BANDIT_DISCOUNT;
-	}
 	b->arms[arm].n += 1.0;
 	b->arms[arm].sum += reward;
 	b->arms[arm].sumsq += reward * reward;

@@ -28,8 +28,14 @@
 #include "abtest/abtest.h"
 
 #define BANDIT_MAX_ARMS 8
-/* each update multiplies every arm's statistics by this */
-#define BANDIT_DISCOUNT 0.999
+/*
+ * The statistics' half-life, in seconds of the caller's clock: evidence
+ * this old counts half.  By time, not per reward: a discount per reward
+ * would keep the last few seconds at a high read rate, in which the arm
+ * pulled most is judged on the present load and the others on an older
+ * one, and the comparison follows the load instead of the arms.
+ */
+#define BANDIT_HALF_LIFE_S 120.0
 /* a reward under this is a "tail" answer: over 4 x the fastest */
 #define BANDIT_TAIL_REWARD 0.25
 /* the guard acts once both arms have this much (discounted) evidence */
@@ -52,6 +58,7 @@ typedef struct Bandit
 	BanditArmStats arms[BANDIT_MAX_ARMS];
 	double		decisions;		/* discounted */
 	double		explorations;	/* discounted: choices other than the greedy arm */
+	double		clock;			/* seconds: when the statistics were last discounted */
 } Bandit;
 
 typedef enum BanditWhy
@@ -63,6 +70,13 @@ typedef enum BanditWhy
 } BanditWhy;
 
 extern void bandit_init(Bandit *b, int narms);
+
+/*
+ * Discount every statistic for the time since the last call: now_s is in
+ * seconds of any clock that does not go back (an earlier now_s is taken
+ * as no time).  Call before bandit_choose() and bandit_update().
+ */
+extern void bandit_advance(Bandit *b, double now_s);
 
 /* estimated mean reward of an arm, and its standard error */
 extern void bandit_estimate(const Bandit *b, int arm, double *mean, double *se);

@@ -86,12 +86,20 @@ auto_tune_shmem_init(void)
 	}
 }
 
+/* the bandits' clock: seconds since the PostgreSQL epoch */
+static double
+seconds_now(void)
+{
+	return (double) GetCurrentTimestamp() / USECS_PER_SEC;
+}
+
 void
 auto_tune_choose(bool peak, double *connection, double *load, AutoTuneRef *ref)
 {
 	int			bucket = peak ? 1 : 0;
 	int			arm;
 	BanditWhy	why;
+	double		now_s;
 
 	ref->chosen = false;
 	if (!foresight_auto_tune || tune == NULL)
@@ -101,8 +109,10 @@ auto_tune_choose(bool peak, double *connection, double *load, AutoTuneRef *ref)
 		ab_random_seed(&rng, ((uint64) MyProcPid << 32) ^ (uint64) GetCurrentTimestamp());
 		rng_seeded = true;
 	}
+	now_s = seconds_now();
 	/* a few draws of arithmetic: short enough for a spinlock */
 	SpinLockAcquire(&tune->mutex);
+	bandit_advance(&tune->bandit[bucket], now_s);
 	arm = bandit_choose(&tune->bandit[bucket], &rng, foresight_auto_tune_exploration, 0, &why);
 	tune->last_arm[bucket] = arm;
 	tune->last_why[bucket] = why;
@@ -123,13 +133,16 @@ void
 auto_tune_record(const AutoTuneRef *ref, int64 latency_us)
 {
 	double		reward;
+	double		now_s;
 
 	if (tune == NULL || !ref->chosen || ref->arm < 0 || ref->arm >= AUTO_TUNE_ARMS ||
 		ref->bucket < 0 || ref->bucket >= AUTO_TUNE_BUCKETS ||
 		ref->fastest_us <= 0.0 || latency_us <= 0)
 		return;					/* no scale to judge the latency by */
 	reward = Min(1.0, ref->fastest_us / (double) latency_us);
+	now_s = seconds_now();
 	SpinLockAcquire(&tune->mutex);
+	bandit_advance(&tune->bandit[ref->bucket], now_s);
 	bandit_update(&tune->bandit[ref->bucket], ref->arm, reward);
 	SpinLockRelease(&tune->mutex);
 }
