@@ -200,22 +200,31 @@ scenario_line() {
 		echo "a cycle of 85 s: noise ramping 1-4 clients on standby1, then periodic noise on standby1 and standby2."
 	fi
 }
+# report_head TITLE OPTIONS: a report's title and set-up
+report_head() {
+	echo "# $1"
+	echo
+	echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh $2\`."
+	echo "Load average (1/5/15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
+	scenario_line
+}
+# sweep_table: the sweep's p99 per setting, and the best
+sweep_table() {
+	echo "| w_conn / w_load | reads | p99 ms |"
+	echo "|---|---:|---:|"
+	printf '%s' "$sweep_rows"
+	echo
+	echo "Best fixed setting: w_conn $best / w_load $best_load (p99 $best_p99 ms)."
+}
 if $sweep_only; then
 	out=$FORESIGHT_ROOT/bench/results/auto_tune_sweep.md
 	{
-		echo "# Self-tuning weights: the sweep alone (bench/auto_tune.sh --sweep-only)"
-		echo
-		echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --sweep-only --sweep-cycles $sweep_cycles --scenario $scenario\`."
-		echo "Load average (1/5/15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
-		echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
-		scenario_line
+		report_head "Self-tuning weights: the sweep alone (bench/auto_tune.sh --sweep-only)" \
+			"--sweep-only --sweep-cycles $sweep_cycles --scenario $scenario"
 		echo "Every read: $work/sweep*.reads."
 		echo
-		echo "| w_conn / w_load | reads | p99 ms |"
-		echo "|---|---:|---:|"
-		printf '%s' "$sweep_rows"
-		echo
-		echo "Best fixed setting: w_conn $best / w_load $best_load (p99 $best_p99 ms)."
+		sweep_table
 	} > "$out"
 	note "report: $out"
 	exit 0
@@ -254,26 +263,17 @@ tuner_run() {	# tuner_run NAME W_CONN W_LOAD ARM_NAME
 }
 bad=$(tuner_run from_bad 0.9 0.1 bad)
 defaults=$(tuner_run from_defaults 0.3 0.7 defaults)
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 out=$FORESIGHT_ROOT/bench/results/auto_tune.md
 [ "$scenario" = noisy ] || out=$FORESIGHT_ROOT/bench/results/auto_tune_idle_connections.md
 {
-	echo "# Self-tuning weights (bench/auto_tune.sh)"
-	echo
-	echo "Run $started on $(nproc) cores; \`bash bench/auto_tune.sh --cycles $cycles --sweep-cycles $sweep_cycles --scenario $scenario\`."
-	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
-	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared;"
-	scenario_line
+	report_head "Self-tuning weights (bench/auto_tune.sh)" \
+		"--cycles $cycles --sweep-cycles $sweep_cycles --scenario $scenario"
 	echo "Latencies of routed reads from the decision log."
 	echo
 	echo "## 1. The sweep: every grid setting as an arm of one experiment ($sweep_cycles cycles)"
 	echo
-	echo "| w_conn / w_load | reads | p99 ms |"
-	echo "|---|---:|---:|"
-	printf '%s' "$sweep_rows"
-	echo
-	echo "Best fixed setting: w_conn $best / w_load $best_load (p99 $best_p99 ms)."
+	sweep_table
 	echo
 	echo "## 2. The tuner from bad weights (configured 0.9 / 0.1)"
 	echo

@@ -128,6 +128,18 @@ $plan = $primary->safe_psql('postgres', "$route EXPLAIN (ANALYZE, COSTS OFF, TIM
 # (a Route Reason line when the node's replay position is checked first)
 like($plan, qr/Route: standby[12] \(policy round_robin\)\n(?:\s+Route Reason: .*\n)?\s+Remote Rows: 4\n\s+Remote Time: [0-9.]+ ms/, 'EXPLAIN ANALYZE shows remote rows and time');
 like($plan, qr/\(never executed\)/, 'the local child did not run');
+# force_parallel_mode = regress: the Gather it adds, which EXPLAIN hides at
+# the top of a plan, is not shown under the route node either; "on" shows it
+# as it does without routing
+$plan = $primary->safe_psql('postgres', "$route SET force_parallel_mode = regress; EXPLAIN (COSTS OFF) SELECT count(*) FROM t WHERE id < 5");
+like($plan, qr/^Custom Scan \(Foresight Route\)\n\s+Route: standby[12] [^\n]*\n\s+->  Aggregate\n/,
+	'under force_parallel_mode = regress the route node wraps the plan EXPLAIN shows without routing');
+unlike($plan, qr/Gather|Single Copy/, '... without its invisible Gather');
+is($primary->safe_psql('postgres', "$route SET force_parallel_mode = regress; SELECT count(*) FROM t WHERE id < 5"),
+	'4', '... and the read answers the same');
+like($primary->safe_psql('postgres', "$route SET force_parallel_mode = on; EXPLAIN (COSTS OFF) SELECT count(*) FROM t WHERE id < 5"),
+	qr/Route: standby[12] [^\n]*\n\s+->  Gather\n\s+Workers Planned: 1\n\s+Single Copy: true/,
+	'under force_parallel_mode = on the Gather shows, as without routing');
 
 # a write in a session, then reads: the write is always visible
 $primary->safe_psql('postgres', 'CREATE TABLE ryw (id integer)');

@@ -238,6 +238,31 @@ route_cache_applies(Query *parse, int cursorOptions, ParamListInfo boundParams)
 		!query_has_external_params(parse);
 }
 
+/*
+ * force_parallel_mode = regress puts a Gather that EXPLAIN does not show
+ * (an "invisible" one, single copy, one worker) on top of a parallel-safe
+ * plan.  EXPLAIN hides it only at the top of the plan, and the route node
+ * is the top now: wrapped, it would show, with its worker's lines under
+ * ANALYZE.  So it is taken away, and the local plan under the route node
+ * and its EXPLAIN are those of the statement without routing.  The plan
+ * then runs here in this backend, not in the one worker the setting asks
+ * for (a developer's setting to test parallel workers; the statement
+ * stays in parallel mode).  PostgreSQL 15 adds the Gather only to a plan
+ * without initPlans, so none is left behind.
+ */
+static void
+drop_invisible_gather(PlannedStmt *stmt)
+{
+	Gather	   *gather;
+
+	if (!IsA(stmt->planTree, Gather))
+		return;
+	gather = (Gather *) stmt->planTree;
+	if (!gather->invisible || gather->plan.initPlan != NIL || outerPlan(gather) == NULL)
+		return;
+	stmt->planTree = outerPlan(gather);
+}
+
 static PlannedStmt *
 router_planner(Query *parse, const char *query_string, int cursorOptions,
 			   ParamListInfo boundParams)
@@ -366,6 +391,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		}
 	}
 
+	drop_invisible_gather(stmt);
 	request_shape_of_plan(stmt, &shape);
 	if (probe != NULL)
 	{

@@ -104,7 +104,7 @@ main(void)
 	 * (what the reward's normalisation by the fastest node misses): every
 	 * 10 s the rewards drop by 40% for 10 s, at 400 decisions a second.
 	 * Discounted by time, the arms are judged over the same minutes, and
-	 * the best one (0.05 better) stays the choice.
+	 * the best one (0.03 ahead of the next) stays the choice.
 	 */
 	{
 		double		m3[6] = {0.60, 0.62, 0.65, 0.60, 0.58, 0.55};
