@@ -67,7 +67,7 @@ while [ $# -gt 0 ]; do
 		--scenario)
 			case $2 in noisy|idle-connections) scenario=$2 ;; *) die "--scenario is noisy or idle-connections" ;; esac
 			shift 2 ;;
-		-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,47p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
