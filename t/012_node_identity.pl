@@ -4,6 +4,9 @@
 # promoted under a read load.  None is ever chosen once the monitor has
 # seen it (and a query checking its replay position never uses it before);
 # foresight.nodes says why.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -1,6 +1,10 @@
 # Routing safety: what never leaves the primary, read-your-writes, cancel
 # and timeouts reaching the node, remote errors, a stopped standby, and
 # permissions and row-level security identical routed or not.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -9,6 +9,9 @@
 # and EXPLAIN ANALYZE must say so.  The queries left behind on standby1 run
 # to their end there without holding anything up.  With hedging off, or in
 # a transaction block, a lookup on standby1 waits its 2 s.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -2,7 +2,11 @@
 # part, the parts' notices and the not-split reason in the decision log,
 # on a coordinator with two standbys.  Its faults (a statement_timeout while
 # the coordinator runs its part, a standby stopped mid-merge) race slow
-# parts: not parallel-safe.
+# parts: not parallel-safe beside a CPU-heavy test, only a light one.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 

@@ -9,6 +9,9 @@
 # The margin: a piece sleeps about 0.3 s on the slow standby and runs in a
 # few milliseconds on the fast one, so the fast one takes most of the 16
 # pieces of each read; the test asks for at least three times as many.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 

@@ -8,8 +8,13 @@
 # answer or a clean error, never some of the rows), a node paused in replay
 # (waited for, then not used) and one that catches up in time.
 #
-# Not parallel-safe: the faults are timed against the parts' progress.
+# Not parallel-safe, only light: the faults are timed against the parts'
+# progress, which a CPU-heavy test beside it would disturb.
 # (The random queries split against their local answers are t/051's.)
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
+# runs long: scripts/test.sh starts it first among those
 use strict;
 use warnings;
 

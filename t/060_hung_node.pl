@@ -8,6 +8,9 @@
 # connection waits no longer than the deadline either); no
 # "could not send cancel request" reaches the client; once the node runs
 # again, none of the routed queries is left running on it.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -7,6 +7,9 @@
 #   not pile up there;
 # - a snapshot over the decoder's limit is not fetched: the node stays up,
 #   sampled by plain SQL, and the monitor's memory stays small.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use IO::Socket::INET;

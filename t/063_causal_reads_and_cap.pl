@@ -7,6 +7,9 @@
 # - a shared cap on each node's connections from all backends
 #   (foresight.max_node_connections): at the cap a query runs elsewhere,
 #   never fails, and the node never has more connections than the cap.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

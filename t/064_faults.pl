@@ -11,6 +11,9 @@
 #   4. a coordinator restart: the standbys are unknown until their first
 #      good poll (no query pays a connection attempt to them), then take
 #      reads again within two samples.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

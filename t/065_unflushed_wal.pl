@@ -12,6 +12,9 @@
 #   next block goes to a standby;
 # - a read after the session's own asynchronous commit does not flush it
 #   (the WAL writer does, within the delay the session chose): it runs here.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -215,31 +215,8 @@ like($labels, qr/^([ab]),\1,-$/,
 $primary->safe_psql('postgres', q{SELECT foresight.drop_experiment('midxact')});
 
 # the CPU-bound neighbour: heavy joins run directly on standby1, whose
-# processes forked from now on (its backends) share half a core (a cgroup
-# v1 cpu group, as a container would have: when the neighbour has spent
-# the quota, every query there waits for the next 100 ms period), or, where
-# no cgroup can be made, one CPU (taskset): the neighbour slows standby1
-# and not the whole host
-my $cg_base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
-my $group;
-sub write_file { my ($f, $v) = @_; open(my $fh, '>', $f) or die "$f: $!"; print $fh "$v\n"; close($fh) or die "$f: $!"; }
-if ($ENV{CGROUP_NAME} && -d $cg_base && -w $cg_base)
-{
-	$group = "$cg_base/t070_$$";
-	mkdir $group or die "mkdir $group: $!";
-	write_file("$group/cpu.cfs_period_us", 100000);
-	write_file("$group/cpu.cfs_quota_us", 50000);
-	write_file("$group/cgroup.procs", $standby1->{_pid});
-	diag("standby1's new processes share half a core ($group)");
-}
-elsif (system('taskset', '-a', '-p', '-c', '1', $standby1->{_pid}) == 0)
-{
-	diag("standby1's new processes run on CPU 1 (no writable cgroup)");
-}
-else
-{
-	diag('standby1 is neither in a cgroup nor pinned: its neighbour loads the whole host');
-}
+# new processes (its backends) share half a core
+my $group = ForesightCluster::confine_to_half_core($standby1);
 my $dir = PostgreSQL::Test::Utils::tempdir();
 PostgreSQL::Test::Utils::append_to_file("$dir/heavy.sql",
 	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");
@@ -431,5 +408,5 @@ $primary->safe_psql('postgres', q{ALTER SYSTEM RESET foresight.auto_tune});
 $primary->reload;
 
 $standby1->stop;
-rmdir $group or diag("could not remove $group: $!") if $group;
+ForesightCluster::release_group($group);
 done_testing();

@@ -4,6 +4,9 @@
 # (foresight.local_region) first.  Far nodes are real delays on the wire:
 # standby2 behind a relay adding 7.5 ms each way (a 15 ms round trip),
 # standby3 behind one adding 30 ms (60 ms).
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

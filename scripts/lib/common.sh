@@ -86,13 +86,22 @@ FORESIGHT_INSTALL=$FORESIGHT_BUILD/install
 FORESIGHT_BINDIR=$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/bin
 FORESIGHT_PGXS=$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
 
+# FORESIGHT_BITCODE=no (scripts/test.sh) builds without the LLVM bitcode
+# that PGXS makes of every file for JIT inlining: the build takes half the
+# time (21 s against 42 on two cores), and no test reads the bitcode.  The
+# bitcode of an earlier install is removed then, so that JIT never inlines
+# functions of an older build.
 build_and_install() {
-	note "building pg_foresight"
-	make -C "$FORESIGHT_ROOT" -s -j2 all >/dev/null || die "build failed"
+	local flags=()
+	[ "${FORESIGHT_BITCODE:-yes}" = no ] && flags=(with_llvm=no)
+	note "building pg_foresight${flags:+ (${flags[*]})}"
+	make -C "$FORESIGHT_ROOT" -s -j2 "${flags[@]}" all >/dev/null || die "build failed"
 	if [ ! -x "$FORESIGHT_BINDIR/postgres" ]; then
 		mkdir -p "$FORESIGHT_INSTALL/usr/lib/postgresql" "$FORESIGHT_INSTALL/usr/share/postgresql"
 		cp -a /usr/lib/postgresql/$PG_MAJOR "$FORESIGHT_INSTALL/usr/lib/postgresql/"
 		cp -a /usr/share/postgresql/$PG_MAJOR "$FORESIGHT_INSTALL/usr/share/postgresql/"
 	fi
-	make -C "$FORESIGHT_ROOT" -s install DESTDIR="$FORESIGHT_INSTALL" >/dev/null || die "make install failed"
+	[ ${#flags[@]} -eq 0 ] || rm -rf "$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/lib/bitcode/pg_foresight" \
+		"$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/lib/bitcode/pg_foresight.index.bc"
+	make -C "$FORESIGHT_ROOT" -s "${flags[@]}" install DESTDIR="$FORESIGHT_INSTALL" >/dev/null || die "make install failed"
 }

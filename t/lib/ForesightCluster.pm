@@ -14,6 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use Fcntl qw(:flock);
 use Time::HiRes ();
 
 # Settings that make the models train and predict within seconds (samples
@@ -37,7 +38,7 @@ sub create
 	  "foresight.anomaly_detection = off\nforesight.readmit_ramp = 0";
 
 	my $primary = PostgreSQL::Test::Cluster->new('coordinator');
-	$primary->init(allows_streaming => 1);
+	init_from_template($primary);
 	$primary->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'pg_foresight'
 foresight.database = 'postgres'
@@ -57,10 +58,7 @@ $extra_conf
 		$standby->start;
 		push @standbys, $standby;
 	}
-	for my $standby (@standbys)
-	{
-		$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
-	}
+	wait_replayed(flushed_insert_lsn($primary), @standbys);
 	for my $i (1 .. $nstandbys)
 	{
 		my $standby = $standbys[ $i - 1 ];
@@ -71,6 +69,109 @@ $extra_conf
 	wait_polled($primary, map { "standby$_" } 1 .. $nstandbys)
 	  unless $opts{no_register} || $nstandbys == 0;
 	return ($primary, @standbys);
+}
+
+# $node->init(allows_streaming => 1), with initdb's work done once per test
+# run: the first call runs initdb into a template under $TESTDIR/tmp_check
+# and every later one copies it (PostgreSQL 16's Cluster.pm does the same
+# with INITDB_TEMPLATE).  Every coordinator of a run then has the same
+# system identifier; its standbys share it anyway, and a test that needs a
+# server of another cluster (t/012) makes it with a plain init().
+sub init_from_template
+{
+	my ($node) = @_;
+	my $base = "$PostgreSQL::Test::Utils::tmp_check/initdb-template";
+	my $template = "$base/pgdata";
+	no warnings 'redefine';
+	my $initdb = \&PostgreSQL::Test::Utils::system_or_bail;
+	local *PostgreSQL::Test::Utils::system_or_bail = sub {
+		my @cmd = @_;
+		return $initdb->(@cmd)
+		  unless "@cmd[0,1,3,4,5]" eq 'initdb -D -A trust -N' && @cmd == 6;
+		mkdir $base;
+		# two tests running side by side: one makes it, the other waits
+		open(my $lock, '>', "$base.lock") or die "$base.lock: $!";
+		flock($lock, LOCK_EX) or die "flock $base.lock: $!";
+		if (!-d $template)
+		{
+			$initdb->('initdb', '-D', "$template.new", '-A', 'trust', '-N');
+			rename("$template.new", $template) or die "rename: $!";
+		}
+		close($lock);
+		$initdb->('cp', '-RPp', $template, $cmd[2]);
+	};
+	$node->init(allows_streaming => 1);
+}
+
+# A position of the primary's WAL at or past everything inserted so far,
+# flushed now: the end of a transactional logical message, whose commit
+# flushes the WAL up to the commit record (a transaction that wrote
+# nothing else would commit asynchronously).  So the walsenders send it
+# all at once, not at the WAL writer's next round (wal_writer_delay: 10 s
+# in t/065).  The flush position itself is no such target: the WAL writer
+# flushes whole pages, so it may end inside a record, which a standby
+# cannot replay until the rest is flushed.
+sub flushed_insert_lsn
+{
+	my ($primary) = @_;
+	return $primary->safe_psql('postgres',
+		q{SELECT pg_logical_emit_message(true, 'foresight_test', 'flush')});
+}
+
+# Wait until every standby given has replayed the WAL up to $lsn, asking
+# each standby itself: the primary's pg_stat_replication (wait_for_catchup)
+# learns a standby's replay position from its walreceiver's next status
+# message, which, with no more WAL coming, is wal_receiver_status_interval
+# (10 s) away.
+sub wait_replayed
+{
+	my ($lsn, @standbys) = @_;
+	for my $standby (@standbys)
+	{
+		$standby->poll_query_until('postgres',
+			"SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")
+		  or die $standby->name . " has not replayed the WAL up to $lsn";
+	}
+}
+
+# Confine the processes $node forks from now on (its backends) to half a
+# core, as a container would: a cgroup v1 cpu group under CGROUP_NAME
+# (scripts/test.sh makes one this user may write), where a neighbour that
+# spent the quota waits for the next 100 ms period; where none can be
+# made, one CPU (taskset).  A CPU-bound neighbour run there then slows
+# that node and not the whole host, whose CPU pressure and slower answers
+# every server on it would read as its own load.  Returns the group's
+# directory, to remove with release_group once the node is stopped, or
+# undef.
+sub confine_to_half_core
+{
+	my ($node) = @_;
+	my $base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
+	if ($ENV{CGROUP_NAME} && -d $base && -w $base)
+	{
+		my $group = "$base/" . $node->name . "_$$";
+		mkdir $group or die "mkdir $group: $!";
+		PostgreSQL::Test::Utils::append_to_file("$group/cpu.cfs_period_us", "100000\n");
+		PostgreSQL::Test::Utils::append_to_file("$group/cpu.cfs_quota_us", "50000\n");
+		PostgreSQL::Test::Utils::append_to_file("$group/cgroup.procs", $node->{_pid} . "\n");
+		diag($node->name . "'s new processes share half a core ($group)");
+		return $group;
+	}
+	if (system('taskset', '-a', '-p', '-c', '1', $node->{_pid}) == 0)
+	{
+		diag($node->name . "'s new processes run on CPU 1 (no writable cgroup)");
+		return undef;
+	}
+	diag($node->name . ' is neither in a cgroup nor pinned: its neighbour loads the whole host');
+	return undef;
+}
+
+# Remove confine_to_half_core's group (its node stopped: a group with
+# processes cannot be removed).
+sub release_group
+{
+	my ($group) = @_;
+	rmdir $group or diag("could not remove $group: $!") if $group;
 }
 
 # A delaying TCP relay (scripts/delay-relay) in front of a node: a node
@@ -307,8 +408,8 @@ sub routed_counts
 sub wait_standbys_seen_current
 {
 	my ($primary, @standbys) = @_;
-	my $lsn = $primary->lsn('insert');
-	$primary->wait_for_catchup($_, 'replay', $lsn) for @standbys;
+	my $lsn = flushed_insert_lsn($primary);
+	wait_replayed($lsn, @standbys);
 	my $names = join(', ', map { "'standby$_'" } 1 .. scalar @standbys);
 	return $primary->poll_query_until('postgres',
 		"SELECT count(*) = ${\ scalar @standbys} FROM foresight.node_health WHERE node_name IN ($names) AND replay_lsn >= '$lsn'");
