@@ -233,6 +233,10 @@ ok($primary->safe_psql('postgres',
 my $bad = () = slurp_file($primary->logfile) =~
   /node "selfnode": its snapshot cannot be read, using plain SQL\n.*DETAIL:  field load1 out of range/g;
 is($bad, 1, 'logged once with the node name and why');
+# a node whose snapshot could not be read is tried again every 10 samples:
+# sampled every 250 ms from here on, within 2.5 s rather than 10
+$primary->safe_psql('postgres', "ALTER SYSTEM SET foresight.sample_interval = '250ms'");
+$primary->reload;
 $primary->safe_psql('postgres', q{
 	DROP FUNCTION foresight.node_snapshot();
 	ALTER FUNCTION foresight.node_snapshot_real() RENAME TO node_snapshot;
