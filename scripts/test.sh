@@ -46,13 +46,13 @@ run_unit_tests() {
 	read -r -a tests <<< "$(make -s print-unit-tests)"
 	[ ${#tests[@]} -gt 0 ] || return 0
 	note "C unit tests: ${tests[*]}"
-	make -s unit-tests >/dev/null || { failed=1; return; }
-	prove --exec '' "${tests[@]}" || failed=1
+	make -s -j2 unit-tests >/dev/null || { failed=1; return; }
+	prove -j2 --exec '' "${tests[@]}" || failed=1
 }
 
-# The C unit tests and pg_regress (one test at a time) each keep one core
-# busy: in the whole suite they run side by side, the unit tests' output
-# shown once both are done.
+# The C unit tests (two at a time, the longest, test_abtest, about 20 s)
+# and pg_regress (one test at a time): in the whole suite they run side by
+# side, the unit tests' output shown once both are done.
 run_unit_tests_beside_regress() {
 	local log=$FORESIGHT_BUILD/unit-tests.out pid rc=0
 	mkdir -p "$FORESIGHT_BUILD"

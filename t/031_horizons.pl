@@ -3,6 +3,9 @@
 # the GUC's check of bad lists (and of more horizons than the server
 # started with), a reload changing the windows, and the predictive score
 # reading the horizon that matches a query's expected duration.
+# light: asserts waits and deadlines with margins, not shares of CPU, and
+# leaves most of the machine idle, so scripts/test.sh runs it beside another
+# light test
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -111,30 +111,42 @@ diag("a point read costs the coordinator $local_us us here ($local_n timed), $ro
 cmp_ok($local_n, '>=', 8, 'point reads run here are timed');
 # the rule follows the measurements: which way is cheaper under this load
 # depends on the machine (on an idle 2-CPU VM, running here: 24-27 us
-# against 50 routed; under a parallel CI run it was 83 against 63)
-if ($local_us <= $routed_now)
+# against 50 routed; under a parallel CI run it was 83 against 63), and
+# both are moving averages, which may cross while the reads run (a CI run
+# ended at 58 here against 36 routed after the rule had kept 442 of its
+# 1000 reads here).
+# So each decision of the rule is judged by the costs it states: "CPU
+# routed X us >= here Y us" when running here was the cheaper, "re-measured
+# here (Y > X us)" for the few reads run here to keep that cost current
+# when routing was.
+my ($cheaper_here, $remeasured, $inconsistent) = split /\|/, $primary->safe_psql('postgres', qq{
+	SELECT count(*) FILTER (WHERE c IS NOT NULL),
+	       count(*) FILTER (WHERE r IS NOT NULL),
+	       count(*) FILTER (WHERE c[1]::int < c[2]::int OR r[1]::int < r[2]::int)
+	FROM (SELECT regexp_match(reason, '^coordinator cost: point CPU routed (\\d+) us >= here (\\d+) us, busiest') AS c,
+	             regexp_match(reason, '^coordinator cost: busiest \\(load [0-9.]+ > [0-9.]+\\), point re-measured here \\((\\d+) > (\\d+) us\\): here\$') AS r
+	      FROM foresight.routing_decisions
+	      WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive') d});
+diag("the rule: $cheaper_here reads kept here as cheaper, $remeasured re-measured here");
+is($inconsistent, '0', 'every read the rule kept here states costs that say so');
+cmp_ok($cheaper_here + $remeasured, '>', 0, 'the rule applies while the coordinator is the busiest node');
+cmp_ok($here, '>=', $by_rule, 'the reads it kept here ran here');
+cmp_ok($remeasured, '<=', $all * 0.2, 'reads run here only to re-measure are few');
+# where the costs did not cross while the reads ran
+if ($remeasured == 0)
 {
 	cmp_ok($by_rule, '>=', $all * 0.5, 'running here costs less: most point reads run here by the rule');
-	cmp_ok($here, '>=', $by_rule, 'and they ran here');
-	my $reason = $primary->safe_psql('postgres', qq{
-		SELECT reason FROM foresight.routing_decisions
-		WHERE decision_id > $from AND reason LIKE 'coordinator cost: point CPU routed%'
-		ORDER BY decision_id DESC LIMIT 1});
-	diag("a decision of the rule: $reason");
-	like($reason, qr/^coordinator cost: point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\): here/,
-		'the decision log gives the measured costs and the loads');
 }
-else
+if ($cheaper_here == 0)
 {
-	cmp_ok($by_rule, '<=', $all * 0.2, 'routing costs less: only the re-measuring reads run here by the rule');
-	cmp_ok($by_rule, '>', 0, 'but some do, so that the cost of running here stays measured');
-	like($primary->safe_psql('postgres', qq{
-		SELECT reason FROM foresight.routing_decisions
-		WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
-		ORDER BY decision_id DESC LIMIT 1}),
-		qr/^coordinator cost: (busiest \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, .*): here$/,
-		'the decision log says why it ran here, with the costs');
+	cmp_ok($remeasured, '>', 0, 'routing costs less: some reads run here all the same, so that the cost of running here stays measured');
 }
+like($primary->safe_psql('postgres', qq{
+	SELECT reason FROM foresight.routing_decisions
+	WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
+	ORDER BY decision_id DESC LIMIT 1}),
+	qr/^coordinator cost: (busiest \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\)): here$/,
+	'the decision log says why it ran here, with the costs and the loads');
 
 # the same load with the rule off: routed as the scores say
 $from = last_decision();

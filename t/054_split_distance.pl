@@ -83,4 +83,5 @@ is($near + $farp, 16 * $runs, 'every piece ran once, on a standby');
 cmp_ok($farp * 4, '<=', $near, 'the far standby took at most a quarter as many pieces as the near one');
 cmp_ok($paced, '>=', $runs - 1, 'the split was decided by the measured paces (decision log)');
 
+$far_relay->kill_kill;
 done_testing();
