@@ -68,7 +68,7 @@ is($primary->safe_psql('app', 'SELECT count(*) FROM foresight.nodes'), '3',
 # standbys preload the extension (postgresql.conf was copied); their
 # monitor idles while foresight.standby_routing is off (the default):
 # nothing is polled from a standby (t/090_standby_routing.pl turns it on)
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 for my $standby ($standby1, $standby2)
 {
 	ok($standby->poll_query_until('postgres',

@@ -82,8 +82,8 @@ is($primary->safe_psql('postgres',
 # ---- a pgbench load on standby1 shows on standby1 only
 $primary->command_ok([ 'pgbench', '-i', '-s', '2', '-q', '-p', $primary->port, '-h', $primary->host, 'postgres' ],
 	'pgbench tables on the primary');
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
+ForesightCluster::catch_up($primary, $standby2);
 sleep 2;    # let the initialisation's own load leave the newest samples
 
 my ($out, $err) = ('', '');

@@ -23,7 +23,7 @@ CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT curren
 CREATE TABLE prom (id integer);
 INSERT INTO prom SELECT generate_series(1, 10);
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # queries each node answered (routed, not counting skipped attempts)
 sub served

@@ -79,8 +79,8 @@ CREATE SCHEMA other;
 CREATE TABLE other.items AS SELECT g AS id FROM generate_series(1, 3) g;
 ANALYZE;
 });
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
+ForesightCluster::catch_up($primary, $standby2);
 
 our $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 my $local = "SET foresight.routing_policy = local;";
@@ -252,8 +252,8 @@ $bg->quit;
 
 # pgbench -M prepared smoke through the router
 $primary->safe_psql('postgres', 'CREATE TABLE bench_t AS SELECT g AS aid, g % 10 AS abalance FROM generate_series(1, 1000) g; ALTER TABLE bench_t ADD PRIMARY KEY (aid)');
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
+ForesightCluster::catch_up($primary, $standby2);
 my $script = $primary->basedir . '/select.sql';
 PostgreSQL::Test::Utils::append_to_file($script, "\\set aid random(1, 1000)\nSELECT abalance FROM bench_t WHERE aid = :aid;\n");
 my $before = routed_count();

@@ -48,7 +48,7 @@ GRANT SELECT ON secret, t TO alice;
 CREATE VIEW hidden_v AS SELECT x FROM hidden;
 GRANT SELECT ON hidden_v TO alice;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 
@@ -187,7 +187,7 @@ $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 my ($blk, @b);
 for my $try (1 .. 3)
 {
-	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+	ForesightCluster::catch_up($primary, $standby1, $standby2);
 	$blk = $primary->safe_psql('postgres', qq{$route
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT node_port() || ' ' || xact_info() || ' ' || count(*) FROM t;
@@ -216,10 +216,10 @@ is(scalar(grep { $_ eq $p0 } @b[1..2]), 2, 'READ COMMITTED block pinned to one s
 
 # a REPEATABLE READ block begins on a node only if the node has replayed
 # everything written here before the block began: others' commits too
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (3000, 'another session')");
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby2);
 my @seen;
 for (1 .. 4)
 {
@@ -236,7 +236,7 @@ like($primary->safe_psql('postgres', "$route SELECT node_port(); SELECT node_por
 	qr/${\ $standby1->port }/, 'plain reads may still use the paused standby');
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 $primary->safe_psql('postgres', 'DELETE FROM t WHERE id = 3000');
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # a REPEATABLE READ block keeps its remote snapshot while others commit
 my $rr = $primary->background_psql('postgres', on_error_stop => 0);
@@ -244,7 +244,7 @@ $rr->query_safe($route);
 $rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 my $n1 = $rr->query_safe('SELECT count(*) FROM t');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (2000, 'new')");
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 is($rr->query_safe('SELECT count(*) FROM t'), $n1, 'REPEATABLE READ: the routed reads keep one snapshot');
 $rr->query_safe('COMMIT');
 is($rr->query_safe('SELECT count(*) FROM t'), $n1 + 1, 'after COMMIT the new row is seen');
@@ -262,7 +262,7 @@ is($rr->query_safe("SELECT node_port() FROM t LIMIT 1"), $pport, 'after a failed
 $rr->query_safe('COMMIT');
 $rr->quit;
 $primary->safe_psql('postgres', "DELETE FROM t WHERE id = 2000");
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # a node's error keeps its SQLSTATE, message and gets a context line
 my ($ret, $stdout, $stderr) = $primary->psql('postgres',
@@ -360,7 +360,7 @@ is($su_rows, '3', 'the superuser sees all rows routed');
 # own (the role it authenticated as), and the node session takes the role
 # as this one did, so the query is routed and sees what the role sees
 $primary->safe_psql('postgres', 'CREATE ROLE nologin_reader NOLOGIN; GRANT SELECT ON t TO nologin_reader');
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 my $count_t = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
 my $nl = $primary->safe_psql('postgres', "$route SET ROLE nologin_reader; SELECT node_port() || ' ' || count(*) || ' ' || current_user FROM t; RESET ROLE; SELECT node_port() FROM t LIMIT 1;");
 my @nl = split /\n/, $nl;
@@ -379,7 +379,7 @@ CREATE ROLE pw_reader LOGIN PASSWORD 'right';
 GRANT SELECT ON t TO hba_rejected, pw_reader;
 ALTER ROLE pw_reader SET foresight.connection_options = 'password=wrong';
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 for my $s ($standby1, $standby2)
 {
 	# the first matching line wins: these go before the test's trust lines
@@ -510,7 +510,7 @@ $primary->append_conf('postgresql.conf', 'max_files_per_process = 85');
 $primary->restart;
 ForesightCluster::register($primary, "fd$_", $_ % 2 ? $standby1 : $standby2) for 1 .. 12;
 # every name a candidate first (replayed the registry change, seen healthy)
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 my $ncand = 0;
 for (1 .. 600)
 {

@@ -31,7 +31,7 @@ INSERT INTO public.t2 VALUES (1, 'in public');
 CREATE ROLE noperm LOGIN;
 GRANT USAGE ON SCHEMA s1 TO noperm;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # query shapes, each with several sets of constants
 my @shapes = (
@@ -132,7 +132,7 @@ $primary->safe_psql('postgres', 'ALTER FUNCTION twice(integer) RENAME TO double_
 # (looking the new name up may prune pg_proc here, WAL the session must then
 # see replayed: let it happen, and replay, before the queries)
 $bg->query_safe("SET foresight.routing_policy = local; SELECT double_it(1); SET foresight.routing_policy = round_robin;");
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 push @renamed, $bg->query_safe("SELECT node_port() || ' ' || double_it(id) FROM t WHERE id = $_") for 3 .. 4;
 is(join(',', map { (split / /)[1] } @renamed), '2,4,6,8', 'a renamed function: same shape, new name sent');
 ok(!grep({ !/^(\d+) / || ($name_of{$1} // '') !~ /^standby/ } @renamed), 'and all four ran on a standby')
@@ -180,7 +180,7 @@ SELECT hits FROM foresight.query_shapes;
 is($own, "v9 ü\nv10 ü\nchanged\n2", 'after a write in its transaction a known shape runs here and sees the write');
 
 # in a REPEATABLE READ block known shapes go to the block's node
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 my @rr = split /\n/, $primary->safe_psql('postgres', q{
 SET foresight.routing_policy = round_robin; SET foresight.include_local = off;
 SELECT node_port() || ' ' || v FROM t WHERE id = 12;

@@ -71,7 +71,7 @@ CREATE ROLE admin_r SUPERUSER NOLOGIN;
 GRANT admin_r TO alice;
 ANALYZE;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # the statements' output lines, in one session (as $user when given); an
 # error ends the session and comes as the last line, so that the tests
@@ -306,7 +306,7 @@ like(last_reason($su[0]), qr/^not routed: superuser-only setting "session_replic
 	'... and the decision log says why');
 # granted to alice, it is carried
 $primary->safe_psql('postgres', 'GRANT SET ON PARAMETER session_replication_role TO alice');
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 @su = session("$route SET session_replication_role = replica; SELECT setting_here('session_replication_role') || '|' || node_port();",
 	'alice');
 is(from_standby($su[0], 'granted superuser-only setting'), 'replica', 'a superuser-only setting the login may set is carried');
@@ -355,7 +355,7 @@ my @newcomer = session("$route SET ROLE newcomer; SELECT current_user || '|' || 
 is($newcomer[0], "newcomer|$pport", 'a role a node does not know yet: the query runs here');
 is($newcomer[1], "1|$pport", '... without error');
 $_->safe_psql('postgres', 'SELECT pg_wal_replay_resume()') for ($standby1, $standby2);
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 @newcomer = session("$route SET ROLE newcomer; SELECT current_user || '|' || node_port();");
 is(from_standby($newcomer[0], 'replayed role'), 'newcomer', 'once replayed, the role is carried');
 

@@ -33,7 +33,7 @@ CREATE VIEW vw AS SELECT id, v FROM wide WHERE id <= 2;
 
 sub catch_up
 {
-	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @_;
+	ForesightCluster::catch_up($primary, @_);
 }
 
 sub pause_standby1

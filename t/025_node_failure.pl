@@ -24,7 +24,7 @@ CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT curren
 CREATE TABLE t (id integer PRIMARY KEY);
 INSERT INTO t SELECT generate_series(1, 10);
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 # Rows 1 to 5 come at once, large enough to leave the node's send buffer;

@@ -19,7 +19,7 @@ CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT curren
 GRANT EXECUTE ON FUNCTION node_port() TO PUBLIC;
 CREATE ROLE bob LOGIN;
 });
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
 
 my $route = 'SET foresight.routing_policy = round_robin; SET foresight.include_local = off;';
 

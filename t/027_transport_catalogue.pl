@@ -148,7 +148,7 @@ CREATE TABLE parted (k integer, v text) PARTITION BY RANGE (k);
 CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
 ANALYZE;
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 my $local = "SET foresight.routing_policy = local;";
@@ -400,7 +400,7 @@ like($primary->safe_psql('postgres', sprintf($why_local, q{'SELECT c FROM pg_cla
 # when another column's text would not read back (a timestamptz under a
 # DateStyle other than ISO), the query runs here
 $primary->safe_psql('postgres', 'GRANT SELECT ON vals TO pg_monitor');
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 my $acl = q{SELECT relname, relacl FROM pg_class WHERE relname = 'vals'};
 like($primary->safe_psql('postgres', "$route EXPLAIN (VERBOSE, COSTS OFF) $acl"),
 	qr/Route: standby1.*Remote Transport: text \(type aclitem has no binary form\)/s,
@@ -462,7 +462,7 @@ INSERT INTO latin VALUES
 	(1, 'àéîõü ß', 'ñ', 'ç', 'nämé', '{"é": "ü"}', '{"é": "ü"}', '<é a="ü">ß</é>', '{é,ü,NULL}', ROW('ß', 'été'), 'hiver', 'été:1 ü', 'é & ü'),
 	(2, '', NULL, 'x', 'plain', '[]', '[]', 'é', '{}', NULL, 'été', '', 'x');
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 my $stats = q{SELECT coalesce(sum(routed), 0) FROM foresight.routing_stats WHERE node_name = 'standby1'};
 for my $enc ('LATIN1', 'WIN1252', 'UTF8')
 {

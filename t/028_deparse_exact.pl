@@ -76,7 +76,7 @@ CREATE TABLE parent (id integer PRIMARY KEY);
 CREATE TABLE child (id integer REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
 ANALYZE;
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 my $local = "SET foresight.routing_policy = local;";

@@ -33,7 +33,7 @@ CREATE FUNCTION plus1(integer) RETURNS integer LANGUAGE sql STABLE AS 'SELECT $1
 CREATE ROLE someone LOGIN;
 GRANT SELECT ON plain TO someone;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # reason route_explain gives for $sql after $prefix, in one session
 sub reason

@@ -37,7 +37,7 @@ is($primary->safe_psql('postgres', q{
 
 # a CPU-heavy load on standby1 only
 $primary->safe_psql('postgres', 'CREATE TABLE big AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 200000) g');
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
 my @load;
 for my $i (1 .. 3)
 {
@@ -97,7 +97,7 @@ $primary->safe_psql('postgres', qq{
 		             THEN '\\x0801'::bytea   -- field 1 (version) = 1, nothing else
 		             ELSE foresight.real_node_snapshot() END \$\$;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 ok($primary->poll_query_until('postgres', q{
 	SELECT skipped_samples >= 5 FROM foresight.models
 	WHERE node_name = 'standby1' AND request_class = 'all' AND model = 'blend'}),
@@ -129,7 +129,7 @@ $primary->safe_psql('postgres', q{
 		LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 	DROP FUNCTION foresight.real_node_snapshot();
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 ok($primary->poll_query_until('postgres', q{
 	SELECT samples > } . $absorbed . q{ FROM foresight.predictions
 	WHERE node_name = 'standby1' AND request_class = 'all'}),

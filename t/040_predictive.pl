@@ -26,7 +26,7 @@ INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
 CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
 ANALYZE;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 # a standby not yet seen past the latest catalog change is ordered last
 ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
 	'the monitor has seen both standbys replay the tables');
@@ -89,8 +89,8 @@ cmp_ok($s1, '>', 0.2, 'idle: standby1 gets a fair share')
 # three CPU-bound backends free to take both of this host's cores would
 # slow standby2's answers too and raise the host's CPU pressure, which
 # every server here reads as its own load, so that both standbys could
-# look loaded (one CI run in eight or so saw them near-tied, 0.78 and
-# 0.76, and the reads split evenly).
+# look loaded (one run in six saw them near-tied, 0.78 and 0.76, and
+# the reads split evenly).
 my $heavy = PostgreSQL::Test::Utils::tempdir() . '/heavy.sql';
 PostgreSQL::Test::Utils::append_to_file($heavy,
 	"SELECT count(*) FROM big a JOIN big b ON a.id % 500 = b.id % 500 WHERE a.id < 30000 AND b.id < 30000;\n");

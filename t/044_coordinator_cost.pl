@@ -27,7 +27,7 @@ $primary->safe_psql('postgres', q{
 	INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
 	ANALYZE kv;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
 	"the monitor has seen both standbys replay the table");
 

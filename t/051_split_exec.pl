@@ -35,7 +35,7 @@ my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
 	conf => "foresight.decision_log_size = 20000\nautovacuum = off\nsynchronize_seqscans = off\n");
 $primary->safe_psql('postgres', SplitQueryGen::schema_sql());
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 my $gen = SplitQueryGen->new(seed => $seed);
 my @queries = map { $gen->query } 1 .. $nqueries;

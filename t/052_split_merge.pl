@@ -34,7 +34,7 @@ BEGIN IF x % 2500 = 0 THEN RAISE NOTICE 'noisy row %', x; END IF; RETURN x; END 
 CREATE ROLE bob LOGIN;
 GRANT SELECT (id, g, t) ON m TO bob;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # one piece per node: these tests count parts (more pieces: t/053)
 my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.split_piece_cost = 0;";
@@ -171,7 +171,7 @@ $primary->safe_psql('postgres', q{
 CREATE FUNCTION slow_true(x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_sleep(0.3); RETURN true; END $$;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 sub parts_on_standbys { return ForesightCluster::split_parts_running('slow_true', $standby1, $standby2); }
 sub wait_parts { return ForesightCluster::wait_split_parts($_[0], 'slow_true', $standby1, $standby2); }
 # each part sorts its ten slow rows before its first row: about three seconds

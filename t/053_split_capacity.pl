@@ -43,7 +43,7 @@ BEGIN
 	RETURN true;
 END \$\$;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 my $count_q = "SELECT count(*), sum(v) FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005)";
 my $group_q = "SELECT g, count(*), sum(v), min(id), max(id) FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005) GROUP BY g ORDER BY g";
@@ -90,7 +90,7 @@ like($explain, qr/Part 16: standby\d: /, 'EXPLAIN: each piece has a first node')
 # with whatever the coordinator wrote since (a standby behind the read's
 # floor for longer than foresight.split_max_wait takes no piece)
 is($primary->safe_psql('postgres', "$split_on $count_q"), $expected{count}, 'warm-up: the answer run here');
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 my %before = node_pieces();
 my $runs = 5;
 for my $run (1 .. $runs)

@@ -33,7 +33,7 @@ $primary->safe_psql('postgres', sprintf(q{
 	SELECT foresight.add_node('standby1', '%s');
 	SELECT foresight.add_node('standby2', '%s');},
 	ForesightCluster::node_conninfo($standby1), $far));
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 ok($primary->poll_query_until('postgres', q{
 	SELECT count(*) = 2 FROM foresight.nodes
 	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),

@@ -186,7 +186,7 @@ like($answer, qr/^\Q$expected\E\s+after/, 'node stopped mid-split: the right ans
 # or the right answer, never some of the rows
 my $rows_q = "SELECT id FROM big WHERE id % 1000 = 0 AND slow_true(id)";
 my $full = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $rows_q");
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby2);
 $primary->poll_query_until('postgres',
 	"SELECT 'standby2' = ANY (candidates) FROM foresight.route_explain('SELECT v FROM big WHERE id = 1')")
   or diag('standby2 is not a candidate again');
@@ -209,7 +209,7 @@ ok(($rs->{stderr} =~ /ERROR:  / && $streamed eq '')
   or diag("stdout: $streamed; stderr: $rs->{stderr}");
 
 # a node paused in replay: waited for, then not used; the answer has every commit
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby2);
 $primary->poll_query_until('postgres',
 	"SELECT 'standby2' = ANY (candidates) FROM foresight.route_explain('SELECT v FROM big WHERE id = 1')")
   or diag('standby2 is not a candidate again');

@@ -31,7 +31,7 @@ CREATE TABLE t (id integer PRIMARY KEY);
 INSERT INTO t SELECT generate_series(1, 100);
 ANALYZE t;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 # standby1 takes every routed query, the coordinator is the last resort
 $primary->safe_psql('postgres', "SELECT foresight.alter_node('standby2', state => 'drained')");
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";

@@ -53,7 +53,7 @@ $primary->safe_psql('postgres', q{
 CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE sql VOLATILE
 AS $$ SELECT pg_sleep(5); SELECT NULL::bytea $$;
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 ok($primary->poll_query_until('postgres', "SELECT status = 'down' FROM foresight.node_health WHERE node_name = 'standby1'"),
 	'a node whose snapshot never comes in time is marked down');
 my $most = 0;
@@ -88,7 +88,7 @@ SELECT pg_reload_conf();
 CREATE OR REPLACE FUNCTION foresight.node_snapshot() RETURNS bytea LANGUAGE sql VOLATILE
 AS $$ SELECT repeat('x', 8 * 1024 * 1024)::bytea $$;
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 ok($primary->poll_query_until('postgres', "SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby1'"),
 	'a node whose snapshot is too large is up, sampled by plain SQL');
 ok($primary->wait_for_log(qr/node "standby1": its snapshot cannot be read, using plain SQL\n.*DETAIL:  8388608 bytes, over the limit of 16384/,

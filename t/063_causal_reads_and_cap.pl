@@ -23,7 +23,7 @@ CREATE FUNCTION node_port() RETURNS text LANGUAGE sql STABLE AS $$ SELECT curren
 CREATE TABLE t (id integer PRIMARY KEY);
 INSERT INTO t SELECT generate_series(1, 10);
 });
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 my $route = "SET foresight.routing_policy = round_robin; SET foresight.include_local = off;";
 ok($primary->poll_query_until('postgres',
 		"SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby1'"), 'standby1 is up');
@@ -39,7 +39,7 @@ is($primary->safe_psql('postgres', "$route SET foresight.min_lsn = '$lsn'; SELEC
 like($primary->safe_psql('postgres', "$route SET foresight.min_lsn = '$lsn'; SELECT excluded || ' ' || reason FROM foresight.route_explain('SELECT count(*) FROM t')"),
 	qr/replay position to be checked/, 'route_explain: the node is asked first');
 $standby->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
-$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby);
 is($primary->safe_psql('postgres', "$route SET foresight.min_lsn = '$lsn'; SELECT node_port(), count(*) FROM t"),
 	$standby->port . '|11', 'once the standby replayed it, the read goes there');
 my ($ret, $stdout, $stderr) = $primary->psql('postgres', "SET foresight.min_lsn = 'yesterday'");

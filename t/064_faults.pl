@@ -146,7 +146,7 @@ $session->quit;
 # elsewhere would see another.  When the node's session ends before the
 # block's next read has a row, the client gets the error, and retries the
 # transaction as it would a serialization failure.
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
 $session = $primary->background_psql('postgres', on_error_stop => 0);
 $session->query_safe("$route BEGIN ISOLATION LEVEL REPEATABLE READ;");
 is($session->query_safe('SELECT node_port()'), $standby1->port, 'a repeatable read block reads on standby1');

@@ -40,7 +40,7 @@ BEGIN
 	RETURN (SELECT v FROM kv WHERE k = key);
 END \$\$;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 ok($primary->poll_query_until('postgres',
 	"SELECT count(*) = 2 AND bool_and(fitted) FROM foresight.predictions WHERE request_class = 'all' AND node_name LIKE 'standby%'"),
 	'both standbys have trained predictions');

@@ -93,7 +93,7 @@ ok($primary->poll_query_until('postgres', q{
 
 # reads spread over every node: each region has a share, the shares add up
 $primary->safe_psql('postgres', q{CREATE TABLE t AS SELECT 1 AS x});
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2, $standby3);
+ForesightCluster::catch_up($primary, $standby1, $standby2, $standby3);
 $primary->safe_psql('postgres', "SET foresight.routing_policy = round_robin;\n"
 	  . join('', map { "SELECT x FROM t;\n" } 1 .. 60));
 my ($shares, $states, $loads) = split /\|/, $primary->safe_psql('postgres', q{

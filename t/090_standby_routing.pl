@@ -42,7 +42,7 @@ INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 10000) g;
 CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g;
 ANALYZE;
 });
-$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for ($standby1, $standby2);
+ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 # --- the registry and the monitor on a standby ---
 is($primary->safe_psql('postgres', q{SELECT kind FROM foresight.nodes WHERE node_name = 'primary'}),
@@ -109,7 +109,7 @@ ok($seen{ $standby2->port } && $seen{ $primary->port },
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 
 $primary->safe_psql('postgres', 'INSERT INTO t VALUES (11)');
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
 is($standby1->safe_psql('postgres', 'SET foresight.routing_policy = local; SELECT count(*) FROM t'),
 	'11', 'standby1 has replayed the new row');
 my @after = ports_of_reads($standby1, 8);
@@ -141,7 +141,7 @@ ok($standby1->poll_query_until('postgres',
 	"standby1's registry has the primary enabled again");
 
 $standby2->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
-$primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby2);
 # once the monitor of standby1 sees standby2 current, it takes reads again
 my $lsn = $standby1->safe_psql('postgres', 'SELECT pg_last_wal_replay_lsn()');
 ok($standby1->poll_query_until('postgres',
@@ -171,7 +171,7 @@ like($standby1->safe_psql('postgres',
 		"SET foresight.min_lsn = '$commit'; SELECT excluded FROM foresight.route_explain('SELECT count(*) FROM t')"),
 	qr/local: this standby has not replayed foresight.min_lsn/, 'route_explain says why it is left out');
 $standby1->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
-$primary->wait_for_catchup($standby1, 'replay', $primary->lsn('insert'));
+ForesightCluster::catch_up($primary, $standby1);
 
 # --- load: reads leave a loaded standby, and come back ---
 # n point reads in one session on standby1; the share each node served

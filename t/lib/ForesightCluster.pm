@@ -58,7 +58,7 @@ $extra_conf
 		$standby->start;
 		push @standbys, $standby;
 	}
-	wait_replayed(flushed_insert_lsn($primary), @standbys);
+	catch_up($primary, @standbys);
 	for my $i (1 .. $nstandbys)
 	{
 		my $standby = $standbys[ $i - 1 ];
@@ -80,25 +80,23 @@ $extra_conf
 sub init_from_template
 {
 	my ($node) = @_;
-	my $base = "$PostgreSQL::Test::Utils::tmp_check/initdb-template";
-	my $template = "$base/pgdata";
+	my $template = "$PostgreSQL::Test::Utils::tmp_check/initdb-template";
 	no warnings 'redefine';
-	my $initdb = \&PostgreSQL::Test::Utils::system_or_bail;
+	my $run = \&PostgreSQL::Test::Utils::system_or_bail;
+	# init() runs initdb -D <its pgdata> -A trust -N, then pg_regress
 	local *PostgreSQL::Test::Utils::system_or_bail = sub {
-		my @cmd = @_;
-		return $initdb->(@cmd)
-		  unless "@cmd[0,1,3,4,5]" eq 'initdb -D -A trust -N' && @cmd == 6;
-		mkdir $base;
+		my ($prog, $opt_d, $pgdata, @rest) = @_;
+		return $run->(@_) unless $prog eq 'initdb';
 		# two tests running side by side: one makes it, the other waits
-		open(my $lock, '>', "$base.lock") or die "$base.lock: $!";
-		flock($lock, LOCK_EX) or die "flock $base.lock: $!";
+		open(my $lock, '>', "$template.lock") or die "$template.lock: $!";
+		flock($lock, LOCK_EX) or die "flock $template.lock: $!";
 		if (!-d $template)
 		{
-			$initdb->('initdb', '-D', "$template.new", '-A', 'trust', '-N');
+			$run->($prog, $opt_d, "$template.new", @rest);
 			rename("$template.new", $template) or die "rename: $!";
 		}
 		close($lock);
-		$initdb->('cp', '-RPp', $template, $cmd[2]);
+		$run->('cp', '-RPp', $template, $pgdata);
 	};
 	$node->init(allows_streaming => 1);
 }
@@ -132,6 +130,16 @@ sub wait_replayed
 			"SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")
 		  or die $standby->name . " has not replayed the WAL up to $lsn";
 	}
+}
+
+# Wait until every standby given has replayed everything the primary
+# wrote so far: PostgreSQL::Test::Cluster's wait_for_catchup($standby,
+# 'replay', $primary->lsn('insert')) without its two waits of up to 10 s
+# (flushed_insert_lsn, wait_replayed).
+sub catch_up
+{
+	my ($primary, @standbys) = @_;
+	wait_replayed(flushed_insert_lsn($primary), @standbys);
 }
 
 # Confine the processes $node forks from now on (its backends) to half a
@@ -230,7 +238,7 @@ $conf
 	SELECT foresight.add_node('standby2', '%s', region => 'eu-central');
 	SELECT foresight.add_node('standby3', '%s', region => 'us-east');},
 		node_conninfo($standbys[0]), $near, $far));
-	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+	catch_up($primary, @standbys);
 	ok($primary->poll_query_until('postgres', q{
 	SELECT count(*) = 3 FROM foresight.nodes
 	WHERE node_name LIKE 'standby%' AND status = 'up' AND round_trip_ms IS NOT NULL}),
@@ -357,7 +365,7 @@ BEGIN
 END \$\$;
 ANALYZE;
 });
-	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+	catch_up($primary, @standbys);
 }
 
 # Make lookup() slow on the server listening on $port (0: on none), once
@@ -366,7 +374,7 @@ sub set_slow_port
 {
 	my ($primary, $port, @standbys) = @_;
 	$primary->safe_psql('postgres', "UPDATE slow_port SET port = $port");
-	$primary->wait_for_catchup($_, 'replay', $primary->lsn('insert')) for @standbys;
+	catch_up($primary, @standbys);
 }
 
 # Run n calls of lookup() in one session of the primary (so never more
