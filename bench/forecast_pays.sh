@@ -9,13 +9,7 @@
 #
 # so that experiment_report() compares naive and least_connections each
 # with the blend, on the same reads at the same moments.  --arms chooses
-# others among those and
-#
-#   ext               predictive, prediction_model = blend_external (the
-#                     last load moved by the blend's forecast of the
-#                     external load, docs/prediction.md)
-#
-# the first of them the control.
+# among those, the first of them the control.
 #
 #   bash bench/forecast_pays.sh [--reps N] [--periodic-reps N] [--retrain SECONDS]
 #                               [--horizons LIST] [--arms 'blend naive lc']
@@ -26,7 +20,7 @@
 # (docs/prediction.md, "The season"); --retrain sets
 # foresight.retrain_interval (default: the server's, an hour), since the
 # season is looked for at each training; --horizons sets
-# foresight.prediction_horizons (default: the server's, '5s, 1min').
+# foresight.prediction_horizons (default: the server's, '1s, 5s, 1min').
 #
 # The cluster of bench/ramp_ab.sh (coordinator 1.0 core, standby1 0.6,
 # standby2 0.9 with the cgroup v1 cpu controller where writable,
@@ -47,7 +41,9 @@
 # from the last value.  The machine's load average is recorded before and
 # after (other work on the host shows there).
 #
-# Writes bench/results/forecast_pays.md.
+# Writes bench/results/forecast_pays.md, and the standbys' load as the monitor
+# sampled it to bench/results/forecast_pays_series.csv (bench/lib/rank_regret.py
+# reads it).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
@@ -146,18 +142,17 @@ declare -A reads=([ramp]="${workload[*]}" [periodic]="${workload[*]}"
 	[long]="-f $FORESIGHT_ROOT/bench/workload/long.sql")
 declare -A arm_settings=([blend]='{"routing_policy": "predictive", "prediction_model": "blend"}'
 	[naive]='{"routing_policy": "predictive", "prediction_model": "naive"}'
-	[ext]='{"routing_policy": "predictive", "prediction_model": "blend_external"}'
 	[lc]='{"routing_policy": "least_connections"}')
 arms=
 for a in $arm_names; do
-	[ -n "${arm_settings[$a]:-}" ] || die "unknown arm \"$a\": blend, naive, ext or lc"
+	[ -n "${arm_settings[$a]:-}" ] || die "unknown arm \"$a\": blend, naive or lc"
 	arms+="${arms:+, }\"$a\": ${arm_settings[$a]}"
 done
 arms="{$arms}"
 control=${arm_names%% *}
 sections=""
 series_csv=$FORESIGHT_ROOT/bench/results/forecast_pays_series.csv
-echo "workload,node,epoch,load,external" > "$series_csv"
+echo "workload,node,epoch,load" > "$series_csv"
 for wl in $workloads; do
 	[ -n "${length[$wl]:-}" ] || die "unknown workload \"$wl\": ramp, periodic or long"
 	sql "$port" "SELECT foresight.start_experiment('$wl', '$arms', traffic => 1.0, unit => 'query', control => '$control', seed => 1)" >/dev/null
@@ -168,7 +163,7 @@ for wl in $workloads; do
 		                    weights[array_position(models, 'naive')],
 		                    (SELECT m FROM unnest(models) m WHERE m LIKE 'hw_add/%' LIMIT 1)
 		             FROM foresight.predictions
-		             WHERE node_name LIKE 'standby%' AND request_class IN ('all', 'point', 'external') AND fitted
+		             WHERE node_name LIKE 'standby%' AND request_class IN ('all', 'point') AND fitted
 		               AND horizon = (SELECT min(horizon) FROM foresight.predictions)" >> "$work/pred.$wl" 2>/dev/null || true
 		sleep 2
 	done ) &
@@ -202,49 +197,35 @@ for wl in $workloads; do
 		FROM (SELECT regexp_replace(left(regexp_replace(reason, '^\[[^]]*\] ', ''), 60), '[0-9.]+', 'N', 'g') AS why, count(*) n
 		      FROM foresight.routing_decisions WHERE decision_id > $first AND reason ~ '^\[$wl/' AND chosen_node = 'local'
 		      GROUP BY 1 ORDER BY 2 DESC LIMIT 4) w")
-	stray() {	# stray SERIES_REGEX: how far the blend strayed from the last value
-		awk -F'|' -v re="$1" '$2 ~ re && $4 != "" { d = $3 - $4; s += (d < 0 ? -d : d); w += $5; n++ }
-			END { if (n) printf "%.4f over %d readings; naive member weight %.3f", s / n, n, w / n; else print "no readings" }' "$work/pred.$wl"
-	}
-	seasons() {	# seasons SERIES_REGEX: the Holt-Winters member's seasons read
-		awk -F'|' -v re="$1" '$2 ~ re && $6 != "" { n[$6]++ } END { for (k in n) printf "%s%s %d", (c++ ? ", " : ""), k, n[k]; if (!c) printf "none" }' "$work/pred.$wl"
-	}
-	# the standbys' load and external load over the workload (the monitor's
-	# samples; external as signal_external_load() computes it), kept in
-	# bench/results/forecast_pays_series.csv: their autocorrelation at half
+	stray=$(awk -F'|' '$4 != "" { d = $3 - $4; s += (d < 0 ? -d : d); w += $5; n++ }
+		END { if (n) printf "%.4f over %d readings; naive member weight %.3f", s / n, n, w / n; else print "no readings" }' "$work/pred.$wl")
+	seasons=$(awk -F'|' '$6 != "" { n[$6]++ } END { for (k in n) printf "%s%s %d", (c++ ? ", " : ""), k, n[k] }' "$work/pred.$wl")
+	# the standbys' load over the workload (the monitor's samples), kept in
+	# bench/results/forecast_pays_series.csv: its autocorrelation at half
 	# and one period of the periodic load, and backtests (the second half
 	# scored) of the last value against seasonal models of period 20 and
 	# the blend, over the next sample and the next 5
 	samples="
-		SELECT n, sampled_at, load,
-		       CASE WHEN lat_count > 0 AND lat_mean_us IS NOT NULL AND interval_s > 0
-		                 AND greatest(backends_active, backends_active_avg) > 0
-		            THEN load * (1 - least(lat_count * lat_mean_us / (interval_s * 1e6),
-		                                   greatest(backends_active, backends_active_avg))
-		                             / greatest(backends_active, backends_active_avg))
-		            ELSE load END AS external
+		SELECT n, sampled_at, load
 		FROM unnest(ARRAY['standby1', 'standby2']) n,
 		     LATERAL foresight.metrics_history(n, '$secs s') m
 		WHERE load IS NOT NULL"
-	sql "$port" "SELECT '$wl', n, extract(epoch FROM sampled_at)::numeric(16, 3), round(load::numeric, 4), round(external::numeric, 4)
+	sql "$port" "SELECT '$wl', n, extract(epoch FROM sampled_at)::numeric(16, 3), round(load::numeric, 4)
 		FROM ($samples) s ORDER BY n, sampled_at" | tr '|' ',' >> "$series_csv"
 	series=$(sql "$port" "
-		WITH s AS ($samples),
-		v AS (SELECT n, 'load' AS series, array_agg(load ORDER BY sampled_at) AS y FROM s GROUP BY n
-		      UNION ALL
-		      SELECT n, 'external', array_agg(external ORDER BY sampled_at) FROM s GROUP BY n),
-		a AS (SELECT n, series, y, h,
+		WITH v AS (SELECT n, array_agg(load ORDER BY sampled_at) AS y FROM ($samples) s GROUP BY n),
+		a AS (SELECT n, y, h,
 		             (SELECT corr(y[i], y[i + 10]) FROM generate_subscripts(y, 1) i WHERE i + 10 <= cardinality(y)) AS acf10,
 		             (SELECT corr(y[i], y[i + 20]) FROM generate_subscripts(y, 1) i WHERE i + 20 <= cardinality(y)) AS acf20
 		      FROM v, (VALUES (1), (5)) hs(h))
-		SELECT '| ' || n || ' | ' || series || ' | ' || cardinality(y) || ' | ' || round(acf10::numeric, 2) || ' | ' || round(acf20::numeric, 2)
+		SELECT '| ' || n || ' | ' || cardinality(y) || ' | ' || round(acf10::numeric, 2) || ' | ' || round(acf20::numeric, 2)
 		       || ' | ' || h
 		       || ' | ' || (SELECT round(mae::numeric, 4) FROM foresight.backtest(y, h, 'naive', train_fraction => 0.5, target => 'mean'))
 		       || ' | ' || (SELECT round(mae::numeric, 4) FROM foresight.backtest(y, h, 'snaive', 20, train_fraction => 0.5, target => 'mean'))
 		       || ' | ' || (SELECT round(mae::numeric, 4) FROM foresight.backtest(y, h, 'hw_add', 20, train_fraction => 0.5, target => 'mean'))
 		       || ' | ' || (SELECT round(mae::numeric, 4) FROM foresight.backtest(y, h, 'blend', 20, train_fraction => 0.5, target => 'mean'))
 		       || ' | ' || (SELECT round(mae::numeric, 4) FROM foresight.backtest(y, h, 'blend', train_fraction => 0.5, target => 'mean')) || ' |'
-		FROM a ORDER BY n, series, h" 2>&1 || true)
+		FROM a ORDER BY n, h" 2>&1 || true)
 	tps=$(grep -o 'tps = [0-9.]*' "$work/pgbench.$wl" | head -1 || true)
 	aborted=$(grep -c 'aborted in command' "$work/pgbench.$wl" || true)
 	tps="$tps, $aborted of ${clients[$wl]} clients aborted"
@@ -254,10 +235,10 @@ for wl in $workloads; do
 	sections+="$report"$'\n\n'
 	sections+="Reads per arm and node: "$'\n\n'"| arm | node: reads |"$'\n'"|---|---|"$'\n'"$where"$'\n\n'
 	sections+="Why reads ran on the coordinator (the commonest reasons): ${local_why:-none}."$'\n\n'
-	sections+="Predictions during the run (standbys, shortest horizon, every 2 s): series all and point, mean |blend - naive member| $(stray '^(all|point)$'), the Holt-Winters member's season in those readings: $(seasons '^(all|point)$'); series external, $(stray '^external$'), seasons: $(seasons '^external$')."$'\n\n'
-	sections+="The standbys' series over the workload (monitor samples; backtests of the mean over the next 1 and 5 samples, the second half scored, MAE; the samples are in forecast_pays_series.csv):"$'\n\n'
-	sections+="| node | series | samples | autocorrelation lag 10 | lag 20 | horizon (samples) | naive | snaive/20 | hw_add/20 | blend, season 20 | blend |"$'\n'
-	sections+="|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+	sections+="Predictions during the run (standbys, series all and point, shortest horizon, every 2 s): mean |blend - naive member| $stray; the Holt-Winters member's season in those readings: ${seasons:-none}."$'\n\n'
+	sections+="The standbys' load over the workload (monitor samples; backtests of the mean over the next 1 and 5 samples, the second half scored, MAE; the samples are in forecast_pays_series.csv):"$'\n\n'
+	sections+="| node | samples | autocorrelation lag 10 | lag 20 | horizon (samples) | naive | snaive/20 | hw_add/20 | blend, season 20 | blend |"$'\n'
+	sections+="|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
 	sections+="$series"$'\n\n'
 	sleep 5
 done
@@ -269,7 +250,7 @@ out=$FORESIGHT_ROOT/bench/results/forecast_pays.md
 	echo
 	echo "Run $started on $(nproc) cores; \`bash bench/forecast_pays.sh --reps $reps${periodic_reps:+ --periodic-reps $periodic_reps}${retrain:+ --retrain $retrain}${horizons:+ --horizons '$horizons'} --arms '$arm_names' --workloads '$workloads'\`."
 	echo "Load average (1/5/15 min) before: $load_before; after: $load_after."
-	echo "CPU shares: $limits. Workload: point lookups, range sums, aggregates (8:2:1), 8 clients, prepared."
+	echo "CPU shares: $limits. Reads through the coordinator, prepared: for ramp and periodic point lookups, range sums and aggregates (8:2:1), 8 clients; for long bench/workload/long.sql, 6 clients."
 	echo "One experiment per workload, arms $arm_names ($control the control: ${arms//\"/}); unit query, traffic 1; ratios are arm / $control (below 1: the arm is faster than $control)."
 	echo
 	printf '%s' "$sections"

@@ -12,7 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use IPC::Run;
 use ForesightCluster;
 
@@ -72,26 +72,18 @@ sub scored_with
 			           FROM foresight.predictions),
 			     -- the class's prediction once its model has 30 samples,
 			     -- unless it is below the node's (prediction.md)
-			     -- blend_external: each last value moved by the change the
-			     -- blend forecasts for the node's external series
-			     e AS (SELECT c.node, c.logged, pa.fitted, pc.samples AS class_samples,
-			                  pa.blend AS node_blend, pc.blend AS class_blend,
-			                  pa.naive_member AS node_naive, pc.naive_member AS class_naive,
-			                  greatest(0, least(1, pa.naive_member + coalesce(pe.blend - pe.naive_member, 0))) AS node_ext,
-			                  greatest(0, least(1, pc.naive_member + coalesce(pe.blend - pe.naive_member, 0))) AS class_ext
+			     x AS (SELECT c.node, c.logged,
+			                  CASE WHEN pc.samples >= 30 AND pc.blend >= pa.blend THEN pc.blend ELSE pa.blend END AS blend,
+			                  CASE WHEN pc.samples >= 30 AND pc.naive_member >= pa.naive_member
+			                       THEN pc.naive_member ELSE pa.naive_member END AS naive,
+			                  pc.samples >= 30 AS from_class, pa.fitted
 			           FROM c JOIN p pa ON pa.node_name = c.node AND pa.request_class = 'all'
-			           LEFT JOIN p pc ON pc.node_name = c.node AND pc.request_class = 'point'
-			           LEFT JOIN p pe ON pe.node_name = c.node AND pe.request_class = 'external'),
-			     x AS (SELECT node, logged, fitted, class_samples >= 30 AS from_class,
-			                  CASE WHEN class_samples >= 30 AND class_blend >= node_blend THEN class_blend ELSE node_blend END AS blend,
-			                  CASE WHEN class_samples >= 30 AND class_naive >= node_naive THEN class_naive ELSE node_naive END AS naive,
-			                  CASE WHEN class_samples >= 30 AND class_ext >= node_ext THEN class_ext ELSE node_ext END AS ext
-			           FROM e)
+			           LEFT JOIN p pc ON pc.node_name = c.node AND pc.request_class = 'point')
 			SELECT ($snap) = :'before',
 			       (SELECT reason FROM d),
-			       bool_and(abs(logged - CASE '$model' WHEN 'naive' THEN naive WHEN 'blend_external' THEN ext ELSE blend END) < 0.0001),
-			       string_agg(format('%s logged %s blend %s naive %s blend_external %s (class model trained %s, fitted %s)',
-			                         node, logged, round(blend::numeric, 4), round(naive::numeric, 4), round(ext::numeric, 4),
+			       bool_and(abs(logged - CASE WHEN '$model' = 'naive' THEN naive ELSE blend END) < 0.0001),
+			       string_agg(format('%s logged %s blend %s naive %s (class model trained %s, fitted %s)',
+			                         node, logged, round(blend::numeric, 4), round(naive::numeric, 4),
 			                         coalesce(from_class, false), fitted), '; ' ORDER BY node),
 			       bool_and(fitted)
 			FROM x});
@@ -111,18 +103,14 @@ sub scored_with
 	diag("blend: $detail");
 	is($equal, 't', 'prediction_model blend (the default): each candidate scored with the blend');
 	unlike($reason, qr/by model/, '... the default model is not named');
-	($reason, $equal, $detail, $fitted) = scored_with('blend_external');
-	diag("blend_external: $detail");
-	is($equal, 't', 'prediction_model blend_external: each last load moved by the blend\'s forecast change of the external load');
-	like($reason, qr/over 1s by model blend_external,/, '... and the decision says so');
 
 	# an invalid model: a clear error, as a setting and as an arm's setting
 	my ($ret, $out, $err) = $primary->psql('postgres', "SET foresight.prediction_model = 'lstm'");
-	like($err, qr/invalid value for parameter "foresight.prediction_model": "lstm"\n.*HINT:  Available values: blend, naive, blend_external\./,
+	like($err, qr/invalid value for parameter "foresight.prediction_model": "lstm"\n.*HINT:  Available values: blend, naive\./,
 		'SET prediction_model to an unknown model: error with the valid ones');
 	($ret, $out, $err) = $primary->psql('postgres',
 		q{SELECT foresight.start_experiment('bad', '{"a": {"prediction_model": "arima"}, "b": {}}')});
-	like($err, qr/invalid value for setting "prediction_model" of arm "a"\n.*DETAIL:  "arima" is not a prediction model: blend, naive or blend_external\./,
+	like($err, qr/invalid value for setting "prediction_model" of arm "a"\n.*DETAIL:  "arima" is not a prediction model: blend or naive\./,
 		'an arm with an unknown model: error with the valid ones');
 
 	# per arm: the naive arm's reads are scored by the naive model, the blend's not
@@ -250,36 +238,6 @@ sub drive
 		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
 		  '-d', $primary->connstr('postgres') ],
 		'>', '/dev/null', '2>', '/dev/null');
-}
-
-# The external series (prediction.md): the part of a node's load that
-# this coordinator's own reads do not cause.  While the coordinator's
-# lookups run, standby1's neighbour is all external load, and the load of
-# standby2, which serves most of the lookups, mostly its own.
-{
-	my $lookups = IPC::Run::start(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '20', '-f', "$dir/lookup.sql",
-		  '-d', $primary->connstr('postgres') ],
-		'>', '/dev/null', '2>', '/dev/null');
-	my $last = q{
-		WITH l AS (SELECT node_name, request_class,
-		                  coalesce(forecasts[array_position(models, 'naive')], predicted_load) AS last
-		           FROM foresight.predictions
-		           WHERE node_name LIKE 'standby%' AND horizon = (SELECT min(horizon) FROM foresight.predictions))
-		SELECT a.node_name, round(a.last::numeric, 3), round(e.last::numeric, 3)
-		FROM l a JOIN l e ON e.node_name = a.node_name AND e.request_class = 'external'
-		WHERE a.request_class = 'all'};
-	my ($seen, $values) = ('f', '');
-	for (my $start = time; $seen ne 't' && time - $start < 60; usleep(500_000))
-	{
-		($seen, $values) = split /\|/, $primary->safe_psql('postgres', qq{
-			SELECT bool_and(CASE node_name WHEN 'standby1' THEN e > 0.8 * a ELSE e < 0.75 * a END),
-			       string_agg(format('%s %s of %s', node_name, e, a), ', ' ORDER BY node_name)
-			FROM ($last) x(node_name, a, e)});
-	}
-	diag("external load of the last load: $values");
-	is($seen, 't', "external load: standby1's neighbour, not standby2's own lookups");
-	$lookups->finish;
 }
 
 # the report's row of an arm for all classes, as a hash

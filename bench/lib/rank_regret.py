@@ -4,10 +4,10 @@
 A forecast's mean absolute error says how close it comes to one node's
 load; routing asks which of two nodes will be the lighter.  Reads the
 standbys' series that bench/forecast_pays.sh keeps
-(bench/results/forecast_pays_series.csv: workload, node, epoch, load,
-external; one sample a second), and for each workload, series and horizon
-h (the mean load over the next h samples) compares two forecasts of each
-node at every sample t after the first 40:
+(bench/results/forecast_pays_series.csv: workload, node, epoch, load;
+one sample a second), and for each workload and horizon h (the mean load
+over the next h samples) compares two forecasts of each node's load at
+every sample t after the first 40:
 
   naive        the last value, y[t]
   snaive/20    the season of 20 samples ago: mean of y[t-19 .. t-20+h]
@@ -41,12 +41,11 @@ def main(path):
     series = collections.defaultdict(lambda: collections.defaultdict(list))
     with open(path, newline='') as f:
         for row in csv.DictReader(f):
-            for name in ('load', 'external'):
-                series[(row['workload'], name)][row['node']].append(float(row[name]))
-    print('| workload | series | horizon (samples) | samples | naive: rank right | regret '
+            series[row['workload']][row['node']].append(float(row['load']))
+    print('| workload | horizon (samples) | samples | naive: rank right | regret '
           '| snaive/20: rank right | regret |')
-    print('|---|---|---:|---:|---:|---:|---:|---:|')
-    for (workload, name), nodes in series.items():
+    print('|---|---:|---:|---:|---:|---:|---:|')
+    for workload, nodes in series.items():
         if sorted(nodes) != ['standby1', 'standby2']:
             continue
         a, b = nodes['standby1'], nodes['standby2']
@@ -68,8 +67,8 @@ def main(path):
                         regret[model] += gap
             if count == 0:
                 continue
-            print('| %s | %s | %d | %d | %.2f | %.4f | %.2f | %.4f |' % (
-                workload, name, h, count,
+            print('| %s | %d | %d | %.2f | %.4f | %.2f | %.4f |' % (
+                workload, h, count,
                 right['naive'] / count, regret['naive'] / count,
                 right['snaive'] / count, regret['snaive'] / count))
 

@@ -74,18 +74,3 @@ signal_compute(MetricSample *s)
 	if (weights > 0)
 		s->load = clamp01(sum / weights);
 }
-
-double
-signal_external_load(const MetricSample *s, const LatencyInterval *lat)
-{
-	double		active;
-
-	if (!isfinite(s->load) || lat == NULL || lat->inflight_mean <= 0.0)
-		return s->load;			/* nothing of this coordinator's ran there */
-	active = Max(s->backends_active, 0);
-	if (!isnan(s->backends_active_avg))
-		active = Max(active, s->backends_active_avg);
-	if (active <= 0.0)
-		return s->load;
-	return clamp01(s->load * (1.0 - Min(lat->inflight_mean, active) / active));
-}

@@ -12,16 +12,12 @@
  *	  load			weighted mean of the components present, weights
  *					0.40, 0.30, 0.15, 0.15 (renormalised over the present ones)
  *
- *	  The external load is the part of it not caused by this
- *	  coordinator's own routed queries (signal_external_load()).
- *
  *-------------------------------------------------------------------------
  */
 #ifndef FORESIGHT_LOAD_SIGNAL_H
 #define FORESIGHT_LOAD_SIGNAL_H
 
 #include "stats/history.h"
-#include "stats/latency.h"
 
 #define SIGNAL_WEIGHT_CPU			0.40
 #define SIGNAL_WEIGHT_QUEUE			0.30
@@ -37,16 +33,5 @@
 
 /* Fill load and load_* of a sample whose other fields are set. */
 extern void signal_compute(MetricSample *sample);
-
-/*
- * The part of a computed sample's load that this coordinator's routed
- * queries did not cause: load x (1 - own / active), own = the mean number
- * of them in flight on the node over the interval (lat->inflight_mean),
- * active = the node's active backends as the queue component counts them.
- * The load itself when none was in flight there (or it is unknown) or
- * nothing was active; NaN when the load is.
- */
-extern double signal_external_load(const MetricSample *sample,
-								   const LatencyInterval *lat);
 
 #endif							/* FORESIGHT_LOAD_SIGNAL_H */

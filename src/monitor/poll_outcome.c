@@ -16,7 +16,6 @@
 #include "port/pg_bswap.h"
 #include "utils/timestamp.h"
 
-#include "monitor/load_signal.h"
 #include "monitor/node_health.h"
 #include "monitor/poll_outcome.h"
 #include "monitor/poller.h"
@@ -115,7 +114,7 @@ poll_record_success(int slot, int32 node_id, const char *name, ForesightNodeKind
 	latency_take_interval(slot, node_id, &lat);
 	sample_build(state, snap, source, now, latp, &sample);
 	history_append(slot, node_id, &sample);
-	live_models_feed(slot, node_id, &sample, signal_external_load(&sample, latp), latp);
+	live_models_feed(slot, node_id, &sample, latp);
 
 	node_health_get(slot, node_id, &health);
 	if (health.status == NODE_HEALTH_DOWN)

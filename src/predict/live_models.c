@@ -159,8 +159,6 @@ live_models_series_name(int series)
 {
 	if (series == PREDICT_SERIES_NODE)
 		return "all";
-	if (series == PREDICT_SERIES_EXTERNAL)
-		return "external";
 	return request_class_name((RequestClass) (series - 1));
 }
 
@@ -707,7 +705,7 @@ live_models_restore_model(int slot, int32 node_id, int series,
 
 void
 live_models_feed(int slot, int32 node_id, const MetricSample *sample,
-				 double external_load, const LatencyInterval *lat)
+				 const LatencyInterval *lat)
 {
 	double		class_load[REQUEST_CLASS_COUNT];
 	bool		present[REQUEST_CLASS_COUNT];
@@ -715,7 +713,6 @@ live_models_feed(int slot, int32 node_id, const MetricSample *sample,
 
 	/* an absent load (NaN) is skipped and counted by observe */
 	live_models_observe(slot, node_id, PREDICT_SERIES_NODE, sample->load, at);
-	live_models_observe(slot, node_id, PREDICT_SERIES_EXTERNAL, external_load, at);
 	if (lat == NULL || !isfinite(sample->load))
 		return;
 	class_signal_compute(slot, node_id, sample->load, lat, at, class_load, present);

@@ -7,9 +7,7 @@
  *	  foresight.prediction_horizons (one model per horizon, see horizons.h).
  *
  * Series of a node: PREDICT_SERIES_NODE is the node's load signal; series
- * 1 + c is the load seen by request class c (see class_signal.h);
- * PREDICT_SERIES_EXTERNAL the part of the node's load that this
- * coordinator's routed queries did not cause (monitor/load_signal.h).
+ * 1 + c is the load seen by request class c (see class_signal.h).
  *
  * The monitor feeds the samples, the trainer (trainer.h) retrains; backends
  * read predictions, never train.
@@ -28,8 +26,7 @@
 #include "stats/latency.h"
 
 #define PREDICT_SERIES_NODE		0
-#define PREDICT_SERIES_EXTERNAL	(REQUEST_CLASS_COUNT + 1)
-#define PREDICT_SERIES_COUNT	(REQUEST_CLASS_COUNT + 2)
+#define PREDICT_SERIES_COUNT	(REQUEST_CLASS_COUNT + 1)
 #define PREDICT_MAX_MEMBERS		(FC_BLEND_MAX_MEMBERS)
 
 /* What a backend reads to route. */
@@ -127,13 +124,11 @@ extern void live_models_load(const char *data, size_t len);
 
 /*
  * The monitor, after each successful sample of a node: feed the node's
- * load signal, the part of it this coordinator's queries did not cause
- * (external_load, monitor/load_signal.h) and the per-class loads derived
- * from its latencies.
+ * load signal and the per-class loads derived from its latencies.
  */
 struct MetricSample;
 extern void live_models_feed(int slot, int32 node_id, const struct MetricSample *sample,
-							 double external_load, const LatencyInterval *lat);
+							 const LatencyInterval *lat);
 
 extern const char *live_models_series_name(int series);
 

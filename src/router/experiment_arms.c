@@ -141,11 +141,11 @@ set_one(const char *arm, ArmSettings *s, const char *key, JsonbValue *v)
 				if (v->type != jbvString)
 					bad_value(arm, key, "A model name is expected.");
 				name = pnstrdup(v->val.string.val, v->val.string.len);
-				for (int m = PREDICTION_MODEL_BLEND; m <= PREDICTION_MODEL_LAST; m++)
+				for (int m = PREDICTION_MODEL_BLEND; m <= PREDICTION_MODEL_NAIVE; m++)
 					if (strcmp(prediction_model_name(m), name) == 0)
 						found = m;
 				if (found < 0)
-					bad_value(arm, key, psprintf("\"%s\" is not a prediction model: blend, naive or blend_external.", name));
+					bad_value(arm, key, psprintf("\"%s\" is not a prediction model: blend or naive.", name));
 				*(int *) field = found;
 				break;
 			}

@@ -13,11 +13,7 @@
  * window in which the query will wait and run.  With
  * foresight.prediction_model = naive (per session, or per experiment arm)
  * the load read is the blend's naive member instead: the last load
- * observed, the baseline that tells whether forecasting pays.  With
- * blend_external it is that last load moved by the change the blend of
- * the node's external series forecasts: the models then forecast only the
- * load this coordinator's routing does not cause, which the routing
- * cannot flatten by moving its reads (docs/prediction.md).
+ * observed, the baseline that tells whether forecasting pays.
  *
  * The connection score counts in-flight queries, which makes a node that
  * answers slowly, and so holds few of them, look free.  Its speed corrects
@@ -49,7 +45,6 @@ int			foresight_prediction_model = PREDICTION_MODEL_BLEND;
 static const struct config_enum_entry prediction_model_options[] = {
 	{"blend", PREDICTION_MODEL_BLEND, false},
 	{"naive", PREDICTION_MODEL_NAIVE, false},
-	{"blend_external", PREDICTION_MODEL_BLEND_EXTERNAL, false},
 	{NULL, 0, false}
 };
 
@@ -58,7 +53,7 @@ predictive_define_gucs(void)
 {
 	DefineCustomEnumVariable("foresight.prediction_model",
 							 "Which model's predicted load the predictive policy scores with.",
-							 "blend is the live blend of forecasting models; naive is the last observed load (the blend's naive member), the baseline to compare the blend against; blend_external is the last observed load moved by the blend's forecast of the load this coordinator's queries do not cause.",
+							 "blend is the live blend of forecasting models; naive is the last observed load (the blend's naive member), the baseline to compare the blend against.",
 							 &foresight_prediction_model,
 							 PREDICTION_MODEL_BLEND,
 							 prediction_model_options,
@@ -75,49 +70,20 @@ prediction_model_name(int model)
 	return "?";
 }
 
-/*
- * The change the blend forecasts for a node's external load over horizon
- * k (its prediction minus the last value); 0 when there is none.  *error
- * is that forecast's recent error, when there is one.
- */
+/* the load of a prediction as model reads it */
 static double
-external_change(const PredictiveCandidate *c, int k, double *error)
+model_load(const Prediction *p, int model)
 {
-	Prediction p;
-
-	if (!live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_EXTERNAL, k, &p))
-		return 0.0;
-	if (isfinite(p.mae))
-		*error = Min(p.mae, 1.0);
-	return p.predicted_load - live_models_naive_load(&p);
+	return model == PREDICTION_MODEL_NAIVE ? live_models_naive_load(p) : p->predicted_load;
 }
 
-/*
- * The load of a prediction as model reads it, and that load's recent mean
- * absolute error (0 while unknown).  change is the external forecast's,
- * for PREDICTION_MODEL_BLEND_EXTERNAL, whose error is that forecast's.
- */
+/* that load's recent mean absolute error; 0 while unknown */
 static double
-model_load(const Prediction *p, int model, double change, double *error)
+model_error(const Prediction *p, int model)
 {
-	double		mae;
-	double		load;
+	double		mae = model == PREDICTION_MODEL_NAIVE ? live_models_naive_mae(p) : p->mae;
 
-	switch (model)
-	{
-		case PREDICTION_MODEL_NAIVE:
-			mae = live_models_naive_mae(p);
-			load = live_models_naive_load(p);
-			break;
-		case PREDICTION_MODEL_BLEND_EXTERNAL:
-			return Min(Max(live_models_naive_load(p) + change, 0.0), 1.0);
-		default:
-			mae = p->mae;
-			load = p->predicted_load;
-			break;
-	}
-	*error = isfinite(mae) ? Min(mae, 1.0) : 0.0;
-	return load;
+	return isfinite(mae) ? Min(mae, 1.0) : 0.0;
 }
 
 /*
@@ -135,25 +101,22 @@ candidate_load(const PredictiveCandidate *c, RequestClass cls, int k, int model,
 			   bool *from_class, double *node_load, double *error)
 {
 	Prediction p;
-	double		change = 0.0;
 	double		node_error = 0.0;
-	double		class_error = 0.0;
-	double		class_load = 0.0;
 
-	if (model == PREDICTION_MODEL_BLEND_EXTERNAL)
-		change = external_change(c, k, &node_error);
-	class_error = node_error;
 	*from_class = false;
 	*node_load = 0.0;
 	if (live_models_prediction(c->slot, c->node_id, PREDICT_SERIES_NODE, k, &p))
-		*node_load = model_load(&p, model, change, &node_error);
+	{
+		*node_load = model_load(&p, model);
+		node_error = model_error(&p, model);
+	}
 	if (live_models_prediction(c->slot, c->node_id, 1 + (int) cls, k, &p) &&
 		p.samples >= PREDICTIVE_MIN_CLASS_SAMPLES &&
-		(class_load = model_load(&p, model, change, &class_error)) >= *node_load)
+		model_load(&p, model) >= *node_load)
 	{
 		*from_class = true;
-		*error = class_error;
-		return class_load;
+		*error = model_error(&p, model);
+		return model_load(&p, model);
 	}
 	*error = node_error;
 	return *node_load;

@@ -45,18 +45,13 @@
  * foresight.prediction_model: what the score reads as a node's predicted
  * load.  PREDICTION_MODEL_BLEND is the live blend; PREDICTION_MODEL_NAIVE
  * its naive member alone, the last observed load (the baseline the blend
- * must beat, see docs/benchmarks.md); PREDICTION_MODEL_BLEND_EXTERNAL the
- * last observed load moved by the change the blend forecasts for the
- * node's external load, the part this coordinator's queries do not cause.
+ * must beat, see docs/benchmarks.md).
  */
 typedef enum PredictionModel
 {
 	PREDICTION_MODEL_BLEND,
-	PREDICTION_MODEL_NAIVE,
-	PREDICTION_MODEL_BLEND_EXTERNAL
+	PREDICTION_MODEL_NAIVE
 } PredictionModel;
-
-#define PREDICTION_MODEL_LAST PREDICTION_MODEL_BLEND_EXTERNAL
 
 extern int	foresight_prediction_model;
 

@@ -19,9 +19,7 @@
  * A slot remembers the node_id its observations belong to; the first
  * observation (or take) for another node_id resets the slot, since slots
  * are reused after a node is removed.  A spinlock per slot protects the
- * counters and the in-flight counts' time integral (the mean in flight over
- * an interval, see latency_take_interval()); the in-flight counts are
- * atomics, written under the lock and read without it.
+ * counters; in-flight counts are atomics read without the lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -59,13 +57,7 @@ typedef struct LatencySlot
 	double		recent_sum_us[REQUEST_CLASS_COUNT];
 	double		recent_weight[REQUEST_CLASS_COUNT]; /* 0 = no query yet */
 	TimestampTz recent_at[REQUEST_CLASS_COUNT]; /* the last query's end */
-	pg_atomic_uint32 inflight;	/* written under mutex, read without */
-	/* the time integral of inflight (microseconds) up to inflight_at */
-	uint64		inflight_us;
-	TimestampTz inflight_at;
-	/* that integral at the last latency_take_interval(), and when */
-	uint64		taken_inflight_us;
-	TimestampTz taken_at;		/* 0: none yet */
+	pg_atomic_uint32 inflight;
 } LatencySlot;
 
 typedef struct LatencyShared
@@ -136,7 +128,6 @@ latency_slot_claim(LatencySlot *s, int32 node_id)
 	memset(s->recent_sum_us, 0, sizeof(s->recent_sum_us));
 	memset(s->recent_weight, 0, sizeof(s->recent_weight));
 	memset(s->recent_at, 0, sizeof(s->recent_at));
-	s->taken_at = 0;
 	s->node_id = node_id;
 }
 
@@ -147,18 +138,6 @@ latency_slot(int slot)
 	if (slot < 0 || slot >= registry_slot_count())
 		elog(ERROR, "pg_foresight: latency slot %d out of range", slot);
 	return &latency->slots[slot];
-}
-
-/* Bring the in-flight integral up to now; caller holds the mutex. */
-static void
-inflight_advance(LatencySlot *s, TimestampTz now)
-{
-	/* timestamps of different backends may come in a little out of order */
-	if (now <= s->inflight_at)
-		return;
-	if (s->inflight_at > 0)
-		s->inflight_us += (uint64) pg_atomic_read_u32(&s->inflight) * (uint64) (now - s->inflight_at);
-	s->inflight_at = now;
 }
 
 /* weight left to an answer after age_us (future ones count as new) */
@@ -287,23 +266,13 @@ latency_take_interval(int slot, int32 node_id, LatencyInterval *out)
 	int64		merged[LATENCY_BUCKETS];
 	double		total_sum = 0.0;
 
-	TimestampTz now = GetCurrentTimestamp();
-	double		inflight_mean = -1.0;	/* unknown */
-
 	SpinLockAcquire(&s->mutex);
 	latency_slot_claim(s, node_id);
 	memcpy(taken, s->interval, sizeof(taken));
 	memset(s->interval, 0, sizeof(s->interval));
-	inflight_advance(s, now);
-	if (s->taken_at > 0 && s->inflight_at > s->taken_at)
-		inflight_mean = (double) (s->inflight_us - s->taken_inflight_us) /
-			(double) (s->inflight_at - s->taken_at);
-	s->taken_inflight_us = s->inflight_us;
-	s->taken_at = s->inflight_at;
 	SpinLockRelease(&s->mutex);
 
 	memset(out, 0, sizeof(*out));
-	out->inflight_mean = inflight_mean;
 	memset(merged, 0, sizeof(merged));
 	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
 	{
@@ -380,29 +349,20 @@ latency_reset_all(void)
 void
 latency_inflight_begin(int slot)
 {
-	LatencySlot *s = latency_slot(slot);
-	TimestampTz now = GetCurrentTimestamp();
-
-	SpinLockAcquire(&s->mutex);
-	inflight_advance(s, now);
-	pg_atomic_fetch_add_u32(&s->inflight, 1);
-	SpinLockRelease(&s->mutex);
+	pg_atomic_fetch_add_u32(&latency_slot(slot)->inflight, 1);
 }
 
 void
 latency_inflight_end(int slot)
 {
 	LatencySlot *s = latency_slot(slot);
-	TimestampTz now = GetCurrentTimestamp();
 
-	SpinLockAcquire(&s->mutex);
-	inflight_advance(s, now);
 	/* never wrap below zero, even after a reset of a reused slot */
-	if (pg_atomic_read_u32(&s->inflight) > 0)
-		pg_atomic_fetch_sub_u32(&s->inflight, 1);
-	SpinLockRelease(&s->mutex);
-}
+	uint32		old = pg_atomic_read_u32(&s->inflight);
 
+	while (old > 0 && !pg_atomic_compare_exchange_u32(&s->inflight, &old, old - 1))
+		;
+}
 
 uint32
 latency_inflight(int slot)

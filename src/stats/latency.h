@@ -35,12 +35,6 @@ typedef struct LatencyInterval
 	int64		total_count;	/* all classes */
 	double		total_mean_us;
 	double		total_p95_us;
-	/*
-	 * The mean number of this coordinator's queries in flight on the node
-	 * over the interval (the time integral of the in-flight count over its
-	 * length), -1 for the first interval of a slot.
-	 */
-	double		inflight_mean;
 } LatencyInterval;
 
 extern void latency_shmem_request(void);
