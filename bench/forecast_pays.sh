@@ -119,8 +119,8 @@ sleep_until() {	# sleep_until EPOCH_SECONDS
 periodic() {
 	# on the wall clock: a phase starts every 10 s from next_phase, however
 	# long the last pgbench took to connect and finish, so that the period
-	# is 20 s exactly, as a load on a schedule's is (a pgbench after
-	# another drifted by their start-up times: a period of 20-22 samples)
+	# is 20 s exactly, as a load on a schedule's is (one pgbench after
+	# another drifted by their start-up times)
 	for node in 1 2 1 2; do
 		sleep_until "$next_phase"
 		noise "$node" 3 10 &
@@ -129,10 +129,7 @@ periodic() {
 	wait
 }
 
-long() {	# the periodic noise, under long reads (below)
-	periodic
-}
-
+declare -A noise_of=([ramp]=ramp [periodic]=periodic [long]=periodic)	# one repetition's noise
 declare -A length=([ramp]=45 [periodic]=40 [long]=40)	# seconds of one repetition
 # the reads through the coordinator: the mixed workload, or for "long"
 # 6 clients of reads that take a second or two, so that the policy scores
@@ -170,7 +167,7 @@ for wl in $workloads; do
 	sampler=$!
 	t0=$(date +%s)
 	next_phase=$(($(date +%s) + 1))
-	( for rep in $(seq 1 "${wl_reps[$wl]}"); do "$wl"; done ) &
+	( for rep in $(seq 1 "${wl_reps[$wl]}"); do "${noise_of[$wl]}"; done ) &
 	noise_pid=$!
 	# shellcheck disable=SC2086 # the reads' options, split as words
 	pgbench -h 127.0.0.1 -p "$port" -n -c "${clients[$wl]}" -j 2 -T $((${wl_reps[$wl]} * ${length[$wl]})) -M prepared ${reads[$wl]} \
@@ -200,7 +197,8 @@ for wl in $workloads; do
 	stray=$(awk -F'|' '$4 != "" { d = $3 - $4; s += (d < 0 ? -d : d); w += $5; n++ }
 		END { if (n) printf "%.4f over %d readings; naive member weight %.3f", s / n, n, w / n; else print "no readings" }' "$work/pred.$wl")
 	seasons=$(awk -F'|' '$6 != "" { n[$6]++ } END { for (k in n) printf "%s%s %d", (c++ ? ", " : ""), k, n[k] }' "$work/pred.$wl")
-	# the standbys' load over the workload (the monitor's samples), kept in
+	# the standbys' load over the workload (the monitor's samples: the last
+	# foresight.history_size of them, 600 by default, on a longer one), kept in
 	# bench/results/forecast_pays_series.csv: its autocorrelation at half
 	# and one period of the periodic load, and backtests (the second half
 	# scored) of the last value against seasonal models of period 20 and
@@ -236,7 +234,7 @@ for wl in $workloads; do
 	sections+="Reads per arm and node: "$'\n\n'"| arm | node: reads |"$'\n'"|---|---|"$'\n'"$where"$'\n\n'
 	sections+="Why reads ran on the coordinator (the commonest reasons): ${local_why:-none}."$'\n\n'
 	sections+="Predictions during the run (standbys, series all and point, shortest horizon, every 2 s): mean |blend - naive member| $stray; the Holt-Winters member's season in those readings: ${seasons:-none}."$'\n\n'
-	sections+="The standbys' load over the workload (monitor samples; backtests of the mean over the next 1 and 5 samples, the second half scored, MAE; the samples are in forecast_pays_series.csv):"$'\n\n'
+	sections+="The standbys' load over the workload (the monitor's samples, at most foresight.history_size of them, the last; backtests of the mean over the next 1 and 5 samples, the second half scored, MAE; the samples are in forecast_pays_series.csv):"$'\n\n'
 	sections+="| node | samples | autocorrelation lag 10 | lag 20 | horizon (samples) | naive | snaive/20 | hw_add/20 | blend, season 20 | blend |"$'\n'
 	sections+="|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
 	sections+="$series"$'\n\n'
