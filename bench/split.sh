@@ -25,7 +25,11 @@
 #                    every aggregate through foresight.partial_agg (not in
 #                    the default set; to measure the parts' native
 #                    aggregates against the generic wrapper)
-#   split_3          split over the two standbys and the coordinator
+#   split_3          split over the two standbys and the coordinator, whose
+#                    pieces run in a parallel worker (foresight.split_worker)
+#   split_3_serial   split_3 with foresight.split_worker off: the coordinator
+#                    runs its pieces itself (not in the default set; to
+#                    measure the worker against it)
 #   postgres_fdw     a partitioned table whose two partitions are foreign
 #                    tables on per-range views of the standbys,
 #                    async_capable, enable_partitionwise_aggregate on
@@ -38,9 +42,10 @@
 # wall time, its min and max, the median time to the first row, the
 # speed-up over local_serial, the speed-up over the physical limit (the
 # number of servers the target uses, at the same quota), the coordinator's
-# CPU per run (its backend's, plus parallel workers' from the postmaster's
-# reaped-children times) and the coordinator backend's peak private memory
-# (RssAnon above its level before the query, sampled every 2 ms).
+# CPU per run (its backend's, plus, for local_parallel and split_3, parallel
+# workers' from the postmaster's reaped-children times) and the coordinator
+# backend's peak private memory (RssAnon above its level before the query,
+# sampled every 2 ms).
 #
 # Then, unless --no-noisy: a CPU-bound neighbour in standby1's control
 # group, and the scan-heavy queries split over the two standbys with
@@ -203,6 +208,7 @@ target_settings() {
 		split_2) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2;" ;;
 		split_2_generic) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2; SET foresight.split_native_aggregates = off;" ;;
 		split_3) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3;" ;;
+		split_3_serial) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3; SET foresight.split_worker = off;" ;;
 		postgres_fdw) echo "$common SET enable_partitionwise_aggregate = on; SET enable_async_append = on;" ;;
 		plproxy) echo "$common" ;;
 	esac
@@ -213,7 +219,7 @@ target_servers() {
 	case $1 in
 		local_serial|local_parallel|routed_whole) echo 1 ;;
 		split_2|split_2_*|postgres_fdw|plproxy) echo 2 ;;
-		split_3) echo 3 ;;
+		split_3|split_3_*) echo 3 ;;
 	esac
 }
 
@@ -258,9 +264,9 @@ measure() {
 	shape=$(plan_shape "$settings" "$qs")
 	cpu0=$(coordinator_cpu_ms)
 	# the timer's runs were after the warm-up; the workers' CPU is read
-	# around a second set of runs only when the target is parallel
+	# around a second set of runs only when the target has workers
 	cpu1=$cpu0
-	if [ "$t" = local_parallel ]; then
+	if [ "$t" = local_parallel ] || [ "$t" = split_3 ]; then
 		"$timer" "host=127.0.0.1 port=$port dbname=postgres" "$runs" "$out" \
 			"SET client_min_messages = warning; $settings" "$qs" > "$work/runs"
 		sleep 0.2
@@ -381,7 +387,7 @@ fi
 	echo "warm-up run whose answer was compared with local_serial's), min-max, median time to the first row,"
 	echo "speed-up over local_serial, and that speed-up over the number of servers the target computes on"
 	echo "(1.0 = the physical limit); the coordinator's CPU per run (median; its backend, plus parallel"
-	echo "workers for local_parallel); the coordinator backend's peak private memory above its level before"
+	echo "workers for local_parallel and split_3); the coordinator backend's peak private memory above its level before"
 	echo "the query (RssAnon, sampled every 2 ms). Load average before the run: $loadavg0."
 	echo
 	for q in $queries; do

@@ -1,5 +1,5 @@
 # t/052_split_merge.pl: the merge of sorted parts, the coordinator's own
-# part, the parts' notices and the not-split reason in the decision log,
+# part (in a parallel worker, or here), the parts' notices and the not-split reason in the decision log,
 # on a coordinator with two standbys.  Its faults (a statement_timeout while
 # the coordinator runs its part, a standby stopped mid-merge) race slow
 # parts: not parallel-safe beside a CPU-heavy test, only a light one.
@@ -121,12 +121,39 @@ like($primary->safe_psql('postgres', "$split_on SELECT reason FROM foresight.rou
 is($primary->safe_psql('postgres', "$split_on SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
 	$primary->safe_psql('postgres', "$local SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g"),
 	'the coordinator\'s part: the same answer');
+# the coordinator's pieces run in a parallel worker (foresight.split_worker),
+# or here when it is off, the query is not parallel safe or no worker is free
+my $grouped = 'SELECT g, count(*), sum(n) FROM m GROUP BY g ORDER BY g';
+my $grouped_here = $primary->safe_psql('postgres', "$local $grouped");
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $grouped"),
+	qr/Coordinator Pieces in a Parallel Worker: 1\n/, 'the coordinator\'s piece ran in a parallel worker');
+foreach my $case (['SET foresight.split_worker = off;', 'foresight.split_worker off'],
+	['SET max_parallel_workers = 0;', 'no parallel worker free'])
+{
+	my ($set, $name) = @$case;
+	my $plan = $primary->safe_psql('postgres', "$split_on $set EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $grouped");
+	like($plan, qr/Part \d: local: .*\(rows=\d+ /, "$name: the coordinator ran its part");
+	unlike($plan, qr/Parallel Worker/, "$name: here, not in a worker");
+	is($primary->safe_psql('postgres', "$split_on $set $grouped"), $grouped_here, "$name: the same answer");
+}
+$an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*), max(noisy(id)) FROM m GROUP BY g");
+like($an, qr/Part \d: local: .*\(rows=\d+ /, 'a function not parallel safe: the coordinator ran its part');
+unlike($an, qr/Parallel Worker/, 'a function not parallel safe: here, not in a worker');
+# rows, cut short by a LIMIT above: the worker is stopped, the session goes on
+$an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT id, t FROM m LIMIT 7");
+like($an, qr/Limit \(actual rows=7 .*Foresight Split.*Coordinator Pieces in a Parallel Worker: 1\n/s,
+	'a LIMIT above the parts: split, the coordinator\'s piece in a worker');
+is($primary->safe_psql('postgres', "$split_on SELECT count(*) FROM (SELECT id, t FROM m LIMIT 7) s; SELECT count(*) FROM m"),
+	"7\n30000", 'a LIMIT above the parts: the worker stopped, the next read splits again');
+
 $an = $primary->safe_psql('postgres', "$split_on SET foresight.include_local = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
 like($an, qr/Parts: 2/, 'include_local off: two parts');
 unlike($an, qr/Part \d: local/, 'include_local off: the coordinator takes none');
 # its errors are the query's (part 3, the highest keys, runs here)
 my ($ret, $out, $err) = $primary->psql('postgres', "$split_on \\set VERBOSITY verbose\nSELECT sum(1 / (id - 30000)) FROM m");
 like($err, qr/ERROR:  22012: division by zero/, 'an error in the coordinator\'s part: the query\'s error');
+like($err, qr/^parallel worker$/m, 'an error in the coordinator\'s part: raised by its worker');
+is($primary->safe_psql('postgres', "$split_on SELECT count(*) FROM m"), '30000', 'after the worker\'s error, the next read splits again');
 # with the session's role and settings
 is($primary->safe_psql('postgres', "$split_on SET app.tag = 'x7'; SELECT count(*), min(current_user || current_setting('app.tag')), max(current_user || current_setting('app.tag')) FROM m",
 	connstr => $primary->connstr('postgres') . ' user=bob'),

@@ -11,18 +11,23 @@
  * nodes (split_scan_parts.c); the coordinator is one of them when the
  * policy makes it a candidate (foresight.include_local).  The first row
  * request sends a piece to each node; then the coordinator, a candidate,
- * runs its next piece itself whenever no node has a row ready, whole, into a tuplestore (work_mem, then
- * disk), while the nodes run theirs: as a Gather's leader takes part once
+ * takes its next piece whenever its last one ended or no node has a row
+ * ready: in its parallel worker (split_scan_worker.c), whose rows are read
+ * in turn with the nodes', or, when it has none, itself, whole, into a
+ * tuplestore (work_mem, then disk), as a Gather's leader takes part once
  * its workers are launched.  Then, when the plan merges sorted parts,
  * split_scan_merge.c returns the rows in order; otherwise the loop here
- * returns the rows of parts run here, then reads whichever node has a row
- * ready, starting the next pending part on a node that finished one, and
- * otherwise waits on the latch and every busy node's socket.  Interrupts
- * are checked at each turn: statement_timeout, pg_cancel_backend and a
- * client's cancel raise their error, and the abort cancels every part
- * still running on its node (remote/connection.c).  Memory: one row per
+ * returns the rows of parts run here, then reads the worker's rows and
+ * whichever node has a row ready, each first in turn, starting the next
+ * pending part on a node that finished one, and otherwise waits on the
+ * latch (which the worker's queue sets) and every busy node's socket.
+ * Interrupts are checked at each turn: statement_timeout,
+ * pg_cancel_backend and a client's cancel raise their error, and the
+ * abort cancels every part still running on its node
+ * (remote/connection.c) and stops the worker.  Memory: one row per
  * node at a time (single-row mode), the node's socket holding back the
- * rest, and the tuplestore of a part run here.
+ * rest, the worker's queues (dynamic shared memory: 64 kB for rows, the
+ * longest part's SQL plus 1 kB) and the tuplestore of a part run here.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,12 +42,14 @@
 #include "router/eligibility.h"
 #include "remote/watch.h"
 #include "router/split_scan_internal.h"
+#include "split/split.h"
 
 static Node *split_create_state(CustomScan *cscan);
 static void split_begin(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *split_exec(CustomScanState *node);
 static void split_end(CustomScanState *node);
 static void split_rescan(CustomScanState *node);
+static void split_shutdown(CustomScanState *node);
 
 static CustomExecMethods split_exec_methods = {
 	.CustomName = SPLIT_SCAN_NAME,
@@ -50,6 +57,7 @@ static CustomExecMethods split_exec_methods = {
 	.ExecCustomScan = split_exec,
 	.EndCustomScan = split_end,
 	.ReScanCustomScan = split_rescan,
+	.ShutdownCustomScan = split_shutdown,
 	.ExplainCustomScan = split_explain_scan,
 };
 
@@ -66,6 +74,8 @@ split_create_state(CustomScan *cscan)
 
 	st->css.methods = &split_exec_methods;
 	split_scan_info(cscan, &st->info);
+	st->worker.part = -1;
+	st->worker.inflight_slot = -1;
 	return (Node *) st;
 }
 
@@ -75,6 +85,7 @@ reset_parts(SplitScanState *st)
 	ListCell   *lc;
 
 	st->nparts = list_length(st->info.part_sql);
+	st->worker.pieces = 0;
 	if (st->parts == NULL)
 		st->parts = palloc0(sizeof(SplitPart) * st->nparts);
 	foreach(lc, st->info.part_sql)
@@ -184,6 +195,35 @@ read_here(SplitScanState *st)
 	return NULL;
 }
 
+/*
+ * The coordinator takes its next piece: in the parallel worker when it can
+ * and nodes run pieces meanwhile (the loop goes on reading them), here
+ * otherwise.  False when its worker runs one already or none is left.
+ */
+static bool
+take_local_piece(SplitScanState *st, bool beside_nodes)
+{
+	int			mine;
+
+	if (st->worker.part >= 0)
+		return false;
+	if ((mine = split_take_piece(st, -1)) < 0)
+		return false;
+	if (!beside_nodes || !split_worker_start(st, mine))
+		split_run_here(st, mine);
+	return true;
+}
+
+/* a row of the worker's piece; *ended when it ended its piece */
+static TupleTableSlot *
+read_worker(SplitScanState *st, bool *ended)
+{
+	*ended = false;
+	if (st->worker.part < 0)
+		return NULL;
+	return split_worker_next(st, ended);
+}
+
 static TupleTableSlot *
 split_next(ScanState *ss)
 {
@@ -194,6 +234,9 @@ split_next(ScanState *ss)
 	{
 		st->started = true;
 		st->local_turn = true;
+		/* as a Gather's workers: in parallel mode, run to the end at once */
+		st->worker.usable = st->info.worker_ok && foresight_split_worker && !st->explain_only &&
+			st->css.ss.ps.state->es_use_parallel_mode && IsInParallelMode();
 		INSTR_TIME_SET_CURRENT(st->start);
 		split_start_parts(st);
 	}
@@ -206,6 +249,8 @@ split_next(ScanState *ss)
 		bool		usable = false;
 		bool		read_one = false;
 		bool		pending = false;
+		bool		worker_read = false;
+		bool		ended;
 		TupleTableSlot *here;
 
 		CHECK_FOR_INTERRUPTS();
@@ -214,23 +259,31 @@ split_next(ScanState *ss)
 		if ((here = read_here(st)) != NULL)
 			return here;
 
+		/* the worker's rows and the nodes', each first in turn */
+		st->worker_first = !st->worker_first;
+		if (st->worker_first)
+		{
+			worker_read = true;
+			if ((here = read_worker(st, &ended)) != NULL)
+				return here;
+			if (ended)
+			{
+				st->local_turn = true;
+				continue;
+			}
+		}
+
 		/*
 		 * The coordinator, a candidate, takes its next piece once the nodes
-		 * have theirs, and again each time a node ended one: it runs it
-		 * while they run theirs (as a Gather's leader takes part), and its
-		 * rows come first.  Not piece after piece: the nodes' ended pieces
+		 * have theirs, and again each time a piece ended.  Run here rather
+		 * than in its worker, not piece after piece: the nodes' ended pieces
 		 * would wait unread meanwhile.
 		 */
 		if (st->local_candidate && st->local_turn)
 		{
-			int			mine = split_take_piece(st, -1);
-
 			st->local_turn = false;
-			if (mine >= 0)
-			{
-				split_run_here(st, mine);
+			if (take_local_piece(st, true))
 				continue;
-			}
 		}
 
 		/* a node with a row ready, round robin */
@@ -258,18 +311,22 @@ split_next(ScanState *ss)
 			split_start_parts(st);
 			continue;
 		}
-
-		/* and when no node has a row ready */
-		if (st->local_candidate)
+		if (!worker_read)
 		{
-			int			mine = split_take_piece(st, -1);
-
-			if (mine >= 0)
+			if ((here = read_worker(st, &ended)) != NULL)
+				return here;
+			if (ended)
 			{
-				split_run_here(st, mine);
+				st->local_turn = true;
 				continue;
 			}
 		}
+
+		/* and when no node has a row ready */
+		if (st->local_candidate && take_local_piece(st, true))
+			continue;
+		if (st->worker.part >= 0)
+			nbusy++;			/* its rows wake the latch */
 
 		for (int i = 0; i < st->nparts; i++)
 			if (st->parts[i].status == PART_PENDING)
@@ -297,14 +354,11 @@ split_next(ScanState *ss)
 		}
 		if (pending && !usable && split_take_back_left_out(st))
 			continue;
-		if (pending && !usable)
+		if (pending && !usable && st->worker.part < 0)
 		{
 			/* no node left to take the next part: it runs here */
-			int			p = split_take_piece(st, -1);
-
-			if (p < 0)
+			if (!take_local_piece(st, false))
 				elog(ERROR, "pg_foresight: a pending part of the split was not found");
-			split_run_here(st, p);
 			continue;
 		}
 		if (nbusy == 0 && !lagging)
@@ -329,6 +383,13 @@ static TupleTableSlot *
 split_exec(CustomScanState *node)
 {
 	return ExecScan(&node->ss, split_next, split_recheck);
+}
+
+/* the plan ran to its end: before the executor leaves parallel mode */
+static void
+split_shutdown(CustomScanState *node)
+{
+	split_worker_shutdown((SplitScanState *) node);
 }
 
 static void

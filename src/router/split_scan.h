@@ -32,6 +32,8 @@ typedef struct SplitScanInfo
 	Oid			plan_user;		/* the role the plan was made for */
 	double		cost;			/* the whole query's local plan cost */
 	int			shape;			/* SHAPE_* flags of the local plan */
+	bool		worker_ok;		/* the coordinator's pieces may run in a
+								 * parallel worker (split_scan_worker.c) */
 	/* merge of parts sorted on their nodes (NIL: rows in any order) */
 	List	   *merge_attnos;	/* int: scan tuple columns, most significant first */
 	List	   *merge_sortops;	/* Oid: their sort operators (< or >) */

@@ -138,6 +138,9 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Merge Key", merge_keys_text(st), es);
 	if (st->local_candidate)
 		ExplainPropertyText("Coordinator", "takes parts (a routing candidate)", es);
+	if (es->analyze && st->worker.pieces > 0)
+		ExplainPropertyInteger("Coordinator Pieces in a Parallel Worker", NULL,
+							   st->worker.pieces, es);
 	if (st->all_here)
 		ExplainPropertyText("Parts Run Here", st->all_here, es);
 	if (es->analyze && st->gain_text)

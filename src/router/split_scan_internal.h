@@ -14,11 +14,13 @@
 
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xlogdefs.h"
 #include "commands/explain.h"
 #include "libpq-fe.h"
 #include "nodes/execnodes.h"
 #include "portability/instr_time.h"
+#include "storage/shm_mq.h"
 #include "utils/sortsupport.h"
 #include "utils/tuplestore.h"
 
@@ -78,6 +80,18 @@ typedef struct SplitNode
 	int			parts_run;
 } SplitNode;
 
+/* the coordinator's pieces in a parallel worker (split_scan_worker.c) */
+typedef struct SplitWorker
+{
+	bool		usable;			/* the plan and the executor allow one */
+	ParallelContext *pcxt;		/* launched at the first piece, kept */
+	shm_mq_handle *sql;			/* the pieces' SQL, to the worker */
+	shm_mq_handle *rows;		/* their rows, and an end mark per piece */
+	int			part;			/* the piece it runs, or -1 */
+	int			inflight_slot;	/* its in-flight count held, or -1 */
+	int			pieces;			/* pieces it ran in this execution */
+} SplitWorker;
+
 typedef struct SplitScanState
 {
 	CustomScanState css;
@@ -103,6 +117,8 @@ typedef struct SplitScanState
 	RouteCandidate local_cand;	/* the coordinator, when a candidate */
 	bool		local_turn;		/* it may take a piece (split_scan.c) */
 	TupleTableSlot *local_slot; /* reads the rows of a part run here */
+	SplitWorker worker;			/* or run by a parallel worker */
+	bool		worker_first;	/* read the worker before the nodes, in turn */
 
 	/* which node takes which piece (split_scan_pieces.c) */
 	cap_queue	queue;
@@ -189,11 +205,32 @@ extern void split_start_parts(SplitScanState *st);
  */
 extern TupleTableSlot *split_read_node(SplitScanState *st, int i);
 
+/* Part p starts on the coordinator (here, or in its worker): taken, timed. */
+extern void split_part_starts_here(SplitScanState *st, SplitPart *p);
+
 /* Run part "part" here, all of it, its rows into its tuplestore (p->store). */
 extern void split_run_here(SplitScanState *st, int part);
 
 /* Abandon parts still running (the scan ended early, or a rescan). */
 extern void split_release(SplitScanState *st);
+
+/* --- split_scan_worker.c --- */
+
+/*
+ * Start part "part" in a parallel worker: false when none can run it now
+ * (not usable, busy, or no worker could be launched: run it here).
+ */
+extern bool split_worker_start(SplitScanState *st, int part);
+
+/*
+ * A row of the worker's piece into the scan slot, or NULL when none is
+ * ready; *ended when the piece ended (the worker is free again).  Raises
+ * the worker's error.
+ */
+extern TupleTableSlot *split_worker_next(SplitScanState *st, bool *ended);
+
+/* Stop the worker, if running, and free its parallel context. */
+extern void split_worker_shutdown(SplitScanState *st);
 
 /* --- split_scan_pieces.c --- */
 

@@ -426,6 +426,23 @@ split_read_node(SplitScanState *st, int i)
 }
 
 void
+split_part_starts_here(SplitScanState *st, SplitPart *p)
+{
+	/* taken, when the merge runs it here without asking the queue */
+	if (p->index < st->queue.npieces && !st->queue.taken[p->index])
+	{
+		st->queue.taken[p->index] = true;
+		st->queue.left--;
+	}
+	p->status = PART_RUNNING;
+	p->node = -1;
+	p->ran_on = FORESIGHT_LOCAL_NODE_NAME;
+	p->attempts++;
+	p->rows = 0;
+	INSTR_TIME_SET_CURRENT(p->started);
+}
+
+void
 split_run_here(SplitScanState *st, int part)
 {
 	SplitPart  *p = &st->parts[part];
@@ -435,19 +452,7 @@ split_run_here(SplitScanState *st, int part)
 	int			ret;
 	int			held = -1;
 
-	/* taken, when the merge runs it here without asking the queue */
-	if (part < st->queue.npieces && !st->queue.taken[part])
-	{
-		st->queue.taken[part] = true;
-		st->queue.left--;
-	}
-	p->status = PART_RUNNING;
-	p->node = -1;
-	p->ran_on = FORESIGHT_LOCAL_NODE_NAME;
-	p->attempts++;
-	p->rows = 0;
-	INSTR_TIME_SET_CURRENT(p->started);
-
+	split_part_starts_here(st, p);
 	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
 	p->store = tuplestore_begin_heap(false, false, work_mem);
 	if (st->local_slot == NULL)
@@ -486,6 +491,7 @@ split_run_here(SplitScanState *st, int part)
 void
 split_release(SplitScanState *st)
 {
+	split_worker_shutdown(st);
 	for (int i = 0; i < st->nnodes; i++)
 	{
 		SplitNode  *n = &st->nodes[i];

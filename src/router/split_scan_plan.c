@@ -26,10 +26,12 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
@@ -124,7 +126,7 @@ to_index_var(Node *node, void *context)
 }
 
 static Node *
-make_private(SplitPlan *sp, Oid plan_user, int shape)
+make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 {
 	List	   *part_sql = NIL;
 	List	   *conds = NIL;
@@ -141,7 +143,7 @@ make_private(SplitPlan *sp, Oid plan_user, int shape)
 								 makeString(pstrdup(sp->combine_description ?
 													sp->combine_description : ""))),
 					  part_sql, conds,
-					  list_make2_oid(plan_user, (Oid) shape),
+					  list_make3_oid(plan_user, (Oid) shape, (Oid) worker_ok),
 					  makeString(psprintf("%.17g", sp->cost)));
 	/* the merge keys: none until a Sort gives way to the merge */
 	return (Node *) lappend(priv, list_make4(NIL, NIL, NIL, NIL));
@@ -166,6 +168,7 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 		info->part_conditions = lappend(info->part_conditions, strVal(lfirst(lc)));
 	info->plan_user = linitial_oid((List *) lfourth(priv));
 	info->shape = (int) lsecond_oid((List *) lfourth(priv));
+	info->worker_ok = lthird_oid((List *) lfourth(priv)) != 0;
 	info->cost = strtod(strVal(list_nth(priv, 4)), NULL);
 	merge = list_nth(priv, 5);
 	info->merge_attnos = linitial(merge);
@@ -297,6 +300,7 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	List	   *scan_tlist = NIL;
 	int			nnodes;
 	RequestShape shape;
+	bool		worker_ok;
 	ListCell   *lc;
 
 	*reason = NULL;
@@ -355,14 +359,26 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	}
 	parts_as_function(rte);
 
+	/*
+	 * The coordinator's pieces may run in a parallel worker when nothing in
+	 * the query is restricted to the leader (the parts hold its expressions
+	 * and pg_foresight's parallel-safe aggregates).  The executor then runs
+	 * the plan in parallel mode, as it would a Gather's, and only when it
+	 * runs it to its end at once (split_scan_worker.c).
+	 */
+	worker_ok = max_parallel_hazard(query) == PROPARALLEL_SAFE;
+
 	cstmt = router_plan_deferred(combine, query_string);
 	request_shape_of_plan(stmt, &shape);
 	if (replace_parts_scan(&cstmt->planTree,
-						   make_private(sp, GetUserId(), shape.flags), scan_tlist) != 1)
+						   make_private(sp, GetUserId(), shape.flags, worker_ok),
+						   scan_tlist) != 1)
 	{
 		*reason = "the combine step's plan does not read the parts once";
 		return NULL;
 	}
+	if (worker_ok)
+		cstmt->parallelModeNeeded = true;
 	/* sorted parts are merged, not sorted again here */
 	if (sp->strategy != SPLIT_PARTIAL_AGGREGATES && combine->sortClause != NIL)
 		(void) merge_instead_of_sort(&cstmt->planTree, combine);

@@ -31,6 +31,7 @@ extern int	foresight_split_max_wait;	/* ms */
 extern double foresight_split_piece_cost;
 extern int	foresight_split_assignment;	/* a cap_assignment (capacity.h) */
 extern bool foresight_split_native_aggregates;
+extern bool foresight_split_worker;
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 

@@ -4,7 +4,8 @@
  *	  The settings of dynamic sharding: foresight.split,
  *	  foresight.split_min_cost, foresight.max_split_parts,
  *	  foresight.split_max_wait, foresight.split_piece_cost,
- *	  foresight.split_assignment, foresight.split_native_aggregates.
+ *	  foresight.split_assignment, foresight.split_native_aggregates,
+ *	  foresight.split_worker.
  *
  * foresight.split is off by default: the measured speed-ups are still
  * below the targets they are held to (docs/benchmarks.md).
@@ -28,6 +29,7 @@ int			foresight_split_max_wait = 200;
 double		foresight_split_piece_cost = 200.0;
 int			foresight_split_assignment = CAP_ASSIGN_DYNAMIC;
 bool		foresight_split_native_aggregates = true;
+bool		foresight_split_worker = true;
 
 static const struct config_enum_entry split_assignment_options[] = {
 	{"dynamic", CAP_ASSIGN_DYNAMIC, false},
@@ -110,4 +112,12 @@ split_define_gucs(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, split_native_aggregates_assign, NULL);
+
+	DefineCustomBoolVariable("foresight.split_worker",
+							 "Whether the coordinator runs its pieces of a split read in a parallel worker.",
+							 "Then the coordinator goes on reading the nodes' rows while its piece runs (a worker of max_parallel_workers, when one is free); off, or when the query is not parallel safe, it runs each of its pieces itself, the nodes' ended pieces waiting unread meanwhile.",
+							 &foresight_split_worker,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 }
