@@ -13,16 +13,17 @@
  * in one parallel worker, PostgreSQL's own: it has this session's
  * settings, role and snapshot (the active snapshot, which a piece run
  * here reads too).  It is launched at the coordinator's first piece and
- * kept for the others: this backend sends a piece's SQL through one queue,
- * the worker runs it with SPI and sends its rows back through another,
- * then a one-byte mark (a row is never that short) for the piece's end,
- * and waits for the next.  This backend reads the rows as they come,
+ * kept for the others: this backend sends a piece (its number and SQL)
+ * through one queue, the worker runs it with SPI and sends its rows back
+ * through another, then a one-byte mark (a row is never that short) for
+ * the piece's end, and waits for the next.  This backend reads the rows as they come,
  * waking on its latch as it does for the nodes' sockets.  An error in the
  * worker is raised here, as a parallel query's is.  At the end (or a
  * LIMIT above stopping early) both queues are detached, so the worker
  * stops at its next row or its next wait, and is waited for, as a
- * Gather's workers are.  When no worker can be launched (max_parallel_
- * workers reached, no dynamic shared memory left) the pieces run here.
+ * Gather's workers are.  When no worker can be launched
+ * (max_parallel_workers reached, no dynamic shared memory left) the
+ * pieces run here.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +42,14 @@
 
 #define SPLIT_KEY_SQL		UINT64CONST(0xF0E5164700000001)
 #define SPLIT_KEY_ROWS		UINT64CONST(0xF0E5164700000002)
+#define SPLIT_KEY_NATTS		UINT64CONST(0xF0E5164700000003)
+
+/* a piece, as sent to the worker: its number, then its SQL */
+typedef struct PieceMessage
+{
+	int32		part;
+	char		sql[FLEXIBLE_ARRAY_MEMBER];
+} PieceMessage;
 
 /* as a Gather's tuple queue (execParallel.c's PARALLEL_TUPLE_QUEUE_SIZE) */
 #define SPLIT_ROWS_QUEUE_SIZE	65536
@@ -71,10 +80,11 @@ worker_launch(SplitScanState *st)
 	Size		sql_room = 0;
 	shm_mq	   *sql_mq;
 	shm_mq	   *rows_mq;
+	int		   *natts;
 	MemoryContext old;
 
 	for (int i = 0; i < st->nparts; i++)
-		sql_room = Max(sql_room, strlen(st->parts[i].sql) + 1);
+		sql_room = Max(sql_room, offsetof(PieceMessage, sql) + strlen(st->parts[i].sql) + 1);
 	/* a queue holds a message and its length word with room to spare */
 	sql_room = MAXALIGN(sql_room) + 1024;
 
@@ -82,7 +92,8 @@ worker_launch(SplitScanState *st)
 	pcxt = CreateParallelContext("pg_foresight", "split_worker_main", 1);
 	shm_toc_estimate_chunk(&pcxt->estimator, sql_room);
 	shm_toc_estimate_chunk(&pcxt->estimator, SPLIT_ROWS_QUEUE_SIZE);
-	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(int));
+	shm_toc_estimate_keys(&pcxt->estimator, 3);
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL || pcxt->nworkers == 0)
 	{
@@ -97,6 +108,9 @@ worker_launch(SplitScanState *st)
 							SPLIT_ROWS_QUEUE_SIZE);
 	shm_toc_insert(pcxt->toc, SPLIT_KEY_ROWS, rows_mq);
 	shm_mq_set_receiver(rows_mq, MyProc);
+	natts = shm_toc_allocate(pcxt->toc, sizeof(int));
+	*natts = st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor->natts;
+	shm_toc_insert(pcxt->toc, SPLIT_KEY_NATTS, natts);
 	LaunchParallelWorkers(pcxt);
 	if (pcxt->nworkers_launched == 0)
 	{
@@ -119,6 +133,8 @@ bool
 split_worker_start(SplitScanState *st, int part)
 {
 	SplitPart  *p = &st->parts[part];
+	Size		len = offsetof(PieceMessage, sql) + strlen(p->sql) + 1;
+	PieceMessage *msg;
 
 	if (!st->worker.usable || st->worker.part >= 0)
 		return false;
@@ -128,8 +144,12 @@ split_worker_start(SplitScanState *st, int part)
 		st->worker.usable = false;
 		return false;
 	}
-	if (shm_mq_send(st->worker.sql, strlen(p->sql) + 1, p->sql, false, true) != SHM_MQ_SUCCESS)
+	msg = palloc(len);
+	msg->part = part;
+	strcpy(msg->sql, p->sql);
+	if (shm_mq_send(st->worker.sql, len, msg, false, true) != SHM_MQ_SUCCESS)
 		worker_lost(st);
+	pfree(msg);
 	split_part_starts_here(st, p);
 	route_inflight_hold(&st->worker.inflight_slot, FORESIGHT_LOCAL_SLOT);
 	st->worker.part = part;
@@ -202,6 +222,8 @@ typedef struct PieceReceiver
 {
 	DestReceiver pub;
 	shm_mq_handle *rows;
+	int			natts;			/* the columns the split scan expects */
+	int			part;			/* the piece running */
 	bool		detached;		/* the coordinator stopped reading */
 } PieceReceiver;
 
@@ -223,9 +245,17 @@ piece_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/* as split_run_here checks a piece run in-process */
 static void
 piece_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
+	PieceReceiver *r = (PieceReceiver *) self;
+
+	if (typeinfo->natts != r->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("part %d returned %d columns, expected %d",
+						r->part + 1, typeinfo->natts, r->natts)));
 }
 
 static void
@@ -256,6 +286,7 @@ split_worker_main(dsm_segment *seg, shm_toc *toc)
 	receiver.pub.rDestroy = piece_nothing;
 	receiver.pub.mydest = DestTupleQueue;
 	receiver.rows = shm_mq_attach(rows_mq, seg, NULL);
+	receiver.natts = *(int *) shm_toc_lookup(toc, SPLIT_KEY_NATTS, false);
 
 	for (;;)
 	{
@@ -267,7 +298,8 @@ split_worker_main(dsm_segment *seg, shm_toc *toc)
 
 		if (shm_mq_receive(sql, &nbytes, &data, false) != SHM_MQ_SUCCESS)
 			break;				/* the split ended */
-		text = pnstrdup(data, nbytes);
+		receiver.part = ((PieceMessage *) data)->part;
+		text = pstrdup(((PieceMessage *) data)->sql);
 		if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 		memset(&options, 0, sizeof(options));
