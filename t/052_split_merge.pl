@@ -193,9 +193,12 @@ is($primary->safe_psql('postgres', "$split_on SELECT count(*), max(id) FROM m"),
 		qr/Not Split/, 'split off: nothing to say');
 }
 
-# --- faults: a cancel while the coordinator runs its part, a standby lost mid-merge
+# --- faults: a cancel while the coordinator runs its part (in its worker,
+# or here), a standby lost mid-merge
 $primary->safe_psql('postgres', q{
 CREATE FUNCTION slow_true(x integer) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.3); RETURN true; END $$;
+CREATE FUNCTION slow_safe(x integer) RETURNS boolean IMMUTABLE PARALLEL SAFE LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_sleep(0.3); RETURN true; END $$;
 });
 ForesightCluster::catch_up($primary, $standby1, $standby2);
@@ -203,6 +206,27 @@ sub parts_on_standbys { return ForesightCluster::split_parts_running('slow_true'
 sub wait_parts { return ForesightCluster::wait_split_parts($_[0], 'slow_true', $standby1, $standby2); }
 # each part sorts its ten slow rows before its first row: about three seconds
 my $slow_sorted = 'SELECT id, t FROM m WHERE id % 1000 = 0 AND slow_true(id) ORDER BY t, id';
+# parallel safe and unordered: the coordinator's piece runs in its worker
+{
+	my $to = $primary->background_psql('postgres', on_error_stop => 0);
+	$to->query_safe("$split_on SET statement_timeout = '1500ms'");
+	$to->query_until(qr/start/, "\\echo start\nSELECT count(*) FROM m WHERE id % 1000 = 0 AND slow_safe(id);\n");
+	ok(ForesightCluster::wait_split_parts(2, 'slow_safe', $standby1, $standby2),
+		'statement_timeout, the worker: the standbys run their parts');
+	ok($primary->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'parallel worker'"),
+		'statement_timeout, the worker: the coordinator\'s worker runs its piece');
+	$to->{stderr} = '';
+	$to->query("SELECT 1");
+	like($to->{stderr}, qr/canceling statement due to statement timeout/,
+		'statement_timeout while the coordinator\'s worker runs its piece: the query\'s error');
+	ok(ForesightCluster::wait_split_parts(0, 'slow_safe', $standby1, $standby2),
+		'statement_timeout, the worker: every part stopped on its standby');
+	ok($primary->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'parallel worker'"),
+		'statement_timeout: the worker stopped');
+	$to->quit;
+}
 {
 	my $to = $primary->background_psql('postgres', on_error_stop => 0);
 	$to->query_safe("$split_on SET statement_timeout = '1500ms'");
