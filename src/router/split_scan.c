@@ -236,7 +236,7 @@ split_next(ScanState *ss)
 		st->local_turn = true;
 		/* as a Gather's workers: in parallel mode, run to the end at once */
 		st->worker.usable = st->info.worker_ok && foresight_split_worker && !st->explain_only &&
-			st->css.ss.ps.state->es_use_parallel_mode && IsInParallelMode();
+			st->css.ss.ps.state->es_use_parallel_mode;
 		INSTR_TIME_SET_CURRENT(st->start);
 		split_start_parts(st);
 	}

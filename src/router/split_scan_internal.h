@@ -208,6 +208,9 @@ extern TupleTableSlot *split_read_node(SplitScanState *st, int i);
 /* Part p starts on the coordinator (here, or in its worker): taken, timed. */
 extern void split_part_starts_here(SplitScanState *st, SplitPart *p);
 
+/* A piece run on the coordinator returned "got" columns: the expected ones? */
+extern void split_part_check_columns(int part, int got, int expected);
+
 /* Run part "part" here, all of it, its rows into its tuplestore (p->store). */
 extern void split_run_here(SplitScanState *st, int part);
 

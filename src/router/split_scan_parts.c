@@ -426,8 +426,27 @@ split_read_node(SplitScanState *st, int i)
 }
 
 void
+split_part_check_columns(int part, int got, int expected)
+{
+	if (got != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("part %d returned %d columns, expected %d",
+						part + 1, got, expected)));
+}
+
+void
 split_part_starts_here(SplitScanState *st, SplitPart *p)
 {
+	/* the slot its rows are read into */
+	if (st->local_slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+		st->local_slot = MakeSingleTupleTableSlot(st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+												  &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(old);
+	}
 	/* taken, when the merge runs it here without asking the queue */
 	if (p->index < st->queue.npieces && !st->queue.taken[p->index])
 	{
@@ -455,8 +474,6 @@ split_run_here(SplitScanState *st, int part)
 	split_part_starts_here(st, p);
 	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
 	p->store = tuplestore_begin_heap(false, false, work_mem);
-	if (st->local_slot == NULL)
-		st->local_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	MemoryContextSwitchTo(old);
 
 	/* in flight here while it runs (an error gives it back at abort) */
@@ -470,11 +487,7 @@ split_run_here(SplitScanState *st, int part)
 		SPI_cursor_fetch(portal, true, 1000);
 		if (SPI_processed == 0)
 			break;
-		if (SPI_tuptable->tupdesc->natts != desc->natts)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("part %d returned %d columns, expected %d",
-							part + 1, SPI_tuptable->tupdesc->natts, desc->natts)));
+		split_part_check_columns(part, SPI_tuptable->tupdesc->natts, desc->natts);
 		for (uint64 i = 0; i < SPI_processed; i++)
 			tuplestore_puttuple(p->store, SPI_tuptable->vals[i]);
 		p->rows += SPI_processed;

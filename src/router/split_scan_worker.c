@@ -121,9 +121,6 @@ worker_launch(SplitScanState *st)
 	/* a worker that dies is seen as a detached queue */
 	st->worker.sql = shm_mq_attach(sql_mq, pcxt->seg, pcxt->worker[0].bgwhandle);
 	st->worker.rows = shm_mq_attach(rows_mq, pcxt->seg, pcxt->worker[0].bgwhandle);
-	if (st->local_slot == NULL)
-		st->local_slot = MakeSingleTupleTableSlot(st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-												  &TTSOpsMinimalTuple);
 	MemoryContextSwitchTo(old);
 	st->worker.pcxt = pcxt;
 	return true;
@@ -251,11 +248,7 @@ piece_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 	PieceReceiver *r = (PieceReceiver *) self;
 
-	if (typeinfo->natts != r->natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("part %d returned %d columns, expected %d",
-						r->part + 1, typeinfo->natts, r->natts)));
+	split_part_check_columns(r->part, typeinfo->natts, r->natts);
 }
 
 static void
