@@ -35,10 +35,31 @@ is($primary->safe_psql('postgres', 'SELECT connection, load FROM foresight.curre
 # standby1's share of n lookups in one session
 sub standby1_share { return ForesightCluster::lookup_share_of_standby1($primary, @_); }
 
+# what the routing saw when a share is not fair: each node's answer times
+# and the last decisions' connection scores (speed) and reasons
+sub why_unfair
+{
+	my ($first) = @_;
+	return $primary->safe_psql('postgres', qq{
+	SELECT node_name, routed, round(mean_ms::numeric, 2), round(p95_ms::numeric, 2)
+	FROM foresight.routing_stats ORDER BY node_name})
+	  . "\n" . $primary->safe_psql('postgres', qq{
+	SELECT decision_id, chosen_node, reason, candidates FROM foresight.routing_decisions
+	WHERE decision_id > $first AND chosen_node = 'standby2' ORDER BY decision_id LIMIT 5})
+	  . "\n" . $primary->safe_psql('postgres', qq{
+	SELECT decision_id, chosen_node, reason, candidates FROM foresight.routing_decisions
+	WHERE decision_id > $first ORDER BY decision_id DESC LIMIT 3})
+	  . "\n" . $primary->safe_psql('postgres', 'SELECT * FROM foresight.node_health');
+}
+
+my $before = $primary->safe_psql('postgres',
+	'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
 my $share = standby1_share(200);
 diag(sprintf('standby1 share, both fast: %.2f', $share));
-cmp_ok($share, '>', 0.2, 'both fast: standby1 gets a fair share');
-cmp_ok($share, '<', 0.8, 'and so does standby2');
+cmp_ok($share, '>', 0.2, 'both fast: standby1 gets a fair share')
+  or diag(why_unfair($before));
+cmp_ok($share, '<', 0.8, 'and so does standby2')
+  or diag(why_unfair($before));
 
 # standby1 slow for the shape
 ForesightCluster::set_slow_port($primary, $standby1->port, @standbys);
