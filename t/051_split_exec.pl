@@ -40,13 +40,14 @@ ForesightCluster::catch_up($primary, $standby1, $standby2);
 my $gen = SplitQueryGen->new(seed => $seed);
 my @queries = map { $gen->query } 1 .. $nqueries;
 
-# Run the queries in one session; returns a list of [rows, error] per query
-# (rows: array of arrays of text, NULL as undef).
+# Run the queries in one session; returns a list of [rows, error, header]
+# per query (rows: array of arrays of text, NULL as undef; header: the
+# column names the client was sent, joined by the field separator).
 my ($US, $RS) = ("\x1f", "\x1e");
 sub run_all
 {
 	my ($settings) = @_;
-	my $script = "\\pset format unaligned\n\\pset tuples_only on\n\\pset null '\\\\N'\n"
+	my $script = "\\pset format unaligned\n\\pset tuples_only off\n\\pset footer off\n\\pset null '\\\\N'\n"
 	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n$settings";
 	for my $i (0 .. $#queries)
 	{
@@ -61,9 +62,10 @@ sub run_all
 	{
 		my ($i, $body, $error) = ($1, $2, $3);
 		$body =~ s/\n\z//;
-		my @rows = map { [ map { $_ eq '\\N' ? undef : $_ } split(/\Q$US\E/, $_, -1) ] }
-		  ($body eq '' ? () : split(/\Q$RS\E/, $body, -1));
-		$res[$i] = [ \@rows, $error eq 'true' ? 1 : 0 ];
+		my @records = $body eq '' ? () : split(/\Q$RS\E/, $body, -1);
+		my $header = shift @records;
+		my @rows = map { [ map { $_ eq '\\N' ? undef : $_ } split(/\Q$US\E/, $_, -1) ] } @records;
+		$res[$i] = [ \@rows, $error eq 'true' ? 1 : 0, $header ];
 	}
 	return (\@res, $err);
 }
@@ -97,6 +99,10 @@ for my $i (0 .. $#queries)
 		next;
 	}
 	my $why = SplitQueryGen::answer_mismatch($q, $l->[0], $s->[0]);
+	# the row description too: the column names a client is sent
+	$why //= "column names " . ($s->[2] // '(none)') =~ s/\Q$US\E/,/gr
+	  . ' where local gives ' . ($l->[2] // '(none)') =~ s/\Q$US\E/,/gr
+	  if ($s->[2] // '') ne ($l->[2] // '');
 	push @mismatches, "$why: $q->{sql}" if defined $why;
 }
 my $errors = grep { $_ && $_->[1] } @$local;

@@ -83,22 +83,72 @@ like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT id, t
 	qr/Merge Key: c2 DESC NULLS LAST, c1\n/, 'EXPLAIN: the merge keys, as a Sort Key shows them');
 like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT id, t FROM m ORDER BY t COLLATE \"POSIX\" DESC, id"),
 	qr/Merge Key: c\d COLLATE "POSIX" DESC, c1\n/, 'EXPLAIN: a collation other than the type\'s');
+# the merge takes the Sort's place at the top of the plan: the client is
+# sent the query's column names (the row description), as run whole
+my $named = q{SELECT id AS "Row Id", t AS label FROM m ORDER BY t, id LIMIT 2};
+is($primary->safe_psql('postgres', "$split_on\n\\pset tuples_only off\n\\pset footer off\n$named"),
+	$primary->safe_psql('postgres', "$local\n\\pset tuples_only off\n\\pset footer off\n$named"),
+	'merged: the same column names as run whole');
+like($primary->safe_psql('postgres', "$split_on\n\\pset tuples_only off\n$named"),
+	qr/^Row Id\|label\n/, 'merged: the column names are the query\'s');
+# EXPLAIN VERBOSE: the combine step's lines, each under the property
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) $named"),
+	qr/\n( +)Combine: strategy: rows\n\1  parts: the query on their range, sorted by c2, c1, LIMIT 2\n\1  combine: concatenate, merging the sorted parts on c2, c1; then LIMIT\n/,
+	'EXPLAIN VERBOSE: the combine step, one line each, indented under the property');
+
+# a sub-query's ORDER BY orders the result (which rows the LIMIT keeps):
+# not split, whichever table could be; aggregated above, it orders nothing
+for my $q ('SELECT s.id FROM (SELECT id, g FROM m ORDER BY g DESC, id) s LIMIT 5',
+	'WITH w AS (SELECT id, t FROM m ORDER BY t, id) SELECT w.id, m2.g FROM w JOIN m m2 ON m2.id = w.id LIMIT 5')
+{
+	like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q"),
+		qr/Not Split: a (sub-query|WITH query) has an ORDER BY that orders the result/,
+		"an ordered sub-query: not split: $q");
+	is($primary->safe_psql('postgres', "$split_on $q"), $primary->safe_psql('postgres', "$local $q"),
+		"an ordered sub-query: the rows run whole: $q");
+}
+{
+	my $q = 'SELECT count(*), sum(g), max(t) FROM (SELECT id, g, t FROM m ORDER BY g, id) s';
+	like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q"),
+		qr/Foresight Split/, 'an ordered sub-query aggregated above: split');
+	is($primary->safe_psql('postgres', "$split_on $q"), $primary->safe_psql('postgres', "$local $q"),
+		'an ordered sub-query aggregated above: the same answer');
+}
+
 # a plain DISTINCT sorts by more than the parts did: no merge
 unlike($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT DISTINCT g, t FROM m ORDER BY g"),
 	qr/Merge Key/, 'DISTINCT with ORDER BY of fewer columns: not merged');
 # partial aggregates: the parts are not sorted, the Sort stays
 like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) SELECT g, count(*) FROM m GROUP BY g ORDER BY g"),
 	qr/Sort.*Custom Scan \(Foresight Split\)/s, 'partial aggregates: sorted here');
-# a cursor reads the merge in order, a satisfied LIMIT ends it
-is($primary->safe_psql('postgres', "$split_on BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT id FROM m ORDER BY id DESC; FETCH 3 FROM c; CLOSE c; COMMIT;"),
-	"30000\n29999\n29998", 'a cursor over the merge');
+# the decision log's entries after decision $after, oldest first
+sub decisions_since
+{
+	my ($after) = @_;
+	return $primary->safe_psql('postgres',
+		"SELECT reason FROM foresight.routing_decisions WHERE decision_id > $after ORDER BY decision_id");
+}
+sub last_decision_id
+{
+	return $primary->safe_psql('postgres', 'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
+}
 
-# a holdable cursor declared outside a block: the merge runs to its end at
-# the implicit commit, the coordinator's part included
+# a split read has one entry in the decision log, its own
+my $mark = last_decision_id();
+$primary->safe_psql('postgres', "$split_on SELECT id, t FROM m ORDER BY t DESC, id LIMIT 4");
+like(decisions_since($mark), qr/\Asplit: 3 parts of public\.m by id, merged[^\n]*\z/,
+	'a split read: one entry in the decision log');
+
+# a cursor opened with DECLARE runs here (it may be fetched backwards:
+# routing.md), whole; the decision log says why
+$mark = last_decision_id();
+is($primary->safe_psql('postgres', "$split_on BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT id FROM m ORDER BY id DESC; FETCH 3 FROM c; CLOSE c; COMMIT;"),
+	"30000\n29999\n29998", 'a cursor: its rows');
 is($primary->safe_psql('postgres', "$split_on DECLARE h NO SCROLL CURSOR WITH HOLD FOR SELECT id, t FROM m ORDER BY t DESC, id; FETCH 4 FROM h; CLOSE h;"),
 	$primary->safe_psql('postgres', "$local SELECT id, t FROM m ORDER BY t DESC, id LIMIT 4"),
-	'a holdable cursor over the merge');
-like(last_split(), qr/^split: 3 parts of public\.m by id, merged, the coordinator a part/, 'a holdable cursor: split, merged');
+	'a holdable cursor: its rows');
+is(decisions_since($mark), join("\n", ('ineligible: a cursor (DECLARE) runs locally') x 2),
+	'cursors: not split, run here, and the decision log says why');
 
 # in a transaction block every part runs here, merged all the same
 is($primary->safe_psql('postgres', "$split_on BEGIN; SELECT id, t FROM m ORDER BY t DESC, id LIMIT 50; COMMIT;"),

@@ -51,6 +51,8 @@ const char *eligibility_last_reason = NULL;
 const char eligibility_reason_own_function[] =
 "calls a pg_foresight function (it reads this server's shared memory)";
 
+const char eligibility_reason_cursor[] = "a cursor (DECLARE) runs locally";
+
 /* volatile functions of pg_catalog that read nothing a node lacks and write nothing */
 static const char *const safe_volatile_functions[] = {
 	"random",
@@ -599,7 +601,7 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 		return "has FOR UPDATE/SHARE";
 	/* DECLARE always sets FAST_PLAN: a cursor may be fetched backwards */
 	if (cursorOptions & (CURSOR_OPT_SCROLL | CURSOR_OPT_FAST_PLAN))
-		return "a cursor (DECLARE) runs locally";
+		return eligibility_reason_cursor;
 
 	/* relations: everything the plan reads, views and partitions included */
 	foreach(lc, stmt->rtable)

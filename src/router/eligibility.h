@@ -37,4 +37,7 @@ extern const char *eligibility_last_reason;
 /* the reason given to statements that read pg_foresight's own state */
 extern const char eligibility_reason_own_function[];
 
+/* the reason given to a cursor opened with DECLARE */
+extern const char eligibility_reason_cursor[];
+
 #endif							/* FORESIGHT_ELIGIBILITY_H */

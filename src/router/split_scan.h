@@ -76,6 +76,9 @@ struct RouteDecision;
 extern bool split_scan_route_explain(PlannedStmt *stmt, struct RouteDecision *d,
 									 char **reason, char **sql);
 
+/* Does plan hold a split scan?  (Its decision-log entry is its own.) */
+extern bool split_scan_in_plan(Plan *plan);
+
 /* the plan methods, so that the executor can make its state */
 extern void split_scan_plan_register(Node *(*create_state) (CustomScan *cscan));
 

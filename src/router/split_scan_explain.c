@@ -125,6 +125,33 @@ merge_keys_text(SplitScanState *st)
 	return buf.data;
 }
 
+/*
+ * A property whose text has several lines.  In the text format each line
+ * after the first is indented two spaces under the property, as a node's
+ * lines are under it; the other formats keep the text as it is.
+ */
+static void
+explain_property_lines(const char *label, const char *text, ExplainState *es)
+{
+	const char *nl = strchr(text, '\n');
+
+	if (es->format != EXPLAIN_FORMAT_TEXT || nl == NULL)
+	{
+		ExplainPropertyText(label, text, es);
+		return;
+	}
+	ExplainPropertyText(label, pnstrdup(text, nl - text), es);
+	while (nl != NULL)
+	{
+		const char *line = nl + 1;
+
+		nl = strchr(line, '\n');
+		appendStringInfoSpaces(es->str, es->indent * 2 + 2);
+		appendBinaryStringInfo(es->str, line, nl ? nl - line : strlen(line));
+		appendStringInfoChar(es->str, '\n');
+	}
+}
+
 void
 split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -146,7 +173,7 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (es->analyze && st->gain_text)
 		ExplainPropertyText("Nodes Chosen", st->gain_text, es);
 	if (es->verbose && st->info.combine[0])
-		ExplainPropertyText("Combine", st->info.combine, es);
+		explain_property_lines("Combine", st->info.combine, es);
 	if (es->verbose)
 		ExplainPropertyText("Consistency Floor",
 							psprintf("%X/%X", LSN_FORMAT_ARGS(st->floor)), es);

@@ -282,7 +282,15 @@ merge_instead_of_sort(Plan **planp, Query *combine)
 		nulls = lappend_int(nulls, sort->nullsFirst[i]);
 	}
 	llast(cs->custom_private) = list_make4(attnos, ops, colls, nulls);
-	/* the scan, in the Sort's place, with the Sort's estimates */
+
+	/*
+	 * The scan, in the Sort's place, with the Sort's estimates and the
+	 * labels of its target list: when the Sort was the top node, its
+	 * entries carry the result's column names and their table and column
+	 * of origin (the row description a client gets), which the scan's own
+	 * entries, made for a node below the top, do not.
+	 */
+	apply_tlist_labeling(cs->scan.plan.targetlist, plan->targetlist);
 	cs->scan.plan.startup_cost = plan->startup_cost;
 	cs->scan.plan.total_cost = plan->total_cost;
 	*planp = (Plan *) cs;
@@ -426,6 +434,12 @@ find_split_scan(Plan *plan)
 				return found;
 	}
 	return NULL;
+}
+
+bool
+split_scan_in_plan(Plan *plan)
+{
+	return find_split_scan(plan) != NULL;
 }
 
 bool

@@ -10,7 +10,9 @@
  * wins, so a freed plan's address reused by a new plan is harmless).  At
  * executor start, a top-level statement without a route is logged as
  * "ineligible: <why>" when routing is on and a node is registered; a plan
- * older than the ring gets the reason its PlannedStmt shows.  Statements
+ * older than the ring gets the reason its PlannedStmt shows (a DECLAREd
+ * cursor's, whose plan its portal holds a copy of, the cursor's).  A split
+ * read logs its own entry (split_scan_explain.c), not this one.  Statements
  * that read pg_foresight's own views and functions are not logged: reading
  * the log must not fill it.  The latency
  * is filled in at executor end; a statement that ends in an error is
@@ -23,6 +25,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "tcop/pquery.h"
 #include "utils/timestamp.h"
 
 #include "registry/registry.h"
@@ -31,6 +34,7 @@
 #include "stats/request_shape.h"
 #include "router/route_plan.h"
 #include "router/router.h"
+#include "router/split_scan.h"
 #include "router/unrouted_log.h"
 #include "stats/decision_log.h"
 #include "stats/latency.h"
@@ -81,6 +85,9 @@ unrouted_reason(const PlannedStmt *stmt)
 		if (r->stmt == stmt)
 			return r->reason;
 	}
+	/* DECLARE copies its plan into the cursor's portal (PerformCursorOpen) */
+	if (ActivePortal != NULL && (ActivePortal->cursorOptions & CURSOR_OPT_FAST_PLAN))
+		return eligibility_reason_cursor;
 	if (stmt->commandType != CMD_SELECT)
 		return "not a SELECT";
 	if (stmt->hasModifyingCTE)
@@ -103,6 +110,7 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 		foresight_routing_policy == ROUTING_POLICY_LOCAL ||
 		stmt->utilityStmt != NULL ||
 		route_scan_is_route(stmt->planTree) ||
+		split_scan_in_plan(stmt->planTree) ||
 		!policy_nodes_registered())
 		return;
 	/* reading the decision log (or any foresight view) must not fill it */

@@ -9,7 +9,9 @@
  * side.  A table reached only through a nullable side, a grouping or
  * limiting sub-query, an aliased join (its tables' names are hidden
  * outside it, so a condition on them could not be written) or TABLESAMPLE
- * is passed over, and the first such reason is kept for the caller.
+ * is passed over, and the first such reason is kept for the caller.  A
+ * sub-query whose ORDER BY orders the result (the top query does not
+ * aggregate) vetoes every table: the split would lose that order.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +30,10 @@ typedef struct TargetWalk
 {
 	List	   *candidates;
 	const char *why;
+	bool		order_free;		/* the top query aggregates: the order of
+								 * the rows it reads does not reach its
+								 * result */
+	const char *veto;			/* why no table of the query may be split */
 } TargetWalk;
 
 static void walk_jointree(Query *query, Node *node, bool preserved, bool aliased,
@@ -105,6 +111,21 @@ visit_subquery(Query *sub, const char *what, bool preserved, bool aliased, List 
 	if ((blocker = subquery_blocker(sub)) != NULL)
 	{
 		pass_over(w, psprintf("the tables are read by a %s that %s", what, blocker));
+		return;
+	}
+
+	/*
+	 * Its ORDER BY orders the rows the query above reads, and so its result
+	 * (row order, which rows a LIMIT keeps, what a window function or
+	 * DISTINCT ON sees first), unless the top query aggregates them: the
+	 * parts, concatenated or merged on the top query's own ORDER BY, would
+	 * not keep that order, whichever table they split.
+	 */
+	if (sub->sortClause != NIL && !w->order_free)
+	{
+		if (w->veto == NULL)
+			w->veto = psprintf("a %s has an ORDER BY that orders the result, which the parts would not keep",
+							   what);
 		return;
 	}
 	walk_jointree(sub, (Node *) sub->jointree, true, aliased, path, levels, w);
@@ -214,9 +235,15 @@ walk_jointree(Query *query, Node *node, bool preserved, bool aliased, List *path
 List *
 split_target_candidates(Query *query, const char **why)
 {
-	TargetWalk	w = {NIL, NULL};
+	TargetWalk	w = {NIL, NULL, false, NULL};
 
+	w.order_free = query->hasAggs || query->groupClause != NIL || query->groupingSets != NIL;
 	walk_jointree(query, (Node *) query->jointree, true, false, NIL, NIL, &w);
+	if (w.veto != NULL)
+	{
+		*why = w.veto;
+		return NIL;
+	}
 	*why = w.candidates == NIL ? (w.why ? w.why : "the query reads no table in its FROM list") : NULL;
 	return w.candidates;
 }

@@ -38,7 +38,8 @@ typedef struct SplitCandidate
 
 /*
  * The candidates of query, in range table order.  When there is none,
- * *why says the first reason a table was passed over.
+ * *why says the first reason a table was passed over, or why none may be
+ * (a sub-query's ORDER BY that orders the result).
  */
 extern List *split_target_candidates(Query *query, const char **why);
 
