@@ -220,6 +220,24 @@ like($lag, qr/Node standby2: no more parts: had not replayed/, 'paused node: not
 unlike($lag, qr/Part \d: standby2/, 'paused node: takes no part');
 is($primary->safe_psql('postgres', "$split_on SET foresight.split_max_wait = 0; SELECT count(*) FROM big"),
 	'100001', 'paused node: the answer has the last commit');
+# ... in a merge of sorted parts (one per node, all started at once) without
+# stealing (equal or capacity assignment): when the paused node took its own
+# part first and the other node took that part over, the other node's own
+# part waited for the paused node, which no piece was offered to any more,
+# while the merge could not read the other node's rows: for ever.  Now the
+# wait lasts split_max_wait and the part runs here.  (Which node the
+# policy lists first varies: several reads.)
+{
+	my $q = 'SELECT id, v FROM big WHERE id % 1000 = 7 ORDER BY v, id LIMIT 20';
+	my $want = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $q");
+	for my $assign (('equal', 'capacity') x 3)
+	{
+		my ($ret, $out, $err) = $primary->psql('postgres',
+			"$split_on SET foresight.split_assignment = $assign; SET foresight.split_max_wait = '300ms'; SET statement_timeout = '30s'; $q");
+		is($out, $want, "paused node, a merge, $assign assignment: the answer, in time")
+		  or diag($err);
+	}
+}
 # ... and a node that catches up within foresight.split_max_wait takes its part
 my $w = $primary->background_psql('postgres');
 $w->query_safe("$split_on SET foresight.split_max_wait = '20s'");

@@ -345,13 +345,10 @@ split_next(ScanState *ss)
 			st->finished = true;
 			return ExecClearTuple(scan);
 		}
+		lagging = pending && split_wait_for_lagging(st);
 		for (int i = 0; i < st->nnodes; i++)
-		{
-			if (st->nodes[i].status == SNODE_LAGGING)
-				lagging = pending;
 			if (st->nodes[i].status != SNODE_GONE)
 				usable = true;
-		}
 		if (pending && !usable && split_take_back_left_out(st))
 			continue;
 		if (pending && !usable && st->worker.part < 0)

@@ -199,6 +199,13 @@ extern void split_nodes_init(SplitScanState *st);
 extern void split_start_parts(SplitScanState *st);
 
 /*
+ * Is a node still behind the floor and worth waiting for?  Past
+ * foresight.split_max_wait every lagging node is given up, so no wait for
+ * one lasts longer, whether or not it is offered a piece again.
+ */
+extern bool split_wait_for_lagging(SplitScanState *st);
+
+/*
  * A row from node i's part (a PGresult it has ready): into the scan slot,
  * or NULL when the part ended (the node is free again).  Raises the
  * node's error when the part failed after returning rows.

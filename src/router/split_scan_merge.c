@@ -101,16 +101,6 @@ split_merge_reset(SplitScanState *st)
 	st->merge_started = false;
 }
 
-/* is a node lagging that may still take a part? */
-static bool
-node_lagging(SplitScanState *st)
-{
-	for (int i = 0; i < st->nnodes; i++)
-		if (st->nodes[i].status == SNODE_LAGGING)
-			return true;
-	return false;
-}
-
 /*
  * Part p's next row into its head: false at its end.  Runs the part again
  * (elsewhere, or here) when its node failed before its first row.
@@ -156,7 +146,12 @@ part_next(SplitScanState *st, SplitPart *p)
 		split_start_parts(st);
 		if (p->status != PART_PENDING)
 			continue;
-		if (!st->local_candidate && node_lagging(st))
+		/*
+		 * A lagging node may yet take it, for split_max_wait at most: the
+		 * node that owns it may be busy with another part of this merge,
+		 * which cannot end before every part has its first row.
+		 */
+		if (!st->local_candidate && split_wait_for_lagging(st))
 		{
 			split_wait(st, -1, 5L);
 			continue;

@@ -155,6 +155,14 @@ node_gone(SplitScanState *st, SplitNode *n, const char *why, bool blame)
 							 n->cand.name, n->why_gone)));
 }
 
+/* node n, still behind the floor after foresight.split_max_wait: given up */
+static void
+too_late(SplitScanState *st, SplitNode *n)
+{
+	node_gone(st, n, psprintf("had not replayed %X/%X within foresight.split_max_wait",
+							  LSN_FORMAT_ARGS(st->floor)), false);
+}
+
 static bool
 waited_enough(SplitScanState *st)
 {
@@ -221,8 +229,7 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	if (replayed == InvalidXLogRecPtr || replayed < st->floor)
 	{
 		if (waited_enough(st))
-			node_gone(st, n, psprintf("had not replayed %X/%X within foresight.split_max_wait",
-									  LSN_FORMAT_ARGS(st->floor)), false);
+			too_late(st, n);
 		else
 			n->status = SNODE_LAGGING;
 		return false;
@@ -254,6 +261,27 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	p->rows = 0;
 	INSTR_TIME_SET_CURRENT(p->started);
 	return true;
+}
+
+bool
+split_wait_for_lagging(SplitScanState *st)
+{
+	bool		lagging = false;
+
+	for (int i = 0; i < st->nnodes; i++)
+		lagging = lagging || st->nodes[i].status == SNODE_LAGGING;
+	if (!lagging || !waited_enough(st))
+		return lagging;
+
+	/*
+	 * Given up, as send_part gives up a node it offers a piece to: a node
+	 * no pending piece is offered to (its own are done, and the pending
+	 * ones are another's) would otherwise never be asked again.
+	 */
+	for (int i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].status == SNODE_LAGGING)
+			too_late(st, &st->nodes[i]);
+	return false;
 }
 
 void
