@@ -102,7 +102,7 @@ like($primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) $na
 for my $c ([ 'SELECT s.id, s.g FROM (SELECT id, g FROM m ORDER BY g DESC, id) s WHERE s.id % 50 = 0',
 		qr/a sub-query has an ORDER BY that orders the result/ ],
 	[ 'SELECT s.id FROM (SELECT id, g FROM m ORDER BY g DESC, id) s LIMIT 5',
-		qr/a sub-query has an ORDER BY that orders the result/ ],
+		qr/has LIMIT or OFFSET without ORDER BY|a sub-query has an ORDER BY that orders the result/ ],
 	[ 'WITH w AS (SELECT id, t FROM m ORDER BY t, id) SELECT w.id, m2.g FROM w JOIN m m2 ON m2.id = w.id WHERE w.id < 200',
 		qr/a WITH query has an ORDER BY that orders the result/ ])
 {
@@ -194,12 +194,17 @@ foreach my $case (['SET foresight.split_worker = off;', 'foresight.split_worker 
 $an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*), max(noisy(id)) FROM m GROUP BY g");
 like($an, qr/Part \d: local: .*\(rows=\d+ /, 'a function not parallel safe: the coordinator ran its part');
 unlike($an, qr/Parallel Worker/, 'a function not parallel safe: here, not in a worker');
-# rows, cut short by a LIMIT above: the worker is stopped, the session goes on
-$an = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT id, t FROM m LIMIT 7");
-like($an, qr/Limit \(actual rows=7 .*Foresight Split.*Coordinator Pieces in a Parallel Worker: 1\n/s,
-	'a LIMIT above the parts: split, the coordinator\'s piece in a worker');
-is($primary->safe_psql('postgres', "$split_on SELECT count(*) FROM (SELECT id, t FROM m LIMIT 7) s; SELECT count(*) FROM m"),
-	"7\n30000", 'a LIMIT above the parts: the worker stopped, the next read splits again');
+# without an ORDER BY, which rows a LIMIT or OFFSET keeps, and which row of
+# each DISTINCT ON group, is the plan's order: not split, the rows run whole
+for my $c ([ 'SELECT id, t FROM m WHERE g = 3 LIMIT 5 OFFSET 2', qr/has LIMIT or OFFSET without ORDER BY/ ],
+	[ 'SELECT DISTINCT ON (g) g, id FROM m', qr/has DISTINCT ON without ORDER BY/ ])
+{
+	my ($q, $why) = @$c;
+	like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q"),
+		qr/Not Split: $why/, "not split: $q");
+	is($primary->safe_psql('postgres', "$split_on $q"), $primary->safe_psql('postgres', "$local $q"),
+		"not split: the rows run whole: $q");
+}
 
 $an = $primary->safe_psql('postgres', "$split_on SET foresight.include_local = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
 like($an, qr/Parts: 2/, 'include_local off: two parts');

@@ -92,6 +92,18 @@ statement_refusal(Query *query, PlannedStmt *stmt)
 	if (contain_volatile_functions((Node *) query))
 		return "calls a volatile function";
 
+	/*
+	 * Without an ORDER BY, which rows a LIMIT or OFFSET keeps, and which row
+	 * of each DISTINCT ON group, follows the order the rows come in: run
+	 * whole, the plan's order (the same on a node as here); split, the
+	 * parts'.  SQL promises neither, but a client (PostgreSQL's own
+	 * regression suite among them) expects the rows the plan gives.
+	 */
+	if (query->sortClause == NIL && (query->limitCount != NULL || query->limitOffset != NULL))
+		return "has LIMIT or OFFSET without ORDER BY (the rows it keeps would follow the parts' order)";
+	if (query->sortClause == NIL && query->hasDistinctOn)
+		return "has DISTINCT ON without ORDER BY (the row kept of each group would follow the parts' order)";
+
 	/* every relation the plan reads, views' and partitions' included */
 	foreach(lc, stmt ? stmt->rtable : NIL)
 	{

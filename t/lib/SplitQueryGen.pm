@@ -413,6 +413,10 @@ sub refused_query
 		  qr/sub-query has an ORDER BY/ ],
 		[ "WITH w AS (SELECT * FROM $fact ORDER BY g_mid DESC, rid) SELECT w.rid AS o1 FROM w WHERE w.g_few < 3",
 		  qr/WITH query has an ORDER BY/ ],
+		# without an ORDER BY, which rows a LIMIT or OFFSET keeps, which row of
+		# a DISTINCT ON group
+		[ "SELECT f.rid AS o1 FROM $fact f WHERE f.g_few = 1 LIMIT 9", qr/LIMIT or OFFSET without ORDER BY/ ],
+		[ "SELECT DISTINCT ON (f.g_mid) f.rid AS o1 FROM $fact f", qr/DISTINCT ON without ORDER BY/ ],
 		[ "SELECT count(*) AS o1 FROM $fact f FULL JOIN dim d ON d.id = f.dim_id", qr/nullable side/ ],
 		[ "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY f.fl) AS o1 FROM $fact f", qr/ordered-set/ ],
 		[ "SELECT f.g_few AS o1, (SELECT count(*) FROM dim WHERE dim.cat = f.g_few) + count(*) AS o2 FROM $fact f GROUP BY f.g_few",
