@@ -18,8 +18,8 @@
  * through another, then a one-byte mark (a row is never that short) for
  * the piece's end, and waits for the next.  This backend reads the rows as they come,
  * waking on its latch as it does for the nodes' sockets.  An error in the
- * worker is raised here, as a parallel query's is.  At the end (or a
- * LIMIT above stopping early) both queues are detached, so the worker
+ * worker is raised here, as a parallel query's is.  At the end (or an
+ * error or cancel stopping it early) both queues are detached, so the worker
  * stops at its next row or its next wait, and is waited for, as a
  * Gather's workers are.  When no worker can be launched
  * (max_parallel_workers reached, no dynamic shared memory left) the
@@ -193,7 +193,7 @@ split_worker_shutdown(SplitScanState *st)
 	{
 		SplitPart  *p = &st->parts[st->worker.part];
 
-		/* stopped before its end (a LIMIT above): its time so far */
+		/* stopped before its end (the plan stopped reading): its time so far */
 		p->ms = split_part_ms(p);
 		p->status = PART_DONE;
 		p->cut_short = true;
