@@ -13,6 +13,7 @@
 #include "utils/builtins.h"
 
 #include "router/clock_params.h"
+#include "router/explain_lines.h"
 #include "router/route_scan_internal.h"
 #include "router/router.h"
 #include "stats/latency.h"
@@ -76,7 +77,7 @@ route_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Request Class",
 							psprintf("%s (%s)", request_class_name(request_class_from_cost(st->plan.cost)),
 									 request_shape_describe(st->plan.shape)), es);
-		ExplainPropertyText("Remote SQL", st->plan.sql, es);
+		explain_property_lines("Remote SQL", st->plan.sql, true, es);
 		if (st->plan.lifted_values != NIL || st->plan.clock_kinds != NIL)
 			ExplainPropertyText("Remote Parameters", remote_parameters_text(st), es);
 		if (c && !c->is_local)

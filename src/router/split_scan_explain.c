@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "registry/registry.h"
+#include "router/explain_lines.h"
 #include "router/router.h"
 #include "router/split_scan_internal.h"
 #include "stats/decision_log.h"
@@ -125,33 +126,6 @@ merge_keys_text(SplitScanState *st)
 	return buf.data;
 }
 
-/*
- * A property whose text has several lines.  In the text format each line
- * after the first is indented two spaces under the property, as a node's
- * lines are under it; the other formats keep the text as it is.
- */
-static void
-explain_property_lines(const char *label, const char *text, ExplainState *es)
-{
-	const char *nl = strchr(text, '\n');
-
-	if (es->format != EXPLAIN_FORMAT_TEXT || nl == NULL)
-	{
-		ExplainPropertyText(label, text, es);
-		return;
-	}
-	ExplainPropertyText(label, pnstrdup(text, nl - text), es);
-	while (nl != NULL)
-	{
-		const char *line = nl + 1;
-
-		nl = strchr(line, '\n');
-		appendStringInfoSpaces(es->str, es->indent * 2 + 2);
-		appendBinaryStringInfo(es->str, line, nl ? nl - line : strlen(line));
-		appendStringInfoChar(es->str, '\n');
-	}
-}
-
 void
 split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -173,7 +147,7 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (es->analyze && st->gain_text)
 		ExplainPropertyText("Nodes Chosen", st->gain_text, es);
 	if (es->verbose && st->info.combine[0])
-		explain_property_lines("Combine", st->info.combine, es);
+		explain_property_lines("Combine", st->info.combine, false, es);
 	if (es->verbose)
 		ExplainPropertyText("Consistency Floor",
 							psprintf("%X/%X", LSN_FORMAT_ARGS(st->floor)), es);
@@ -193,7 +167,7 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 							 ", not read to the end" : "");
 		ExplainPropertyText(label, buf.data, es);
 		if (es->verbose)
-			ExplainPropertyText(psprintf("Part %d SQL", i + 1), p->sql, es);
+			explain_property_lines(psprintf("Part %d SQL", i + 1), p->sql, true, es);
 		if (es->analyze && p->failure)
 			ExplainPropertyText(psprintf("Part %d Failure", i + 1), p->failure, es);
 	}
