@@ -97,7 +97,7 @@ CREATE FUNCTION foresight.node_round_trip_list(
 	AS 'MODULE_PATHNAME', 'foresight_node_round_trip_list'
 	LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION foresight.node_round_trip_list() IS
-	'Each node''s network round trip as the monitor measures it (an empty query before every sample): smoothed, median and 95th percentile of the last 32, in milliseconds';
+	'Each node''s network round trip as the monitor measures it (an empty query after every sample): smoothed, median and 95th percentile of the last 32, in milliseconds';
 
 CREATE OR REPLACE VIEW foresight.nodes AS
 	SELECT n.node_id, n.node_name, n.conninfo, n.region, n.kind, n.weight, n.state,

@@ -110,8 +110,8 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 		foresight_routing_policy == ROUTING_POLICY_LOCAL ||
 		stmt->utilityStmt != NULL ||
 		route_scan_is_route(stmt->planTree) ||
-		split_scan_in_plan(stmt->planTree) ||
-		!policy_nodes_registered())
+		!policy_nodes_registered() ||
+		split_scan_in_plan(stmt->planTree))
 		return;
 	/* reading the decision log (or any foresight view) must not fill it */
 	reason = unrouted_reason(stmt);
