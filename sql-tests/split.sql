@@ -241,6 +241,7 @@ SELECT foresight.finalize_agg('sum(integer)', s || '\x00'::bytea, NULL::bigint) 
 SELECT foresight.finalize_agg('sum(integer)', substr(s, 1, 16) || '\x0001'::bytea, NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(999999) from 7 for 4), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(25) from 13 for 4), NULL::bigint) FROM split_states;
+SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(1791) from 13 for 4), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing '\x0002'::bytea from 11 for 2), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('avg(numeric)', s, NULL::numeric) FROM split_states;
 
@@ -264,6 +265,16 @@ CREATE ROLE regress_split_user;
 GRANT SELECT ON split_agg_data TO regress_split_user;
 SET ROLE regress_split_user;
 SELECT foresight.partial_agg('split_secret(integer)', i4) FROM split_agg_data;
+-- a state of type internal that the query gives is not read for a role
+-- (the aggregate's deserialisation function trusts its input: a split's
+-- parts' states only); one of another type is, through its receive function
+SELECT foresight.finalize_agg('avg(numeric)', s, NULL::numeric)
+  FROM (SELECT foresight.partial_agg('avg(numeric)', num) s FROM split_agg_data GROUP BY id % 3) p;
+SELECT foresight.combine_agg('sum(bigint)', s)
+  FROM (SELECT foresight.partial_agg('sum(bigint)', i8) s FROM split_agg_data) p;
+SELECT foresight.finalize_agg('avg(integer)', s, NULL::numeric) AS from_states,
+	   (SELECT avg(i4) FROM split_agg_data) AS avg
+  FROM (SELECT foresight.partial_agg('avg(integer)', i4) s FROM split_agg_data GROUP BY id % 3) p;
 RESET ROLE;
 -- a user-defined aggregate with a combine function is split like a built-in one
 SELECT split_agg_check('split_secret(integer)', 'i4', '{500}', true) AS user_defined;

@@ -35,6 +35,12 @@ my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
 	conf => "foresight.decision_log_size = 20000\nautovacuum = off\nsynchronize_seqscans = off\n");
 $primary->safe_psql('postgres', SplitQueryGen::schema_sql());
+# both runs as a role without privileges beyond reading the tables, as
+# clients are: a superuser may combine any aggregate state it gives, a
+# role only the states a split's parts computed (partial_agg.h), so every
+# plan shape the split makes is checked for that here
+$primary->safe_psql('postgres',
+	'CREATE ROLE split_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO split_reader');
 ForesightCluster::catch_up($primary, $standby1, $standby2);
 
 my $gen = SplitQueryGen->new(seed => $seed);
@@ -48,7 +54,7 @@ sub run_all
 {
 	my ($settings) = @_;
 	my $script = "\\pset format unaligned\n\\pset tuples_only off\n\\pset footer off\n\\pset null '\\\\N'\n"
-	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n$settings";
+	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n${settings}SET ROLE split_reader;\n";
 	for my $i (0 .. $#queries)
 	{
 		$script .= "\\echo '<<<$i>>>'\n$queries[$i]{sql};\n\\echo '<<<end' :ERROR '>>>'\n";

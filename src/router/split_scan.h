@@ -34,6 +34,8 @@ typedef struct SplitScanInfo
 	int			shape;			/* SHAPE_* flags of the local plan */
 	bool		worker_ok;		/* the coordinator's pieces may run in a
 								 * parallel worker (split_scan_worker.c) */
+	List	   *state_columns;	/* int: scan tuple columns of the parts'
+								 * aggregate states */
 	/* merge of parts sorted on their nodes (NIL: rows in any order) */
 	List	   *merge_attnos;	/* int: scan tuple columns, most significant first */
 	List	   *merge_sortops;	/* Oid: their sort operators (< or >) */

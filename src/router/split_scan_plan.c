@@ -29,6 +29,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -48,18 +49,66 @@
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/split_scan.h"
+#include "split/partial_agg.h"
 #include "split/split.h"
 #include "stats/request_shape.h"
+
+/* custom_private's element holding the state columns (make_private()) */
+#define PRIVATE_STATE_COLUMNS 5
 
 static CustomScanMethods split_scan_methods = {
 	.CustomName = SPLIT_SCAN_NAME,
 };
+
+/*
+ * Does argument argno of this aggregate call read, unchanged, a column of a
+ * split scan that holds the parts' aggregate states?  The argument must be
+ * a plain column of the aggregate's input, passed down through nodes that
+ * only reorder or keep rows (Sort, Incremental Sort, Material) to the split
+ * scan's column; any expression on the way, or another input, is not the
+ * parts' (partial_agg.h, partial_state_from_parts).
+ */
+static bool
+state_from_parts(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *tle;
+	Plan	   *plan;
+	AttrNumber	attno;
+
+	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState) ||
+		argno >= list_length(aggref->args))
+		return false;
+	tle = list_nth_node(TargetEntry, aggref->args, argno);
+	if (!IsA(tle->expr, Var) || ((Var *) tle->expr)->varno != OUTER_VAR)
+		return false;
+	attno = ((Var *) tle->expr)->varattno;
+	plan = outerPlan(((AggState *) fcinfo->context)->ss.ps.plan);
+	while (plan != NULL && (IsA(plan, Sort) || IsA(plan, IncrementalSort) || IsA(plan, Material)))
+	{
+		tle = get_tle_by_resno(plan->targetlist, attno);
+		if (tle == NULL || !IsA(tle->expr, Var) || ((Var *) tle->expr)->varno != OUTER_VAR)
+			return false;
+		attno = ((Var *) tle->expr)->varattno;
+		plan = outerPlan(plan);
+	}
+	if (plan == NULL || !IsA(plan, CustomScan) ||
+		((CustomScan *) plan)->methods != &split_scan_methods)
+		return false;
+	tle = get_tle_by_resno(plan->targetlist, attno);
+	if (tle == NULL || !IsA(tle->expr, Var) || ((Var *) tle->expr)->varno != INDEX_VAR)
+		return false;
+	return list_member_int(list_nth(((CustomScan *) plan)->custom_private,
+									PRIVATE_STATE_COLUMNS),
+						   ((Var *) tle->expr)->varattno);
+}
 
 void
 split_scan_plan_register(Node *(*create_state) (CustomScan *cscan))
 {
 	split_scan_methods.CreateCustomScanState = create_state;
 	RegisterCustomScanMethods(&split_scan_methods);
+	partial_state_from_parts = state_from_parts;
 }
 
 /*
@@ -130,9 +179,13 @@ make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 {
 	List	   *part_sql = NIL;
 	List	   *conds = NIL;
+	List	   *state_columns = NIL;
 	List	   *priv;
 	ListCell   *lc;
 
+	foreach(lc, sp->aggregates)
+		state_columns = lappend_int(state_columns,
+									((SplitAggregate *) lfirst(lc))->state_column);
 	foreach(lc, sp->part_sql)
 		part_sql = lappend(part_sql, makeString(pstrdup(lfirst(lc))));
 	foreach(lc, sp->part_conditions)
@@ -145,7 +198,8 @@ make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 					  part_sql, conds,
 					  list_make3_oid(plan_user, (Oid) shape, (Oid) worker_ok),
 					  makeString(psprintf("%.17g", sp->cost)));
-	/* the merge keys: none until a Sort gives way to the merge */
+	priv = lappend(priv, state_columns);
+	/* the merge keys, last: none until a Sort gives way to the merge */
 	return (Node *) lappend(priv, list_make4(NIL, NIL, NIL, NIL));
 }
 
@@ -170,7 +224,8 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 	info->shape = (int) lsecond_oid((List *) lfourth(priv));
 	info->worker_ok = lthird_oid((List *) lfourth(priv)) != 0;
 	info->cost = strtod(strVal(list_nth(priv, 4)), NULL);
-	merge = list_nth(priv, 5);
+	info->state_columns = list_nth(priv, PRIVATE_STATE_COLUMNS);
+	merge = llast(priv);
 	info->merge_attnos = linitial(merge);
 	info->merge_sortops = lsecond(merge);
 	info->merge_collations = lthird(merge);

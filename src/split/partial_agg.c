@@ -26,6 +26,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
@@ -45,10 +46,13 @@ PG_FUNCTION_INFO_V1(foresight_finalize_agg_finalfn);
 PG_FUNCTION_INFO_V1(foresight_combine_results_transfn);
 PG_FUNCTION_INFO_V1(foresight_combine_results_finalfn);
 
+partial_state_source_fn partial_state_from_parts = NULL;
+
 /* the descriptions a call site has used (normally one) */
 typedef struct InfoCache
 {
 	List	   *infos;
+	int			state_source;	/* 0 not known yet, 1 the parts, -1 elsewhere */
 } InfoCache;
 
 static MemoryContext
@@ -303,6 +307,32 @@ foresight_partial_agg_finalfn(PG_FUNCTION_ARGS)
 }
 
 /*
+ * An internal state is deserialised only when it came from a split's parts
+ * or a superuser gives it (partial_agg.h, partial_state_from_parts).  The
+ * answer for this call site is kept: its argument is the same expression
+ * at every row.
+ */
+static void
+require_state_from_parts(FunctionCallInfo fcinfo, PartialAggInfo *info)
+{
+	InfoCache  *cache = (InfoCache *) fcinfo->flinfo->fn_extra;
+
+	if (!info->internal_state || superuser())
+		return;
+	if (cache->state_source == 0)
+		cache->state_source = partial_state_from_parts != NULL &&
+			partial_state_from_parts(fcinfo, 1) ? 1 : -1;
+	if (cache->state_source < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to combine a state of aggregate %s given by the query",
+						format_procedure(info->aggfnoid)),
+				 errdetail("Its state type is internal, read by %s, which trusts its input: only the states a split's parts computed, or a superuser's, are read.",
+						   format_procedure(info->deserialfn.fn_oid)),
+				 errhint("Let pg_foresight split the query (foresight.split), or combine the states as a superuser.")));
+}
+
+/*
  * combine_agg and finalize_agg transition: (internal, regprocedure, bytea
  * [, anyelement]).  A NULL state (a part that had no state to give) is
  * skipped.
@@ -346,6 +376,8 @@ foresight_combine_agg_transfn(PG_FUNCTION_ARGS)
 				 errmsg("states of aggregate %s with different argument types or collations cannot be combined",
 						format_procedure(aggfnoid))));
 
+	if (!(flags & PARTIAL_STATE_NULL))
+		require_state_from_parts(fcinfo, info);
 	value = partial_agg_deserialize(info, flags, payload, payload_len, &isnull, fcinfo);
 	advance_combine(group, value, isnull, fcinfo, aggcontext);
 	PG_RETURN_POINTER(group);

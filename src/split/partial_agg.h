@@ -126,4 +126,21 @@ extern void partial_agg_read_header(bytea *state, Oid *aggfnoid, int *nargs, Oid
 extern Datum partial_agg_deserialize(PartialAggInfo *info, int flags, const char *payload,
 									 int payload_len, bool *isnull, FunctionCallInfo fcinfo);
 
+/*
+ * Whether the state argument (argument number argno, 0-based) of this call
+ * of foresight.combine_agg or foresight.finalize_agg comes unchanged from
+ * the aggregate states of a split's parts.  Set once at load by the router,
+ * which knows the split scan (split_scan_plan.c); NULL: never.
+ *
+ * A state whose type is internal is read by the aggregate's deserialisation
+ * function, which trusts its bytes as it trusts a parallel worker's (in
+ * PostgreSQL 15 numeric's reads a value's digits, weight and scale without
+ * checking them, and a forged one can keep a backend computing for hours,
+ * deaf to cancel requests).  So such a state is combined only when it came
+ * from the parts, whose foresight.partial_agg computed it from rows, or
+ * when a superuser gives it.
+ */
+typedef bool (*partial_state_source_fn) (FunctionCallInfo fcinfo, int argno);
+extern PGDLLIMPORT partial_state_source_fn partial_state_from_parts;
+
 #endif							/* FORESIGHT_PARTIAL_AGG_H */

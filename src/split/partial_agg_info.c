@@ -134,6 +134,12 @@ check_arguments(Oid aggfnoid, Form_pg_proc proc, int nargs, const Oid *argtypes)
 
 		declared[i] = want;
 		actual[i] = argtypes[i];
+		/* a state's header names its types: they may not exist */
+		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(argtypes[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d of aggregate %s is of type %u, which does not exist",
+							i + 1, format_procedure(aggfnoid), argtypes[i])));
 		if (want == ANYOID || IsPolymorphicType(want))
 			continue;
 		if (argtypes[i] != want && !IsBinaryCoercible(argtypes[i], want))
