@@ -75,6 +75,7 @@ state_from_parts(FunctionCallInfo fcinfo, int argno)
 	TargetEntry *tle;
 	Plan	   *plan;
 	AttrNumber	attno;
+	SplitScanInfo info;
 
 	if (aggref == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState) ||
 		argno >= list_length(aggref->args))
@@ -98,9 +99,8 @@ state_from_parts(FunctionCallInfo fcinfo, int argno)
 	tle = get_tle_by_resno(plan->targetlist, attno);
 	if (tle == NULL || !IsA(tle->expr, Var) || ((Var *) tle->expr)->varno != INDEX_VAR)
 		return false;
-	return list_member_int(list_nth(((CustomScan *) plan)->custom_private,
-									PRIVATE_STATE_COLUMNS),
-						   ((Var *) tle->expr)->varattno);
+	split_scan_info((CustomScan *) plan, &info);
+	return list_member_int(info.state_columns, ((Var *) tle->expr)->varattno);
 }
 
 void

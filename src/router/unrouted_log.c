@@ -111,7 +111,7 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 		stmt->utilityStmt != NULL ||
 		route_scan_is_route(stmt->planTree) ||
 		!policy_nodes_registered() ||
-		split_scan_in_plan(stmt->planTree))
+		(stmt->commandType == CMD_SELECT && split_scan_in_plan(stmt->planTree)))
 		return;
 	/* reading the decision log (or any foresight view) must not fill it */
 	reason = unrouted_reason(stmt);
