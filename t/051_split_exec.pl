@@ -54,7 +54,8 @@ sub run_all
 {
 	my ($settings) = @_;
 	my $script = "\\pset format unaligned\n\\pset tuples_only off\n\\pset footer off\n\\pset null '\\\\N'\n"
-	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n${settings}SET ROLE split_reader;\n";
+	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n${settings}SET ROLE split_reader;\n"
+	  . "SELECT current_user AS run_as \\gset\n\\echo '<<<role' :run_as '>>>'\n";
 	for my $i (0 .. $#queries)
 	{
 		$script .= "\\echo '<<<$i>>>'\n$queries[$i]{sql};\n\\echo '<<<end' :ERROR '>>>'\n";
@@ -62,6 +63,9 @@ sub run_all
 	my ($out, $err) = ('', '');
 	$primary->psql('postgres', $script, stdout => \$out, stderr => \$err, on_error_stop => 0);
 	my @res;
+	# a failed SET ROLE would leave the run a superuser's, which no state check applies to
+	die "the queries did not run as split_reader: " . substr($out . $err, 0, 300)
+	  unless $out =~ /<<<role split_reader >>>/;
 	diag('psql output starts: ' . substr($out, 0, 300) . "\nstderr: " . substr($err, 0, 300))
 	  if $ENV{SPLIT_DEBUG};
 	while ($out =~ /<<<(\d+)>>>\n?(.*?)<<<end (\w+) >>>/sg)
