@@ -2,7 +2,7 @@
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
 # then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9, then 0.10,
-# then 0.11.
+# then 0.11, then 0.12.
 # META.json names the default version.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
@@ -261,9 +261,9 @@ is($node->safe_psql('postgres', $report_cols), 'arm,request_class,is_control,que
 	'at 0.10 the report has no units');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{SELECT count(*) FROM foresight.experiment_report('up')});
 is($ret, 0, 'at 0.10 the 0.11 library answers experiment_report') or diag($stderr);
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.11'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.11', 'updated to 0.11, the default version');
+	'0.11', 'updated to 0.11');
 is($node->safe_psql('postgres', $report_cols), 'arm,request_class,is_control,queries,units',
 	'at 0.11 the report has units after queries');
 is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE units >= 0)
@@ -272,6 +272,19 @@ is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE units >= 0)
 is($node->safe_psql('postgres', q{SELECT has_function_privilege('public', 'foresight.experiment_report(text,float8,float8)', 'EXECUTE')}),
 	't', 'experiment_report is still for everyone');
 $node->safe_psql('postgres', q{SELECT foresight.stop_experiment('up')});
+
+# 0.12: foresight.snapshot_position(), for split reads cut by block ranges
+# (#17); a primary has no replay position to give
+is($node->safe_psql('postgres', q{SELECT to_regprocedure('foresight.snapshot_position()') IS NULL}),
+	't', 'at 0.11 there is no snapshot_position');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.12', 'updated to 0.12, the default version');
+is($node->safe_psql('postgres', q{BEGIN ISOLATION LEVEL REPEATABLE READ;
+	SELECT foresight.snapshot_position() IS NULL; COMMIT}),
+	't', 'on a primary snapshot_position is NULL');
+is($node->safe_psql('postgres', q{SELECT has_function_privilege('public', 'foresight.snapshot_position()', 'EXECUTE')}),
+	't', 'snapshot_position is for everyone');
 
 # META.json (PGXN) gives the version the control file installs
 my ($default_version) = slurp_file('pg_foresight.control') =~ /^default_version = '([^']+)'/m;

@@ -6,7 +6,8 @@
 # statement_timeout and a cancel mid-split (the parts stop on their nodes),
 # a node stopped mid-split and while its part streams rows (the right
 # answer or a clean error, never some of the rows), a node paused in replay
-# (waited for, then not used) and one that catches up in time.
+# (waited for, then not used) and one that catches up in time; then parts
+# cut by block ranges, alone and while transfers between rows commit.
 #
 # Not parallel-safe, only light: the faults are timed against the parts'
 # progress, which a CPU-heavy test beside it would disturb.
@@ -248,5 +249,82 @@ my $waited = $w->query("SELECT 'after'");
 $w->quit;
 like($waited, qr/Part \d: standby2: .*rows=1 /, 'a node that catches up in time takes its part')
   or diag($waited);
+
+# Parts cut by block ranges (split/split_blocks.h): each standby opens a
+# REPEATABLE READ block and proves where its snapshot stands; at one WAL
+# position on both, a part is a range of the table's blocks.
+# foresight.snapshot_position() on a standby: after a snapshot, the position
+# replayed (the same as read before it, when no record came in between)
+{
+	my $agree = 0;
+	for (1 .. 10)
+	{
+		my ($before, $at) = split /\n/, $standby1->safe_psql('postgres',
+			'SELECT pg_last_wal_replay_lsn(); BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT foresight.snapshot_position(); COMMIT');
+		if (defined $at && $at eq $before) { $agree = 1; last; }
+	}
+	ok($agree, 'snapshot_position: on an idle standby, the position replayed before the snapshot');
+	is($standby1->safe_psql('postgres', 'SELECT foresight.snapshot_position() IS NULL'), 't',
+		'snapshot_position: NULL outside a REPEATABLE READ block');
+}
+ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
+  or die 'the standbys have not caught up';
+my $whole = 'SELECT count(*), sum(v) FROM big';
+my $want = $primary->safe_psql('postgres', $whole);
+my $by_blocks;
+for (1 .. 5)
+{
+	# a record replayed meanwhile (a checkpoint's) cuts by the key: again
+	$by_blocks = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole");
+	last if $by_blocks =~ /Ranges: blocks/;
+}
+like($by_blocks, qr{Ranges: blocks of the table, every node's snapshot at [0-9A-F]+/[0-9A-F]+},
+	'block ranges: both standbys at one position');
+like($by_blocks, qr/Part 1: standby\d: \(ctid < '\(\d+,0\)'::tid\)/, 'block ranges: a part is a range of ctid');
+is($primary->safe_psql('postgres', "$split_on $whole"), $want, 'block ranges: the same answer');
+like($primary->safe_psql('postgres', "$split_on SET foresight.split_block_ranges = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole"),
+	qr/Ranges: key \(not blocks: foresight.split_block_ranges is off\)/, 'block ranges off: by the key');
+$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', 'v')");
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v"),
+	qr/Ranges: key \(not blocks: the split key is not unique by itself\)/,
+	'a key of many rows a value: by the key (its groups must stay whole)');
+$primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', NULL)");
+
+# ... and while transfers between rows commit (count and sum stay, rows move
+# to other blocks: an update writes its new version elsewhere), a read cut
+# by blocks sees one snapshot: always the same count and sum.  (Cut by the
+# key, each part reads its own snapshot: sharding.md says what it may see.)
+{
+	my $writer = $primary->background_psql('postgres', on_error_stop => 0);
+	my $pid = $writer->query_safe('SELECT pg_backend_pid()');
+	$writer->query_until(qr/writing/, q{\echo writing
+DO $$ BEGIN FOR i IN 1..100000 LOOP
+	UPDATE big SET v = v + 1 WHERE id = 1 + (i * 7919) % 100000;
+	UPDATE big SET v = v - 1 WHERE id = 1 + (i * 104729) % 100000;
+	COMMIT;
+END LOOP; END $$;
+});
+	my ($blocks, $key, $wrong) = (0, 0, 0);
+	for (1 .. 40)
+	{
+		my $got = $primary->safe_psql('postgres', "$split_on $whole");
+		if (last_split() =~ /; by blocks at /)
+		{
+			$blocks++;
+			$wrong++ if $got ne $want;
+		}
+		else
+		{
+			$key++;
+			note('by the key: ' . last_split());
+		}
+	}
+	note("under transfers: $blocks reads by blocks, $key by the key");
+	$primary->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	$writer->quit;
+	ok($blocks > 0, 'under transfers: reads cut by blocks');
+	is($wrong, 0, 'under transfers: every read cut by blocks has the same count and sum');
+	is($primary->safe_psql('postgres', $whole), $want, 'the transfers kept count and sum');
+}
 
 done_testing();

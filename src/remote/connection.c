@@ -608,6 +608,13 @@ remote_xact_commit(RemoteConn *rc)
 }
 
 void
+remote_conn_end_block(RemoteConn *rc)
+{
+	if (rc != NULL && rc->in_use && rc->xact_open && !rc->busy)
+		remote_xact_commit(rc);
+}
+
+void
 remote_xact_callback(XactEvent event)
 {
 	if (conns == NULL)

@@ -105,6 +105,13 @@ extern void remote_conn_drop(RemoteConn *rc);
 extern void remote_conn_abandon(RemoteConn *rc);
 
 /*
+ * End the connection's remote transaction block now (COMMIT: it only
+ * read), not at the local transaction's end; the connection is dropped
+ * when that fails.  Nothing when no block is open or a query runs.
+ */
+extern void remote_conn_end_block(RemoteConn *rc);
+
+/*
  * Leave the query running on a busy connection to finish on its own: its
  * results are discarded as they arrive, and the connection is busy until
  * then (remote_conn_busy, remote_conn_get).  Not for a connection with a

@@ -251,6 +251,22 @@ run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *r
 	return ok;
 }
 
+/* Roll the connection's transaction block back: true when it is idle again. */
+static bool
+roll_back(RemoteConn *rc)
+{
+	PGresult   *res;
+
+	rc->busy = true;
+	if (!PQsendQuery(rc->conn, "ROLLBACK") || !remote_flush(rc))
+		return false;
+	while ((res = remote_get_result(rc)) != NULL)
+		PQclear(res);
+	rc->busy = false;
+	return PQstatus(rc->conn) == CONNECTION_OK &&
+		PQtransactionStatus(rc->conn) == PQTRANS_IDLE;
+}
+
 /*
  * The preliminaries failed at statement failed_at: when that was one of
  * the session's settings, the node refused it, which says nothing of the
@@ -263,7 +279,6 @@ run_preliminaries(RemoteConn *rc, const char *sql, bool check_lsn, XLogRecPtr *r
 static bool
 preliminaries_failed(RemoteConn *rc, bool block_was_open, int failed_at, char **error)
 {
-	PGresult   *res;
 	char	   *message = *error;
 
 	if (failed_at < 0 || !guc_sync_refused(rc, failed_at, message))
@@ -275,21 +290,8 @@ preliminaries_failed(RemoteConn *rc, bool block_was_open, int failed_at, char **
 		rc->xact_failed = true;
 		return false;
 	}
-	if (PQtransactionStatus(rc->conn) == PQTRANS_INERROR)
-	{
-		rc->busy = true;
-		if (!PQsendQuery(rc->conn, "ROLLBACK") || !remote_flush(rc))
-			remote_prepare_refused = false;
-		else
-		{
-			while ((res = remote_get_result(rc)) != NULL)
-				PQclear(res);
-			rc->busy = false;
-			if (PQstatus(rc->conn) != CONNECTION_OK ||
-				PQtransactionStatus(rc->conn) != PQTRANS_IDLE)
-				remote_prepare_refused = false;
-		}
-	}
+	if (PQtransactionStatus(rc->conn) == PQTRANS_INERROR && !roll_back(rc))
+		remote_prepare_refused = false;
 	return false;
 }
 
@@ -405,6 +407,73 @@ remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_lsn, XLogRecPt
 		rc->xact_failed = false;
 	}
 	return true;
+}
+
+bool
+remote_begin_snapshot_send(RemoteConn *rc, char **error)
+{
+	Assert(!rc->xact_open && !rc->busy);
+	*error = NULL;
+	rc->busy = true;
+	if (!PQsendQuery(rc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+					 "SELECT foresight.snapshot_position()") || !remote_flush(rc))
+	{
+		*error = remote_error_message(rc->conn, NULL);
+		remote_conn_drop(rc);
+		return false;
+	}
+	return true;
+}
+
+bool
+remote_begin_snapshot_end(RemoteConn *rc, XLogRecPtr *position, char **error)
+{
+	PGresult   *res;
+	bool		ok = true;
+
+	*error = NULL;
+	*position = InvalidXLogRecPtr;
+	while ((res = remote_get_result(rc)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		{
+			if (ok)
+				*error = remote_error_message(rc->conn, res);
+			ok = false;
+		}
+		else if (st == PGRES_TUPLES_OK && PQnfields(res) == 1 && PQntuples(res) == 1 &&
+				 !PQgetisnull(res, 0, 0))
+		{
+			bool		have_error = false;
+
+			*position = pg_lsn_in_internal(PQgetvalue(res, 0, 0), &have_error);
+			if (have_error)
+				*position = InvalidXLogRecPtr;
+		}
+		PQclear(res);
+	}
+	rc->busy = false;
+	if (PQstatus(rc->conn) != CONNECTION_OK)
+	{
+		if (ok)
+			*error = remote_error_message(rc->conn, NULL);
+		remote_conn_drop(rc);
+		return false;
+	}
+	if (ok && PQtransactionStatus(rc->conn) == PQTRANS_INTRANS)
+	{
+		rc->xact_open = true;
+		rc->xact_failed = false;
+		return true;
+	}
+	/* refused (a node without the function): idle again, or closed */
+	if (ok)
+		*error = pstrdup("no transaction block began");
+	if (PQtransactionStatus(rc->conn) != PQTRANS_IDLE && !roll_back(rc))
+		remote_conn_drop(rc);
+	return false;
 }
 
 /*

@@ -63,6 +63,21 @@ extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_ls
 						   XLogRecPtr *replay_lsn, char **error);
 
 /*
+ * Open a REPEATABLE READ, READ ONLY transaction block on the node and take
+ * its snapshot at once, with foresight.snapshot_position() (split/
+ * split_blocks.c): _send sends it, without waiting (so that several nodes
+ * take theirs at about the same moment), false with *error set when the
+ * connection broke (it is dropped); _end reads the answer: *position is
+ * the WAL position the snapshot shows, when the node could tell (else
+ * InvalidXLogRecPtr).  The block stays open (rc->xact_open) for the
+ * queries to come, until remote_conn_end_block() or the local
+ * transaction's end.  false with *error set when the node failed it (the
+ * block is then rolled back, or the connection dropped: rc->in_use).
+ */
+extern bool remote_begin_snapshot_send(RemoteConn *rc, char **error);
+extern bool remote_begin_snapshot_end(RemoteConn *rc, XLogRecPtr *position, char **error);
+
+/*
  * After remote_prepare() failed: true when the node is in order and the
  * connection usable, but the session's settings or identity cannot be
  * carried to it (a superuser-only setting the login may not set, a value

@@ -86,6 +86,10 @@ reset_parts(SplitScanState *st)
 
 	st->nparts = list_length(st->info.part_sql);
 	st->worker.pieces = 0;
+	st->by_blocks = false;		/* until split_choose_ranges */
+	st->blocks_at = InvalidXLogRecPtr;
+	st->ranges_why = NULL;
+	st->blocks_tried = false;
 	if (st->parts == NULL)
 		st->parts = palloc0(sizeof(SplitPart) * st->nparts);
 	foreach(lc, st->info.part_sql)
@@ -238,6 +242,7 @@ split_next(ScanState *ss)
 		st->worker.usable = st->info.worker_ok && foresight_split_worker && !st->explain_only &&
 			st->css.ss.ps.state->es_use_parallel_mode;
 		INSTR_TIME_SET_CURRENT(st->start);
+		split_choose_ranges(st);
 		split_start_parts(st);
 	}
 	if (st->nkeys > 0)
@@ -349,6 +354,8 @@ split_next(ScanState *ss)
 		for (int i = 0; i < st->nnodes; i++)
 			if (st->nodes[i].status != SNODE_GONE)
 				usable = true;
+		if (pending && !usable)
+			split_blocks_lost(st, -1);	/* none left at the blocks' position */
 		if (pending && !usable && split_take_back_left_out(st))
 			continue;
 		if (pending && !usable && st->worker.part < 0)

@@ -36,6 +36,10 @@ typedef struct SplitScanInfo
 								 * parallel worker (split_scan_worker.c) */
 	List	   *state_columns;	/* int: scan tuple columns of the parts'
 								 * aggregate states */
+	/* the same parts by block ranges (split/split_blocks.h), or NIL */
+	List	   *block_sql;		/* char * */
+	List	   *block_conditions;	/* char * */
+	char	   *blocks_refusal; /* why none, or NULL */
 	/* merge of parts sorted on their nodes (NIL: rows in any order) */
 	List	   *merge_attnos;	/* int: scan tuple columns, most significant first */
 	List	   *merge_sortops;	/* Oid: their sort operators (< or >) */

@@ -126,6 +126,18 @@ merge_keys_text(SplitScanState *st)
 	return buf.data;
 }
 
+/* what the parts were cut by, and why not by blocks */
+static char *
+ranges_text(SplitScanState *st)
+{
+	if (st->by_blocks)
+		return psprintf("blocks of the table, every node's snapshot at %X/%X",
+						LSN_FORMAT_ARGS(st->blocks_at));
+	if (st->ranges_why)
+		return psprintf("key (not blocks: %s)", st->ranges_why);
+	return "key";
+}
+
 void
 split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -146,6 +158,8 @@ split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Parts Run Here", st->all_here, es);
 	if (es->analyze && st->gain_text)
 		ExplainPropertyText("Nodes Chosen", st->gain_text, es);
+	if (es->analyze && st->started && st->nnodes > 0)
+		ExplainPropertyText("Ranges", ranges_text(st), es);
 	if (es->verbose && st->info.combine[0])
 		explain_property_lines("Combine", st->info.combine, false, es);
 	if (es->verbose)
@@ -259,6 +273,10 @@ split_log_outcome(SplitScanState *st, bool failed)
 	}
 	if (st->nretries > 0)
 		appendStringInfo(&how, ", %d run again", st->nretries);
+	if (st->by_blocks)
+		appendStringInfo(&how, "; by blocks at %X/%X", LSN_FORMAT_ARGS(st->blocks_at));
+	else if (st->blocks_tried && st->ranges_why)
+		appendStringInfo(&how, "; by the key: %s", st->ranges_why);
 	decision_log_finish(st->decision_seq, st->started ? split_elapsed_us(st) : 0,
 						failed, "parts", how.data);
 	st->decision_seq = 0;

@@ -78,6 +78,8 @@ typedef struct SplitNode
 	bool		left_out;		/* by the gain model: taken back when needed */
 	int			inflight_slot;	/* its in-flight count held, or -1 */
 	int			parts_run;
+	bool		in_block;		/* this scan opened a transaction block on it
+								 * (split_choose_ranges), ended at release */
 } SplitNode;
 
 /* the coordinator's pieces in a parallel worker (split_scan_worker.c) */
@@ -138,6 +140,11 @@ typedef struct SplitScanState
 
 	uint64		decision_seq;
 	int			nretries;
+	/* the parts' ranges: of blocks, or of the key (split_choose_ranges) */
+	bool		by_blocks;
+	XLogRecPtr	blocks_at;		/* the nodes' snapshot position, by blocks */
+	const char *ranges_why;		/* why by the key, when blocks were possible */
+	bool		blocks_tried;	/* the nodes were asked for their positions */
 } SplitScanState;
 
 /* microseconds since this execution started */
@@ -194,6 +201,20 @@ extern void split_merge_reset(SplitScanState *st);
 
 /* The nodes of this execution and the floor they must reach. */
 extern void split_nodes_init(SplitScanState *st);
+
+/*
+ * Before the first part is sent: cut the parts by block ranges when the
+ * plan allows it and every node's snapshot is at one WAL position, by the
+ * key otherwise (split/split_blocks.h).
+ */
+extern void split_choose_ranges(SplitScanState *st);
+
+/*
+ * Parts cut by blocks, and part "part" (-1: any) has no node at the
+ * blocks' snapshot position left to run it: cut by the key again when no
+ * part has started, else raise an error.
+ */
+extern void split_blocks_lost(SplitScanState *st, int part);
 
 /* Start pending parts on free nodes (and try lagging ones again). */
 extern void split_start_parts(SplitScanState *st);

@@ -48,7 +48,9 @@
 #include "access/xlog.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/wait_event.h"
 
 #include "registry/registry.h"
 #include "remote/errors.h"
@@ -174,18 +176,15 @@ waited_enough(SplitScanState *st)
 }
 
 /*
- * Send part p to node n: true when it runs there.  Otherwise the node is
- * lagging or gone, and the part still pending.
+ * Node n's connection, set up for the session's query: false when the node
+ * is gone (n->status).
  */
 static bool
-send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
+node_connect(SplitScanState *st, SplitNode *n, bool *binary)
 {
 	char	   *error = NULL;
 	const char *text_reason;
 	const char *unusable;
-	XLogRecPtr	replayed = InvalidXLogRecPtr;
-	XLogRecPtr	need = st->floor;
-	bool		binary;
 
 	if (n->rc == NULL || !n->rc->in_use)
 	{
@@ -202,12 +201,26 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 			return false;
 		}
 	}
-	binary = route_transport_binary(n->route, n->rc, &text_reason, &unusable);
+	*binary = route_transport_binary(n->route, n->rc, &text_reason, &unusable);
 	if (unusable != NULL)
 	{
 		node_gone(st, n, unusable, false);
 		return false;
 	}
+	return true;
+}
+
+/*
+ * Bring node n's session up to date and check that it has replayed the
+ * floor: false when it has not (lagging, or too late) or is gone.
+ */
+static bool
+node_at_floor(SplitScanState *st, SplitNode *n)
+{
+	char	   *error = NULL;
+	XLogRecPtr	replayed = InvalidXLogRecPtr;
+	XLogRecPtr	need = st->floor;
+
 	/*
 	 * A node that reached the floor for an earlier piece of this read, on
 	 * this connection, still has: no need to ask it again (a round trip a
@@ -235,6 +248,21 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 		return false;
 	}
 	policy_node_replayed(n->cand.slot, n->cand.node_id, replayed);
+	return true;
+}
+
+/*
+ * Send part p to node n: true when it runs there.  Otherwise the node is
+ * lagging or gone, and the part still pending.
+ */
+static bool
+send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
+{
+	char	   *error = NULL;
+	bool		binary;
+
+	if (!node_connect(st, n, &binary) || !node_at_floor(st, n))
+		return false;
 
 	if (!remote_send(n->rc, p->sql, 0, NULL, NULL, NULL, NULL, binary, &error))
 	{
@@ -261,6 +289,163 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	p->rows = 0;
 	INSTR_TIME_SET_CURRENT(p->started);
 	return true;
+}
+
+/* how often a node behind the floor is asked again, a millisecond apart, before blocks */
+#define FLOOR_TRIES 10
+
+/* every part's SQL and condition: by blocks or by the key */
+static void
+use_ranges(SplitScanState *st, bool blocks)
+{
+	List	   *sql = blocks ? st->info.block_sql : st->info.part_sql;
+	List	   *conds = blocks ? st->info.block_conditions : st->info.part_conditions;
+
+	for (int i = 0; i < st->nparts; i++)
+	{
+		st->parts[i].sql = list_nth(sql, i);
+		st->parts[i].condition = list_nth(conds, i);
+	}
+	st->by_blocks = blocks;
+}
+
+void
+split_choose_ranges(SplitScanState *st)
+{
+	XLogRecPtr	at = InvalidXLogRecPtr;
+	int			synced = 0;
+	const char *why = NULL;
+
+	st->ranges_why = st->info.blocks_refusal;
+	if (st->info.block_sql == NIL || st->nnodes == 0)
+		return;
+	if (!foresight_split_block_ranges)
+	{
+		st->ranges_why = "foresight.split_block_ranges is off";
+		return;
+	}
+	if (st->local_candidate)
+	{
+		st->ranges_why = "the coordinator takes parts (its snapshot is not at a standby's position)";
+		return;
+	}
+
+	/* each node: connected, its session up to date, at the floor */
+	st->blocks_tried = true;
+	for (int i = 0; i < st->nnodes && why == NULL; i++)
+	{
+		SplitNode  *n = &st->nodes[i];
+		bool		binary;
+
+		if (n->status != SNODE_FREE)
+			continue;			/* left out by the gain model */
+		CHECK_FOR_INTERRUPTS();
+		if (!node_connect(st, n, &binary))
+			continue;			/* gone: the others may still agree */
+		/* just behind the floor, a node catches up within a millisecond or two */
+		for (int tries = 0; !node_at_floor(st, n); tries++)
+		{
+			if (n->status != SNODE_LAGGING || tries == FLOOR_TRIES)
+				break;
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1L,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			n->status = SNODE_FREE;
+		}
+		if (n->status == SNODE_LAGGING)
+			why = psprintf("node \"%s\" had not replayed the floor", n->cand.name);
+		if (n->status != SNODE_FREE)
+			continue;
+		if (n->rc->xact_open)
+			why = psprintf("node \"%s\" has a transaction block open", n->cand.name);
+	}
+	if (why != NULL)
+	{
+		st->ranges_why = why;
+		return;
+	}
+
+	/*
+	 * Then their blocks and snapshots, all sent before any answer is read,
+	 * so that the nodes take them at about the same moment.  Every block
+	 * stays open for the node's parts, whether they are cut by blocks or,
+	 * failing that, by the key (a snapshot at the floor either way).
+	 */
+	for (int i = 0; i < st->nnodes; i++)
+	{
+		SplitNode  *n = &st->nodes[i];
+		char	   *error;
+
+		if (n->status != SNODE_FREE)
+			continue;
+		if (!remote_begin_snapshot_send(n->rc, &error))
+		{
+			n->rc = NULL;
+			node_gone(st, n, error, true);
+			continue;
+		}
+		n->in_block = true;
+	}
+	for (int i = 0; i < st->nnodes; i++)
+	{
+		SplitNode  *n = &st->nodes[i];
+		XLogRecPtr	position;
+		char	   *error;
+
+		if (!n->in_block)
+			continue;
+		if (!remote_begin_snapshot_end(n->rc, &position, &error))
+		{
+			n->in_block = false;
+			if (!n->rc->in_use)
+			{
+				n->rc = NULL;
+				node_gone(st, n, error, true);
+			}
+			else if (why == NULL)
+				why = psprintf("node \"%s\" did not take a snapshot: %s", n->cand.name, error);
+			continue;
+		}
+		if (why != NULL)
+			continue;
+		if (position == InvalidXLogRecPtr)
+			why = psprintf("node \"%s\" could not tell where its snapshot stands (it was replaying WAL)",
+						   n->cand.name);
+		else if (synced > 0 && position != at)
+			why = psprintf("the nodes' snapshots are at different WAL positions (%X/%X, %X/%X)",
+						   LSN_FORMAT_ARGS(at), LSN_FORMAT_ARGS(position));
+		at = position;
+		synced++;
+	}
+	if (why == NULL && synced == 0)
+		why = "no node took a snapshot";
+	st->ranges_why = why;
+	if (why == NULL)
+	{
+		st->blocks_at = at;
+		use_ranges(st, true);
+	}
+}
+
+void
+split_blocks_lost(SplitScanState *st, int part)
+{
+	if (!st->by_blocks)
+		return;
+	for (int i = 0; i < st->nparts; i++)
+		if (st->parts[i].status != PART_PENDING || st->parts[i].returned_row)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 part >= 0 ?
+					 errmsg("no node is left to read part %d of the split read", part + 1) :
+					 errmsg("no node is left to read the split read's parts"),
+					 errdetail("The parts were cut by block ranges of %s for nodes whose snapshots were at WAL position %X/%X, and parts have run there already.",
+							   st->info.relation, LSN_FORMAT_ARGS(st->blocks_at)),
+					 errhint("Run the query again.  With foresight.split_block_ranges off, parts are cut by key ranges, which the coordinator can finish alone.")));
+	/* nothing read yet: the parts as cut by the key, which any node (or here) reads */
+	use_ranges(st, false);
+	st->ranges_why = "every node at the blocks' snapshot position was lost before a part ran";
 }
 
 bool
@@ -499,6 +684,7 @@ split_run_here(SplitScanState *st, int part)
 	int			ret;
 	int			held = -1;
 
+	split_blocks_lost(st, part);
 	split_part_starts_here(st, p);
 	old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
 	p->store = tuplestore_begin_heap(false, false, work_mem);
@@ -543,6 +729,10 @@ split_release(SplitScanState *st)
 		if (n->status == SNODE_BUSY)
 			n->status = SNODE_FREE;
 		route_inflight_drop(&n->inflight_slot);
+		/* the block its parts read in ends with them, not with the transaction */
+		if (n->in_block && n->rc)
+			remote_conn_end_block(n->rc);
+		n->in_block = false;
 		n->part = -1;
 		n->rc = NULL;
 	}

@@ -53,8 +53,9 @@
 #include "split/split.h"
 #include "stats/request_shape.h"
 
-/* custom_private's element holding the state columns (make_private()) */
+/* custom_private's elements (make_private()) */
 #define PRIVATE_STATE_COLUMNS 5
+#define PRIVATE_BLOCKS 6
 
 static CustomScanMethods split_scan_methods = {
 	.CustomName = SPLIT_SCAN_NAME,
@@ -180,6 +181,8 @@ make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 	List	   *part_sql = NIL;
 	List	   *conds = NIL;
 	List	   *state_columns = NIL;
+	List	   *block_sql = NIL;
+	List	   *block_conds = NIL;
 	List	   *priv;
 	ListCell   *lc;
 
@@ -199,6 +202,13 @@ make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 					  list_make3_oid(plan_user, (Oid) shape, (Oid) worker_ok),
 					  makeString(psprintf("%.17g", sp->cost)));
 	priv = lappend(priv, state_columns);
+	foreach(lc, sp->block_sql)
+		block_sql = lappend(block_sql, makeString(pstrdup(lfirst(lc))));
+	foreach(lc, sp->block_conditions)
+		block_conds = lappend(block_conds, makeString(pstrdup(lfirst(lc))));
+	priv = lappend(priv, list_make3(block_sql, block_conds,
+									makeString(pstrdup(sp->blocks_refusal ?
+													   sp->blocks_refusal : ""))));
 	/* the merge keys, last: none until a Sort gives way to the merge */
 	return (Node *) lappend(priv, list_make4(NIL, NIL, NIL, NIL));
 }
@@ -208,6 +218,7 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 {
 	List	   *priv = cscan->custom_private;
 	List	   *names = linitial(priv);
+	List	   *blocks;
 	List	   *merge;
 	ListCell   *lc;
 
@@ -225,6 +236,14 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 	info->worker_ok = lthird_oid((List *) lfourth(priv)) != 0;
 	info->cost = strtod(strVal(list_nth(priv, 4)), NULL);
 	info->state_columns = list_nth(priv, PRIVATE_STATE_COLUMNS);
+	blocks = list_nth(priv, PRIVATE_BLOCKS);
+	foreach(lc, (List *) linitial(blocks))
+		info->block_sql = lappend(info->block_sql, strVal(lfirst(lc)));
+	foreach(lc, (List *) lsecond(blocks))
+		info->block_conditions = lappend(info->block_conditions, strVal(lfirst(lc)));
+	info->blocks_refusal = strVal(lthird(blocks));
+	if (info->blocks_refusal[0] == '\0')
+		info->blocks_refusal = NULL;
 	merge = llast(priv);
 	info->merge_attnos = linitial(merge);
 	info->merge_sortops = lsecond(merge);

@@ -32,6 +32,7 @@ extern double foresight_split_piece_cost;
 extern int	foresight_split_assignment;	/* a cap_assignment (capacity.h) */
 extern bool foresight_split_native_aggregates;
 extern bool foresight_split_worker;
+extern bool foresight_split_block_ranges;
 
 #define SPLIT_MAX_PARTS_LIMIT 256
 
@@ -55,6 +56,8 @@ typedef struct SplitKey
 	AttrNumber	attnum;
 	char	   *attname;
 	bool		notnull;		/* NOT NULL: the first part need not ask for NULLs */
+	bool		unique;			/* the column alone is a primary key or a unique
+								 * index's (not NULL): one row per value */
 	Oid			atttype;		/* the column's type (maybe a domain) */
 	int32		atttypmod;
 	Oid			collation;		/* the column's collation, or InvalidOid */
@@ -97,6 +100,15 @@ typedef struct SplitPlan
 	List	   *part_conditions; /* char *: each part's condition on the key */
 	List	   *part_queries;	/* Query *: each part */
 	List	   *part_sql;		/* char *: each part's SQL */
+	/*
+	 * The same parts cut by block ranges of the table instead (the nodes
+	 * read them when their snapshots are at one WAL position; see
+	 * split_blocks.c), or NIL when the table or the key does not allow it.
+	 */
+	List	   *block_conditions;	/* char * */
+	List	   *block_sql;		/* char * */
+	int64		nblocks;		/* the table's size they were cut from */
+	const char *blocks_refusal; /* why not by blocks, when block_sql is NIL */
 	int64		part_limit;		/* LIMIT a part has (n + m), -1 when none */
 
 	/* the combine step */

@@ -57,7 +57,7 @@ extern const char *split_collect_upper(SplitShape *shape);
 extern Query *split_build_combine(SplitShape *shape, SplitPlan *plan);
 
 /* split_parts.c */
-extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part);
+extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part, bool by_blocks);
 /* does a part (rows, whole groups) show this select-list entry of the query? */
 extern bool split_part_shows(Query *query, TargetEntry *tle);
 
@@ -67,6 +67,8 @@ extern char *split_describe_combine(SplitShape *shape, SplitPlan *plan);
 /* split_deparse.c */
 extern char *split_deparse_query(Query *query);
 extern char *split_deparse_condition(const SplitKey *key, List *cut_points, int part);
+/* a condition on the columns of table relid alone (range table index 1) */
+extern char *split_deparse_table_condition(Node *cond, Oid relid);
 extern char *split_deparse_value(Const *value);
 
 #endif							/* FORESIGHT_SPLIT_BUILD_H */

@@ -101,6 +101,12 @@ split_deparse_condition(const SplitKey *key, List *cut_points, int part)
 }
 
 char *
+split_deparse_table_condition(Node *cond, Oid relid)
+{
+	return deparse_fixed(DEPARSE_CONDITION, cond, relid);
+}
+
+char *
 split_deparse_value(Const *value)
 {
 	return deparse_fixed(DEPARSE_VALUE, (Node *) value, InvalidOid);

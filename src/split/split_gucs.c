@@ -30,6 +30,7 @@ double		foresight_split_piece_cost = 200.0;
 int			foresight_split_assignment = CAP_ASSIGN_DYNAMIC;
 bool		foresight_split_native_aggregates = true;
 bool		foresight_split_worker = true;
+bool		foresight_split_block_ranges = true;
 
 static const struct config_enum_entry split_assignment_options[] = {
 	{"dynamic", CAP_ASSIGN_DYNAMIC, false},
@@ -117,6 +118,14 @@ split_define_gucs(void)
 							 "Whether the coordinator runs its pieces of a split read in a parallel worker.",
 							 "Then the coordinator goes on reading the nodes' rows while its piece runs (a worker of max_parallel_workers, when one is free); off, or when the query is not parallel safe, it runs each of its pieces itself, the nodes' ended pieces waiting unread meanwhile.",
 							 &foresight_split_worker,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("foresight.split_block_ranges",
+							 "Whether a split read's parts are cut by block ranges of the table when every node's snapshot is at one WAL position.",
+							 "A part is then read in block order (a TID range scan) instead of through the split key's index; otherwise, or off, the parts are cut by key ranges.",
+							 &foresight_split_block_ranges,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

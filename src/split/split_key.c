@@ -198,8 +198,11 @@ index_gives_key(Relation rel, Oid indexoid, bool primary, SplitKey *key, const c
 	{
 		usable = split_key_describe(RelationGetRelid(rel), index->indkey.values[0], key, why);
 		if (usable)
+		{
 			key->source = primary ? "primary key" :
 				psprintf("unique index %s", quote_identifier(get_rel_name(indexoid)));
+			key->unique = index->indnkeyatts == 1 && index->indimmediate;
+		}
 	}
 	ReleaseSysCache(tup);
 	return usable;

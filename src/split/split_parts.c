@@ -7,7 +7,8 @@
  * The condition is ANDed to the WHERE clause of the query level whose
  * FROM list holds the split relation (the top query, or a sub-query or
  * WITH query on the way to it, split_target.c), so it restricts exactly
- * the rows that come from the part's range.
+ * the rows that come from the part's range: of the key, or of the
+ * table's blocks (split_blocks.h; the same parts otherwise).
  *
  * Rows and whole groups (split_plan.c chose them): the part is the query
  * itself, the columns it computes visible (the sort keys the combine step
@@ -41,6 +42,7 @@
 #include "parser/parse_oper.h"
 #include "utils/lsyscache.h"
 
+#include "split/split_blocks.h"
 #include "split/split_build.h"
 #include "split/split_ranges.h"
 #include "split/split_target.h"
@@ -52,11 +54,16 @@ split_column_name(int n)
 }
 
 static void
-add_condition(Query *part, SplitPlan *plan, int partno)
+add_condition(Query *part, SplitPlan *plan, int partno, bool by_blocks)
 {
 	Query	   *level = split_target_level(part, plan->path);
-	Expr	   *cond = split_ranges_condition(&plan->key, llast_int(plan->path),
-											  plan->cut_points, partno);
+	Index		rti = llast_int(plan->path);
+	Expr	   *cond;
+
+	if (by_blocks)
+		cond = split_blocks_condition(rti, (BlockNumber) plan->nblocks, plan->nparts, partno);
+	else
+		cond = split_ranges_condition(&plan->key, rti, plan->cut_points, partno);
 
 	if (cond != NULL)
 		level->jointree->quals = make_and_qual(level->jointree->quals, (Node *) cond);
@@ -227,11 +234,11 @@ build_partial(Query *part, SplitShape *shape)
 }
 
 Query *
-split_build_part(SplitShape *shape, SplitPlan *plan, int part)
+split_build_part(SplitShape *shape, SplitPlan *plan, int part, bool by_blocks)
 {
 	Query	   *q = copyObject(shape->query);
 
-	add_condition(q, plan, part);
+	add_condition(q, plan, part, by_blocks);
 	if (plan->strategy == SPLIT_PARTIAL_AGGREGATES)
 		build_partial(q, shape);
 	else

@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "split/partial_agg.h"
+#include "split/split_blocks.h"
 #include "split/split_build.h"
 #include "split/split_key.h"
 #include "split/split_ranges.h"
@@ -418,13 +419,33 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 
 	for (int i = 0; i < plan->nparts; i++)
 	{
-		Query	   *part = split_build_part(&shape, plan, i);
+		Query	   *part = split_build_part(&shape, plan, i, false);
 
 		CHECK_FOR_INTERRUPTS();
 		plan->part_queries = lappend(plan->part_queries, part);
 		plan->part_sql = lappend(plan->part_sql, split_deparse_query(part));
 		plan->part_conditions = lappend(plan->part_conditions,
 										split_deparse_condition(&plan->key, plan->cut_points, i));
+	}
+	/* the same parts by block ranges, for nodes at one WAL position */
+	plan->nblocks = -1;
+	if (plan->nparts > 1 &&
+		(plan->blocks_refusal = split_blocks_refusal(plan->relid, target->inh, &plan->key)) == NULL)
+	{
+		Relation	rel = table_open(plan->relid, AccessShareLock);
+
+		plan->nblocks = RelationGetNumberOfBlocks(rel);
+		table_close(rel, AccessShareLock);
+		for (int i = 0; i < plan->nparts; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			plan->block_sql = lappend(plan->block_sql,
+									  split_deparse_query(split_build_part(&shape, plan, i, true)));
+			plan->block_conditions =
+				lappend(plan->block_conditions,
+						split_blocks_deparse_condition(plan->relid, (BlockNumber) plan->nblocks,
+													   plan->nparts, i));
+		}
 	}
 	foreach(lc, shape.aggrefs)
 		plan->aggregates = lappend(plan->aggregates,
