@@ -326,5 +326,14 @@ END LOOP; END $$;
 	is($wrong, 0, 'under transfers: every read cut by blocks has the same count and sum');
 	is($primary->safe_psql('postgres', $whole), $want, 'the transfers kept count and sum');
 }
+# ... but a part that an index answers alone (count(*) by an index-only scan
+# of the key, once VACUUM has marked the pages all-visible) is cheaper by its
+# key range: the plan keeps key ranges
+$primary->safe_psql('postgres', 'VACUUM big');
+ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
+  or die 'the standbys have not caught up';
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM big"),
+	qr/Ranges: key \(not blocks: a part's key range is read by an index-only scan\)/,
+	'count(*) after VACUUM: by the key, its index answers alone');
 
 done_testing();

@@ -410,7 +410,7 @@ split_choose_ranges(SplitScanState *st)
 		if (why != NULL)
 			continue;
 		if (position == InvalidXLogRecPtr)
-			why = psprintf("node \"%s\" could not tell where its snapshot stands (it was replaying WAL)",
+			why = psprintf("node \"%s\" could not tell where its snapshot stands (WAL was replayed meanwhile)",
 						   n->cand.name);
 		else if (synced > 0 && position != at)
 			why = psprintf("the nodes' snapshots are at different WAL positions (%X/%X, %X/%X)",

@@ -22,6 +22,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -63,6 +65,40 @@ split_blocks_refusal(Oid relid, bool inh, const SplitKey *key)
 								   0, NULL, true)))
 		why = "foresight.snapshot_position() is missing (ALTER EXTENSION pg_foresight UPDATE)";
 	return why;
+}
+
+/* the relation whose indexes the planner does not see (blocks_whole_cost) */
+static Oid	unindexed_relid = InvalidOid;
+static get_relation_info_hook_type prev_get_relation_info = NULL;
+
+static void
+hide_indexes(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
+{
+	if (prev_get_relation_info)
+		prev_get_relation_info(root, relid, inhparent, rel);
+	if (relid == unindexed_relid)
+		rel->indexlist = NIL;
+}
+
+double
+split_blocks_whole_cost(Query *part, Oid relid)
+{
+	PlannedStmt *stmt;
+
+	prev_get_relation_info = get_relation_info_hook;
+	get_relation_info_hook = hide_indexes;
+	unindexed_relid = relid;
+	PG_TRY();
+	{
+		stmt = standard_planner(part, NULL, 0, NULL);
+	}
+	PG_FINALLY();
+	{
+		get_relation_info_hook = prev_get_relation_info;
+		unindexed_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	return stmt->planTree->total_cost;
 }
 
 /* ctid <op> '(block,0)' */

@@ -47,6 +47,13 @@
  */
 extern const char *split_blocks_refusal(Oid relid, bool inh, const SplitKey *key);
 
+/*
+ * The plan cost of `part`, a part over all of table relid, read as block
+ * ranges read it: in the table's order, none of its indexes used (the
+ * planner, without the hooks, is shown the table without them).
+ */
+extern double split_blocks_whole_cost(Query *part, Oid relid);
+
 /* the condition of part `part` (0-based) of nparts over nblocks blocks, at rti; NULL: none */
 extern Expr *split_blocks_condition(Index rti, BlockNumber nblocks, int nparts, int part);
 

@@ -56,8 +56,16 @@ extern char *split_column_name(int n);
 extern const char *split_collect_upper(SplitShape *shape);
 extern Query *split_build_combine(SplitShape *shape, SplitPlan *plan);
 
+/* what a part reads of the split relation */
+typedef enum SplitRange
+{
+	SPLIT_RANGE_KEY,			/* its key range */
+	SPLIT_RANGE_BLOCKS,			/* its block range (split_blocks.h) */
+	SPLIT_RANGE_NONE			/* all of it: what one part would cost */
+} SplitRange;
+
 /* split_parts.c */
-extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part, bool by_blocks);
+extern Query *split_build_part(SplitShape *shape, SplitPlan *plan, int part, SplitRange range);
 /* does a part (rows, whole groups) show this select-list entry of the query? */
 extern bool split_part_shows(Query *query, TargetEntry *tle);
 

@@ -54,15 +54,15 @@ split_column_name(int n)
 }
 
 static void
-add_condition(Query *part, SplitPlan *plan, int partno, bool by_blocks)
+add_condition(Query *part, SplitPlan *plan, int partno, SplitRange range)
 {
 	Query	   *level = split_target_level(part, plan->path);
 	Index		rti = llast_int(plan->path);
-	Expr	   *cond;
+	Expr	   *cond = NULL;
 
-	if (by_blocks)
+	if (range == SPLIT_RANGE_BLOCKS)
 		cond = split_blocks_condition(rti, (BlockNumber) plan->nblocks, plan->nparts, partno);
-	else
+	else if (range == SPLIT_RANGE_KEY)
 		cond = split_ranges_condition(&plan->key, rti, plan->cut_points, partno);
 
 	if (cond != NULL)
@@ -234,11 +234,11 @@ build_partial(Query *part, SplitShape *shape)
 }
 
 Query *
-split_build_part(SplitShape *shape, SplitPlan *plan, int part, bool by_blocks)
+split_build_part(SplitShape *shape, SplitPlan *plan, int part, SplitRange range)
 {
 	Query	   *q = copyObject(shape->query);
 
-	add_condition(q, plan, part, by_blocks);
+	add_condition(q, plan, part, range);
 	if (plan->strategy == SPLIT_PARTIAL_AGGREGATES)
 		build_partial(q, shape);
 	else
