@@ -25,10 +25,10 @@
 #                    every aggregate through foresight.partial_agg (not in
 #                    the default set; to measure the parts' native
 #                    aggregates against the generic wrapper)
-#   split_2_keys     split_2 with foresight.split_block_ranges off: the parts
-#                    cut by key ranges (read through the key's index) even
-#                    when the standbys' snapshots agree (not in the default
-#                    set; to measure block ranges against them)
+#   split_2_blocks   split_2 with foresight.split_block_ranges on: the parts
+#                    cut by block ranges when the standbys' snapshots agree
+#                    and the plan costs say blocks are cheaper (not in the
+#                    default set; to measure them against key ranges)
 #   split_3          split over the two standbys and the coordinator, whose
 #                    pieces run in a parallel worker (foresight.split_worker)
 #   split_3_serial   split_3 with foresight.split_worker off: the coordinator
@@ -211,7 +211,7 @@ target_settings() {
 		routed_whole) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = off;" ;;
 		split_2) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2;" ;;
 		split_2_generic) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2; SET foresight.split_native_aggregates = off;" ;;
-		split_2_keys) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2; SET foresight.split_block_ranges = off;" ;;
+		split_2_blocks) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = off; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 2; SET foresight.split_block_ranges = on;" ;;
 		split_3) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3;" ;;
 		split_3_serial) echo "SET max_parallel_workers_per_gather = 0; SET foresight.routing_policy = predictive; SET foresight.include_local = on; SET foresight.split = on; SET foresight.split_min_cost = 0; SET foresight.max_split_parts = 3; SET foresight.split_worker = off;" ;;
 		postgres_fdw) echo "$common SET enable_partitionwise_aggregate = on; SET enable_async_append = on;" ;;

@@ -25,7 +25,8 @@
 # them): the routed run must carry them to the nodes' sessions.
 #
 # --split runs both with every read split that can be (foresight.split on,
-# split_min_cost and split_piece_cost 0, on top of any --session options):
+# split_min_cost and split_piece_cost 0, split_block_ranges on, on top of
+# any --session options):
 # a split read may show its plan and, without an ORDER BY, its rows in
 # another order (docs/sharding.md), so a test whose outputs differ only so
 # (scripts/lib/oracle-split-verdict.pl) is listed apart, not as a
@@ -58,7 +59,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-[ -z "$split" ] || session_options="-c foresight.split=on -c foresight.split_min_cost=0 -c foresight.split_piece_cost=0${session_options:+ $session_options}"
+[ -z "$split" ] || session_options="-c foresight.split=on -c foresight.split_min_cost=0 -c foresight.split_piece_cost=0 -c foresight.split_block_ranges=on${session_options:+ $session_options}"
 
 shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
 suite=$shared/pg-regress-15/regress

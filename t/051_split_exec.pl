@@ -4,7 +4,10 @@
 # SplitQueryGen's queries (SPLIT_SEED, default below; SPLIT_EXEC_QUERIES of
 # them, default 1100) run twice in one session each: with foresight.split
 # on (the planner hook makes the combine plan over the "Foresight Split"
-# scan; the parts run on the standbys) and with the routing policy local.
+# scan; the parts run on the standbys, and on the coordinator but for
+# every third query, whose parts are cut by block ranges where the table,
+# the key and the standbys' positions allow: foresight.split_block_ranges
+# on) and with the routing policy local.
 # The rows must be equal (in order when the query's ORDER BY is total;
 # floats within the generator's tolerance), and at least 90% of the
 # queries must have been split, counted from the decision log; the ordered
@@ -52,12 +55,13 @@ my @queries = map { $gen->query } 1 .. $nqueries;
 my ($US, $RS) = ("\x1f", "\x1e");
 sub run_all
 {
-	my ($settings) = @_;
+	my ($settings, $before_each) = @_;
 	my $script = "\\pset format unaligned\n\\pset tuples_only off\n\\pset footer off\n\\pset null '\\\\N'\n"
 	  . "\\pset fieldsep '$US'\n\\pset recordsep '$RS'\n${settings}SET ROLE split_reader;\n"
 	  . "SELECT current_user AS run_as \\gset\n\\echo '<<<role' :run_as '>>>'\n";
 	for my $i (0 .. $#queries)
 	{
+		$script .= $before_each->($i) if $before_each;
 		$script .= "\\echo '<<<$i>>>'\n$queries[$i]{sql};\n\\echo '<<<end' :ERROR '>>>'\n";
 	}
 	my ($out, $err) = ('', '');
@@ -86,10 +90,22 @@ sub split_decisions
 		"SELECT count(*) FROM foresight.routing_decisions WHERE reason LIKE 'split:%'");
 }
 
+# the split reads whose parts were cut by block ranges (sharding.md)
+sub block_decisions
+{
+	return $primary->safe_psql('postgres',
+		"SELECT count(*) FROM foresight.routing_decisions WHERE reason LIKE 'split:%; by blocks at %'");
+}
+
 my $started = time;
 my $before = split_decisions();
-my ($split, $err_split) = run_all("SET foresight.split = on;\nSET foresight.split_min_cost = 0;\n");
+my $blocks_before = block_decisions();
+# every third query without the coordinator as a candidate, its parts all
+# on the standbys: cut by block ranges where the table and key allow
+my ($split, $err_split) = run_all("SET foresight.split = on;\nSET foresight.split_min_cost = 0;\nSET foresight.split_block_ranges = on;\n",
+	sub { "SET foresight.include_local = " . ($_[0] % 3 == 2 ? 'off' : 'on') . ";\n" });
 my $nsplit = split_decisions() - $before;
+my $nblocks = block_decisions() - $blocks_before;
 my $split_s = time - $started;
 my ($local, $err_local) = run_all("SET foresight.routing_policy = local;\n");
 
@@ -116,9 +132,9 @@ for my $i (0 .. $#queries)
 	push @mismatches, "$why: $q->{sql}" if defined $why;
 }
 my $errors = grep { $_ && $_->[1] } @$local;
-diag(sprintf('split execution: seed %d, %d queries, %d split through the executor (%.1f%%), '
-	  . '%d mismatches, %d failing both ways, split run %.1f s, total %.1f s',
-	  $seed, $nqueries, $nsplit, 100 * $nsplit / $nqueries, scalar @mismatches, $errors,
+diag(sprintf('split execution: seed %d, %d queries, %d split through the executor (%.1f%%; '
+	  . '%d cut by block ranges), %d mismatches, %d failing both ways, split run %.1f s, total %.1f s',
+	  $seed, $nqueries, $nsplit, 100 * $nsplit / $nqueries, $nblocks, scalar @mismatches, $errors,
 	  $split_s, time - $started));
 diag($_) for @mismatches[ 0 .. ($#mismatches < 9 ? $#mismatches : 9) ];
 # why the others were not split: the planner's reasons, tallied
@@ -131,6 +147,7 @@ my %why;
 	diag(sprintf('  %5d  %s', $why{$_}, $_)) for sort { $why{$b} <=> $why{$a} } keys %why;
 }
 is(scalar @mismatches, 0, 'every query gives the same answer split as whole');
+cmp_ok($nblocks, '>', 0, 'some splits were cut by block ranges');
 # every query the planner splits is split when run; how many that is
 # depends on the seed's mix of tables (f_empty's queries have nothing to
 # cut, the refused shapes are refused): most of them

@@ -169,19 +169,28 @@ $bg->query("SELECT 1");
 like($bg->{stderr}, qr/canceling statement due to user request/, 'the client sees the cancel');
 $bg->quit;
 
-# a node stopped mid-split: the right answer (its part runs again), never a partial one
+# a node stopped mid-split: the right answer (its part runs again, on the
+# other standby: by block ranges, in its block at the same position), never
+# a partial one
 my $expected = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $slow");
-my $st = $primary->background_psql('postgres', on_error_stop => 0);
-$st->query_safe($split_on);
-$st->query_until(qr/start/, "\\echo start\n$slow;\n");
-ok(wait_parts(2), 'both parts run before a node stops');
-$standby2->stop('fast');
-$st->{stderr} = '';
-my $answer = $st->query("SELECT 'after'");    # the split query's answer comes first
-$st->quit;
-$standby2->start;
-like($answer, qr/^\Q$expected\E\s+after/, 'node stopped mid-split: the right answer')
-  or diag("answer: $answer; stderr: $st->{stderr}");
+for my $ranges ('key', 'block')
+{
+	ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
+	  or die 'the standbys have not caught up';
+	my $st = $primary->background_psql('postgres', on_error_stop => 0);
+	$st->query_safe("$split_on SET foresight.split_block_ranges = " . ($ranges eq 'block' ? 'on' : 'off'));
+	$st->query_until(qr/start/, "\\echo start\n$slow;\n");
+	ok(wait_parts(2), "$ranges ranges: both parts run before a node stops");
+	$standby2->stop('fast');
+	$st->{stderr} = '';
+	my $answer = $st->query("SELECT 'after'");    # the split query's answer comes first
+	$st->quit;
+	$standby2->start;
+	like($answer, qr/^\Q$expected\E\s+after/, "$ranges ranges: node stopped mid-split: the right answer")
+	  or diag("answer: $answer; stderr: $st->{stderr}");
+	like(last_split(), $ranges eq 'block' ? qr/; by blocks at / : qr/^(?!.*by blocks)/,
+		"$ranges ranges: the decision log says how the parts were cut");
+}
 
 # a node stopped while its part streams rows: a clean error (the node's),
 # or the right answer, never some of the rows
@@ -270,22 +279,23 @@ like($waited, qr/Part \d: standby2: .*rows=1 /, 'a node that catches up in time 
 ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
   or die 'the standbys have not caught up';
 my $whole = 'SELECT count(*), sum(v) FROM big';
+my $blocks_on = "$split_on SET foresight.split_block_ranges = on;";
 my $want = $primary->safe_psql('postgres', $whole);
 my $by_blocks;
 for (1 .. 5)
 {
 	# a record replayed meanwhile (a checkpoint's) cuts by the key: again
-	$by_blocks = $primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole");
+	$by_blocks = $primary->safe_psql('postgres', "$blocks_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole");
 	last if $by_blocks =~ /Ranges: blocks/;
 }
 like($by_blocks, qr{Ranges: blocks of the table, every node's snapshot at [0-9A-F]+/[0-9A-F]+},
 	'block ranges: both standbys at one position');
 like($by_blocks, qr/Part 1: standby\d: \(ctid < '\(\d+,0\)'::tid\)/, 'block ranges: a part is a range of ctid');
-is($primary->safe_psql('postgres', "$split_on $whole"), $want, 'block ranges: the same answer');
-like($primary->safe_psql('postgres', "$split_on SET foresight.split_block_ranges = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole"),
-	qr/Ranges: key \(not blocks: foresight.split_block_ranges is off\)/, 'block ranges off: by the key');
+is($primary->safe_psql('postgres', "$blocks_on $whole"), $want, 'block ranges: the same answer');
+like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole"),
+	qr/Ranges: key \(not blocks: foresight.split_block_ranges is off\)/, 'block ranges off (the default): by the key');
 $primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', 'v')");
-like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v"),
+like($primary->safe_psql('postgres', "$blocks_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v"),
 	qr/Ranges: key \(not blocks: the split key is not unique by itself\)/,
 	'a key of many rows a value: by the key (its groups must stay whole)');
 $primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', NULL)");
@@ -307,7 +317,7 @@ END LOOP; END $$;
 	my ($blocks, $key, $wrong) = (0, 0, 0);
 	for (1 .. 40)
 	{
-		my $got = $primary->safe_psql('postgres', "$split_on $whole");
+		my $got = $primary->safe_psql('postgres', "$blocks_on $whole");
 		if (last_split() =~ /; by blocks at /)
 		{
 			$blocks++;
@@ -332,7 +342,7 @@ END LOOP; END $$;
 $primary->safe_psql('postgres', 'VACUUM big');
 ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
   or die 'the standbys have not caught up';
-like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM big"),
+like($primary->safe_psql('postgres', "$blocks_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM big"),
 	qr/Ranges: key \(not blocks: a part's key range is read by an index-only scan\)/,
 	'count(*) after VACUUM: by the key, its index answers alone');
 

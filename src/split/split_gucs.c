@@ -30,7 +30,7 @@ double		foresight_split_piece_cost = 200.0;
 int			foresight_split_assignment = CAP_ASSIGN_DYNAMIC;
 bool		foresight_split_native_aggregates = true;
 bool		foresight_split_worker = true;
-bool		foresight_split_block_ranges = true;
+bool		foresight_split_block_ranges = false;
 
 static const struct config_enum_entry split_assignment_options[] = {
 	{"dynamic", CAP_ASSIGN_DYNAMIC, false},
@@ -124,9 +124,9 @@ split_define_gucs(void)
 
 	DefineCustomBoolVariable("foresight.split_block_ranges",
 							 "Whether a split read's parts are cut by block ranges of the table when every node's snapshot is at one WAL position.",
-							 "A part is then read in block order (a TID range scan) instead of through the split key's index; otherwise, or off, the parts are cut by key ranges.",
+							 "A part is then read in block order (a TID range scan) instead of through the split key's index, and every part reads one snapshot; otherwise, or off, the parts are cut by key ranges.",
 							 &foresight_split_block_ranges,
-							 true,
+							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 }
