@@ -16,7 +16,6 @@
 #include "access/xlogrecovery.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
 #include "catalog/pg_operator_d.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
@@ -83,7 +82,7 @@ hide_indexes(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
 double
 split_blocks_whole_cost(Query *part, Oid relid)
 {
-	PlannedStmt *stmt;
+	PlannedStmt *volatile stmt = NULL;
 
 	prev_get_relation_info = get_relation_info_hook;
 	get_relation_info_hook = hide_indexes;
