@@ -376,8 +376,8 @@ reads_index_only(PlannedStmt *stmt, Plan *plan, Oid relid)
 static const char *
 blocks_cost_more(SplitShape *shape, SplitPlan *plan)
 {
-	PlannedStmt *key_part = standard_planner(split_build_part(shape, plan, plan->nparts / 2,
-															   SPLIT_RANGE_KEY),
+	PlannedStmt *key_part = standard_planner(copyObject(list_nth(plan->part_queries,
+																  plan->nparts / 2)),
 											  NULL, 0, NULL);
 	double		by_key = key_part->planTree->total_cost;
 	double		by_blocks = split_blocks_whole_cost(split_build_part(shape, plan, 0,
@@ -492,9 +492,14 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 		plan->part_conditions = lappend(plan->part_conditions,
 										split_deparse_condition(&plan->key, plan->cut_points, i));
 	}
-	/* the same parts by block ranges, for nodes at one WAL position */
+	/*
+	 * The same parts by block ranges, for nodes at one WAL position; not
+	 * priced nor written when the session does not use them (the default).
+	 */
 	plan->nblocks = -1;
-	if (plan->nparts > 1 &&
+	if (!foresight_split_block_ranges)
+		plan->blocks_refusal = "foresight.split_block_ranges is off";
+	else if (plan->nparts > 1 &&
 		(plan->blocks_refusal = split_blocks_refusal(plan->relid, target->inh, &plan->key)) == NULL &&
 		(plan->blocks_refusal = blocks_cost_more(&shape, plan)) == NULL)
 	{
