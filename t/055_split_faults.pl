@@ -294,6 +294,40 @@ like($by_blocks, qr/Part 1: standby\d: \(ctid < '\(\d+,0\)'::tid\)/, 'block rang
 is($primary->safe_psql('postgres', "$blocks_on $whole"), $want, 'block ranges: the same answer');
 like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole"),
 	qr/Ranges: key \(not blocks: foresight.split_block_ranges is off\)/, 'block ranges off (the default): by the key');
+# The ranges share what a sequential scan costs, not the blocks: after an
+# UPDATE of every row and a VACUUM, the first half of the table's blocks
+# holds nothing (the new versions went to new blocks, the free space map
+# says so), and equal numbers of blocks would give part 1 no rows at all.
+$primary->safe_psql('postgres', q{
+CREATE TABLE moved (id integer PRIMARY KEY, v integer NOT NULL);
+INSERT INTO moved SELECT i, i % 89 FROM generate_series(1, 40000) i;
+UPDATE moved SET v = v + 1;
+VACUUM ANALYZE moved;
+});
+ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2)
+  or die 'the standbys have not caught up';
+{
+	my ($live, $blocks) = split /\|/, $primary->safe_psql('postgres',
+		q{SELECT min((ctid::text::point)[0])::bigint, pg_relation_size('moved') / current_setting('block_size')::int FROM moved});
+	my $plan;
+	for (1 .. 5)
+	{
+		$plan = $primary->safe_psql('postgres',
+			"$blocks_on SET foresight.max_split_parts = 2; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*), sum(v) FROM moved");
+		last if $plan =~ /Ranges: blocks/;
+	}
+	my ($cut) = $plan =~ /Part 1: standby\d: \(ctid < '\((\d+),0\)'::tid\)/;
+	ok(defined $cut, 'moved rows: cut by blocks, two parts') or diag($plan);
+	$cut //= 0;
+	my ($first, $all) = split /\|/, $primary->safe_psql('postgres',
+		"SELECT count(*) FILTER (WHERE ctid < '($cut,0)'), count(*) FROM moved");
+	note("moved rows: live from block $live of $blocks, cut at block $cut: part 1 has $first of $all rows");
+	cmp_ok($live, '>=', $blocks * 0.4, 'moved rows: the first blocks are empty');
+	ok($first >= $all * 0.2 && $first <= $all * 0.8,
+		"moved rows: each part has its share of the rows ($first of $all in part 1)");
+	is($primary->safe_psql('postgres', "$blocks_on SET foresight.max_split_parts = 2; SELECT count(*), sum(v) FROM moved"),
+		$primary->safe_psql('postgres', 'SELECT count(*), sum(v) FROM moved'), 'moved rows: the same answer');
+}
 $primary->safe_psql('postgres', "SELECT foresight.set_split_key('big', 'v')");
 like($primary->safe_psql('postgres', "$blocks_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT v, count(*) FROM big GROUP BY v"),
 	qr/Ranges: key \(not blocks: the split key is not unique by itself\)/,

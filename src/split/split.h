@@ -22,6 +22,7 @@
 
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "storage/block.h"
 
 /* GUCs (split_gucs.c) */
 extern bool foresight_split;
@@ -107,7 +108,7 @@ typedef struct SplitPlan
 	 */
 	List	   *block_conditions;	/* char * */
 	List	   *block_sql;		/* char * */
-	int64		nblocks;		/* the table's size they were cut from */
+	BlockNumber *block_cuts;	/* the nparts - 1 blocks they are cut at */
 	const char *blocks_refusal; /* why not by blocks, when block_sql is NIL */
 	int64		part_limit;		/* LIMIT a part has (n + m), -1 when none */
 

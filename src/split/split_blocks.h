@@ -38,6 +38,7 @@
 #include "postgres.h"
 
 #include "storage/block.h"
+#include "utils/rel.h"
 
 #include "split/split.h"
 
@@ -54,11 +55,21 @@ extern const char *split_blocks_refusal(Oid relid, bool inh, const SplitKey *key
  */
 extern double split_blocks_whole_cost(Query *part, Oid relid);
 
-/* the condition of part `part` (0-based) of nparts over nblocks blocks, at rti; NULL: none */
-extern Expr *split_blocks_condition(Index rti, BlockNumber nblocks, int nparts, int part);
+/*
+ * Where the block ranges of nparts parts of table rel are cut: nparts - 1
+ * block numbers, in order, that give the parts about equal shares of what
+ * a sequential scan of the table costs, its blocks and its tuples, as its
+ * free space map tells where the tuples are (not equal numbers of blocks:
+ * after an UPDATE of every row and a VACUUM, the first half of a table's
+ * blocks may hold nothing).
+ */
+extern BlockNumber *split_blocks_cut_points(Relation rel, int nparts);
+
+/* the condition of part `part` (0-based) of nparts cut at cuts, at rti; NULL: none */
+extern Expr *split_blocks_condition(Index rti, const BlockNumber *cuts, int nparts, int part);
 
 /* the same as SQL, on the table alone (range table index 1) */
-extern char *split_blocks_deparse_condition(Oid relid, BlockNumber nblocks, int nparts,
+extern char *split_blocks_deparse_condition(Oid relid, const BlockNumber *cuts, int nparts,
 											int part);
 
 #endif							/* FORESIGHT_SPLIT_BLOCKS_H */

@@ -61,7 +61,7 @@ add_condition(Query *part, SplitPlan *plan, int partno, SplitRange range)
 	Expr	   *cond = NULL;
 
 	if (range == SPLIT_RANGE_BLOCKS)
-		cond = split_blocks_condition(rti, (BlockNumber) plan->nblocks, plan->nparts, partno);
+		cond = split_blocks_condition(rti, plan->block_cuts, plan->nparts, partno);
 	else if (range == SPLIT_RANGE_KEY)
 		cond = split_ranges_condition(&plan->key, rti, plan->cut_points, partno);
 

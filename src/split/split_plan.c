@@ -370,7 +370,7 @@ reads_index_only(PlannedStmt *stmt, Plan *plan, Oid relid)
  * range itself (it has no statistics of ctid, and takes any range of it for
  * half a percent of the table): a block range is costed as its share of
  * the part over the whole table planned without the table's indexes, which
- * the blocks divide equally.  The middle key range stands for the key
+ * the block ranges share about equally.  The middle key range stands for the key
  * ranges.  NULL when blocks cost less, else why not blocks.
  */
 static const char *
@@ -496,7 +496,7 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 	 * The same parts by block ranges, for nodes at one WAL position; not
 	 * priced nor written when the session does not use them (the default).
 	 */
-	plan->nblocks = -1;
+	plan->block_cuts = NULL;
 	if (!foresight_split_block_ranges)
 		plan->blocks_refusal = "foresight.split_block_ranges is off";
 	else if (plan->nparts > 1 &&
@@ -505,7 +505,7 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 	{
 		Relation	rel = table_open(plan->relid, AccessShareLock);
 
-		plan->nblocks = RelationGetNumberOfBlocks(rel);
+		plan->block_cuts = split_blocks_cut_points(rel, plan->nparts);
 		table_close(rel, AccessShareLock);
 		for (int i = 0; i < plan->nparts; i++)
 		{
@@ -514,7 +514,7 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 									  split_deparse_query(split_build_part(&shape, plan, i, SPLIT_RANGE_BLOCKS)));
 			plan->block_conditions =
 				lappend(plan->block_conditions,
-						split_blocks_deparse_condition(plan->relid, (BlockNumber) plan->nblocks,
+						split_blocks_deparse_condition(plan->relid, plan->block_cuts,
 													   plan->nparts, i));
 		}
 	}
