@@ -205,6 +205,15 @@ for my $c ([ 'SELECT id, t FROM m WHERE g = 3 LIMIT 5 OFFSET 2', qr/has LIMIT or
 	is($primary->safe_psql('postgres', "$split_on $q"), $primary->safe_psql('postgres', "$local $q"),
 		"not split: the rows run whole: $q");
 }
+# ... but an aggregate without GROUP BY has one row at most: no order to follow
+for my $q ('SELECT count(*), sum(id) FROM m WHERE g < 5 LIMIT 1',
+	'SELECT max(t) FROM m LIMIT 3 OFFSET 0', 'SELECT sum(id) FROM m HAVING count(*) > 1 OFFSET 1')
+{
+	like($primary->safe_psql('postgres', "$split_on EXPLAIN (COSTS OFF) $q"),
+		qr/Foresight Split/, "one row at most: split: $q");
+	is($primary->safe_psql('postgres', "$split_on $q"), $primary->safe_psql('postgres', "$local $q"),
+		"one row at most: the same answer: $q");
+}
 
 $an = $primary->safe_psql('postgres', "$split_on SET foresight.include_local = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
 like($an, qr/Parts: 2/, 'include_local off: two parts');

@@ -74,6 +74,14 @@ split_strategy_name(SplitStrategy strategy)
 	}
 }
 
+/* an aggregate query without GROUP BY: one row, or none under HAVING */
+static bool
+one_row_at_most(Query *query)
+{
+	return query->hasAggs && query->groupClause == NIL && query->groupingSets == NIL &&
+		!query->hasTargetSRFs;
+}
+
 /* what the statement as a whole does that no part could reproduce */
 static const char *
 statement_refusal(Query *query, PlannedStmt *stmt)
@@ -100,11 +108,14 @@ statement_refusal(Query *query, PlannedStmt *stmt)
 	 * of each DISTINCT ON group, follows the order the rows come in: run
 	 * whole, the plan's order (the same on a node as here); split, the
 	 * parts'.  SQL promises neither, but a client (PostgreSQL's own
-	 * regression suite among them) expects the rows the plan gives.
+	 * regression suite among them) expects the rows the plan gives.  An
+	 * aggregate query without GROUP BY (nor a set-returning function in its
+	 * select list) has one row at most: no order to follow.
 	 */
-	if (query->sortClause == NIL && (query->limitCount != NULL || query->limitOffset != NULL))
+	if (query->sortClause == NIL && !one_row_at_most(query) &&
+		(query->limitCount != NULL || query->limitOffset != NULL))
 		return "has LIMIT or OFFSET without ORDER BY (the rows it keeps would follow the parts' order)";
-	if (query->sortClause == NIL && query->hasDistinctOn)
+	if (query->sortClause == NIL && !one_row_at_most(query) && query->hasDistinctOn)
 		return "has DISTINCT ON without ORDER BY (the row kept of each group would follow the parts' order)";
 
 	/* every relation the plan reads, views' and partitions' included */
