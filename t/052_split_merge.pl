@@ -215,6 +215,50 @@ for my $q ('SELECT count(*), sum(id) FROM m WHERE g < 5 LIMIT 1',
 		"one row at most: the same answer: $q");
 }
 
+# A part not read to the end (the LIMIT above is met) keeps its node
+# session: what has arrived is read, a query still running is cancelled
+# and its end waited for; closed, the next read would open a new session on
+# the node.  LIMIT (SELECT 7) is not known when the parts are written, so
+# they have no LIMIT of their own, and slow_id() keeps them running long
+# after the merge has its rows (the cancel); with a literal LIMIT the parts
+# have finished (nothing to cancel).  A cancel must never reach a later
+# query: every read below must succeed.
+$primary->safe_psql('postgres', q{
+CREATE FUNCTION slow_id(x integer) RETURNS integer IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.001); RETURN x; END $$;
+});
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+{
+	my $sessions = sub {
+		join ' ', map {
+			$_->safe_psql('postgres',
+				"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE application_name = 'pg_foresight'")
+		} ($standby1, $standby2);
+	};
+	my $slow = 'SELECT id, slow_id(id) FROM m ORDER BY id LIMIT (SELECT 7)';
+	my $want = $primary->safe_psql('postgres', 'SELECT id, id FROM m ORDER BY id LIMIT 7');
+	my $top = 'SELECT id, t FROM m ORDER BY t DESC, id LIMIT 3';
+	my $want3 = $primary->safe_psql('postgres', "$local $top");
+	my $s = $primary->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe("$split_on SET foresight.include_local = off; SET statement_timeout = '20s'");
+	my ($wrong, $first) = (0, undef);
+	for (1 .. 10)
+	{
+		$wrong++ if $s->query_safe($slow) ne $want;
+		$wrong++ if $s->query_safe($top) ne $want3;
+		$first //= $sessions->();
+	}
+	like($s->query_safe("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $slow"),
+		qr/Part \d: standby\d: .*not read to the end/, 'parts stopped early: not read to the end');
+	is($wrong, 0, 'parts stopped early: every read has its rows');
+	like($first, qr/^\d+ \d+$/, 'parts stopped early: one node session on each standby');
+	is($sessions->(), $first, 'parts stopped early: the node sessions are kept');
+	ok($standby1->log_contains(qr/canceling statement due to user request/)
+		  || $standby2->log_contains(qr/canceling statement due to user request/),
+		'parts stopped early: a part still running was cancelled');
+	$s->quit;
+}
+
 $an = $primary->safe_psql('postgres', "$split_on SET foresight.include_local = off; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT g, count(*) FROM m GROUP BY g");
 like($an, qr/Parts: 2/, 'include_local off: two parts');
 unlike($an, qr/Part \d: local/, 'include_local off: the coordinator takes none');

@@ -150,8 +150,9 @@ remote_wait_any(RemoteConn *const *rcs, int n, long timeout_ms)
 	return ready;
 }
 
-bool
-remote_reap(RemoteConn *rc)
+/* remote_reap; *cancelled (when not NULL) set if the query ended by a cancel */
+static bool
+reap(RemoteConn *rc, bool *cancelled)
 {
 	PGresult   *res;
 
@@ -165,9 +166,54 @@ remote_reap(RemoteConn *rc)
 		if (res == NULL)
 			rc->busy = false;
 		else
+		{
+			const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			if (cancelled && PQresultStatus(res) == PGRES_FATAL_ERROR && sqlstate &&
+				strcmp(sqlstate, "57014") == 0)
+				*cancelled = true;
 			PQclear(res);
+		}
 	}
 	return true;
+}
+
+bool
+remote_reap(RemoteConn *rc)
+{
+	return reap(rc, NULL);
+}
+
+bool
+remote_stop_query(RemoteConn *rc)
+{
+	RemoteConn *one[1] = {rc};
+	bool		cancelled = false;
+	instr_time	start;
+
+	if (!reap(rc, NULL))
+		return false;
+	if (!rc->busy)
+		return true;
+	if (rc->gave_up[0] != '\0')
+		return false;
+	remote_watch_cancel(rc);
+	INSTR_TIME_SET_CURRENT(start);
+	while (rc->busy)
+	{
+		long		left = time_left_ms(start, REMOTE_STOP_WAIT_MS);
+
+		if (left == 0 || wait_any(one, 1, left, NULL) < 0 || rc->gave_up[0] != '\0' ||
+			!reap(rc, &cancelled))
+			return false;
+	}
+
+	/*
+	 * Ended by something else than the cancel (it finished meanwhile, or
+	 * failed): the cancel may still reach the node's session and stop the
+	 * next query sent there.
+	 */
+	return cancelled;
 }
 
 bool

@@ -41,6 +41,25 @@ extern int	remote_wait_any(RemoteConn *const *rcs, int n, long timeout_ms);
 extern bool remote_reap(RemoteConn *rc);
 
 /*
+ * A cancelled query ends at the node's next check for interrupts, within
+ * milliseconds; one that takes longer to end costs more than the new
+ * connection that replaces this one.
+ */
+#define REMOTE_STOP_WAIT_MS 100
+
+/*
+ * Stop a query whose remaining rows nobody will read (a split's part above
+ * which a LIMIT is met), keeping the connection: what has arrived is read
+ * and discarded; if the query still runs, the node is sent a cancel and
+ * its end waited for (interruptibly, at most REMOTE_STOP_WAIT_MS).  true
+ * when the connection is free again and no cancel of it can still arrive
+ * (the query ended on its own before any was sent, or by the cancel);
+ * false otherwise: the caller abandons the connection
+ * (remote_conn_abandon).
+ */
+extern bool remote_stop_query(RemoteConn *rc);
+
+/*
  * Set up a new connection's session: it never routes onward
  * (foresight.routing_policy = local, harmless where pg_foresight is not
  * loaded), it is read-only (default_transaction_read_only = on), and its

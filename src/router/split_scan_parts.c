@@ -723,7 +723,13 @@ split_release(SplitScanState *st)
 	{
 		SplitNode  *n = &st->nodes[i];
 
-		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy)
+		/*
+		 * A part not read to the end (a LIMIT above is met): its connection
+		 * is kept when the query can be stopped cleanly, so that the next
+		 * read does not pay a new session on the node.
+		 */
+		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy &&
+			!remote_stop_query(n->rc))
 			remote_conn_abandon(n->rc);
 		/* a rescan reconnects: the node's cached connection is gone */
 		if (n->status == SNODE_BUSY)
