@@ -726,10 +726,12 @@ split_release(SplitScanState *st)
 		/*
 		 * A part not read to the end (a LIMIT above is met): its connection
 		 * is kept when the query can be stopped cleanly, so that the next
-		 * read does not pay a new session on the node.
+		 * read does not pay a new session on the node.  Not when it reads
+		 * in the remote transaction of the session's transaction block,
+		 * which a cancel would leave failed for the reads after it.
 		 */
 		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy &&
-			!remote_stop_query(n->rc))
+			((n->rc->xact_open && !n->in_block) || !remote_stop_query(n->rc)))
 			remote_conn_abandon(n->rc);
 		/* a rescan reconnects: the node's cached connection is gone */
 		if (n->status == SNODE_BUSY)
