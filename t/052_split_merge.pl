@@ -228,6 +228,7 @@ CREATE FUNCTION slow_id(x integer) RETURNS integer IMMUTABLE LANGUAGE plpgsql AS
 BEGIN PERFORM pg_sleep(0.001); RETURN x; END $$;
 });
 ForesightCluster::catch_up($primary, $standby1, $standby2);
+my $want = $primary->safe_psql('postgres', 'SELECT id, id FROM m ORDER BY id LIMIT 7');
 {
 	my $sessions = sub {
 		join ' ', map {
@@ -236,7 +237,6 @@ ForesightCluster::catch_up($primary, $standby1, $standby2);
 		} ($standby1, $standby2);
 	};
 	my $slow = 'SELECT id, slow_id(id) FROM m ORDER BY id LIMIT (SELECT 7)';
-	my $want = $primary->safe_psql('postgres', 'SELECT id, id FROM m ORDER BY id LIMIT 7');
 	my $top = 'SELECT id, t FROM m ORDER BY t DESC, id LIMIT 3';
 	my $want3 = $primary->safe_psql('postgres', "$local $top");
 	my $s = $primary->background_psql('postgres', on_error_stop => 0);
