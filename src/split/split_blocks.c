@@ -123,8 +123,8 @@ ctid_comparison(Index rti, Oid opno, BlockNumber block)
 /*
  * The table's space is probed at up to this many blocks, evenly spaced:
  * each stands for the segment of blocks around it.  One probe reads a
- * byte of the free space map (4,000 heap blocks share an FSM page), so
- * the cut points of a table of any size cost about a millisecond to plan.
+ * byte of the free space map (about 4,000 heap blocks share one of its
+ * pages), so a table of any size costs at most 1,024 such reads.
  */
 #define SPLIT_BLOCKS_PROBES 1024
 
