@@ -726,12 +726,13 @@ split_release(SplitScanState *st)
 		/*
 		 * A part not read to the end (a LIMIT above is met): its connection
 		 * is kept when the query can be stopped cleanly, so that the next
-		 * read does not pay a new session on the node.  Not when it reads
-		 * in the remote transaction of the session's transaction block,
-		 * which a cancel would leave failed for the reads after it.
+		 * read does not pay a new session on the node.  A remote block open
+		 * there is the split's own (in a transaction block every part runs
+		 * here, split_scan.c), which ends with the scan, below.
 		 */
+		Assert(n->rc == NULL || !n->rc->in_use || !n->rc->xact_open || n->in_block);
 		if (n->status == SNODE_BUSY && n->rc && n->rc->in_use && n->rc->busy &&
-			((n->rc->xact_open && !n->in_block) || !remote_stop_query(n->rc)))
+			!remote_stop_query(n->rc))
 			remote_conn_abandon(n->rc);
 		/* a rescan reconnects: the node's cached connection is gone */
 		if (n->status == SNODE_BUSY)

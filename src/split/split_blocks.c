@@ -155,7 +155,7 @@ split_blocks_cut_points(Relation rel, int nparts)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	int			nsegs = (int) Min(nblocks, (BlockNumber) SPLIT_BLOCKS_PROBES);
-	double	   *full = palloc((nsegs + 1) * sizeof(double));
+	double	   *full = palloc(Max(nsegs, 1) * sizeof(double));
 	double	   *upto = palloc((nsegs + 1) * sizeof(double));
 	BlockNumber *cuts = palloc(Max(nparts - 1, 1) * sizeof(BlockNumber));
 	double		full_blocks = 0;
@@ -184,14 +184,18 @@ split_blocks_cut_points(Relation rel, int nparts)
 		upto[i + 1] = upto[i] + (page_cost + cpu_tuple_cost * density * full[i]) *
 			(segment_start(nblocks, nsegs, i + 1) - segment_start(nblocks, nsegs, i));
 
-	/* cut j - 1 ends part j - 1 at j / nparts of the weight, within its segment */
+	/*
+	 * Cut j - 1 ends part j - 1 at j / nparts of the weight, within its
+	 * segment; equal blocks when nothing weighs (an empty table, or
+	 * seq_page_cost and cpu_tuple_cost both set to 0).
+	 */
 	for (int j = 1; j < nparts; j++)
 	{
 		double		target = upto[nsegs] * j / nparts;
 		BlockNumber first;
 		BlockNumber next;
 
-		if (nsegs == 0 || upto[nsegs] <= 0)
+		if (upto[nsegs] <= 0)
 		{
 			cuts[j - 1] = segment_start(nblocks, nparts, j);
 			continue;
