@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "pg_foresight.h"
+#include "blockscan/block_scan.h"
 #include "core/guards.h"
 #include "core/monitor_doorbell.h"
 #include "monitor/node_health.h"
@@ -73,6 +74,7 @@ static const ForesightComponent components[] = {
 	{"remote", remote_define_gucs, NULL, NULL, NULL},
 	{"node connection cap", conn_cap_define_gucs, NULL, conn_cap_shmem_request, conn_cap_shmem_init},
 	{"split", split_define_gucs, NULL, NULL, NULL},
+	{"block scan", block_scan_define_gucs, block_scan_install_hooks, NULL, NULL},
 	{"split nodes", NULL, NULL, split_node_stats_shmem_request, split_node_stats_shmem_init},
 	{"router", router_define_gucs, router_install_hooks, router_shmem_request, router_shmem_init},
 	{"latency", NULL, NULL, latency_shmem_request, latency_shmem_init},

@@ -11,7 +11,7 @@ use Test::More;
 my $root = $ENV{PG_FORESIGHT_ROOT} // '.';
 my %floor = (
 	core => 0,
-	registry => 1, forecast => 1, abtest => 1, capacity => 1,
+	registry => 1, forecast => 1, abtest => 1, capacity => 1, blockscan => 1,
 	stats => 2,
 	predict => 3, remote => 3,
 	monitor => 4,

@@ -49,8 +49,9 @@ my $count_q = "SELECT count(*), sum(v) FROM pieces WHERE sleep_on($slow_port, id
 my $group_q = "SELECT g, count(*), sum(v), min(id), max(id) FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005) GROUP BY g ORDER BY g";
 my $rows_q = "SELECT id, v FROM pieces WHERE sleep_on($slow_port, id, 40, 0.005) AND id % 997 = 0";
 
-# 16 pieces: a piece's overhead at a tenth of the piece's cost gives
-# 20 pieces for 2 nodes, rounded down to a power of two
+# 16 pieces: with a piece's overhead a 200th of the read's cost, the
+# pieces' overhead plus half a piece's wait at the end is least at
+# 2 * sqrt(50) = 14 pieces for 2 nodes, and of the powers of two at 16
 my $cost = $primary->safe_psql('postgres',
 	"SET foresight.split = on; SET foresight.split_min_cost = 0; SELECT cost FROM foresight.split_explain(\$q\$$count_q\$q\$, 2)");
 ok($cost > 0, "the read's plan cost: $cost");

@@ -44,7 +44,7 @@ diag($primary->safe_psql('postgres',
 my $count_q = 'SELECT count(*), sum(v) FROM pieces';
 my $cost = $primary->safe_psql('postgres',
 	"SET foresight.split = on; SET foresight.split_min_cost = 0; SELECT cost FROM foresight.split_explain(\$q\$$count_q\$q\$, 2)");
-# 16 pieces (as t/053: a piece's overhead a tenth of its cost, rounded down)
+# 16 pieces (as t/053: a piece's overhead a 200th of the read's cost)
 my $split_on = "SET foresight.split = on; SET foresight.split_min_cost = 0; "
   . "SET foresight.split_piece_cost = @{[ $cost / 200 ]}; SET foresight.split_max_wait = '5s';";
 my $expected = $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $count_q");

@@ -292,6 +292,51 @@ like($by_blocks, qr{Ranges: blocks of the table, every node's snapshot at [0-9A-
 	'block ranges: both standbys at one position');
 like($by_blocks, qr/Part 1: standby\d: \(ctid < '\(\d+,0\)'::tid\)/, 'block ranges: a part is a range of ctid');
 is($primary->safe_psql('postgres', "$blocks_on $whole"), $want, 'block ranges: the same answer');
+# ... and each standby reads its block range by the Foresight Block Scan
+# (blockscan/block_scan.c), which the split turns on in the standby's
+# block: heapam's sequential scan limited to the blocks, so it counts in
+# the standby's seq_scan statistics, where a TID Range Scan does not.
+# Counted after a read cut by blocks (a read cut by the key may scan
+# sequentially), once the standbys' earlier counts have settled.
+{
+	my $seq_scans = sub {
+		my $n = 0;
+		$n += $_->safe_psql('postgres',
+			q{SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_user_tables WHERE relname = 'big'})
+		  for ($standby1, $standby2);
+		return $n;
+	};
+	my $settled = sub {
+		my $n = $seq_scans->();
+		for (1 .. 15)
+		{
+			sleep 2;
+			my $again = $seq_scans->();
+			return $n if $again == $n;
+			$n = $again;
+		}
+		return $n;
+	};
+	my ($before, $read_by_blocks);
+	for (1 .. 5)
+	{
+		$before = $settled->();
+		# a new session: its node sessions end with it and report their counts
+		$primary->safe_psql('postgres', "$blocks_on $whole");
+		$read_by_blocks = last_split() =~ /; by blocks at /;
+		last if $read_by_blocks;
+	}
+	ok($read_by_blocks, 'block ranges: a read cut by blocks to count');
+	my $after = $before;
+	for (1 .. 30)
+	{
+		$after = $seq_scans->();
+		last if $after >= $before + 2;
+		sleep 1;
+	}
+	cmp_ok($after - $before, '>=', 2,
+		'block ranges: each standby read its part by the block scan (seq_scan counted)');
+}
 like($primary->safe_psql('postgres', "$split_on EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $whole"),
 	qr/Ranges: key \(not blocks: foresight.split_block_ranges is off\)/, 'block ranges off (the default): by the key');
 # The ranges share what a sequential scan costs, not the blocks: after an

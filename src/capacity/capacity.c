@@ -10,10 +10,19 @@
  * their speeds), plus what splitting costs: a fixed part (fan-out set-up,
  * the combine step), a part per node used, and a part per piece each node
  * runs.  The k with the least predicted time wins; the read is split only
- * when that beats running whole by the margin.  Dynamic assignment
- * (pieces.c) corrects a wrong prediction by at most about one piece per
- * node, so pieces are as small as their overhead allows: a piece's
- * overhead is at most piece_overhead_share of its time.
+ * when that beats running whole by the margin.
+ *
+ * How many pieces.  Dynamic assignment (pieces.c) corrects a wrong
+ * prediction piece by piece, so the nodes finish up to a piece's time
+ * apart: on average half a piece later than if each had finished its share
+ * exactly.  More pieces shorten that wait and add their overhead; with P
+ * pieces over k nodes that each run node_s of work and per_piece_s a
+ * piece, a node spends per_piece_s * P / k on pieces and the split waits
+ * about node_s * k / (2 P) at its end, the least of the two together at
+ * P = k * sqrt(node_s / (2 per_piece_s)): the pieces grow with the square
+ * root of the work, not in proportion to it.  (The predicted time that
+ * decides whether to split counts the pieces' overhead, not that wait:
+ * with exact predictions the nodes finish together.)
  *
  * The number of pieces is a power of two: equal-frequency ranges of 2P
  * pieces refine those of P, so the same keys fall in the same pieces,
@@ -69,22 +78,35 @@ pow2_at_least(int n)
 	return p;
 }
 
+/* a node's pieces' overhead plus the split's expected wait at its end */
+static double
+pieces_time(int k, int pieces, double node_s, const cap_costs *costs)
+{
+	return costs->per_piece_s * pieces / k + node_s * k / (2.0 * pieces);
+}
+
 /*
- * Pieces for k nodes that each run node_s seconds of work: as many as keep
- * a piece's overhead within its share of the piece's time, rounded down to
- * a power of two, and at least one per node.
+ * Pieces for k nodes that each run node_s seconds of work: the power of
+ * two, at least one piece per node and at most CAP_MAX_PIECES, with the
+ * least overhead plus end wait (above): the most when a piece costs
+ * nothing, one per node when there is no work to wait for.
  */
 static int
 pieces_for(int k, double node_s, const cap_costs *costs)
 {
-	double		min_piece_s = costs->piece_overhead_share > 0.0 ?
-		costs->per_piece_s / costs->piece_overhead_share : 0.0;
-	double		target = min_piece_s > 0.0 ? k * floor(node_s / min_piece_s) : CAP_MAX_PIECES;
-	int			total = 1;
+	int			best = pow2_at_least(k);
 
-	while (total * 2 <= target && total * 2 <= CAP_MAX_PIECES)
-		total *= 2;
-	return total < k ? pow2_at_least(k) : total;
+	if (!(costs->per_piece_s > 0.0))
+		return CAP_MAX_PIECES;
+	if (!(node_s > 0.0))
+		return best;
+	for (int p = best * 2; p <= CAP_MAX_PIECES; p *= 2)
+	{
+		if (pieces_time(k, p, node_s, costs) >= pieces_time(k, best, node_s, costs))
+			break;				/* convex in p: past the least */
+		best = p;
+	}
+	return best;
 }
 
 void

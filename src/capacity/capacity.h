@@ -34,7 +34,6 @@ typedef struct cap_costs
 	double		per_part_s;		/* each node used (its connection's round trips) */
 	double		per_piece_s;	/* each piece (a query sent, planned, answered) */
 	double		margin;			/* the split must beat running whole by this fraction */
-	double		piece_overhead_share;	/* a piece's overhead at most this share of its time */
 	int			max_parts;		/* nodes at most (foresight.max_split_parts) */
 } cap_costs;
 

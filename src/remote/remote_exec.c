@@ -462,6 +462,7 @@ remote_begin_snapshot_send(RemoteConn *rc, char **error)
 	*error = NULL;
 	rc->busy = true;
 	if (!PQsendQuery(rc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+					 "SET LOCAL foresight.block_scan = on; "
 					 "SELECT foresight.snapshot_position()") || !remote_flush(rc))
 	{
 		*error = remote_error_message(rc->conn, NULL);

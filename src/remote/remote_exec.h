@@ -88,7 +88,9 @@ extern bool remote_prepare(RemoteConn *rc, const char *begin, XLogRecPtr need_ls
  * take theirs at about the same moment), false with *error set when the
  * connection broke (it is dropped); _end reads the answer: *position is
  * the WAL position the snapshot shows, when the node could tell (else
- * InvalidXLogRecPtr).  The block stays open (rc->xact_open) for the
+ * InvalidXLogRecPtr).  foresight.block_scan is on for the block, so that
+ * block-range parts read their blocks by the node's Foresight Block Scan
+ * (blockscan/block_scan.c).  The block stays open (rc->xact_open) for the
  * queries to come, until remote_conn_end_block() or the local
  * transaction's end.  false with *error set when the node failed it (the
  * block is then rolled back, or the connection dropped: rc->in_use).

@@ -7,12 +7,14 @@
  *	  (docs/sharding.md#pieces-and-dynamic-assignment).
  *
  * Plan time: the range is cut into as many pieces as cap_choose gives for
- * the candidate nodes, so that a piece's overhead
- * (foresight.split_piece_cost, in plan cost units) is at most a tenth of
- * the piece's cost; at least one piece per node, at most
- * SPLIT_MAX_PARTS_LIMIT.  Loads are not known at plan time (a plan is
- * cached): the nodes count as equal there, and a plan that would give
- * each node fewer than two pieces keeps one piece per node (part 1).
+ * the candidate nodes: the power of two that least adds the pieces'
+ * overhead (foresight.split_piece_cost each, in plan cost units) to the
+ * half piece the nodes may finish apart (capacity.c), about
+ * nodes * sqrt(cost per node / (2 * split_piece_cost)); at least one
+ * piece per node, at most SPLIT_MAX_PARTS_LIMIT.  Loads are not known at
+ * plan time (a plan is cached): the nodes count as equal there, and a
+ * plan that would give each node fewer than two pieces keeps one piece
+ * per node (part 1).
  *
  * Run time: each node's share is its speed, its registry weight times
  * (1 - its predicted load) (cap_node_speed), the coordinator's too when
@@ -38,7 +40,6 @@
 #include "router/split_scan_internal.h"
 #include "split/split.h"
 
-#define PIECE_OVERHEAD_SHARE	0.1 /* a piece's overhead at most this of its cost */
 #define SPLIT_GAIN_MARGIN		0.1 /* a split must beat whole by this fraction */
 
 int
@@ -58,7 +59,6 @@ split_piece_count(int nnodes, double cost)
 	}
 	memset(&costs, 0, sizeof(costs));
 	costs.per_piece_s = foresight_split_piece_cost;
-	costs.piece_overhead_share = PIECE_OVERHEAD_SHARE;
 	costs.max_parts = k;
 	costs.margin = -1.0;		/* the pieces only: whether to split is decided before */
 	cap_choose(cost, nodes, k, &costs, &plan);
@@ -177,7 +177,6 @@ choose_nodes(SplitScanState *st, const double *speed, int n, bool *chosen)
 	costs.fixed_s = foresight_split_min_cost * (0.5 - SPLIT_GAIN_MARGIN);
 	costs.per_part_s = foresight_split_piece_cost;
 	costs.per_piece_s = foresight_split_piece_cost;
-	costs.piece_overhead_share = PIECE_OVERHEAD_SHARE;
 	costs.margin = SPLIT_GAIN_MARGIN;
 	costs.max_parts = Min(n, foresight_max_split_parts);
 	cap_choose(st->info.cost, nodes, n, &costs, plan);

@@ -92,7 +92,7 @@ split_define_gucs(void)
 
 	DefineCustomRealVariable("foresight.split_piece_cost",
 							 "What sending, planning and answering one piece of a split read costs, in plan cost units.",
-							 "The key range is cut into pieces of at least ten times this cost, so that a free node takes the next piece (docs/sharding.md); 0: one piece per node.",
+							 "The key range is cut into as many pieces as least add this cost per piece to the half piece by which the nodes may finish apart, so that a free node takes the next piece (docs/sharding.md); 0: one piece per node.",
 							 &foresight_split_piece_cost,
 							 200.0, 0.0, DBL_MAX,
 							 PGC_USERSET, 0,

@@ -19,7 +19,6 @@ static const cap_costs costs = {
 	.per_part_s = 0.002,
 	.per_piece_s = 0.001,
 	.margin = 0.1,
-	.piece_overhead_share = 0.05,
 	.max_parts = 8,
 };
 
@@ -46,6 +45,13 @@ test_speed(void)
 	ok(near(cap_node_speed(&n), 2.0, 1e-12), "speed: a node twice as fast, idle, is 2");
 }
 
+/* a node's pieces' overhead plus half a piece, the model of capacity.c */
+static double
+pieces_cost(int k, int pieces, double node_s)
+{
+	return costs.per_piece_s * pieces / k + node_s * k / (2.0 * pieces);
+}
+
 static void
 test_choose(void)
 {
@@ -56,6 +62,7 @@ test_choose(void)
 	cap_plan	plan;
 	cap_costs	two = costs;
 	cap_costs	per_part = costs;
+	int			pieces;
 
 	cap_choose(0.001, idle3, 3, &costs, &plan);
 	ok(plan.verdict == CAP_NOT_WORTH && plan.k == 1,
@@ -65,13 +72,27 @@ test_choose(void)
 	ok(plan.verdict == CAP_SPLIT && plan.k == 3, "a 10 s read on three idle nodes is split 3 ways");
 	ok(near(plan.share[0], 1.0 / 3, 1e-12) && near(plan.share[2], 1.0 / 3, 1e-12), "equal nodes, equal shares");
 	ok(near(plan.whole_s, 10.0, 1e-12), "whole: 10 s");
-	ok(plan.split_s > 10.0 / 3 &&
-	   plan.split_s <= 10.0 / 3 * (1 + costs.piece_overhead_share) + costs.fixed_s + 3 * costs.per_part_s,
-	   "split: a third plus the overhead, pieces' within their share (%.4f s)", plan.split_s);
+	ok(near(plan.split_s, 10.0 / 3 + costs.fixed_s + 3 * costs.per_part_s +
+			costs.per_piece_s * plan.pieces / 3, 1e-12),
+	   "split: a third plus the fixed, per-node and per-piece overheads (%.4f s)", plan.split_s);
 	ok(plan.pieces >= 3 && (plan.pieces & (plan.pieces - 1)) == 0 && plan.pieces <= CAP_MAX_PIECES,
 	   "pieces a power of two, at least one per node, at most the bound (%d)", plan.pieces);
-	ok((10.0 / 3) / (plan.pieces / 3.0) >= costs.per_piece_s / costs.piece_overhead_share,
-	   "each piece long enough that its overhead is within its share");
+	ok(pieces_cost(3, plan.pieces, 10.0 / 3) < pieces_cost(3, plan.pieces / 2, 10.0 / 3) &&
+	   pieces_cost(3, plan.pieces, 10.0 / 3) <= pieces_cost(3, plan.pieces * 2, 10.0 / 3),
+	   "pieces: overhead plus half a piece's wait is least (%d; half or twice as many cost more)",
+	   plan.pieces);
+	pieces = plan.pieces;
+	cap_choose(2.5, idle3, 3, &costs, &plan);
+	ok(plan.pieces * 2 == pieces,
+	   "pieces grow with the square root of the work: a quarter of the work, half the pieces (%d, %d)",
+	   plan.pieces, pieces);
+	per_part.fixed_s = 0.0;		/* only the pieces' overhead, as at planning */
+	per_part.per_part_s = 0.0;
+	per_part.margin = -1.0;
+	cap_choose(0.006, idle3, 3, &per_part, &plan);
+	ok(plan.verdict == CAP_SPLIT && plan.pieces == 4,
+	   "a short read: one piece per node, rounded up to a power of two (%d)", plan.pieces);
+	per_part = costs;
 
 	two.max_parts = 2;
 	cap_choose(10.0, idle3, 3, &two, &plan);
