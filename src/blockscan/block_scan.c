@@ -205,6 +205,16 @@ narrow_by_clause(Expr *clause, Index relid, BlockRange *range, bool *exact)
 	}
 }
 
+/* a bound the block range enforces exactly: the filter can drop it */
+static bool
+is_exact_bound(Expr *clause, Index relid)
+{
+	BlockRange	scratch = {0, END_OF_TABLE};
+	bool		exact;
+
+	return narrow_by_clause(clause, relid, &scratch, &exact) && exact;
+}
+
 /* the block range of restriction clauses (RestrictInfos); false if none */
 static bool
 range_of_clauses(List *clauses, Index relid, BlockRange *range)
@@ -256,10 +266,8 @@ cost_block_scan(PlannerInfo *root, RelOptInfo *rel, const BlockRange *range, Pat
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		BlockRange	scratch = {0, END_OF_TABLE};
-		bool		exact;
 
-		if (!(narrow_by_clause(rinfo->clause, rel->relid, &scratch, &exact) && exact))
+		if (!is_exact_bound(rinfo->clause, rel->relid))
 			kept = lappend(kept, rinfo);
 	}
 	cost_qual_eval(&quals, kept, root);
@@ -336,12 +344,10 @@ plan_block_scan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		BlockRange	scratch = {0, END_OF_TABLE};
-		bool		exact;
 
 		if (rinfo->pseudoconstant)
 			continue;			/* the plan's gating Result has them */
-		if (narrow_by_clause(rinfo->clause, rel->relid, &scratch, &exact) && exact)
+		if (is_exact_bound(rinfo->clause, rel->relid))
 			continue;			/* the block range is this condition */
 		kept = lappend(kept, rinfo->clause);
 	}
