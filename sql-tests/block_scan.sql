@@ -103,6 +103,11 @@ SET foresight.block_scan = off;
 SELECT count(*), sum(a) FROM bst WHERE ctid >= '(3,0)' AND ctid < '(10,0)';
 SET foresight.block_scan = on;
 
+-- a sequential scan: enable_seqscan = off leaves the TID Range Scan
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM bs WHERE ctid >= '(3,0)' AND ctid < '(10,0)';
+RESET enable_seqscan;
+
 -- not under SERIALIZABLE (a sequential scan would lock the whole relation)
 BEGIN ISOLATION LEVEL SERIALIZABLE;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM bs WHERE ctid >= '(3,0)' AND ctid < '(10,0)';

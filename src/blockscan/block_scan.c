@@ -249,7 +249,8 @@ is_heap_table(Oid relid)
 
 /*
  * Cost as a sequential scan of the range's pages: the pages read in
- * order, every tuple on them checked against the conditions kept.
+ * order, every tuple on them checked against the conditions kept; and
+ * disabled, as one, by enable_seqscan = off.
  */
 static void
 cost_block_scan(PlannerInfo *root, RelOptInfo *rel, const BlockRange *range, Path *path)
@@ -279,6 +280,8 @@ cost_block_scan(PlannerInfo *root, RelOptInfo *rel, const BlockRange *range, Pat
 
 	path->rows = rel->rows;
 	path->startup_cost = quals.startup + path->pathtarget->cost.startup;
+	if (!enable_seqscan)
+		path->startup_cost += disable_cost; /* a sequential scan, as it is */
 	path->total_cost = path->startup_cost + spc_seq_page_cost * pages +
 		(cpu_tuple_cost + quals.per_tuple) * tuples +
 		path->pathtarget->cost.per_tuple * path->rows;
