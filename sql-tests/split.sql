@@ -153,8 +153,13 @@ SELECT p.oid::regprocedure AS aggregate, x.args,
  ORDER BY p.oid::regprocedure::text, x.args;
 
 -- combine_results refuses what is not such an aggregate's result, and
--- values of another type than its state
+-- values of another type than its state; avg of int2 and int4, whose
+-- state {count, sum} the parts compute from count and sum, it combines
 SELECT foresight.combine_results('avg(integer)', 1::numeric);
+SELECT foresight.combine_results('stddev(integer)', 1::numeric);
+SELECT int8_avg(foresight.combine_results('avg(integer)', s)) AS avg_15_over_5,
+	int8_avg(foresight.combine_results('avg(smallint)', s) FILTER (WHERE false)) AS avg_no_row
+FROM (VALUES ('{2,10}'::int8[]), ('{3,5}'), ('{0,0}')) v(s);
 SELECT foresight.combine_results('max(anyarray)', ARRAY[1]);
 SELECT foresight.combine_results('count()', 1);
 SELECT foresight.combine_results('count()', 'x'::text);

@@ -74,11 +74,16 @@ like($explain, qr/Part 2 SQL: +SELECT v AS c1,\s+count\(\*\) AS c2\s/s,
 	'EXPLAIN VERBOSE: the part\'s SQL, count(*) as it is (its result is its state)');
 like($explain, qr/Output: foresight_parts\.c1, foresight\.combine_results\('count\(\)'::regprocedure, foresight_parts\.c2\)/,
 	'EXPLAIN VERBOSE: the parts\' counts combined by combine_results');
-my $explain_avg = $primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) SELECT v, avg(id) FROM big GROUP BY v");
-like($explain_avg, qr/Part 2 SQL: +SELECT v AS c1,\s+foresight\.partial_agg\('avg\(integer\)'::regprocedure, id\) AS c2/s,
-	'EXPLAIN VERBOSE: avg\'s partial state through partial_agg');
-like($explain_avg, qr/Output: foresight_parts\.c1, foresight\.finalize_agg\('avg\(integer\)'::regprocedure, foresight_parts\.c2, NULL::numeric\)/,
-	'EXPLAIN VERBOSE: finalised by finalize_agg');
+my $explain_avg = $primary->safe_psql('postgres', "$split_on EXPLAIN (VERBOSE, COSTS OFF) SELECT v, avg(id), stddev(id) FROM big GROUP BY v");
+like($explain_avg, qr/Part 2 SQL: +SELECT v AS c1,\s+ARRAY\[count\(id\), COALESCE\(sum\(id\), '0'::bigint\)\] AS c2,\s+foresight\.partial_agg\('stddev\(integer\)'::regprocedure, id\) AS c3/s,
+	'EXPLAIN VERBOSE: avg\'s state {count, sum} from count and sum, stddev\'s through partial_agg');
+like($explain_avg, qr/Output: foresight_parts\.c1, int8_avg\(foresight\.combine_results\('avg\(integer\)'::regprocedure, foresight_parts\.c2\)\), foresight\.finalize_agg\('stddev\(integer\)'::regprocedure, foresight_parts\.c3, NULL::numeric\)/,
+	'EXPLAIN VERBOSE: avg combined, then its final function; stddev finalised by finalize_agg');
+my $avg_q = 'SELECT v, avg(id), avg((id % 1000)::smallint) FILTER (WHERE id % 3 = 0), stddev(id) FROM big GROUP BY v ORDER BY v';
+is($primary->safe_psql('postgres', "$split_on $avg_q"), $primary->safe_psql('postgres', "SET foresight.routing_policy = local; $avg_q"),
+	'avg of int4 and int2 (with FILTER) from count and sum: the answer run here');
+is($primary->safe_psql('postgres', "$split_on SELECT avg(id) FROM big WHERE id < 0"), '',
+	'avg from count and sum over no row: NULL');
 my $explain_generic = $primary->safe_psql('postgres', "$split_on SET foresight.split_native_aggregates = off; EXPLAIN (VERBOSE, COSTS OFF) SELECT v, count(*) FROM big GROUP BY v");
 like($explain_generic, qr/Part 2 SQL: +SELECT v AS c1,\s+foresight\.partial_agg\('count\(\)'::regprocedure\) AS c2/s,
 	'split_native_aggregates off: count(*) through partial_agg too');

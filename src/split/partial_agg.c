@@ -454,8 +454,21 @@ foresight_finalize_agg_finalfn(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The values combine_results combines are the aggregate's states: its
+ * results when they are its states (partial_agg_native), or the states the
+ * parts computed from count and sum (partial_agg_count_sum), whose final
+ * function the combine step applies after.
+ */
+static bool
+state_travels(Oid aggfnoid)
+{
+	return partial_agg_native(aggfnoid) || OidIsValid(partial_agg_count_sum(aggfnoid));
+}
+
+/*
  * combine_results transition: (internal, regprocedure, anyelement).  The
- * values are results of an aggregate whose result is its state, so they are
+ * values are results of an aggregate whose result is its state, or states
+ * of avg computed from count and sum (state_travels), so they are
  * states: each is combined into the group with the aggregate's combine
  * function, from its initial value, as nodeAgg combines partial states.  A
  * value must be of the aggregate's state type: a value of another type
@@ -471,7 +484,7 @@ foresight_combine_results_transfn(PG_FUNCTION_ARGS)
 
 	if (group == NULL)
 	{
-		if (!partial_agg_native(aggfnoid))
+		if (!state_travels(aggfnoid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("the results of aggregate %s cannot be combined",
@@ -491,7 +504,11 @@ foresight_combine_results_transfn(PG_FUNCTION_ARGS)
 	if (valuetype != group->info->transtype)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 partial_agg_native(aggfnoid) ?
 				 errmsg("aggregate %s returns %s, not %s",
+						format_procedure(aggfnoid), format_type_be(group->info->transtype),
+						format_type_be(valuetype)) :
+				 errmsg("the state of aggregate %s is %s, not %s",
 						format_procedure(aggfnoid), format_type_be(group->info->transtype),
 						format_type_be(valuetype))));
 
@@ -518,7 +535,7 @@ foresight_combine_results_finalfn(PG_FUNCTION_ARGS)
 		Node	   *first = aggref ? (Node *) linitial_node(TargetEntry, aggref->args)->expr : NULL;
 
 		if (first == NULL || !IsA(first, Const) || ((Const *) first)->constisnull ||
-			!partial_agg_native(DatumGetObjectId(((Const *) first)->constvalue)) ||
+			!state_travels(DatumGetObjectId(((Const *) first)->constvalue)) ||
 			(group = group_without_rows(fcinfo, false)) == NULL ||
 			group->info->transtype != resulttype)
 			PG_RETURN_NULL();

@@ -103,6 +103,12 @@ extern const char *partial_agg_refusal(Oid aggfnoid);
 /* is the aggregate's result its state (combine_results combines results)? */
 extern bool partial_agg_native(Oid aggfnoid);
 
+/*
+ * The sum aggregate from which, with count, the parts compute the
+ * aggregate's transition state, or InvalidOid (see partial_agg_info.c).
+ */
+extern Oid	partial_agg_count_sum(Oid aggfnoid);
+
 /* a group state initialised with the aggregate's initial value */
 extern PartialAggGroup *partial_agg_group_new(PartialAggInfo *info, MemoryContext aggcontext);
 

@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/expandeddatum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -59,6 +60,30 @@ partial_agg_refusal(Oid aggfnoid)
 		reason = "takes VARIADIC \"any\"";
 	ReleaseSysCache(tup);
 	return reason ? psprintf("aggregate %s %s", format_procedure(aggfnoid), reason) : NULL;
+}
+
+/*
+ * avg(int2) and avg(int4) keep {count, sum} of their non-null inputs as
+ * their state, an int8[2] (int2_avg_accum and int4_avg_accum, strict, from
+ * '{0,0}'; combined by int4_avg_combine, finished by int8_avg): the parts
+ * compute it from native aggregates, ARRAY[count(x), COALESCE(sum(x), 0)],
+ * faster than through foresight.partial_agg, and the state travels as it
+ * is, combined here by foresight.combine_results.  Returns the sum
+ * aggregate of the argument's type (sum(int2) and sum(int4) return
+ * bigint), InvalidOid for every other aggregate.
+ */
+Oid
+partial_agg_count_sum(Oid aggfnoid)
+{
+	switch (aggfnoid)
+	{
+		case F_AVG_INT2:
+			return F_SUM_INT2;
+		case F_AVG_INT4:
+			return F_SUM_INT4;
+		default:
+			return InvalidOid;
+	}
 }
 
 /*

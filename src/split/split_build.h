@@ -47,6 +47,14 @@ typedef struct SplitShape
 	 * Decided once by split_plan.c (foresight.split_native_aggregates).
 	 */
 	Bitmapset  *native_aggs;
+
+	/*
+	 * Indexes in aggrefs of the aggregates whose state the parts compute
+	 * from count and sum (partial_agg_count_sum: avg of int2 and int4):
+	 * combined here by foresight.combine_results, then the aggregate's
+	 * final function.  Decided with native_aggs.
+	 */
+	Bitmapset  *count_sum_aggs;
 } SplitShape;
 
 /* the name of the parts' column n (1-based) */

@@ -13,7 +13,10 @@
  * its column, every aggregate by foresight.finalize_agg(aggregate, state
  * column, NULL::result type) or, when the parts ran it as it is
  * (SplitShape.native_aggs), by foresight.combine_results(aggregate,
- * result column), and every column selected ungrouped by its
+ * result column), or, when they computed its state from count and sum
+ * (SplitShape.count_sum_aggs: avg of int2 and int4), by its final function
+ * of foresight.combine_results(aggregate, state column), and every column
+ * selected ungrouped by its
  * column (added to GROUP BY: it depends on the grouped ones, so the groups
  * stay the same); GROUP BY as the query's.  split_collect_upper() walks
  * the same expressions first to find the aggregates and those columns,
@@ -37,6 +40,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "split/split_build.h"
 
@@ -128,6 +132,30 @@ combine_results_aggref(SplitShape *shape, Aggref *orig, int column)
 							list_make1(parts_var(column, (Node *) orig)));
 }
 
+/*
+ * FINAL(foresight.combine_results('agg'::regprocedure, cN)): the states the
+ * parts computed from count and sum (partial_agg_count_sum), combined by
+ * the aggregate's combine function, then its final function (int8_avg)
+ */
+static Node *
+count_sum_final(SplitShape *shape, Aggref *orig, int column)
+{
+	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(orig->aggfnoid));
+	Aggref	   *combined;
+	Oid			finalfn;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for aggregate %u", orig->aggfnoid);
+	finalfn = ((Form_pg_aggregate) GETSTRUCT(tup))->aggfinalfn;
+	ReleaseSysCache(tup);
+	combined = combining_aggref(shape->combine_results, orig, orig->inputcollid,
+								list_make1(makeVar(1, column, INT8ARRAYOID, -1, InvalidOid, 0)));
+	combined->aggtype = INT8ARRAYOID;
+	combined->aggcollid = InvalidOid;
+	return (Node *) makeFuncExpr(finalfn, orig->aggtype, list_make1(combined),
+								 orig->aggcollid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
 static Node *
 upper_mutator(Node *node, UpperContext *cxt)
 {
@@ -155,6 +183,8 @@ upper_mutator(Node *node, UpperContext *cxt)
 		column = ngroup + list_length(shape->dependent_vars) + i + 1;
 		if (bms_is_member(i, shape->native_aggs))
 			return (Node *) combine_results_aggref(shape, (Aggref *) node, column);
+		if (bms_is_member(i, shape->count_sum_aggs))
+			return count_sum_final(shape, (Aggref *) node, column);
 		return (Node *) finalize_aggref(shape, (Aggref *) node, column);
 	}
 

@@ -51,7 +51,7 @@ function_name(Oid fn)
 }
 
 static void
-describe_aggregate(StringInfo buf, Aggref *aggref, int column, bool native)
+describe_aggregate(StringInfo buf, Aggref *aggref, int column, const char *how)
 {
 	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
 	Form_pg_aggregate agg;
@@ -67,8 +67,8 @@ describe_aggregate(StringInfo buf, Aggref *aggref, int column, bool native)
 		appendStringInfo(buf, ", serialize %s, deserialize %s",
 						 function_name(agg->aggserialfn), function_name(agg->aggdeserialfn));
 	appendStringInfo(buf, ", final %s", function_name(agg->aggfinalfn));
-	if (native)
-		appendStringInfoString(buf, ", run as it is in the parts");
+	if (how != NULL)
+		appendStringInfo(buf, ", %s", how);
 	if (aggref->aggfilter != NULL)
 		appendStringInfoString(buf, ", FILTER in the parts");
 	ReleaseSysCache(tup);
@@ -100,6 +100,8 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 	StringInfoData buf;
 	ListCell   *lc;
 	int			nnative = bms_num_members(shape->native_aggs);
+	int			ncount_sum = bms_num_members(shape->count_sum_aggs);
+	int			ngeneric = list_length(shape->aggrefs) - nnative - ncount_sum;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "strategy: %s", split_strategy_name(plan->strategy));
@@ -138,14 +140,17 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 			appendStringInfo(&buf, "%s%s", i > 1 ? ", " : "", split_column_name(i));
 		appendStringInfoString(&buf, ", ");
 	}
-	if (nnative < list_length(shape->aggrefs))
+	if (ngeneric > 0)
 		appendStringInfo(&buf, "the partial state of %d aggregate%s (foresight.partial_agg)%s",
-						 list_length(shape->aggrefs) - nnative,
-						 list_length(shape->aggrefs) - nnative == 1 ? "" : "s",
-						 nnative > 0 ? ", " : "");
+						 ngeneric, ngeneric == 1 ? "" : "s",
+						 nnative + ncount_sum > 0 ? ", " : "");
 	if (nnative > 0)
-		appendStringInfo(&buf, "%d aggregate%s whose result is %s state",
-						 nnative, nnative == 1 ? "" : "s", nnative == 1 ? "its" : "their");
+		appendStringInfo(&buf, "%d aggregate%s whose result is %s state%s",
+						 nnative, nnative == 1 ? "" : "s", nnative == 1 ? "its" : "their",
+						 ncount_sum > 0 ? ", " : "");
+	if (ncount_sum > 0)
+		appendStringInfo(&buf, "the state of %d aggregate%s from count and sum",
+						 ncount_sum, ncount_sum == 1 ? "" : "s");
 	appendStringInfoString(&buf, "\ncombine: ");
 	if (shape->group_tles != NIL)
 	{
@@ -159,16 +164,26 @@ split_describe_combine(SplitShape *shape, SplitPlan *plan)
 	}
 	else
 		appendStringInfoString(&buf, "one group");
-	appendStringInfo(&buf, ", %s:",
-					 nnative == 0 ? "foresight.finalize_agg of each state" :
-					 nnative == list_length(shape->aggrefs) ?
-					 "foresight.combine_results of each result" :
-					 "foresight.finalize_agg of each state, foresight.combine_results of each result");
+	appendStringInfoString(&buf, ", ");
+	if (ngeneric > 0)
+		appendStringInfo(&buf, "foresight.finalize_agg of each state%s",
+						 nnative + ncount_sum > 0 ? ", " : "");
+	if (nnative > 0)
+		appendStringInfo(&buf, "foresight.combine_results of each result%s",
+						 ncount_sum > 0 ? ", " : "");
+	if (ncount_sum > 0)
+		appendStringInfoString(&buf, "the final function of foresight.combine_results of each count and sum");
+	appendStringInfoChar(&buf, ':');
 	foreach(lc, shape->aggrefs)
+	{
+		int			i = foreach_current_index(lc);
+
 		describe_aggregate(&buf, lfirst_node(Aggref, lc),
-						   list_length(shape->group_tles) + list_length(shape->dependent_vars) +
-						   foreach_current_index(lc) + 1,
-						   bms_is_member(foreach_current_index(lc), shape->native_aggs));
+						   list_length(shape->group_tles) + list_length(shape->dependent_vars) + i + 1,
+						   bms_is_member(i, shape->native_aggs) ? "run as it is in the parts" :
+						   bms_is_member(i, shape->count_sum_aggs) ?
+						   "its state ARRAY[count, sum] computed in the parts" : NULL);
+	}
 	if (query->havingQual || query->hasWindowFuncs || query->distinctClause ||
 		query->sortClause || query->limitCount || query->limitOffset)
 	{

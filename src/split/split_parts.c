@@ -40,8 +40,10 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_oper.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
+#include "split/partial_agg.h"
 #include "split/split_blocks.h"
 #include "split/split_build.h"
 #include "split/split_ranges.h"
@@ -132,6 +134,39 @@ build_whole(Query *part, Query *query, SplitPlan *plan)
 	adapt_limit(part, query, plan);
 }
 
+/*
+ * ARRAY[count(x), COALESCE(sum(x), 0)]: the state of avg(x) for x of int2
+ * or int4 (partial_agg_count_sum), from native aggregates that take the
+ * avg's arguments, DISTINCT, ORDER BY and FILTER as they are.
+ */
+static Expr *
+count_sum_state(Aggref *orig)
+{
+	Aggref	   *count = copyObject(orig);
+	Aggref	   *sum = copyObject(orig);
+	CoalesceExpr *sum_or_0 = makeNode(CoalesceExpr);
+	ArrayExpr  *state = makeNode(ArrayExpr);
+
+	count->aggfnoid = F_COUNT_ANY;
+	count->aggtype = INT8OID;
+	count->location = -1;
+	sum->aggfnoid = partial_agg_count_sum(orig->aggfnoid);
+	sum->aggtype = INT8OID;
+	sum->location = -1;
+	sum_or_0->coalescetype = INT8OID;
+	sum_or_0->coalescecollid = InvalidOid;
+	sum_or_0->args = list_make2(sum, makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+											   Int64GetDatum(0), false, FLOAT8PASSBYVAL));
+	sum_or_0->location = -1;
+	state->array_typeid = INT8ARRAYOID;
+	state->array_collid = InvalidOid;
+	state->element_typeid = INT8OID;
+	state->elements = list_make2(count, sum_or_0);
+	state->multidims = false;
+	state->location = -1;
+	return (Expr *) state;
+}
+
 /* foresight.partial_agg(aggregate, arguments...) for one aggregate of the query */
 static Aggref *
 partial_aggref(SplitShape *shape, Aggref *orig)
@@ -204,16 +239,20 @@ build_partial(Query *part, SplitShape *shape)
 	foreach(lc, shape->aggrefs)
 	{
 		Aggref	   *aggref = lfirst_node(Aggref, lc);
-		Aggref	   *computed;
+		Expr	   *computed;
 
 		/* the aggregate itself when its result is its state */
 		if (bms_is_member(foreach_current_index(lc), shape->native_aggs))
 		{
-			computed = copyObject(aggref);
-			computed->location = -1;
+			Aggref	   *copy = copyObject(aggref);
+
+			copy->location = -1;
+			computed = (Expr *) copy;
 		}
+		else if (bms_is_member(foreach_current_index(lc), shape->count_sum_aggs))
+			computed = count_sum_state(aggref);
 		else
-			computed = partial_aggref(shape, aggref);
+			computed = (Expr *) partial_aggref(shape, aggref);
 		tlist = lappend(tlist, makeTargetEntry((Expr *) computed, list_length(tlist) + 1,
 											   split_column_name(list_length(tlist) + 1),
 											   false));

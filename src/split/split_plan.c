@@ -294,9 +294,16 @@ partial_refusal(SplitShape *shape)
 	/* those whose result is their state run as they are (0.9 and later) */
 	if (foresight_split_native_aggregates && OidIsValid(shape->combine_results))
 		foreach(lc, shape->aggrefs)
-			if (partial_agg_native(lfirst_node(Aggref, lc)->aggfnoid))
+		{
+			Oid			aggfnoid = lfirst_node(Aggref, lc)->aggfnoid;
+
+			if (partial_agg_native(aggfnoid))
 				shape->native_aggs = bms_add_member(shape->native_aggs,
 													foreach_current_index(lc));
+			else if (OidIsValid(partial_agg_count_sum(aggfnoid)))
+				shape->count_sum_aggs = bms_add_member(shape->count_sum_aggs,
+													   foreach_current_index(lc));
+		}
 	return NULL;
 }
 
