@@ -223,15 +223,15 @@ $node->safe_psql('postgres', q{
 	ANALYZE up_t});
 my $parts_sql = q{SET foresight.split = on; SET foresight.split_min_cost = 0;
 	SELECT coalesce(array_to_string(part_sql, ' '), reason) FROM foresight.split_explain(
-	'SELECT count(*), max(v), avg(v) FROM up_t', 2)};
+	'SELECT count(*), max(v), avg(v), stddev(v) FROM up_t', 2)};
 like($node->safe_psql('postgres', $parts_sql), qr/partial_agg\('count\(\)'::regprocedure\)/,
 	'at 0.8 a part computes count(*) through partial_agg');
 $node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.9'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
 	'0.9', 'updated to 0.9');
 my $parts = $node->safe_psql('postgres', $parts_sql);
-like($parts, qr/SELECT count\(\*\) AS c1,\s+max\(v\) AS c2,\s+foresight\.partial_agg\('avg\(integer\)'::regprocedure, v\) AS c3/,
-	'at 0.9 count(*) and max(v) run as they are; avg keeps its partial state');
+like($parts, qr/SELECT count\(\*\) AS c1,\s+max\(v\) AS c2,\s+ARRAY\[count\(v\), COALESCE\(sum\(v\), '0'::bigint\)\] AS c3,\s+foresight\.partial_agg\('stddev\(integer\)'::regprocedure, v\) AS c4/,
+	'at 0.9 count(*) and max(v) run as they are, avg(v) from count and sum; stddev keeps its partial state');
 is($node->safe_psql('postgres', q{SELECT foresight.combine_results('count()'::regprocedure, c)
 	FROM (VALUES (3::bigint), (4), (NULL)) v(c)}), '7', 'combine_results adds counts');
 
