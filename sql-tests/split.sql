@@ -517,6 +517,24 @@ SET TimeZone = 'America/New_York';
 SELECT cut_points[1] AS written_with_its_offset FROM foresight.split_explain('SELECT * FROM split_types', 4);
 RESET TimeZone;
 
+-- more parts than the histogram has buckets: keys on a line of integers
+-- (here timestamp and smallint) are cut inside the buckets, so the parts
+-- stay even; nothing lies evenly between an infinity and a finite value, so
+-- an infinite bound is a cut point as it is (1,200 rows: ANALYZE reads them
+-- all at a statistics target of 4, a histogram of 4 buckets)
+CREATE TABLE split_line (id integer, t timestamp, s smallint);
+INSERT INTO split_line
+SELECT i, CASE i WHEN 1 THEN '-infinity' WHEN 1200 THEN 'infinity'
+				 ELSE timestamp '2026-01-01' + make_interval(secs => i * 10) END, (i * 7 - 4200)
+  FROM generate_series(1, 1200) i;
+ALTER TABLE split_line ALTER t SET STATISTICS 4, ALTER s SET STATISTICS 4;
+ANALYZE split_line;
+SELECT foresight.set_split_key('split_line', 't');
+SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
+SELECT cut_points FROM foresight.split_explain('SELECT * FROM split_line', 8);
+SELECT foresight.set_split_key('split_line', 's');
+SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
+
 -- no statistics (a small table: cut points read from it), an empty table,
 -- fewer distinct values than parts
 CREATE TABLE split_unanalysed (id integer PRIMARY KEY);
