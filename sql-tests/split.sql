@@ -522,17 +522,21 @@ RESET TimeZone;
 -- stay even; nothing lies evenly between an infinity and a finite value, so
 -- an infinite bound is a cut point as it is (1,200 rows: ANALYZE reads them
 -- all at a statistics target of 4, a histogram of 4 buckets)
-CREATE TABLE split_line (id integer, t timestamp, s smallint);
+CREATE TABLE split_line (id integer, t timestamp, s smallint, b bigint);
 INSERT INTO split_line
 SELECT i, CASE i WHEN 1 THEN '-infinity' WHEN 1200 THEN 'infinity'
-				 ELSE timestamp '2026-01-01' + make_interval(secs => i * 10) END, (i * 7 - 4200)
+				 ELSE timestamp '2026-01-01' + make_interval(secs => i * 10) END, (i * 7 - 4200),
+	   (i - 600) * 15200000000000000 + 1
   FROM generate_series(1, 1200) i;
-ALTER TABLE split_line ALTER t SET STATISTICS 4, ALTER s SET STATISTICS 4;
+ALTER TABLE split_line ALTER t SET STATISTICS 4, ALTER s SET STATISTICS 4, ALTER b SET STATISTICS 4;
 ANALYZE split_line;
 SELECT foresight.set_split_key('split_line', 't');
 SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
 SELECT cut_points FROM foresight.split_explain('SELECT * FROM split_line', 8);
 SELECT foresight.set_split_key('split_line', 's');
+SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
+-- a bigint key whose range is wider than bigint itself
+SELECT foresight.set_split_key('split_line', 'b');
 SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
 
 -- no statistics (a small table: cut points read from it), an empty table,

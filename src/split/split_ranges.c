@@ -293,11 +293,18 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 			double		lo = below[d - 1] + at[d - 1];
 			double		span = (double) hi_value - (double) lo_value;
 			double		frac = lo < below[d] ? (target - lo) / (below[d] - lo) : 1.0;
+			double		at_frac;
 			int64		value;
 
+			/* in double first: the span of a bigint key may exceed int64 */
 			frac = Max(0.0, Min(1.0, frac));
-			value = lo_value + (int64) rint(frac * span);
-			value = Max(value, lo_value + 1);
+			at_frac = (double) lo_value + rint(frac * span);
+			if (at_frac >= (double) hi_value)
+				value = hi_value;
+			else if (at_frac <= (double) lo_value)
+				value = lo_value + 1;
+			else
+				value = Max((int64) at_frac, lo_value + 1);
 			if (have_last_int)
 				value = Max(value, last_int + 1);
 			if (value < hi_value)
