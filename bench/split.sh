@@ -250,8 +250,22 @@ plan_shape() {
 # the answer is compared with REFERENCE-LABEL's, local_serial's when given
 # (the first of a label sets it).
 declare -A reference
+# how the pieces of the split decisions since decision id $1 went, one
+# entry per distinct spread: "5x standby1 32p standby2 32p"
+split_spread() {
+	psql -X -q -At -h 127.0.0.1 -p "$port" -d postgres -c \
+		"SELECT reason FROM foresight.routing_decisions WHERE decision_id > $1 AND chosen_node = 'parts'" 2>/dev/null |
+		sed -n 's/.*by node: //p' | sed -E 's/;.*//; s/ [0-9]+s [0-9]+r [0-9.]+ms//g; s/,//g' | sort | uniq -c |
+		awk '{ n = $1; $1 = ""; printf "%s%dx%s", sep, n, $0; sep = "; " }'
+}
+
+last_decision() {
+	psql -X -q -At -h 127.0.0.1 -p "$port" -d postgres -c "SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions" 2>/dev/null || echo 0
+}
+
 measure() {
-	local table=$1 label=$2 t=$3 settings=$4 qs=$5 out=$work/out sum shape cpu0 cpu1 stats extra
+	local table=$1 label=$2 t=$3 settings=$4 qs=$5 out=$work/out sum shape cpu0 cpu1 stats extra d0 spread
+	d0=$(last_decision)
 	if ! "$timer" "host=127.0.0.1 port=$port dbname=postgres" "$runs" "$out" \
 		"SET client_min_messages = warning; $settings" "$qs" > "$work/runs" 2> "$work/err"; then
 		echo "$label $t error $(head -1 "$work/err" | tr ' ' '_')" >> "$table"
@@ -267,6 +281,8 @@ measure() {
 		return
 	fi
 	shape=$(plan_shape "$settings" "$qs")
+	spread=$(split_spread "$d0")
+	[ -n "$spread" ] && shape="${shape}Pieces:_${spread// /_};"
 	cpu0=$(coordinator_cpu_ms)
 	# the timer's runs were after the warm-up; the workers' CPU is read
 	# around a second set of runs only when the target has workers
@@ -445,5 +461,23 @@ fi
 		done < "$work/costs"
 		echo
 	fi
+	echo "## Quarantines during the run"
+	echo
+	echo "The monitor's quarantines (foresight.anomalies) while the benchmark ran: a quarantined node,"
+	echo "and one in its slow start, takes fewer or no pieces, which shows as a slow run of the targets"
+	echo "measured then (times UTC)."
+	echo
+	echo "| node | metric | score | from | to | action |"
+	echo "|---|---|---|---|---|---|"
+	psql -X -q -At -F'|' -h 127.0.0.1 -p "$port" -d postgres -c \
+		"SELECT node_name, coalesce(nullif(metric, ''), '-'), round(score::numeric, 2),
+		        to_char(start_time AT TIME ZONE 'UTC', 'HH24:MI:SS'), to_char(end_time AT TIME ZONE 'UTC', 'HH24:MI:SS'), action
+		   FROM foresight.anomalies ORDER BY start_time" 2>/dev/null > "$work/anomalies" || true
+	if [ -s "$work/anomalies" ]; then
+		sed 's/|/ | /g; s/^/| /; s/$/ |/' "$work/anomalies"
+	else
+		echo "| none | | | | | |"
+	fi
+	echo
 } > "$results/split.md"
 note "wrote $results/split.md"
