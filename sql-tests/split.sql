@@ -539,6 +539,27 @@ SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8)
 SELECT foresight.set_split_key('split_line', 'b');
 SELECT split_partition_check('split_line', 8), split_part_sizes('split_line', 8);
 
+-- the query's own range of the key: the cut points lie inside it, so the
+-- parts share the rows it reads (split_fact's ids are 1 to 10,000)
+SELECT q, nparts, cut_points, reason
+  FROM (VALUES ('SELECT * FROM split_fact WHERE id < 2000'),
+			   ('SELECT * FROM split_fact WHERE id BETWEEN 3000 AND 3999'),
+			   ('SELECT * FROM split_fact WHERE 2000 > id AND id >= 1000'),
+			   ('SELECT * FROM split_fact WHERE id > 9000 OR id < 10'),
+			   ('SELECT * FROM split_fact WHERE id = 42'),
+			   ('SELECT * FROM split_fact WHERE id > 100 AND id < 50'),
+			   ('SELECT * FROM split_fact WHERE id::bigint < 2000')) v(q),
+	   foresight.split_explain(q, 4) e;
+-- every row the query reads is in exactly one part, and they are even
+SELECT count(*) AS parts, array_agg(n ORDER BY part) AS rows_per_part
+  FROM (SELECT part, (SELECT count(*) FROM split_fact f
+					   WHERE f.id BETWEEN 3000 AND 3999
+						 AND (coalesce(lo, f.id) <= f.id AND f.id < coalesce(hi, f.id + 1))) AS n
+		  FROM (SELECT i AS part, c[i - 1]::int AS lo, c[i]::int AS hi
+				  FROM (SELECT cut_points::text[] AS c
+						  FROM foresight.split_explain('SELECT * FROM split_fact WHERE id BETWEEN 3000 AND 3999', 4)) e,
+					   generate_series(1, 4) i) p) s;
+
 -- no statistics (a small table: cut points read from it), an empty table,
 -- fewer distinct values than parts
 CREATE TABLE split_unanalysed (id integer PRIMARY KEY);

@@ -434,6 +434,7 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 	List	   *candidates;
 	const char *why;
 	const char *note;
+	SplitKeyBounds bounds;
 	ListCell   *lc;
 
 	plan->cost = stmt ? stmt->planTree->total_cost : -1;
@@ -495,7 +496,10 @@ split_plan_query(Query *query, PlannedStmt *stmt, int nparts, bool check_setting
 	plan->path = target->path;
 
 	nparts = Max(1, Min(nparts, SPLIT_MAX_PARTS_LIMIT));
-	plan->cut_points = split_ranges_cut_points(&plan->key, target->inh, nparts, &note);
+	/* cut inside the range of the key the query reads */
+	split_key_bounds(&plan->key, split_target_level(query, target->path),
+					 llast_int(target->path), &bounds);
+	plan->cut_points = split_ranges_cut_points(&plan->key, target->inh, nparts, &bounds, &note);
 	plan->nparts = list_length(plan->cut_points) + 1;
 	plan->splittable = true;
 	plan->reason = note;

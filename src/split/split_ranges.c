@@ -52,7 +52,11 @@ typedef struct Point
 	Datum		value;
 	int			hist_index;		/* index of the histogram bound, or -1 */
 	double		mcv_freq;		/* frequency if a common value, else 0 */
+	int			query_bound;	/* QUERY_LOWER, QUERY_UPPER, or 0 */
 } Point;
+
+#define QUERY_LOWER 1			/* the query reads no key below this value */
+#define QUERY_UPPER 2			/* nor above this one */
 
 typedef struct SortContext
 {
@@ -142,7 +146,8 @@ slot_usable(AttStatsSlot *slot, const SplitKey *key)
 }
 
 List *
-split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **note)
+split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
+						const SplitKeyBounds *range, const char **note)
 {
 	HeapTuple	tup;
 	AttStatsSlot hist;
@@ -155,6 +160,7 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 	Point	   *points;
 	double	   *below;
 	double	   *at;
+	bool	   *bound_only;
 	int			npoints = 0;
 	int			ndistinct = 0;
 	SortContext cxt;
@@ -162,7 +168,10 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 	bool		typbyval;
 	List	   *cuts = NIL;
 	double		last_below = 0;
-	int			next_point = 0;
+	double		top = 1.0;
+	int			lowest = -1;
+	int			highest = -1;
+	int			next_point;
 	bool		have_last_int = false;
 	int64		last_int = 0;
 
@@ -196,14 +205,19 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 		return NIL;
 	}
 
-	points = palloc(sizeof(Point) * ((have_hist ? hist.nvalues : 0) + (have_mcv ? mcv.nvalues : 0)));
+	points = palloc(sizeof(Point) * ((have_hist ? hist.nvalues : 0) + (have_mcv ? mcv.nvalues : 0) + 2));
 	for (int i = 0; have_hist && i < hist.nvalues; i++)
-		points[npoints++] = (Point) {hist.values[i], i, 0.0};
+		points[npoints++] = (Point) {hist.values[i], i, 0.0, 0};
 	for (int i = 0; have_mcv && i < mcv.nvalues; i++)
 	{
-		points[npoints++] = (Point) {mcv.values[i], -1, mcv.numbers[i]};
+		points[npoints++] = (Point) {mcv.values[i], -1, mcv.numbers[i], 0};
 		mcv_total += mcv.numbers[i];
 	}
+	/* the query's own range of the key, as points of their own */
+	if (range && range->has_lower)
+		points[npoints++] = (Point) {range->lower, -1, 0.0, QUERY_LOWER};
+	if (range && range->has_upper)
+		points[npoints++] = (Point) {range->upper, -1, 0.0, QUERY_UPPER};
 	hist_share = Max(0.0, 1.0 - nullfrac - mcv_total);
 
 	fmgr_info(key->cmp_proc, &cxt.cmp);
@@ -216,6 +230,7 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 	 */
 	below = palloc(sizeof(double) * npoints);
 	at = palloc(sizeof(double) * npoints);
+	bound_only = palloc0(sizeof(bool) * npoints);
 	{
 		double		mcv_before = 0;
 		int			hist_before = 0;
@@ -227,6 +242,8 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 			int			first_bound = -1;
 			double		freq = 0;
 			int			bounds = 0;
+			int			from_query = 0;
+			bool		from_stats = false;
 			double		hist_fraction;
 
 			CHECK_FOR_INTERRUPTS();
@@ -239,6 +256,8 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 					bounds++;
 				}
 				freq += points[j].mcv_freq;
+				from_query |= points[j].query_bound;
+				from_stats |= points[j].query_bound == 0;
 			}
 			if (nbuckets <= 0)
 				hist_fraction = 0;
@@ -252,6 +271,12 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 				hist_fraction = (hist_before - 0.5) / nbuckets;	/* inside a bucket */
 			below[ndistinct] = nullfrac + mcv_before + hist_share * hist_fraction;
 			at[ndistinct] = freq;
+			/* a bound of the query's that is not also a value of the statistics */
+			bound_only[ndistinct] = !from_stats;
+			if (from_query & QUERY_LOWER)
+				lowest = ndistinct;
+			if (from_query & QUERY_UPPER)
+				highest = ndistinct;
 			points[ndistinct] = points[i];
 			ndistinct++;
 			mcv_before += freq;
@@ -261,27 +286,69 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 	}
 
 	/*
+	 * A bound of the query's inside a bucket was given the bucket's middle;
+	 * on a line of integers, its place in the bucket.
+	 */
+	for (int d = 0; d < ndistinct; d++)
+	{
+		int			a = d - 1;
+		int			b = d + 1;
+		int64		va;
+		int64		vb;
+		int64		vd;
+
+		if (!bound_only[d])
+			continue;
+		while (a >= 0 && bound_only[a])
+			a--;
+		while (b < ndistinct && bound_only[b])
+			b++;
+		if (a >= 0 && b < ndistinct &&
+			key_as_int64(key->cmptype, points[a].value, &va) &&
+			key_as_int64(key->cmptype, points[b].value, &vb) &&
+			key_as_int64(key->cmptype, points[d].value, &vd))
+		{
+			double		lo = below[a] + at[a];
+
+			below[d] = lo + (below[b] - lo) * ((double) vd - (double) va) / ((double) vb - (double) va);
+		}
+	}
+
+	/*
+	 * The rows the query reads: from the share below its lower bound (the
+	 * first point, without one) to the share up to its upper bound (all).
+	 */
+	if (lowest >= 0)
+		last_below = below[lowest];
+	if (highest >= 0)
+		top = Min(1.0, below[highest] + at[highest]);
+	else
+		highest = ndistinct;
+	next_point = lowest + 1;
+
+	/*
 	 * The end of the next part: where the share reaches an even split of
 	 * what is left among the parts left (so that a value holding many rows
 	 * does not leave the parts after it uneven).  d is the first possible
 	 * cut point at or past that share; the cut is interpolated between the
 	 * point before it and d, or is the nearer of the two.  next_point is the
-	 * first point not yet cut at: the cut points increase strictly.
+	 * first point not yet cut at: the cut points increase strictly, and lie
+	 * strictly between the query's bounds.
 	 */
 	get_typlenbyval(key->cmptype, &typlen, &typbyval);
-	for (int j = 1, d = 0; j < nparts && d < ndistinct; j++)
+	for (int j = 1, d = lowest + 1; j < nparts && lowest < highest; j++)
 	{
-		double		target = last_below + (1.0 - last_below) / (nparts - j + 1);
+		double		target = last_below + (top - last_below) / (nparts - j + 1);
 		Datum		cut;
 		int64		lo_value;
 		int64		hi_value;
 
 		CHECK_FOR_INTERRUPTS();
-		while (d < ndistinct && (below[d] < target || below[d] <= last_below))
+		while (d < highest && (below[d] < target || below[d] <= last_below))
 			d++;
-		if (d == ndistinct)
+		if (d >= ndistinct)
 			break;
-		if (d > 0 && below[d] > target &&
+		if (d > 0 && (d == highest || below[d] > target) &&
 			key_as_int64(key->cmptype, points[d - 1].value, &lo_value) &&
 			key_as_int64(key->cmptype, points[d].value, &hi_value))
 		{
@@ -318,7 +385,14 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 				continue;
 			}
 		}
-		else if (d > next_point && below[d - 1] > last_below &&
+		if (d == highest)
+			break;				/* never at the query's upper bound or past it */
+
+		/*
+		 * At a point: the nearer of d and the one before it (so a common
+		 * value too large to share a part gets one of its own).
+		 */
+		if (d > next_point && below[d - 1] > last_below &&
 				 target - below[d - 1] < below[d] - target)
 			d--;				/* the point before is nearer */
 		cut = points[d].value;
@@ -337,8 +411,10 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts, const char **
 		free_attstatsslot(&mcv);
 	ReleaseSysCache(tup);
 	if (list_length(cuts) < nparts - 1)
-		*note = psprintf("the statistics of the split key allow %d part%s, not %d",
-						 list_length(cuts) + 1, cuts == NIL ? "" : "s", nparts);
+		*note = psprintf("the statistics of the split key allow %d part%s%s, not %d",
+						 list_length(cuts) + 1, cuts == NIL ? "" : "s",
+						 lowest >= 0 || highest < ndistinct ? " within the range the query reads" : "",
+						 nparts);
 	return cuts;
 }
 

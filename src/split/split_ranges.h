@@ -29,14 +29,33 @@
 #include "split/split.h"
 
 /*
+ * The range of the key a query's own conditions leave (split_key_bounds.c):
+ * lower <= key and key <= upper where has_lower and has_upper (whether
+ * each bound is inclusive does not matter for where to cut).  Values of
+ * key->cmptype, pointing into the query.
+ */
+typedef struct SplitKeyBounds
+{
+	bool		has_lower;
+	Datum		lower;
+	bool		has_upper;
+	Datum		upper;
+} SplitKeyBounds;
+
+/* the bounds of the key at range table index rti of level (a Query) */
+extern void split_key_bounds(const SplitKey *key, Query *level, Index rti,
+							 SplitKeyBounds *bounds);
+
+/*
  * At most nparts - 1 cut points (Const nodes of key->cmptype, strictly
- * increasing) that divide the rows of the table into parts of about equal
- * row counts, NULLs counted in the first part.  *note says why there are
- * fewer than asked (no statistics, too few distinct values), or is NULL.
- * inh: the statistics of the table with its children (a partitioned table).
+ * increasing) that divide the rows of the table the query reads (the
+ * rows inside bounds, when not NULL) into parts of about equal row counts,
+ * NULLs counted in the first part.  *note says why there are fewer than
+ * asked (no statistics, too few distinct values), or is NULL.  inh: the
+ * statistics of the table with its children (a partitioned table).
  */
 extern List *split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
-									 const char **note);
+									 const SplitKeyBounds *bounds, const char **note);
 
 /*
  * Cut points of a small table without statistics, read from the table
