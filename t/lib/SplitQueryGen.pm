@@ -114,6 +114,27 @@ my %AGGS = (
 my @PAIR_AGGS = qw(corr covar_pop covar_samp regr_slope regr_intercept regr_r2 regr_count
   regr_sxx regr_syy regr_sxy regr_avgx regr_avgy);
 
+# literals of each fact table's key type, for conditions on the key itself
+# (which bound the range the split cuts: split_key_bounds.c)
+my %KEY_LITERALS = (
+	f_int     => [ 0, 900, 2500, 4999 ],
+	f_bigskew => [ "'-5000'", "'77'", "'30000'" ],
+	f_num     => [ "'-500.5'", "'1000'", "'4000.25'" ],
+	f_date    => [ "'2020-02-01'", "'2020-09-15'", "'2021-06-01'" ],
+	f_ts      => [ "'2021-01-10'", "'2021-02-01 12:00'", "'2021-02-20'" ],
+	f_tstz    => [ "'2021-03-28 02:30+00'", "'2021-04-15 00:00+00'", "'2021-05-01 00:00+02'" ],
+	f_uuid    => [ "'40000000-0000-0000-0000-000000000000'", "'c0000000-0000-0000-0000-000000000000'" ],
+	f_text    => [ "'Delta'", "'epsilon-9'", "'gamma'" ],
+	f_textc   => [ "'Delta'", "'_x'", "'gamma1'" ],
+	f_varchar => [ "'v03'", "'v05'", "'v09'" ],
+	f_small   => [ 2, 5 ],
+	f_enum    => [ "'sad'", "'ok'" ],
+	f_float   => [ "'-100'", "'0.5'", "'Infinity'", "'NaN'" ],
+	f_part    => [ 3000, 9000, 12000 ],
+	f_empty   => [1],
+	f_nostats => [ 100, 1500 ],
+	f_stale   => [ 500, 2000, 3900 ]);
+
 sub fact_tables { return map { $_->[0] } @FACTS }
 
 # the schema and its data, as one SQL script
@@ -191,6 +212,11 @@ sub condition
 		"f.a > (SELECT avg(a) FROM $fact)",
 	);
 	push @c, "d.name <> 'dim-" . $self->rnd(10) . "'", 'd.cat = ' . $self->rnd(3) if $joined;
+	if (my $lits = $KEY_LITERALS{$fact})
+	{
+		my ($l1, $l2) = ($self->pick(@$lits), $self->pick(@$lits));
+		push @c, "f.k < $l1", "f.k >= $l1", "f.k BETWEEN $l1 AND $l2", "f.k = $l1";
+	}
 	return $self->pick(@c);
 }
 
