@@ -346,9 +346,7 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
 		CHECK_FOR_INTERRUPTS();
 		while (d < highest && (below[d] < target || below[d] <= last_below))
 			d++;
-		if (d >= ndistinct)
-			break;
-		if (d > 0 && (d == highest || below[d] > target) &&
+		if (d < ndistinct && d > 0 && (d == highest || below[d] > target) &&
 			key_as_int64(key->cmptype, points[d - 1].value, &lo_value) &&
 			key_as_int64(key->cmptype, points[d].value, &hi_value))
 		{
@@ -385,14 +383,24 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
 				continue;
 			}
 		}
-		if (d == highest)
-			break;				/* never at the query's upper bound or past it */
+		if (d >= ndistinct || d == highest)
+		{
+			/*
+			 * The share lies past every point left inside the range: the
+			 * last of them, if not cut at yet.  (So whether a read is cut at
+			 * all does not depend on how many parts are asked.)
+			 */
+			if (d > next_point && below[d - 1] > last_below)
+				d--;
+			else
+				break;
+		}
 
 		/*
 		 * At a point: the nearer of d and the one before it (so a common
 		 * value too large to share a part gets one of its own).
 		 */
-		if (d > next_point && below[d - 1] > last_below &&
+		else if (d > next_point && below[d - 1] > last_below &&
 				 target - below[d - 1] < below[d] - target)
 			d--;				/* the point before is nearer */
 		cut = points[d].value;
