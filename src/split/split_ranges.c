@@ -40,9 +40,9 @@
 #include "nodes/makefuncs.h"
 #include "utils/date.h"
 #include "utils/datum.h"
-#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "split/split_key.h"
 #include "split/split_ranges.h"
