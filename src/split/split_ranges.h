@@ -49,8 +49,9 @@ extern void split_key_bounds(const SplitKey *key, Query *level, Index rti,
 /*
  * At most nparts - 1 cut points (Const nodes of key->cmptype, strictly
  * increasing) that divide the rows of the table the query reads (the
- * rows inside bounds, when not NULL) into parts of about equal row counts,
- * NULLs counted in the first part.  *note says why there are fewer than
+ * rows inside bounds, when not NULL; a small table without statistics is
+ * cut over all of it, split_ranges_from_table) into parts of about equal
+ * row counts, NULLs counted in the first part.  *note says why there are fewer than
  * asked (no statistics, too few distinct values), or is NULL.  inh: the
  * statistics of the table with its children (a partitioned table).
  */
