@@ -80,7 +80,7 @@ target_port() { [ "$1" = pgpool ] && echo "$pgpool_port" || echo "$port"; }
 target_opts() {
 	case $1 in
 		primary) echo "-c foresight.routing_policy=local" ;;
-		pgpool) echo "" ;;
+		pgpool) echo "$PGPOOL_SESSION_OPTIONS" ;;
 		least_connections) echo "-c foresight.routing_policy=least_connections -c foresight.include_local=on" ;;
 		predictive_nocost) echo "-c foresight.routing_policy=predictive -c foresight.include_local=on -c foresight.coordinator_cost=off" ;;
 		predictive) echo "-c foresight.routing_policy=predictive -c foresight.include_local=on -c foresight.coordinator_cost=on" ;;

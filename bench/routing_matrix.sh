@@ -40,7 +40,11 @@
 # growing for the whole phase), which compares queue growth, not routing.
 # Latency is what a client sees:
 # the transaction's time plus its schedule lag.  Per target and phase kind:
-# throughput held (completed / offered), p50 and p99.  Writes
+# throughput held (completed / offered), p50 and p99; per target, where its
+# reads ran (every server's foresight.routing_stats; pgpool-II's SHOW
+# POOL_NODES).  pgpool-II's clients and the CPU neighbour's set
+# foresight.routing_policy = local: the standbys route their own sessions'
+# reads for the spread targets, and must run what those send them.  Writes
 # bench/results/routing_matrix.md (or --out).  Not a timed test: compare the
 # ratios within a cell, whose targets run back to back.
 set -euo pipefail
@@ -112,7 +116,10 @@ neighbour() {
 	local kind=$1 seconds=$2
 	case $kind in
 		cpu)
-			pgbench -h 127.0.0.1 -p $((port + 1)) -n -c 4 -j 2 -T "$seconds" \
+			# routing_policy local: standby1 routes its sessions' reads
+			# (standby_routing is on), and the neighbour's are to stay there
+			PGOPTIONS="-c foresight.routing_policy=local" \
+				pgbench -h 127.0.0.1 -p $((port + 1)) -n -c 4 -j 2 -T "$seconds" \
 				-f bench/workload/noise.sql postgres >/dev/null 2>&1 || true ;;
 		io)
 			(
@@ -149,8 +156,35 @@ pgbench_at_rate() {
 # what pgpool-II serves as fast as it goes (10 s) on MODE
 pgpool_max_tps() {
 	local mode=$1
-	pgbench -h 127.0.0.1 -p "$pgpool_port" -n -S -M "$mode" -c "$clients" -j 2 -T 10 postgres 2>/dev/null |
+	PGOPTIONS="$PGPOOL_SESSION_OPTIONS" pgbench -h 127.0.0.1 -p "$pgpool_port" -n -S -M "$mode" -c "$clients" -j 2 \
+		-T 10 postgres 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+
+# every server's foresight.routing_stats set to zero
+reads_reset() {
+	local i
+	for i in 0 1 2; do bench_sql $((port + i)) "SELECT foresight.reset_routing_stats()" >/dev/null; done
+}
+
+# where the reads counted since reads_reset ran, over every server's
+# foresight.routing_stats (a server's "local" is itself, the node "primary"
+# the coordinator): "coordinator standby1 standby2" shares, "- - -" for none
+reads_where() {
+	local i
+	for i in 0 1 2; do
+		bench_sql $((port + i)) "SELECT node_name, routed FROM foresight.routing_stats" | sed "s/^/$i|/"
+	done | awk -F'|' '
+		{
+			n = $2
+			if (n == "local") n = ($1 == 0 ? "coordinator" : "standby" $1)
+			else if (n == "primary") n = "coordinator"
+			c[n] += $3; t += $3
+		}
+		END {
+			if (t == 0) { print "- - -"; exit }
+			printf "%.2f %.2f %.2f\n", c["coordinator"] / t, c["standby1"] / t, c["standby2"] / t
+		}'
 }
 
 # run_target NAME TARGET MODE RATE PHASE PAIRS NOISE: the logs of NAME hold
@@ -167,6 +201,7 @@ run_target() {
 				PGOPTIONS="$(policy_opts "$policy")" pgbench -h 127.0.0.1 -p $((port + i)) -n -S -M "$mode" \
 					-c "$c" -j 1 -R $((r * c / clients + 1)) -T 3 postgres >/dev/null 2>&1 || true
 			done
+			reads_reset
 			date +%s.%N > "$work/logs/$name.start"
 			noise_schedule "$kind" "$phase" "$pairs" &
 			noise_pid=$!
@@ -180,9 +215,16 @@ run_target() {
 			;;
 		*)
 			local p=$port opts=""
-			[ "$target" = pgpool ] && p=$pgpool_port || opts=$(policy_opts "$target")
+			if [ "$target" = pgpool ]; then
+				p=$pgpool_port
+				opts=$PGPOOL_SESSION_OPTIONS
+			else
+				opts=$(policy_opts "$target")
+			fi
 			PGOPTIONS="$opts" pgbench -h 127.0.0.1 -p "$p" -n -S -M "$mode" -c "$clients" -j 2 -R "$r" -T 3 \
 				postgres >/dev/null 2>&1 || true
+			reads_reset
+			[ "$target" = pgpool ] && pgpool_counts0=$(pgpool_select_counts "$pgpool_port")
 			date +%s.%N > "$work/logs/$name.start"
 			noise_schedule "$kind" "$phase" "$pairs" &
 			noise_pid=$!
@@ -191,6 +233,13 @@ run_target() {
 	esac
 	wait "$noise_pid" 2>/dev/null || true
 	noise_pid=
+	if [ "$target" = pgpool ]; then
+		WHERE[$name]=$(echo "$pgpool_counts0 $(pgpool_select_counts "$pgpool_port")" |
+			awk '{ t = 0; for (i = 1; i <= 3; i++) { d[i] = $(i + 3) - $i; t += d[i] }
+				if (t > 0) printf "%.2f %.2f %.2f\n", d[1] / t, d[2] / t, d[3] / t; else print "- - -" }')
+	else
+		WHERE[$name]=$(reads_where)
+	fi
 	# pgbench's log with --rate: client tx latency_us script epoch_s epoch_us lag_us
 	cat "$work/logs/$name"-[0-9].[0-9]* 2>/dev/null |
 		awk '{ printf "%.6f %.3f\n", $5 + $6 / 1e6, ($3 + $7) / 1000.0 }' > "$work/logs/$name.lat"
@@ -215,7 +264,7 @@ summarize() {
 	echo
 }
 
-declare -A R RATE LIMITS
+declare -A R RATE LIMITS WHERE
 cells=()
 for qs in $quota_sets; do
 	limits=$(set_quotas "$qs")
@@ -243,7 +292,7 @@ for qs in $quota_sets; do
 					note "$cell: $target at $r TPS, $pairs x (${phase}s idle, ${phase}s noisy)"
 					run_target "$name" "$target" "$mode" "$r" "$phase" "$pairs" "$noise"
 					R[$cell,$target]=$(summarize "$name" "$r" "$phase" "$pairs")
-					echo "    idle: held p50 p99, noisy: held p50 p99 = ${R[$cell,$target]}"
+					echo "    idle: held p50 p99, noisy: held p50 p99 = ${R[$cell,$target]}; ran on (coordinator standby1 standby2) ${WHERE[$name]}"
 				done
 			done
 		done
@@ -265,9 +314,13 @@ out=$results/$out_name
 	echo "of full scans on standby1; io: direct-I/O writes and reads of 256 MiB with fsync in standby1's group)."
 	echo "Latency: transaction time plus schedule lag. held: completed / offered. vs pgpool, vs lc: the noisy"
 	echo "phases' p99 over pgpool-II's and over least_connections' with the same way in (coordinator or spread)."
+	echo "ran on: the shares of the target's reads that ran on the coordinator / standby1 / standby2 over the whole run"
+	echo "(idle and noisy phases), from every server's foresight.routing_stats; pgpool-II's from its SHOW POOL_NODES"
+	echo "(select_cnt). pgpool-II's clients set foresight.routing_policy = local (bench/lib/pgpool.sh), so that the"
+	echo "standbys, which route their own sessions' reads for the spread targets, run what pgpool-II sends them."
 	echo
-	echo "| quotas | protocol | noise | phase s | offered TPS | target | idle held | idle p99 ms | noisy held | noisy p50 ms | noisy p99 ms | vs pgpool | vs lc |"
-	echo "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| quotas | protocol | noise | phase s | offered TPS | target | idle held | idle p99 ms | noisy held | noisy p50 ms | noisy p99 ms | vs pgpool | vs lc | ran on c / s1 / s2 |"
+	echo "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	for cell in "${cells[@]}"; do
 		read -r qs mode noise phase <<< "$cell"
 		r=$(field "${RATE[$cell]}" 1)
@@ -279,7 +332,7 @@ out=$results/$out_name
 				predictive) lc=$(field "${R[$cell,least_connections]:-}" 6) ;;
 				spread_predictive) lc=$(field "${R[$cell,spread_least_connections]:-}" 6) ;;
 			esac
-			echo "| $qs | $mode | $noise | $phase | $r | $target | $(field "$v" 1) | $(field "$v" 3) | $(field "$v" 4) | $(field "$v" 5) | $(field "$v" 6) | $( [ "$target" = pgpool ] || ratio "$(field "$v" 6)" "${pg99:-0}") | $( [ -n "$lc" ] && ratio "$(field "$v" 6)" "$lc") |"
+			echo "| $qs | $mode | $noise | $phase | $r | $target | $(field "$v" 1) | $(field "$v" 3) | $(field "$v" 4) | $(field "$v" 5) | $(field "$v" 6) | $( [ "$target" = pgpool ] || ratio "$(field "$v" 6)" "${pg99:-0}") | $( [ -n "$lc" ] && ratio "$(field "$v" 6)" "$lc") | $(echo "${WHERE[$qs-$mode-$noise-$phase-$target]:-- - -}" | sed 's| | / |g') |"
 		done
 	done
 	echo

@@ -3,12 +3,23 @@
 #
 #   pgpool_start DIR PORT PRIMARY_PORT STANDBY_PORT...
 #   pgpool_stop DIR
+#   pgpool_select_counts PORT     the SELECTs pgpool-II has sent to each
+#                                 backend, in backend order (primary first)
+#   PGPOOL_SESSION_OPTIONS        PGOPTIONS for clients of pgpool-II
 #
 # Reads go to the standbys only (the primary has weight 0), chosen per
 # statement (statement_level_load_balance), as pg_foresight routes per
 # statement; connections to the backends are pooled.  PGPOOL_WEIGHTS (one
 # weight per standby, space-separated; default 1 each) and PGPOOL_EXTRA
 # (lines added to pgpool.conf) let a benchmark set them as a DBA would.
+#
+# pgpool-II passes its clients' startup options on to the backends.  Where
+# the standbys route their own sessions' reads (foresight.standby_routing
+# on, for the benchmarks' "spread" targets), a read pgpool-II sent to a
+# standby would be routed again from there; a client of pgpool-II therefore
+# sets foresight.routing_policy = local, so that each standby runs what it
+# is sent, as one without pg_foresight would.
+PGPOOL_SESSION_OPTIONS="-c foresight.routing_policy=local"
 
 pgpool_start() {
 	local dir=$1 port=$2 primary=$3
@@ -74,4 +85,10 @@ pgpool_stop() {
 		sleep 0.25
 	done
 	rm -f "$dir/pgpool.bgpid"
+}
+
+pgpool_select_counts() {
+	psql -X -q -h 127.0.0.1 -p "$1" -d postgres -A -F '|' -c "SHOW POOL_NODES" 2>/dev/null |
+		awk -F'|' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "select_cnt") c = i; next }
+			c && $1 ~ /^[0-9]+$/ { printf "%s%s", sep, $c; sep = " " } END { print "" }'
 }
