@@ -13,6 +13,9 @@
 # prepared protocol, against:
 #   primary            the coordinator alone (foresight.routing_policy = local)
 #   pgpool             pgpool-II load-balancing over the two standbys
+#                      (its clients with foresight.routing_policy = local,
+#                      so the routing standbys run what it sends them:
+#                      bench/lib/pgpool.sh)
 #   least_connections  the coordinator, least_connections, include_local on
 #   predictive_nocost  the coordinator, predictive, foresight.coordinator_cost off
 #   predictive         the coordinator, predictive, foresight.coordinator_cost on

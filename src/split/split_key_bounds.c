@@ -23,7 +23,7 @@
  */
 #include "postgres.h"
 
-#include "access/stratnum.h"
+#include "access/nbtree.h"
 #include "fmgr.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/lsyscache.h"
@@ -91,24 +91,7 @@ narrow(Node *clause, const SplitKey *key, Index rti, FmgrInfo *cmp, SplitKeyBoun
 	if (is_key(left, key, rti) && (value = constant_of(right)) != NULL)
 		;
 	else if (is_key(right, key, rti) && (value = constant_of(left)) != NULL)
-	{
-		/* c < key is key > c */
-		switch (strategy)
-		{
-			case BTLessStrategyNumber:
-				strategy = BTGreaterStrategyNumber;
-				break;
-			case BTLessEqualStrategyNumber:
-				strategy = BTGreaterEqualStrategyNumber;
-				break;
-			case BTGreaterEqualStrategyNumber:
-				strategy = BTLessEqualStrategyNumber;
-				break;
-			case BTGreaterStrategyNumber:
-				strategy = BTLessStrategyNumber;
-				break;
-		}
-	}
+		strategy = BTCommuteStrategyNumber(strategy);	/* c < key is key > c */
 	else
 		return;
 

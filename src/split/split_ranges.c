@@ -383,26 +383,28 @@ split_ranges_cut_points(const SplitKey *key, bool inh, int nparts,
 				continue;
 			}
 		}
-		if (d >= ndistinct || d == highest)
+		if (d == highest)
 		{
 			/*
-			 * The share lies past every point left inside the range: the
-			 * last of them, if not cut at yet.  (So whether a read is cut at
-			 * all does not depend on how many parts are asked.)
+			 * The share lies past every point left inside the range (d never
+			 * passes highest): the last of them, if not cut at yet.  (So
+			 * whether a read is cut at all does not depend on how many parts
+			 * are asked.)
 			 */
 			if (d > next_point && below[d - 1] > last_below)
 				d--;
 			else
 				break;
 		}
-
-		/*
-		 * At a point: the nearer of d and the one before it (so a common
-		 * value too large to share a part gets one of its own).
-		 */
 		else if (d > next_point && below[d - 1] > last_below &&
 				 target - below[d - 1] < below[d] - target)
-			d--;				/* the point before is nearer */
+		{
+			/*
+			 * At a point: the one before d is nearer (so a common value too
+			 * large to share a part gets one of its own).
+			 */
+			d--;
+		}
 		cut = points[d].value;
 		cuts = lappend(cuts, makeConst(key->cmptype, -1, key->collation, typlen,
 									   datumCopy(cut, typbyval, typlen),
