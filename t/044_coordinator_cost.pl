@@ -1,10 +1,10 @@
 # The coordinator's own cost (docs/routing.md#the-coordinators-own-cost):
 # what a routed read and a read run here cost the coordinator's CPU is
 # measured per request class (foresight.coordinator_cost); when the
-# coordinator is the busiest candidate and routing a class costs it more
-# than running it, the predictive policy runs those reads here, and the
-# decision log says so with the numbers.  With the coordinator no longer
-# busiest, or the rule off, the reads are routed again.
+# coordinator is busy, busier than the node the scores chose, and routing
+# a class costs it more than running it, the predictive policy runs those
+# reads here, and the decision log says so with the numbers.  With the
+# coordinator no longer busy, or the rule off, the reads are routed again.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -66,6 +66,24 @@ sub point_decisions
 		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'});
 }
 
+# The rule's decisions since $from that its own numbers do not justify:
+# the coordinator busy (load at least 0.5, or, when the reason says so,
+# throttled in at least half of its CPU periods) and busier than the node
+# the scores chose.
+sub unjustified
+{
+	my ($from) = @_;
+	return grep {
+		my ($h, $o, $t) = /busier than \S+ \(load ([\d.]+) > ([\d.]+)(?:, throttled (\d+)%)?\)/;
+		# (the loads are printed to two decimals: 0.50 may be just under 0.5)
+		!defined $h || $h < $o
+		  || (!defined $t && $h < 0.5)
+		  || (defined $t && ($t < 50 || $h > 0.5))
+	} split /\n/, $primary->safe_psql('postgres', qq{
+		SELECT reason FROM foresight.routing_decisions
+		WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'});
+}
+
 # 1. An idle coordinator: what routing costs it gets measured (the
 # coordinator not a candidate: an idle coordinator, which answers without
 # a network round trip, would take most reads itself); with it a
@@ -123,8 +141,8 @@ my ($cheaper_here, $remeasured, $inconsistent) = split /\|/, $primary->safe_psql
 	SELECT count(*) FILTER (WHERE c IS NOT NULL),
 	       count(*) FILTER (WHERE r IS NOT NULL),
 	       count(*) FILTER (WHERE c[1]::int < c[2]::int OR r[1]::int < r[2]::int)
-	FROM (SELECT regexp_match(reason, '^coordinator cost: point CPU routed (\\d+) us >= here (\\d+) us, busiest') AS c,
-	             regexp_match(reason, '^coordinator cost: busiest \\(load [0-9.]+ > [0-9.]+\\), point re-measured here \\((\\d+) > (\\d+) us\\): here\$') AS r
+	FROM (SELECT regexp_match(reason, '^coordinator cost: point CPU routed (\\d+) us >= here (\\d+) us, busier than ') AS c,
+	             regexp_match(reason, '^coordinator cost: busier than [^ ]+ \\(load [0-9.]+ > [0-9.]+\\), point re-measured here \\((\\d+) > (\\d+) us\\): here\$') AS r
 	      FROM foresight.routing_decisions
 	      WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive') d});
 diag("the rule: $cheaper_here reads kept here as cheaper, $remeasured re-measured here");
@@ -145,7 +163,7 @@ like($primary->safe_psql('postgres', qq{
 	SELECT reason FROM foresight.routing_decisions
 	WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
 	ORDER BY decision_id DESC LIMIT 1}),
-	qr/^coordinator cost: (busiest \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busiest \(load [01]\.\d\d > [01]\.\d\d\)): here$/,
+	qr/^coordinator cost: (busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\)): here$/,
 	'the decision log says why it ran here, with the costs and the loads');
 
 # the same load with the rule off: routed as the scores say
@@ -169,22 +187,87 @@ drive(3);
 ($all, $here, $by_rule) = point_decisions($from);
 diag("idle again: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
 # The reads of this phase load the coordinator themselves (two clients
-# routing as fast as they go on two shared cores): it may become the
-# busiest again, and then the rule applies, as it should.  What must hold:
+# routing as fast as they go on two shared cores): it may become
+# busy again, and then the rule applies, as it should.  What must hold:
 # every read the rule kept here was decided with the coordinator past
-# COST_BUSY_LOAD (0.5) and busier than every node.
-my @unjustified = grep {
-	my ($h, $o) = /busiest \(load ([\d.]+) > ([\d.]+)\)/;
-	!defined $h || $h < 0.5 || $h <= $o
-} split /\n/, $primary->safe_psql('postgres', qq{
-	SELECT reason FROM foresight.routing_decisions
-	WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'});
+# COST_BUSY_LOAD (0.5) and busier than the node the scores chose.
+my @unjustified = unjustified($from);
 is(scalar @unjustified, 0,
-	'idle again: the rule keeps a read here only while the coordinator is the busiest, past 0.5')
+	'idle again: the rule keeps a read here only while the coordinator is past 0.5 and busier than the chosen node')
   or diag(join("\n", @unjustified[0 .. ($#unjustified < 4 ? $#unjustified : 4)]));
 
 is($primary->safe_psql('postgres', q{
 	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight coordinator cost'}),
 	'136', 'its shared memory is the 136 bytes docs/reference.md gives');
 
+# 4. A coordinator held to a CPU quota: throttled in every period, it reads
+# a load well under 0.5, because the load signal measures CPU as a share
+# of the host (docs/monitoring.md, "CPU limits"), yet its CPU is the
+# limit.  The rule counts it busy by its throttling.  Needs a cgroup v1
+# cpu group this user may write: scripts/test.sh makes one as root and
+# passes its name in CGROUP_NAME (as for t/011_cgroup_limit.pl).
+my $base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
+my $group;
+SKIP:
+{
+	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 4
+	  unless $ENV{CGROUP_NAME} && -d $base && -w $base;
+
+	$group = "$base/t044_$$";
+	mkdir $group or die "mkdir $group: $!";
+	my $write = sub {
+		my ($f, $v) = @_;
+		open(my $fh, '>', $f) or die "$f: $!";
+		print $fh "$v\n";
+		close($fh) or die "$f: $!";
+	};
+	$write->("$group/cpu.cfs_period_us", 10000);
+	$write->("$group/cpu.cfs_quota_us", 1000);	# a tenth of a core
+
+	# the load alone in the scores, so that they send the reads to the
+	# standbys, which read less than the throttled coordinator
+	$primary->safe_psql('postgres', q{
+		ALTER SYSTEM SET foresight.weight_connection = 0;
+		ALTER SYSTEM SET foresight.weight_load = 1;
+		SELECT pg_reload_conf();});
+
+	# the postmaster and its processes; those forked later follow
+	my ($pm) = split /\n/, slurp_file($primary->data_dir . '/postmaster.pid');
+	$write->("$group/cgroup.procs", $_) for grep { /^\d+$/ } ($pm, split(/\s+/, `pgrep -P $pm`));
+
+	my $reads = IPC::Run::start(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '120', '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+	ok($primary->poll_query_until('postgres', q{
+		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
+		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
+	# two seconds for the predictions to follow, then the decisions counted
+	sleep(2);
+	$from = last_decision();
+	sleep(4);
+	my ($load, $throttled) = split /\|/, $primary->safe_psql('postgres', q{
+		SELECT round(load::numeric, 2), round(cpu_throttled::numeric, 2)
+		FROM foresight.node_metrics WHERE node_name = 'local'});
+	($all, $here, $by_rule) = point_decisions($from);
+	my $by_throttling = $primary->safe_psql('postgres', qq{
+		SELECT count(*) FROM foresight.routing_decisions
+		WHERE decision_id > $from AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'});
+	$reads->kill_kill;
+	diag("throttled coordinator (load $load, throttled $throttled): $all point reads, $here run here, "
+		  . "$by_rule by the rule, $by_throttling of them counted busy by the throttling");
+	# which way the rule sends them follows the measured costs (phase 2):
+	# kept here as cheaper, or, when routing measured cheaper, one in 16
+	# run here to re-measure; either way it applies
+	cmp_ok($by_rule, '>', 0, 'a throttled coordinator is busy for the rule');
+	cmp_ok($by_throttling, '>', 0,
+		'with its load under 0.5 the reason says the throttling made it busy');
+	@unjustified = unjustified($from);
+	is(scalar @unjustified, 0,
+		'every such decision: busy by its load or its throttling, and busier than the chosen node')
+	  or diag(join("\n", @unjustified[0 .. ($#unjustified < 4 ? $#unjustified : 4)]));
+}
+
+$primary->stop;
+rmdir $group if defined $group;
 done_testing();

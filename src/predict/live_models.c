@@ -16,6 +16,17 @@
  * replays the samples that arrived meanwhile before it puts the trained
  * copy back.
  *
+ * The router reads a few predictions for every routed query, in every
+ * backend, while they change a few dozen times a second.  Taking the lock
+ * for each read, even shared, writes the lock's cache line from every
+ * core: with two backends deciding at once on two cores, the lock alone
+ * took a quarter of a decision's time (docs/benchmarks.md, "Predictions
+ * read without the lock").  So every change made under the exclusive lock
+ * advances a generation counter before the lock is released, and a
+ * backend keeps its own copy of each prediction it read with the
+ * generation it read it at: while the counter has not moved, the copy is
+ * what the lock would give, and reading the counter writes nothing.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,6 +60,7 @@ int			foresight_retrain_budget_ms = 100;
 typedef struct LiveModelsShared
 {
 	LWLock	   *lock;
+	pg_atomic_uint64 generation;	/* advanced by every exclusive holder */
 	pg_atomic_uint32 retrain_requested;
 	Latch	   *trainer_latch;	/* the trainer's, while it runs; under lock */
 	int			cursor;			/* where the next training pass starts */
@@ -61,6 +73,19 @@ static LiveModelsShared *live = NULL;
 
 /* the monitor's copy of a model being updated (see live_models_observe) */
 static fc_model *update_scratch = NULL;
+
+/*
+ * This backend's copies of the predictions it read, one per (series,
+ * horizon slot), each made when it was first needed.
+ */
+typedef struct CachedPrediction
+{
+	uint64		generation;		/* live->generation when read; 0: never */
+	int32		series_node_id; /* the series' node then */
+	Prediction	prediction;		/* valid: the series had one then */
+} CachedPrediction;
+
+static CachedPrediction **prediction_cache = NULL;
 
 static int
 series_count(void)
@@ -148,6 +173,7 @@ live_models_shmem_init(void)
 	{
 		memset(live, 0, series_area_size() + models_area_size());
 		live->lock = &(GetNamedLWLockTranche("pg_foresight models"))->lock;
+		pg_atomic_init_u64(&live->generation, 1);
 		pg_atomic_init_u32(&live->retrain_requested, 0);
 		for (int i = 0; i < series_count(); i++)
 			live->series[i].node_id = -1;
@@ -194,6 +220,21 @@ series_for(int slot, int32 node_id, int series, int *index)
 	if (index)
 		*index = i;
 	return &live->series[i];
+}
+
+/* Take the lock exclusively: to change what readers of predictions see. */
+static void
+lock_exclusive(void)
+{
+	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+}
+
+/* ... and release it, the change made: every backend's copies are stale. */
+static void
+unlock_exclusive(void)
+{
+	pg_atomic_fetch_add_u64(&live->generation, 1);
+	LWLockRelease(live->lock);
 }
 
 /* Publish the prediction of model k of a series after it saw a sample. */
@@ -264,7 +305,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	int64		sample_number;
 
 	foresight_require_shmem();
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	lock_exclusive();
 	st = series_for(slot, node_id, series, &index);
 	if (st->node_id != node_id)
 		reset_series(st, index, node_id);
@@ -272,7 +313,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 	if (!isfinite(value))
 	{
 		st->skipped_nonfinite++;
-		LWLockRelease(live->lock);
+		unlock_exclusive();
 		return;
 	}
 	value = clamp01(value);
@@ -291,7 +332,7 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 		if (!fitted[k])
 			publish_prediction(st, hm, k, value, at);
 	}
-	LWLockRelease(live->lock);
+	unlock_exclusive();
 
 	/*
 	 * Update a private copy of each fitted model without the lock, then put
@@ -319,14 +360,14 @@ live_models_observe(int slot, int32 node_id, int series, double value, Timestamp
 			continue;
 		(void) fc_model_update(update_scratch, value);
 
-		LWLockAcquire(live->lock, LW_EXCLUSIVE);
+		lock_exclusive();
 		if (st->node_id == node_id && hm->training.fitted && hm->absorbed == absorbed)
 		{
 			memcpy(&hm->model, update_scratch, sizeof(fc_model));
 			hm->absorbed = sample_number;
 			publish_prediction(st, hm, k, value, at);
 		}
-		LWLockRelease(live->lock);
+		unlock_exclusive();
 	}
 }
 
@@ -348,9 +389,9 @@ void
 live_models_set_trainer_latch(Latch *latch)
 {
 	foresight_require_shmem();
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	lock_exclusive();
 	live->trainer_latch = latch;
-	LWLockRelease(live->lock);
+	unlock_exclusive();
 }
 
 LWLock *
@@ -447,7 +488,7 @@ train_one(int index, int k, fc_model *scratch, double *y,
 	if (status == FC_ERR_INTERRUPTED)
 		return false;
 
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	lock_exclusive();
 	if (st->node_id == node_id)
 	{
 		hm->retrain_pending = false;
@@ -478,7 +519,7 @@ train_one(int index, int k, fc_model *scratch, double *y,
 							live_models_series_name(index % PREDICT_SERIES_COUNT), node_id,
 							horizons_ms(k), fc_status_message(status))));
 	}
-	LWLockRelease(live->lock);
+	unlock_exclusive();
 	return true;
 }
 
@@ -501,11 +542,11 @@ live_models_train_due(fc_interrupt_fn pause, void *pause_arg)
 
 	if (pg_atomic_exchange_u32(&live->retrain_requested, 0) != 0)
 	{
-		LWLockAcquire(live->lock, LW_EXCLUSIVE);
+		lock_exclusive();
 		for (int i = 0; i < n; i++)
 			for (int k = 0; k < horizons_slots(); k++)
 				live_models_model(i, k)->retrain_pending = (live->series[i].node_id >= 0);
-		LWLockRelease(live->lock);
+		unlock_exclusive();
 	}
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -552,25 +593,57 @@ live_models_train_due(fc_interrupt_fn pause, void *pause_arg)
 	}
 }
 
+/* this backend's copy of prediction k of series index, made if need be */
+static CachedPrediction *
+cached_prediction(int index, int k)
+{
+	CachedPrediction **entry;
+
+	if (prediction_cache == NULL)
+		prediction_cache = MemoryContextAllocZero(TopMemoryContext,
+												  sizeof(CachedPrediction *) *
+												  series_count() * horizons_slots());
+	entry = &prediction_cache[index * horizons_slots() + k];
+	if (*entry == NULL)
+		*entry = MemoryContextAllocZero(TopMemoryContext, sizeof(CachedPrediction));
+	return *entry;
+}
+
 bool
 live_models_prediction(int slot, int32 node_id, int series, int k, Prediction *out)
 {
-	SeriesState *st;
-	HorizonModel *hm;
 	int			index;
-	bool		found;
+	CachedPrediction *c;
+	uint64		generation;
 
 	foresight_require_shmem();
 	if (k < 0 || k >= horizons_count())
 		return false;
-	LWLockAcquire(live->lock, LW_SHARED);
-	st = series_for(slot, node_id, series, &index);
-	hm = live_models_model(index, k);
-	found = st->node_id == node_id && hm->prediction.valid;
-	if (found)
-		*out = hm->prediction;
-	LWLockRelease(live->lock);
-	return found;
+	(void) series_for(slot, node_id, series, &index);
+	c = cached_prediction(index, k);
+
+	/*
+	 * Read before the lock is taken: a change after this read leaves the
+	 * copy older than the counter, and the next read takes it again.
+	 */
+	generation = pg_atomic_read_u64(&live->generation);
+	if (c->generation != generation)
+	{
+		SeriesState *st;
+		HorizonModel *hm;
+
+		LWLockAcquire(live->lock, LW_SHARED);
+		st = &live->series[index];
+		hm = live_models_model(index, k);
+		c->series_node_id = st->node_id;
+		c->prediction = hm->prediction;
+		LWLockRelease(live->lock);
+		c->generation = generation;
+	}
+	if (c->series_node_id != node_id || !c->prediction.valid)
+		return false;
+	*out = c->prediction;
+	return true;
 }
 
 /* the index of the blend's naive member in a fitted prediction, or -1 */
@@ -641,7 +714,7 @@ live_models_restore_window(int slot, int32 node_id, int series,
 	double	   *window;
 	int			kept = 0;
 
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	lock_exclusive();
 	st = series_for(slot, node_id, series, &index);
 	reset_series(st, index, node_id);
 	window = series_window(index);
@@ -662,7 +735,7 @@ live_models_restore_window(int slot, int32 node_id, int series,
 	st->ring_len = kept;
 	st->ring_pos = kept % foresight_model_window;
 	st->total_samples = kept;
-	LWLockRelease(live->lock);
+	unlock_exclusive();
 }
 
 bool
@@ -680,7 +753,7 @@ live_models_restore_model(int slot, int32 node_id, int series,
 		model->cfg.kind != FC_BLEND)
 		return false;
 
-	LWLockAcquire(live->lock, LW_EXCLUSIVE);
+	lock_exclusive();
 	st = series_for(slot, node_id, series, &index);
 	for (int k = 0; k < horizons_count() && st->node_id == node_id && !restored; k++)
 	{
@@ -698,7 +771,7 @@ live_models_restore_model(int slot, int32 node_id, int series,
 		hm->training.mase_scale = mase_scale;
 		restored = true;
 	}
-	LWLockRelease(live->lock);
+	unlock_exclusive();
 	pfree(model);
 	return restored;
 }

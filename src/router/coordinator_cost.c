@@ -7,24 +7,34 @@
  * Why: a routed point read costs the coordinator a round trip to a node
  * (a send, a wait, a receive, the rows converted) on top of what the
  * client's query costs it anyway; on a small query that is more than
- * running the query here (bench/results/routing_cpu.md).  While the nodes
- * have room that is a price worth paying; when the coordinator itself is
- * the busiest candidate it is not: routing such a read takes more of the
- * scarcest CPU than running it, and loads a node as well.
+ * running the query here (bench/results/routing_cpu.md).  While the
+ * coordinator has room that is a price worth paying; when it is busy, and
+ * busier than the node the scores chose, it is not: routing such a read
+ * takes more of the scarcer CPU than running it, and loads the node as
+ * well.  Only that node is compared: how busy a third node is has no
+ * bearing on where this read costs less.
  *
  * What is timed, planning included, is in coordinator_cost.h.
  *
  * The rule, for a read the scores send to a node (policy_predictive.c):
  * it runs here instead when foresight.coordinator_cost is on, the
- * coordinator is a candidate, its predicted load is at least
- * COST_BUSY_LOAD and above every other candidate's, and, for the read's
- * class, the measured CPU of running here is at most that of routing.
- * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
- * such a read runs here so that the cost gets measured (only while the
- * coordinator is the busiest, where running here is the likely answer).
- * While it is the busiest, one decision in 16 goes the other way than the
- * costs say, so that both stay measured under the load of the moment: a
- * cost measured on a cold cache or under another load does not stay.
+ * coordinator is a candidate, it is busy (its predicted load at least
+ * COST_BUSY_LOAD, or its control group throttled in at least
+ * COST_BUSY_THROTTLED of its CPU periods over the last sample), its
+ * predicted load is above that node's, and, for the read's class, the
+ * measured CPU of running here is at most that of routing.  The second
+ * test of "busy" is there because the load signal measures CPU as a share
+ * of the host (docs/monitoring.md, "CPU limits"): a coordinator held to a
+ * fraction of the host's cores by a quota, and throttled in every period,
+ * reads a load well below 0.5.  Being throttled is the direct measure of
+ * a CPU that is the limit; it is used here only, not by the scores or by
+ * admission control.  While fewer
+ * than COST_MIN_SAMPLES reads of the class were timed here, such a read
+ * runs here so that the cost gets measured (only while the coordinator is
+ * the busier, where running here is the likely answer).  While it is the
+ * busier, one decision in 16 goes the other way than the costs say, so
+ * that both stay measured under the load of the moment: a cost measured
+ * on a cold cache or under another load does not stay.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,6 +53,8 @@
 #define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
 #define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
 #define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
+#define COST_BUSY_THROTTLED 0.5 /* ... unless throttled in this share of its
+								 * CPU periods */
 #define COST_EXPLORE		0.0625	/* share of busy decisions that go the other way */
 
 typedef struct CostAverage
@@ -79,7 +91,7 @@ void
 coordinator_cost_define_gucs(void)
 {
 	DefineCustomBoolVariable("foresight.coordinator_cost",
-							 "Runs a read here instead of routing it when the coordinator is the busiest candidate and routing would cost it more CPU.",
+							 "Runs a read here instead of routing it when the coordinator is busier than the chosen node and routing would cost it more CPU.",
 							 "The CPU a routed read and a read run here cost the coordinator is measured per request class (foresight.coordinator_cost view).",
 							 &foresight_coordinator_cost,
 							 true,
@@ -206,28 +218,47 @@ coordinator_cost_get(RequestClass cls, CoordinatorCost *out)
 	SpinLockRelease(&cost->mutex);
 }
 
+/*
+ * "busier than standby1 (load 0.93 > 0.31)", and ", throttled 97%" inside
+ * the brackets when the CPU limit, not the load, made the coordinator busy.
+ */
+static void
+busier_text(char *buf, size_t len, double here_load, double here_throttled,
+			const char *node_name, double node_load)
+{
+	if (here_load < COST_BUSY_LOAD)
+		snprintf(buf, len, "busier than %s (load %.2f > %.2f, throttled %.0f%%)",
+				 node_name, here_load, node_load, 100.0 * here_throttled);
+	else
+		snprintf(buf, len, "busier than %s (load %.2f > %.2f)",
+				 node_name, here_load, node_load);
+}
+
 bool
-coordinator_cost_runs_here(RequestClass cls, double here_load,
-						   double busiest_other_load,
+coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throttled,
+						   const char *node_name, double node_load,
 						   char *reason, size_t reason_len)
 {
 	CoordinatorCost c;
 	const char *name = request_class_name(cls);
+	char		busier[NAMEDATALEN + 64];
 
 	if (!foresight_coordinator_cost || cost == NULL)
 		return false;
-	if (here_load < COST_BUSY_LOAD || here_load <= busiest_other_load)
-		return false;			/* the coordinator is not the bottleneck */
+	if (here_load < COST_BUSY_LOAD && here_throttled < COST_BUSY_THROTTLED)
+		return false;			/* the coordinator is not a bottleneck */
+	if (here_load <= node_load)
+		return false;			/* nor the scarcer CPU of the two */
 
 	coordinator_cost_get(cls, &c);
 	if (c.route_samples < COST_MIN_SAMPLES)
 		return false;			/* what routing costs is not known yet */
+	busier_text(busier, sizeof(busier), here_load, here_throttled, node_name, node_load);
 	if (c.local_samples < COST_MIN_SAMPLES)
 	{
 		snprintf(reason, reason_len,
-				 "coordinator cost: busiest (load %.2f > %.2f), %s cost here measured %lld/%d: here",
-				 here_load, busiest_other_load, name,
-				 (long long) c.local_samples, COST_MIN_SAMPLES);
+				 "coordinator cost: %s, %s cost here measured %lld/%d: here",
+				 busier, name, (long long) c.local_samples, COST_MIN_SAMPLES);
 		return true;
 	}
 	if (c.local_us > c.route_us)
@@ -236,15 +267,15 @@ coordinator_cost_runs_here(RequestClass cls, double here_load,
 		if (pg_prng_double(&pg_global_prng_state) >= COST_EXPLORE)
 			return false;
 		snprintf(reason, reason_len,
-				 "coordinator cost: busiest (load %.2f > %.2f), %s re-measured here (%.0f > %.0f us): here",
-				 here_load, busiest_other_load, name, c.local_us, c.route_us);
+				 "coordinator cost: %s, %s re-measured here (%.0f > %.0f us): here",
+				 busier, name, c.local_us, c.route_us);
 		return true;
 	}
 	/* now and then routed all the same, so that its cost stays current */
 	if (pg_prng_double(&pg_global_prng_state) < COST_EXPLORE)
 		return false;
 	snprintf(reason, reason_len,
-			 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, busiest (load %.2f > %.2f): here",
-			 name, c.route_us, c.local_us, here_load, busiest_other_load);
+			 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, %s: here",
+			 name, c.route_us, c.local_us, busier);
 	return true;
 }

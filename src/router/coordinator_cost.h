@@ -3,8 +3,9 @@
  * coordinator_cost.h
  *	  What a read costs the coordinator's own CPU, routed or run here, per
  *	  request class, measured; and the predictive policy's rule that runs
- *	  a read here when the coordinator is the busiest candidate and routing
- *	  the read would cost it more than running it
+ *	  a read here when the coordinator is busy (its predicted load, or its
+ *	  CPU limit reached), busier than the node the scores chose, and
+ *	  routing the read would cost it more than running it
  *	  (foresight.coordinator_cost; docs/routing.md#the-coordinators-own-cost).
  *
  * The clock is the backend's thread CPU time (CLOCK_THREAD_CPUTIME_ID)
@@ -61,7 +62,8 @@ extern void coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_h
 extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
 
 extern bool coordinator_cost_runs_here(RequestClass cls, double here_load,
-									   double busiest_other_load,
+									   double here_throttled,
+									   const char *node_name, double node_load,
 									   char *reason, size_t reason_len);
 
 #endif							/* FORESIGHT_COORDINATOR_COST_H */

@@ -5,13 +5,15 @@
  *	  the candidates (router/predictive_score.c), apply admission control when
  *	  every one is predicted overloaded (router/admission.c), and order
  *	  them: the chosen node first, then the others by score.  A read the
- *	  scores send to a node runs here instead when the coordinator is the
- *	  busiest candidate and routing would cost it more CPU than running the
- *	  read (router/coordinator_cost.c).
+ *	  scores send to a node runs here instead when the coordinator is busy,
+ *	  busier than that node, and routing would cost it more CPU than
+ *	  running the read (router/coordinator_cost.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "utils/timestamp.h"
 
@@ -49,10 +51,13 @@ fill_candidates(PredictiveCandidate *pc, const RouteCandidate *cands, int n)
 		pc[i].name = cands[i].name;
 		pc[i].weight = cands[i].weight;
 		pc[i].inflight = cands[i].inflight;
+		pc[i].cpu_throttled = -1.0;
 		if (history_latest(cands[i].slot, cands[i].node_id, &sample))
 		{
 			pc[i].connections = Max(sample.connections, 0);
 			pc[i].max_connections = Max(sample.max_connections, 0);
+			if (!isnan(sample.cpu_throttled))
+				pc[i].cpu_throttled = sample.cpu_throttled;
 		}
 	}
 }
@@ -113,15 +118,15 @@ overload_action_name(int action)
 
 /*
  * The coordinator's own cost: the chosen candidate, or the coordinator
- * when it is a candidate, the busiest one, and routing this class costs it
- * more than running here (the rule and why: coordinator_cost.c).
+ * when it is a candidate, busy (by its predicted load or its CPU limit),
+ * busier than the chosen node, and routing this class costs it more than
+ * running here (the rule and why: coordinator_cost.c).
  */
 static int
 weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cands,
 					   int n, int chosen, RequestClass cls, RouteDecision *d)
 {
 	int			here = -1;
-	double		busiest_other = 0.0;
 
 	if (cands[chosen].is_local)
 		return chosen;
@@ -129,11 +134,10 @@ weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cand
 	{
 		if (cands[i].is_local)
 			here = i;
-		else
-			busiest_other = Max(busiest_other, pc[i].predicted_load);
 	}
 	if (here < 0 ||
-		!coordinator_cost_runs_here(cls, pc[here].predicted_load, busiest_other,
+		!coordinator_cost_runs_here(cls, pc[here].predicted_load, pc[here].cpu_throttled,
+									cands[chosen].name, pc[chosen].predicted_load,
 									d->reason, sizeof(d->reason)))
 		return chosen;
 	return here;

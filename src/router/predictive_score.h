@@ -67,6 +67,9 @@ typedef struct PredictiveCandidate
 	double		weight;
 	int			connections;	/* from the node's last sample; 0 if unknown */
 	int			max_connections;	/* 0 if unknown */
+	double		cpu_throttled;	/* share of its control group's CPU periods
+								 * it was throttled in over its last sample;
+								 * -1 if unknown (no limit) */
 	uint32		inflight;
 	/* filled by predictive_score() */
 	double		predicted_load; /* adjusted, in [0,1] */

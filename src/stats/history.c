@@ -4,7 +4,13 @@
  *	  Shared-memory rings of metric samples, one per registry slot.
  *
  * One LWLock guards all rings: the monitor holds it exclusively for one
- * memcpy per sample, readers share it while they copy.
+ * memcpy per sample, readers share it while they copy.  The router reads
+ * every candidate's latest sample for every routed query, so each backend
+ * keeps a copy of the latest sample of each ring it read, with the ring's
+ * generation then: an append advances the generation, and while it has
+ * not moved the copy is still the latest, read without taking the lock
+ * (which, even shared, writes the lock's cache line from every core;
+ * see live_models.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -12,9 +18,11 @@
 
 #include <math.h>
 
+#include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "core/guards.h"
 #include "registry/registry.h"
@@ -37,6 +45,8 @@ typedef struct HistoryRing
 	int32		node_id;		/* -1: unused */
 	int32		next;			/* index the next sample goes to */
 	int64		count;			/* samples held, at most history_size */
+	pg_atomic_uint64 generation;	/* advanced by every change, under the
+									 * lock held exclusively */
 } HistoryRing;
 
 typedef struct HistoryShared
@@ -50,6 +60,17 @@ typedef struct HistoryShared
 
 static HistoryShared *history = NULL;
 static MetricSample *samples = NULL;
+
+/* this backend's copy of a ring's latest sample (history_latest) */
+typedef struct LatestCopy
+{
+	uint64		generation;		/* the ring's generation when read; 0: never */
+	int32		node_id;		/* the ring's node then */
+	bool		found;			/* it had a sample then */
+	MetricSample sample;
+} LatestCopy;
+
+static LatestCopy **latest_copies = NULL;
 
 static bool
 check_history_size(int *newval, void **extra, GucSource source)
@@ -132,6 +153,7 @@ history_shmem_init(void)
 			history->rings[i].node_id = -1;
 			history->rings[i].next = 0;
 			history->rings[i].count = 0;
+			pg_atomic_init_u64(&history->rings[i].generation, 1);
 		}
 	}
 }
@@ -218,6 +240,7 @@ history_append(int slot, int32 node_id, const MetricSample *sample)
 	ring->next = (ring->next + 1) % history->size;
 	if (ring->count < history->size)
 		ring->count++;
+	pg_atomic_fetch_add_u64(&ring->generation, 1);
 	LWLockRelease(history->lock);
 }
 
@@ -225,21 +248,40 @@ bool
 history_latest(int slot, int32 node_id, MetricSample *out)
 {
 	HistoryRing *ring;
-	bool		found = false;
+	LatestCopy *copy;
+	uint64		generation;
 
 	foresight_require_shmem();
 	if (slot < 0 || slot >= registry_slot_count())
 		return false;
 
-	LWLockAcquire(history->lock, LW_SHARED);
+	if (latest_copies == NULL)
+		latest_copies = MemoryContextAllocZero(TopMemoryContext,
+											   sizeof(LatestCopy *) * registry_slot_count());
+	if (latest_copies[slot] == NULL)
+		latest_copies[slot] = MemoryContextAllocZero(TopMemoryContext, sizeof(LatestCopy));
+	copy = latest_copies[slot];
 	ring = &history->rings[slot];
-	if (ring->node_id == node_id && ring->count > 0)
+
+	/*
+	 * Read before the lock is taken: an append after this read leaves the
+	 * copy older than the generation, and the next call reads it again.
+	 */
+	generation = pg_atomic_read_u64(&ring->generation);
+	if (copy->generation != generation)
 	{
-		*out = *ring_sample(slot, (ring->next + history->size - 1) % history->size);
-		found = true;
+		LWLockAcquire(history->lock, LW_SHARED);
+		copy->node_id = ring->node_id;
+		copy->found = ring->count > 0;
+		if (copy->found)
+			copy->sample = *ring_sample(slot, (ring->next + history->size - 1) % history->size);
+		LWLockRelease(history->lock);
+		copy->generation = generation;
 	}
-	LWLockRelease(history->lock);
-	return found;
+	if (copy->node_id != node_id || !copy->found)
+		return false;
+	*out = copy->sample;
+	return true;
 }
 
 int
@@ -292,6 +334,7 @@ history_restore(int slot, int32 node_id, const MetricSample *in, int n)
 		*ring_sample(slot, i) = in[i];
 	ring->count = n;
 	ring->next = n % history->size;
+	pg_atomic_fetch_add_u64(&ring->generation, 1);
 	LWLockRelease(history->lock);
 }
 
