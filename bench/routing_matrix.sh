@@ -5,7 +5,7 @@
 #   bash bench/routing_matrix.sh [--phases 10,40] [--protocols simple,prepared]
 #                                [--quotas equal,unequal] [--noises cpu,io]
 #                                [--targets LIST] [--rate TPS|auto]
-#                                [--clients N] [--scale S] [--out FILE]
+#                                [--clients N] [--scale S] [--out NAME]
 #
 # A coordinator and two hot standbys on loopback, every server held to a
 # CPU quota by the cgroup v1 cpu controller (equal: 0.4 core each;
@@ -45,7 +45,7 @@
 # POOL_NODES).  pgpool-II's clients and the CPU neighbour's set
 # foresight.routing_policy = local: the standbys route their own sessions'
 # reads for the spread targets, and must run what those send them.  Writes
-# bench/results/routing_matrix.md (or --out).  Not a timed test: compare the
+# bench/results/routing_matrix.md (or bench/results/NAME).  Not a timed test: compare the
 # ratios within a cell, whose targets run back to back.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
@@ -84,6 +84,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$clients" -ge 3 ] || die "--clients must be at least 3 (a third on each server when spread)"
+# a file name, checked now rather than when the report is written
+case $out_name in
+	*/* | "") die "--out takes a file name, written in bench/results/ (not \"$out_name\")" ;;
+esac
 
 bench_prelude matrix
 pgpool_port=$((port + 10))

@@ -249,11 +249,12 @@ SKIP:
 	my ($load, $throttled) = split /\|/, $primary->safe_psql('postgres', q{
 		SELECT round(load::numeric, 2), round(cpu_throttled::numeric, 2)
 		FROM foresight.node_metrics WHERE node_name = 'local'});
+	$reads->kill_kill;
 	($all, $here, $by_rule) = point_decisions($from);
 	my $by_throttling = $primary->safe_psql('postgres', qq{
 		SELECT count(*) FROM foresight.routing_decisions
-		WHERE decision_id > $from AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'});
-	$reads->kill_kill;
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
+		  AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'});
 	diag("throttled coordinator (load $load, throttled $throttled): $all point reads, $here run here, "
 		  . "$by_rule by the rule, $by_throttling of them counted busy by the throttling");
 	# which way the rule sends them follows the measured costs (phase 2):
