@@ -28,13 +28,14 @@
  * fraction of the host's cores by a quota, and throttled in every period,
  * reads a load well below 0.5.  Being throttled is the direct measure of
  * a CPU that is the limit; it is used here only, not by the scores or by
- * admission control.  While fewer
- * than COST_MIN_SAMPLES reads of the class were timed here, such a read
- * runs here so that the cost gets measured (only while the coordinator is
- * the busier, where running here is the likely answer).  While it is the
- * busier, one decision in 16 goes the other way than the costs say, so
- * that both stay measured under the load of the moment: a cost measured
- * on a cold cache or under another load does not stay.
+ * admission control.
+ *
+ * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
+ * such a read runs here so that the cost gets measured (only while the
+ * coordinator is the busier, where running here is the likely answer).
+ * While it is the busier, one decision in 16 goes the other way than the
+ * costs say, so that both stay measured under the load of the moment: a
+ * cost measured on a cold cache or under another load does not stay.
  *
  *-------------------------------------------------------------------------
  */
@@ -253,29 +254,29 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 	coordinator_cost_get(cls, &c);
 	if (c.route_samples < COST_MIN_SAMPLES)
 		return false;			/* what routing costs is not known yet */
+
+	/* routing takes less of the coordinator: now and then measure here again */
+	if (c.local_samples >= COST_MIN_SAMPLES && c.local_us > c.route_us &&
+		pg_prng_double(&pg_global_prng_state) >= COST_EXPLORE)
+		return false;
+	/* running here takes less: now and then routed all the same, to measure */
+	if (c.local_samples >= COST_MIN_SAMPLES && c.local_us <= c.route_us &&
+		pg_prng_double(&pg_global_prng_state) < COST_EXPLORE)
+		return false;
+
+	/* it runs here: say why (formatted only now, as it costs a little) */
 	busier_text(busier, sizeof(busier), here_load, here_throttled, node_name, node_load);
 	if (c.local_samples < COST_MIN_SAMPLES)
-	{
 		snprintf(reason, reason_len,
 				 "coordinator cost: %s, %s cost here measured %lld/%d: here",
 				 busier, name, (long long) c.local_samples, COST_MIN_SAMPLES);
-		return true;
-	}
-	if (c.local_us > c.route_us)
-	{
-		/* routing takes less of the coordinator; now and then measure again */
-		if (pg_prng_double(&pg_global_prng_state) >= COST_EXPLORE)
-			return false;
+	else if (c.local_us > c.route_us)
 		snprintf(reason, reason_len,
 				 "coordinator cost: %s, %s re-measured here (%.0f > %.0f us): here",
 				 busier, name, c.local_us, c.route_us);
-		return true;
-	}
-	/* now and then routed all the same, so that its cost stays current */
-	if (pg_prng_double(&pg_global_prng_state) < COST_EXPLORE)
-		return false;
-	snprintf(reason, reason_len,
-			 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, %s: here",
-			 name, c.route_us, c.local_us, busier);
+	else
+		snprintf(reason, reason_len,
+				 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, %s: here",
+				 name, c.route_us, c.local_us, busier);
 	return true;
 }
