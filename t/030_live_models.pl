@@ -1,5 +1,6 @@
 # Live models fed by the monitor: predictions for every node, a load on one
-# standby raising its predicted load above the other's, the models view,
+# standby raising its predicted load above the other's, a session's own
+# copies of predictions and samples following new ones, the models view,
 # retrain(), samples without a load skipped and counted but never reaching
 # a model, and models kept across a restart.
 use strict;
@@ -21,6 +22,19 @@ ok($primary->poll_query_until('postgres',
 is($primary->safe_psql('postgres',
 	"SELECT bool_and(predicted_load BETWEEN 0 AND 1) AND bool_and(horizon = '1s') FROM foresight.predictions"),
 	't', 'predictions are loads in [0,1] over the horizon');
+
+# A backend keeps its own copies of the predictions and latest samples it
+# read, re-read when the writers' generation has moved (live_models.c,
+# history.c): within one session, a second read a second later (five
+# samples at 200 ms) sees newer ones, not the copies of the first.
+my ($samples0, $sampled0, $samples1, $sampled1) = split /\n/, $primary->safe_psql('postgres', q{
+	SELECT samples FROM foresight.predictions WHERE node_name = 'local' AND request_class = 'all';
+	SELECT sampled_at FROM foresight.node_metrics WHERE node_name = 'local';
+	DO $$ BEGIN PERFORM pg_sleep(1); END $$;
+	SELECT samples FROM foresight.predictions WHERE node_name = 'local' AND request_class = 'all';
+	SELECT sampled_at FROM foresight.node_metrics WHERE node_name = 'local';});
+cmp_ok($samples1, '>', $samples0, 'one session reads a newer prediction after new samples');
+isnt($sampled1, $sampled0, 'and a newer latest sample');
 is($primary->safe_psql('postgres', q{
 	SELECT bool_and(cardinality(models) >= 4 AND cardinality(models) = cardinality(weights)
 	                AND cardinality(models) = cardinality(forecasts))
