@@ -141,8 +141,9 @@ sub arm_labels
 }
 $primary->safe_psql('postgres', q{
 	SELECT foresight.start_experiment('scope', '{"a": {}, "b": {}}', traffic => 0.5, unit => 'session', seed => 1)});
+# 40 sessions: with 20, one arm got none about once in 300 runs (0.75^20)
 my (%in, $mixed);
-for my $i (1 .. 20)
+for my $i (1 .. 40)
 {
 	my @l = split /,/, arm_labels('scope', 5);
 	$mixed++ if grep { $_ ne $l[0] } @l;
@@ -150,7 +151,7 @@ for my $i (1 .. 20)
 }
 diag('sessions by arm: ' . join(', ', map { "$_ $in{$_}" } sort keys %in));
 ok(!$mixed, "unit session: each session's reads are all in one arm, or all outside");
-ok(($in{a} // 0) > 0 && ($in{b} // 0) > 0 && ($in{'-'} // 0) >= 3 && ($in{'-'} // 0) <= 17,
+ok(($in{a} // 0) > 0 && ($in{b} // 0) > 0 && ($in{'-'} // 0) >= 8 && ($in{'-'} // 0) <= 32,
 	'traffic 0.5: about half the sessions are in, in both arms');
 # the report counts the sessions of each arm, and with fewer than 30 in an
 # arm or the control gives no verdict for a session experiment
