@@ -3,8 +3,9 @@
 # reading app.tenant through STABLE SQL and PL/pgSQL wrappers), extension
 # and planner settings, the session user and the current role (SET ROLE,
 # SET SESSION AUTHORIZATION, SECURITY DEFINER), the transaction's and the
-# statement's timestamps.  A node session never routes onward.  What
-# cannot be carried to a node keeps the query here, and says why.
+# statement's timestamps, random() once seeded.  A node session never
+# routes onward.  What cannot be carried to a node keeps the query here,
+# and says why.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -431,5 +432,45 @@ WHERE pid = $st[0] ORDER BY decision_id DESC LIMIT 1}),
 like($primary->safe_psql('postgres', "$route EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM docs_sql WHERE id < 5 AND now() > CURRENT_DATE - 1"),
 	qr/Remote SQL: .*\(id < \$1\) AND \(\$3 > \(\$4 - \$2\)\).*\n\s+Remote Parameters: \$1 = '5', \$2 = '1', \$3 = now\(\), \$4 = CURRENT_DATE\n/s,
 	'EXPLAIN VERBOSE shows the parameters that carry the transaction\'s time');
+
+# --- random() once the session seeded it (setseed(), SET seed): the seeded
+# sequence, which only this server's generator gives.  Unseeded, random()
+# routes (its values differ between runs anyway).
+$primary->safe_psql('postgres', q{
+CREATE FUNCTION seed_sql() RETURNS void LANGUAGE sql VOLATILE AS $$ SELECT setseed(0.42) $$;
+CREATE FUNCTION one_seeded() RETURNS integer LANGUAGE sql SET seed = 0.42 AS $$ SELECT 1 $$;
+});
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the functions that seed');
+is(from_standby($primary->safe_psql('postgres', "$route SELECT (random() < 1) || '|' || node_port()"),
+		'unseeded random()'), 'true', 'random() of an unseeded session is routed');
+my $draws = q{string_agg(random()::text, ',')};
+my ($seeded_local) = reverse session("$local SELECT setseed(0.42); SELECT $draws FROM generate_series(1, 3)");
+like($seeded_local, qr/^0\.\d+,0\.\d+,0\.\d+$/, 'seeded random() here: three draws');
+for my $seed ('SELECT setseed(0.42);', 'SET seed = 0.42;', q{SELECT set_config('seed', '0.42', false);},
+	'DO $$ BEGIN PERFORM setseed(0.42); END $$;', 'SELECT seed_sql();', 'SELECT one_seeded();',
+	'BEGIN; SELECT setseed(0.42); ROLLBACK;')
+{
+	my ($line) = reverse session("$route $seed SELECT $draws || '|' || node_port() FROM generate_series(1, 3)");
+	is($line, "$seeded_local|$pport", "seeded by \"$seed\": random() runs here, the seeded sequence");
+}
+# plans made before the seed: a prepared statement and a shape seen before
+my @before = session(qq{$route
+PREPARE draw AS SELECT random()::text || '|' || node_port();
+EXECUTE draw;
+SELECT random()::text || '|' || node_port() FROM docs_sql WHERE id = 1;
+SELECT setseed(0.42);
+SELECT random()::text || '|' || node_port() FROM docs_sql WHERE id = 2;
+EXECUTE draw;
+SELECT random()::text || '|' || node_port() FROM docs_sql WHERE id = 3;
+EXECUTE draw;
+});
+from_standby($before[0], 'prepared random() before the seed');
+from_standby($before[1], 'a shape with random() before the seed');
+my @after_local = session("$local SELECT setseed(0.42);" . (' SELECT random();' x 4));
+is(join(' ', @before[3 .. 6]), join(' ', map { "$_|$pport" } @after_local[1 .. 4]),
+	'plans made before the seed: their executions after it run here, the seeded sequence');
+like($primary->safe_psql('postgres', "$route SELECT setseed(0.42); SELECT reason FROM foresight.route_explain('SELECT random()')"),
+	qr/calls random\(\) after this session seeded it/, 'route_explain() says why');
 
 done_testing();

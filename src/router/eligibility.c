@@ -43,6 +43,7 @@
 #include "router/clock_params.h"
 #include "router/eligibility.h"
 #include "router/policy.h"
+#include "router/random_seed.h"
 #include "router/route_types.h"
 #include "router/router.h"
 
@@ -339,6 +340,11 @@ function_checker(Oid funcid, void *context)
 	if ((reason = server_function_reason(funcid)) != NULL)
 	{
 		w->reason = reason;
+		return true;
+	}
+	if (funcid == F_RANDOM && random_seed_is_set())
+	{
+		w->reason = random_seed_reason;
 		return true;
 	}
 	volatility = func_volatile(funcid);
@@ -675,6 +681,8 @@ router_xact_has_written(void)
 const char *
 eligibility_check_session(Oid plan_user)
 {
+	const char *reason;
+
 	if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
 		return "policy is local";
 	if (RecoveryInProgress() && !foresight_standby_routing)
@@ -692,6 +700,8 @@ eligibility_check_session(Oid plan_user)
 	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
 		router_block_statements() > 0 && !policy_block_pinned())
 		return "REPEATABLE READ block whose snapshot was taken here";
+	if ((reason = random_seed_check_session()) != NULL)
+		return reason;
 	/* the identity and the settings a node session must take from this one */
 	return guc_sync_check_session();
 }

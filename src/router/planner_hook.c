@@ -51,6 +51,7 @@
 #include "router/route_cache.h"
 #include "router/route_plan.h"
 #include "router/planner_hook.h"
+#include "router/random_seed.h"
 #include "router/router.h"
 #include "router/split_scan.h"
 #include "router/unrouted_log.h"
@@ -284,6 +285,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		nested;
 	Query	   *split_copy = NULL;
 	const char *split_reason = NULL;
+	bool		seed_after;
 
 	nested = planning_nested();
 	if (nested)
@@ -305,7 +307,11 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	if (off_reason != NULL)
 	{
+		bool		seed_after = random_seed_note_query(parse);
+
 		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
+		if (seed_after)
+			random_seed_note_planned(parse);
 		eligibility_last_reason = off_reason;
 		/* nested plans are never logged: keep the ring for top-level ones */
 		if (!nested)
@@ -335,10 +341,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		}
 	}
 
+	/* (a shape seen before was eligible: it does not call setseed()) */
+	seed_after = random_seed_note_query(parse);
 	copy = copyObject(parse);
 	if (foresight_split)
 		split_copy = copyObject(parse);
 	stmt = plan_holding_notices(parse, query_string, cursorOptions, boundParams);
+	if (seed_after)
+		random_seed_note_planned(parse);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
 	if (reason == NULL)

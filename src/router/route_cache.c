@@ -107,6 +107,12 @@ flush_if_invalid(void)
 	}
 }
 
+void
+route_cache_forget_all(void)
+{
+	cache_invalid = true;
+}
+
 /* the invalidation callbacks, registered by the first entry of a backend */
 static void
 register_callbacks(void)

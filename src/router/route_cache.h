@@ -39,4 +39,10 @@ extern PlannedStmt *route_cache_lookup(uint64 hash, const Query *lifted,
 /* Remember stmt, the routed plan made for a query whose lifted form is lifted. */
 extern void route_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt);
 
+/*
+ * Forget every shape (at the next look-up): something a shape's eligibility
+ * was decided on has changed (random_seed.c).
+ */
+extern void route_cache_forget_all(void);
+
 #endif							/* FORESIGHT_ROUTE_CACHE_H */

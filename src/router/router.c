@@ -36,6 +36,7 @@
 #include "router/route_scan.h"
 #include "router/split_scan.h"
 #include "router/planner_hook.h"
+#include "router/random_seed.h"
 #include "router/router.h"
 #include "router/scoring.h"
 #include "router/route_cache.h"
@@ -410,6 +411,7 @@ router_install_hooks(void)
 	RegisterSubXactCallback(router_subxact_callback, NULL);
 
 	router_install_planner_hook();
+	random_seed_install();
 	route_scan_register();
 	split_scan_register();
 
