@@ -264,6 +264,37 @@ $rr->quit;
 $primary->safe_psql('postgres', "DELETE FROM t WHERE id = 2000");
 ForesightCluster::catch_up($primary, $standby1, $standby2);
 
+# a REPEATABLE READ block whose snapshot a statement other than a read
+# took (an imported snapshot, PREPARE, EXPLAIN, a DO block's query) reads
+# here to its end: its reads see that snapshot, not a node's newer one
+# (rows committed after it, on every standby, must not show)
+my $exporter = $primary->background_psql('postgres', on_error_stop => 0);
+$exporter->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+my $snapshot = $exporter->query_safe('SELECT pg_export_snapshot()');
+my $exported_count = $exporter->query_safe('SELECT count(*) FROM t');
+my $new_id = 2100;
+for my $first ("SET TRANSACTION SNAPSHOT '$snapshot'", 'PREPARE first_stmt AS SELECT 1',
+	'EXPLAIN SELECT count(*) FROM t', 'DO $$ BEGIN PERFORM count(*) FROM t; END $$')
+{
+	my $block = $primary->background_psql('postgres', on_error_stop => 0);
+	$block->query_safe($route);
+	$block->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+	$block->query_safe($first);
+	my $count_then = $first =~ /SNAPSHOT/ ? $exported_count : $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+	$primary->safe_psql('postgres', "INSERT INTO t VALUES ($new_id, 'after the block began')");
+	$new_id++;
+	ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+		"\"$first\": the standbys have the row committed after it");
+	is($block->query_safe("SELECT count(*) || '|' || node_port() FROM t"), "$count_then|$pport",
+		"REPEATABLE READ block begun by \"$first\": read here, in its own snapshot");
+	$block->query_safe('COMMIT');
+	$block->quit;
+}
+$exporter->query_safe('COMMIT');
+$exporter->quit;
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id >= 2100');
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+
 # a node's error keeps its SQLSTATE, message and gets a context line
 my ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	"$route \\set VERBOSITY verbose\nSELECT 1 / (id - id) FROM t WHERE id = 5");

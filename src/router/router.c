@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
+#include "utils/snapmgr.h"
 
 #include "core/guards.h"
 #include "monitor/worker.h"
@@ -194,7 +195,11 @@ router_next_round_robin(void)
 
 /* --- executor nesting --- */
 
-/* statements of the current transaction block (REPEATABLE READ routing) */
+/*
+ * Statements of the current transaction block (REPEATABLE READ routing):
+ * those run at top level, and the top-level utilities after which the
+ * block had its snapshot (router_process_utility).
+ */
 static LocalTransactionId block_lxid = InvalidLocalTransactionId;
 static int	block_statements = 0;
 
@@ -202,6 +207,17 @@ int
 router_block_statements(void)
 {
 	return block_lxid == MyProc->lxid ? block_statements : 0;
+}
+
+static void
+count_block_statement(void)
+{
+	if (block_lxid != MyProc->lxid)
+	{
+		block_lxid = MyProc->lxid;
+		block_statements = 0;
+	}
+	block_statements++;
 }
 
 static void
@@ -235,14 +251,7 @@ router_executor_start(QueryDesc *queryDesc, int eflags)
 
 	if (router_exec_depth == 0 && IsTransactionBlock() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-	{
-		if (block_lxid != MyProc->lxid)
-		{
-			block_lxid = MyProc->lxid;
-			block_statements = 0;
-		}
-		block_statements++;
-	}
+		count_block_statement();
 }
 
 static void
@@ -343,6 +352,16 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 			guc_sync_touch();
 	}
 	PG_END_TRY();
+
+	/*
+	 * A block that has its snapshot after a top-level utility got it there
+	 * (SET TRANSACTION SNAPSHOT, or one that needs a snapshot: PREPARE,
+	 * EXPLAIN, DO, CALL ...; pquery.c's PlannedStmtRequiresSnapshot): as
+	 * after a statement run here, a REPEATABLE READ block's later reads
+	 * run here, in that snapshot, not in a node's newer one.
+	 */
+	if (top_level && IsTransactionBlock() && FirstSnapshotSet)
+		count_block_statement();
 }
 
 /* --- transaction end --- */
