@@ -307,8 +307,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	if (off_reason != NULL)
 	{
-		bool		seed_after = random_seed_note_query(parse);
-
+		seed_after = random_seed_note_query(parse);
 		stmt = plan_below(parse, query_string, cursorOptions, boundParams);
 		if (seed_after)
 			random_seed_note_planned(parse);
