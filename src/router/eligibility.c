@@ -681,8 +681,6 @@ router_xact_has_written(void)
 const char *
 eligibility_check_session(Oid plan_user)
 {
-	const char *reason;
-
 	if (foresight_routing_policy == ROUTING_POLICY_LOCAL)
 		return "policy is local";
 	if (RecoveryInProgress() && !foresight_standby_routing)
@@ -700,8 +698,6 @@ eligibility_check_session(Oid plan_user)
 	if (IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
 		router_block_statements() > 0 && !policy_block_pinned())
 		return "REPEATABLE READ block whose snapshot was taken here";
-	if ((reason = random_seed_check_session()) != NULL)
-		return reason;
 	/* the identity and the settings a node session must take from this one */
 	return guc_sync_check_session();
 }

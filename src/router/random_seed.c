@@ -26,10 +26,12 @@
  *	 arms its assign hook only then): that assign hook is wrapped.  Should
  *	 the setting not be found as expected, random() is never routed.
  *
- * The session becomes seeded at a statement's planning or while it runs;
- * plans made before (the plan cache, route_cache.c's shapes) may route
- * random().  The first statement to start routing afterwards runs here
- * instead, and makes every cached plan and shape be made again.
+ * Plans made before the seed (the plan cache, route_cache.c's shapes) may
+ * route random(): when the session seeds it, every one of them is made
+ * again before its next execution, as after a catalog change
+ * (ResetPlanCache() only marks plans and fails on nothing, so it may run in
+ * an assign hook).  A portal bound before the seed and run after it runs
+ * as decided at its Bind.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,16 +50,21 @@
 const char	random_seed_reason[] =
 "calls random() after this session seeded it (setseed(), SET seed): a node's generator would not give the seeded sequence";
 
-static const char reason_since_plan[] =
-"this session seeded random() (setseed(), SET seed) since its plans were made: they are made again";
-
 /* the session seeded random(); set while the seed setting is not watched */
 static bool seeded = false;
 
-/* the caches were made again after the session became seeded */
-static bool caches_redone = false;
-
 static GucRealAssignHook seed_assign_next = NULL;
+
+/* The session seeds random() now: plans made before may route it. */
+static void
+note_seeded(void)
+{
+	if (seeded)
+		return;
+	seeded = true;
+	ResetPlanCache();
+	route_cache_forget_all();
+}
 
 /* the seed setting's assign hook: PostgreSQL's, noting when it seeds */
 static void
@@ -65,7 +72,7 @@ seed_assign(double newval, void *extra)
 {
 	/* check_random_seed() armed it: an interactive SET is seeding */
 	if (extra != NULL && *(int *) extra != 0)
-		seeded = true;
+		note_seeded();
 	seed_assign_next(newval, extra);
 }
 
@@ -136,7 +143,7 @@ walk(Query *query)
 
 	(void) seed_walker((Node *) query, &w);
 	if (w.seeds)
-		seeded = true;
+		note_seeded();
 	return w;
 }
 
@@ -159,15 +166,4 @@ bool
 random_seed_is_set(void)
 {
 	return seeded;
-}
-
-const char *
-random_seed_check_session(void)
-{
-	if (!seeded || caches_redone)
-		return NULL;
-	caches_redone = true;
-	ResetPlanCache();
-	route_cache_forget_all();
-	return reason_since_plan;
 }

@@ -25,15 +25,11 @@ extern void random_seed_install(void);
 extern bool random_seed_note_query(Query *parse);
 extern void random_seed_note_planned(Query *planned);
 
-/* Has this session seeded random()?  Then random() is not safe to route. */
-extern bool random_seed_is_set(void);
-
 /*
- * At the start of a statement that may route: the first one after the
- * session seeded random() runs here (its plan may predate the seed, as
- * may every cached plan and shape, which are made again); NULL otherwise.
+ * Has this session seeded random()?  Then random() is not safe to route
+ * (and every plan and shape made before was marked to be made again).
  */
-extern const char *random_seed_check_session(void);
+extern bool random_seed_is_set(void);
 
 extern const char random_seed_reason[];
 
