@@ -295,6 +295,31 @@ $exporter->quit;
 $primary->safe_psql('postgres', 'DELETE FROM t WHERE id >= 2100');
 ForesightCluster::catch_up($primary, $standby1, $standby2);
 
+# a READ COMMITTED block pinned to a standby whose replay then stops: a
+# statement of the block that runs here sees another session's new row,
+# and the block's later reads must not see less (they run here, or on the
+# standby once it has replayed as far)
+my %node_of = ($standby1->port => $standby1, $standby2->port => $standby2);
+my $rc = $primary->background_psql('postgres', on_error_stop => 0);
+$rc->query_safe($route);
+$rc->query_safe('BEGIN');
+my $pinned_port = $rc->query_safe('SELECT node_port() FROM t LIMIT 1');
+ok($node_of{$pinned_port}, 'READ COMMITTED block: pinned to a standby');
+$node_of{$pinned_port}->safe_psql('postgres', 'SELECT pg_wal_replay_pause()')
+	if $node_of{$pinned_port};
+my $before_row = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (2200, 'while the pinned standby is paused')");
+is($rc->query_safe("SELECT count(*) || '|' || pg_backend_pid() FROM t") =~ s/\|.*//r, $before_row + 1,
+	'a statement of the block that runs here sees the new row');
+is($rc->query_safe('SELECT count(*) FROM t'), $before_row + 1,
+	'the block\'s next read does not see less than that statement saw');
+$rc->query_safe('COMMIT');
+$rc->quit;
+$node_of{$pinned_port}->safe_psql('postgres', 'SELECT pg_wal_replay_resume()')
+	if $node_of{$pinned_port};
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id = 2200');
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+
 # a node's error keeps its SQLSTATE, message and gets a context line
 my ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	"$route \\set VERBOSITY verbose\nSELECT 1 / (id - id) FROM t WHERE id = 5");

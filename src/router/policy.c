@@ -82,6 +82,9 @@ static LocalTransactionId pin_lxid = InvalidLocalTransactionId;
 static int	pin_slot = -1;
 static int32 pin_node_id = -1;
 
+/* how far a statement of the pinned block that ran here saw (or Invalid) */
+static XLogRecPtr pin_seen_lsn = InvalidXLogRecPtr;
+
 /* is (slot, node_id) still a registered node at conninfo? */
 static bool
 node_still_valid(int slot, int32 node_id, const char *conninfo)
@@ -183,6 +186,8 @@ policy_pin(int slot, int32 node_id)
 {
 	if (!IsTransactionBlock())
 		return;
+	if (pin_lxid != MyProc->lxid)
+		pin_seen_lsn = InvalidXLogRecPtr;
 	pin_lxid = MyProc->lxid;
 	pin_slot = slot;
 	pin_node_id = node_id;
@@ -192,6 +197,14 @@ bool
 policy_block_pinned(void)
 {
 	return IsTransactionBlock() && pin_lxid == MyProc->lxid && pin_slot >= 0;
+}
+
+void
+policy_block_ran_here(void)
+{
+	if (policy_block_pinned() && pin_slot != FORESIGHT_LOCAL_SLOT &&
+		XactIsoLevel == XACT_READ_COMMITTED)
+		pin_seen_lsn = router_wal_position();
 }
 
 /* --- policies: each orders the candidates in place --- */
@@ -470,6 +483,25 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	}
 
 	/*
+	 * A READ COMMITTED block pinned to a node, in which a statement ran here
+	 * since (policy_block_ran_here): that statement saw what was written
+	 * here when it ran, and a later read of the block must not see less
+	 * (each statement of a block sees at least what an earlier one saw, as
+	 * here).  The node reads on once it has replayed that far; until then
+	 * the block reads here.  A REPEATABLE READ block's reads on the node
+	 * share one snapshot, which replay does not move.
+	 */
+	if (XactIsoLevel == XACT_READ_COMMITTED && policy_block_pinned() &&
+		pin_seen_lsn > d->required_lsn)
+	{
+		d->required_lsn = pin_seen_lsn;
+		d->block_seen = true;
+		d->catalog_floor = false;
+		if (!dry_run)
+			router_flush_wal(pin_seen_lsn);
+	}
+
+	/*
 	 * On a standby (foresight.standby_routing), monotonic reads: a read
 	 * never goes to a node that has replayed less than this standby had when
 	 * the statement began, or a session could see a row and then not see it.
@@ -486,6 +518,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			d->required_lsn = replayed;
 			d->standby_floor = true;
 			d->catalog_floor = false;
+			d->block_seen = false;
 		}
 	}
 
@@ -609,6 +642,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 				 routing_policy_name(d->policy),
 				 d->block_start ? "the start of a REPEATABLE READ block" :
 				 d->standby_floor ? "monotonic reads (what this standby had replayed)" :
+				 d->block_seen ? "what a statement of this block saw here" :
 				 d->catalog_floor ? "the catalog floor (a catalog change made here)" :
 				 "read-your-writes");
 	else

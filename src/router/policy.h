@@ -59,6 +59,8 @@ typedef struct RouteDecision
 	bool		catalog_floor;	/* ... because of others' catalog changes */
 	bool		standby_floor;	/* ... because this standby had replayed it
 								 * when the statement began (monotonic reads) */
+	bool		block_seen;		/* ... because a statement of this READ
+								 * COMMITTED block saw it here */
 	bool		all_quarantined;	/* every node was quarantined or slowly
 									 * readmitted: taken back (policy.c) */
 	int			hedge_after_ms; /* predictive: hedge a query not answering by then (0: never) */
@@ -100,5 +102,12 @@ extern void policy_pin(int slot, int32 node_id);
 
 /* Has the current transaction block pinned a route? */
 extern bool policy_block_pinned(void);
+
+/*
+ * A statement of the current transaction block ran here (not routed): a
+ * READ COMMITTED block pinned to a node reads there from now on only what
+ * that node has replayed as far as this server's WAL now goes.
+ */
+extern void policy_block_ran_here(void);
 
 #endif							/* FORESIGHT_POLICY_H */

@@ -249,6 +249,8 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 				"has not replayed what was written here before this REPEATABLE READ block began" :
 				st->decision.standby_floor ?
 				"has replayed less than this standby had when the statement began" :
+				st->decision.block_seen ?
+				"has not replayed what a statement of this block saw here" :
 				"has not replayed this session's last commit";
 			return NULL;
 		}
@@ -563,7 +565,10 @@ route_exec(CustomScanState *node)
 		INSTR_TIME_SET_CURRENT(st->start);
 		st->answer_cold = false;
 		if (st->ineligible != NULL)
+		{
 			st->mode = ROUTE_LOCAL;
+			policy_block_ran_here();
+		}
 		else
 			start_route(st);
 	}

@@ -19,6 +19,7 @@
 #include "port/atomics.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -37,6 +38,7 @@
 #include "router/route_scan.h"
 #include "router/split_scan.h"
 #include "router/planner_hook.h"
+#include "router/policy.h"
 #include "router/random_seed.h"
 #include "router/router.h"
 #include "router/scoring.h"
@@ -251,7 +253,12 @@ router_executor_start(QueryDesc *queryDesc, int eflags)
 
 	if (router_exec_depth == 0 && IsTransactionBlock() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
 		count_block_statement();
+		/* a route node says itself whether it ran here (route_scan.c) */
+		if (!route_scan_is_route(queryDesc->plannedstmt->planTree))
+			policy_block_ran_here();
+	}
 }
 
 static void
@@ -362,6 +369,13 @@ router_process_utility(PlannedStmt *pstmt, const char *queryString,
 	 */
 	if (top_level && IsTransactionBlock() && FirstSnapshotSet)
 		count_block_statement();
+
+	/*
+	 * A utility that read here (DO, CALL, COPY ...; the statements EXPLAIN,
+	 * EXECUTE and DECLARE run start in the executor, above).
+	 */
+	if (top_level && nests && IsTransactionBlock() && PlannedStmtRequiresSnapshot(pstmt))
+		policy_block_ran_here();
 }
 
 /* --- transaction end --- */
