@@ -492,7 +492,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	 * share one snapshot, which replay does not move.
 	 */
 	if (XactIsoLevel == XACT_READ_COMMITTED && policy_block_pinned() &&
-		pin_seen_lsn > d->required_lsn)
+		pin_slot != FORESIGHT_LOCAL_SLOT && pin_seen_lsn > d->required_lsn)
 	{
 		d->required_lsn = pin_seen_lsn;
 		d->block_seen = true;
