@@ -49,6 +49,7 @@
 #include "utils/guc.h"
 
 #include "router/coordinator_cost.h"
+#include "router/reason_text.h"
 
 #define COST_SAMPLE_EVERY	4	/* time one execution in this many per backend */
 #define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
@@ -224,15 +225,22 @@ coordinator_cost_get(RequestClass cls, CoordinatorCost *out)
  * the brackets when the CPU limit, not the load, made the coordinator busy.
  */
 static void
-busier_text(char *buf, size_t len, double here_load, double here_throttled,
-			const char *node_name, double node_load)
+append_busier(ReasonText *rt, double here_load, double here_throttled,
+			  const char *node_name, double node_load)
 {
+	reason_text_str(rt, "busier than ");
+	reason_text_str(rt, node_name);
+	reason_text_str(rt, " (load ");
+	reason_text_fixed(rt, here_load, 2);
+	reason_text_str(rt, " > ");
+	reason_text_fixed(rt, node_load, 2);
 	if (here_load < COST_BUSY_LOAD)
-		snprintf(buf, len, "busier than %s (load %.2f > %.2f, throttled %.0f%%)",
-				 node_name, here_load, node_load, 100.0 * here_throttled);
-	else
-		snprintf(buf, len, "busier than %s (load %.2f > %.2f)",
-				 node_name, here_load, node_load);
+	{
+		reason_text_str(rt, ", throttled ");
+		reason_text_fixed(rt, 100.0 * here_throttled, 0);
+		reason_text_str(rt, "%");
+	}
+	reason_text_str(rt, ")");
 }
 
 bool
@@ -242,7 +250,7 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 {
 	CoordinatorCost c;
 	const char *name = request_class_name(cls);
-	char		busier[NAMEDATALEN + 64];
+	ReasonText	rt;
 
 	if (!foresight_coordinator_cost || cost == NULL)
 		return false;
@@ -264,19 +272,46 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 		pg_prng_double(&pg_global_prng_state) < COST_EXPLORE)
 		return false;
 
-	/* it runs here: say why (formatted only now, as it costs a little) */
-	busier_text(busier, sizeof(busier), here_load, here_throttled, node_name, node_load);
-	if (c.local_samples < COST_MIN_SAMPLES)
-		snprintf(reason, reason_len,
-				 "coordinator cost: %s, %s cost here measured %lld/%d: here",
-				 busier, name, (long long) c.local_samples, COST_MIN_SAMPLES);
-	else if (c.local_us > c.route_us)
-		snprintf(reason, reason_len,
-				 "coordinator cost: %s, %s re-measured here (%.0f > %.0f us): here",
-				 busier, name, c.local_us, c.route_us);
+	/*
+	 * It runs here: say why.  Without printf (reason_text.h): under a
+	 * saturated coordinator a read in ten or so takes this way.
+	 */
+	reason_text_init(&rt, reason, reason_len);
+	reason_text_str(&rt, "coordinator cost: ");
+	if (c.local_samples >= COST_MIN_SAMPLES && c.local_us <= c.route_us)
+	{
+		/* "point CPU routed 57 us >= here 15 us, busier than ...: here" */
+		reason_text_str(&rt, name);
+		reason_text_str(&rt, " CPU routed ");
+		reason_text_fixed(&rt, c.route_us, 0);
+		reason_text_str(&rt, " us >= here ");
+		reason_text_fixed(&rt, c.local_us, 0);
+		reason_text_str(&rt, " us, ");
+		append_busier(&rt, here_load, here_throttled, node_name, node_load);
+	}
 	else
-		snprintf(reason, reason_len,
-				 "coordinator cost: %s CPU routed %.0f us >= here %.0f us, %s: here",
-				 name, c.route_us, c.local_us, busier);
+	{
+		append_busier(&rt, here_load, here_throttled, node_name, node_load);
+		reason_text_str(&rt, ", ");
+		reason_text_str(&rt, name);
+		if (c.local_samples < COST_MIN_SAMPLES)
+		{
+			/* "..., point cost here measured 3/8: here" */
+			reason_text_str(&rt, " cost here measured ");
+			reason_text_int(&rt, (long) c.local_samples);
+			reason_text_str(&rt, "/");
+			reason_text_int(&rt, COST_MIN_SAMPLES);
+		}
+		else
+		{
+			/* "..., point re-measured here (61 > 57 us): here" */
+			reason_text_str(&rt, " re-measured here (");
+			reason_text_fixed(&rt, c.local_us, 0);
+			reason_text_str(&rt, " > ");
+			reason_text_fixed(&rt, c.route_us, 0);
+			reason_text_str(&rt, " us)");
+		}
+	}
+	reason_text_str(&rt, ": here");
 	return true;
 }
