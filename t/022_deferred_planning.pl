@@ -195,6 +195,37 @@ ok($rr_ports[0] eq $rr_ports[1] && ($name_of{ $rr_ports[0] } // '') =~ /^standby
 	'both reads of the block ran on one standby') or diag(join('|', @rr));
 is(join('|', map { (split / /, $_, 2)[1] // $_ } @rr), 'v12 ü|v13 ü|v14 ü|2', 'with the right rows, as known shapes');
 
+# partitions that the first query's plan pruned: a shape over a table with
+# a partition no node can read (a foreign table reading a file of the
+# server's own data directory, an unlogged table) is not kept, so that each
+# query is routed, or not, by its own plan; kept, the foreign partition was
+# read on a standby, from the standby's file
+$primary->safe_psql('postgres', q{
+CREATE EXTENSION file_fdw;
+CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+CREATE TABLE parts (k integer, v text) PARTITION BY LIST (k);
+CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1);
+CREATE UNLOGGED TABLE parts_2 PARTITION OF parts FOR VALUES IN (2);
+CREATE FOREIGN TABLE parts_3 PARTITION OF parts FOR VALUES IN (3)
+	SERVER files OPTIONS (filename 'parts_3.csv', format 'csv');
+INSERT INTO parts VALUES (1, 'logged'), (2, 'unlogged');
+});
+for my $node ($primary, $standby1, $standby2)
+{
+	PostgreSQL::Test::Utils::append_to_file($node->data_dir . '/parts_3.csv',
+		"3,file of $name_of{ $node->port }\n");
+}
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the partitions');
+my @parts = run_session("SET foresight.routing_policy = round_robin; SET foresight.include_local = off;",
+	(map { "SELECT node_port(), v FROM parts WHERE k = $_" } 1, 3, 2, 3, 1),
+	"SELECT '0', count(*) FROM foresight.query_shapes WHERE remote_sql LIKE '%parts%'");
+like($name_of{ $parts[0][0][0] } // '', qr/^standby/, 'a read of the ordinary partition ran on a standby');
+is(join('|', map { $_->[1] } @parts[1 .. 3]), 'file of primary|unlogged|file of primary',
+	'the foreign and the unlogged partition were read here, with the same shape known');
+is($parts[5][1], '0', 'and the shape was not kept');
+
 # the extended protocol without parameters (unnamed and named statements)
 my $script = $primary->basedir . '/constant.sql';
 PostgreSQL::Test::Utils::append_to_file($script, "SELECT v FROM t WHERE id = 7;\n");

@@ -22,6 +22,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
@@ -587,6 +588,72 @@ result_unroutable(List *targetlist)
 	return NULL;
 }
 
+/*
+ * Why a relation of this persistence and kind, read with the permissions of
+ * check_as_user (a view's owner; InvalidOid: the current role), could not
+ * be read on a node; or NULL.
+ */
+static const char *
+relation_unroutable(char persistence, char relkind, Oid check_as_user)
+{
+	if (persistence == RELPERSISTENCE_TEMP)
+		return "reads a temporary table";
+	if (persistence == RELPERSISTENCE_UNLOGGED)
+		return "reads an unlogged table";
+	if (relkind == RELKIND_FOREIGN_TABLE)
+		return "reads a foreign table";
+	/* last_value, log_cnt, is_called: a node has the WAL-logged state */
+	if (relkind == RELKIND_SEQUENCE)
+		return "reads a sequence relation (a node's copy of its state is not this server's)";
+	if (OidIsValid(check_as_user) && check_as_user != GetUserId())
+		return "reads a view owned by another role";
+	return NULL;
+}
+
+/* eligibility_check_children's walk: every table's children, at any depth */
+static bool
+children_walker(Node *node, const char **reason)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		ListCell   *lc;
+
+		if (rte->rtekind != RTE_RELATION || !rte->inh)
+			return false;
+		/* the parent is locked by parse analysis; children are only looked up */
+		foreach(lc, find_all_inheritors(rte->relid, NoLock, NULL))
+		{
+			HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+			Form_pg_class rel;
+
+			if (!HeapTupleIsValid(tuple))
+				continue;		/* dropped since */
+			rel = (Form_pg_class) GETSTRUCT(tuple);
+			*reason = relation_unroutable(rel->relpersistence, rel->relkind, InvalidOid);
+			ReleaseSysCache(tuple);
+			if (*reason != NULL)
+				return true;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, children_walker, reason,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, children_walker, reason);
+}
+
+const char *
+eligibility_check_children(Query *parse)
+{
+	const char *reason = NULL;
+
+	(void) children_walker((Node *) parse, &reason);
+	return reason;
+}
+
 const char *
 eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 							List **param_types)
@@ -616,22 +683,9 @@ eligibility_check_statement(Query *parse, PlannedStmt *stmt, int cursorOptions,
 
 		if (rte->rtekind != RTE_RELATION)
 			continue;
-		switch (get_rel_persistence(rte->relid))
-		{
-			case RELPERSISTENCE_TEMP:
-				return "reads a temporary table";
-			case RELPERSISTENCE_UNLOGGED:
-				return "reads an unlogged table";
-			default:
-				break;
-		}
-		if (rte->relkind == RELKIND_FOREIGN_TABLE)
-			return "reads a foreign table";
-		/* last_value, log_cnt, is_called: a node has the WAL-logged state */
-		if (rte->relkind == RELKIND_SEQUENCE)
-			return "reads a sequence relation (a node's copy of its state is not this server's)";
-		if (OidIsValid(rte->checkAsUser) && rte->checkAsUser != GetUserId())
-			return "reads a view owned by another role";
+		if ((reason = relation_unroutable(get_rel_persistence(rte->relid), rte->relkind,
+										  rte->checkAsUser)) != NULL)
+			return reason;
 	}
 
 	/* every output column must be able to come back from a node */

@@ -25,6 +25,15 @@ extern const char *eligibility_check_statement(Query *parse, PlannedStmt *stmt,
 											   int cursorOptions,
 											   List **param_types);
 
+/*
+ * For a query shape kept for later queries with other constants
+ * (route_cache.c): NULL when no inheritance child or partition of a table
+ * parse reads is one a node cannot read, else the reason.  A plan names
+ * only the children its constants select, so eligibility_check_statement
+ * answers for one query, this for its shape.
+ */
+extern const char *eligibility_check_children(Query *parse);
+
 /* Executor-start check of the session; NULL or the reason (static). */
 extern const char *eligibility_check_session(Oid plan_user);
 

@@ -35,7 +35,12 @@
  * ROUTE_CACHE_MAX_COST (where planning is a large share of the work).  Any
  * invalidation of a relation, function, type, operator, collation or
  * schema empties the cache: names in the remote SQL and eligibility both
- * depend on them.  The view foresight.query_shapes lists the entries.
+ * depend on them.  A shape is kept only when every partition and
+ * inheritance child of the tables it reads could be read on a node
+ * (eligibility_check_children): the first query's plan names only those
+ * its constants selected, and a later query's plan is not made here.
+ * Attaching a partition or a child invalidates its parent, which empties
+ * the cache.  The view foresight.query_shapes lists the entries.
  *
  *-------------------------------------------------------------------------
  */
