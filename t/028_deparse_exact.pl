@@ -8,7 +8,8 @@
 # does write back; string literals under either standard_conforming_strings
 # with the same query text; one SQL text prepared on a node for two sets of
 # parameter types; PL/pgSQL trigger functions at COMMIT; interval constants
-# whose text in the postgres style does not read back.
+# whose text in the postgres style does not read back; constants that the
+# planner folds, or simplifies their expression by, kept as literals.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -307,6 +308,24 @@ for my $style (qw(postgres postgres_verbose sql_standard iso_8601))
 }
 like(remote_sql(q{SELECT interval '-1 day +2 hours' AS i FROM tm}), qr/'P-1DT2H'::interval/,
 	'the remote SQL writes an interval in ISO 8601');
+
+# --- 7. constants the planner computes with, or simplifies by, stay
+# literals: lifted into parameters, a generic plan on the node (from the
+# sixth execution of a statement) would evaluate what the planner here
+# never does, or not evaluate what it does
+my $or_true = join('', map { "SELECT id FROM w WHERE id = $_ AND ((id / 0 = 1) OR true);\n" } 1 .. 8);
+check_routed('OR true beside a division by zero, past five custom plans', $or_true, '', 8);
+my $folded = join('',
+	map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE 1 / 1 = 1 END;\n" } 1 .. 8)
+  . "SELECT id FROM w WHERE id = -3 AND CASE WHEN id > 0 THEN true ELSE 1 / 0 = 1 END;\n";
+my (undef, $lout, $lerr) = $primary->psql('postgres', "$local $folded", on_error_stop => 0);
+my (undef, $rout, $rerr) = $primary->psql('postgres', "$route $folded", on_error_stop => 0);
+like($lerr, qr/division by zero/, 'a constant division by zero where no row reaches fails here, at planning');
+is($rout, $lout, 'routed, the same rows before it');
+like($rerr, qr/division by zero/, 'and the same error after the same query shape ran eight times');
+like(remote_sql(q{SELECT id FROM w WHERE id = 1 AND ((id / 0 = 1) OR true) AND id <> abs(-2)}),
+	qr/\(id = \$1\).*\(\(id \/ \$2\) = \$3\) OR true\).*abs\([^\$]*\)/s,
+	'the remote SQL keeps them as literals, the rest lifted');
 
 # --- 1 (last: lifted, they crashed the coordinator) constants the deparser
 # prints as keywords stay literals

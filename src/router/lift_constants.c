@@ -37,6 +37,20 @@
  *	 FROM ...), NORMALIZE(x, form), x IS form NORMALIZED, ...): the deparser
  *	 prints some of them as keywords, reading the constant's value.
  *
+ * Nor are the constants of a sub-expression that the planner computes
+ * itself (no column, sub-query or function that is not immutable:
+ * "1 / 0", "lower('ABC')", "2 + 3"): eval_const_expressions folds it at
+ * planning, raising its errors there, even in a branch the executor would
+ * never reach ("CASE WHEN x > 0 THEN true ELSE 1 / 0 = 1 END" fails here
+ * whatever the rows).  As parameters, a node's generic plan would
+ * evaluate it only where reached, and the same query could return rows
+ * there and fail here; as literals, the node folds it as this server does.
+ * For the same reason a constant stays a literal where its value lets the
+ * planner simplify the expression around it: an argument of AND, OR or
+ * NOT, of COALESCE, a CASE's argument or the test of one of its arms
+ * ("aid / 0 = 1 OR true" is true here without dividing; with $1 for true,
+ * a generic plan divides).
+ *
  * The value of an OID alias (regclass, regtype, regproc, ...) is sent as
  * the OID in digits, which every reg* input function reads as it is: its
  * output, a name, would be looked up again on the node, through the
@@ -51,6 +65,8 @@
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
@@ -104,6 +120,19 @@ is_oid_alias(Oid typid)
 static Node *lift_mutator(Node *node, LiftContext *cxt);
 
 /*
+ * Does the planner compute node at planning (see the header comment)?  An
+ * expression without columns, sub-queries or functions other than
+ * immutable ones: eval_const_expressions folds what it can of it, so all
+ * of its constants stay literals.
+ */
+static bool
+folded_when_planned(Node *node)
+{
+	return !contain_var_clause(node) && !checkExprHasSubLink(node) &&
+		!contain_mutable_functions(node);
+}
+
+/*
  * A function whose deparsed form is syntax rather than a call: a cast, or
  * SQL-mandated syntax.  Its constant arguments are kept as they are (see
  * the header comment), except the value a cast converts; its other
@@ -132,6 +161,51 @@ lift_syntax_function(FuncExpr *func, LiftContext *cxt)
 	return (Node *) copy;
 }
 
+/*
+ * args lifted, but for the constants among them, which stay: the planner
+ * simplifies by their values (see the header comment).
+ */
+static List *
+lift_all_but_constants(List *args, LiftContext *cxt)
+{
+	List	   *lifted = NIL;
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		Node	   *arg = (Node *) lfirst(lc);
+
+		lifted = lappend(lifted, arg != NULL && IsA(arg, Const) ? arg : lift_mutator(arg, cxt));
+	}
+	return lifted;
+}
+
+/* A CASE, its argument and its arms' tests keeping their constants. */
+static Node *
+lift_case(CaseExpr *expr, LiftContext *cxt)
+{
+	CaseExpr   *copy = makeNode(CaseExpr);
+	ListCell   *lc;
+
+	memcpy(copy, expr, sizeof(CaseExpr));
+	if (expr->arg != NULL && !IsA(expr->arg, Const))
+		copy->arg = (Expr *) lift_mutator((Node *) expr->arg, cxt);
+	copy->args = NIL;
+	foreach(lc, expr->args)
+	{
+		CaseWhen   *when = lfirst_node(CaseWhen, lc);
+		CaseWhen   *arm = makeNode(CaseWhen);
+
+		memcpy(arm, when, sizeof(CaseWhen));
+		if (!IsA(when->expr, Const))
+			arm->expr = (Expr *) lift_mutator((Node *) when->expr, cxt);
+		arm->result = (Expr *) lift_mutator((Node *) when->result, cxt);
+		copy->args = lappend(copy->args, arm);
+	}
+	copy->defresult = (Expr *) lift_mutator((Node *) expr->defresult, cxt);
+	return (Node *) copy;
+}
+
 static Node *
 lift_mutator(Node *node, LiftContext *cxt)
 {
@@ -139,6 +213,30 @@ lift_mutator(Node *node, LiftContext *cxt)
 		return NULL;
 	if (IsA(node, Query))
 		return node;			/* a sub-query keeps its literals */
+	/* the join tree and the parts of expressions that are not expressions */
+	if (IsA(node, FromExpr) || IsA(node, JoinExpr) || IsA(node, List) ||
+		IsA(node, CaseWhen))
+		return expression_tree_mutator(node, lift_mutator, (void *) cxt);
+	if (!IsA(node, Const) && folded_when_planned(node))
+		return node;			/* the planner computes it: literals */
+	if (IsA(node, BoolExpr))
+	{
+		BoolExpr   *copy = makeNode(BoolExpr);
+
+		memcpy(copy, node, sizeof(BoolExpr));
+		copy->args = lift_all_but_constants(((BoolExpr *) node)->args, cxt);
+		return (Node *) copy;
+	}
+	if (IsA(node, CoalesceExpr))
+	{
+		CoalesceExpr *copy = makeNode(CoalesceExpr);
+
+		memcpy(copy, node, sizeof(CoalesceExpr));
+		copy->args = lift_all_but_constants(((CoalesceExpr *) node)->args, cxt);
+		return (Node *) copy;
+	}
+	if (IsA(node, CaseExpr))
+		return lift_case((CaseExpr *) node, cxt);
 	if (IsA(node, FuncExpr) &&
 		(((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT ||
 		 ((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT_BOOL))
