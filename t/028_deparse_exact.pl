@@ -323,6 +323,13 @@ my (undef, $rout, $rerr) = $primary->psql('postgres', "$route $folded", on_error
 like($lerr, qr/division by zero/, 'a constant division by zero where no row reaches fails here, at planning');
 is($rout, $lout, 'routed, the same rows before it');
 like($rerr, qr/division by zero/, 'and the same error after the same query shape ran eight times');
+# an argument of a SQL function, which the planner inlines and simplifies
+$primary->safe_psql('postgres',
+	q{CREATE FUNCTION pick(x integer, k integer) RETURNS integer LANGUAGE sql IMMUTABLE
+		AS 'SELECT CASE WHEN k > 0 THEN x ELSE 1 / 0 END'});
+ForesightCluster::catch_up($primary, $standby);
+check_routed('a SQL function simplified by its constant argument, past five custom plans',
+	join('', map { "SELECT id FROM w WHERE id = $_ AND pick(id, 5) = $_;\n" } 1 .. 8), '', 8);
 like(remote_sql(q{SELECT id FROM w WHERE id = 1 AND ((id / 0 = 1) OR true) AND id <> abs(-2)}),
 	qr/\(id = \$1\).*\(\(id \/ \$2\) = \$3\) OR true\).*abs\([^\$]*\)/s,
 	'the remote SQL keeps them as literals, the rest lifted');

@@ -49,7 +49,12 @@
  * planner simplify the expression around it: an argument of AND, OR or
  * NOT, of COALESCE, a CASE's argument or the test of one of its arms
  * ("aid / 0 = 1 OR true" is true here without dividing; with $1 for true,
- * a generic plan divides).
+ * a generic plan divides), and an argument of a function the planner
+ * plans with its arguments' values: one written in SQL, which it inlines
+ * and then simplifies (a body "CASE WHEN k > 0 THEN x ELSE 1 / 0 END"
+ * with k = 5 loses its ELSE here; with k = $2 a node's generic plan folds
+ * the division and fails), or one with a planner support function that
+ * is not PostgreSQL's own.
  *
  * The value of an OID alias (regclass, regtype, regproc, ...) is sent as
  * the OID in digits, which every reg* input function reads as it is: its
@@ -61,6 +66,9 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
@@ -69,6 +77,7 @@
 #include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "router/lift_constants.h"
 
@@ -162,48 +171,75 @@ lift_syntax_function(FuncExpr *func, LiftContext *cxt)
 }
 
 /*
- * args lifted, but for the constants among them, which stay: the planner
- * simplifies by their values (see the header comment).
+ * Does the planner plan a call of funcid with its arguments' values: a
+ * function written in SQL (inlined, then simplified), or one with a
+ * planner support function other than PostgreSQL's own (which simplify
+ * without changing a result)?
  */
-static List *
-lift_all_but_constants(List *args, LiftContext *cxt)
+static bool
+planned_with_arguments(Oid funcid)
 {
-	List	   *lifted = NIL;
-	ListCell   *lc;
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+	bool		result;
 
-	foreach(lc, args)
-	{
-		Node	   *arg = (Node *) lfirst(lc);
-
-		lifted = lappend(lifted, arg != NULL && IsA(arg, Const) ? arg : lift_mutator(arg, cxt));
-	}
-	return lifted;
+	if (!HeapTupleIsValid(tuple))
+		return true;
+	proc = (Form_pg_proc) GETSTRUCT(tuple);
+	result = proc->prolang == SQLlanguageId ||
+		(OidIsValid(proc->prosupport) && funcid >= FirstNormalObjectId);
+	ReleaseSysCache(tuple);
+	return result;
 }
 
-/* A CASE, its argument and its arms' tests keeping their constants. */
-static Node *
-lift_case(CaseExpr *expr, LiftContext *cxt)
+/*
+ * Does the planner simplify node by the values of its constant arguments
+ * (see the header comment)?
+ */
+static bool
+keeps_constant_arguments(Node *node)
 {
-	CaseExpr   *copy = makeNode(CaseExpr);
-	ListCell   *lc;
-
-	memcpy(copy, expr, sizeof(CaseExpr));
-	if (expr->arg != NULL && !IsA(expr->arg, Const))
-		copy->arg = (Expr *) lift_mutator((Node *) expr->arg, cxt);
-	copy->args = NIL;
-	foreach(lc, expr->args)
+	switch (nodeTag(node))
 	{
-		CaseWhen   *when = lfirst_node(CaseWhen, lc);
-		CaseWhen   *arm = makeNode(CaseWhen);
-
-		memcpy(arm, when, sizeof(CaseWhen));
-		if (!IsA(when->expr, Const))
-			arm->expr = (Expr *) lift_mutator((Node *) when->expr, cxt);
-		arm->result = (Expr *) lift_mutator((Node *) when->result, cxt);
-		copy->args = lappend(copy->args, arm);
+		case T_BoolExpr:
+		case T_CoalesceExpr:
+		case T_CaseExpr:
+			return true;
+		case T_FuncExpr:
+			return planned_with_arguments(((FuncExpr *) node)->funcid);
+		case T_OpExpr:
+		case T_DistinctExpr:		/* (both are OpExprs) */
+		case T_NullIfExpr:
+			return planned_with_arguments(get_opcode(((OpExpr *) node)->opno));
+		case T_ScalarArrayOpExpr:
+			return planned_with_arguments(get_opcode(((ScalarArrayOpExpr *) node)->opno));
+		default:
+			return false;
 	}
-	copy->defresult = (Expr *) lift_mutator((Node *) expr->defresult, cxt);
-	return (Node *) copy;
+}
+
+/*
+ * lift_mutator for the arguments of such a node (the argument list, or a
+ * CASE's argument, arms and default): its constants stay, the rest is
+ * lifted as usual.
+ */
+static Node *
+lift_keeping_constants(Node *node, LiftContext *cxt)
+{
+	if (node == NULL || IsA(node, Const))
+		return node;
+	if (IsA(node, List))
+	{
+		List	   *lifted = NIL;
+		ListCell   *lc;
+
+		foreach(lc, (List *) node)
+			lifted = lappend(lifted, lift_keeping_constants((Node *) lfirst(lc), cxt));
+		return (Node *) lifted;
+	}
+	if (IsA(node, CaseWhen))
+		return expression_tree_mutator(node, lift_keeping_constants, (void *) cxt);
+	return lift_mutator(node, cxt);
 }
 
 static Node *
@@ -213,30 +249,13 @@ lift_mutator(Node *node, LiftContext *cxt)
 		return NULL;
 	if (IsA(node, Query))
 		return node;			/* a sub-query keeps its literals */
-	/* the join tree and the parts of expressions that are not expressions */
-	if (IsA(node, FromExpr) || IsA(node, JoinExpr) || IsA(node, List) ||
-		IsA(node, CaseWhen))
+	/* the join tree, and lists */
+	if (IsA(node, FromExpr) || IsA(node, JoinExpr) || IsA(node, List))
 		return expression_tree_mutator(node, lift_mutator, (void *) cxt);
 	if (!IsA(node, Const) && folded_when_planned(node))
 		return node;			/* the planner computes it: literals */
-	if (IsA(node, BoolExpr))
-	{
-		BoolExpr   *copy = makeNode(BoolExpr);
-
-		memcpy(copy, node, sizeof(BoolExpr));
-		copy->args = lift_all_but_constants(((BoolExpr *) node)->args, cxt);
-		return (Node *) copy;
-	}
-	if (IsA(node, CoalesceExpr))
-	{
-		CoalesceExpr *copy = makeNode(CoalesceExpr);
-
-		memcpy(copy, node, sizeof(CoalesceExpr));
-		copy->args = lift_all_but_constants(((CoalesceExpr *) node)->args, cxt);
-		return (Node *) copy;
-	}
-	if (IsA(node, CaseExpr))
-		return lift_case((CaseExpr *) node, cxt);
+	if (keeps_constant_arguments(node))
+		return expression_tree_mutator(node, lift_keeping_constants, (void *) cxt);
 	if (IsA(node, FuncExpr) &&
 		(((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT ||
 		 ((FuncExpr *) node)->funcid == F_CURRENT_SETTING_TEXT_BOOL))
