@@ -315,6 +315,8 @@ like(remote_sql(q{SELECT interval '-1 day +2 hours' AS i FROM tm}), qr/'P-1DT2H'
 # never does, or not evaluate what it does
 my $or_true = join('', map { "SELECT id FROM w WHERE id = $_ AND ((id / 0 = 1) OR true);\n" } 1 .. 8);
 check_routed('OR true beside a division by zero, past five custom plans', $or_true, '', 8);
+check_routed('ROW(..., constant) IS NULL beside a division by zero, past five custom plans',
+	join('', map { "SELECT id FROM w WHERE id = $_ AND NOT (ROW(1 / (id - $_), 5) IS NULL);\n" } 1 .. 8), '', 8);
 my $folded = join('',
 	map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE 1 / 1 = 1 END;\n" } 1 .. 8)
   . "SELECT id FROM w WHERE id = -3 AND CASE WHEN id > 0 THEN true ELSE 1 / 0 = 1 END;\n";

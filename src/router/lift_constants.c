@@ -47,7 +47,8 @@
  * there and fail here; as literals, the node folds it as this server does.
  * For the same reason a constant stays a literal where its value lets the
  * planner simplify the expression around it: an argument of AND, OR or
- * NOT, of COALESCE, a CASE's argument or the test of one of its arms
+ * NOT, of COALESCE, a CASE's argument or the test of one of its arms, a
+ * field of a ROW tested for NULL
  * ("aid / 0 = 1 OR true" is true here without dividing; with $1 for true,
  * a generic plan divides), and an argument of a function the planner
  * plans with its arguments' values: one written in SQL, which it inlines
@@ -213,15 +214,18 @@ keeps_constant_arguments(Node *node)
 			return planned_with_arguments(get_opcode(((OpExpr *) node)->opno));
 		case T_ScalarArrayOpExpr:
 			return planned_with_arguments(get_opcode(((ScalarArrayOpExpr *) node)->opno));
+		case T_NullTest:
+			/* ROW(x, 5) IS NULL is false without evaluating x */
+			return IsA(((NullTest *) node)->arg, RowExpr);
 		default:
 			return false;
 	}
 }
 
 /*
- * lift_mutator for the arguments of such a node (the argument list, or a
- * CASE's argument, arms and default): its constants stay, the rest is
- * lifted as usual.
+ * lift_mutator for the arguments of such a node (the argument list, a
+ * CASE's argument, arms and default, the fields of a ROW tested for NULL):
+ * its constants stay, the rest is lifted as usual.
  */
 static Node *
 lift_keeping_constants(Node *node, LiftContext *cxt)
@@ -237,7 +241,7 @@ lift_keeping_constants(Node *node, LiftContext *cxt)
 			lifted = lappend(lifted, lift_keeping_constants((Node *) lfirst(lc), cxt));
 		return (Node *) lifted;
 	}
-	if (IsA(node, CaseWhen))
+	if (IsA(node, CaseWhen) || IsA(node, RowExpr))
 		return expression_tree_mutator(node, lift_keeping_constants, (void *) cxt);
 	return lift_mutator(node, cxt);
 }
