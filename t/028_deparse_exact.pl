@@ -317,6 +317,11 @@ my $or_true = join('', map { "SELECT id FROM w WHERE id = $_ AND ((id / 0 = 1) O
 check_routed('OR true beside a division by zero, past five custom plans', $or_true, '', 8);
 check_routed('ROW(..., constant) IS NULL beside a division by zero, past five custom plans',
 	join('', map { "SELECT id FROM w WHERE id = $_ AND NOT (ROW(1 / (id - $_), 5) IS NULL);\n" } 1 .. 8), '', 8);
+# the transaction's time is a stable function here, which the planner does
+# not fold; on the node it is a parameter, which a custom plan would fold
+check_routed('now() in an arm no row reaches, beside a division by zero',
+	join('', map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE (now() - now()) / 0 > interval '1 s' END;\n" } 1 .. 3),
+	'', 3);
 my $folded = join('',
 	map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE 1 / 1 = 1 END;\n" } 1 .. 8)
   . "SELECT id FROM w WHERE id = -3 AND CASE WHEN id > 0 THEN true ELSE 1 / 0 = 1 END;\n";

@@ -22,6 +22,16 @@
  * offset), which every DateStyle and TimeZone read back as the same value;
  * each parameter is declared with the type of what it replaces.
  *
+ * A timestamptz reading is sent as "($n + 'PT0S'::interval)", not as the
+ * bare parameter.  now() is a stable function: the planner estimates with
+ * its value but does not fold it with the constants around it, so an
+ * expression of it that fails when computed ("(now() - now()) / 0") fails
+ * only where a row reaches it.  A node's custom plan folds a parameter as
+ * a constant, and would fail at planning; timestamptz + interval is a
+ * stable operator, which the node's planner treats as this one treats
+ * now().  The date and time kinds are still bare parameters
+ * (docs/routing.md, "Transaction and statement times").
+ *
  * What runs on the node without being in the remote SQL reads the node's
  * clock: the body of a function the query calls, a row-level security
  * policy.  eligibility.c keeps queries whose policies read these times
@@ -32,6 +42,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -114,6 +125,33 @@ clock_code(Node *node, Oid *type)
 
 static bool clock_walker(Node *node, void *context);
 
+/* p + 'PT0S'::interval: p, as stable as now() (see the header comment) */
+static Node *
+stable_timestamptz(Param *p)
+{
+	static Oid	plus = InvalidOid;
+	OpExpr	   *op;
+	Interval   *zero;
+
+	if (!OidIsValid(plus))
+		plus = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("+")),
+								TIMESTAMPTZOID, INTERVALOID);
+	if (!OidIsValid(plus))
+		return (Node *) p;
+	zero = (Interval *) palloc0(sizeof(Interval));
+	op = makeNode(OpExpr);
+	op->opno = plus;
+	op->opfuncid = F_TIMESTAMPTZ_PL_INTERVAL;
+	op->opresulttype = TIMESTAMPTZOID;
+	op->opretset = false;
+	op->opcollid = InvalidOid;
+	op->inputcollid = InvalidOid;
+	op->args = list_make2(p, makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval),
+									   IntervalPGetDatum(zero), false, false));
+	op->location = p->location;
+	return (Node *) op;
+}
+
 static Node *
 clock_mutator(Node *node, ClockContext *cxt)
 {
@@ -150,7 +188,7 @@ clock_mutator(Node *node, ClockContext *cxt)
 		p->paramtypmod = -1;
 		p->paramcollid = InvalidOid;
 		p->location = exprLocation(node);
-		return (Node *) p;
+		return type == TIMESTAMPTZOID ? stable_timestamptz(p) : (Node *) p;
 	}
 	return expression_tree_mutator(node, clock_mutator, (void *) cxt);
 }
