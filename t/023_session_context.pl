@@ -430,7 +430,7 @@ WHERE pid = $st[0] ORDER BY decision_id DESC LIMIT 1}),
 
 # EXPLAIN VERBOSE names them
 like($primary->safe_psql('postgres', "$route EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM docs_sql WHERE id < 5 AND now() > CURRENT_DATE - 1"),
-	qr/Remote SQL: .*\(id < \$1\) AND \(\(\$3 \+ 'PT0S'::interval\) > \(\$4 - \$2\)\).*\n\s+Remote Parameters: \$1 = '5', \$2 = '1', \$3 = now\(\), \$4 = CURRENT_DATE\n/s,
+	qr/Remote SQL: .*\(id < \$1\) AND \(\(\$3 \+ 'PT0S'::interval\) > \(\(\$4\)::date - \$2\)\).*\n\s+Remote Parameters: \$1 = '5', \$2 = '1', \$3 = now\(\), \$4 = CURRENT_DATE\n/s,
 	'EXPLAIN VERBOSE shows the parameters that carry the transaction\'s time');
 
 # --- random() once the session seeded it (setseed(), SET seed): the seeded

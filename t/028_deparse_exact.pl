@@ -322,6 +322,9 @@ check_routed('ROW(..., constant) IS NULL beside a division by zero, past five cu
 check_routed('now() in an arm no row reaches, beside a division by zero',
 	join('', map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE (now() - now()) / 0 > interval '1 s' END;\n" } 1 .. 3),
 	'', 3);
+check_routed('CURRENT_DATE and LOCALTIME(2) in an arm no row reaches, beside a division by zero',
+	join('', map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE (CURRENT_DATE - CURRENT_DATE) / 0 = 1 OR (LOCALTIME(2) - LOCALTIME(2)) / 0 > interval '1 s' END;\n" } 1 .. 3),
+	'', 3);
 my $folded = join('',
 	map { "SELECT id FROM w WHERE id = $_ AND CASE WHEN id > 0 THEN true ELSE 1 / 1 = 1 END;\n" } 1 .. 8)
   . "SELECT id FROM w WHERE id = -3 AND CASE WHEN id > 0 THEN true ELSE 1 / 0 = 1 END;\n";

@@ -13,24 +13,23 @@
  * parameter in place of each of these (one per kind and precision: equal
  * expressions stay equal, GROUP BY date_trunc('day', now()) still matches
  * its select list), and the parameter's value is taken when the query is
- * sent, at each execution of a plan that may be cached: the transaction's
- * start, the statement's start, and the SQL forms computed from them in
- * this session's time zone, exactly as the local plan would compute them
- * (GetSQLCurrentTimestamp() and its siblings round to the precision).
+ * sent, at each execution of a plan that may be cached.  The values are
+ * written with DateStyle ISO (year first, numeric UTC offset), which every
+ * DateStyle and TimeZone read back as the same value.
  *
- * The values are written with DateStyle ISO (year first, numeric UTC
- * offset), which every DateStyle and TimeZone read back as the same value;
- * each parameter is declared with the type of what it replaces.
- *
- * A timestamptz reading is sent as "($n + 'PT0S'::interval)", not as the
- * bare parameter.  now() is a stable function: the planner estimates with
- * its value but does not fold it with the constants around it, so an
- * expression of it that fails when computed ("(now() - now()) / 0") fails
- * only where a row reaches it.  A node's custom plan folds a parameter as
- * a constant, and would fail at planning; timestamptz + interval is a
- * stable operator, which the node's planner treats as this one treats
- * now().  The date and time kinds are still bare parameters
- * (docs/routing.md, "Transaction and statement times").
+ * Each parameter is the transaction's start (the statement's, for
+ * statement_timestamp()), a timestamptz, and the remote SQL computes the
+ * reading from it as PostgreSQL does (GetSQLCurrentDate() and its
+ * siblings convert it in the session's time zone, which the node session
+ * has too, then round it to the precision) with stable functions: "($n + 'PT0S'::interval)" for now(),
+ * "($n)::date" for CURRENT_DATE, "($n)::time(3) without time zone" for
+ * LOCALTIME(3), ...  Not the bare parameter: these readings are stable
+ * functions, which the planner estimates with but does not fold with the
+ * constants around it, so an expression of them that fails when computed
+ * ("(now() - now()) / 0") fails only where a row reaches it; a node's
+ * custom plan folds a parameter as a constant, and would fail at planning.
+ * timestamptz + interval and the casts from timestamptz are stable, and
+ * the node's planner treats them as this one treats now().
  *
  * What runs on the node without being in the remote SQL reads the node's
  * clock: the body of a function the query calls, a row-level security
@@ -125,20 +124,31 @@ clock_code(Node *node, Oid *type)
 
 static bool clock_walker(Node *node, void *context);
 
+/* a cast of arg by funcid to type (with typmod when one is given) */
+static Node *
+cast_to(Node *arg, Oid funcid, Oid type, int32 typmod)
+{
+	List	   *args = list_make1(arg);
+
+	if (typmod >= 0)
+		args = lappend(args, makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+									   Int32GetDatum(typmod), false, true));
+	return (Node *) makeFuncExpr(funcid, type, args, InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CAST);
+}
+
 /* p + 'PT0S'::interval: p, as stable as now() (see the header comment) */
 static Node *
 stable_timestamptz(Param *p)
 {
 	static Oid	plus = InvalidOid;
 	OpExpr	   *op;
-	Interval   *zero;
 
 	if (!OidIsValid(plus))
 		plus = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("+")),
 								TIMESTAMPTZOID, INTERVALOID);
 	if (!OidIsValid(plus))
-		return (Node *) p;
-	zero = (Interval *) palloc0(sizeof(Interval));
+		elog(ERROR, "pg_foresight: operator timestamptz + interval not found");
 	op = makeNode(OpExpr);
 	op->opno = plus;
 	op->opfuncid = F_TIMESTAMPTZ_PL_INTERVAL;
@@ -147,9 +157,47 @@ stable_timestamptz(Param *p)
 	op->opcollid = InvalidOid;
 	op->inputcollid = InvalidOid;
 	op->args = list_make2(p, makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval),
-									   IntervalPGetDatum(zero), false, false));
+									   PointerGetDatum(palloc0(sizeof(Interval))), false, false));
 	op->location = p->location;
 	return (Node *) op;
+}
+
+/*
+ * The reading of code computed on the node from p, the transaction's (or
+ * statement's) start, as GetSQLCurrentTimestamp() and its siblings compute
+ * it here: converted in the session's time zone, then rounded to the
+ * precision.
+ */
+static Node *
+clock_expression(int code, Param *p)
+{
+	int32		typmod = CLOCK_TYPMOD(code);
+
+	switch (CLOCK_KIND(code))
+	{
+		case CLOCK_TIMESTAMPTZ:
+		case CLOCK_STATEMENT:
+			if (typmod < 0)
+				return stable_timestamptz(p);
+			return cast_to(stable_timestamptz(p), F_TIMESTAMPTZ_TIMESTAMPTZ_INT4,
+						   TIMESTAMPTZOID, typmod);
+		case CLOCK_TIMESTAMP:
+			return typmod < 0 ? cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1) :
+				cast_to(cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1),
+						F_TIMESTAMP_TIMESTAMP_INT4, TIMESTAMPOID, typmod);
+		case CLOCK_DATE:
+			return cast_to((Node *) p, F_DATE_TIMESTAMPTZ, DATEOID, -1);
+		case CLOCK_TIMETZ:
+			return typmod < 0 ? cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1) :
+				cast_to(cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1),
+						F_TIMETZ_TIMETZ_INT4, TIMETZOID, typmod);
+		case CLOCK_TIME:
+			return typmod < 0 ? cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1) :
+				cast_to(cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1),
+						F_TIME_TIME_INT4, TIMEOID, typmod);
+	}
+	elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
+	return NULL;				/* keep compiler quiet */
 }
 
 static Node *
@@ -180,15 +228,15 @@ clock_mutator(Node *node, ClockContext *cxt)
 		{
 			index = list_length(cxt->kinds);
 			cxt->kinds = lappend(cxt->kinds, makeInteger(code));
-			cxt->types = lappend_oid(cxt->types, type);
+			cxt->types = lappend_oid(cxt->types, TIMESTAMPTZOID);
 		}
 		p->paramkind = PARAM_EXTERN;
 		p->paramid = cxt->first_paramid + index;
-		p->paramtype = type;
+		p->paramtype = TIMESTAMPTZOID;
 		p->paramtypmod = -1;
 		p->paramcollid = InvalidOid;
 		p->location = exprLocation(node);
-		return type == TIMESTAMPTZOID ? stable_timestamptz(p) : (Node *) p;
+		return clock_expression(code, p);
 	}
 	return expression_tree_mutator(node, clock_mutator, (void *) cxt);
 }
@@ -227,35 +275,18 @@ clock_params_found(Node *node)
 	return clock_walker(node, NULL);
 }
 
-/* the value of a parameter of code, as text (DateStyle ISO set by the caller) */
+/*
+ * The value of a parameter of code, as text (DateStyle ISO set by the
+ * caller): the statement's start for statement_timestamp(), else the
+ * transaction's, from which the remote SQL computes the reading.
+ */
 static char *
 clock_value(int code)
 {
-	int32		typmod = CLOCK_TYPMOD(code);
+	TimestampTz start = CLOCK_KIND(code) == CLOCK_STATEMENT ?
+		GetCurrentStatementStartTimestamp() : GetCurrentTransactionStartTimestamp();
 
-	switch (CLOCK_KIND(code))
-	{
-		case CLOCK_TIMESTAMPTZ:
-			return DatumGetCString(DirectFunctionCall1(timestamptz_out,
-													   TimestampTzGetDatum(GetSQLCurrentTimestamp(typmod))));
-		case CLOCK_STATEMENT:
-			return DatumGetCString(DirectFunctionCall1(timestamptz_out,
-													   TimestampTzGetDatum(GetCurrentStatementStartTimestamp())));
-		case CLOCK_TIMESTAMP:
-			return DatumGetCString(DirectFunctionCall1(timestamp_out,
-													   TimestampGetDatum(GetSQLLocalTimestamp(typmod))));
-		case CLOCK_DATE:
-			return DatumGetCString(DirectFunctionCall1(date_out,
-													   DateADTGetDatum(GetSQLCurrentDate())));
-		case CLOCK_TIMETZ:
-			return DatumGetCString(DirectFunctionCall1(timetz_out,
-													   TimeTzADTPGetDatum(GetSQLCurrentTime(typmod))));
-		case CLOCK_TIME:
-			return DatumGetCString(DirectFunctionCall1(time_out,
-													   TimeADTGetDatum(GetSQLLocalTime(typmod))));
-	}
-	elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
-	return NULL;				/* keep compiler quiet */
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(start)));
 }
 
 void
