@@ -21,15 +21,16 @@
  * statement_timestamp()), a timestamptz, and the remote SQL computes the
  * reading from it as PostgreSQL does (GetSQLCurrentDate() and its
  * siblings convert it in the session's time zone, which the node session
- * has too, then round it to the precision) with stable functions: "($n + 'PT0S'::interval)" for now(),
- * "($n)::date" for CURRENT_DATE, "($n)::time(3) without time zone" for
- * LOCALTIME(3), ...  Not the bare parameter: these readings are stable
- * functions, which the planner estimates with but does not fold with the
- * constants around it, so an expression of them that fails when computed
- * ("(now() - now()) / 0") fails only where a row reaches it; a node's
- * custom plan folds a parameter as a constant, and would fail at planning.
- * timestamptz + interval and the casts from timestamptz are stable, and
- * the node's planner treats them as this one treats now().
+ * has too, then round it to the precision) with stable functions:
+ * "($n + 'PT0S'::interval)" for now(), "($n)::date" for CURRENT_DATE,
+ * "($n)::time(3) without time zone" for LOCALTIME(3), ...  Not the bare
+ * parameter: these readings are stable functions, which the planner
+ * estimates with but does not fold with the constants around them, so an
+ * expression of them that fails when computed ("(now() - now()) / 0")
+ * fails only where a row reaches it; a node's custom plan folds a
+ * parameter as a constant, and would fail at planning.  timestamptz +
+ * interval and the casts from timestamptz are stable, and the node's
+ * planner treats them as this one treats now().
  *
  * What runs on the node without being in the remote SQL reads the node's
  * clock: the body of a function the query calls, a row-level security
@@ -172,32 +173,39 @@ static Node *
 clock_expression(int code, Param *p)
 {
 	int32		typmod = CLOCK_TYPMOD(code);
+	Node	   *reading;
+	Oid			type;
+	Oid			scale;			/* the cast that rounds to a precision */
 
 	switch (CLOCK_KIND(code))
 	{
 		case CLOCK_TIMESTAMPTZ:
 		case CLOCK_STATEMENT:
-			if (typmod < 0)
-				return stable_timestamptz(p);
-			return cast_to(stable_timestamptz(p), F_TIMESTAMPTZ_TIMESTAMPTZ_INT4,
-						   TIMESTAMPTZOID, typmod);
+			reading = stable_timestamptz(p);
+			type = TIMESTAMPTZOID;
+			scale = F_TIMESTAMPTZ_TIMESTAMPTZ_INT4;
+			break;
 		case CLOCK_TIMESTAMP:
-			return typmod < 0 ? cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1) :
-				cast_to(cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1),
-						F_TIMESTAMP_TIMESTAMP_INT4, TIMESTAMPOID, typmod);
+			reading = cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1);
+			type = TIMESTAMPOID;
+			scale = F_TIMESTAMP_TIMESTAMP_INT4;
+			break;
 		case CLOCK_DATE:
 			return cast_to((Node *) p, F_DATE_TIMESTAMPTZ, DATEOID, -1);
 		case CLOCK_TIMETZ:
-			return typmod < 0 ? cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1) :
-				cast_to(cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1),
-						F_TIMETZ_TIMETZ_INT4, TIMETZOID, typmod);
+			reading = cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1);
+			type = TIMETZOID;
+			scale = F_TIMETZ_TIMETZ_INT4;
+			break;
 		case CLOCK_TIME:
-			return typmod < 0 ? cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1) :
-				cast_to(cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1),
-						F_TIME_TIME_INT4, TIMEOID, typmod);
+			reading = cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1);
+			type = TIMEOID;
+			scale = F_TIME_TIME_INT4;
+			break;
+		default:
+			elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
 	}
-	elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
-	return NULL;				/* keep compiler quiet */
+	return typmod < 0 ? reading : cast_to(reading, scale, type, typmod);
 }
 
 static Node *

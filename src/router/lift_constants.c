@@ -46,16 +46,15 @@
  * evaluate it only where reached, and the same query could return rows
  * there and fail here; as literals, the node folds it as this server does.
  * For the same reason a constant stays a literal where its value lets the
- * planner simplify the expression around it: an argument of AND, OR or
- * NOT, of COALESCE, a CASE's argument or the test of one of its arms, a
- * field of a ROW tested for NULL
- * ("aid / 0 = 1 OR true" is true here without dividing; with $1 for true,
- * a generic plan divides), and an argument of a function the planner
- * plans with its arguments' values: one written in SQL, which it inlines
- * and then simplifies (a body "CASE WHEN k > 0 THEN x ELSE 1 / 0 END"
- * with k = 5 loses its ELSE here; with k = $2 a node's generic plan folds
- * the division and fails), or one with a planner support function that
- * is not PostgreSQL's own.
+ * planner simplify the expression around it: an argument of AND, OR, NOT
+ * or COALESCE, a CASE's argument or the test of one of its arms, a field
+ * of a ROW tested for NULL ("aid / 0 = 1 OR true" is true here without
+ * dividing; with $1 for true, a generic plan divides), and an argument of
+ * a function the planner plans with its arguments' values: one written in
+ * SQL, which it inlines and then simplifies (a body "CASE WHEN k > 0 THEN
+ * x ELSE 1 / 0 END" with k = 5 loses its ELSE here; with k = $2 a node's
+ * generic plan folds the division and fails), or one with a planner
+ * support function that is not PostgreSQL's own.
  *
  * The value of an OID alias (regclass, regtype, regproc, ...) is sent as
  * the OID in digits, which every reg* input function reads as it is: its
