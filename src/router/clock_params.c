@@ -164,6 +164,26 @@ stable_timestamptz(Param *p)
 }
 
 /*
+ * How the node reads each kind from the start: the cast from timestamptz
+ * (none: the stable no-op of stable_timestamptz), its type, and the cast
+ * that rounds it to a precision.
+ */
+static const struct
+{
+	Oid			cast;
+	Oid			type;
+	Oid			scale;
+}			clock_readings[] =
+{
+	[CLOCK_TIMESTAMPTZ] = {InvalidOid, TIMESTAMPTZOID, F_TIMESTAMPTZ_TIMESTAMPTZ_INT4},
+	[CLOCK_STATEMENT] = {InvalidOid, TIMESTAMPTZOID, F_TIMESTAMPTZ_TIMESTAMPTZ_INT4},
+	[CLOCK_TIMESTAMP] = {F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, F_TIMESTAMP_TIMESTAMP_INT4},
+	[CLOCK_DATE] = {F_DATE_TIMESTAMPTZ, DATEOID, InvalidOid},
+	[CLOCK_TIMETZ] = {F_TIMETZ_TIMESTAMPTZ, TIMETZOID, F_TIMETZ_TIMETZ_INT4},
+	[CLOCK_TIME] = {F_TIME_TIMESTAMPTZ, TIMEOID, F_TIME_TIME_INT4},
+};
+
+/*
  * The reading of code computed on the node from p, the transaction's (or
  * statement's) start, as GetSQLCurrentTimestamp() and its siblings compute
  * it here: converted in the session's time zone, then rounded to the
@@ -173,39 +193,17 @@ static Node *
 clock_expression(int code, Param *p)
 {
 	int32		typmod = CLOCK_TYPMOD(code);
+	int			kind = CLOCK_KIND(code);
 	Node	   *reading;
-	Oid			type;
-	Oid			scale;			/* the cast that rounds to a precision */
 
-	switch (CLOCK_KIND(code))
-	{
-		case CLOCK_TIMESTAMPTZ:
-		case CLOCK_STATEMENT:
-			reading = stable_timestamptz(p);
-			type = TIMESTAMPTZOID;
-			scale = F_TIMESTAMPTZ_TIMESTAMPTZ_INT4;
-			break;
-		case CLOCK_TIMESTAMP:
-			reading = cast_to((Node *) p, F_TIMESTAMP_TIMESTAMPTZ, TIMESTAMPOID, -1);
-			type = TIMESTAMPOID;
-			scale = F_TIMESTAMP_TIMESTAMP_INT4;
-			break;
-		case CLOCK_DATE:
-			return cast_to((Node *) p, F_DATE_TIMESTAMPTZ, DATEOID, -1);
-		case CLOCK_TIMETZ:
-			reading = cast_to((Node *) p, F_TIMETZ_TIMESTAMPTZ, TIMETZOID, -1);
-			type = TIMETZOID;
-			scale = F_TIMETZ_TIMETZ_INT4;
-			break;
-		case CLOCK_TIME:
-			reading = cast_to((Node *) p, F_TIME_TIMESTAMPTZ, TIMEOID, -1);
-			type = TIMEOID;
-			scale = F_TIME_TIME_INT4;
-			break;
-		default:
-			elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
-	}
-	return typmod < 0 ? reading : cast_to(reading, scale, type, typmod);
+	if (kind < 0 || kind >= lengthof(clock_readings))
+		elog(ERROR, "pg_foresight: unknown clock parameter %d", code);
+	reading = OidIsValid(clock_readings[kind].cast) ?
+		cast_to((Node *) p, clock_readings[kind].cast, clock_readings[kind].type, -1) :
+		stable_timestamptz(p);
+	if (typmod < 0 || !OidIsValid(clock_readings[kind].scale))
+		return reading;
+	return cast_to(reading, clock_readings[kind].scale, clock_readings[kind].type, typmod);
 }
 
 static Node *
