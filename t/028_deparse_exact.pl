@@ -9,7 +9,8 @@
 # with the same query text; one SQL text prepared on a node for two sets of
 # parameter types; PL/pgSQL trigger functions at COMMIT; interval constants
 # whose text in the postgres style does not read back; constants that the
-# planner folds, or simplifies their expression by, kept as literals.
+# planner folds, or simplifies their expression by, kept as literals;
+# security_barrier views not routed.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -343,6 +344,24 @@ check_routed('a SQL function simplified by its constant argument, past five cust
 like(remote_sql(q{SELECT id FROM w WHERE id = 1 AND ((id / 0 = 1) OR true) AND id <> abs(-2)}),
 	qr/\(id = \$1\).*\(\(id \/ \$2\) = \$3\) OR true\).*abs\([^\$]*\)/s,
 	'the remote SQL keeps them as literals, the rest lifted');
+
+# --- 8. a security_barrier view is not routed: its body, written as a plain
+# sub-query, would be planned on the node without the barrier, and a leaky
+# function of the outer query would see the rows the view hides
+$primary->safe_psql('postgres', q{
+CREATE TABLE secret (id integer, owner text, data text);
+INSERT INTO secret VALUES (1, 'alice', 'a-secret'), (2, 'bob', 'b-secret');
+CREATE VIEW alices WITH (security_barrier) AS SELECT id, data FROM secret WHERE owner = 'alice';
+CREATE FUNCTION leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 STABLE
+	AS $$ BEGIN RAISE NOTICE 'saw %', $1; RETURN true; END $$;
+});
+ForesightCluster::catch_up($primary, $standby);
+check_not_routed('a security_barrier view', q{SELECT * FROM alices WHERE leak(data)},
+	qr/security_barrier view/);
+check_not_routed('a security_barrier view in a sub-query',
+	q{SELECT count(*) FROM (SELECT * FROM alices WHERE leak(data)) s JOIN w ON w.id = s.id}, qr/security_barrier view/);
+my (undef, undef, $leaked) = $primary->psql('postgres', "$route SELECT * FROM alices WHERE leak(data)");
+unlike($leaked, qr/b-secret/, 'the leaky function never sees a row the view hides');
 
 # --- 1 (last: lifted, they crashed the coordinator) constants the deparser
 # prints as keywords stay literals

@@ -434,6 +434,28 @@ temp_node_reason(Node *node)
 	return NULL;
 }
 
+/*
+ * A security_barrier view the query reads: the rewriter made it a sub-query
+ * of its body, which the remote SQL writes as a plain sub-query.  A node
+ * would plan it without the barrier and could run a function of the outer
+ * query on rows the view hides (a leaky function's NOTICE of them, an error
+ * on them) before the view's own conditions.
+ */
+static bool
+reads_security_barrier(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier)
+			return true;
+	}
+	return false;
+}
+
 /* column types a query declares in its FROM list (f() AS x(a type), XMLTABLE) */
 static const char *
 temp_rtable_reason(Query *query)
@@ -512,6 +534,11 @@ eligibility_walker(Node *node, EligibilityWalk *w)
 
 	if (IsA(node, Query))
 	{
+		if (reads_security_barrier((Query *) node))
+		{
+			w->reason = "reads a security_barrier view (a node would plan its body without the barrier)";
+			return true;
+		}
 		if (w->temp_active && (w->reason = temp_rtable_reason((Query *) node)) != NULL)
 			return true;
 		return query_tree_walker((Query *) node, eligibility_walker, (void *) w, 0);
