@@ -73,19 +73,17 @@ typedef enum ClockKind
 typedef struct ClockContext
 {
 	int			first_paramid;
-	List	   *types;
 	List	   *kinds;			/* Integer nodes: codes */
 } ClockContext;
 
-/* The code of a reading of the clock, and its type; -1 for anything else. */
+/* The code of a reading of the clock; -1 for anything else. */
 static int
-clock_code(Node *node, Oid *type)
+clock_code(Node *node)
 {
 	if (IsA(node, FuncExpr))
 	{
 		FuncExpr   *f = (FuncExpr *) node;
 
-		*type = TIMESTAMPTZOID;
 		if (f->funcid == F_NOW || f->funcid == F_TRANSACTION_TIMESTAMP)
 			return CLOCK_CODE(CLOCK_TIMESTAMPTZ, -1);
 		if (f->funcid == F_STATEMENT_TIMESTAMP)
@@ -99,7 +97,6 @@ clock_code(Node *node, Oid *type)
 		/* the parser caps precisions at 6; anything else is not ours */
 		if (typmod < -1 || typmod >= CLOCK_KIND_STEP - 1)
 			return -1;
-		*type = svf->type;
 		switch (svf->op)
 		{
 			case SVFOP_CURRENT_DATE:
@@ -209,14 +206,13 @@ clock_expression(int code, Param *p)
 static Node *
 clock_mutator(Node *node, ClockContext *cxt)
 {
-	Oid			type;
 	int			code;
 
 	if (node == NULL)
 		return NULL;
 	if (IsA(node, Query))
 		return (Node *) query_tree_mutator((Query *) node, clock_mutator, (void *) cxt, 0);
-	if ((code = clock_code(node, &type)) >= 0)
+	if ((code = clock_code(node)) >= 0)
 	{
 		Param	   *p = makeNode(Param);
 		ListCell   *lc;
@@ -234,7 +230,6 @@ clock_mutator(Node *node, ClockContext *cxt)
 		{
 			index = list_length(cxt->kinds);
 			cxt->kinds = lappend(cxt->kinds, makeInteger(code));
-			cxt->types = lappend_oid(cxt->types, TIMESTAMPTZOID);
 		}
 		p->paramkind = PARAM_EXTERN;
 		p->paramid = cxt->first_paramid + index;
@@ -250,27 +245,27 @@ clock_mutator(Node *node, ClockContext *cxt)
 void
 clock_params_replace(Query *query, int first_paramid, List **param_types, List **kinds)
 {
-	ClockContext cxt = {first_paramid, NIL, NIL};
+	ClockContext cxt = {first_paramid, NIL};
 
 	/* most queries read no clock: look before copying the tree */
 	*kinds = NIL;
 	if (!query_tree_walker(query, clock_walker, NULL, 0))
 		return;
 	(void) query_tree_mutator(query, clock_mutator, (void *) &cxt, QTW_DONT_COPY_QUERY);
-	*param_types = list_concat(*param_types, cxt.types);
+	/* every parameter is a start, a timestamptz (clock_value) */
+	for (int i = 0; i < list_length(cxt.kinds); i++)
+		*param_types = lappend_oid(*param_types, TIMESTAMPTZOID);
 	*kinds = cxt.kinds;
 }
 
 static bool
 clock_walker(Node *node, void *context)
 {
-	Oid			type;
-
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, clock_walker, context, 0);
-	if (clock_code(node, &type) >= 0)
+	if (clock_code(node) >= 0)
 		return true;
 	return expression_tree_walker(node, clock_walker, context);
 }
