@@ -673,11 +673,12 @@ children_walker(Node *node, const char **reason)
 }
 
 const char *
-eligibility_check_children(Query *parse)
+eligibility_check_children(const Query *parse)
 {
 	const char *reason = NULL;
 
-	(void) children_walker((Node *) parse, &reason);
+	/* (the walk changes nothing) */
+	(void) children_walker((Node *) unconstify(Query *, parse), &reason);
 	return reason;
 }
 

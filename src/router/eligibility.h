@@ -32,7 +32,7 @@ extern const char *eligibility_check_statement(Query *parse, PlannedStmt *stmt,
  * only the children its constants select, so eligibility_check_statement
  * answers for one query, this for its shape.
  */
-extern const char *eligibility_check_children(Query *parse);
+extern const char *eligibility_check_children(const Query *parse);
 
 /* Executor-start check of the session; NULL or the reason (static). */
 extern const char *eligibility_check_session(Oid plan_user);

@@ -404,16 +404,10 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	request_shape_of_plan(stmt, &shape);
 	if (probe != NULL)
 	{
+		/* keep the plan for its shape */
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
 										 probe_clock, GetUserId(), shape.flags);
-
-		/*
-		 * Keep the plan for its shape, unless other constants could select
-		 * a partition or child table that this query's plan pruned and that
-		 * no node can read: the shape's later queries are not planned here.
-		 */
-		if (eligibility_check_children(probe) == NULL)
-			route_cache_store(shape_hash, probe, stmt);
+		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,

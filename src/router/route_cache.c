@@ -59,6 +59,7 @@
 #include "utils/timestamp.h"
 
 #include "core/guards.h"
+#include "router/eligibility.h"
 #include "router/route_plan.h"
 #include "router/router.h"
 #include "router/route_cache.h"
@@ -231,6 +232,9 @@ route_cache_store(uint64 hash, const Query *lifted, const PlannedStmt *stmt)
 	flush_if_invalid();
 	if (!route_scan_is_route(stmt->planTree) || stmt->parallelModeNeeded ||
 		stmt->planTree->total_cost >= ROUTE_CACHE_MAX_COST)
+		return;
+	/* other constants could select a partition this plan pruned */
+	if (eligibility_check_children(lifted) != NULL)
 		return;
 
 	if (shape_context == NULL)
