@@ -242,10 +242,21 @@ SKIP:
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
 		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
-	# two seconds for the predictions to follow, then the decisions counted
+	# two seconds for the predictions to follow, then the decisions counted.
+	# The rule applies to a read the scores send to a node predicted less
+	# busy than the coordinator, whose load, as a share of the host, reads
+	# low while its quota throttles it: within reach of the idle standbys'
+	# (the host's pressure), in some seconds under, in others over.  So the
+	# decisions are counted until the rule has had such a read with a load
+	# under 0.5 (a 4-second window alone missed it in about one run in
+	# three, 2026-12-06).
 	sleep(2);
 	$from = last_decision();
 	sleep(4);
+	$primary->poll_query_until('postgres', qq{
+		SELECT count(*) > 0 FROM foresight.routing_decisions
+		WHERE decision_id > $from AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'})
+	  or diag('no read came to the rule while the coordinator was throttled under a load of 0.5');
 	my ($load, $throttled) = split /\|/, $primary->safe_psql('postgres', q{
 		SELECT round(load::numeric, 2), round(cpu_throttled::numeric, 2)
 		FROM foresight.node_metrics WHERE node_name = 'local'});
