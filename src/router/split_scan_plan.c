@@ -380,7 +380,7 @@ split_scan_try(Query *query, PlannedStmt *stmt, const char *query_string,
 	PlannedStmt *cstmt;
 	RangeTblEntry *rte;
 	List	   *scan_tlist = NIL;
-	int			nnodes;
+	int			nnodes = 0;
 	RequestShape shape;
 	bool		worker_ok;
 	ListCell   *lc;
