@@ -21,7 +21,7 @@ MUTATIONS=(
 	'no-catalog-floor|src/router/catalog_floor.c|s/(\t\}\n)(\treturn floor;\n\}\n\nXLogRecPtr\ncatalog_floor_current)/$1\tfloor = InvalidXLogRecPtr;\n$2/|t/024_catalog_floor.pl'
 	'clock-read-on-node|src/router/clock_params.c|s/(\t\*kinds = NIL;\n)(\tif \(!query_tree_walker\(query, clock_walker)/$1\treturn;\n$2/|t/023_session_context.pl'
 	'pace-from-cut-short|src/router/split_node_stats.c|s/if \(!cut_short && n >= 2/if (n >= 2/|t/055_split_faults.pl'
-	'no-wal-flush|src/router/router.c|s/(\tif \(upto != InvalidXLogRecPtr && !RecoveryInProgress\(\)\)\n)\t\tXLogFlush\(upto\);/$1\t\t(void) upto;/|t/065_unflushed_wal.pl'
+	'no-wal-flush|src/router/wal_position.c|s/\tXLogFlush\(Min\(upto, wal_insert_end\(\)\)\);/\t(void) upto;/|t/065_unflushed_wal.pl'
 )
 
 list=

@@ -47,6 +47,21 @@ like($stderr, qr/invalid value for parameter "foresight.min_lsn": "yesterday"/, 
 is($primary->safe_psql('postgres', 'SELECT foresight.last_commit_lsn() IS NULL'), 't',
 	'a session that committed nothing has no position');
 
+# A position beyond the end of this server's WAL (another server's, or
+# mistyped): no node has replayed it, so the reads run here.  A split
+# read flushes its floor for the walsenders; it must flush only what was
+# written ("xlog flush request FFFF/0 is not satisfied" before).
+my $future = "SET foresight.min_lsn = 'FFFF/0';";
+is($primary->safe_psql('postgres', "$route $future SELECT node_port(), count(*) FROM t"),
+	$primary->port . '|11', 'a position past the end of the WAL: the read runs here');
+my $split = 'SET foresight.routing_policy = round_robin; SET foresight.split = on;'
+  . ' SET foresight.split_min_cost = 0; SET foresight.split_piece_cost = 0;';
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	"$split $future SELECT count(*), sum(id) FROM t;"
+	  . " SELECT count(*) FROM foresight.routing_decisions WHERE pid = pg_backend_pid() AND reason LIKE 'split%'");
+is($stderr, '', 'a split read with it does not fail');
+is($stdout, "11|66\n1", 'and it answers, as a split read');
+
 # the shared cap
 $primary->safe_psql('postgres', 'ALTER SYSTEM SET foresight.max_node_connections = 2; SELECT pg_reload_conf()');
 my $routed_here = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_foresight'";

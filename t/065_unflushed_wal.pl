@@ -5,7 +5,7 @@
 # or the checkpointer's running-transactions record would leave) or an
 # asynchronous commit stays unflushed for up to 10 s.  The coordinator
 # flushes the WAL up to a floor that is its insert position
-# (router_flush_wal(), docs/routing.md):
+# (wal_flush_for_nodes(), docs/routing.md):
 # - a split's parts run on the standbys, not all here after
 #   foresight.split_max_wait;
 # - a REPEATABLE READ block's first read flushes what it needs, and the

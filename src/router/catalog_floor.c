@@ -59,6 +59,7 @@
 #include "storage/sinval.h"
 
 #include "router/catalog_floor.h"
+#include "router/wal_position.h"
 
 typedef struct CatalogFloorShared
 {
@@ -132,7 +133,7 @@ catalog_floor_required(void)
 
 	if (floor == InvalidXLogRecPtr || in_flight > 0)
 	{
-		XLogRecPtr	insert = GetXLogInsertRecPtr();
+		XLogRecPtr	insert = wal_position_here();
 
 		if (floor == InvalidXLogRecPtr)
 			floor = floor_raise(insert);
@@ -202,7 +203,7 @@ catalog_floor_xact_callback(XactEvent event)
 				 * Without an xid there is no commit record: the messages went
 				 * in a record of their own, before the insert position now.
 				 */
-				floor_raise(commit_has_xid ? XactLastCommitEnd : GetXLogInsertRecPtr());
+				floor_raise(commit_has_xid ? XactLastCommitEnd : wal_insert_end());
 				leave_in_flight();
 			}
 			xact_ran_maintenance = xact_ran_other = false;
@@ -256,7 +257,7 @@ catalog_floor_utility_end(Node *stmt, bool top_level)
 		if (commit_prepared_in_flight)
 		{
 			/* error or not: raising the floor is never wrong, only costly */
-			floor_raise(GetXLogInsertRecPtr());
+			floor_raise(wal_insert_end());
 			pg_atomic_fetch_sub_u32(&floor_shared->in_flight, 1);
 			commit_prepared_in_flight = false;
 		}

@@ -55,6 +55,7 @@
 #include "router/policy.h"
 #include "router/reason_text.h"
 #include "router/router.h"
+#include "router/wal_position.h"
 #include "stats/history.h"
 #include "stats/latency.h"
 
@@ -204,7 +205,7 @@ policy_block_ran_here(void)
 {
 	if (policy_block_pinned() && pin_slot != FORESIGHT_LOCAL_SLOT &&
 		XactIsoLevel == XACT_READ_COMMITTED)
-		pin_seen_lsn = router_wal_position();
+		pin_seen_lsn = wal_position_here();
 }
 
 /* --- policies: each orders the candidates in place --- */
@@ -469,7 +470,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	if (IsTransactionBlock() && XactIsoLevel >= XACT_REPEATABLE_READ &&
 		router_block_statements() == 0)
 	{
-		XLogRecPtr	written = router_wal_position();
+		XLogRecPtr	written = wal_position_here();
 
 		if (written > d->required_lsn)
 		{
@@ -477,9 +478,9 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			d->block_start = true;
 			d->catalog_floor = false;
 		}
-		/* which the nodes can reach only once it is flushed (router.c) */
+		/* which the nodes can reach only once it is flushed (wal_position.c) */
 		if (!dry_run)
-			router_flush_wal(written);
+			wal_flush_for_nodes(written);
 	}
 
 	/*
@@ -498,7 +499,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		d->block_seen = true;
 		d->catalog_floor = false;
 		if (!dry_run)
-			router_flush_wal(pin_seen_lsn);
+			wal_flush_for_nodes(pin_seen_lsn);
 	}
 
 	/*
@@ -511,7 +512,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	 */
 	if (RecoveryInProgress())
 	{
-		XLogRecPtr	replayed = router_wal_position();
+		XLogRecPtr	replayed = wal_position_here();
 
 		if (replayed > d->required_lsn)
 		{
@@ -558,7 +559,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			 * A standby is not always at the floor: foresight.min_lsn may be
 			 * past what it has replayed.  Then it is only the last resort.
 			 */
-			if (RecoveryInProgress() && d->required_lsn > router_wal_position())
+			if (RecoveryInProgress() && d->required_lsn > wal_position_here())
 				note_excluded(d, FORESIGHT_LOCAL_NODE_NAME,
 							  "this standby has not replayed foresight.min_lsn");
 			else if (arm_int(&d->arm, ARM_INCLUDE_LOCAL, d->arm.settings.include_local,

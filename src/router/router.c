@@ -12,8 +12,6 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "access/xlog_internal.h"
-#include "access/xlogrecovery.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
@@ -451,54 +449,4 @@ router_install_hooks(void)
 	/* the monitor's loop drives the admission queue and the weights */
 	monitor_on_sample(admission_wakeup);
 	monitor_on_config_reload(scoring_sync_from_gucs);
-}
-
-/*
- * How far this server's WAL goes: on the primary the end of what was
- * written so far, on a standby what it has replayed.  A node that has
- * replayed this position sees everything a query here would see now.
- *
- * On the primary, the insert position just past a page header is where the
- * next record goes: a standby that replayed everything stops before that
- * header.
- */
-XLogRecPtr
-router_wal_position(void)
-{
-	XLogRecPtr	ptr;
-
-	if (RecoveryInProgress())
-		return GetXLogReplayRecPtr(NULL);
-	ptr = GetXLogInsertRecPtr();
-	if (XLogSegmentOffset(ptr, wal_segment_size) == SizeOfXLogLongPHD)
-		ptr -= SizeOfXLogLongPHD;
-	else if (ptr % XLOG_BLCKSZ == SizeOfXLogShortPHD)
-		ptr -= SizeOfXLogShortPHD;
-	return ptr;
-}
-
-/*
- * For a floor that is router_wal_position(): a split read's, the start of
- * a REPEATABLE READ block's.  A node can replay only what the walsenders
- * have sent it, and they send only WAL that is flushed.  The insert
- * position may end in records nobody has flushed: a page a read pruned, a
- * logical message, none of which the WAL writer flushes on its own until a
- * page fills or something commits; a running-transactions record or an
- * asynchronous commit, which it flushes within wal_writer_delay (200 ms by
- * default: as long as a split waits for its nodes).  A read would then run
- * here though every node could have taken it.  XLogFlush() writes and
- * syncs what is missing, as a synchronous commit does, and wakes the
- * walsenders; it returns at once when the WAL is flushed that far already.
- *
- * A session's own asynchronous commit is not flushed for its reads: the
- * WAL writer does within wal_writer_delay, the delay the session chose by
- * turning synchronous_commit off (its reads run here meanwhile).  On a
- * standby there is nothing to flush: its floors are positions it has
- * replayed.
- */
-void
-router_flush_wal(XLogRecPtr upto)
-{
-	if (upto != InvalidXLogRecPtr && !RecoveryInProgress())
-		XLogFlush(upto);
 }

@@ -53,18 +53,6 @@ extern uint32 router_next_round_robin(void);
 /* end LSN of this backend's last commit that wrote WAL */
 extern XLogRecPtr router_last_commit_lsn;
 
-/*
- * This server's WAL position: on the primary the end of what was written
- * so far, on a standby the end of what it has replayed (router.c).
- */
-extern XLogRecPtr router_wal_position(void);
-
-/*
- * On the primary, flush this server's WAL up to upto (a floor that is
- * router_wal_position()), so that the walsenders send it now (router.c).
- */
-extern void router_flush_wal(XLogRecPtr upto);
-
 /* depth of executor calls: 1 while a top-level statement runs */
 extern int	router_exec_depth;
 

@@ -59,8 +59,8 @@
 #include "remote/watch.h"
 #include "router/route_deadline.h"
 #include "router/route_inflight.h"
-#include "router/router.h"
 #include "router/split_scan_internal.h"
+#include "router/wal_position.h"
 #include "split/split.h"
 
 /* a node's "route", for route_tuples.c */
@@ -100,14 +100,14 @@ split_nodes_init(SplitScanState *st)
 {
 	RouteDecision *d = &st->decision;
 
-	st->floor = router_wal_position();
+	st->floor = wal_position_here();
 	if (st->all_here != NULL)
 		return;
 	policy_decide(d, st->info.cost, st->explain_only);
 	if (d->required_lsn > st->floor)
 		st->floor = d->required_lsn;
 	if (!st->explain_only)
-		router_flush_wal(st->floor);
+		wal_flush_for_nodes(st->floor);
 	st->nodes = palloc0(sizeof(SplitNode) * Max(d->ncandidates, 1));
 	for (int i = 0; i < d->ncandidates &&
 		 st->nnodes + st->local_candidate < Min(st->nparts, foresight_max_split_parts); i++)
