@@ -60,7 +60,7 @@ if [ $traces_only -eq 0 ]; then
 	build_and_install
 	export PATH="$FORESIGHT_BINDIR:$PATH"
 	work=$(mktemp -d /tmp/foresight-horizons.XXXXXX)
-	port=$((20000 + RANDOM % 20000))
+	port=$(free_port_block 3)
 	cluster=$work/cluster
 	noise_pid=
 	cleanup() {

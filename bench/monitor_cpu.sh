@@ -26,7 +26,7 @@ cd "$FORESIGHT_ROOT"
 build_and_install
 bindir=$FORESIGHT_BINDIR
 work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-bench.XXXXXX")
-port=$((20000 + RANDOM % 20000))
+port=$(free_port_block 3)
 cleanup() { scripts/foresight-cluster stop "$work" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 

@@ -91,7 +91,7 @@ chmod -R u+w "$work/input"
 # its failing COPY FROM STDIN ended with "\." for today's psql
 perl "$FORESIGHT_ROOT/scripts/lib/oracle-copy-end.pl" "$work/input/sql/"*.sql
 
-port=$((20000 + RANDOM % 20000))
+port=$(free_port_block 3)
 note "cluster: coordinator and 2 standbys from port $port"
 "$FORESIGHT_ROOT/scripts/foresight-cluster" start "$cluster" --standbys 2 --port "$port" --bindir "$FORESIGHT_BINDIR" >/dev/null
 stop_cluster() {

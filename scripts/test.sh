@@ -88,7 +88,7 @@ run_regress() {
 		--bindir="$FORESIGHT_BINDIR" \
 		--temp-instance="$dir/instance" --temp-config="$dir/extra.conf" \
 		--inputdir="$dir/input" --outputdir="$dir/out" \
-		--dbname=contrib_regression --port=$((50000 + RANDOM % 10000)) \
+		--dbname=contrib_regression --port="$(free_port_block 1)" \
 		"${tests[@]}"; then
 		failed=1
 		[ -f "$dir/out/regression.diffs" ] && head -200 "$dir/out/regression.diffs"

@@ -65,7 +65,7 @@ bench_prelude() {
 	work=$(mktemp -d "/tmp/foresight-$1.XXXXXX")
 	results=$FORESIGHT_ROOT/bench/results
 	mkdir -p "$results" "$work/logs"
-	port=$((20000 + RANDOM % 20000))
+	port=$(free_port_block 30)
 	cluster=$work/cluster
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 }
