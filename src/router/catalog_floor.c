@@ -120,7 +120,11 @@ catalog_floor_required(void)
 	uint32		in_flight;
 	XLogRecPtr	floor;
 
-	if (floor_shared == NULL)
+	/*
+	 * A standby changes no catalogs: they change by replay, and a standby's
+	 * routed reads already require what it had replayed (policy.c).
+	 */
+	if (floor_shared == NULL || RecoveryInProgress())
 		return InvalidXLogRecPtr;
 
 	/*
@@ -133,7 +137,7 @@ catalog_floor_required(void)
 
 	if (floor == InvalidXLogRecPtr || in_flight > 0)
 	{
-		XLogRecPtr	insert = wal_position_here();
+		XLogRecPtr	insert = wal_insert_end();
 
 		if (floor == InvalidXLogRecPtr)
 			floor = floor_raise(insert);

@@ -27,7 +27,8 @@ extern void catalog_floor_shmem_init(void);
  * planned with: the floor, or this server's current WAL insert position
  * while a catalog change is committing (visible here, floor not yet
  * raised).  On first use after a start it is the insert position then: the
- * catalog changes made before the start are not known.
+ * catalog changes made before the start are not known.  On a standby,
+ * InvalidXLogRecPtr: its reads require what it has replayed instead.
  */
 extern XLogRecPtr catalog_floor_required(void);
 
