@@ -23,7 +23,8 @@
  * siblings convert it in the session's time zone, which the node session
  * has too, then round it to the precision) with stable functions:
  * "($n + 'PT0S'::interval)" for now(), "($n)::date" for CURRENT_DATE,
- * "($n)::time(3) without time zone" for LOCALTIME(3), ...  Not the bare
+ * "(($n)::time without time zone)::time(3) without time zone" for
+ * LOCALTIME(3), ...  Not the bare
  * parameter: these readings are stable functions, which the planner
  * estimates with but does not fold with the constants around them, so an
  * expression of them that fails when computed ("(now() - now()) / 0")
