@@ -40,10 +40,10 @@ PostgreSQL::Test::Utils::append_to_file("$dir/burn.sql",
 # point lookups through the coordinator, 2 clients, for $secs seconds
 sub drive
 {
-	my ($secs, $options) = @_;
+	my ($secs, $options, $protocol) = @_;
 	local $ENV{PGOPTIONS} = $options // '';
 	IPC::Run::run(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
+		[ 'pgbench', '-n', '-M', $protocol // 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
 		  '-d', $primary->connstr('postgres') ],
 		'>', '/dev/null', '2>', '/dev/null');
 }
@@ -163,8 +163,49 @@ like($primary->safe_psql('postgres', qq{
 	SELECT reason FROM foresight.routing_decisions
 	WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
 	ORDER BY decision_id DESC LIMIT 1}),
-	qr/^coordinator cost: (busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\)): here$/,
+	qr/^coordinator cost: (busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\)): here(; decided \d+ ms ago)?$/,
 	'the decision log says why it ran here, with the costs and the loads');
+
+# The verdict reused (kept_here.c): while running here is the cheaper and
+# the coordinator busier than every node, the reads of the class run here
+# on the last full decision's verdict, without one of their own ("; decided
+# N ms ago"), and one in 16 is decided in full.  Only a verdict of "cheaper
+# here" is reused: never a read kept here only to measure its cost.
+sub kept_decisions
+{
+	my ($from) = @_;
+	return split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$'),
+		       count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$' AND chosen_node <> 'local'),
+		       count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$'
+		                          AND reason !~ '^coordinator cost: point CPU routed [0-9]+ us >= here [0-9]+ us, busier than '),
+		       count(*) FILTER (WHERE reason !~ '; decided [0-9]+ ms ago\$')
+		FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'});
+}
+my ($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+diag("busy coordinator: $kept point reads ran here on a reused verdict, $full decided in full");
+is($kept_elsewhere, '0', 'a read on a reused verdict runs here');
+is($kept_not_cheaper, '0', 'only the verdict "cheaper here" is reused');
+if ($cheaper_here >= 16)
+{
+	cmp_ok($kept, '>', 0, 'reads run here on the verdict of a full decision');
+	cmp_ok($full, '>=', $all / 64, 'and some are still decided in full');
+}
+
+# the same under the extended protocol (a prepared statement's generic
+# plan): its route node runs here without scoring
+$from = last_decision();
+drive(3, '', 'prepared');
+($all, $here, $by_rule) = point_decisions($from);
+($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+diag("busy coordinator, prepared: $all point reads, $here run here, $by_rule by the rule, $kept on a reused verdict");
+is($kept_elsewhere, '0', 'prepared: a read on a reused verdict runs here');
+is($kept_not_cheaper, '0', 'prepared: only the verdict "cheaper here" is reused');
+cmp_ok($kept, '>', 0, 'prepared: reads run here on a reused verdict')
+  if $primary->safe_psql('postgres', q{
+	SELECT local_cpu_us <= routed_cpu_us FROM foresight.coordinator_cost WHERE request_class = 'point'}) eq 't'
+  && $by_rule >= 16;
 
 # the same load with the rule off: routed as the scores say
 $from = last_decision();

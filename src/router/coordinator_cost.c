@@ -51,7 +51,7 @@
 #include "router/coordinator_cost.h"
 #include "router/reason_text.h"
 
-#define COST_SAMPLE_EVERY	4	/* time one execution in this many per backend */
+#define COST_SAMPLE_EVERY	16	/* time one execution in this many per backend */
 #define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
 #define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
 #define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
@@ -145,6 +145,14 @@ coordinator_cost_planning_start(void)
 	planned_stmt = NULL;
 	planning_sampled = sample_next();
 	planning_start_ns = planning_sampled ? thread_cpu_ns() : -1;
+}
+
+void
+coordinator_cost_planning_untimed(void)
+{
+	planned_stmt = NULL;
+	planning_sampled = false;
+	planning_start_ns = -1;
 }
 
 void
@@ -246,12 +254,13 @@ append_busier(ReasonText *rt, double here_load, double here_throttled,
 bool
 coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throttled,
 						   const char *node_name, double node_load,
-						   char *reason, size_t reason_len)
+						   char *reason, size_t reason_len, bool *cheaper)
 {
 	CoordinatorCost c;
 	const char *name = request_class_name(cls);
 	ReasonText	rt;
 
+	*cheaper = false;
 	if (!foresight_coordinator_cost || cost == NULL)
 		return false;
 	if (here_load < COST_BUSY_LOAD && here_throttled < COST_BUSY_THROTTLED)
@@ -281,6 +290,7 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 	if (c.local_samples >= COST_MIN_SAMPLES && c.local_us <= c.route_us)
 	{
 		/* "point CPU routed 57 us >= here 15 us, busier than ...: here" */
+		*cheaper = true;
 		reason_text_str(&rt, name);
 		reason_text_str(&rt, " CPU routed ");
 		reason_text_fixed(&rt, c.route_us, 0);

@@ -56,14 +56,22 @@ struct PlannedStmt;
 extern void coordinator_cost_planning_start(void);
 extern void coordinator_cost_planning_done(struct PlannedStmt *stmt);
 
+/* a planning left untimed (a read kept here unwrapped: kept_here.c) */
+extern void coordinator_cost_planning_untimed(void);
+
 /* the route scan's start: the clock of stmt's execution */
 extern void coordinator_cost_start(CostClock *clock, struct PlannedStmt *stmt);
 extern void coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_here);
 extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
 
+/*
+ * The rule (coordinator_cost.c): true when the read runs here, reason then
+ * why; *cheaper when because running here is measured the cheaper (not to
+ * measure the cost of running here).
+ */
 extern bool coordinator_cost_runs_here(RequestClass cls, double here_load,
 									   double here_throttled,
 									   const char *node_name, double node_load,
-									   char *reason, size_t reason_len);
+									   char *reason, size_t reason_len, bool *cheaper);
 
 #endif							/* FORESIGHT_COORDINATOR_COST_H */

@@ -172,6 +172,12 @@ unit_key(ExperimentUnit unit)
 	return session;
 }
 
+bool
+experiment_is_running(void)
+{
+	return shared != NULL && pg_atomic_read_u32(&shared->running_id) != 0;
+}
+
 void
 experiment_assign(struct RouteDecision *d)
 {

@@ -163,6 +163,9 @@ struct RouteDecision;
  */
 extern void experiment_assign(struct RouteDecision *decision);
 
+/* Is an experiment running (its reads assigned to arms)? */
+extern bool experiment_is_running(void);
+
 /* A routed read ended: its latency (or -1), whether a node failed, hedged. */
 extern void experiment_record(const struct RouteDecision *decision, int64 elapsed_us,
 							  bool error, bool hedged);

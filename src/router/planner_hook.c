@@ -10,7 +10,9 @@
  * of its own has its conditions' constants lifted into parameters first,
  * lift_constants.c).  A parameterless query of a shape this backend has
  * routed before is not planned at all: it gets a copy of that shape's route
- * node, its local plan deferred to execution (route_cache.c).  A plan left
+ * node, its local plan deferred to execution (route_cache.c); one of a
+ * class the coordinator's own cost keeps here for now is planned here and
+ * left unwrapped (kept_here.c).  A plan left
  * unwrapped is remembered with the reason, for the decision log
  * (unrouted_log.c).  Only client statements are wrapped: not statements
  * planned inside a function (one running outside any executor included:
@@ -44,6 +46,7 @@
 #include "router/coordinator_cost.h"
 #include "router/deparse_limits.h"
 #include "router/eligibility.h"
+#include "router/kept_here.h"
 #include "router/lift_constants.h"
 #include "router/plan_notices.h"
 #include "router/policy.h"
@@ -56,6 +59,8 @@
 #include "router/split_scan.h"
 #include "router/unrouted_log.h"
 #include "split/split.h"
+#include "stats/decision_log.h"
+#include "stats/request_class.h"
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -167,6 +172,26 @@ plan_holding_notices(Query *parse, const char *query_string, int cursorOptions,
 	return stmt;
 }
 
+/*
+ * Plan a statement that may be wrapped, here: *copy is left as it was
+ * before planning (the planner rewrites parse), for deparsing, and so is
+ * *split_copy when foresight.split is on.
+ */
+static PlannedStmt *
+plan_here(Query *parse, const char *query_string, int cursorOptions,
+		  ParamListInfo boundParams, Query **copy, Query **split_copy)
+{
+	bool		seed_after = random_seed_note_query(parse);
+	PlannedStmt *stmt;
+
+	*copy = copyObject(parse);
+	*split_copy = foresight_split ? copyObject(parse) : NULL;
+	stmt = plan_holding_notices(parse, query_string, cursorOptions, boundParams);
+	if (seed_after)
+		random_seed_note_planned(parse);
+	return stmt;
+}
+
 PlannedStmt *
 router_plan_deferred(Query *query, const char *query_string)
 {
@@ -268,8 +293,8 @@ static PlannedStmt *
 router_planner(Query *parse, const char *query_string, int cursorOptions,
 			   ParamListInfo boundParams)
 {
-	PlannedStmt *stmt;
-	Query	   *copy;
+	PlannedStmt *stmt = NULL;
+	Query	   *copy = NULL;
 	Query	   *probe = NULL;
 	List	   *probe_types = NIL;
 	List	   *probe_values = NIL;
@@ -318,11 +343,41 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 		return stmt;
 	}
 
-	/* the planning of a read that may be routed counts in what it costs */
-	coordinator_cost_planning_start();
+	/*
+	 * A read of a class the coordinator's own cost keeps here for now
+	 * (kept_here.c): planned here, and left as it is when its class is
+	 * kept.  Else it goes on as any other, planned already.  Neither is
+	 * timed for the coordinator's cost (coordinator_cost.h): the reads
+	 * decided in full measure it.
+	 */
+	if (route_cache_applies(parse, cursorOptions, boundParams) && kept_here_pending())
+	{
+		char		kept_reason[DECISION_TEXT_MAX];
+
+		coordinator_cost_planning_untimed();
+		stmt = plan_here(parse, query_string, cursorOptions, boundParams, &copy, &split_copy);
+		if (kept_here_applies(request_class_from_cost(stmt->planTree->total_cost),
+							  kept_reason, sizeof(kept_reason)))
+		{
+			/* the log says why it runs here: ineligible, or kept */
+			reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
+			eligibility_last_reason = reason;
+			plan_notices_release();
+			if (reason != NULL)
+				unrouted_remember_plan(stmt, reason);
+			else
+				unrouted_remember_kept(stmt, kept_reason);
+			return stmt;
+		}
+	}
+	else
+	{
+		/* the planning of a read that may be routed counts in what it costs */
+		coordinator_cost_planning_start();
+	}
 
 	/* a shape seen before: route it without planning it here */
-	if (route_cache_applies(parse, cursorOptions, boundParams))
+	if (stmt == NULL && route_cache_applies(parse, cursorOptions, boundParams))
 	{
 		probe = copyObject(parse);
 		/* equal() compares the statement's length, which the constants change */
@@ -341,13 +396,8 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	/* (a shape seen before was eligible: it does not call setseed()) */
-	seed_after = random_seed_note_query(parse);
-	copy = copyObject(parse);
-	if (foresight_split)
-		split_copy = copyObject(parse);
-	stmt = plan_holding_notices(parse, query_string, cursorOptions, boundParams);
-	if (seed_after)
-		random_seed_note_planned(parse);
+	if (stmt == NULL)
+		stmt = plan_here(parse, query_string, cursorOptions, boundParams, &copy, &split_copy);
 
 	reason = eligibility_check_statement(copy, stmt, cursorOptions, &param_types);
 	if (reason == NULL)

@@ -52,6 +52,7 @@
 #include "remote/connection.h"
 #include "router/catalog_floor.h"
 #include "router/causal.h"
+#include "router/kept_here.h"
 #include "router/policy.h"
 #include "router/reason_text.h"
 #include "router/router.h"
@@ -441,6 +442,22 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 						foresight_routing_policy);
 	d->cost = cost;
 	d->request_class = request_class_from_cost(cost);
+
+	/*
+	 * A read the coordinator's own cost kept here moments ago, in a decision
+	 * of this backend that no node could have changed: here again, unscored
+	 * (kept_here.c).  It needs none of what follows: the floors concern the
+	 * nodes only.
+	 */
+	if (!dry_run && d->policy == ROUTING_POLICY_PREDICTIVE && d->arm.slot < 0 &&
+		kept_here_pending() &&
+		kept_here_applies((RequestClass) d->request_class, d->reason, sizeof(d->reason)))
+	{
+		set_local_candidate(&cands[0]);
+		d->ncandidates = 1;
+		d->local_is_candidate = true;
+		return;
+	}
 	d->required_lsn = Max(router_last_commit_lsn, causal_min_lsn());
 	max_lag = arm_int(&d->arm, ARM_MAX_REPLICATION_LAG, d->arm.settings.max_replication_lag,
 					  foresight_max_replication_lag);

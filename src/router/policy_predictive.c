@@ -20,11 +20,13 @@
 #include "router/admission.h"
 #include "router/coordinator_cost.h"
 #include "router/hedge.h"
+#include "router/kept_here.h"
 #include "router/policy.h"
 #include "router/predictive_score.h"
 #include "router/reason_text.h"
 #include "router/regions.h"
 #include "router/router.h"
+#include "stats/decision_log.h"
 #include "stats/history.h"
 
 typedef struct PredictiveRound
@@ -124,10 +126,12 @@ overload_action_name(int action)
  */
 static int
 weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cands,
-					   int n, int chosen, RequestClass cls, RouteDecision *d)
+					   int n, int chosen, RequestClass cls, RouteDecision *d,
+					   bool *cheaper)
 {
 	int			here = -1;
 
+	*cheaper = false;
 	if (cands[chosen].is_local)
 		return chosen;
 	for (int i = 0; i < n; i++)
@@ -138,9 +142,55 @@ weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cand
 	if (here < 0 ||
 		!coordinator_cost_runs_here(cls, pc[here].predicted_load, pc[here].cpu_throttled,
 									cands[chosen].name, pc[chosen].predicted_load,
-									d->reason, sizeof(d->reason)))
+									d->reason, sizeof(d->reason), cheaper))
 		return chosen;
 	return here;
+}
+
+/*
+ * Remember the verdict for the class when the coordinator's own cost keeps
+ * its reads here whichever node the scores prefer (kept_here.c): the
+ * coordinator is busier than every node, and the rule keeps the read here
+ * because running here is measured the cheaper (not to measure that cost).
+ * Either the rule decided this read (the scores chose a node: it is
+ * busier than that one, so than any), or the scores chose here themselves
+ * and the rule is asked what it would say against the busiest node.  Not
+ * after a wait in the admission queue, whose candidates were all
+ * overloaded.
+ */
+static void
+note_kept_here(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
+			   int by_scores, int chosen, bool cheaper, bool admitted,
+			   RequestClass cls, const RouteDecision *d)
+{
+	char		reason[DECISION_TEXT_MAX];
+	int			here = -1;
+	int			busiest = -1;
+	bool		keep = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (cands[i].is_local)
+			here = i;
+		else if (busiest < 0 || pc[i].predicted_load > pc[busiest].predicted_load)
+			busiest = i;
+	}
+	if (admitted && here >= 0 && busiest >= 0 &&
+		pc[here].predicted_load > pc[busiest].predicted_load)
+	{
+		if (by_scores != here)
+		{
+			keep = chosen == here && cheaper;
+			strlcpy(reason, d->reason, sizeof(reason));
+		}
+		else
+			keep = coordinator_cost_runs_here(cls, pc[here].predicted_load,
+											  pc[here].cpu_throttled, cands[busiest].name,
+											  pc[busiest].predicted_load,
+											  reason, sizeof(reason), &cheaper) &&
+				cheaper;
+	}
+	kept_here_note(cls, keep, reason);
 }
 
 void
@@ -149,7 +199,10 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	PredictiveCandidate pc[ROUTE_MAX_CANDIDATES + 1];
 	RouteCandidate sorted[ROUTE_MAX_CANDIDATES + 1];
 	PredictiveRound round;
+	bool		admitted;
+	bool		cheaper;
 	int			chosen;
+	int			by_scores;
 	int			k = 0;
 
 	fill_candidates(pc, cands, n);
@@ -176,7 +229,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		auto_tune_choose(round.weights.peak, &round.weights.connection,
 						 &round.weights.load, &d->tune);
 
-	if (!score_round(&round))
+	admitted = score_round(&round);
+	if (!admitted)
 	{
 		if (dry_run)
 			snprintf(d->reason, sizeof(d->reason),
@@ -193,7 +247,10 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 
 	chosen = predictive_choose(pc, n);
 	chosen = regions_choose(pc, cands, n, chosen, d);
-	chosen = weigh_coordinator_cost(pc, cands, n, chosen, round.cls, d);
+	by_scores = chosen;
+	chosen = weigh_coordinator_cost(pc, cands, n, chosen, round.cls, d, &cheaper);
+	if (!dry_run && d->arm.slot < 0)
+		note_kept_here(pc, cands, n, by_scores, chosen, cheaper, admitted, round.cls, d);
 	/* the tuner's scale for this read's latency */
 	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);
 	/* an answer time however old: hedging needs a scale, not a verdict */

@@ -227,9 +227,11 @@ router_executor_start(QueryDesc *queryDesc, int eflags)
 	/*
 	 * A plan run here may change settings (set_config(), a function's SET
 	 * clause).  A route node's local plan cannot: it calls no volatile
-	 * function but the safe ones (eligibility.c).
+	 * function but the safe ones (eligibility.c); nor can an eligible plan
+	 * kept here unwrapped (kept_here.c).
 	 */
-	if (!route_scan_is_route(queryDesc->plannedstmt->planTree))
+	if (!route_scan_is_route(queryDesc->plannedstmt->planTree) &&
+		!unrouted_plan_is_kept(queryDesc->plannedstmt))
 		guc_sync_touch();
 
 	router_exec_depth++;

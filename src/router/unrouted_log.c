@@ -3,7 +3,9 @@
  * unrouted_log.c
  *	  Decision-log entries for the top-level statements the planner hook
  *	  did not wrap: writes, FOR UPDATE, volatile functions, temporary
- *	  tables...  They run here, and the log says so and why.
+ *	  tables...  They run here, and the log says so and why.  So do the
+ *	  reads the coordinator's own cost keeps here unwrapped (kept_here.c),
+ *	  with the policy's reason, counted as reads run here.
  *
  * The planner hook remembers why it left each plan alone, in a small ring
  * keyed by the PlannedStmt's address (the newest entry for an address
@@ -11,7 +13,8 @@
  * executor start, a top-level statement without a route is logged as
  * "ineligible: <why>" when routing is on and a node is registered; a plan
  * older than the ring gets the reason its PlannedStmt shows (a DECLAREd
- * cursor's, whose plan its portal holds a copy of, the cursor's).  A split
+ * cursor's, whose plan its portal holds a copy of, the cursor's); a kept
+ * read with the verdict's reason as it is.  A split
  * read logs its own entry (split_scan_explain.c), not this one.  Statements
  * that read pg_foresight's own views and functions are not logged: reading
  * the log must not fill it.  The latency
@@ -45,6 +48,7 @@
 typedef struct RememberedPlan
 {
 	const PlannedStmt *stmt;
+	bool		kept;			/* eligible, kept here by its cost */
 	char		reason[DECISION_TEXT_MAX];
 } RememberedPlan;
 
@@ -59,31 +63,67 @@ typedef struct RunningStatement
 	const QueryDesc *query;
 	uint64		seq;
 	instr_time	start;
+	bool		kept;			/* counted as a read run here: its class */
+	RequestClass request_class;
 } RunningStatement;
 
 static RunningStatement running[RUNNING_MAX];
 static int	nrunning = 0;
 
-void
-unrouted_remember_plan(const PlannedStmt *stmt, const char *reason)
+static void
+remember(const PlannedStmt *stmt, const char *reason, bool kept)
 {
 	RememberedPlan *r = &remembered[remembered_next];
 
 	r->stmt = stmt;
+	r->kept = kept;
 	strlcpy(r->reason, reason ? reason : "not eligible", sizeof(r->reason));
 	remembered_next = (remembered_next + 1) % REMEMBERED_PLANS;
 }
 
-/* why stmt was not wrapped: from the ring, or from the plan itself */
-static const char *
-unrouted_reason(const PlannedStmt *stmt)
+void
+unrouted_remember_plan(const PlannedStmt *stmt, const char *reason)
 {
+	remember(stmt, reason, false);
+}
+
+void
+unrouted_remember_kept(const PlannedStmt *stmt, const char *reason)
+{
+	remember(stmt, reason, true);
+}
+
+bool
+unrouted_plan_is_kept(const PlannedStmt *stmt)
+{
+	/* the newest first: a kept plan is executed as soon as it is made */
 	for (int k = 1; k <= REMEMBERED_PLANS; k++)
 	{
 		RememberedPlan *r = &remembered[(remembered_next - k + REMEMBERED_PLANS) % REMEMBERED_PLANS];
 
 		if (r->stmt == stmt)
+			return r->kept;
+	}
+	return false;
+}
+
+/*
+ * Why stmt was not wrapped: from the ring, or from the plan itself; *kept
+ * when it was eligible and kept here by its cost (the reason says so).
+ */
+static const char *
+unrouted_reason(const PlannedStmt *stmt, bool *kept)
+{
+	*kept = false;
+	for (int k = 1; k <= REMEMBERED_PLANS; k++)
+	{
+		RememberedPlan *r = &remembered[(remembered_next - k + REMEMBERED_PLANS) % REMEMBERED_PLANS];
+
+		if (r->stmt == stmt)
+		{
+			*kept = r->kept;
 			return r->reason;
+		}
 	}
 	/* DECLARE copies its plan into the cursor's portal (PerformCursorOpen) */
 	if (ActivePortal != NULL && (ActivePortal->cursorOptions & CURSOR_OPT_FAST_PLAN))
@@ -104,6 +144,7 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 	const PlannedStmt *stmt = query->plannedstmt;
 
 	const char *reason;
+	bool		kept;
 
 	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
 		MyBackendType != B_BACKEND ||
@@ -114,8 +155,8 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 		(stmt->commandType == CMD_SELECT && split_scan_in_plan(stmt->planTree)))
 		return;
 	/* reading the decision log (or any foresight view) must not fill it */
-	reason = unrouted_reason(stmt);
-	if (strcmp(reason, eligibility_reason_own_function) == 0)
+	reason = unrouted_reason(stmt, &kept);
+	if (!kept && strcmp(reason, eligibility_reason_own_function) == 0)
 		return;
 
 	memset(&d, 0, sizeof(d));
@@ -133,13 +174,18 @@ unrouted_executor_start(QueryDesc *query, int eflags)
 	d.latency_us = -1;
 	strlcpy(d.chosen, FORESIGHT_LOCAL_NODE_NAME, NAMEDATALEN);
 	strlcpy(d.policy, routing_policy_name(foresight_routing_policy), sizeof(d.policy));
-	snprintf(d.reason, sizeof(d.reason), "ineligible: %s", reason);
+	if (kept)
+		strlcpy(d.reason, reason, sizeof(d.reason));
+	else
+		snprintf(d.reason, sizeof(d.reason), "ineligible: %s", reason);
 	decision_log_append(&d);
 
 	if (nrunning < RUNNING_MAX)
 	{
 		running[nrunning].query = query;
 		running[nrunning].seq = d.seq;
+		running[nrunning].kept = kept;
+		running[nrunning].request_class = (RequestClass) d.request_class;
 		INSTR_TIME_SET_CURRENT(running[nrunning].start);
 		nrunning++;
 	}
@@ -154,6 +200,11 @@ finish(int i, bool failed)
 	INSTR_TIME_SUBTRACT(now, running[i].start);
 	decision_log_finish(running[i].seq, INSTR_TIME_GET_MICROSEC(now), failed,
 						FORESIGHT_LOCAL_NODE_NAME, NULL);
+	/* a read run here by the policy's choice counts as one, as routed ones do */
+	if (running[i].kept)
+		latency_record(FORESIGHT_LOCAL_SLOT, 0, running[i].request_class,
+					   INSTR_TIME_GET_MICROSEC(now),
+					   failed ? -1 : INSTR_TIME_GET_MICROSEC(now), failed, false);
 	running[i] = running[--nrunning];
 }
 
