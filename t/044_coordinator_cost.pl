@@ -19,6 +19,8 @@ my ($primary, $standby1, $standby2) = ForesightCluster::create(
 foresight.routing_policy = predictive
 foresight.include_local = on
 foresight.hedge_factor = 0
+# every decision of a phase counted, not the last thousand of it
+foresight.decision_log_size = 30000
 $ForesightCluster::FAST_MODELS
 });
 
@@ -251,7 +253,7 @@ my $base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
 my $group;
 SKIP:
 {
-	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 4
+	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 6
 	  unless $ENV{CGROUP_NAME} && -d $base && -w $base;
 
 	$group = "$base/t044_$$";
@@ -319,6 +321,10 @@ SKIP:
 	is(scalar @unjustified, 0,
 		'every such decision: busy by its load or its throttling, and busier than the chosen node')
 	  or diag(join("\n", @unjustified[0 .. ($#unjustified < 4 ? $#unjustified : 4)]));
+	($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+	diag("throttled coordinator: $kept point reads on a reused verdict, $full decided in full");
+	is($kept_elsewhere, '0', 'throttled: a read on a reused verdict runs here');
+	is($kept_not_cheaper, '0', 'throttled: only the verdict "cheaper here" is reused');
 }
 
 $primary->stop;

@@ -51,7 +51,7 @@
 #include "router/coordinator_cost.h"
 #include "router/reason_text.h"
 
-#define COST_SAMPLE_EVERY	16	/* time one execution in this many per backend */
+#define COST_SAMPLE_EVERY	4	/* time one execution in this many per backend */
 #define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
 #define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
 #define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
