@@ -5,9 +5,9 @@
  *	  (see kept_here.h).
  *
  * Backend-local: what one backend remembers is what its own last full
- * decision of the class said, under its own settings.  Nothing here reads
- * shared memory, so a read that runs on what is remembered costs a clock
- * reading and a few comparisons.
+ * decision of the class said, under its own settings.  Nothing here takes
+ * a lock: a read that runs on what is remembered costs a clock reading, an
+ * atomic read (is an experiment running?) and a few comparisons.
  *
  *-------------------------------------------------------------------------
  */
