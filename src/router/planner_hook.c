@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "optimizer/planner.h"
+#include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/float.h"
 #include "utils/fmgrprotos.h"
@@ -63,6 +64,18 @@
 #include "stats/request_class.h"
 
 static planner_hook_type prev_planner_hook = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
+
+/*
+ * The SELECT just analyzed for the simple protocol, until the next planner
+ * call (or the transaction's end): a plan made for it is run once and
+ * thrown away.  The extended protocol analyzes with variable parameters
+ * (parse_analyze_varparams), even without any, and its plans may be kept
+ * by the plan cache and executed again; so may those of a plan cache's
+ * re-analysis, which plans a copy of the query.  Only a plan that is not
+ * kept may be left unwrapped on a verdict of the moment (kept_here.c).
+ */
+static Query *one_shot_query = NULL;
 
 /*
  * Deparse with every digit of float constants and with unambiguous date and
@@ -170,6 +183,22 @@ plan_holding_notices(Query *parse, const char *query_string, int cursorOptions,
 	PG_END_TRY();
 	plan_notices_stop();
 	return stmt;
+}
+
+/* after parse analysis: note a simple-protocol SELECT (one_shot_query) */
+static void
+router_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze_hook)
+		prev_post_parse_analyze_hook(pstate, query, jstate);
+	one_shot_query = (pstate->p_paramref_hook == NULL && query->commandType == CMD_SELECT &&
+					  query->utilityStmt == NULL) ? query : NULL;
+}
+
+void
+router_one_shot_forget(void)
+{
+	one_shot_query = NULL;
 }
 
 /*
@@ -311,7 +340,9 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	Query	   *split_copy = NULL;
 	const char *split_reason = NULL;
 	bool		seed_after;
+	bool		one_shot = parse == one_shot_query;
 
+	one_shot_query = NULL;
 	nested = planning_nested();
 	if (nested)
 		off_reason = "statement inside a function or another statement";
@@ -344,13 +375,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	/*
-	 * A read of a class the coordinator's own cost keeps here for now
-	 * (kept_here.c): planned here, and left as it is when its class is
-	 * kept.  Else it goes on as any other, planned already.  Neither is
+	 * A simple-protocol read of a class the coordinator's own cost keeps
+	 * here for now (kept_here.c): planned here, and left as it is when its
+	 * class is kept.  Else it goes on as any other, planned already.  Neither is
 	 * timed for the coordinator's cost (coordinator_cost.h): the reads
 	 * decided in full measure it.
 	 */
-	if (route_cache_applies(parse, cursorOptions, boundParams) && kept_here_pending())
+	if (one_shot && route_cache_applies(parse, cursorOptions, boundParams) &&
+		kept_here_pending())
 	{
 		char		kept_reason[DECISION_TEXT_MAX];
 
@@ -475,4 +507,6 @@ router_install_planner_hook(void)
 {
 	prev_planner_hook = planner_hook;
 	planner_hook = router_planner;
+	prev_post_parse_analyze_hook = post_parse_analyze_hook;
+	post_parse_analyze_hook = router_post_parse_analyze;
 }

@@ -16,6 +16,9 @@
 
 extern void router_install_planner_hook(void);
 
+/* The transaction ended: no SELECT analyzed since is still to be planned. */
+extern void router_one_shot_forget(void);
+
 /* Plan a deferred query (route_cache.c) for local execution, unwrapped. */
 extern PlannedStmt *router_plan_deferred(Query *query, const char *query_string);
 

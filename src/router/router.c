@@ -384,6 +384,7 @@ static void
 router_xact_callback(XactEvent event, void *arg)
 {
 	catalog_floor_xact_callback(event);
+	router_one_shot_forget();
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:
