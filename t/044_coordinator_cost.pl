@@ -283,7 +283,7 @@ my $base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
 my $group;
 SKIP:
 {
-	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 6
+	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 7
 	  unless $ENV{CGROUP_NAME} && -d $base && -w $base;
 
 	$group = "$base/t044_$$";
@@ -294,8 +294,8 @@ SKIP:
 		print $fh "$v\n";
 		close($fh) or die "$f: $!";
 	};
-	$write->("$group/cpu.cfs_period_us", 10000);
-	$write->("$group/cpu.cfs_quota_us", 1000);	# a tenth of a core
+	$write->("$group/cpu.cfs_period_us", 100000);
+	$write->("$group/cpu.cfs_quota_us", 10000);	# a tenth of a core, in periods of 100 ms (the default)
 
 	# the load alone in the scores, so that they send the reads to the
 	# standbys, which read less than the throttled coordinator
@@ -315,6 +315,7 @@ SKIP:
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
 		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
+	my $throttled_since = $primary->safe_psql('postgres', 'SELECT now()');
 	# two seconds for the predictions to follow, then the decisions counted.
 	# The rule applies to a read the scores send to a node predicted less
 	# busy than the coordinator, whose load, as a share of the host, reads
@@ -351,6 +352,16 @@ SKIP:
 	is(scalar @unjustified, 0,
 		'every such decision: busy by its load or its throttling, and busier than the chosen node')
 	  or diag(join("\n", @unjustified[0 .. ($#unjustified < 4 ? $#unjustified : 4)]));
+	# A coordinator starved of CPU reads its routed reads' answers late,
+	# once its quota returns: every node it routes to looks slow.  While it
+	# is throttled, answer times judge no node (quarantine.c).
+	my ($routed_away, $latency_quarantines) = split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT (SELECT count(*) FROM foresight.routing_decisions
+		        WHERE decision_id > $from AND chosen_node <> 'local'),
+		       (SELECT count(*) FROM foresight.anomaly_events()
+		        WHERE metric IN ('latency vs fleet', 'latency') AND start_time >= '$throttled_since')});
+	diag("throttled coordinator: $routed_away reads routed to the standbys, $latency_quarantines quarantines for their answer times");
+	is($latency_quarantines, '0', 'a throttled coordinator quarantines no node for its answer times');
 	($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
 	diag("throttled coordinator: $kept point reads on a reused verdict, $full decided in full");
 	is($kept_elsewhere, '0', 'throttled: a read on a reused verdict runs here');

@@ -26,6 +26,15 @@
  * at the same sample: a change that all nodes see at once (a workload
  * starting) is the workload's, not one node's degradation.
  *
+ * Answer times judge no node while this server's own control group was
+ * throttled in at least OBSERVER_THROTTLED of its CPU periods over its
+ * last sample: its backends read a node's answer late, once their quota
+ * returns (up to most of a 100 ms period), so every node they route to
+ * looks slow, and its own reads run here, timed from inside its quota,
+ * do not.  A coordinator at 0.4 core serving 8 clients quarantined an
+ * idle standby so ("class point answers in 45.3 ms (11.6 ms round trip),
+ * the fleet in 1.8 ms").  Load and replication lag still judge then.
+ *
  * A node whose score is at or over foresight.anomaly_threshold for
  * foresight.anomaly_samples samples in a row is quarantined: the router
  * gives it no new queries (those running finish), the monitor polls it as
@@ -68,6 +77,7 @@ double		foresight_anomaly_fleet_ratio = 4.0;
 
 #define FLEET_LATENCY_FLOOR_US 1000.0
 #define FLEET_LAG_FLOOR_MS 5000.0
+#define OBSERVER_THROTTLED 0.5	/* share of CPU periods throttled: see above */
 
 typedef struct QuarantineShared
 {
@@ -260,8 +270,8 @@ typedef struct Judged
 
 /* the fleet's score of node j: answer time per class, replication lag */
 static double
-fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, size_t len,
-			const char **metric, bool *latency_evidence)
+fleet_score(Judged *all, int n, int j, const MetricSample *local, bool judge_latency,
+			char *reason, size_t len, const char **metric, bool *latency_evidence)
 {
 	const MetricSample *s = &all[j].sample;
 	const int32 *counts[REQUEST_CLASS_COUNT];
@@ -282,7 +292,7 @@ fleet_score(Judged *all, int n, int j, const MetricSample *local, char *reason, 
 	ptrs[0] = &(smp)->field##_point; ptrs[1] = &(smp)->field##_small; \
 	ptrs[2] = &(smp)->field##_medium; ptrs[3] = &(smp)->field##_large
 
-	for (int c = 0; c < REQUEST_CLASS_COUNT; c++)
+	for (int c = 0; c < REQUEST_CLASS_COUNT && judge_latency; c++)
 	{
 		int			k = 0;
 		double		ref;
@@ -440,6 +450,7 @@ quarantine_judge(TimestampTz now)
 	Judged	   *all = palloc0(sizeof(Judged) * Max(count, 1));
 	MetricSample local;
 	bool		have_local;
+	bool		judge_latency;
 	int			n = 0;
 	int			surprised = 0;
 
@@ -451,6 +462,9 @@ quarantine_judge(TimestampTz now)
 			detectors[i].node_id = -1;
 	}
 	have_local = history_latest(FORESIGHT_LOCAL_SLOT, 0, &local);
+	/* a starved observer times no one (above) */
+	judge_latency = !(have_local && !isnan(local.cpu_throttled) &&
+					  local.cpu_throttled >= OBSERVER_THROTTLED);
 
 	for (int i = 0; i < count; i++)
 	{
@@ -482,7 +496,7 @@ quarantine_judge(TimestampTz now)
 			jd->sample.sampled_at > d->last_sampled)
 		{
 			double		sl = detector_score(&d->load, jd->sample.load);
-			double		st = jd->sample.lat_count > 0 ?
+			double		st = judge_latency && jd->sample.lat_count > 0 ?
 				detector_score(&d->latency, jd->sample.lat_mean_us) : 0.0;
 
 			d->last_sampled = jd->sample.sampled_at;
@@ -506,8 +520,8 @@ quarantine_judge(TimestampTz now)
 
 		if (foresight_anomaly_detection && jd->fresh)
 		{
-			score = fleet_score(all, n, j, have_local ? &local : NULL, reason, sizeof(reason),
-								&metric, &latency_evidence);
+			score = fleet_score(all, n, j, have_local ? &local : NULL, judge_latency,
+								reason, sizeof(reason), &metric, &latency_evidence);
 			/* a surprise most of the fleet shares is the workload's */
 			if (jd->detector > score && surprised * 2 <= n)
 			{
