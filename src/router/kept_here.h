@@ -36,12 +36,12 @@
 
 /*
  * After a full decision of the predictive policy for class cls (not a dry
- * run, no experiment arm): kept is true when the coordinator's cost kept
+ * run, no experiment arm): keep is true when the coordinator's cost kept
  * the read here and the coordinator was busier than every node, reason
- * then the decision's reason.  Otherwise what was remembered for cls is
- * forgotten.
+ * then the decision's reason (else NULL).  Otherwise what was remembered
+ * for cls is forgotten.
  */
-extern void kept_here_note(RequestClass cls, bool kept, const char *reason);
+extern void kept_here_note(RequestClass cls, bool keep, const char *reason);
 
 /*
  * May this read run on what is remembered, if its class is kept?  False

@@ -341,6 +341,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	const char *split_reason = NULL;
 	bool		seed_after;
 	bool		one_shot = parse == one_shot_query;
+	bool		cacheable;
 
 	one_shot_query = NULL;
 	nested = planning_nested();
@@ -377,12 +378,12 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	/*
 	 * A simple-protocol read of a class the coordinator's own cost keeps
 	 * here for now (kept_here.c): planned here, and left as it is when its
-	 * class is kept.  Else it goes on as any other, planned already.  Neither is
-	 * timed for the coordinator's cost (coordinator_cost.h): the reads
-	 * decided in full measure it.
+	 * class is kept.  Else it goes on as any other, planned already.
+	 * Neither is timed for the coordinator's cost (coordinator_cost.h): the
+	 * reads decided in full measure it.
 	 */
-	if (one_shot && route_cache_applies(parse, cursorOptions, boundParams) &&
-		kept_here_pending())
+	cacheable = route_cache_applies(parse, cursorOptions, boundParams);
+	if (one_shot && cacheable && kept_here_pending())
 	{
 		char		kept_reason[DECISION_TEXT_MAX];
 
@@ -409,7 +410,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 
 	/* a shape seen before: route it without planning it here */
-	if (stmt == NULL && route_cache_applies(parse, cursorOptions, boundParams))
+	if (stmt == NULL && cacheable)
 	{
 		probe = copyObject(parse);
 		/* equal() compares the statement's length, which the constants change */

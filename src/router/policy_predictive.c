@@ -190,7 +190,7 @@ note_kept_here(const PredictiveCandidate *pc, const RouteCandidate *cands, int n
 											  reason, sizeof(reason), &cheaper) &&
 				cheaper;
 	}
-	kept_here_note(cls, keep, reason);
+	kept_here_note(cls, keep, keep ? reason : NULL);
 }
 
 void

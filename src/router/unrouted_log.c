@@ -93,18 +93,26 @@ unrouted_remember_kept(const PlannedStmt *stmt, const char *reason)
 	remember(stmt, reason, true);
 }
 
+/* stmt's entry in the ring, the newest first, or NULL */
+static const RememberedPlan *
+find_remembered(const PlannedStmt *stmt)
+{
+	for (int k = 1; k <= REMEMBERED_PLANS; k++)
+	{
+		const RememberedPlan *r = &remembered[(remembered_next - k + REMEMBERED_PLANS) % REMEMBERED_PLANS];
+
+		if (r->stmt == stmt)
+			return r;
+	}
+	return NULL;
+}
+
 bool
 unrouted_plan_is_kept(const PlannedStmt *stmt)
 {
-	/* the newest first: a kept plan is executed as soon as it is made */
-	for (int k = 1; k <= REMEMBERED_PLANS; k++)
-	{
-		RememberedPlan *r = &remembered[(remembered_next - k + REMEMBERED_PLANS) % REMEMBERED_PLANS];
+	const RememberedPlan *r = find_remembered(stmt);
 
-		if (r->stmt == stmt)
-			return r->kept;
-	}
-	return false;
+	return r != NULL && r->kept;
 }
 
 /*
@@ -114,17 +122,11 @@ unrouted_plan_is_kept(const PlannedStmt *stmt)
 static const char *
 unrouted_reason(const PlannedStmt *stmt, bool *kept)
 {
-	*kept = false;
-	for (int k = 1; k <= REMEMBERED_PLANS; k++)
-	{
-		RememberedPlan *r = &remembered[(remembered_next - k + REMEMBERED_PLANS) % REMEMBERED_PLANS];
+	const RememberedPlan *r = find_remembered(stmt);
 
-		if (r->stmt == stmt)
-		{
-			*kept = r->kept;
-			return r->reason;
-		}
-	}
+	*kept = r != NULL && r->kept;
+	if (r != NULL)
+		return r->reason;
 	/* DECLARE copies its plan into the cursor's portal (PerformCursorOpen) */
 	if (ActivePortal != NULL && (ActivePortal->cursorOptions & CURSOR_OPT_FAST_PLAN))
 		return eligibility_reason_cursor;
