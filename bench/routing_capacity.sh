@@ -105,6 +105,17 @@ routing_counts() {
 	bench_sql "$port" "SELECT coalesce(sum(routed) FILTER (WHERE node_name <> 'local'), 0) || ' ' || coalesce(sum(routed) FILTER (WHERE node_name = 'local'), 0) FROM foresight.routing_stats"
 }
 
+# how the coordinator's last 1000 decisions (or fewer: the decision log's
+# size) were made, as shares: "reused/cost rule/policy": a verdict reused
+# (kept_here.c, "; decided N ms ago"), the cost rule decided in full, the
+# policy's own choice decided in full (the scores, or least_connections')
+decision_mix() {
+	bench_sql "$port" "SELECT round(avg((reason LIKE '%ms ago')::int), 2) || '/' ||
+		round(avg((reason LIKE 'coordinator cost:%' AND reason NOT LIKE '%ms ago')::int), 2) || '/' ||
+		round(avg((reason NOT LIKE 'coordinator cost:%' AND reason NOT LIKE '%ms ago')::int), 2)
+		FROM (SELECT reason FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1000) d"
+}
+
 # run_spread NAME MODE → "tps p99_ms cpu_us_per_query -": a third of the
 # clients on each server, predictive everywhere; TPS summed, p99 over all
 run_spread() {
@@ -133,9 +144,9 @@ run_spread() {
 		}' "$work/lat"
 }
 
-# run NAME TARGET MODE → "tps p99_ms cpu_us_per_query local_share"
+# run NAME TARGET MODE → "tps p99_ms cpu_us_per_query local_share decision_mix"
 run() {
-	local name=$1 target=$2 mode=$3 p o window=$((duration - 4)) a b tps counts0 counts1
+	local name=$1 target=$2 mode=$3 p o window=$((duration - 4)) a b tps counts0 counts1 mix
 	if [ "$target" = spread ]; then
 		run_spread "$name" "$mode"
 		return
@@ -154,16 +165,18 @@ run() {
 	b=$(coordinator_cpu_ns)
 	wait "$bench" || { cat "$work/logs/$name.out" >&2; die "pgbench $name failed"; }
 	counts1=$(routing_counts)
+	mix=-
+	[ "$target" = primary ] || [ "$target" = pgpool ] || mix=$(decision_mix)
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/logs/$name.out" | tail -1)
 	cat "$work/logs/$name".[0-9]* | awk '{ print $3 / 1000.0 }' | sort -n > "$work/lat"
-	awk -v tps="$tps" -v a="$a" -v b="$b" -v w="$window" -v c0="$counts0" -v c1="$counts1" '
+	awk -v tps="$tps" -v a="$a" -v b="$b" -v w="$window" -v c0="$counts0" -v c1="$counts1" -v mix="$mix" '
 		{ v[NR] = $1 }
 		END {
 			split(c0, x, " "); split(c1, y, " ");
 			routed = y[1] - x[1]; here = y[2] - x[2];
 			share = (routed + here > 0) ? here / (routed + here) : 1;
 			p99 = v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1];
-			printf "%.0f %.2f %.1f %.2f\n", tps, p99, (b - a) / 1000.0 / (tps * w), share
+			printf "%.0f %.2f %.1f %.2f %s\n", tps, p99, (b - a) / 1000.0 / (tps * w), share, mix
 		}' "$work/lat"
 }
 
@@ -173,7 +186,7 @@ for round in $(seq 1 "$rounds"); do
 		for target in $targets; do
 			note "round $round, $mode: $target, $clients clients, ${duration}s"
 			R[$round,$mode,$target]=$(run "r$round-$mode-$target" "$target" "$mode")
-			echo "    tps p99_ms coordinator_cpu_us/query local_share: ${R[$round,$mode,$target]}"
+			echo "    tps p99_ms coordinator_cpu_us/query local_share reused/cost_rule/policy: ${R[$round,$mode,$target]}"
 		done
 	done
 done
@@ -213,7 +226,9 @@ out=$results/routing_capacity.md
 	echo "by the predictive policy); its coordinator CPU per query is the coordinator's CPU over all the"
 	echo "queries of the three servers."
 	echo
-	echo "Every round's numbers (tps, p99 ms, coordinator CPU µs per query, share run on the coordinator):"
+	echo "Every round's numbers (tps, p99 ms, coordinator CPU µs per query, share run on the coordinator,"
+	echo "and how the coordinator's last 1000 decisions of the run were made: a verdict reused for reads"
+	echo "the coordinator's cost keeps here / the cost rule decided in full / the policy's own choice):"
 	echo
 	for round in $(seq 1 "$rounds"); do
 		for mode in simple prepared; do

@@ -73,20 +73,32 @@ sub point_decisions
 		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'});
 }
 
-# The rule's decisions since $from that its own numbers do not justify:
-# the coordinator busy (load at least 0.5, or, when the reason says so,
-# throttled in at least half of its CPU periods) and busier than the node
-# the scores chose.
+# Is "busier than X (...)" of a rule's reason justified by its own
+# numbers: the coordinator busy (load at least 0.5, or, when the reason
+# says so, throttled in at least half of its CPU periods) and its CPU the
+# scarcer, by a higher load ("load 0.93 > 0.31"), or by its throttling
+# beside a node that is not throttled ("throttled 97% > 3%, load 0.31 <=
+# 0.48")?
+sub busier_justified
+{
+	my ($reason) = @_;
+	if (my ($t, $ot, $h, $o) =
+		$reason =~ /busier than \S+ \(throttled (\d+)% > (\d+%|none), load ([\d.]+) <= ([\d.]+)\)/)
+	{
+		$ot =~ s/%//;
+		return $t >= 50 && ($ot eq 'none' || $ot < 50);
+	}
+	my ($h, $o, $t) = $reason =~ /busier than \S+ \(load ([\d.]+) > ([\d.]+)(?:, throttled (\d+)%)?\)/;
+	# (the loads are printed to two decimals: 0.50 may be just under 0.5)
+	return 0 if !defined $h || $h < $o;
+	return defined $t ? ($t >= 50 && $h <= 0.5) : $h >= 0.5;
+}
+
+# The rule's decisions since $from that their own numbers do not justify.
 sub unjustified
 {
 	my ($from) = @_;
-	return grep {
-		my ($h, $o, $t) = /busier than \S+ \(load ([\d.]+) > ([\d.]+)(?:, throttled (\d+)%)?\)/;
-		# (the loads are printed to two decimals: 0.50 may be just under 0.5)
-		!defined $h || $h < $o
-		  || (!defined $t && $h < 0.5)
-		  || (defined $t && ($t < 50 || $h > 0.5))
-	} split /\n/, $primary->safe_psql('postgres', qq{
+	return grep { !busier_justified($_) } split /\n/, $primary->safe_psql('postgres', qq{
 		SELECT reason FROM foresight.routing_decisions
 		WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'});
 }
@@ -96,11 +108,10 @@ sub unjustified
 # a network round trip, would take most reads itself); with it a
 # candidate, the rule applies only where the coordinator is busy.  Taking
 # most reads itself, two clients as fast as they go on two shared cores,
-# it may become so (as in phase 3); since its verdict is reused for a
-# class (kept_here.c) whether the scores or the rule kept the read here,
-# the reads then say the rule's reason.  What must hold, as in phase 3:
-# every read the rule kept here was decided with the coordinator past 0.5
-# and busier than the node compared.
+# it may become so (as in phase 3), and then its verdicts are reused
+# (kept_here.c).  What must hold, as in phase 3: every read the rule kept
+# here, and every verdict reused, was decided with the coordinator past
+# 0.5 and busier than the node compared.
 drive(3, '-c foresight.include_local=off');
 my ($routed_us, $routed_n) = split /\|/, $primary->safe_psql('postgres', q{
 	SELECT round(routed_cpu_us)::int, routed_samples FROM foresight.coordinator_cost
@@ -117,6 +128,7 @@ my @unjustified_idle = unjustified($from);
 is(scalar @unjustified_idle, 0,
 	'idle coordinator: the rule keeps a read here only while the coordinator is past 0.5 and busier')
   or diag(join("\n", @unjustified_idle[0 .. ($#unjustified_idle < 4 ? $#unjustified_idle : 4)]));
+is((kept_decisions($from))[2], 0, 'idle coordinator: a verdict is reused only as its numbers say');
 
 # 2. The coordinator made the busiest node: CPU-bound queries run there
 # (routing off for them).
@@ -175,34 +187,61 @@ if ($cheaper_here == 0)
 {
 	cmp_ok($remeasured, '>', 0, 'routing costs less: some reads run here all the same, so that the cost of running here stays measured');
 }
+# the comparison of the two CPUs: by the loads, or by the throttling
+my $busier = qr/load [01]\.\d\d > [01]\.\d\d|throttled \d+% > (?:\d+%|none), load [01]\.\d\d <= [01]\.\d\d/;
 like($primary->safe_psql('postgres', qq{
 	SELECT reason FROM foresight.routing_decisions
 	WHERE decision_id > $from AND reason LIKE 'coordinator cost:%'
 	ORDER BY decision_id DESC LIMIT 1}),
-	qr/^coordinator cost: (busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busier than standby[12] \(load [01]\.\d\d > [01]\.\d\d\)): here(; decided \d+ ms ago)?$/,
+	qr/^coordinator cost: (busier than standby[12] \($busier\), point re-measured here \(\d+ > \d+ us\)|point CPU routed \d+ us >= here \d+ us, busier than standby[12] \($busier\)): here(; decided \d+ ms ago)?$/,
 	'the decision log says why it ran here, with the costs and the loads');
 
-# The verdict reused (kept_here.c): while running here is the cheaper and
-# the coordinator busier than every node, the reads of the class run here
-# on the last full decision's verdict, without one of their own ("; decided
-# N ms ago"), and one in 16 is decided in full.  Only a verdict of "cheaper
-# here" is reused: never a read kept here only to measure its cost.
+# The verdict reused (kept_here.c): while the coordinator is busy and its
+# CPU scarcer than every node's, and running here is the cheaper (the
+# rule) or the scores themselves chose here, the reads of the class run
+# here on the last full decision's verdict, without one of their own ("; decided
+# N ms ago"), and one in 16 is decided in full.  Only those two verdicts
+# are reused: never a read kept here only to measure its cost, nor one
+# the scores sent here while the coordinator was not such a bottleneck.
+# Returns the reused verdicts, those among them that ran elsewhere, those
+# of neither kind or not justified by their own numbers, and the reads
+# decided in full; and the reused verdicts of the scores.
 sub kept_decisions
 {
 	my ($from) = @_;
-	return split /\|/, $primary->safe_psql('postgres', qq{
-		SELECT count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$'),
-		       count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$' AND chosen_node <> 'local'),
-		       count(*) FILTER (WHERE reason ~ '; decided [0-9]+ ms ago\$'
-		                          AND reason !~ '^coordinator cost: point CPU routed [0-9]+ us >= here [0-9]+ us, busier than '),
-		       count(*) FILTER (WHERE reason !~ '; decided [0-9]+ ms ago\$')
-		FROM foresight.routing_decisions
-		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'});
+	my @kept = split /\n/, $primary->safe_psql('postgres', qq{
+		SELECT chosen_node || ' ' || reason FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
+		  AND reason ~ '; decided [0-9]+ ms ago\$'});
+	my $full = $primary->safe_psql('postgres', qq{
+		SELECT count(*) FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
+		  AND reason !~ '; decided [0-9]+ ms ago\$'});
+	my ($elsewhere, $unjustified, $by_scores) = (0, 0, 0);
+	for (@kept)
+	{
+		my ($node, $reason) = /^(\S+) (.*)$/;
+		$elsewhere++ if $node ne 'local';
+		if ($reason =~ /^coordinator cost: point CPU routed (\d+) us >= here (\d+) us, busier than /)
+		{
+			$unjustified++ unless $1 >= $2 && busier_justified($reason);
+		}
+		elsif ($reason =~ /^policy predictive: .*; kept while busier than every node \(load ([\d.]+)(?:, throttled (\d+)%)?\); decided/)
+		{
+			$by_scores++;
+			$unjustified++ unless $1 >= 0.5 || (defined $2 && $2 >= 50);
+		}
+		else
+		{
+			$unjustified++;
+		}
+	}
+	return (scalar @kept, $elsewhere, $unjustified, $full, $by_scores);
 }
-my ($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+my ($kept, $kept_elsewhere, $kept_unjustified, $full) = kept_decisions($from);
 diag("busy coordinator: $kept point reads ran here on a reused verdict, $full decided in full");
 is($kept_elsewhere, '0', 'a read on a reused verdict runs here');
-is($kept_not_cheaper, '0', 'only the verdict "cheaper here" is reused');
+is($kept_unjustified, '0', 'only the verdicts "cheaper here" and "the scores chose here while busier" are reused, as their numbers say');
 if ($cheaper_here >= 16)
 {
 	cmp_ok($kept, '>', 0, 'reads run here on the verdict of a full decision');
@@ -214,10 +253,10 @@ if ($cheaper_here >= 16)
 $from = last_decision();
 drive(3, '', 'prepared');
 ($all, $here, $by_rule) = point_decisions($from);
-($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+($kept, $kept_elsewhere, $kept_unjustified, $full) = kept_decisions($from);
 diag("busy coordinator, prepared: $all point reads, $here run here, $by_rule by the rule, $kept on a reused verdict");
 is($kept_elsewhere, '0', 'prepared: a read on a reused verdict runs here');
-is($kept_not_cheaper, '0', 'prepared: only the verdict "cheaper here" is reused');
+is($kept_unjustified, '0', 'prepared: only the verdicts "cheaper here" and "the scores chose here while busier" are reused, as their numbers say');
 cmp_ok($kept, '>', 0, 'prepared: reads run here on a reused verdict')
   if $primary->safe_psql('postgres', q{
 	SELECT local_cpu_us <= routed_cpu_us FROM foresight.coordinator_cost WHERE request_class = 'point'}) eq 't'
@@ -268,6 +307,7 @@ my @unjustified = unjustified($from);
 is(scalar @unjustified, 0,
 	'idle again: the rule keeps a read here only while the coordinator is past 0.5 and busier than the chosen node')
   or diag(join("\n", @unjustified[0 .. ($#unjustified < 4 ? $#unjustified : 4)]));
+is((kept_decisions($from))[2], 0, 'idle again: a verdict is reused only as its numbers say');
 
 is($primary->safe_psql('postgres', q{
 	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight coordinator cost'}),
@@ -283,7 +323,7 @@ my $base = '/sys/fs/cgroup/cpu/' . ($ENV{CGROUP_NAME} // '');
 my $group;
 SKIP:
 {
-	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 7
+	skip 'no writable cgroup v1 cpu group (CGROUP_NAME=' . ($ENV{CGROUP_NAME} // '') . ')', 10
 	  unless $ENV{CGROUP_NAME} && -d $base && -w $base;
 
 	$group = "$base/t044_$$";
@@ -297,6 +337,41 @@ SKIP:
 	$write->("$group/cpu.cfs_period_us", 100000);
 	$write->("$group/cpu.cfs_quota_us", 10000);	# a tenth of a core, in periods of 100 ms (the default)
 
+	# the postmaster and its processes; those forked later follow
+	my ($pm) = split /\n/, slurp_file($primary->data_dir . '/postmaster.pid');
+	$write->("$group/cgroup.procs", $_) for grep { /^\d+$/ } ($pm, split(/\s+/, `pgrep -P $pm`));
+
+	# 4a. With the default weights the scores themselves keep most reads
+	# on the throttled coordinator (it answers without a round trip, its
+	# load read as a share of the host): while it is busy and its CPU the
+	# scarcer beside every node's, such a verdict is reused too
+	# (bench/routing_capacity.sh: without that, every read was scored only
+	# to run here, and predictive served 0.72-0.80 of the primary alone).
+	my $reads = IPC::Run::start(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '60', '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+	ok($primary->poll_query_until('postgres', q{
+		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
+		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
+	sleep(2);
+	$from = last_decision();
+	sleep(4);
+	$reads->kill_kill;
+	my $scores_here = $primary->safe_psql('postgres', qq{
+		SELECT count(*) FROM foresight.routing_decisions
+		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
+		  AND chosen_node = 'local' AND reason LIKE 'policy predictive:%'
+		  AND reason NOT LIKE '%; decided % ms ago'});
+	my $by_scores;
+	($kept, $kept_elsewhere, $kept_unjustified, $full, $by_scores) = kept_decisions($from);
+	diag("throttled coordinator, default weights: $scores_here reads decided in full here by the scores, "
+		  . "$kept on a reused verdict ($by_scores of the scores'), $full decided in full");
+	is($kept_elsewhere, '0', 'default weights: a read on a reused verdict runs here');
+	is($kept_unjustified, '0', 'default weights: every reused verdict is one of the two, as its numbers say');
+	cmp_ok($by_scores, '>', 0, 'the scores\' verdict "here" is reused while the coordinator is the bottleneck')
+	  if $scores_here >= 32;
+
 	# the load alone in the scores, so that they send the reads to the
 	# standbys, which read less than the throttled coordinator
 	$primary->safe_psql('postgres', q{
@@ -304,17 +379,13 @@ SKIP:
 		ALTER SYSTEM SET foresight.weight_load = 1;
 		SELECT pg_reload_conf();});
 
-	# the postmaster and its processes; those forked later follow
-	my ($pm) = split /\n/, slurp_file($primary->data_dir . '/postmaster.pid');
-	$write->("$group/cgroup.procs", $_) for grep { /^\d+$/ } ($pm, split(/\s+/, `pgrep -P $pm`));
-
-	my $reads = IPC::Run::start(
+	$reads = IPC::Run::start(
 		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '120', '-f', "$dir/lookup.sql",
 		  '-d', $primary->connstr('postgres') ],
 		'>', '/dev/null', '2>', '/dev/null');
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
-		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
+		'load alone in the scores: the coordinator is still throttled');
 	my $throttled_since = $primary->safe_psql('postgres', 'SELECT now()');
 	# two seconds for the predictions to follow, then the decisions counted.
 	# The rule applies to a read the scores send to a node predicted less
@@ -362,10 +433,10 @@ SKIP:
 		        WHERE metric IN ('latency vs fleet', 'latency') AND start_time >= '$throttled_since')});
 	diag("throttled coordinator: $routed_away reads routed to the standbys, $latency_quarantines quarantines for their answer times");
 	is($latency_quarantines, '0', 'a throttled coordinator quarantines no node for its answer times');
-	($kept, $kept_elsewhere, $kept_not_cheaper, $full) = kept_decisions($from);
+	($kept, $kept_elsewhere, $kept_unjustified, $full) = kept_decisions($from);
 	diag("throttled coordinator: $kept point reads on a reused verdict, $full decided in full");
 	is($kept_elsewhere, '0', 'throttled: a read on a reused verdict runs here');
-	is($kept_not_cheaper, '0', 'throttled: only the verdict "cheaper here" is reused');
+	is($kept_unjustified, '0', 'throttled: only the verdicts "cheaper here" and "the scores chose here while busier" are reused, as their numbers say');
 }
 
 $primary->stop;

@@ -20,8 +20,8 @@
  * it runs here instead when foresight.coordinator_cost is on, the
  * coordinator is a candidate, it is busy (its predicted load at least
  * COST_BUSY_LOAD, or its control group throttled in at least
- * COST_BUSY_THROTTLED of its CPU periods over the last sample), its
- * predicted load is above that node's, and, for the read's class, the
+ * COST_BUSY_THROTTLED of its CPU periods over the last sample), its CPU
+ * is the scarcer of the two (below), and, for the read's class, the
  * measured CPU of running here is at most that of routing.  The second
  * test of "busy" is there because the load signal measures CPU as a share
  * of the host (docs/monitoring.md, "CPU limits"): a coordinator held to a
@@ -29,6 +29,13 @@
  * reads a load well below 0.5.  Being throttled is the direct measure of
  * a CPU that is the limit; it is used here only, not by the scores or by
  * admission control.
+ *
+ * The scarcer CPU: a server throttled in at least COST_BUSY_THROTTLED of
+ * its periods is out of CPU, and one that is not has some to spare,
+ * whatever the loads say (an idle node under a quota reads the host's
+ * pressure as its load: 0.4-0.5 beside a throttled coordinator's 0.3 in
+ * bench/routing_capacity.sh, 2026-12-07); between two throttled or two
+ * unthrottled servers, the higher predicted load.
  *
  * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
  * such a read runs here so that the cost gets measured (only while the
@@ -228,16 +235,60 @@ coordinator_cost_get(RequestClass cls, CoordinatorCost *out)
 	SpinLockRelease(&cost->mutex);
 }
 
+bool
+coordinator_cost_busy(double here_load, double here_throttled)
+{
+	return here_load >= COST_BUSY_LOAD || here_throttled >= COST_BUSY_THROTTLED;
+}
+
+/* throttled in enough of its periods to be out of CPU (unknown: -1, not) */
+static bool
+cpu_limited(double throttled)
+{
+	return throttled >= COST_BUSY_THROTTLED;
+}
+
+bool
+coordinator_cost_scarcer(double here_load, double here_throttled,
+						 double node_load, double node_throttled)
+{
+	if (cpu_limited(here_throttled) != cpu_limited(node_throttled))
+		return cpu_limited(here_throttled);
+	return here_load > node_load;
+}
+
 /*
  * "busier than standby1 (load 0.93 > 0.31)", and ", throttled 97%" inside
- * the brackets when the CPU limit, not the load, made the coordinator busy.
+ * the brackets when the CPU limit, not the load, made the coordinator
+ * busy; "busier than standby1 (throttled 97% > 3%, load 0.31 <= 0.48)"
+ * when the throttling alone made its CPU the scarcer ("> none" for a node
+ * that reports no limit).
  */
 static void
 append_busier(ReasonText *rt, double here_load, double here_throttled,
-			  const char *node_name, double node_load)
+			  const char *node_name, double node_load, double node_throttled)
 {
 	reason_text_str(rt, "busier than ");
 	reason_text_str(rt, node_name);
+	if (here_load <= node_load)
+	{
+		reason_text_str(rt, " (throttled ");
+		reason_text_fixed(rt, 100.0 * here_throttled, 0);
+		reason_text_str(rt, "% > ");
+		if (node_throttled >= 0.0)
+		{
+			reason_text_fixed(rt, 100.0 * node_throttled, 0);
+			reason_text_str(rt, "%");
+		}
+		else
+			reason_text_str(rt, "none");
+		reason_text_str(rt, ", load ");
+		reason_text_fixed(rt, here_load, 2);
+		reason_text_str(rt, " <= ");
+		reason_text_fixed(rt, node_load, 2);
+		reason_text_str(rt, ")");
+		return;
+	}
 	reason_text_str(rt, " (load ");
 	reason_text_fixed(rt, here_load, 2);
 	reason_text_str(rt, " > ");
@@ -253,7 +304,7 @@ append_busier(ReasonText *rt, double here_load, double here_throttled,
 
 bool
 coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throttled,
-						   const char *node_name, double node_load,
+						   const char *node_name, double node_load, double node_throttled,
 						   char *reason, size_t reason_len, bool *cheaper)
 {
 	CoordinatorCost c;
@@ -263,9 +314,9 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 	*cheaper = false;
 	if (!foresight_coordinator_cost || cost == NULL)
 		return false;
-	if (here_load < COST_BUSY_LOAD && here_throttled < COST_BUSY_THROTTLED)
+	if (!coordinator_cost_busy(here_load, here_throttled))
 		return false;			/* the coordinator is not a bottleneck */
-	if (here_load <= node_load)
+	if (!coordinator_cost_scarcer(here_load, here_throttled, node_load, node_throttled))
 		return false;			/* nor the scarcer CPU of the two */
 
 	coordinator_cost_get(cls, &c);
@@ -297,11 +348,11 @@ coordinator_cost_runs_here(RequestClass cls, double here_load, double here_throt
 		reason_text_str(&rt, " us >= here ");
 		reason_text_fixed(&rt, c.local_us, 0);
 		reason_text_str(&rt, " us, ");
-		append_busier(&rt, here_load, here_throttled, node_name, node_load);
+		append_busier(&rt, here_load, here_throttled, node_name, node_load, node_throttled);
 	}
 	else
 	{
-		append_busier(&rt, here_load, here_throttled, node_name, node_load);
+		append_busier(&rt, here_load, here_throttled, node_name, node_load, node_throttled);
 		reason_text_str(&rt, ", ");
 		reason_text_str(&rt, name);
 		if (c.local_samples < COST_MIN_SAMPLES)

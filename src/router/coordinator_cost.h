@@ -4,7 +4,7 @@
  *	  What a read costs the coordinator's own CPU, routed or run here, per
  *	  request class, measured; and the predictive policy's rule that runs
  *	  a read here when the coordinator is busy (its predicted load, or its
- *	  CPU limit reached), busier than the node the scores chose, and
+ *	  CPU limit reached), its CPU scarcer than the node's the scores chose, and
  *	  routing the read would cost it more than running it
  *	  (foresight.coordinator_cost; docs/routing.md#the-coordinators-own-cost).
  *
@@ -65,6 +65,17 @@ extern void coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_h
 extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
 
 /*
+ * Is the coordinator a bottleneck: its predicted load, or its CPU limit
+ * (throttled: the share of its CPU periods its control group was
+ * throttled in over the last sample, -1 when unknown)?
+ */
+extern bool coordinator_cost_busy(double here_load, double here_throttled);
+
+/* Is the coordinator's CPU scarcer than the node's (coordinator_cost.c)? */
+extern bool coordinator_cost_scarcer(double here_load, double here_throttled,
+									 double node_load, double node_throttled);
+
+/*
  * The rule (coordinator_cost.c): true when the read runs here, reason then
  * why; *cheaper when because running here is measured the cheaper (not to
  * measure the cost of running here).
@@ -72,6 +83,7 @@ extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
 extern bool coordinator_cost_runs_here(RequestClass cls, double here_load,
 									   double here_throttled,
 									   const char *node_name, double node_load,
+									   double node_throttled,
 									   char *reason, size_t reason_len, bool *cheaper);
 
 #endif							/* FORESIGHT_COORDINATOR_COST_H */

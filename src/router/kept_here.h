@@ -1,17 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * kept_here.h
- *	  Reads the coordinator's own cost keeps here, decided once and reused
- *	  for a while without scoring them again.
+ *	  Reads a busy coordinator keeps here, decided once and reused for a
+ *	  while without scoring them again.
  *
- * When the coordinator is the bottleneck (busy, and busier than every node
- * that is a candidate) and running a class of reads here costs it less
- * CPU than routing them (coordinator_cost.c), the predictive policy keeps
- * every such read here whichever node its scores prefer.  Scoring each of
- * them (and, for a statement of the simple protocol, lifting its
- * constants, finding its shape and wrapping it in a route node) is then
- * work that only slows the bottleneck down.  So a full decision that kept
- * a read here for that reason is remembered for its request class, per
+ * When the coordinator is the bottleneck (busy, and its CPU scarcer than
+ * every candidate node's: coordinator_cost.c) and running a class of reads
+ * here costs it less CPU than routing them, the predictive policy keeps
+ * every such read here whichever node its scores prefer; and reads its
+ * scores themselves clearly send here (by more than a near-tie) would be
+ * scored again only to reach the same answer.  Scoring each of them (and,
+ * for a statement of the simple protocol, lifting its constants, finding
+ * its shape and wrapping it in a route node) is then work that only slows
+ * the bottleneck down.  So a full decision that kept a read here for
+ * either reason (policy_predictive.c, verdict_holds()) is remembered for
+ * its request class, per
  * backend, for one monitor sample interval (the predictions it read change
  * only once per sample); the reads of that class meanwhile run here
  * without a decision of their own.  One read in KEPT_HERE_RECHECK still
@@ -36,10 +39,10 @@
 
 /*
  * After a full decision of the predictive policy for class cls (not a dry
- * run, no experiment arm): keep is true when the coordinator's cost kept
- * the read here and the coordinator was busier than every node, reason
- * then the decision's reason (else NULL).  Otherwise what was remembered
- * for cls is forgotten.
+ * run, no experiment arm): keep is true when the verdict, here, holds for
+ * the next reads (policy_predictive.c, verdict_holds()), reason then what
+ * the log says of them (else NULL).  Otherwise what was remembered for cls
+ * is forgotten.
  */
 extern void kept_here_note(RequestClass cls, bool keep, const char *reason);
 

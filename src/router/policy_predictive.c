@@ -6,8 +6,10 @@
  *	  every one is predicted overloaded (router/admission.c), and order
  *	  them: the chosen node first, then the others by score.  A read the
  *	  scores send to a node runs here instead when the coordinator is busy,
- *	  busier than that node, and routing would cost it more CPU than
- *	  running the read (router/coordinator_cost.c).
+ *	  its CPU scarcer than that node's, and routing would cost it more CPU
+ *	  than running the read (router/coordinator_cost.c); while the
+ *	  coordinator is such a bottleneck, a verdict "here" is reused for a
+ *	  while (router/kept_here.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -121,8 +123,8 @@ overload_action_name(int action)
 /*
  * The coordinator's own cost: the chosen candidate, or the coordinator
  * when it is a candidate, busy (by its predicted load or its CPU limit),
- * busier than the chosen node, and routing this class costs it more than
- * running here (the rule and why: coordinator_cost.c).
+ * its CPU scarcer than the chosen node's, and routing this class costs it
+ * more than running here (the rule and why: coordinator_cost.c).
  */
 static int
 weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cands,
@@ -142,32 +144,37 @@ weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cand
 	if (here < 0 ||
 		!coordinator_cost_runs_here(cls, pc[here].predicted_load, pc[here].cpu_throttled,
 									cands[chosen].name, pc[chosen].predicted_load,
+									pc[chosen].cpu_throttled,
 									d->reason, sizeof(d->reason), cheaper))
 		return chosen;
 	return here;
 }
 
 /*
- * Remember the verdict for the class when the coordinator's own cost keeps
- * its reads here whichever node the scores prefer (kept_here.c): the
- * coordinator is busier than every node, and the rule keeps the read here
- * because running here is measured the cheaper (not to measure that cost).
- * Either the rule decided this read (the scores chose a node: it is
- * busier than that one, so than any), or the scores chose here themselves
- * and the rule is asked what it would say against the busiest node.  Not
- * after a wait in the admission queue, whose candidates were all
- * overloaded.
+ * Will this read's verdict, here, hold for the class's next reads whichever
+ * node the scores would prefer (kept_here.c)?  The read runs here, after
+ * no wait in the admission queue (whose candidates were all overloaded),
+ * the coordinator is busy and its CPU the scarcer beside every node's
+ * (coordinator_cost_scarcer()), and:
+ * - the rule kept it here because running here is measured the cheaper
+ *   (the scores chose a node, whose CPU is less scarce, as every node's);
+ * - or the scores chose here themselves, by more than a near-tie: scoring
+ *   each read again would spend the scarce CPU to reach the same answer
+ *   on predictions that change once a sample;
+ * - or they chose it by a near-tie, and the rule, asked against the
+ *   busiest node, would keep it here as the cheaper (*asked: its reason).
  */
-static void
-note_kept_here(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
-			   int by_scores, int chosen, bool cheaper, bool admitted,
-			   RequestClass cls, const RouteDecision *d)
+static bool
+verdict_holds(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
+			  int by_scores, int chosen, bool cheaper, bool admitted,
+			  RequestClass cls, char *asked, size_t asked_len)
 {
-	char		reason[DECISION_TEXT_MAX];
 	int			here = -1;
 	int			busiest = -1;
-	bool		keep = false;
 
+	asked[0] = '\0';
+	if (!admitted || !cands[chosen].is_local)
+		return false;
 	for (int i = 0; i < n; i++)
 	{
 		if (cands[i].is_local)
@@ -175,22 +182,47 @@ note_kept_here(const PredictiveCandidate *pc, const RouteCandidate *cands, int n
 		else if (busiest < 0 || pc[i].predicted_load > pc[busiest].predicted_load)
 			busiest = i;
 	}
-	if (admitted && here >= 0 && busiest >= 0 &&
-		pc[here].predicted_load > pc[busiest].predicted_load)
+	if (busiest < 0 || !coordinator_cost_busy(pc[here].predicted_load, pc[here].cpu_throttled))
+		return false;
+	for (int i = 0; i < n; i++)
 	{
-		if (by_scores != here)
-		{
-			keep = chosen == here && cheaper;
-			strlcpy(reason, d->reason, sizeof(reason));
-		}
-		else
-			keep = coordinator_cost_runs_here(cls, pc[here].predicted_load,
-											  pc[here].cpu_throttled, cands[busiest].name,
-											  pc[busiest].predicted_load,
-											  reason, sizeof(reason), &cheaper) &&
-				cheaper;
+		if (i != here &&
+			!coordinator_cost_scarcer(pc[here].predicted_load, pc[here].cpu_throttled,
+									  pc[i].predicted_load, pc[i].cpu_throttled))
+			return false;
 	}
-	kept_here_note(cls, keep, keep ? reason : NULL);
+	if (by_scores != here)
+		return cheaper;
+	if (predictive_clear_winner(pc, n, here))
+		return true;
+	return coordinator_cost_runs_here(cls, pc[here].predicted_load, pc[here].cpu_throttled,
+									  cands[busiest].name, pc[busiest].predicted_load,
+									  pc[busiest].cpu_throttled, asked, asked_len,
+									  &cheaper) && cheaper;
+}
+
+/*
+ * What a reused verdict of the scores says (kept_here.c appends its age):
+ * their reason, and why it held, "; kept while busier than every node
+ * (load 0.35, throttled 97%)".
+ */
+static void
+scores_verdict_reason(const RouteDecision *d, const PredictiveCandidate *here,
+					  char *reason, size_t reason_len)
+{
+	ReasonText	rt;
+
+	reason_text_init(&rt, reason, reason_len);
+	reason_text_str(&rt, d->reason);
+	reason_text_str(&rt, "; kept while busier than every node (load ");
+	reason_text_fixed(&rt, here->predicted_load, 2);
+	if (here->cpu_throttled >= 0.0)
+	{
+		reason_text_str(&rt, ", throttled ");
+		reason_text_fixed(&rt, 100.0 * here->cpu_throttled, 0);
+		reason_text_str(&rt, "%");
+	}
+	reason_text_str(&rt, ")");
 }
 
 void
@@ -201,6 +233,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	PredictiveRound round;
 	bool		admitted;
 	bool		cheaper;
+	bool		holds;
+	char		asked[DECISION_TEXT_MAX];
 	int			chosen;
 	int			by_scores;
 	int			k = 0;
@@ -249,8 +283,9 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	chosen = regions_choose(pc, cands, n, chosen, d);
 	by_scores = chosen;
 	chosen = weigh_coordinator_cost(pc, cands, n, chosen, round.cls, d, &cheaper);
-	if (!dry_run && d->arm.slot < 0)
-		note_kept_here(pc, cands, n, by_scores, chosen, cheaper, admitted, round.cls, d);
+	holds = !dry_run && d->arm.slot < 0 &&
+		verdict_holds(pc, cands, n, by_scores, chosen, cheaper, admitted, round.cls,
+					  asked, sizeof(asked));
 	/* the tuner's scale for this read's latency */
 	d->tune.fastest_us = predictive_fastest_answer(pc, n, 0.0);
 	/* an answer time however old: hedging needs a scale, not a verdict */
@@ -337,4 +372,17 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		if (n > 1 && sorted[1].score > sorted[0].score)
 			reason_text_str(&rt, "; near-tie: fewer in flight");
 	}
+
+	/* the verdict remembered for the class, or forgotten (kept_here.c) */
+	if (holds && by_scores == chosen && asked[0] == '\0')
+	{
+		char		verdict[DECISION_TEXT_MAX];
+
+		scores_verdict_reason(d, &pc[chosen], verdict, sizeof(verdict));
+		kept_here_note(round.cls, true, verdict);
+	}
+	else if (holds)
+		kept_here_note(round.cls, true, asked[0] != '\0' ? asked : d->reason);
+	else if (!dry_run && d->arm.slot < 0)
+		kept_here_note(round.cls, false, NULL);
 }

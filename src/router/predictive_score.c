@@ -210,6 +210,20 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	return any_capacity;
 }
 
+/*
+ * Is b's score within reach of a's: within PREDICTIVE_NEAR_TIE below it,
+ * or within the two scores' errors combined when that is more?
+ */
+static bool
+near_tied(const PredictiveCandidate *a, const PredictiveCandidate *b)
+{
+	double		band = Max(PREDICTIVE_NEAR_TIE,
+						   sqrt(a->score_error * a->score_error +
+								b->score_error * b->score_error));
+
+	return b->score >= a->score - band;
+}
+
 int
 predictive_choose(const PredictiveCandidate *cands, int n)
 {
@@ -232,11 +246,7 @@ predictive_choose(const PredictiveCandidate *cands, int n)
 	 */
 	for (int i = 0; i < n && nnear < lengthof(near); i++)
 	{
-		double		band = Max(PREDICTIVE_NEAR_TIE,
-							   sqrt(cands[best].score_error * cands[best].score_error +
-									cands[i].score_error * cands[i].score_error));
-
-		if (cands[i].score >= cands[best].score - band &&
+		if (near_tied(&cands[best], &cands[i]) &&
 			cands[i].predicted_load <= foresight_overload_threshold)
 			near[nnear++] = i;
 	}
@@ -265,6 +275,17 @@ predictive_choose(const PredictiveCandidate *cands, int n)
 		b = near[ib];
 		return cands[b].inflight < cands[a].inflight ? b : a;
 	}
+}
+
+bool
+predictive_clear_winner(const PredictiveCandidate *cands, int n, int i)
+{
+	for (int j = 0; j < n; j++)
+	{
+		if (j != i && near_tied(&cands[i], &cands[j]))
+			return false;
+	}
+	return true;
 }
 
 void

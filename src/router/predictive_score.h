@@ -131,6 +131,12 @@ extern double predictive_fastest_answer(const PredictiveCandidate *cands, int n,
  */
 extern int	predictive_choose(const PredictiveCandidate *cands, int n);
 
+/*
+ * Did candidate i win by more than a near-tie: is every other candidate's
+ * score out of reach of its own (the band of predictive_choose())?
+ */
+extern bool predictive_clear_winner(const PredictiveCandidate *cands, int n, int i);
+
 /* Copy the scored candidates into a decision-log entry. */
 extern void predictive_log_candidates(const PredictiveCandidate *cands, int n, Decision *d);
 
