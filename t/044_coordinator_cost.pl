@@ -55,6 +55,16 @@ sub drive
 		'>', '/dev/null', '2>', '/dev/null');
 }
 
+# the same, in the background for at most $secs seconds
+sub reads_in_background
+{
+	my ($secs) = @_;
+	return IPC::Run::start(
+		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', $secs, '-f', "$dir/lookup.sql",
+		  '-d', $primary->connstr('postgres') ],
+		'>', '/dev/null', '2>', '/dev/null');
+}
+
 sub last_decision
 {
 	return $primary->safe_psql('postgres',
@@ -347,10 +357,7 @@ SKIP:
 	# scarcer beside every node's, such a verdict is reused too
 	# (bench/routing_capacity.sh: without that, every read was scored only
 	# to run here, and predictive served 0.72-0.80 of the primary alone).
-	my $reads = IPC::Run::start(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '60', '-f', "$dir/lookup.sql",
-		  '-d', $primary->connstr('postgres') ],
-		'>', '/dev/null', '2>', '/dev/null');
+	my $reads = reads_in_background(60);
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
 		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
@@ -379,10 +386,7 @@ SKIP:
 		ALTER SYSTEM SET foresight.weight_load = 1;
 		SELECT pg_reload_conf();});
 
-	$reads = IPC::Run::start(
-		[ 'pgbench', '-n', '-M', 'simple', '-c', '2', '-j', '1', '-T', '120', '-f', "$dir/lookup.sql",
-		  '-d', $primary->connstr('postgres') ],
-		'>', '/dev/null', '2>', '/dev/null');
+	$reads = reads_in_background(120);
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
 		'load alone in the scores: the coordinator is still throttled');
