@@ -227,8 +227,8 @@ out=$results/routing_capacity.md
 	echo "queries of the three servers."
 	echo
 	echo "Every round's numbers (tps, p99 ms, coordinator CPU µs per query, share run on the coordinator,"
-	echo "and how the coordinator's last 1000 decisions of the run were made: a verdict reused for reads"
-	echo "the coordinator's cost keeps here / the cost rule decided in full / the policy's own choice):"
+	echo "and how the coordinator's last 1000 decisions of the run were made: a verdict reused while the"
+	echo "coordinator is the bottleneck / the cost rule decided in full / the policy's own choice in full):"
 	echo
 	for round in $(seq 1 "$rounds"); do
 		for mode in simple prepared; do

@@ -39,8 +39,8 @@
  *
  * While fewer than COST_MIN_SAMPLES reads of the class were timed here,
  * such a read runs here so that the cost gets measured (only while the
- * coordinator is the busier, where running here is the likely answer).
- * While it is the busier, one decision in 16 goes the other way than the
+ * coordinator's CPU is the scarcer, where running here is the likely
+ * answer).  While it is, one decision in 16 goes the other way than the
  * costs say, so that both stay measured under the load of the moment: a
  * cost measured on a cold cache or under another load does not stay.
  *

@@ -71,7 +71,10 @@ extern void coordinator_cost_get(RequestClass cls, CoordinatorCost *out);
  */
 extern bool coordinator_cost_busy(double here_load, double here_throttled);
 
-/* Is the coordinator's CPU scarcer than the node's (coordinator_cost.c)? */
+/*
+ * Is the coordinator's CPU scarcer than the node's (coordinator_cost.c)?
+ * The same order compares any two servers.
+ */
 extern bool coordinator_cost_scarcer(double here_load, double here_throttled,
 									 double node_load, double node_throttled);
 

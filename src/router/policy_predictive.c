@@ -161,8 +161,9 @@ weigh_coordinator_cost(const PredictiveCandidate *pc, const RouteCandidate *cand
  * - or the scores chose here themselves, by more than a near-tie: scoring
  *   each read again would spend the scarce CPU to reach the same answer
  *   on predictions that change once a sample;
- * - or they chose it by a near-tie, and the rule, asked against the
- *   busiest node, would keep it here as the cheaper (*asked: its reason).
+ * - or they chose it by a near-tie, and the rule, asked against the node
+ *   whose CPU is the scarcest, would keep it here as the cheaper (*asked:
+ *   its reason).
  */
 static bool
 verdict_holds(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
@@ -170,7 +171,7 @@ verdict_holds(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
 			  RequestClass cls, char *asked, size_t asked_len)
 {
 	int			here = -1;
-	int			busiest = -1;
+	int			scarcest = -1;
 
 	asked[0] = '\0';
 	if (!admitted || !cands[chosen].is_local)
@@ -179,25 +180,24 @@ verdict_holds(const PredictiveCandidate *pc, const RouteCandidate *cands, int n,
 	{
 		if (cands[i].is_local)
 			here = i;
-		else if (busiest < 0 || pc[i].predicted_load > pc[busiest].predicted_load)
-			busiest = i;
+		else if (scarcest < 0 ||
+				 coordinator_cost_scarcer(pc[i].predicted_load, pc[i].cpu_throttled,
+										  pc[scarcest].predicted_load, pc[scarcest].cpu_throttled))
+			scarcest = i;
 	}
-	if (busiest < 0 || !coordinator_cost_busy(pc[here].predicted_load, pc[here].cpu_throttled))
+	/* (the order is by throttling, then load: scarcer than it, than all) */
+	if (scarcest < 0 ||
+		!coordinator_cost_busy(pc[here].predicted_load, pc[here].cpu_throttled) ||
+		!coordinator_cost_scarcer(pc[here].predicted_load, pc[here].cpu_throttled,
+								  pc[scarcest].predicted_load, pc[scarcest].cpu_throttled))
 		return false;
-	for (int i = 0; i < n; i++)
-	{
-		if (i != here &&
-			!coordinator_cost_scarcer(pc[here].predicted_load, pc[here].cpu_throttled,
-									  pc[i].predicted_load, pc[i].cpu_throttled))
-			return false;
-	}
 	if (by_scores != here)
 		return cheaper;
 	if (predictive_clear_winner(pc, n, here))
 		return true;
 	return coordinator_cost_runs_here(cls, pc[here].predicted_load, pc[here].cpu_throttled,
-									  cands[busiest].name, pc[busiest].predicted_load,
-									  pc[busiest].cpu_throttled, asked, asked_len,
+									  cands[scarcest].name, pc[scarcest].predicted_load,
+									  pc[scarcest].cpu_throttled, asked, asked_len,
 									  &cheaper) && cheaper;
 }
 
