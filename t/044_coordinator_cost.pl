@@ -321,7 +321,7 @@ is((kept_decisions($from))[2], 0, 'idle again: a verdict is reused only as its n
 
 is($primary->safe_psql('postgres', q{
 	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight coordinator cost'}),
-	'136', 'its shared memory is the 136 bytes docs/reference.md gives');
+	'648', 'its shared memory is the 648 bytes docs/reference.md gives');
 
 # 4. A coordinator held to a CPU quota: throttled in every period, it reads
 # a load well under 0.5, because the load signal measures CPU as a share

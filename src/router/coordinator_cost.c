@@ -43,6 +43,12 @@
  * answer).  While it is, one decision in 16 goes the other way than the
  * costs say, so that both stay measured under the load of the moment: a
  * cost measured on a cold cache or under another load does not stay.
+ * The averages start from the median of the first COST_MIN_SAMPLES
+ * timings and count a later timing for at most twice the average
+ * (cost_average.h): a session's first read, planned on cold caches, is
+ * always timed (the first statement of a backend is), and with plain
+ * smoothing a few new sessions lifted the cost of a read here several
+ * times over.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,21 +62,16 @@
 #include "utils/guc.h"
 
 #include "router/coordinator_cost.h"
+#include "router/cost_average.h"
 #include "router/reason_text.h"
 
 #define COST_SAMPLE_EVERY	4	/* time one execution in this many per backend */
-#define COST_MIN_SAMPLES	8	/* timed executions before an average counts */
-#define COST_SMOOTHING		0.05	/* weight of a new sample once warm */
+#define COST_MIN_SAMPLES	COST_AVERAGE_WARM	/* timed executions before an
+												 * average counts */
 #define COST_BUSY_LOAD		0.5 /* a coordinator below this is not a bottleneck */
 #define COST_BUSY_THROTTLED 0.5 /* ... unless throttled in this share of its
 								 * CPU periods */
 #define COST_EXPLORE		0.0625	/* share of busy decisions that go the other way */
-
-typedef struct CostAverage
-{
-	double		us;
-	int64		samples;
-} CostAverage;
 
 typedef struct CoordinatorCostShared
 {
@@ -202,7 +203,6 @@ coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_here)
 	int64		end_ns;
 	double		us;
 	CostAverage *avg;
-	double		weight;
 
 	if (!clock->running)
 		return;
@@ -214,10 +214,7 @@ coordinator_cost_stop(CostClock *clock, RequestClass cls, bool ran_here)
 
 	SpinLockAcquire(&cost->mutex);
 	avg = ran_here ? &cost->here[cls] : &cost->routed[cls];
-	avg->samples++;
-	/* the plain mean while it warms up, then exponential smoothing */
-	weight = Max(COST_SMOOTHING, 1.0 / (double) avg->samples);
-	avg->us += weight * (us - avg->us);
+	cost_average_add(avg, us);
 	SpinLockRelease(&cost->mutex);
 }
 
