@@ -2,8 +2,11 @@
 # v1 cpu group with a quota of half a core reports that limit in its
 # protobuf snapshot, the coordinator shows it in foresight.node_metrics
 # (cpu_limit), and a CPU-bound load on the standby shows as throttling
-# (cpu_throttled) that stops with the load.  The coordinator, outside the
-# group, reports no limit.
+# (cpu_throttled) that stops with the load, while short bursts (a few
+# periods' quota a few times a second, as the trainer's slices are) count
+# as the share of the interval's periods they throttle, not of the few
+# periods the group ran in.  The coordinator, outside the group, reports no
+# limit.
 #
 # Needs a cgroup v1 cpu group this user may write: scripts/test.sh makes
 # one as root and passes its name in CGROUP_NAME.
@@ -51,6 +54,9 @@ is($standby1->safe_psql('postgres',
 	"SELECT (j->>'cpu_limit_cores')::float8 = 0.5 AND (j->>'cpu_periods')::numeric >= (j->>'cpu_throttled_periods')::numeric
 	 FROM foresight.node_snapshot_json() j"),
 	't', 'its protobuf snapshot carries the limit and the period counters');
+is($standby1->safe_psql('postgres',
+	"SELECT (j->>'cpu_period_us')::int FROM foresight.node_snapshot_json() j"),
+	'10000', 'and the enforcement period, 10 ms');
 is($primary->safe_psql('postgres',
 	"SELECT cpu_limit IS NULL FROM foresight.node_metrics WHERE node_name = 'local'"),
 	't', 'the coordinator, outside the group, reports no limit');
@@ -72,6 +78,35 @@ $standby1->safe_psql('postgres',
 $_->finish for @burners;
 ok(wait_for("SELECT cpu_throttled < 0.2 FROM foresight.node_metrics WHERE node_name = 'standby1'", 15),
 	'the throttling stops with the load');
+
+# Bursts: about 20 ms of CPU every half second, each over the 5 ms quota of
+# several periods.  The kernel's nr_periods counts only the periods the
+# group ran in, most of them throttled; over the interval's periods, the
+# share is small.
+my $bursts = IPC::Run::start([ 'psql', '-XAtq', '-d', $standby1->connstr('postgres'),
+	'-c', 'DO $$BEGIN FOR i IN 1 .. 30 LOOP PERFORM count(*) FROM generate_series(1, 700000); PERFORM pg_sleep(0.5); END LOOP; END$$' ],
+	'>', \my $bout, '2>', \my $berr);
+sleep(3);
+my $snap_sql = "SELECT (j->>'cpu_periods') || ' ' || (j->>'cpu_throttled_periods') FROM foresight.node_snapshot_json() j";
+my ($p0, $t0) = split / /, $standby1->safe_psql('postgres', $snap_sql);
+my ($max, $seen) = (0, 0);
+for (1 .. 12)
+{
+	my $v = $primary->safe_psql('postgres',
+		"SELECT coalesce(cpu_throttled, -1) FROM foresight.node_metrics WHERE node_name = 'standby1'");
+	$max = $v if $v > $max;
+	$seen++ if $v > 0;
+	usleep(500_000);
+}
+my ($p1, $t1) = split / /, $standby1->safe_psql('postgres', $snap_sql);
+my $active_share = $p1 > $p0 ? ($t1 - $t0) / ($p1 - $p0) : 0;
+diag(sprintf("bursts: throttled in %.2f of the periods the group ran in (%d of %d), "
+	  . "at most %.2f of the interval's periods (%d samples above 0)",
+	  $active_share, $t1 - $t0, $p1 - $p0, $max, $seen));
+ok($max < 0.4, "short bursts read as the share of the interval's periods they throttle (at most $max)");
+$standby1->safe_psql('postgres',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO %' AND pid <> pg_backend_pid()");
+$bursts->finish;
 
 $standby1->stop;
 $primary->stop;

@@ -108,7 +108,7 @@ at_line_end(const char *p)
 }
 
 bool
-cgroup_parse_cpu_max(const char *text, double *cores)
+cgroup_parse_cpu_max(const char *text, double *cores, uint64_t *period_us)
 {
 	const char *p = text;
 	uint64_t	quota;
@@ -119,11 +119,13 @@ cgroup_parse_cpu_max(const char *text, double *cores)
 	if (!parse_count(&p, &period) || !at_line_end(p) || quota == 0 || period == 0)
 		return false;
 	*cores = (double) quota / (double) period;
+	*period_us = period;
 	return true;
 }
 
 bool
-cgroup_parse_cfs_quota(const char *quota_text, const char *period_text, double *cores)
+cgroup_parse_cfs_quota(const char *quota_text, const char *period_text, double *cores,
+					   uint64_t *period_us)
 {
 	const char *q = quota_text;
 	const char *p = period_text;
@@ -136,6 +138,7 @@ cgroup_parse_cfs_quota(const char *quota_text, const char *period_text, double *
 	if (!parse_count(&p, &period) || !at_line_end(p) || period == 0)
 		return false;
 	*cores = (double) quota / (double) period;
+	*period_us = period;
 	return true;
 }
 

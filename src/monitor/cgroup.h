@@ -32,17 +32,19 @@
 extern bool cgroup_cpu_path(const char *proc_cgroup, char *path, size_t size, bool *v2);
 
 /*
- * cgroup v2 cpu.max ("<quota> <period>" or "max <period>"): true and the
- * limit in cores when a quota is set; false for "max" or malformed text.
+ * cgroup v2 cpu.max ("<quota> <period>" or "max <period>"): true, the
+ * limit in cores and the enforcement period in microseconds when a quota
+ * is set; false for "max" or malformed text.
  */
-extern bool cgroup_parse_cpu_max(const char *text, double *cores);
+extern bool cgroup_parse_cpu_max(const char *text, double *cores, uint64_t *period_us);
 
 /*
- * cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us: true and the limit in
- * cores when a quota is set (quota -1 means none).
+ * cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us: true, the limit in
+ * cores and the period in microseconds when a quota is set (quota -1
+ * means none).
  */
 extern bool cgroup_parse_cfs_quota(const char *quota_text, const char *period_text,
-								   double *cores);
+								   double *cores, uint64_t *period_us);
 
 /*
  * cpu.stat (v1 and v2): the nr_periods and nr_throttled counters; false

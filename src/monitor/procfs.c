@@ -326,9 +326,12 @@ cgroup_mount(bool v2)
 	return NULL;
 }
 
-/* The CPU limit set on one group, in cores; false when it sets none. */
+/*
+ * The CPU limit set on one group, in cores, and its enforcement period in
+ * microseconds; false when it sets none.
+ */
 static bool
-cgroup_dir_limit(const char *dir, bool v2, double *cores)
+cgroup_dir_limit(const char *dir, bool v2, double *cores, uint64_t *period_us)
 {
 	char		path[MAXPGPATH];
 	char		quota[64];
@@ -338,14 +341,14 @@ cgroup_dir_limit(const char *dir, bool v2, double *cores)
 	{
 		snprintf(path, sizeof(path), "%s/cpu.max", dir);
 		return read_small_file(path, quota, sizeof(quota)) > 0 &&
-			cgroup_parse_cpu_max(quota, cores);
+			cgroup_parse_cpu_max(quota, cores, period_us);
 	}
 	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
 	if (read_small_file(path, quota, sizeof(quota)) <= 0)
 		return false;
 	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
 	return read_small_file(path, period, sizeof(period)) > 0 &&
-		cgroup_parse_cfs_quota(quota, period, cores);
+		cgroup_parse_cfs_quota(quota, period, cores, period_us);
 }
 
 /*
@@ -366,6 +369,7 @@ collect_cgroup_cpu(NodeSnapshot *snap)
 	size_t		baselen;
 	bool		v2;
 	double		limit = 0;
+	uint64_t	limit_period_us = 0;
 	uint64_t	periods;
 	uint64_t	throttled;
 
@@ -379,11 +383,14 @@ collect_cgroup_cpu(NodeSnapshot *snap)
 	for (;;)
 	{
 		double		cores;
+		uint64_t	period_us;
 		char	   *slash;
 
-		if (cgroup_dir_limit(dir, v2, &cores) && (limiting[0] == '\0' || cores < limit))
+		if (cgroup_dir_limit(dir, v2, &cores, &period_us) &&
+			(limiting[0] == '\0' || cores < limit))
 		{
 			limit = cores;
+			limit_period_us = period_us;
 			strlcpy(limiting, dir, sizeof(limiting));
 		}
 		slash = strrchr(dir, '/');
@@ -395,6 +402,8 @@ collect_cgroup_cpu(NodeSnapshot *snap)
 		return;
 	snap->has_cpu_limit_cores = true;
 	snap->cpu_limit_cores = limit;
+	snap->has_cpu_period_us = true;
+	snap->cpu_period_us = limit_period_us;
 	snprintf(dir, sizeof(dir), "%s/cpu.stat", limiting);
 	if (read_small_file(dir, buf, sizeof(buf)) > 0 &&
 		cgroup_parse_cpu_stat(buf, &periods, &throttled))

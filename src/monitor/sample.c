@@ -158,12 +158,27 @@ rates(const NodeSnapshot *prev, const NodeSnapshot *cur, double dt, MetricSample
 
 		s->instance_cpu = clamp01(ticks / (dt * cur->clock_ticks * cur->cpu_count));
 	}
-	/* the share of the limit's enforcement periods in which it throttled */
+	/*
+	 * The share of the interval's enforcement periods in which the limit
+	 * throttled the group.  The kernel counts only the periods in which the
+	 * group ran (nr_periods): an idle server whose one busy process (the
+	 * trainer's slice of 10 ms, over a 4 ms quota) runs into the quota in a
+	 * few periods a second was throttled in half of those, and read as out
+	 * of CPU as a saturated one.  So the interval's own periods count, from
+	 * its length and the period; a node that does not report the period
+	 * (an older build) is measured on its active periods.
+	 */
 	if (BOTH(cpu_periods) && BOTH(cpu_throttled_periods) &&
 		cur->cpu_periods >= prev->cpu_periods &&
 		cur->cpu_throttled_periods >= prev->cpu_throttled_periods)
-		s->cpu_throttled = DELTA(cpu_periods) > 0 ?
-			clamp01(DELTA(cpu_throttled_periods) / DELTA(cpu_periods)) : 0.0;
+	{
+		double		periods = DELTA(cpu_periods);
+
+		if (cur->has_cpu_period_us && cur->cpu_period_us > 0)
+			periods = Max(periods, dt * 1e6 / (double) cur->cpu_period_us);
+		s->cpu_throttled = periods > 0 ?
+			clamp01(DELTA(cpu_throttled_periods) / periods) : 0.0;
+	}
 
 	if (BOTH(disk_reads) && BOTH(disk_writes))
 	{

@@ -190,6 +190,8 @@ snapshot_validate(const NodeSnapshot *snap, char *errbuf, size_t errlen)
 	CHECK_RANGE(server_start_us, min_time, max_time);
 	CHECK_RANGE(cpu_count, 1, 65536);
 	CHECK_RANGE(clock_ticks, 1, 1000000);
+	/* the kernel allows 1 ms to 1 s */
+	CHECK_RANGE(cpu_period_us, 1, 1000000);
 	/* clock skew between primary and standby can make it slightly negative */
 	CHECK_RANGE(replay_lag_us, INT64_C(-3600000000), INT64_C(3153600000000000));
 

@@ -49,20 +49,21 @@ static void
 test_limits(void)
 {
 	double		cores = -1;
+	uint64_t	period = 0;
 
-	ok(cgroup_parse_cpu_max("60000 100000\n", &cores) && fabs(cores - 0.6) < 1e-12,
-	   "cpu.max 60000 100000 = 0.6 core");
-	ok(cgroup_parse_cpu_max("250000 100000", &cores) && fabs(cores - 2.5) < 1e-12,
+	ok(cgroup_parse_cpu_max("60000 100000\n", &cores, &period) && fabs(cores - 0.6) < 1e-12 &&
+	   period == 100000, "cpu.max 60000 100000 = 0.6 core, period 100000 us");
+	ok(cgroup_parse_cpu_max("250000 100000", &cores, &period) && fabs(cores - 2.5) < 1e-12,
 	   "cpu.max 250000 100000 = 2.5 cores");
-	ok(!cgroup_parse_cpu_max("max 100000\n", &cores), "cpu.max max: no limit");
-	ok(!cgroup_parse_cpu_max("60000\n", &cores), "cpu.max without a period: false");
-	ok(!cgroup_parse_cpu_max("60000 0\n", &cores), "cpu.max period 0: false");
-	ok(!cgroup_parse_cpu_max("60000 100000 7\n", &cores), "cpu.max trailing field: false");
-	ok(cgroup_parse_cfs_quota("6000\n", "10000\n", &cores) && fabs(cores - 0.6) < 1e-12,
-	   "v1 quota 6000 / period 10000 = 0.6 core");
-	ok(!cgroup_parse_cfs_quota("-1\n", "100000\n", &cores), "v1 quota -1: no limit");
-	ok(!cgroup_parse_cfs_quota("6000\n", "x\n", &cores), "v1 malformed period: false");
-	ok(!cgroup_parse_cfs_quota("0\n", "100000\n", &cores), "v1 quota 0: false");
+	ok(!cgroup_parse_cpu_max("max 100000\n", &cores, &period), "cpu.max max: no limit");
+	ok(!cgroup_parse_cpu_max("60000\n", &cores, &period), "cpu.max without a period: false");
+	ok(!cgroup_parse_cpu_max("60000 0\n", &cores, &period), "cpu.max period 0: false");
+	ok(!cgroup_parse_cpu_max("60000 100000 7\n", &cores, &period), "cpu.max trailing field: false");
+	ok(cgroup_parse_cfs_quota("6000\n", "10000\n", &cores, &period) && fabs(cores - 0.6) < 1e-12 &&
+	   period == 10000, "v1 quota 6000 / period 10000 = 0.6 core, period 10000 us");
+	ok(!cgroup_parse_cfs_quota("-1\n", "100000\n", &cores, &period), "v1 quota -1: no limit");
+	ok(!cgroup_parse_cfs_quota("6000\n", "x\n", &cores, &period), "v1 malformed period: false");
+	ok(!cgroup_parse_cfs_quota("0\n", "100000\n", &cores, &period), "v1 quota 0: false");
 }
 
 static void
