@@ -4,6 +4,7 @@
 #
 #   bash bench/routing_capacity.sh [--time SECONDS] [--clients N]
 #                                  [--quota CORES] [--rounds R] [--scale S]
+#                                  [--huge-pages]
 #
 # A coordinator and two hot standbys on loopback, each held to the same
 # CPU quota by the cgroup v1 cpu controller (default 0.4 core; without a
@@ -29,6 +30,9 @@
 # query (its processes' CPU over the middle of the run, from
 # /proc/<pid>/schedstat, over the queries of that window) and the share of
 # reads the coordinator ran itself.  Writes bench/results/routing_capacity.md.
+# The servers' shared memory is in 4 kB pages (huge_pages = off), or with
+# --huge-pages in 2 MB pages (vm.nr_hugepages reserved for the run, as
+# root) and the report goes to bench/results/routing_capacity_huge_pages.md.
 # Not a timed test: compare the ratios of one run.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
@@ -39,6 +43,7 @@ set -euo pipefail
 ensure_packages "${FORESIGHT_PACKAGES[@]}" pgpool2
 CGROUP_NAME=${CGROUP_NAME:-foresight_capacity_$$}
 cgroup_for_user "$CGROUP_NAME"
+bench_huge_pages_option "$@"
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_capacity.sh "$@"
 
 duration=15
@@ -53,7 +58,8 @@ while [ $# -gt 0 ]; do
 		--quota) quota=$2; shift 2 ;;
 		--rounds) rounds=$2; shift 2 ;;
 		--scale) scale=$2; shift 2 ;;
-		-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+		--huge-pages) BENCH_HUGE_PAGES=on; shift ;;
+		-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -103,17 +109,6 @@ coordinator_cpu_ns() {
 # routed and local counts of the coordinator (foresight.routing_stats)
 routing_counts() {
 	bench_sql "$port" "SELECT coalesce(sum(routed) FILTER (WHERE node_name <> 'local'), 0) || ' ' || coalesce(sum(routed) FILTER (WHERE node_name = 'local'), 0) FROM foresight.routing_stats"
-}
-
-# how the coordinator's last 1000 decisions (or fewer: the decision log's
-# size) were made, as shares: "reused/cost rule/policy": a verdict reused
-# (kept_here.c, "; decided N ms ago"), the cost rule decided in full, the
-# policy's own choice decided in full (the scores, or least_connections')
-decision_mix() {
-	bench_sql "$port" "SELECT round(avg((reason LIKE '%ms ago')::int), 2) || '/' ||
-		round(avg((reason LIKE 'coordinator cost:%' AND reason NOT LIKE '%ms ago')::int), 2) || '/' ||
-		round(avg((reason NOT LIKE 'coordinator cost:%' AND reason NOT LIKE '%ms ago')::int), 2)
-		FROM (SELECT reason FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1000) d"
 }
 
 # run_spread NAME MODE → "tps p99_ms cpu_us_per_query -": a third of the
@@ -166,7 +161,7 @@ run() {
 	wait "$bench" || { cat "$work/logs/$name.out" >&2; die "pgbench $name failed"; }
 	counts1=$(routing_counts)
 	mix=-
-	[ "$target" = primary ] || [ "$target" = pgpool ] || mix=$(decision_mix)
+	[ "$target" = primary ] || [ "$target" = pgpool ] || mix=$(bench_decision_mix "$port")
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/logs/$name.out" | tail -1)
 	cat "$work/logs/$name".[0-9]* | awk '{ print $3 / 1000.0 }' | sort -n > "$work/lat"
 	awk -v tps="$tps" -v a="$a" -v b="$b" -v w="$window" -v c0="$counts0" -v c1="$counts1" -v mix="$mix" '
@@ -201,12 +196,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 host="$(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 out=$results/routing_capacity.md
+pages=$(bench_pages_text)
+huge_flag=
+if [ "${BENCH_HUGE_PAGES:-off}" = on ]; then
+	out=$results/routing_capacity_huge_pages.md
+	huge_flag=" --huge-pages"
+fi
 {
 	echo "# Routing capacity under equal CPU quotas (bench/routing_capacity.sh)"
 	echo
 	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $host (load average before: $load_before);"
-	echo "$limits; pgpool-II outside the quotas. pgbench -S, scale $scale, $clients clients, ${duration}s per run,"
-	echo "$rounds rounds with the targets interleaved; medians over the rounds. Command: \`bash bench/routing_capacity.sh --time $duration --clients $clients --quota $quota --rounds $rounds --scale $scale\`."
+	echo "$limits; pgpool-II outside the quotas; $pages. pgbench -S, scale $scale, $clients clients, ${duration}s per run,"
+	echo "$rounds rounds with the targets interleaved; medians over the rounds. Command: \`bash bench/routing_capacity.sh --time $duration --clients $clients --quota $quota --rounds $rounds --scale $scale$huge_flag\`."
 	echo
 	echo "| protocol | target | TPS | vs primary | vs pgpool | p99 ms | coordinator CPU µs/query | run on the coordinator |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"

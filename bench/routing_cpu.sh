@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/routing_cpu.sh: where a routed query's CPU goes, per process group.
 #
-#   bash bench/routing_cpu.sh [--time SECONDS] [--scale S]
+#   bash bench/routing_cpu.sh [--time SECONDS] [--scale S] [--huge-pages]
 #
 # A coordinator and two hot standbys on loopback.  One pgbench client runs
 # -S (select-only) with -M prepared and -M simple, and a "wide" query (-M
@@ -16,13 +16,16 @@
 # transactions of that window: microseconds of CPU per query, per group.
 # Only the processes of this benchmark's servers and its own pgbench are
 # counted (the machine may run other servers and benchmarks).  Writes
-# bench/results/routing_cpu.md.  Not a timed test: the split between groups
-# is the point, not the absolute numbers.
+# bench/results/routing_cpu.md (with --huge-pages, the servers' shared
+# memory in 2 MB pages, routing_cpu_huge_pages.md: bench/lib/cluster.sh).
+# Not a timed test: the split between groups is the point, not the
+# absolute numbers.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 . "$FORESIGHT_ROOT/bench/lib/cluster.sh"
 
 ensure_packages "${FORESIGHT_PACKAGES[@]}"
+bench_huge_pages_option "$@"
 FORESIGHT_COPY_BACK=bench/results reexec_unprivileged bench/routing_cpu.sh "$@"
 
 duration=10
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 		--time) duration=$2; shift 2 ;;
 		--scale) scale=$2; shift 2 ;;
+		--huge-pages) BENCH_HUGE_PAGES=on; shift ;;
 		*) die "unknown option \"$1\"" ;;
 	esac
 done
@@ -108,10 +112,12 @@ for mode in prepared simple wide; do
 done
 
 out=$results/routing_cpu.md
+[ "${BENCH_HUGE_PAGES:-off}" = on ] && out=$results/routing_cpu_huge_pages.md
 {
 	echo "# CPU per query by process group (bench/routing_cpu.sh)"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $load); pgbench -S, scale $scale, 1 client,"
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) (load average before: $load);"
+	echo "$(bench_pages_text); pgbench -S, scale $scale, 1 client,"
 	echo "${duration}s per run; wide: 50 rows of int, text, timestamptz, numeric, float8 per query (-M prepared)."
 	echo "CPU from /proc/<pid>/schedstat over the middle $((duration - 4)) s, in µs per query; backend: the one serving pgbench"
 	echo "(the coordinator's when routed, standby1's directly), also counted in its server."

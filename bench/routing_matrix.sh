@@ -241,8 +241,13 @@ run_target() {
 		WHERE[$name]=$(echo "$pgpool_counts0 $(pgpool_select_counts "$pgpool_port")" |
 			awk '{ t = 0; for (i = 1; i <= 3; i++) { d[i] = $(i + 3) - $i; t += d[i] }
 				if (t > 0) printf "%.2f %.2f %.2f\n", d[1] / t, d[2] / t, d[3] / t; else print "- - -" }')
+		MIX[$name]=-
 	else
 		WHERE[$name]=$(reads_where)
+		case $target in
+			spread_*) MIX[$name]=$(bench_decision_mix "$port" $((port + 1)) $((port + 2))) ;;
+			*) MIX[$name]=$(bench_decision_mix "$port") ;;
+		esac
 	fi
 	# pgbench's log with --rate: client tx latency_us script epoch_s epoch_us lag_us
 	cat "$work/logs/$name"-[0-9].[0-9]* 2>/dev/null |
@@ -268,7 +273,7 @@ summarize() {
 	echo
 }
 
-declare -A R RATE LIMITS WHERE
+declare -A R RATE LIMITS WHERE MIX
 cells=()
 for qs in $quota_sets; do
 	limits=$(set_quotas "$qs")
@@ -296,7 +301,7 @@ for qs in $quota_sets; do
 					note "$cell: $target at $r TPS, $pairs x (${phase}s idle, ${phase}s noisy)"
 					run_target "$name" "$target" "$mode" "$r" "$phase" "$pairs" "$noise"
 					R[$cell,$target]=$(summarize "$name" "$r" "$phase" "$pairs")
-					echo "    idle: held p50 p99, noisy: held p50 p99 = ${R[$cell,$target]}; ran on (coordinator standby1 standby2) ${WHERE[$name]}"
+					echo "    idle: held p50 p99, noisy: held p50 p99 = ${R[$cell,$target]}; ran on (coordinator standby1 standby2) ${WHERE[$name]}; decided ${MIX[$name]}"
 				done
 			done
 		done
@@ -322,9 +327,12 @@ out=$results/$out_name
 	echo "(idle and noisy phases), from every server's foresight.routing_stats; pgpool-II's from its SHOW POOL_NODES"
 	echo "(select_cnt). pgpool-II's clients set foresight.routing_policy = local (bench/lib/pgpool.sh), so that the"
 	echo "standbys, which route their own sessions' reads for the spread targets, run what pgpool-II sends them."
+	echo "decided: how the last decisions of the run (up to 1000 per routing server, so the end of the last, noisy"
+	echo "phase) were made, as shares: a verdict reused while the coordinator is the bottleneck / the cost rule"
+	echo "decided in full / the policy's own choice."
 	echo
-	echo "| quotas | protocol | noise | phase s | offered TPS | target | idle held | idle p99 ms | noisy held | noisy p50 ms | noisy p99 ms | vs pgpool | vs lc | ran on c / s1 / s2 |"
-	echo "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
+	echo "| quotas | protocol | noise | phase s | offered TPS | target | idle held | idle p99 ms | noisy held | noisy p50 ms | noisy p99 ms | vs pgpool | vs lc | ran on c / s1 / s2 | decided |"
+	echo "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
 	for cell in "${cells[@]}"; do
 		read -r qs mode noise phase <<< "$cell"
 		r=$(field "${RATE[$cell]}" 1)
@@ -336,7 +344,7 @@ out=$results/$out_name
 				predictive) lc=$(field "${R[$cell,least_connections]:-}" 6) ;;
 				spread_predictive) lc=$(field "${R[$cell,spread_least_connections]:-}" 6) ;;
 			esac
-			echo "| $qs | $mode | $noise | $phase | $r | $target | $(field "$v" 1) | $(field "$v" 3) | $(field "$v" 4) | $(field "$v" 5) | $(field "$v" 6) | $( [ "$target" = pgpool ] || ratio "$(field "$v" 6)" "${pg99:-0}") | $( [ -n "$lc" ] && ratio "$(field "$v" 6)" "$lc") | $(echo "${WHERE[$qs-$mode-$noise-$phase-$target]:-- - -}" | sed 's| | / |g') |"
+			echo "| $qs | $mode | $noise | $phase | $r | $target | $(field "$v" 1) | $(field "$v" 3) | $(field "$v" 4) | $(field "$v" 5) | $(field "$v" 6) | $( [ "$target" = pgpool ] || ratio "$(field "$v" 6)" "${pg99:-0}") | $( [ -n "$lc" ] && ratio "$(field "$v" 6)" "$lc") | $(echo "${WHERE[$qs-$mode-$noise-$phase-$target]:-- - -}" | sed 's| | / |g') | ${MIX[$qs-$mode-$noise-$phase-$target]:--} |"
 		done
 	done
 	echo
