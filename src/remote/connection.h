@@ -19,6 +19,15 @@
 
 #define REMOTE_MAX_PREPARED 128
 
+/*
+ * The first queries of a connection are a new backend's: its catalog and
+ * plan caches fill, and it touches shared memory it has not mapped yet.  On
+ * the test VM (2026-12-07) a point read on a new standby connection took
+ * 5-20 ms, then 0.3-0.5, 0.16-2 and 0.09-0.2 ms, then 0.07-0.14: times
+ * that say nothing of the node's pace (sent_cold).
+ */
+#define REMOTE_COLD_SENDS 4
+
 /* guc_sync.c's record of a node session's settings, session user and role */
 struct RemoteSettings;
 
@@ -45,7 +54,8 @@ typedef struct RemoteConn
 	struct RemotePreparedSet *prepared; /* ... by SQL and parameter types
 										 * (remote_exec.c), NULL if none */
 	uint64		nsent;			/* queries sent on this connection */
-	bool		sent_cold;		/* the last one was its first, or prepared its
+	bool		sent_cold;		/* the last one was among its first
+								 * REMOTE_COLD_SENDS, or prepared its
 								 * statement: its time is not the node's pace */
 	/* watch.c: waits on this connection are bounded */
 	int64		deadline;		/* no answer by then (watch_clock_ms()): give

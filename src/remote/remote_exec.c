@@ -720,8 +720,12 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 		*error = remote_error_message(rc->conn, NULL);
 		return false;
 	}
-	/* a new backend's caches, or a new statement's planning, are warming up */
-	rc->sent_cold = rc->nsent++ == 0 || rc->nprepared > nprepared;
+	/*
+	 * A new backend's caches, or a new statement's planning, are warming
+	 * up: the first REMOTE_COLD_SENDS queries of a connection, and one that
+	 * prepared a statement.
+	 */
+	rc->sent_cold = rc->nsent++ < REMOTE_COLD_SENDS || rc->nprepared > nprepared;
 	return true;
 }
 

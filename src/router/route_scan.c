@@ -627,8 +627,9 @@ route_end(CustomScanState *node)
 
 			/*
 			 * The node's pace: not a retried query's time (it counts the
-			 * failed attempt) nor a cold one's (it connected or prepared).
-			 * A hedge that answered first is timed from when it was sent.
+			 * failed attempt) nor a cold one's (among a connection's first,
+			 * or it prepared: remote_exec.c).  A hedge that answered first
+			 * is timed from when it was sent.
 			 */
 			int64		node_us = st->hedge_won ? us - st->sent_us : us;
 
