@@ -47,8 +47,8 @@
  * timings and count a later timing for at most twice the average
  * (cost_average.h): a session's first read, planned on cold caches, is
  * always timed (the first statement of a backend is), and with plain
- * smoothing a few new sessions lifted the cost of a read here several
- * times over.
+ * smoothing twenty one-read sessions lifted the cost of a read here from
+ * 12.7 to 556.5 us (now 20.3 to 48.9).
  *
  *-------------------------------------------------------------------------
  */
