@@ -72,7 +72,7 @@ is($total, 400, 'every query was routed to a standby');
 # lower score says so (prediction.md, "Near-ties")
 my $near_ties = $primary->safe_psql('postgres', qq{
 	SELECT count(*) FROM foresight.routing_decisions
-	WHERE decision_id > $idle_from AND reason ~ '; near-tie: fewer in flight\$'});
+	WHERE decision_id > $idle_from AND reason ~ '; near-tie within [0-9.]+: fewer in flight\$'});
 diag("idle: $near_ties of 400 reads went to a near-tie");
 cmp_ok($near_ties, '>', 0, 'idle: reads that went to a near-tie say so');
 diag(sprintf('idle: standby1 %.2f, standby2 %.2f', $s1, $s2));
@@ -168,15 +168,22 @@ for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'pre
 	$primary->safe_psql('postgres', "SELECT foresight.set_weights($wc, $wl)");
 	my $from = $primary->safe_psql('postgres', 'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
 	shares(50);
-	is($primary->safe_psql('postgres', qq{
-		SELECT count(*) FILTER (WHERE chosen.v >= all_c.best - 0.05 AND '$best' = 'max'
-		                           OR chosen.v <= all_c.best + 0.05 AND '$best' = 'min') || '/' || count(*)
+	# the best, or a near-tie of it within the band its reason gives: 0.05,
+	# or the forecasts' recent errors combined (with a load weight only;
+	# those errors can be wide for seconds after standby1's step), the
+	# band printed to two decimals
+	my ($good, $wide) = split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*) FILTER (WHERE chosen.v >= all_c.best - band.b - 0.005 AND '$best' = 'max'
+		                           OR chosen.v <= all_c.best + band.b + 0.005 AND '$best' = 'min') || '/' || count(*),
+		       count(*) FILTER (WHERE band.b > 0.05)
 		FROM foresight.routing_decisions d,
 		     LATERAL (SELECT (c->>'$field')::float8 AS v FROM jsonb_array_elements(d.candidates) c
 		              WHERE c->>'node' = d.chosen_node) chosen,
-		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c
-		WHERE d.decision_id > $from AND d.policy = 'predictive'}),
-		'50/50', "set_weights($wc, $wl): every choice has the best $what");
+		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c,
+		     LATERAL (SELECT coalesce((regexp_match(d.reason, '; near-tie within ([0-9.]+):'))[1]::float8, 0.05) AS b) band
+		WHERE d.decision_id > $from AND d.policy = 'predictive'});
+	diag("set_weights($wc, $wl): $wide of 50 went to a near-tie wider than 0.05") if $wide;
+	is($good, '50/50', "set_weights($wc, $wl): every choice has the best $what, or one within the near-tie band its reason gives");
 }
 $primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.3, 0.7)');
 $primary->safe_psql('postgres', 'ALTER SYSTEM RESET foresight.overload_threshold');

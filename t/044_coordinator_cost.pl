@@ -71,6 +71,16 @@ sub last_decision
 		'SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions');
 }
 
+# the last decision made before $time (from now(), which costs nothing
+# where a scan of the log would take seconds: on a throttled coordinator)
+sub last_decision_before
+{
+	my ($time) = @_;
+	return $primary->safe_psql('postgres', qq{
+		SELECT coalesce(max(decision_id), 0) FROM foresight.routing_decisions
+		WHERE decided_at < '$time'});
+}
+
 # point reads since decision $from: all, run here, and run here by the rule
 sub point_decisions
 {
@@ -345,7 +355,11 @@ SKIP:
 		close($fh) or die "$f: $!";
 	};
 	$write->("$group/cpu.cfs_period_us", 100000);
-	$write->("$group/cpu.cfs_quota_us", 10000);	# a tenth of a core, in periods of 100 ms (the default)
+	# a tenth of a core, in periods of 100 ms (the default), while reads
+	# run; lifted while the test reads the decision log (at a tenth of a
+	# core each scan of its 30,000 entries took 15-30 s)
+	my $throttle = sub { $write->("$group/cpu.cfs_quota_us", $_[0] ? 10000 : -1) };
+	$throttle->(1);
 
 	# the postmaster and its processes; those forked later follow
 	my ($pm) = split /\n/, slurp_file($primary->data_dir . '/postmaster.pid');
@@ -362,9 +376,11 @@ SKIP:
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
 		'the coordinator, held to a tenth of a core, is throttled in most of its periods');
 	sleep(2);
-	$from = last_decision();
+	my $since = $primary->safe_psql('postgres', 'SELECT now()');
 	sleep(4);
 	$reads->kill_kill;
+	$throttle->(0);
+	$from = last_decision_before($since);
 	my $scores_here = $primary->safe_psql('postgres', qq{
 		SELECT count(*) FROM foresight.routing_decisions
 		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
@@ -386,6 +402,7 @@ SKIP:
 		ALTER SYSTEM SET foresight.weight_load = 1;
 		SELECT pg_reload_conf();});
 
+	$throttle->(1);
 	$reads = reads_in_background(120);
 	ok($primary->poll_query_until('postgres', q{
 		SELECT cpu_throttled > 0.5 FROM foresight.node_metrics WHERE node_name = 'local'}),
@@ -400,16 +417,18 @@ SKIP:
 	# under 0.5 (a 4-second window alone missed it in about one run in
 	# three, 2026-12-06).
 	sleep(2);
-	$from = last_decision();
+	$since = $primary->safe_psql('postgres', 'SELECT now()');
 	sleep(4);
 	$primary->poll_query_until('postgres', qq{
 		SELECT count(*) > 0 FROM foresight.routing_decisions
-		WHERE decision_id > $from AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'})
+		WHERE decided_at >= '$since' AND reason ~ '^coordinator cost: .*, throttled [0-9]+%\\)'})
 	  or diag('no read came to the rule while the coordinator was throttled under a load of 0.5');
 	my ($load, $throttled) = split /\|/, $primary->safe_psql('postgres', q{
 		SELECT round(load::numeric, 2), round(cpu_throttled::numeric, 2)
 		FROM foresight.node_metrics WHERE node_name = 'local'});
 	$reads->kill_kill;
+	$throttle->(0);
+	$from = last_decision_before($since);
 	($all, $here, $by_rule) = point_decisions($from);
 	my $by_throttling = $primary->safe_psql('postgres', qq{
 		SELECT count(*) FROM foresight.routing_decisions

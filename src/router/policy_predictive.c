@@ -237,6 +237,7 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 	char		asked[DECISION_TEXT_MAX];
 	int			chosen;
 	int			by_scores;
+	int			runner_up = -1;
 	int			k = 0;
 
 	fill_candidates(pc, cands, n);
@@ -317,6 +318,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 			if (!used && (best < 0 || pc[i].score > pc[best].score))
 				best = i;
 		}
+		if (runner_up < 0)
+			runner_up = best;
 		sorted[k] = cands[best];
 		sorted[k].scored = true;
 		sorted[k].connection_score = pc[best].connection_score;
@@ -364,13 +367,18 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		reason_text_str(&rt, " ms queued)");
 
 		/*
-		 * A near-tie that did not go to the best score says so, briefly:
-		 * the decision log keeps DECISION_TEXT_MAX bytes of a reason, and
-		 * why the read was not split follows (the scores are in the
-		 * candidates).
+		 * A near-tie that did not go to the best score says so, briefly,
+		 * with the band that made it one (the forecasts' errors can make
+		 * it wider than PREDICTIVE_NEAR_TIE): the decision log keeps
+		 * DECISION_TEXT_MAX bytes of a reason, and why the read was not
+		 * split follows (the scores are in the candidates).
 		 */
-		if (n > 1 && sorted[1].score > sorted[0].score)
-			reason_text_str(&rt, "; near-tie: fewer in flight");
+		if (runner_up >= 0 && pc[runner_up].score > pc[chosen].score)
+		{
+			reason_text_str(&rt, "; near-tie within ");
+			reason_text_fixed(&rt, predictive_near_tie_band(&pc[runner_up], &pc[chosen]), 2);
+			reason_text_str(&rt, ": fewer in flight");
+		}
 	}
 
 	/* the verdict remembered for the class, or forgotten (kept_here.c) */

@@ -210,18 +210,19 @@ predictive_score(PredictiveCandidate *cands, int n, RequestClass cls,
 	return any_capacity;
 }
 
-/*
- * Is b's score within reach of a's: within PREDICTIVE_NEAR_TIE below it,
- * or within the two scores' errors combined when that is more?
- */
+double
+predictive_near_tie_band(const PredictiveCandidate *a, const PredictiveCandidate *b)
+{
+	return Max(PREDICTIVE_NEAR_TIE,
+			   sqrt(a->score_error * a->score_error +
+					b->score_error * b->score_error));
+}
+
+/* Is b's score within reach of a's: within their near-tie band below it? */
 static bool
 near_tied(const PredictiveCandidate *a, const PredictiveCandidate *b)
 {
-	double		band = Max(PREDICTIVE_NEAR_TIE,
-						   sqrt(a->score_error * a->score_error +
-								b->score_error * b->score_error));
-
-	return b->score >= a->score - band;
+	return b->score >= a->score - predictive_near_tie_band(a, b);
 }
 
 int

@@ -132,6 +132,14 @@ extern double predictive_fastest_answer(const PredictiveCandidate *cands, int n,
 extern int	predictive_choose(const PredictiveCandidate *cands, int n);
 
 /*
+ * The near-tie band of two scored candidates: how far below a's score b's
+ * may be and still count as a near-tie (PREDICTIVE_NEAR_TIE, or the two
+ * scores' errors combined when that is more).
+ */
+extern double predictive_near_tie_band(const PredictiveCandidate *a,
+									   const PredictiveCandidate *b);
+
+/*
  * Did candidate i win by more than a near-tie: is every other candidate's
  * score out of reach of its own (the band of predictive_choose())?
  */
