@@ -172,18 +172,23 @@ for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'pre
 	# or the forecasts' recent errors combined (with a load weight only;
 	# those errors can be wide for seconds after standby1's step), the
 	# band printed to two decimals
-	my ($good, $wide) = split /\|/, $primary->safe_psql('postgres', qq{
-		SELECT count(*) FILTER (WHERE chosen.v >= all_c.best - band.b - 0.005 AND '$best' = 'max'
-		                           OR chosen.v <= all_c.best + band.b + 0.005 AND '$best' = 'min') || '/' || count(*),
-		       count(*) FILTER (WHERE band.b > 0.05)
+	my $judged = qq{
+		SELECT d.*, chosen.v >= all_c.best - band.b - 0.005 AND '$best' = 'max'
+		            OR chosen.v <= all_c.best + band.b + 0.005 AND '$best' = 'min' AS good,
+		       band.b > 0.05 AS wide
 		FROM foresight.routing_decisions d,
 		     LATERAL (SELECT (c->>'$field')::float8 AS v FROM jsonb_array_elements(d.candidates) c
 		              WHERE c->>'node' = d.chosen_node) chosen,
 		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c,
 		     LATERAL (SELECT coalesce((regexp_match(d.reason, '; near-tie within ([0-9.]+):'))[1]::float8, 0.05) AS b) band
-		WHERE d.decision_id > $from AND d.policy = 'predictive'});
+		WHERE d.decision_id > $from AND d.policy = 'predictive'};
+	my ($good, $wide) = split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*) FILTER (WHERE good) || '/' || count(*), count(*) FILTER (WHERE wide) FROM ($judged) j});
 	diag("set_weights($wc, $wl): $wide of 50 went to a near-tie wider than 0.05") if $wide;
-	is($good, '50/50', "set_weights($wc, $wl): every choice has the best $what, or one within the near-tie band its reason gives");
+	is($good, '50/50', "set_weights($wc, $wl): every choice has the best $what, or one within the near-tie band its reason gives")
+	  or diag($primary->safe_psql('postgres', qq{
+		SELECT chosen_node || ': ' || reason || ' ' || candidates::text || ' latency ' || latency_ms || ' failed ' || failed
+		FROM ($judged) j WHERE NOT good}));
 }
 $primary->safe_psql('postgres', 'SELECT foresight.set_weights(0.3, 0.7)');
 $primary->safe_psql('postgres', 'ALTER SYSTEM RESET foresight.overload_threshold');
