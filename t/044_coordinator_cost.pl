@@ -381,19 +381,36 @@ SKIP:
 	$reads->kill_kill;
 	$throttle->(0);
 	$from = last_decision_before($since);
-	my $scores_here = $primary->safe_psql('postgres', qq{
-		SELECT count(*) FROM foresight.routing_decisions
+	my ($scores_here, $scores_kept) = split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*), count(*) FILTER (WHERE reason ~ '; kept for the next reads\$')
+		FROM foresight.routing_decisions
 		WHERE decision_id > $from AND request_class = 'point' AND policy = 'predictive'
 		  AND chosen_node = 'local' AND reason LIKE 'policy predictive:%'
 		  AND reason NOT LIKE '%; decided % ms ago'});
 	my $by_scores;
 	($kept, $kept_elsewhere, $kept_unjustified, $full, $by_scores) = kept_decisions($from);
-	diag("throttled coordinator, default weights: $scores_here reads decided in full here by the scores, "
+	diag("throttled coordinator, default weights: $scores_here reads decided in full here by the scores "
+		  . "($scores_kept of them kept for the next reads), "
 		  . "$kept on a reused verdict ($by_scores of the scores'), $full decided in full");
 	is($kept_elsewhere, '0', 'default weights: a read on a reused verdict runs here');
 	is($kept_unjustified, '0', 'default weights: every reused verdict is one of the two, as its numbers say');
-	cmp_ok($by_scores, '>', 0, 'the scores\' verdict "here" is reused while the coordinator is the bottleneck')
-	  if $scores_here >= 32;
+	# The scores keep their own verdict when they chose here by more than
+	# a near-tie, whose band the forecasts' errors widen; a near-tie kept
+	# here is kept as the cost rule's verdict ("; kept for the next reads
+	# as the cost rule's verdict").  Which it is depends on the predictions
+	# of the run (0 to 1379 reads on the scores' verdicts a run, 2026-12-07):
+	# what must hold is that a verdict of the scores, once kept, is what the
+	# next reads of its backend run on.
+	cmp_ok($by_scores, '>', 0, 'the scores\' verdict "here", once kept, is reused while the coordinator is the bottleneck')
+	  or diag($primary->safe_psql('postgres', qq{
+		WITH d AS (SELECT * FROM foresight.routing_decisions WHERE decision_id > $from),
+		     k AS (SELECT decision_id, pid FROM d
+		           WHERE reason ~ '^policy predictive:.*; kept for the next reads\$' ORDER BY decision_id LIMIT 3)
+		SELECT string_agg(n.decision_id || ' ' || n.pid || ' ' || n.request_class || ' ' || n.chosen_node || ' ' || n.reason,
+		                  E'\n' ORDER BY n.decision_id)
+		FROM k, LATERAL (SELECT * FROM d WHERE d.pid = k.pid AND d.decision_id >= k.decision_id
+		                 ORDER BY d.decision_id LIMIT 4) n}))
+	  if $scores_kept >= 4;
 
 	# the load alone in the scores, so that they send the reads to the
 	# standbys, which read less than the throttled coordinator

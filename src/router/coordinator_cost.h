@@ -18,8 +18,9 @@
  * here, so without it a read run here would look cheaper when planned
  * ahead than when planned late.  Parsing and the client's socket are the
  * same either way and are left out.  One statement in COST_SAMPLE_EVERY
- * of each backend is timed, so the clock reads cost little; the averages
- * are smoothed and kept in shared memory under a spinlock.
+ * of each backend is timed, after its first COST_COLD_STATEMENTS (cold
+ * caches), so the clock reads cost little; the averages are smoothed and
+ * kept in shared memory under a spinlock.
  *
  *-------------------------------------------------------------------------
  */

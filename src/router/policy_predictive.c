@@ -381,7 +381,11 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		}
 	}
 
-	/* the verdict remembered for the class, or forgotten (kept_here.c) */
+	/*
+	 * The verdict remembered for the class, or forgotten (kept_here.c); the
+	 * decision that remembers it says so, after the verdict's reason is
+	 * taken from it.
+	 */
 	if (holds && by_scores == chosen && asked[0] == '\0')
 	{
 		char		verdict[DECISION_TEXT_MAX];
@@ -393,4 +397,8 @@ policy_order_predictive(RouteDecision *d, RouteCandidate *cands, int n, bool dry
 		kept_here_note(round.cls, true, asked[0] != '\0' ? asked : d->reason);
 	else if (!dry_run && d->arm.slot < 0)
 		kept_here_note(round.cls, false, NULL);
+	if (holds)
+		strlcat(d->reason, asked[0] != '\0' ?
+				"; kept for the next reads as the cost rule's verdict" :
+				"; kept for the next reads", sizeof(d->reason));
 }
