@@ -182,9 +182,14 @@ for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'pre
 		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c,
 		     LATERAL (SELECT coalesce((regexp_match(d.reason, '; near-tie within ([0-9.]+):'))[1]::float8, 0.05) AS b) band
 		WHERE d.decision_id > $from AND d.policy = 'predictive'};
-	my ($good, $wide) = split /\|/, $primary->safe_psql('postgres', qq{
-		SELECT count(*) FILTER (WHERE good) || '/' || count(*), count(*) FILTER (WHERE wide) FROM ($judged) j});
+	# (a choice not yet seen past what the read needs goes after a node that
+	# is, and the reason says so: the policy did not choose that node)
+	my ($good, $wide, $moved) = split /\|/, $primary->safe_psql('postgres', qq{
+		SELECT count(*) FILTER (WHERE good OR moved) || '/' || count(*), count(*) FILTER (WHERE wide),
+		       count(*) FILTER (WHERE moved)
+		FROM (SELECT *, reason ~ '; \\S+ first: \\S+ is not yet seen past ' AS moved FROM ($judged) j0) j});
 	diag("set_weights($wc, $wl): $wide of 50 went to a near-tie wider than 0.05") if $wide;
+	diag("set_weights($wc, $wl): $moved of 50 went first to a node known to have replayed what they need") if $moved;
 	is($good, '50/50', "set_weights($wc, $wl): every choice has the best $what, or one within the near-tie band its reason gives")
 	  or diag($primary->safe_psql('postgres', qq{
 		SELECT chosen_node || ': ' || reason || ' ' || candidates::text || ' latency ' || latency_ms || ' failed ' || failed

@@ -422,6 +422,17 @@ consider_node(RouteDecision *d, ForesightNode *node, RouteCandidate *c,
 	return true;
 }
 
+/* what a candidate flagged check_lsn must be found to have replayed */
+static const char *
+replay_requirement(const RouteDecision *d)
+{
+	return d->block_start ? "the start of a REPEATABLE READ block" :
+		d->standby_floor ? "monotonic reads (what this standby had replayed)" :
+		d->block_seen ? "what a statement of this block saw here" :
+		d->catalog_floor ? "the catalog floor (a catalog change made here)" :
+		"read-your-writes";
+}
+
 void
 policy_decide(RouteDecision *d, double cost, bool dry_run)
 {
@@ -430,6 +441,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	TimestampTz now = 0;
 	bool		pinned_found = false;
 	bool		admit_quarantined = false;
+	char		moved_after[NAMEDATALEN] = "";
 	int			max_lag;
 
 	memset(d, 0, offsetof(RouteDecision, candidates));
@@ -634,7 +646,10 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		d->local_is_candidate = pinned.is_local;
 	}
 
-	/* checked candidates go after the ones known to have replayed enough */
+	/*
+	 * Checked candidates go after the ones known to have replayed enough;
+	 * when that moves the policy's choice, the reason says so below.
+	 */
 	if (d->required_lsn != InvalidXLogRecPtr && !pinned_found)
 	{
 		RouteCandidate tmp[ROUTE_MAX_CANDIDATES + 1];
@@ -644,6 +659,8 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 			for (int i = 0; i < n; i++)
 				if (cands[i].check_lsn == (pass == 1))
 					tmp[k++] = cands[i];
+		if (n > 0 && cands[0].check_lsn && !tmp[0].check_lsn)
+			strlcpy(moved_after, cands[0].name, sizeof(moved_after));
 		memcpy(cands, tmp, sizeof(RouteCandidate) * n);
 	}
 
@@ -657,12 +674,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		;						/* the policy said why */
 	else if (cands[0].check_lsn)
 		snprintf(d->reason, sizeof(d->reason), "policy %s; replay position to be checked for %s",
-				 routing_policy_name(d->policy),
-				 d->block_start ? "the start of a REPEATABLE READ block" :
-				 d->standby_floor ? "monotonic reads (what this standby had replayed)" :
-				 d->block_seen ? "what a statement of this block saw here" :
-				 d->catalog_floor ? "the catalog floor (a catalog change made here)" :
-				 "read-your-writes");
+				 routing_policy_name(d->policy), replay_requirement(d));
 	else
 	{
 		ReasonText	rt;
@@ -671,6 +683,14 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		reason_text_init(&rt, d->reason, sizeof(d->reason));
 		reason_text_str(&rt, "policy ");
 		reason_text_str(&rt, routing_policy_name(d->policy));
+	}
+	if (moved_after[0] != '\0' && !pinned_found)
+	{
+		size_t		len = strlen(d->reason);
+
+		snprintf(d->reason + len, sizeof(d->reason) - len,
+				 "; %s first: %s is not yet seen past %s",
+				 cands[0].name, moved_after, replay_requirement(d));
 	}
 	if (d->all_quarantined)
 	{
