@@ -248,16 +248,30 @@ my @kept_here = split /\n/, $standby1->safe_psql('postgres', qq{
 	SELECT reason FROM foresight.routing_decisions
 	WHERE decision_id > $rule_from AND request_class = 'point' AND policy = 'predictive'
 	  AND chosen_node = 'local'});
-# (the rule's reason: the two costs, or, while fewer than 8 reads were
-# timed here, "point cost here measured n/8": run here to be measured)
-my @not_by_rule = grep {
-	!(/^coordinator cost: point CPU routed (\d+) us >= here (\d+) us, busier than \S+ \(/ && $1 >= $2)
-	  && !/^coordinator cost: busier than \S+ \(.*\), point cost here measured [0-7]\/8: here/
-} @kept_here;
-diag(scalar(@kept_here) . ' of 50 reads kept on the loaded standby1 with the cost rule on');
-is(scalar @not_by_rule, 0,
-	'loaded, the cost rule on: a read kept on standby1 is kept by the rule, routing measured the dearer (or the cost here not yet measured)')
-  or diag(join("\n", @not_by_rule[0 .. ($#not_by_rule < 4 ? $#not_by_rule : 4)]));
+# (the rule's reason: the two costs; or, while fewer than 8 reads were
+# timed here, "point cost here measured n/8"; or, now and then when
+# routing was measured the cheaper, "point re-measured here (68 > 55 us)":
+# run here to be measured).
+# The scores themselves may still choose here, as with the rule off: a
+# near-tie within the forecasts' errors goes to the node with fewer reads
+# in flight, which this standby can be.  Those are allowed as they were
+# with the rule off (fewer than 20%); anything else kept here is not.
+my (@by_scores, @by_neither);
+for (@kept_here)
+{
+	next if /^coordinator cost: point CPU routed (\d+) us >= here (\d+) us, busier than \S+ \(/ && $1 >= $2;
+	next if /^coordinator cost: busier than \S+ \(.*\), point cost here measured [0-7]\/8: here/;
+	next if /^coordinator cost: busier than \S+ \(.*\), point re-measured here \((\d+) > (\d+) us\): here/ && $1 > $2;
+	if (/^policy predictive: /) { push @by_scores, $_ } else { push @by_neither, $_ }
+}
+diag(scalar(@kept_here) . ' of 50 reads kept on the loaded standby1 with the cost rule on, '
+	  . scalar(@by_scores) . ' of them by the scores');
+diag(join("\n", @by_scores[0 .. ($#by_scores < 2 ? $#by_scores : 2)])) if @by_scores;
+is(scalar @by_neither, 0,
+	'loaded, the cost rule on: a read kept on standby1 is kept by the rule, routing measured the dearer (or the cost here measured now), or by the scores')
+  or diag(join("\n", @by_neither[0 .. ($#by_neither < 4 ? $#by_neither : 4)]));
+cmp_ok(scalar @by_scores, '<', 10,
+	'loaded, the cost rule on: the scores keep fewer than 20% of the reads on standby1, as with the rule off');
 
 $load->kill_kill;
 ok($standby1->poll_query_until('postgres', q{
