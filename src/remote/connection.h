@@ -24,7 +24,8 @@
  * plan caches fill, and it touches shared memory it has not mapped yet.  On
  * the test VM (2026-12-07) a point read on a new standby connection took
  * 5-20 ms, then 0.3-0.5, 0.16-2 and 0.09-0.2 ms, then 0.07-0.14: times
- * that say nothing of the node's pace (sent_cold).
+ * that say little of the node's steady pace (sent_cold; the router keeps
+ * them apart, stats/latency.h).
  */
 #define REMOTE_COLD_SENDS 4
 

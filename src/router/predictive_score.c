@@ -24,7 +24,9 @@
  * sample old as the predictions are.  The speed counts in proportion to
  * the evidence behind it, which decays within a few seconds once the node
  * gets no queries of the class: a node avoided for being slow is tried
- * again, and a node that was slow for one query is not shunned.
+ * again, and a node that was slow for one query is not shunned.  Where
+ * no candidate answered warm lately, their cold answers (a node
+ * connection's first) are compared instead, with each other only.
  *
  *-------------------------------------------------------------------------
  */
@@ -143,36 +145,81 @@ predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_ev
 	return fastest;
 }
 
-/* Fill answer_us, evidence and speed of every candidate for class cls. */
+/* the fastest of the candidates' cold answers with min_evidence behind them */
+static double
+fastest_cold_answer(const PredictiveCandidate *cands, int n, double min_evidence)
+{
+	double		fastest = 0.0;
+
+	for (int i = 0; i < n; i++)
+		if (cands[i].cold_answer_us > 0.0 && cands[i].cold_evidence >= min_evidence &&
+			(fastest == 0.0 || cands[i].cold_answer_us < fastest))
+			fastest = cands[i].cold_answer_us;
+	return fastest;
+}
+
+/*
+ * Fill the answer times and speed of every candidate for class cls.
+ *
+ * answer_us (what the query's horizon, the hedge delay and the regions'
+ * service time read, however old) is the warm one, or, when no candidate
+ * has a warm one on record, the cold one.  The speed compares warm answers
+ * when some candidate answered warm lately, else cold ones when some did
+ * (a workload of short sessions, each of a few reads, gives nothing else:
+ * latency.h), never one node's cold beside another's warm: a node's first
+ * answers on a new connection are many times its steady pace, and one of
+ * two equal nodes measured so would lose every choice.
+ */
 static void
 candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampTz now)
 {
 	double		fastest;
+	bool		cold;
 
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
 
 		c->speed = 1.0;
-		if (!latency_recent(c->slot, c->node_id, cls, now, &c->answer_us, &c->evidence))
+		c->answer_cold = false;
+		if (!latency_recent(c->slot, c->node_id, cls, false, now, &c->answer_us, &c->evidence))
+			c->answer_us = c->evidence = 0.0;
+		if (!latency_recent(c->slot, c->node_id, cls, true, now,
+							&c->cold_answer_us, &c->cold_evidence))
+			c->cold_answer_us = c->cold_evidence = 0.0;
+	}
+	if (predictive_fastest_answer(cands, n, 0.0) == 0.0)
+	{
+		/* no warm answer on record: the cold ones are all there is */
+		for (int i = 0; i < n; i++)
 		{
-			c->answer_us = 0.0;
-			c->evidence = 0.0;
+			cands[i].answer_us = cands[i].cold_answer_us;
+			cands[i].evidence = cands[i].cold_evidence;
+			cands[i].answer_cold = true;
 		}
 	}
+
 	fastest = predictive_fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE);
+	cold = n > 0 && cands[0].answer_cold;
+	if (fastest == 0.0 || cold)
+	{
+		fastest = fastest_cold_answer(cands, n, PREDICTIVE_SPEED_REFERENCE);
+		cold = true;
+	}
 	if (fastest == 0.0)
 		return;					/* nobody answered lately: all alike */
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
+		double		answer_us = cold ? c->cold_answer_us : c->answer_us;
+		double		evidence = cold ? c->cold_evidence : c->evidence;
 		double		ratio;
 		double		confidence;
 
-		if (c->evidence <= 0.0)
+		if (evidence <= 0.0)
 			continue;
-		ratio = Min(1.0, PREDICTIVE_SPEED_TOLERANCE * fastest / c->answer_us);
-		confidence = Min(1.0, c->evidence / PREDICTIVE_SPEED_EVIDENCE);
+		ratio = Min(1.0, PREDICTIVE_SPEED_TOLERANCE * fastest / answer_us);
+		confidence = Min(1.0, evidence / PREDICTIVE_SPEED_EVIDENCE);
 		c->speed = 1.0 - (1.0 - ratio) * confidence;
 	}
 }

@@ -77,6 +77,10 @@ typedef struct PredictiveCandidate
 	double		node_load;		/* the node's own predicted load (all classes) */
 	double		answer_us;		/* recent answer time of the class; 0 if none */
 	double		evidence;		/* recent answers behind it (decaying) */
+	bool		answer_cold;	/* both are of its cold answers: no candidate
+								 * has a warm one on record (latency.h) */
+	double		cold_answer_us; /* the same of its cold answers alone */
+	double		cold_evidence;
 	double		speed;			/* in (0,1]: 1 = as fast as the fastest */
 	double		connection_score;
 	double		score;

@@ -103,11 +103,17 @@ regions_choose(const PredictiveCandidate *pc, const RouteCandidate *cands,
 		return cands[chosen].in_local_region &&
 			pc[chosen].node_load <= foresight_spill_threshold ? chosen : best_local;
 
-	/* spill: the candidate expected to answer soonest, distance included */
+	/*
+	 * spill: the candidate expected to answer soonest, distance included.
+	 * The service time is from warm answers only: a cold one (a node
+	 * connection's first reads, predictive_score.c) includes the
+	 * connection's handshake, several round trips that are distance, not
+	 * service.
+	 */
 	for (int i = 0; i < n; i++)
 	{
 		rt[i] = regions_round_trip_us(&cands[i]);
-		if (pc[i].answer_us > 0.0 && rt[i] >= 0.0)
+		if (pc[i].answer_us > 0.0 && !pc[i].answer_cold && rt[i] >= 0.0)
 		{
 			double		s = Max(0.0, pc[i].answer_us - rt[i]);
 

@@ -148,7 +148,7 @@ note_failure(RouteScanState *st, const char *why, bool node_unusable)
 	RouteCandidate *c = route_current_candidate(st);
 
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
-				   route_elapsed_us(st), -1, true, true);
+				   route_elapsed_us(st), -1, false, true, true);
 	if (node_unusable)
 		policy_node_failed(c->slot, c->node_id);
 	st->retries++;
@@ -361,7 +361,7 @@ fail_remote(RouteScanState *st, RemoteConn *rc, PGresult *res)
 	bool		usable = res != NULL && PQstatus(rc->conn) == CONNECTION_OK;
 
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
-				   us, -1, true, st->retries > 0);
+				   us, -1, false, true, st->retries > 0);
 	experiment_record(&st->decision, -1, true, st->hedge_attempt >= 0);
 	route_log_outcome(st, us, true);
 	route_inflight_drop(&st->inflight_slot);
@@ -442,7 +442,7 @@ give_up_node(RouteScanState *st, RemoteConn *rc)
 
 	us = route_elapsed_us(st);
 	latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
-				   us, -1, true, st->retries > 0);
+				   us, -1, false, true, st->retries > 0);
 	policy_node_failed(c->slot, c->node_id);
 	route_log_outcome(st, us, true);
 	route_inflight_drop(&st->inflight_slot);
@@ -627,15 +627,15 @@ route_end(CustomScanState *node)
 
 			/*
 			 * The node's pace: not a retried query's time (it counts the
-			 * failed attempt) nor a cold one's (among a connection's first,
-			 * or it prepared: remote_exec.c).  A hedge that answered first
-			 * is timed from when it was sent.
+			 * failed attempt); a cold one's (among a connection's first,
+			 * or it prepared: remote_exec.c) apart from the warm ones.  A
+			 * hedge that answered first is timed from when it was sent.
 			 */
 			int64		node_us = st->hedge_won ? us - st->sent_us : us;
 
 			if (c)
 				latency_record(c->slot, c->node_id, request_class_from_cost(st->plan.cost),
-							   node_us, st->retries > 0 || st->answer_cold ? -1 : node_us,
+							   node_us, st->retries > 0 ? -1 : node_us, st->answer_cold,
 							   false, st->retries > 0);
 			if (c && st->retries == 0 && !st->answer_cold && !st->explain_only)
 				auto_tune_record(&st->decision.tune, node_us);

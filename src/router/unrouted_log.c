@@ -206,7 +206,7 @@ finish(int i, bool failed)
 	if (running[i].kept)
 		latency_record(FORESIGHT_LOCAL_SLOT, 0, running[i].request_class,
 					   INSTR_TIME_GET_MICROSEC(now),
-					   failed ? -1 : INSTR_TIME_GET_MICROSEC(now), failed, false);
+					   failed ? -1 : INSTR_TIME_GET_MICROSEC(now), false, failed, false);
 	running[i] = running[--nrunning];
 }
 

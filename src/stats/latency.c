@@ -14,7 +14,10 @@
  * times and a sum of weights, both multiplied by exp(-dt / tau) when the
  * next answer comes dt later, so that their ratio is the mean over about
  * the last tau seconds and the weight, decayed to the present, tells how
- * much evidence is behind it (the predictive policy's speed).
+ * much evidence is behind it (the predictive policy's speed).  Cold
+ * answers (a node connection's first queries) are kept apart the same
+ * way: they stand in for the warm ones only where no candidate has warm
+ * ones (predictive_score.c).
  *
  * A slot remembers the node_id its observations belong to; the first
  * observation (or take) for another node_id resets the slot, since slots
@@ -47,16 +50,23 @@ typedef struct LatencyHistogram
 	int64		buckets[LATENCY_BUCKETS];
 } LatencyHistogram;
 
+/* decayed sums of answer times (latency_recent) */
+typedef struct RecentAnswers
+{
+	double		sum_us;
+	double		weight;			/* 0 = no answer yet */
+	TimestampTz at;				/* the last answer's end */
+} RecentAnswers;
+
 typedef struct LatencySlot
 {
 	slock_t		mutex;
 	int32		node_id;
 	LatencyHistogram cumulative[REQUEST_CLASS_COUNT];
 	LatencyHistogram interval[REQUEST_CLASS_COUNT];
-	/* recent latency per class: decayed sums (latency_recent) */
-	double		recent_sum_us[REQUEST_CLASS_COUNT];
-	double		recent_weight[REQUEST_CLASS_COUNT]; /* 0 = no query yet */
-	TimestampTz recent_at[REQUEST_CLASS_COUNT]; /* the last query's end */
+	/* recent answer time per class, warm and cold (latency_recent) */
+	RecentAnswers recent[REQUEST_CLASS_COUNT];
+	RecentAnswers recent_cold[REQUEST_CLASS_COUNT];
 	pg_atomic_uint32 inflight;
 } LatencySlot;
 
@@ -125,9 +135,8 @@ latency_slot_claim(LatencySlot *s, int32 node_id)
 		return;
 	memset(s->cumulative, 0, sizeof(s->cumulative));
 	memset(s->interval, 0, sizeof(s->interval));
-	memset(s->recent_sum_us, 0, sizeof(s->recent_sum_us));
-	memset(s->recent_weight, 0, sizeof(s->recent_weight));
-	memset(s->recent_at, 0, sizeof(s->recent_at));
+	memset(s->recent, 0, sizeof(s->recent));
+	memset(s->recent_cold, 0, sizeof(s->recent_cold));
 	s->node_id = node_id;
 }
 
@@ -161,18 +170,17 @@ histogram_add(LatencyHistogram *h, int bucket, int64 elapsed_us, bool error, boo
 
 /*
  * One observation of a slot: into the per-node totals (routing_stats) when
- * routed, into the interval, and into the recent answer time when paced
- * (answer_us >= 0 and no error).
+ * routed, into the interval, and into the recent answer time, warm or
+ * cold, when paced (answer_us >= 0 and no error).
  */
 static void
 latency_observe(int slot, int32 node_id, RequestClass cls, int64 elapsed_us,
-				int64 answer_us, bool error, bool retried, bool routed)
+				int64 answer_us, bool cold, bool error, bool retried, bool routed)
 {
 	LatencySlot *s = latency_slot(slot);
 	int			bucket = latency_bucket(elapsed_us);
 	bool		paced = !error && answer_us >= 0;
 	TimestampTz now = paced ? GetCurrentTimestamp() : 0;
-	double		decay;
 
 	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
 		cls = REQUEST_CLASS_LARGE;
@@ -190,50 +198,48 @@ latency_observe(int slot, int32 node_id, RequestClass cls, int64 elapsed_us,
 	 */
 	if (paced)
 	{
-		decay = recent_decay(now - s->recent_at[cls]);
-		s->recent_sum_us[cls] = s->recent_sum_us[cls] * decay + (double) Max(answer_us, 1);
-		s->recent_weight[cls] = s->recent_weight[cls] * decay + 1.0;
-		s->recent_at[cls] = now;
+		RecentAnswers *r = cold ? &s->recent_cold[cls] : &s->recent[cls];
+		double		decay = recent_decay(now - r->at);
+
+		r->sum_us = r->sum_us * decay + (double) Max(answer_us, 1);
+		r->weight = r->weight * decay + 1.0;
+		r->at = now;
 	}
 	SpinLockRelease(&s->mutex);
 }
 
 void
 latency_record(int slot, int32 node_id, RequestClass cls,
-			   int64 elapsed_us, int64 answer_us, bool error, bool retried)
+			   int64 elapsed_us, int64 answer_us, bool answer_cold,
+			   bool error, bool retried)
 {
-	latency_observe(slot, node_id, cls, elapsed_us, answer_us, error, retried, true);
+	latency_observe(slot, node_id, cls, elapsed_us, answer_us, answer_cold,
+					error, retried, true);
 }
 
 void
 latency_record_abandoned(int slot, int32 node_id, RequestClass cls, int64 waited_us)
 {
-	latency_observe(slot, node_id, cls, waited_us, waited_us, false, false, false);
+	latency_observe(slot, node_id, cls, waited_us, waited_us, false, false, false, false);
 }
 
 bool
-latency_recent(int slot, int32 node_id, RequestClass cls, TimestampTz now,
-			   double *mean_us, double *evidence)
+latency_recent(int slot, int32 node_id, RequestClass cls, bool cold,
+			   TimestampTz now, double *mean_us, double *evidence)
 {
 	LatencySlot *s = latency_slot(slot);
-	double		sum = 0.0;
-	double		weight = 0.0;
-	TimestampTz at = 0;
+	RecentAnswers r = {0};
 
 	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
 		cls = REQUEST_CLASS_LARGE;
 	SpinLockAcquire(&s->mutex);
 	if (s->node_id == node_id)
-	{
-		sum = s->recent_sum_us[cls];
-		weight = s->recent_weight[cls];
-		at = s->recent_at[cls];
-	}
+		r = cold ? s->recent_cold[cls] : s->recent[cls];
 	SpinLockRelease(&s->mutex);
-	if (weight <= 0.0)
+	if (r.weight <= 0.0)
 		return false;
-	*mean_us = sum / weight;
-	*evidence = weight * recent_decay(now - at);
+	*mean_us = r.sum_us / r.weight;
+	*evidence = r.weight * recent_decay(now - r.at);
 	return true;
 }
 

@@ -43,11 +43,13 @@ extern void latency_shmem_init(void);
 /*
  * Record one finished routed query (any backend): elapsed_us from the start
  * of its execution; answer_us the time to count in the node's recent answer
- * time, or -1 to leave that alone (a failed or retried query, or one that
- * set up a connection or prepared its statement there).
+ * time, or -1 to leave that alone (a failed or retried query).  A cold
+ * answer (one among a node connection's first REMOTE_COLD_SENDS, or that
+ * prepared its statement there) counts in the recent cold answer time
+ * instead.
  */
 extern void latency_record(int slot, int32 node_id, RequestClass cls,
-						   int64 elapsed_us, int64 answer_us,
+						   int64 elapsed_us, int64 answer_us, bool answer_cold,
 						   bool error, bool retried);
 
 /*
@@ -74,10 +76,11 @@ extern void latency_take_interval(int slot, int32 node_id, LatencyInterval *out)
  * evidence behind it, the sum of those weights (about the number of
  * queries in the last tau seconds; it decays while none comes).  False
  * when no query of the class has been answered there (for this node_id).
+ * With cold, the same of its cold answers alone.
  */
 #define LATENCY_RECENT_TAU_S 0.5
 
-extern bool latency_recent(int slot, int32 node_id, RequestClass cls,
+extern bool latency_recent(int slot, int32 node_id, RequestClass cls, bool cold,
 						   TimestampTz now, double *mean_us, double *evidence);
 
 /* Cumulative totals of a slot over all classes (foresight.routing_stats). */
