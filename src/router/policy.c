@@ -441,10 +441,11 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 	TimestampTz now = 0;
 	bool		pinned_found = false;
 	bool		admit_quarantined = false;
-	char		moved_after[NAMEDATALEN] = "";
+	char		moved_after[NAMEDATALEN];
 	int			max_lag;
 
 	memset(d, 0, offsetof(RouteDecision, candidates));
+	moved_after[0] = '\0';
 	d->local_is_candidate = false;
 	d->reason[0] = '\0';
 	d->excluded[0] = '\0';
@@ -684,7 +685,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 		reason_text_str(&rt, "policy ");
 		reason_text_str(&rt, routing_policy_name(d->policy));
 	}
-	if (moved_after[0] != '\0' && !pinned_found)
+	if (moved_after[0] != '\0')
 	{
 		size_t		len = strlen(d->reason);
 
