@@ -1,5 +1,6 @@
 # scripts/lib/cgroup.sh: hold a server's CPU share steady with the cgroup v1
-# cpu controller (sourced by scripts/test.sh, for t/011_cgroup_limit.pl, and
+# cpu controller (sourced by scripts/test.sh and scripts/sanitizer-check.sh,
+# for the TAP tests that confine a standby, and
 # by the benchmarks through bench/lib/cgroup.sh).
 #
 #   cgroup_prepare NAME USER          (as root) create /sys/fs/cgroup/cpu/NAME, owned by USER

@@ -161,9 +161,9 @@ fastest_cold_answer(const PredictiveCandidate *cands, int n, double min_evidence
 /*
  * Fill the answer times and speed of every candidate for class cls.
  *
- * answer_us (what the query's horizon, the hedge delay and the regions'
- * service time read, however old) is the warm one, or, when no candidate
- * has a warm one on record, the cold one.  The speed compares warm answers
+ * answer_us (what the query's horizon and the hedge delay read, however
+ * old) is the warm one, or, when no candidate has a warm one on record,
+ * the cold one (answer_cold; the regions' service time skips those).  The speed compares warm answers
  * when some candidate answered warm lately, else cold ones when some did
  * (a workload of short sessions, each of a few reads, gives nothing else:
  * latency.h), never one node's cold beside another's warm: a node's first
