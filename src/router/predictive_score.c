@@ -133,29 +133,27 @@ predictive_choose_horizon(double duration_ms, double wait_ms, PredictiveHorizon 
 	horizon->horizon_ms = horizons_ms(horizon->k);
 }
 
-double
-predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_evidence)
+/* the fastest answer (cold: of cold answers) with min_evidence behind it */
+static double
+fastest_answer(const PredictiveCandidate *cands, int n, double min_evidence, bool cold)
 {
 	double		fastest = 0.0;
 
 	for (int i = 0; i < n; i++)
-		if (cands[i].answer_us > 0.0 && cands[i].evidence >= min_evidence &&
-			(fastest == 0.0 || cands[i].answer_us < fastest))
-			fastest = cands[i].answer_us;
+	{
+		double		us = cold ? cands[i].cold_answer_us : cands[i].answer_us;
+		double		evidence = cold ? cands[i].cold_evidence : cands[i].evidence;
+
+		if (us > 0.0 && evidence >= min_evidence && (fastest == 0.0 || us < fastest))
+			fastest = us;
+	}
 	return fastest;
 }
 
-/* the fastest of the candidates' cold answers with min_evidence behind them */
-static double
-fastest_cold_answer(const PredictiveCandidate *cands, int n, double min_evidence)
+double
+predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_evidence)
 {
-	double		fastest = 0.0;
-
-	for (int i = 0; i < n; i++)
-		if (cands[i].cold_answer_us > 0.0 && cands[i].cold_evidence >= min_evidence &&
-			(fastest == 0.0 || cands[i].cold_answer_us < fastest))
-			fastest = cands[i].cold_answer_us;
-	return fastest;
+	return fastest_answer(cands, n, min_evidence, false);
 }
 
 /*
@@ -188,7 +186,7 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 							&c->cold_answer_us, &c->cold_evidence))
 			c->cold_answer_us = c->cold_evidence = 0.0;
 	}
-	if (predictive_fastest_answer(cands, n, 0.0) == 0.0)
+	if (fastest_answer(cands, n, 0.0, false) == 0.0)
 	{
 		/* no warm answer on record: the cold ones are all there is */
 		for (int i = 0; i < n; i++)
@@ -199,12 +197,12 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 		}
 	}
 
-	fastest = predictive_fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE);
 	cold = n > 0 && cands[0].answer_cold;
-	if (fastest == 0.0 || cold)
+	fastest = fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE, cold);
+	if (fastest == 0.0 && !cold)
 	{
-		fastest = fastest_cold_answer(cands, n, PREDICTIVE_SPEED_REFERENCE);
 		cold = true;
+		fastest = fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE, true);
 	}
 	if (fastest == 0.0)
 		return;					/* nobody answered lately: all alike */
