@@ -95,9 +95,10 @@ ok($primary->poll_query_until('postgres', q{
   or show_state($start);
 
 # the aggregate, eight to a session, until some went far (or a deadline).
-# A node connection's first 4 answers are cold and give no answer time
-# (REMOTE_COLD_SENDS, prediction.md): in sessions of 4 no answer of the
-# loaded nodes was measured, the spill saw a service time of 0, and
+# A node connection's first 4 answers are cold (REMOTE_COLD_SENDS,
+# prediction.md), and the spill's service time reads warm answers only
+# (routing.md, "Regions"): in sessions of 4 no warm answer of the loaded
+# nodes was measured, the spill saw a service time of 0, and
 # distance alone decided (the near region every time: 2 CI runs of 4 on
 # 2026-12-07).  A session of 8 measures its last 4.
 my @far;

@@ -161,12 +161,13 @@ predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_ev
  *
  * answer_us (what the query's horizon and the hedge delay read, however
  * old) is the warm one, or, when no candidate has a warm one on record,
- * the cold one (answer_cold; the regions' service time skips those).  The speed compares warm answers
- * when some candidate answered warm lately, else cold ones when some did
- * (a workload of short sessions, each of a few reads, gives nothing else:
- * latency.h), never one node's cold beside another's warm: a node's first
- * answers on a new connection are many times its steady pace, and one of
- * two equal nodes measured so would lose every choice.
+ * the cold one (answer_cold; the regions' service time skips those).
+ * The speed compares warm answers when some candidate answered warm
+ * lately, else cold ones when some did (a workload of short sessions,
+ * each of a few reads, gives nothing else: latency.h), never one node's
+ * cold beside another's warm: a node's first answers on a new connection
+ * are many times its steady pace, and one of two equal nodes measured so
+ * would lose every choice.
  */
 static void
 candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampTz now)
@@ -186,9 +187,10 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 							&c->cold_answer_us, &c->cold_evidence))
 			c->cold_answer_us = c->cold_evidence = 0.0;
 	}
-	if (fastest_answer(cands, n, 0.0, false) == 0.0)
+	/* no warm answer on record: the cold ones are all there is */
+	cold = fastest_answer(cands, n, 0.0, false) == 0.0;
+	if (cold)
 	{
-		/* no warm answer on record: the cold ones are all there is */
 		for (int i = 0; i < n; i++)
 		{
 			cands[i].answer_us = cands[i].cold_answer_us;
@@ -197,7 +199,6 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 		}
 	}
 
-	cold = n > 0 && cands[0].answer_cold;
 	fastest = fastest_answer(cands, n, PREDICTIVE_SPEED_REFERENCE, cold);
 	if (fastest == 0.0 && !cold)
 	{
