@@ -16,7 +16,12 @@ use ForesightCluster;
 # samples every 200 ms: 1s, 3s and 10s are 5, 15 and 50 samples ahead
 my ($primary, $standby1, $standby2) = ForesightCluster::create(
 	standbys => 2,
-	conf => $ForesightCluster::FAST_MODELS . "foresight.prediction_horizons = '10s, 1s, 3s'\n");
+	conf => $ForesightCluster::FAST_MODELS . "foresight.prediction_horizons = '10s, 1s, 3s'\n"
+	  # the models are waited for, retrained after a reload, beside two
+	  # other tests (scripts/test.sh): a trainer at the default nice 10
+	  # and 0.05 of a core took 97 s there once (a CI run, 2026-12-07),
+	  # about 3 s alone; what the trainer may use is t/032's subject
+	  . "foresight.trainer_nice = 0\nforesight.trainer_cpu_limit = 1\n");
 
 is($primary->safe_psql('postgres', 'SHOW foresight.prediction_horizons'), '10s, 1s, 3s',
 	'the list as set');
