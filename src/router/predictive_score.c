@@ -18,9 +18,9 @@
  * The connection score counts in-flight queries, which makes a node that
  * answers slowly, and so holds few of them, look free.  Its speed corrects
  * that: the fastest candidate's recent answer time for the class over this
- * node's (stats/latency.c), 1 within PREDICTIVE_SPEED_TOLERANCE or the
- * host's jitter (predictive_score.h), so that 1 / (1 + in-flight) weighed
- * by speed follows the expected wait rather than the count.  These are the coordinator's live observations, not a
+ * node's (stats/latency.c), 1 within PREDICTIVE_SPEED_TOLERANCE, so that
+ * 1 / (1 + in-flight) weighed by speed follows the expected wait rather
+ * than the count.  These are the coordinator's live observations, not a
  * sample old as the predictions are.  The speed counts in proportion to
  * the evidence behind it, which decays within a few seconds once the node
  * gets no queries of the class: a node avoided for being slow is tried
@@ -157,23 +157,6 @@ predictive_fastest_answer(const PredictiveCandidate *cands, int n, double min_ev
 }
 
 /*
- * The slowest answer time that still counts as fast as the fastest one,
- * for a mean of evidence answers: within the tolerance factor, or within
- * the host's jitter averaged over those answers.  The jitter matters where
- * the answers are few and short: in a CI run (2026-12-07) one of two equal
- * standbys answered its first warm point reads in a few ms against the
- * other's 0.26, looked ten times slower on those two or so answers, and a
- * session's sequential reads left it until that evidence decayed (0.03 of
- * 200 reads).
- */
-static double
-equally_fast_us(double fastest, double evidence)
-{
-	return Max(PREDICTIVE_SPEED_TOLERANCE * fastest,
-			   fastest + PREDICTIVE_SPEED_JITTER_US / sqrt(Max(evidence, 1.0)));
-}
-
-/*
  * Fill the answer times and speed of every candidate for class cls.
  *
  * answer_us (what the query's horizon and the hedge delay read, however
@@ -234,7 +217,7 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 
 		if (evidence <= 0.0)
 			continue;
-		ratio = Min(1.0, equally_fast_us(fastest, evidence) / answer_us);
+		ratio = Min(1.0, PREDICTIVE_SPEED_TOLERANCE * fastest / answer_us);
 		confidence = Min(1.0, evidence / PREDICTIVE_SPEED_EVIDENCE);
 		c->speed = 1.0 - (1.0 - ratio) * confidence;
 	}

@@ -32,17 +32,12 @@
 /*
  * Speed (see predictive_score.c): a node whose recent answer time for a class is
  * within PREDICTIVE_SPEED_TOLERANCE of the fastest candidate's counts as
- * fast as it, since equal nodes differ by that much, and so does one within
- * PREDICTIVE_SPEED_JITTER_US / sqrt(evidence) of it (evidence at least 1):
- * how late a busy host may answer for no fault of the node (a few of the
- * kernel scheduler's time slices), averaged over the answers behind the
- * mean; the speed counts fully once about PREDICTIVE_SPEED_EVIDENCE queries
- * of the class were answered there in the last half second, in proportion
- * below; only nodes with at least PREDICTIVE_SPEED_REFERENCE of it set the
- * fastest time.
+ * fast as it, since equal nodes differ by that much; the speed counts
+ * fully once about PREDICTIVE_SPEED_EVIDENCE queries of the class were
+ * answered there in the last half second, in proportion below; only nodes
+ * with at least PREDICTIVE_SPEED_REFERENCE of it set the fastest time.
  */
 #define PREDICTIVE_SPEED_TOLERANCE 3.0
-#define PREDICTIVE_SPEED_JITTER_US 5000.0
 #define PREDICTIVE_SPEED_EVIDENCE 4.0
 #define PREDICTIVE_SPEED_REFERENCE 1.0
 
