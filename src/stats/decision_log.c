@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "core/guards.h"
@@ -166,10 +167,21 @@ foresight_decision_list(PG_FUNCTION_ARGS)
 	uint64		next;
 	uint64		first;
 	Decision   *d = palloc(sizeof(Decision));
+	MemoryContext row_context;
+	MemoryContext old_context;
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
 	foresight_check_result_columns(fcinfo, rsinfo->setDesc, 15);
+
+	/*
+	 * A row's text and jsonb values are made in a context reset after the
+	 * tuplestore has copied them: a log of up to a million decisions is read
+	 * in bounded memory (the tuplestore itself spills past work_mem).
+	 */
+	row_context = AllocSetContextCreate(CurrentMemoryContext, "decision log row",
+										ALLOCSET_DEFAULT_SIZES);
+	old_context = MemoryContextSwitchTo(row_context);
 
 	next = pg_atomic_read_u64(&dlog->next_seq);
 	first = next > (uint64) foresight_decision_log_size ? next - foresight_decision_log_size : 1;
@@ -207,6 +219,9 @@ foresight_decision_list(PG_FUNCTION_ARGS)
 		nulls[13] = d->latency_us < 0;
 		values[14] = Int32GetDatum(d->ncandidates);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(row_context);
 	}
+	MemoryContextSwitchTo(old_context);
+	MemoryContextDelete(row_context);
 	return (Datum) 0;
 }
