@@ -178,14 +178,16 @@ candidate_speeds(PredictiveCandidate *cands, int n, RequestClass cls, TimestampT
 	for (int i = 0; i < n; i++)
 	{
 		PredictiveCandidate *c = &cands[i];
+		LatencyRecent warm;
+		LatencyRecent cold_answers;
 
 		c->speed = 1.0;
 		c->answer_cold = false;
-		if (!latency_recent(c->slot, c->node_id, cls, false, now, &c->answer_us, &c->evidence))
-			c->answer_us = c->evidence = 0.0;
-		if (!latency_recent(c->slot, c->node_id, cls, true, now,
-							&c->cold_answer_us, &c->cold_evidence))
-			c->cold_answer_us = c->cold_evidence = 0.0;
+		(void) latency_recent(c->slot, c->node_id, cls, now, &warm, &cold_answers);
+		c->answer_us = warm.mean_us;
+		c->evidence = warm.evidence;
+		c->cold_answer_us = cold_answers.mean_us;
+		c->cold_evidence = cold_answers.evidence;
 	}
 	/* no warm answer on record: the cold ones are all there is */
 	cold = fastest_answer(cands, n, 0.0, false) == 0.0;

@@ -74,15 +74,14 @@ route_deadline_define_gucs(void)
 int
 route_deadline_ms(int slot, int32 node_id, RequestClass cls)
 {
-	double		mean_us;
-	double		evidence;
+	LatencyRecent recent;
 	double		ms;
 
 	if (foresight_response_deadline != 0)
 		return Max(foresight_response_deadline, 0);
-	if (latency_recent(slot, node_id, cls, false, GetCurrentTimestamp(), &mean_us, &evidence) ||
-		latency_recent(FORESIGHT_LOCAL_SLOT, 0, cls, false, GetCurrentTimestamp(), &mean_us, &evidence))
-		ms = foresight_response_deadline_factor * mean_us / 1000.0;
+	if (latency_recent(slot, node_id, cls, GetCurrentTimestamp(), &recent, NULL) ||
+		latency_recent(FORESIGHT_LOCAL_SLOT, 0, cls, GetCurrentTimestamp(), &recent, NULL))
+		ms = foresight_response_deadline_factor * recent.mean_us / 1000.0;
 	else
 		ms = foresight_response_deadline_factor * foresight_response_deadline_min;
 	ms = Max(ms, (double) foresight_response_deadline_min);

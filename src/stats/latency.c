@@ -223,24 +223,42 @@ latency_record_abandoned(int slot, int32 node_id, RequestClass cls, int64 waited
 	latency_observe(slot, node_id, cls, waited_us, waited_us, false, false, false, false);
 }
 
+/* a decaying mean as of now; zeros when no answer is behind it */
+static LatencyRecent
+recent_as_of(const RecentAnswers *r, TimestampTz now)
+{
+	LatencyRecent out = {0.0, 0.0};
+
+	if (r->weight > 0.0)
+	{
+		out.mean_us = r->sum_us / r->weight;
+		out.evidence = r->weight * recent_decay(now - r->at);
+	}
+	return out;
+}
+
 bool
-latency_recent(int slot, int32 node_id, RequestClass cls, bool cold,
-			   TimestampTz now, double *mean_us, double *evidence)
+latency_recent(int slot, int32 node_id, RequestClass cls, TimestampTz now,
+			   LatencyRecent *warm, LatencyRecent *cold)
 {
 	LatencySlot *s = latency_slot(slot);
-	RecentAnswers r = {0};
+	RecentAnswers w = {0};
+	RecentAnswers c = {0};
 
 	if (cls < 0 || cls >= REQUEST_CLASS_COUNT)
 		cls = REQUEST_CLASS_LARGE;
 	SpinLockAcquire(&s->mutex);
 	if (s->node_id == node_id)
-		r = cold ? s->recent_cold[cls] : s->recent[cls];
+	{
+		w = s->recent[cls];
+		if (cold)
+			c = s->recent_cold[cls];
+	}
 	SpinLockRelease(&s->mutex);
-	if (r.weight <= 0.0)
-		return false;
-	*mean_us = r.sum_us / r.weight;
-	*evidence = r.weight * recent_decay(now - r.at);
-	return true;
+	*warm = recent_as_of(&w, now);
+	if (cold)
+		*cold = recent_as_of(&c, now);
+	return w.weight > 0.0;
 }
 
 /* percentile p (0..1) of the merged histogram, from bucket upper bounds */

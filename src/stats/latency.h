@@ -76,12 +76,20 @@ extern void latency_take_interval(int slot, int32 node_id, LatencyInterval *out)
  * evidence behind it, the sum of those weights (about the number of
  * queries in the last tau seconds; it decays while none comes).  False
  * when no query of the class has been answered there (for this node_id).
- * With cold, the same of its cold answers alone.
+ * In *cold (unless NULL), the same of its cold answers alone: both are read
+ * under one acquisition of the slot's lock, as a decision reads both for
+ * every candidate.  A mean with no answer behind it is 0, as its evidence.
  */
 #define LATENCY_RECENT_TAU_S 0.5
 
-extern bool latency_recent(int slot, int32 node_id, RequestClass cls, bool cold,
-						   TimestampTz now, double *mean_us, double *evidence);
+typedef struct LatencyRecent
+{
+	double		mean_us;
+	double		evidence;
+} LatencyRecent;
+
+extern bool latency_recent(int slot, int32 node_id, RequestClass cls, TimestampTz now,
+						   LatencyRecent *warm, LatencyRecent *cold);
 
 /* Cumulative totals of a slot over all classes (foresight.routing_stats). */
 typedef struct LatencyTotals
