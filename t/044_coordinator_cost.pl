@@ -335,6 +335,10 @@ is((kept_decisions($from))[2], 0, 'idle again: a verdict is reused only as its n
 is($primary->safe_psql('postgres', q{
 	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight coordinator cost'}),
 	'648', 'its shared memory is the 648 bytes docs/reference.md gives');
+# the decision log's, at this test's decision_log_size of 30000: 8 + 1,272 x 30000
+is($primary->safe_psql('postgres', q{
+	SELECT size FROM pg_shmem_allocations WHERE name = 'pg_foresight decision log'}),
+	'38160008', 'the decision log\'s shared memory is the 1,272 bytes a decision docs/reference.md gives');
 
 # 4. A coordinator held to a CPU quota: throttled in every period, it reads
 # a load well under 0.5, because the load signal measures CPU as a share

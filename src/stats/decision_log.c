@@ -53,7 +53,7 @@ decision_log_define_gucs(void)
 {
 	DefineCustomIntVariable("foresight.decision_log_size",
 							"Routing decisions kept in shared memory.",
-							"Sizes shared memory: 1048 bytes per decision.",
+							"Sizes shared memory: 1272 bytes per decision.",
 							&foresight_decision_log_size,
 							1000, 10, 1000000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
