@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
@@ -78,8 +79,10 @@ source_name(int8 source)
 
 static void
 put_row(Tuplestorestate *store, TupleDesc tupdesc, const int *map,
-		const ForesightNode *node, const MetricSample *sample, TimestampTz now)
+		const ForesightNode *node, const MetricSample *sample, TimestampTz now,
+		MemoryContext row_context)
 {
+	MemoryContext old_context = MemoryContextSwitchTo(row_context);
 	Datum	   *values = palloc(sizeof(Datum) * tupdesc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * tupdesc->natts);
 
@@ -149,8 +152,20 @@ put_row(Tuplestorestate *store, TupleDesc tupdesc, const int *map,
 		}
 	}
 	tuplestore_putvalues(store, tupdesc, values, nulls);
-	pfree(values);
-	pfree(nulls);
+	MemoryContextSwitchTo(old_context);
+	MemoryContextReset(row_context);
+}
+
+/*
+ * The context put_row makes each row's values in, reset once the
+ * tuplestore has copied them: reading a ring of up to a million samples
+ * costs its copy and the tuplestore (which spills past work_mem), not also
+ * every row's values.
+ */
+static MemoryContext
+row_context_create(void)
+{
+	return AllocSetContextCreate(CurrentMemoryContext, "metrics row", ALLOCSET_SMALL_SIZES);
 }
 
 /* One row per node: its newest sample (NULLs when it has none yet). */
@@ -161,11 +176,13 @@ foresight_node_metrics_latest(PG_FUNCTION_ARGS)
 	ForesightNode *nodes;
 	int			n;
 	int		   *map;
+	MemoryContext row_context;
 	TimestampTz now = GetCurrentTimestamp();
 
 	foresight_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
 	map = map_columns(rsinfo->setDesc);
+	row_context = row_context_create();
 
 	nodes = registry_snapshot_palloc(&n);
 	for (int i = 0; i < n; i++)
@@ -174,7 +191,7 @@ foresight_node_metrics_latest(PG_FUNCTION_ARGS)
 		bool		found = history_latest(nodes[i].slot, nodes[i].node_id, &sample);
 
 		put_row(rsinfo->setResult, rsinfo->setDesc, map, &nodes[i],
-				found ? &sample : NULL, now);
+				found ? &sample : NULL, now, row_context);
 	}
 	return (Datum) 0;
 }
@@ -191,6 +208,7 @@ foresight_metrics_history(PG_FUNCTION_ARGS)
 	MetricSample *samples;
 	int			n;
 	int		   *map;
+	MemoryContext row_context;
 
 	foresight_require_shmem();
 	if (PG_ARGISNULL(0))
@@ -214,9 +232,10 @@ foresight_metrics_history(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	map = map_columns(rsinfo->setDesc);
+	row_context = row_context_create();
 	samples = palloc(sizeof(MetricSample) * foresight_history_size);
 	n = history_copy(node.slot, node.node_id, since, samples);
 	for (int i = 0; i < n; i++)
-		put_row(rsinfo->setResult, rsinfo->setDesc, map, &node, &samples[i], now);
+		put_row(rsinfo->setResult, rsinfo->setDesc, map, &node, &samples[i], now, row_context);
 	return (Datum) 0;
 }
