@@ -167,7 +167,7 @@ hedge_if_late(RouteScanState *st)
 	if (winner == 1)
 	{
 		latency_record_abandoned(first->slot, first->node_id, request_class_from_cost(st->plan.cost),
-								 route_elapsed_us(st) - st->sent_us);
+								 route_elapsed_us(st) - st->sent_us, rcs[0]->sent_cold);
 		if (rcs[0]->gave_up[0] != '\0')
 			remote_conn_abandon(rcs[0]);
 		else

@@ -218,9 +218,10 @@ latency_record(int slot, int32 node_id, RequestClass cls,
 }
 
 void
-latency_record_abandoned(int slot, int32 node_id, RequestClass cls, int64 waited_us)
+latency_record_abandoned(int slot, int32 node_id, RequestClass cls, int64 waited_us,
+						 bool cold)
 {
-	latency_observe(slot, node_id, cls, waited_us, waited_us, false, false, false, false);
+	latency_observe(slot, node_id, cls, waited_us, waited_us, cold, false, false, false);
 }
 
 /* a decaying mean as of now; zeros when no answer is behind it */

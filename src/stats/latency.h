@@ -57,11 +57,13 @@ extern void latency_record(int slot, int32 node_id, RequestClass cls,
  * hedge on another node answered first (router/hedge.c): its answer time
  * there is at least waited_us, which counts in the interval's latencies
  * and the recent answer time, so that a node whose slow answers are
- * hedged away does not look fast.  Not a routed query of the node's
- * totals: the query ran elsewhere.
+ * hedged away does not look fast.  Cold (sent among a node connection's
+ * first few, as latency_record's answer_cold) counts among the cold
+ * answers.  Not a routed query of the node's totals: the query ran
+ * elsewhere.
  */
 extern void latency_record_abandoned(int slot, int32 node_id, RequestClass cls,
-									 int64 waited_us);
+									 int64 waited_us, bool cold);
 
 /*
  * The monitor: the observations of a slot since the previous call (which
