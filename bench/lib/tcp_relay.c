@@ -92,16 +92,20 @@ unpair(int fd)
 	peer[fd] = peer[other] = -1;
 }
 
-/* one read of fd, all of it written to its peer */
+/*
+ * One read of fd, all of it written to its peer.  The read does not wait:
+ * a readiness reported for a descriptor closed and reused within the same
+ * epoll batch may find nothing.
+ */
 static void
 relay(int fd)
 {
 	char		buf[65536];
-	ssize_t		n = recv(fd, buf, sizeof(buf), 0);
+	ssize_t		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n <= 0)
 	{
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		unpair(fd);
 		return;
