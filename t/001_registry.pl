@@ -83,11 +83,28 @@ for my $standby ($standby1, $standby2)
 	ok(!$standby->log_contains(qr/ERROR|FATAL/), $standby->name . ': log has no error');
 }
 
-# the registry survives a restart (the monitor reloads it from the table)
+# the registry survives a restart (the monitor reloads it from the table);
+# from then on, samples an hour apart
+$primary->append_conf('postgresql.conf', "foresight.sample_interval = '1h'");
 $primary->restart;
 ok($primary->poll_query_until('postgres',
 	"SELECT string_agg(node_name || ':' || state, ',' ORDER BY node_id) = 'local:enabled,standby1:drained,standby2:enabled' FROM foresight.nodes"),
 	'registry restored after restart');
+
+# A node added is polled at once, not at the next sample: with samples an
+# hour apart, it is up, a routing candidate, long before the next one
+# (poll_query_until gives up after 180 s).  The monitor's first sample, at
+# its start, comes first.
+ok($primary->poll_query_until('postgres',
+	"SELECT loops >= 1 FROM foresight.monitor"), 'the monitor took its first sample');
+$primary->safe_psql('postgres', "SELECT foresight.remove_node('standby2')");
+$primary->safe_psql('postgres', "SELECT foresight.add_node('standby2', '"
+	  . ForesightCluster::node_conninfo($standby2) . "')");
+ok($primary->poll_query_until('postgres',
+	"SELECT status = 'up' FROM foresight.node_health WHERE node_name = 'standby2'"),
+	'a node added is polled at once, not at the next sample an hour later');
+is($primary->safe_psql('postgres', 'SELECT loops FROM foresight.monitor'), '1',
+	'... outside the cadence: no sample of every node was taken for it');
 
 # the monitor exits cleanly at shutdown
 $primary->stop('fast');

@@ -131,6 +131,7 @@ typedef struct NodeConn
 	bool		unreadable_logged;	/* its snapshot could not be read */
 	int			sql_samples;	/* ... samples by plain SQL since */
 	PendingQuery query;
+	bool		first_poll_due;	/* set up since the last cycle, not polled yet */
 	bool		pending;		/* polled this cycle, no outcome yet */
 	bool		sampled;		/* its sample taken this cycle */
 	bool		pinged;			/* its round trip measured this cycle */
@@ -283,13 +284,14 @@ close_conn(NodeConn *nc)
 	nc->mode = MODE_UNKNOWN;
 }
 
-void
+int
 poller_reconcile(void)
 {
 	int			nslots = registry_slot_count();
 	ForesightNode *nodes = palloc(sizeof(ForesightNode) * nslots);
 	bool	   *keep = palloc0(sizeof(bool) * nslots);
 	int			n;
+	int			nnew = 0;
 
 	n = registry_snapshot(nodes, nslots, NULL);
 	for (int i = 0; i < n; i++)
@@ -318,6 +320,8 @@ poller_reconcile(void)
 			nc->fallback_logged = false;
 		}
 		nc->in_use = true;
+		nc->first_poll_due = true;
+		nnew++;
 		nc->slot = node->slot;
 		nc->node_id = node->node_id;
 		strlcpy(nc->name, node->name, NAMEDATALEN);
@@ -334,6 +338,7 @@ poller_reconcile(void)
 	}
 	pfree(nodes);
 	pfree(keep);
+	return nnew;
 }
 
 void
@@ -690,7 +695,7 @@ late_round_trip_read(NodeConn *nc)
 }
 
 void
-poller_cycle(TimestampTz now)
+poller_cycle(TimestampTz now, bool first_polls_only)
 {
 	int			nslots = registry_slot_count();
 	TimestampTz deadline = TimestampTzPlusMilliseconds(now, effective_timeout_ms());
@@ -702,8 +707,9 @@ poller_cycle(TimestampTz now)
 	{
 		NodeConn   *nc = &conns[s];
 
-		if (!nc->in_use)
+		if (!nc->in_use || (first_polls_only && !nc->first_poll_due))
 			continue;
+		nc->first_poll_due = false;
 		nc->pending = true;
 		nc->sampled = false;
 		nc->pinged = false;
@@ -720,7 +726,8 @@ poller_cycle(TimestampTz now)
 	}
 
 	/* the coordinator meanwhile, in-process */
-	sample_local(now);
+	if (!first_polls_only)
+		sample_local(now);
 
 	occurred = palloc(sizeof(WaitEvent) * (nslots + 2));
 	for (;;)

@@ -313,12 +313,25 @@ foresight_monitor_main(Datum main_arg)
 		if (registry_generation() != generation_polled)
 		{
 			generation_polled = registry_generation();
-			poller_reconcile();
+
+			/*
+			 * A node registered (or given a new conninfo) since the last
+			 * sample is polled now rather than at the next one: it is a
+			 * routing candidate from its first good poll on.  The others
+			 * keep their cadence; the new node's next sample is the
+			 * regular one, its rates taken over the time between.
+			 */
+			if (poller_reconcile() > 0 && now < next_sample)
+			{
+				poller_cycle(now, true);
+				MemoryContextSwitchTo(cycle_context);
+				now = GetCurrentTimestamp();
+			}
 		}
 
 		if (now >= next_sample)
 		{
-			poller_cycle(now);
+			poller_cycle(now, false);
 			MemoryContextSwitchTo(cycle_context);
 			quarantine_judge(now);
 			for (int i = 0; i < n_sample_callbacks; i++)
