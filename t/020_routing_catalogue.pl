@@ -95,14 +95,15 @@ sub check_query
 {
 	my ($name, $sql, $prefix) = @_;
 	$prefix //= '';
-	my ($lret, $expected, $lerr) = $primary->psql('postgres', "$local $prefix $sql");
+	# (the count after the local run is the count before the routed one)
+	my ($lret, $expected, $lerr, $before) =
+	  ForesightCluster::psql_and_routed($primary, "$local $prefix $sql");
 	is($lret, 0, "$name: runs locally") or diag($lerr);
-	my $before = routed_count();
-	my ($ret, $got, $err) = $primary->psql('postgres', "$route $prefix $sql");
-	my $after = routed_count();
+	my ($ret, $got, $err, $after) =
+	  ForesightCluster::psql_and_routed($primary, "$route $prefix $sql");
 	is($ret, 0, "$name: runs routed") or diag($err);
 	is($got, $expected, "$name: same result routed");
-	cmp_ok($after - $before, '>=', 1, "$name: ran on a standby");
+	cmp_ok(($after // 0) - ($before // 0), '>=', 1, "$name: ran on a standby");
 }
 
 my @catalogue = (

@@ -98,33 +98,36 @@ SELECT reason FROM foresight.routing_decisions
  ORDER BY decision_id DESC LIMIT 1});
 }
 
+# Returns how many queries the standby had served before the routed run
+# and after it (the count after the local run is the count before).
 sub same_result
 {
 	my ($name, $sql, $prefix) = @_;
 	$prefix //= '';
-	my ($lret, $expected, $lerr) = $primary->psql('postgres', "$local $prefix $sql");
+	my ($lret, $expected, $lerr, $before) =
+	  ForesightCluster::psql_and_routed($primary, "$local $prefix $sql");
 	is($lret, 0, "$name: runs locally") or diag($lerr);
-	my ($ret, $got, $err) = $primary->psql('postgres', "$route $prefix $sql");
+	my ($ret, $got, $err, $after) =
+	  ForesightCluster::psql_and_routed($primary, "$route $prefix $sql");
 	is($ret, 0, "$name: runs routed") or diag($err);
 	is($got, $expected, "$name: same result routed");
+	return ($before // 0, $after // 0);
 }
 
 # same result, and the statements ran on the standby
 sub check_routed
 {
 	my ($name, $sql, $prefix, $count) = @_;
-	my $before = routed_count();
-	same_result($name, $sql, $prefix);
-	cmp_ok(routed_count() - $before, '>=', $count // 1, "$name: ran on the standby");
+	my ($before, $after) = same_result($name, $sql, $prefix);
+	cmp_ok($after - $before, '>=', $count // 1, "$name: ran on the standby");
 }
 
 # same result, and not routed for the reason given
 sub check_not_routed
 {
 	my ($name, $sql, $reason, $prefix) = @_;
-	my $before = routed_count();
-	same_result($name, $sql, $prefix);
-	is(routed_count() - $before, 0, "$name: not routed");
+	my ($before, $after) = same_result($name, $sql, $prefix);
+	is($after - $before, 0, "$name: not routed");
 	like(last_ineligible(), $reason, "$name: the reason is logged");
 }
 

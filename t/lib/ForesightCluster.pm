@@ -407,6 +407,23 @@ sub routed_counts
 	return \%routed;
 }
 
+# Run $sql in a new session of $primary and, in the same session, read how
+# many queries the nodes have served in all (foresight.routing_stats, the
+# coordinator's own not counted): one connection where a separate count
+# took a second (a catalogue test runs hundreds).  Returns psql's exit code,
+# the statements' output without that count, their stderr, and the count
+# (undef when a statement failed: psql stops there).
+sub psql_and_routed
+{
+	my ($primary, $sql) = @_;
+	my ($ret, $out, $err) = $primary->psql('postgres', "$sql\n;\n"
+		  . "SELECT 'routed in all: ' || coalesce(sum(routed), 0) "
+		  . "FROM foresight.routing_stats WHERE node_name <> 'local'");
+	my $routed;
+	$routed = $1 if $out =~ s/(?:^|\n)routed in all: (\d+)\z//;
+	return ($ret, $out, $err, $routed);
+}
+
 # Wait until the monitor has seen every given standby replay the primary's
 # current insert position.  Until then, after a catalog change (the catalog
 # floor, docs/routing.md), a standby is checked before use and ordered after
