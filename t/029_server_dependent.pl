@@ -46,21 +46,26 @@ sub reason
 	return $lines[-1];
 }
 
-# the last statement's output, routed and locally, in sessions set up by $prefix
+# the last statement's output, routed and locally, in sessions set up by
+# $prefix; and, as reason() gives it, the route the routed session's
+# route_explain() found for it just before
 sub routed_and_local
 {
 	my ($sql, $prefix) = @_;
 	$prefix //= '';
-	my @r = split /\n/, $primary->safe_psql('postgres', "$route $prefix\n$sql");
+	(my $quoted = $sql) =~ s/'/''/g;
+	my @r = split /\n/, $primary->safe_psql('postgres', "$route $prefix\n"
+		  . "SELECT 'route: ' || node || ' | ' || reason FROM foresight.route_explain('$quoted');\n$sql");
 	my @l = split /\n/, $primary->safe_psql('postgres', "$local $prefix\n$sql");
-	return ($r[-1] // '', $l[-1] // '');
+	my ($reason) = reverse map { /^route: (.*)$/ ? $1 : () } @r;
+	return ($r[-1] // '', $l[-1] // '', $reason // '');
 }
 
 sub not_routed
 {
 	my ($sql, $why, $prefix) = @_;
-	like(reason($sql, $prefix), qr/^local \| \Q$why\E/, "not routed: $sql");
-	my ($r, $l) = routed_and_local($sql, $prefix);
+	my ($r, $l, $reason) = routed_and_local($sql, $prefix);
+	like($reason, qr/^local \| \Q$why\E/, "not routed: $sql");
 	is($r, $l, "answers as locally: $sql");
 }
 
@@ -104,8 +109,8 @@ for my $case (
 # (t/023), so it routes and answers as here
 for my $sql ('SELECT session_user', 'SELECT session_user::text, current_user::text FROM plain')
 {
-	routed($sql, 'SET ROLE someone;');
-	my ($r, $l) = routed_and_local($sql, 'SET ROLE someone;');
+	my ($r, $l, $reason) = routed_and_local($sql, 'SET ROLE someone;');
+	like($reason, qr/^standby[12] \| /, "routed: $sql");
 	is($r, $l, "answers as locally: $sql");
 }
 
