@@ -57,7 +57,6 @@
 #include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "access/xlog.h"
@@ -77,10 +76,6 @@
 #include "predict/live_models.h"
 #include "stats/history.h"
 #include "stats/latency.h"
-
-int			foresight_poll_timeout_ms = 1000;
-int			foresight_down_after = 2;
-char	   *foresight_monitor_user = NULL;
 
 #define MONITOR_APPLICATION_NAME "foresight monitor"
 
@@ -142,75 +137,6 @@ typedef struct NodeConn
 
 static NodeConn *conns = NULL;	/* one per registry slot; slot 0 unused */
 static char *monitor_user = NULL;
-
-static bool
-check_poll_timeout(int *newval, void **extra, GucSource source)
-{
-	if (*newval < 10)
-	{
-		GUC_check_errdetail("foresight.poll_timeout must be at least 10 ms; %d ms would miss every answer.", *newval);
-		return false;
-	}
-	return true;
-}
-
-static bool
-check_down_after(int *newval, void **extra, GucSource source)
-{
-	if (*newval < 1)
-	{
-		GUC_check_errdetail("A node is marked down after at least one missed sample; %d makes no sense.", *newval);
-		return false;
-	}
-	return true;
-}
-
-static bool
-check_monitor_user(char **newval, void **extra, GucSource source)
-{
-	const char *v = *newval;
-
-	if (v == NULL || v[0] == '\0')
-		return true;
-	if (strlen(v) >= NAMEDATALEN)
-	{
-		GUC_check_errdetail("A role name has at most %d bytes.", NAMEDATALEN - 1);
-		return false;
-	}
-	for (const char *p = v; *p; p++)
-		if ((unsigned char) *p < 0x20)
-		{
-			GUC_check_errdetail("The role name contains a control character.");
-			return false;
-		}
-	return true;
-}
-
-void
-poller_define_gucs(void)
-{
-	DefineCustomIntVariable("foresight.poll_timeout",
-							"Time a node has to answer one sample before it counts as missed.",
-							"Capped by foresight.sample_interval.",
-							&foresight_poll_timeout_ms,
-							1000, 1, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							check_poll_timeout, NULL, NULL);
-	DefineCustomIntVariable("foresight.down_after",
-							"Consecutive missed samples after which a node is marked down.",
-							NULL,
-							&foresight_down_after,
-							2, 0, 1000,
-							PGC_SIGHUP, 0,
-							check_down_after, NULL, NULL);
-	DefineCustomStringVariable("foresight.monitor_user",
-							   "Role the monitor connects to the nodes as.",
-							   "Empty: the bootstrap superuser of the coordinator.  The role needs EXECUTE on foresight.node_snapshot() (pg_monitor has it) and may log in to foresight.database on every node.",
-							   &foresight_monitor_user,
-							   "",
-							   PGC_SIGHUP, 0,
-							   check_monitor_user, NULL, NULL);
-}
 
 void
 poller_init(void)
