@@ -25,6 +25,14 @@
  * (max_parallel_workers reached, no dynamic shared memory left) the
  * pieces run here.
  *
+ * A launch costs a process started and this session's state restored in
+ * it (20-30 ms of the coordinator's CPU on a 2-CPU VM, more than a small
+ * piece takes), which PostgreSQL's planner prices as parallel_setup_cost
+ * before it plans a Gather.  So a worker is launched only when the
+ * coordinator's share of the read, its plan cost over the nodes that may
+ * take parts (the coordinator one of them), is estimated above that cost;
+ * a cheaper share runs here.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,6 +40,7 @@
 #include "access/parallel.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/dest.h"
@@ -126,6 +135,13 @@ worker_launch(SplitScanState *st)
 	return true;
 }
 
+/* the coordinator's share of the read is worth a worker's launch */
+static bool
+worker_worth_launching(SplitScanState *st)
+{
+	return st->info.cost / (st->nnodes + 1) > parallel_setup_cost;
+}
+
 bool
 split_worker_start(SplitScanState *st, int part)
 {
@@ -135,6 +151,12 @@ split_worker_start(SplitScanState *st, int part)
 
 	if (!st->worker.usable || st->worker.part >= 0)
 		return false;
+	if (st->worker.pcxt == NULL && !worker_worth_launching(st))
+	{
+		/* cheaper run here than a launch: this execution's pieces run here */
+		st->worker.usable = false;
+		return false;
+	}
 	if (st->worker.pcxt == NULL && !worker_launch(st))
 	{
 		/* every worker slot taken: the coordinator's pieces run here */
