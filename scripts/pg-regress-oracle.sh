@@ -67,10 +67,7 @@ suite=$shared/pg-regress-15/regress
 schedule=${schedule:-$suite/parallel_schedule}
 
 cd "$FORESIGHT_ROOT"
-# (scripts/test.sh has built and installed it already, and runs TAP tests
-# beside this script: installing again would replace the library under
-# their servers)
-[ -n "${FORESIGHT_INSTALLED:-}" ] || build_and_install
+build_and_install
 export PATH="$FORESIGHT_BINDIR:$PATH"
 
 work=$FORESIGHT_BUILD/oracle
@@ -94,10 +91,7 @@ chmod -R u+w "$work/input"
 # its failing COPY FROM STDIN ended with "\." for today's psql
 perl "$FORESIGHT_ROOT/scripts/lib/oracle-copy-end.pl" "$work/input/sql/"*.sql
 
-# below the range PostgreSQL::Test::Cluster takes its ports from (10200
-# up): scripts/test.sh runs TAP tests beside this script, whose servers
-# might otherwise pick a port of this cluster before it listens
-port=$(free_port_block 3 6000 10100)
+port=$(free_port_block 3)
 note "cluster: coordinator and 2 standbys from port $port"
 "$FORESIGHT_ROOT/scripts/foresight-cluster" start "$cluster" --standbys 2 --port "$port" --bindir "$FORESIGHT_BINDIR" >/dev/null
 stop_cluster() {

@@ -100,7 +100,7 @@ run_regress() {
 # reason, are listed in scripts/oracle-known.txt.  Without the suite
 # (FORESIGHT_SHARED/pg-regress-15 or ../shared/pg-regress-15) it is skipped,
 # loudly, without failing.
-oracle_suite_found() {
+run_oracle() {
 	local shared=${FORESIGHT_SHARED:-$FORESIGHT_ROOT/../shared}
 	if [ ! -f "$shared/pg-regress-15/regress/parallel_schedule" ]; then
 		echo "########################################################################"
@@ -109,16 +109,12 @@ oracle_suite_found() {
 		echo "## (set FORESIGHT_SHARED to the folder holding pg-regress-15/)."
 		echo "########################################################################"
 		oracle_skipped="the pg-regress oracle was NOT run (no suite in $shared/pg-regress-15)"
-		return 1
+		return 0
 	fi
-}
-
-run_oracle() {
-	oracle_suite_found || return 0
 	note "pg-regress oracle (PostgreSQL's regression suite, routed = local)"
 	local known=()
 	[ -f scripts/oracle-known.txt ] && known=(--known scripts/oracle-known.txt)
-	FORESIGHT_INSTALLED=1 bash scripts/pg-regress-oracle.sh "${known[@]}" || failed=1
+	bash scripts/pg-regress-oracle.sh "${known[@]}" || failed=1
 }
 
 # prove with the environment of the TAP tests; its output goes on to $out
@@ -137,14 +133,9 @@ long_first() {
 	for t in "$@"; do grep -q '^# runs long' "$t" || echo "$t"; done
 }
 
-# run_tap [with_oracle]: with_oracle, the pg-regress oracle runs beside
-# the parallel-safe TAP tests (neither asserts any timing; each alone left
-# the two cores idle 7-12 % of its time, 2026-12-07), its output shown
-# once both are done.
 run_tap() {
 	local tests=("${tap_tests[@]}")
 	local out=$FORESIGHT_BUILD/tap/prove.out rc=0
-	local oracle_pid='' oracle_log=$FORESIGHT_BUILD/oracle.out
 	rm -rf "$FORESIGHT_BUILD/tap"
 	mkdir -p "$FORESIGHT_BUILD/tap"
 	set +e
@@ -173,17 +164,8 @@ run_tap() {
 		done
 		mapfile -t safe < <(long_first "${safe[@]}")
 		mapfile -t light < <(long_first "${light[@]}")
-		if [ "${1:-}" = with_oracle ] && oracle_suite_found; then
-			note "pg-regress oracle beside the parallel-safe TAP tests (its output: $oracle_log, shown after them)"
-			(failed=0; run_oracle; exit $failed) > "$oracle_log" 2>&1 &
-			oracle_pid=$!
-		fi
 		note "TAP, parallel-safe ones three at a time: ${safe[*]}"
 		prove_tests -j3 "${safe[@]}" || rc=1
-		if [ -n "$oracle_pid" ]; then
-			wait "$oracle_pid" || failed=1
-			cat "$oracle_log"
-		fi
 		note "TAP, light ones three at a time: ${light[*]}"
 		prove_tests -j3 "${light[@]}" || rc=1
 		note "TAP, one at a time: ${serial[*]}"
@@ -210,7 +192,7 @@ run_tap() {
 }
 
 case $mode in
-	all) run_unit_tests_beside_regress; run_tap with_oracle ;;
+	all) run_unit_tests_beside_regress; run_oracle; run_tap ;;
 	regress) run_regress ;;
 	oracle) run_oracle ;;
 	tap) run_tap ;;

@@ -91,27 +91,26 @@ FORESIGHT_PGXS=$FORESIGHT_INSTALL/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
 # time (21 s against 42 on two cores), and no test reads the bitcode.  The
 # bitcode of an earlier install is removed then, so that JIT never inlines
 # functions of an older build.
-# free_port_block N [LOW HIGH]: the first of N ports in a row that a server
-# can listen on here now, between LOW and HIGH (20000 and 32000 by
-# default): below the kernel's ephemeral ports (32768 and up on Linux),
-# where a client connection's local port can take a port the moment
-# before a server binds it ("could not bind IPv4 address: Address already
-# in use").
+# The first of n ports in a row that a server can listen on here now,
+# between 20000 and 32000: below the kernel's ephemeral ports (32768 and
+# up on Linux), where a client connection's local port can take a port
+# the moment before a server binds it ("could not bind IPv4 address:
+# Address already in use").
 port_is_free() {
 	perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalAddr => "127.0.0.1",
 		LocalPort => $ARGV[0], Listen => 1, ReuseAddr => 1) or exit 1' "$1"
 }
 free_port_block() {
-	local n=${1:-1} low=${2:-20000} high=${3:-32000} p i try
+	local n=${1:-1} p i try
 	for ((try = 0; try < 100; try++)); do
-		p=$((low + RANDOM % (high - low - n)))
+		p=$((20000 + RANDOM % (12000 - n)))
 		for ((i = 0; i < n; i++)); do
 			port_is_free $((p + i)) || continue 2
 		done
 		echo "$p"
 		return 0
 	done
-	die "no $n free ports in a row between $low and $high"
+	die "no $n free ports in a row between 20000 and 32000"
 }
 
 build_and_install() {
