@@ -168,9 +168,9 @@ ok($primary->poll_query_until('postgres', q{
 
 # the first reads run here are measured (cold caches, the load of now)
 # and both costs settle: then the decisions are counted
-drive(4);
+drive(3);
 $from = last_decision();
-drive(4);
+drive(3);
 ($all, $here, $by_rule) = point_decisions($from);
 diag("busy coordinator: $all point reads, $here run here, $by_rule by the coordinator-cost rule");
 my ($local_us, $local_n, $routed_now) = split /\|/, $primary->safe_psql('postgres', q{
@@ -287,7 +287,7 @@ if ($cheaper_here >= 16)
 # the same under the extended protocol (a prepared statement's generic
 # plan): its route node runs here without scoring
 $from = last_decision();
-drive(3, '', 'prepared');
+drive(2, '', 'prepared');
 ($all, $here, $by_rule) = point_decisions($from);
 ($kept, $kept_elsewhere, $kept_unjustified, $full) = kept_decisions($from);
 diag("busy coordinator, prepared: $all point reads, $here run here, $by_rule by the rule, $kept on a reused verdict");
@@ -305,7 +305,7 @@ cmp_ok($kept, '>', 0, 'prepared: reads run here on a reused verdict')
 # execution (kept here unscored, or in full), and logs the coordinator
 # among its candidates.
 $from = last_decision();
-drive(3, '', 'prepared', "$dir/lookup_fixed.sql");
+drive(2, '', 'prepared', "$dir/lookup_fixed.sql");
 my ($unwrapped, $fixed_decided) = split /\|/, $primary->safe_psql('postgres', qq{
 	SELECT count(*) FILTER (WHERE candidate_count = 0), count(*)
 	FROM foresight.routing_decisions
@@ -316,7 +316,7 @@ is($unwrapped, '0', 'no prepared statement was left unwrapped: each execution is
 
 # the same load with the rule off: routed as the scores say
 $from = last_decision();
-drive(3, '-c foresight.coordinator_cost=off');
+drive(2, '-c foresight.coordinator_cost=off');
 ($all, $here, $by_rule) = point_decisions($from);
 diag("busy coordinator, rule off: $all point reads, $here run here");
 is($by_rule, '0', 'foresight.coordinator_cost = off: the rule does not apply');
