@@ -59,11 +59,14 @@ $extra_conf
 		push @standbys, $standby;
 	}
 	catch_up($primary, @standbys);
-	for my $i (1 .. $nstandbys)
-	{
-		my $standby = $standbys[ $i - 1 ];
-		register($primary, "standby$i", $standby) unless $opts{no_register};
-	}
+	# All in one transaction: a node is polled as soon as it is registered,
+	# and registered one at a time the first ones' first polls would come
+	# before the later registrations, whose catalog floor they would not be
+	# seen past until their next sample (ordered last until then).
+	$primary->safe_psql('postgres', join("\n", 'BEGIN;',
+		(map { "SELECT foresight.add_node('standby$_', '" . node_conninfo($standbys[ $_ - 1 ]) . "');" }
+		  1 .. $nstandbys), 'COMMIT;'))
+	  unless $opts{no_register} || $nstandbys == 0;
 	# A node is a candidate from its first good poll on (routing.md): wait
 	# for it, so that the test's first reads may go to the standbys.
 	wait_polled($primary, map { "standby$_" } 1 .. $nstandbys)
