@@ -64,8 +64,7 @@ $extra_conf
 	# before the later registrations, whose catalog floor they would not be
 	# seen past until their next sample (ordered last until then).
 	$primary->safe_psql('postgres', join("\n", 'BEGIN;',
-		(map { "SELECT foresight.add_node('standby$_', '" . node_conninfo($standbys[ $_ - 1 ]) . "');" }
-		  1 .. $nstandbys), 'COMMIT;'))
+		(map { add_node_sql("standby$_", $standbys[ $_ - 1 ]) } 1 .. $nstandbys), 'COMMIT;'))
 	  unless $opts{no_register} || $nstandbys == 0;
 	# A node is a candidate from its first good poll on (routing.md): wait
 	# for it, so that the test's first reads may go to the standbys.
@@ -329,10 +328,16 @@ sub node_conninfo
 sub register
 {
 	my ($primary, $name, $node, %opts) = @_;
+	$primary->safe_psql('postgres', add_node_sql($name, $node, %opts));
+}
+
+# The statement register() runs
+sub add_node_sql
+{
+	my ($name, $node, %opts) = @_;
 	my $conninfo = node_conninfo($node);
 	$conninfo =~ s{^host=(/\S+)}{host=$1/.} if $opts{alias};
-	$primary->safe_psql('postgres',
-		"SELECT foresight.add_node('$name', '$conninfo')");
+	return "SELECT foresight.add_node('$name', '$conninfo');";
 }
 
 # Wait until the monitor has had a good poll of each named node: until
