@@ -2,7 +2,8 @@
 # route of a statement only to a role that may run it (otherwise the
 # permission error the statement itself raises), the statement, once
 # allowed, is routed; the decision log is for monitoring roles; a node's
-# password is never shown but still used.
+# password is never shown but still used; the monitor's statistics query
+# resolves no name outside pg_catalog.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -84,5 +85,59 @@ is($out, $standby1->port . '|7000', 'the node is still used with its password');
 ($ret, $out, $err) = as_bob('SHOW foresight.connection_options');
 like($err, qr/must be superuser or have privileges of pg_read_all_settings/,
 	'connection_options cannot be read by a plain role');
+
+# The monitor's statistics query resolves its names in pg_catalog alone.  A
+# database setting that puts a role's schema first makes that role's
+# current_setting() the one an unqualified call finds; the monitor's
+# privileged sessions, and node_snapshot() in any session, must not run it.
+my $max_connections = $standby1->safe_psql('postgres', 'SHOW max_connections');
+$primary->safe_psql('postgres', q{
+CREATE SCHEMA shadow AUTHORIZATION bob;
+SET ROLE bob;
+CREATE FUNCTION shadow.current_setting(text) RETURNS text LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 = 'max_connections' THEN '7' ELSE pg_catalog.current_setting($1) END $$;
+RESET ROLE;
+ALTER DATABASE postgres SET search_path = shadow, pg_catalog;
+});
+ForesightCluster::catch_up($primary, $standby1);
+is($standby1->safe_psql('postgres', "SELECT current_setting('max_connections')"), '7',
+	'the shadowing function is what an unqualified call finds');
+is($standby1->safe_psql('postgres',
+		"SELECT foresight.node_snapshot_json() ->> 'max_connections'"),
+	$max_connections, 'node_snapshot() reads the catalog function all the same');
+# a changed conninfo makes the monitor connect again, under the new setting,
+# and poll at once
+my $t0 = $primary->safe_psql('postgres', 'SELECT now()');
+$primary->safe_psql('postgres',
+	"SELECT foresight.alter_node('standby1', conninfo => '"
+	  . ForesightCluster::node_conninfo($standby1) . " connect_timeout=10')");
+$primary->poll_query_until('postgres',
+	"SELECT sampled_at > '$t0' FROM foresight.node_metrics WHERE node_name = 'standby1'")
+  or die 'no sample of standby1 after its new conninfo';
+is($primary->safe_psql('postgres',
+		"SELECT max_connections FROM foresight.node_metrics WHERE node_name = 'standby1'"),
+	$max_connections, 'and so does the monitor\'s new session on the standby');
+
+# nor do the administrators' functions run another schema's operators
+$primary->safe_psql('postgres', q{
+SET ROLE bob;
+CREATE FUNCTION shadow.text_equal(text, text) RETURNS boolean LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'shadow operator ran as %', current_user; RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR shadow.= (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.text_equal);
+RESET ROLE;
+});
+my ($stdout, $stderr);
+$primary->psql('postgres', q{SELECT 'a'::text = 'a'::text},
+	stdout => \$stdout, stderr => \$stderr);
+like($stderr, qr/shadow operator ran as/, 'the shadowing operator is what an unqualified = finds');
+$primary->psql('postgres', q{
+SELECT foresight.alter_node('standby1', weight => 1);
+SELECT foresight.add_node('standby9', 'host=127.0.0.1 port=1');
+SELECT foresight.remove_node('standby9');
+SELECT foresight.set_split_key('public.payroll', 'id');
+SELECT foresight.set_split_key('public.payroll', NULL);
+}, stdout => \$stdout, stderr => \$stderr);
+is($stderr, '', 'alter_node, add_node, remove_node and set_split_key run none of it');
+$primary->safe_psql('postgres', 'ALTER DATABASE postgres RESET search_path');
 
 done_testing();

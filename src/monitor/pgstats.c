@@ -27,6 +27,7 @@
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "monitor/pgstats.h"
 
@@ -225,10 +226,22 @@ pgstats_collect_spi(NodeSnapshot *snap)
 {
 	const char *values[PGSTATS_NCOLUMNS];
 	char		errbuf[256];
+	int			guc_nestlevel;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/*
+	 * Names resolved in pg_catalog alone, whatever the caller's search_path
+	 * (a database's or role's setting may put a schema before pg_catalog):
+	 * the monitor runs this as a privileged role, so no function, operator
+	 * or type of another schema may stand in for the catalog's.  Set for
+	 * the execution only; the kept plan is made and checked under it.
+	 */
+	guc_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", PGSTATS_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (pgstats_plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(pgstats_query, 0, NULL);
@@ -239,6 +252,7 @@ pgstats_collect_spi(NodeSnapshot *snap)
 		pgstats_plan = plan;
 	}
 	ret = SPI_execute_plan(pgstats_plan, NULL, NULL, true, 1);
+	AtEOXact_GUC(true, guc_nestlevel);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1 ||
 		SPI_tuptable->tupdesc->natts != PGSTATS_NCOLUMNS)
 		elog(ERROR, "statistics query failed: %s", SPI_result_code_string(ret));

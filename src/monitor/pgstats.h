@@ -16,6 +16,13 @@
 /* The query; one row, columns PGSTATS_COLUMN_* (plain SQL, any PostgreSQL >= 10). */
 extern const char *const pgstats_query;
 
+/*
+ * The search_path the query runs under, in the monitor's sessions on the
+ * nodes and in node_snapshot(): the catalog's names only (no spaces: it is
+ * passed in a connection's "options" too).
+ */
+#define PGSTATS_SEARCH_PATH "pg_catalog,pg_temp"
+
 typedef enum PgstatsColumn
 {
 	PGSTATS_BACKENDS,

@@ -352,8 +352,11 @@ reserve_fd(void)
  * The node's conninfo's own "options", then -c foresight.routing_policy=local:
  * the monitor's session on a node that is a pg_foresight coordinator too
  * must answer for that node, never route its queries onward (a harmless
- * placeholder where pg_foresight is not loaded).  As a keyword=value pair
- * for conninfo_for_session; later keywords win in libpq.
+ * placeholder where pg_foresight is not loaded); and the catalog's
+ * search_path, so that the statistics query, sent as text to a node
+ * without the extension, resolves no name in a schema that a database's
+ * or role's setting puts first.  As a keyword=value pair for
+ * conninfo_for_session; later keywords win in libpq.
  */
 static char *
 monitor_options(const char *conninfo)
@@ -368,7 +371,7 @@ monitor_options(const char *conninfo)
 			appendStringInfo(&value, "%s ", o->val);
 	if (opts)
 		PQconninfoFree(opts);
-	appendStringInfoString(&value, "-c foresight.routing_policy=local");
+	appendStringInfoString(&value, "-c foresight.routing_policy=local -c search_path=" PGSTATS_SEARCH_PATH);
 	initStringInfo(&pair);
 	conninfo_append_param(&pair, "options", value.data);
 	pfree(value.data);

@@ -5,7 +5,9 @@
  *	  alter_node, and node_list behind the view foresight.nodes.
  *
  * Changes go through SPI into foresight.node with every value passed as a
- * parameter; the table's statement trigger publishes them to shared memory
+ * parameter and every operator named in pg_catalog (an administrator's
+ * search_path may put another role's schema first); the table's statement
+ * trigger publishes them to shared memory
  * at commit.  Only superusers and members of foresight_admin may change
  * nodes.  The table's row trigger (foresight.node_check) applies the same
  * checks as the functions to plain INSERT and UPDATE.
@@ -211,7 +213,7 @@ check_name_free(const char *name, int32 exclude_id)
 
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM foresight.node WHERE node_name = $1 AND node_id <> $2",
+		SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM foresight.node WHERE node_name OPERATOR(pg_catalog.=) $1 AND node_id OPERATOR(pg_catalog.<>) $2",
 									2, argtypes);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
@@ -291,7 +293,7 @@ foresight_remove_node(PG_FUNCTION_ARGS)
 	begin_registry_change();
 
 	values[0] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("DELETE FROM foresight.node WHERE node_name = $1",
+	if (SPI_execute_with_args("DELETE FROM foresight.node WHERE node_name OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete from foresight.node");
 	if (SPI_processed == 0)
@@ -362,7 +364,7 @@ foresight_alter_node(PG_FUNCTION_ARGS)
 		Oid			kind_argtypes[1] = {TEXTOID};
 		char	   *kind = NULL;
 
-		if (SPI_execute_with_args("SELECT kind FROM foresight.node WHERE node_name = $1",
+		if (SPI_execute_with_args("SELECT kind FROM foresight.node WHERE node_name OPERATOR(pg_catalog.=) $1",
 								  1, kind_argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read foresight.node");
 		if (SPI_processed == 1)
@@ -373,7 +375,7 @@ foresight_alter_node(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("UPDATE foresight.node SET "
 							  "state = coalesce($2, state), weight = coalesce($3, weight), "
 							  "region = coalesce($4, region), conninfo = coalesce($5, conninfo) "
-							  "WHERE node_name = $1",
+							  "WHERE node_name OPERATOR(pg_catalog.=) $1",
 							  5, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update foresight.node");
 	if (SPI_processed == 0)

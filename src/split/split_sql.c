@@ -203,7 +203,7 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 	args[0] = ObjectIdGetDatum(relid);
 	if (PG_ARGISNULL(1))
 	{
-		if (SPI_execute_with_args("DELETE FROM foresight.split_key WHERE relid = $1",
+		if (SPI_execute_with_args("DELETE FROM foresight.split_key WHERE relid OPERATOR(pg_catalog.=) $1",
 								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not remove the split key");
 		SPI_finish();
