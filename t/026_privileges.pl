@@ -122,7 +122,7 @@ is($primary->safe_psql('postgres',
 $primary->safe_psql('postgres', q{
 SET ROLE bob;
 CREATE FUNCTION shadow.text_equal(text, text) RETURNS boolean LANGUAGE plpgsql AS
-  $$ BEGIN RAISE NOTICE 'shadow operator ran as %', current_user; RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+  $$ BEGIN RAISE WARNING 'shadow operator ran as %', current_user; RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
 CREATE OPERATOR shadow.= (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.text_equal);
 RESET ROLE;
 });
@@ -138,6 +138,17 @@ SELECT foresight.set_split_key('public.payroll', 'id');
 SELECT foresight.set_split_key('public.payroll', NULL);
 }, stdout => \$stdout, stderr => \$stderr);
 is($stderr, '', 'alter_node, add_node, remove_node and set_split_key run none of it');
+# a routed read runs only what it would run here: the node session's own
+# set-up statements do not call it either
+my $log_from = -s $standby1->logfile;
+($ret, $out, $err) = as_bob('SELECT salary FROM public.payroll WHERE id = 7');
+is($out, '7000', 'a read under that search_path');
+is($primary->safe_psql('postgres',
+		'SELECT chosen_node FROM foresight.routing_decisions ORDER BY decision_id DESC LIMIT 1'),
+	'standby1', 'is routed');
+is($err, '', 'with nothing more to say');
+unlike(slurp_file($standby1->logfile, $log_from), qr/shadow operator ran/,
+	'and its node session ran no operator of that schema');
 $primary->safe_psql('postgres', 'ALTER DATABASE postgres RESET search_path');
 
 done_testing();

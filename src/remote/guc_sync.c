@@ -111,7 +111,7 @@ guc_sync_setup_sql(void)
 	return "SELECT pg_catalog.set_config('foresight.routing_policy', 'local', false), "
 		"pg_catalog.set_config('default_transaction_read_only', 'on', false); "
 		"SELECT name, setting FROM pg_catalog.pg_settings "
-		"WHERE context IN ('user', 'superuser') ORDER BY name";
+		"WHERE context OPERATOR(pg_catalog.=) ANY ('{user,superuser}') ORDER BY name";
 }
 
 static int

@@ -67,7 +67,8 @@ split_ranges_from_table(const SplitKey *key, int nparts)
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT pg_catalog.percentile_disc(ARRAY[");
 	for (int i = 1; i < nparts; i++)
-		appendStringInfo(&sql, "%s%d::float8 / %d", i > 1 ? ", " : "", i, nparts);
+		appendStringInfo(&sql, "%s%d::pg_catalog.float8 OPERATOR(pg_catalog./) %d",
+						 i > 1 ? ", " : "", i, nparts);
 	appendStringInfo(&sql, "]) WITHIN GROUP (ORDER BY %s::%s",
 					 quote_identifier(key->attname), format_type_be_qualified(key->cmptype));
 	if (OidIsValid(key->collation))
