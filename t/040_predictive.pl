@@ -172,24 +172,32 @@ for my $w ([ 1, 0, 'connection_score', 'max', 'connection score' ], [ 0, 1, 'pre
 	# or the forecasts' recent errors combined (with a load weight only;
 	# those errors can be wide for seconds after standby1's step), the
 	# band printed to two decimals
+	# (chosen_node is the node that answered: for a read hedged after its
+	# node was slow, the policy's choice is the node the reason says gave
+	# no answer in time; hedging is on, as by default, and a stall of the
+	# loaded machine can set it off)
 	my $judged = qq{
 		SELECT d.*, chosen.v >= all_c.best - band.b - 0.005 AND '$best' = 'max'
 		            OR chosen.v <= all_c.best + band.b + 0.005 AND '$best' = 'min' AS good,
-		       band.b > 0.05 AS wide
+		       band.b > 0.05 AS wide, picked.hedged
 		FROM foresight.routing_decisions d,
+		     LATERAL (SELECT coalesce((regexp_match(d.reason, '; ran on \\S+ \\(hedged: no answer from (\\S+) within'))[1],
+		                              d.chosen_node) AS node,
+		                     d.reason ~ '; ran on \\S+ \\(hedged: ' AS hedged) picked,
 		     LATERAL (SELECT (c->>'$field')::float8 AS v FROM jsonb_array_elements(d.candidates) c
-		              WHERE c->>'node' = d.chosen_node) chosen,
+		              WHERE c->>'node' = picked.node) chosen,
 		     LATERAL (SELECT $best((c->>'$field')::float8) AS best FROM jsonb_array_elements(d.candidates) c) all_c,
 		     LATERAL (SELECT coalesce((regexp_match(d.reason, '; near-tie within ([0-9.]+):'))[1]::float8, 0.05) AS b) band
 		WHERE d.decision_id > $from AND d.policy = 'predictive'};
 	# (a choice not yet seen past what the read needs goes after a node that
 	# is, and the reason says so: the policy did not choose that node)
-	my ($good, $wide, $moved) = split /\|/, $primary->safe_psql('postgres', qq{
+	my ($good, $wide, $moved, $hedged) = split /\|/, $primary->safe_psql('postgres', qq{
 		SELECT count(*) FILTER (WHERE good OR moved) || '/' || count(*), count(*) FILTER (WHERE wide),
-		       count(*) FILTER (WHERE moved)
+		       count(*) FILTER (WHERE moved), count(*) FILTER (WHERE hedged)
 		FROM (SELECT *, reason ~ '; \\S+ first: \\S+ is not yet seen past ' AS moved FROM ($judged) j0) j});
 	diag("set_weights($wc, $wl): $wide of 50 went to a near-tie wider than 0.05") if $wide;
 	diag("set_weights($wc, $wl): $moved of 50 went first to a node known to have replayed what they need") if $moved;
+	diag("set_weights($wc, $wl): $hedged of 50 were hedged (judged by the node chosen first)") if $hedged;
 	is($good, '50/50', "set_weights($wc, $wl): every choice has the best $what, or one within the near-tie band its reason gives")
 	  or diag($primary->safe_psql('postgres', qq{
 		SELECT chosen_node || ': ' || reason || ' ' || candidates::text || ' latency ' || latency_ms || ' failed ' || failed

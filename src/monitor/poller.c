@@ -82,7 +82,7 @@
 #define PROBE_QUERY "SELECT pg_catalog.to_regprocedure('foresight.node_snapshot()') IS NOT NULL"
 /* the value only when within the decoder's limit: its size is checked there */
 #define SNAPSHOT_RETRY_SAMPLES 10
-#define SNAPSHOT_QUERY "SELECT CASE WHEN pg_catalog.octet_length(s) <= " \
+#define SNAPSHOT_QUERY "SELECT CASE WHEN pg_catalog.octet_length(s) OPERATOR(pg_catalog.<=) " \
 	CppAsString2(SNAPSHOT_MAX_BYTES) " THEN s END, pg_catalog.octet_length(s) " \
 	"FROM foresight.node_snapshot() AS s"
 
