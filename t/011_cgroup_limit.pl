@@ -44,9 +44,7 @@ sub wait_for
 }
 
 # the standby's postmaster and every process it has: later children follow
-my ($pm) = split /\n/, slurp_file($standby1->data_dir . '/postmaster.pid');
-my @pids = ($pm, split(/\s+/, `pgrep -P $pm`));
-write_file("$group/cgroup.procs", $_) for grep { /^\d+$/ } @pids;
+ForesightCluster::move_to_group($group, $standby1);
 
 ok(wait_for("SELECT cpu_limit = 0.5 FROM foresight.node_metrics WHERE node_name = 'standby1'", 10),
 	'standby1 reports a CPU limit of 0.5 core');

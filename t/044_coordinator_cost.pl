@@ -382,8 +382,7 @@ SKIP:
 	$throttle->(1);
 
 	# the postmaster and its processes; those forked later follow
-	my ($pm) = split /\n/, slurp_file($primary->data_dir . '/postmaster.pid');
-	$write->("$group/cgroup.procs", $_) for grep { /^\d+$/ } ($pm, split(/\s+/, `pgrep -P $pm`));
+	ForesightCluster::move_to_group($group, $primary);
 
 	# 4a. With the default weights the scores themselves keep most reads
 	# on the throttled coordinator (it answers without a round trip, its

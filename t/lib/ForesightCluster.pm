@@ -176,6 +176,22 @@ sub confine_to_half_core
 	return undef;
 }
 
+# Move a node's postmaster and every process it has now into the cgroup v1
+# directory $group (those it forks later follow).  A child listed may exit
+# before it is moved (a backend of a session just ended): the kernel then
+# answers "No such process", and there is nothing to move.
+sub move_to_group
+{
+	my ($group, $node) = @_;
+	my ($pm) = split /\n/, PostgreSQL::Test::Utils::slurp_file($node->data_dir . '/postmaster.pid');
+	for my $pid (grep { /^\d+$/ } ($pm, split(/\s+/, `pgrep -P $pm`)))
+	{
+		open(my $fh, '>', "$group/cgroup.procs") or die "$group/cgroup.procs: $!";
+		print $fh "$pid\n";
+		close($fh) or $!{ESRCH} or die "$group/cgroup.procs: $pid: $!";
+	}
+}
+
 # Remove confine_to_half_core's group (its node stopped: a group with
 # processes cannot be removed).
 sub release_group
