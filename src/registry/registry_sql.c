@@ -7,10 +7,10 @@
  * Changes go through SPI into foresight.node with every value passed as a
  * parameter and every operator named in pg_catalog (an administrator's
  * search_path may put another role's schema first); the table's statement
- * trigger publishes them to shared memory
- * at commit.  Only superusers and members of foresight_admin may change
- * nodes.  The table's row trigger (foresight.node_check) applies the same
- * checks as the functions to plain INSERT and UPDATE.
+ * trigger publishes them to shared memory at commit.  Only superusers and
+ * members of foresight_admin may change nodes.  The table's row trigger
+ * (foresight.node_check) applies the same checks as the functions to plain
+ * INSERT and UPDATE.
  *
  *-------------------------------------------------------------------------
  */
@@ -213,7 +213,9 @@ check_name_free(const char *name, int32 exclude_id)
 
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM foresight.node WHERE node_name OPERATOR(pg_catalog.=) $1 AND node_id OPERATOR(pg_catalog.<>) $2",
+		SPIPlanPtr	p = SPI_prepare("SELECT 1 FROM foresight.node "
+									"WHERE node_name OPERATOR(pg_catalog.=) $1 "
+									"AND node_id OPERATOR(pg_catalog.<>) $2",
 									2, argtypes);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
