@@ -570,12 +570,8 @@ ForesightCluster::register($primary, "fd$_", $_ % 2 ? $standby1 : $standby2) for
 # polled as soon as it is registered (monitoring.md), so the first names'
 # first polls came before the later registrations, and until their next
 # sample they are ordered after standby2, which would take every query
-ForesightCluster::catch_up($primary, $standby1, $standby2);
-my $registered = ForesightCluster::flushed_insert_lsn($primary);
-ForesightCluster::wait_replayed($registered, $standby1, $standby2);
-ok($primary->poll_query_until('postgres', qq{
-	SELECT count(*) = 14 FROM foresight.node_health
-	WHERE (node_name LIKE 'fd%' OR node_name LIKE 'standby%') AND replay_lsn >= '$registered'}),
+ok(ForesightCluster::wait_nodes_seen_current($primary, [ $standby1, $standby2 ],
+		'standby1', 'standby2', map { "fd$_" } 1 .. 12),
 	'the fourteen node names are seen past the last registration');
 my $ncand = 0;
 for (1 .. 600)

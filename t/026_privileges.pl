@@ -105,15 +105,22 @@ is($standby1->safe_psql('postgres', "SELECT current_setting('max_connections')")
 is($standby1->safe_psql('postgres',
 		"SELECT foresight.node_snapshot_json() ->> 'max_connections'"),
 	$max_connections, 'node_snapshot() reads the catalog function all the same');
-# a changed conninfo makes the monitor connect again, under the new setting,
-# and poll at once
-my $t0 = $primary->safe_psql('postgres', 'SELECT now()');
+# a changed conninfo makes the monitor connect again, under the new
+# setting; a sample taken once that session is there is that session's
+# (the old one, opened before the setting, would read the catalog's
+# function whatever the code)
+my $t0 = $standby1->safe_psql('postgres', 'SELECT now()');
 $primary->safe_psql('postgres',
 	"SELECT foresight.alter_node('standby1', conninfo => '"
 	  . ForesightCluster::node_conninfo($standby1) . " connect_timeout=10')");
+$standby1->poll_query_until('postgres', qq{
+	SELECT count(*) > 0 FROM pg_stat_activity
+	WHERE application_name = 'foresight monitor' AND backend_start > '$t0'})
+  or die 'the monitor has not connected to standby1 again';
+my $t1 = $primary->safe_psql('postgres', 'SELECT now()');
 $primary->poll_query_until('postgres',
-	"SELECT sampled_at > '$t0' FROM foresight.node_metrics WHERE node_name = 'standby1'")
-  or die 'no sample of standby1 after its new conninfo';
+	"SELECT sampled_at > '$t1' FROM foresight.node_metrics WHERE node_name = 'standby1'")
+  or die 'no sample of standby1 from its new session';
 is($primary->safe_psql('postgres',
 		"SELECT max_connections FROM foresight.node_metrics WHERE node_name = 'standby1'"),
 	$max_connections, 'and so does the monitor\'s new session on the standby');

@@ -217,7 +217,8 @@ bad:
  * views, whose parsing, rewriting and planning cost far more than their
  * execution: node_snapshot() took 4.2 ms a call on the development
  * cluster, 0.45 ms with the plan kept (pgbench, 2026-12-07).  The plan
- * cache plans it again when the catalog or search_path changes.
+ * cache plans it again when the catalog changes (its search_path is
+ * always the one set below).
  */
 static SPIPlanPtr pgstats_plan = NULL;
 

@@ -28,11 +28,10 @@
  * A launch costs a process started and this session's state restored in
  * it (a small read's part took 22.7 ms in its worker on a 2-CPU VM, the
  * read 41 ms against 3.2 ms without one), which PostgreSQL's planner
- * prices as parallel_setup_cost
- * before it plans a Gather.  So a worker is launched only when the
- * coordinator's share of the read, its plan cost over the nodes that may
- * take parts (the coordinator one of them), is estimated above that cost;
- * a cheaper share runs here.
+ * prices as parallel_setup_cost before it plans a Gather.  So a worker is
+ * launched only when the coordinator's share of the read, its plan cost
+ * over the nodes that may take parts (the coordinator one of them), is
+ * estimated above that cost; a cheaper share runs here.
  *
  *-------------------------------------------------------------------------
  */

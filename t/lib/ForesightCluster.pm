@@ -457,11 +457,19 @@ sub psql_and_routed
 sub wait_standbys_seen_current
 {
 	my ($primary, @standbys) = @_;
+	return wait_nodes_seen_current($primary, \@standbys, map { "standby$_" } 1 .. scalar @standbys);
+}
+
+# The same for the nodes registered under @names, each one of the
+# standbys in @$standbys (a standby may be registered under several names).
+sub wait_nodes_seen_current
+{
+	my ($primary, $standbys, @names) = @_;
 	my $lsn = flushed_insert_lsn($primary);
-	wait_replayed($lsn, @standbys);
-	my $names = join(', ', map { "'standby$_'" } 1 .. scalar @standbys);
+	wait_replayed($lsn, @$standbys);
+	my $list = join(', ', map { "'$_'" } @names);
 	return $primary->poll_query_until('postgres',
-		"SELECT count(*) = ${\ scalar @standbys} FROM foresight.node_health WHERE node_name IN ($names) AND replay_lsn >= '$lsn'");
+		"SELECT count(*) = ${\ scalar @names} FROM foresight.node_health WHERE node_name IN ($list) AND replay_lsn >= '$lsn'");
 }
 
 1;
