@@ -330,6 +330,30 @@ like($stderr, qr/\nCONTEXT:  remote SQL command on node "standby[12]": SELECT \(
 	"$route \\set VERBOSITY verbose\nSELECT (v || 'x')::integer FROM t WHERE id = 5");
 like($stderr, qr/ERROR:  22P02: invalid input syntax for type integer: "v5x"/, 'cast error keeps SQLSTATE 22P02');
 
+# ... and every field a local run gives: the internal query with its
+# position, the names of the objects, the node's source location; the
+# only difference is the context line that names the node
+$primary->safe_psql('postgres', q{
+	CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+	CREATE FUNCTION run_sql(text) RETURNS integer LANGUAGE plpgsql STABLE
+		AS $$DECLARE r integer; BEGIN EXECUTE $1 INTO r; RETURN r; END$$;
+	CREATE FUNCTION named_error() RETURNS integer LANGUAGE plpgsql STABLE
+		AS $$BEGIN RAISE EXCEPTION 'named' USING SCHEMA = 's1', TABLE = 't1',
+			COLUMN = 'c1', CONSTRAINT = 'k1', DATATYPE = 'd1'; END$$;
+});
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+for my $q ("SELECT run_sql('SELECT 1 +') FROM t WHERE id = 5",
+	"SELECT (id - 10)::posint FROM t WHERE id = 5",
+	"SELECT named_error() FROM t WHERE id = 5")
+{
+	my (undef, undef, $lerr) = $primary->psql('postgres',
+		"SET foresight.routing_policy = local; \\set VERBOSITY verbose\n$q");
+	my (undef, undef, $rerr) = $primary->psql('postgres', "$route \\set VERBOSITY verbose\n$q");
+	my $node_line = qr/remote SQL command on node "standby[12]": .*?\n(?=[A-Z][A-Z ]+:  )/s;
+	ok($rerr =~ s/\n$node_line/\n/ || $rerr =~ s/CONTEXT:  $node_line//, "$q: routed");
+	is($rerr, $lerr, "$q: the same error fields as locally");
+}
+
 # statement_timeout stops the query on the node too
 sub sleeping_on_standbys
 {

@@ -82,33 +82,84 @@ remote_error_means_not_here(PGresult *res)
 		code == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 }
 
+const int	remote_report_codes[RRF_COUNT] = {
+	PG_DIAG_MESSAGE_PRIMARY,
+	PG_DIAG_MESSAGE_DETAIL,
+	PG_DIAG_MESSAGE_HINT,
+	PG_DIAG_CONTEXT,
+	PG_DIAG_INTERNAL_QUERY,
+	PG_DIAG_SCHEMA_NAME,
+	PG_DIAG_TABLE_NAME,
+	PG_DIAG_COLUMN_NAME,
+	PG_DIAG_DATATYPE_NAME,
+	PG_DIAG_CONSTRAINT_NAME,
+	PG_DIAG_SOURCE_FILE,
+	PG_DIAG_SOURCE_FUNCTION,
+};
+
+void
+remote_report_raise(const RemoteReport *report, const char *node_name, const char *sql)
+{
+	const char *const *t = report->text;
+
+	if (!errstart(report->elevel, TEXTDOMAIN))
+		return;
+	errcode(report->sqlstate);
+	errmsg_internal("%s", t[RRF_MESSAGE]);
+	if (t[RRF_DETAIL])
+		errdetail_internal("%s", t[RRF_DETAIL]);
+	if (t[RRF_HINT])
+		errhint("%s", t[RRF_HINT]);
+	if (t[RRF_CONTEXT])
+		errcontext("%s", t[RRF_CONTEXT]);
+	if (t[RRF_QUERY])
+	{
+		internalerrquery(t[RRF_QUERY]);
+		if (report->position > 0)
+			internalerrposition(report->position);
+	}
+	for (int i = RRF_SCHEMA; i <= RRF_CONSTRAINT; i++)
+		if (t[i])
+			err_generic_string(remote_report_codes[i], t[i]);
+	if (node_name)
+	{
+		/* the deparsed SQL as sent, less its leading blank */
+		if (sql == NULL)
+			sql = "";
+		while (*sql == ' ' || *sql == '\n')
+			sql++;
+		errcontext("remote SQL command on node \"%s\": %s", node_name, sql);
+	}
+	errfinish(t[RRF_FILE] ? t[RRF_FILE] : __FILE__,
+			  t[RRF_FILE] ? report->line : __LINE__,
+			  t[RRF_FUNCTION] ? t[RRF_FUNCTION] : PG_FUNCNAME_MACRO);
+}
+
 void
 remote_error_raise(PGconn *conn, PGresult *res, const char *node_name, const char *sql)
 {
-	int			code = remote_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
-	char	   *primary = copy_field(res, PG_DIAG_MESSAGE_PRIMARY);
-	char	   *detail = copy_field(res, PG_DIAG_MESSAGE_DETAIL);
-	char	   *hint = copy_field(res, PG_DIAG_MESSAGE_HINT);
-	char	   *context = copy_field(res, PG_DIAG_CONTEXT);
+	RemoteReport report;
+	const char *s;
 
-	if (primary == NULL)
-		primary = remote_error_message(conn, res);
-	if (code == 0)
-		code = ERRCODE_CONNECTION_FAILURE;
-	/* the deparsed SQL as sent, less its leading blank */
-	if (sql == NULL)
-		sql = "";
-	while (*sql == ' ' || *sql == '\n')
-		sql++;
+	report.elevel = ERROR;
+	report.sqlstate = remote_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+	if (report.sqlstate == 0)
+		report.sqlstate = ERRCODE_CONNECTION_FAILURE;
+	s = res ? PQresultErrorField(res, PG_DIAG_INTERNAL_POSITION) : NULL;
+	report.position = s ? atoi(s) : 0;
+	s = res ? PQresultErrorField(res, PG_DIAG_SOURCE_LINE) : NULL;
+	report.line = s ? atoi(s) : 0;
+	for (int i = 0; i < RRF_COUNT; i++)
+		report.text[i] = copy_field(res, remote_report_codes[i]);
+	if (report.text[RRF_MESSAGE] == NULL)
+	{
+		/* not the node's report: no location of the node's either */
+		report.text[RRF_MESSAGE] = remote_error_message(conn, res);
+		report.text[RRF_FILE] = NULL;
+	}
 	if (res)
 		PQclear(res);
 
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg_internal("%s", primary),
-			 detail ? errdetail_internal("%s", detail) : 0,
-			 hint ? errhint("%s", hint) : 0,
-			 context ? errcontext("%s", context) : 0,
-			 errcontext("remote SQL command on node \"%s\": %s", node_name, sql)));
+	remote_report_raise(&report, node_name, sql);
 	pg_unreachable();
 }

@@ -45,9 +45,50 @@ extern int	remote_sqlstate(const char *sqlstate);
 extern char *remote_error_message(PGconn *conn, PGresult *res);
 
 /*
- * ereport(ERROR) the node's error with its SQLSTATE, message, detail, hint
- * and context, and a context line naming the node and the SQL it ran
- * (remote SQL command on node "NAME": SQL).  Clears res.
+ * The fields of a node's error or notice that are raised here as the
+ * node raised them, in the order of remote_report_codes (PG_DIAG_*).
+ */
+typedef enum RemoteReportField
+{
+	RRF_MESSAGE,
+	RRF_DETAIL,
+	RRF_HINT,
+	RRF_CONTEXT,
+	RRF_QUERY,					/* the internal query (PL/pgSQL's EXECUTE) */
+	RRF_SCHEMA,
+	RRF_TABLE,
+	RRF_COLUMN,
+	RRF_DATATYPE,
+	RRF_CONSTRAINT,
+	RRF_FILE,
+	RRF_FUNCTION,
+	RRF_COUNT
+} RemoteReportField;
+
+extern const int remote_report_codes[RRF_COUNT];
+
+/* what a node reported, as kept until it is raised here */
+typedef struct RemoteReport
+{
+	int			elevel;
+	int			sqlstate;		/* as remote_sqlstate() gives it */
+	int			position;		/* in the internal query, 0 if none */
+	int			line;			/* of the node's source file */
+	const char *text[RRF_COUNT];	/* NULL when the node sent none */
+} RemoteReport;
+
+/*
+ * ereport the report at its level with every field, at the node's source
+ * location; with node_name, a last context line names the node and the
+ * SQL it ran (remote SQL command on node "NAME": SQL).  Does not return
+ * at ERROR.
+ */
+extern void remote_report_raise(const RemoteReport *report, const char *node_name,
+								const char *sql);
+
+/*
+ * ereport(ERROR) the node's error in res as remote_report_raise() does: the
+ * message of a connection's failure when res has none.  Clears res.
  */
 extern void remote_error_raise(PGconn *conn, PGresult *res, const char *node_name,
 							   const char *sql) pg_attribute_noreturn();

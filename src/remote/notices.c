@@ -54,48 +54,11 @@
 #define NOTICES_MAX_COUNT	10000
 #define NOTICES_MAX_BYTES	(16 * 1024 * 1024)
 
-/* the fields kept of a notice, in QueuedNotice.text */
-typedef enum NoticeField
-{
-	NF_MESSAGE,
-	NF_DETAIL,
-	NF_HINT,
-	NF_CONTEXT,
-	NF_QUERY,
-	NF_SCHEMA,
-	NF_TABLE,
-	NF_COLUMN,
-	NF_DATATYPE,
-	NF_CONSTRAINT,
-	NF_FILE,
-	NF_FUNCTION,
-	NF_COUNT
-} NoticeField;
-
-static const int notice_field_codes[NF_COUNT] = {
-	PG_DIAG_MESSAGE_PRIMARY,
-	PG_DIAG_MESSAGE_DETAIL,
-	PG_DIAG_MESSAGE_HINT,
-	PG_DIAG_CONTEXT,
-	PG_DIAG_INTERNAL_QUERY,
-	PG_DIAG_SCHEMA_NAME,
-	PG_DIAG_TABLE_NAME,
-	PG_DIAG_COLUMN_NAME,
-	PG_DIAG_DATATYPE_NAME,
-	PG_DIAG_CONSTRAINT_NAME,
-	PG_DIAG_SOURCE_FILE,
-	PG_DIAG_SOURCE_FUNCTION,
-};
-
 typedef struct QueuedNotice
 {
 	struct QueuedNotice *next;
-	int			elevel;
-	int			sqlstate;
-	int			position;		/* in the internal query, 0 if none */
-	int			line;			/* of the node's source file */
 	Size		size;
-	char	   *text[NF_COUNT]; /* NULL when the node sent none */
+	RemoteReport report;		/* its texts follow the struct */
 } QueuedNotice;
 
 /* one per connection that was ever made with a RemoteConn entry */
@@ -177,7 +140,7 @@ notice_receiver(void *arg, const PGresult *res)
 	RemoteConn *rc = (RemoteConn *) arg;
 	ConnNotices *e = current_entry(rc);
 	int			elevel = notice_level(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED));
-	const char *value[NF_COUNT];
+	const char *value[RRF_COUNT];
 	const char *s;
 	Size		size = sizeof(QueuedNotice);
 	QueuedNotice *n;
@@ -185,13 +148,13 @@ notice_receiver(void *arg, const PGresult *res)
 
 	if (e == NULL || rc->orphaned || elevel == 0)
 		return;
-	for (int i = 0; i < NF_COUNT; i++)
+	for (int i = 0; i < RRF_COUNT; i++)
 	{
-		value[i] = PQresultErrorField(res, notice_field_codes[i]);
+		value[i] = PQresultErrorField(res, remote_report_codes[i]);
 		if (value[i] != NULL)
 			size += strlen(value[i]) + 1;
 	}
-	if (value[NF_MESSAGE] == NULL ||
+	if (value[RRF_MESSAGE] == NULL ||
 		e->count >= NOTICES_MAX_COUNT || e->bytes + size > NOTICES_MAX_BYTES ||
 		(n = MemoryContextAllocExtended(notices_cxt, size, MCXT_ALLOC_NO_OOM)) == NULL)
 	{
@@ -200,23 +163,23 @@ notice_receiver(void *arg, const PGresult *res)
 	}
 
 	n->next = NULL;
-	n->elevel = elevel;
-	n->sqlstate = remote_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
-	s = PQresultErrorField(res, PG_DIAG_INTERNAL_POSITION);
-	n->position = s ? atoi(s) : 0;
-	s = PQresultErrorField(res, PG_DIAG_SOURCE_LINE);
-	n->line = s ? atoi(s) : 0;
 	n->size = size;
+	n->report.elevel = elevel;
+	n->report.sqlstate = remote_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+	s = PQresultErrorField(res, PG_DIAG_INTERNAL_POSITION);
+	n->report.position = s ? atoi(s) : 0;
+	s = PQresultErrorField(res, PG_DIAG_SOURCE_LINE);
+	n->report.line = s ? atoi(s) : 0;
 	p = (char *) n + sizeof(QueuedNotice);
-	for (int i = 0; i < NF_COUNT; i++)
+	for (int i = 0; i < RRF_COUNT; i++)
 	{
-		n->text[i] = NULL;
+		n->report.text[i] = NULL;
 		if (value[i] != NULL)
 		{
 			size_t		len = strlen(value[i]) + 1;
 
 			memcpy(p, value[i], len);
-			n->text[i] = p;
+			n->report.text[i] = p;
 			p += len;
 		}
 	}
@@ -305,7 +268,6 @@ remote_notices_emit(RemoteConn *rc)
 	while (e->head != NULL)
 	{
 		QueuedNotice *n = e->head;
-		const char *const *t = (const char *const *) n->text;
 
 		/* out of the queue first: raising it may fail */
 		e->head = n->next;
@@ -317,29 +279,7 @@ remote_notices_emit(RemoteConn *rc)
 		raising = n;
 
 		/* ereport, with the node's source location */
-		if (errstart(n->elevel, TEXTDOMAIN))
-		{
-			errcode(n->sqlstate);
-			errmsg_internal("%s", t[NF_MESSAGE]);
-			if (t[NF_DETAIL])
-				errdetail_internal("%s", t[NF_DETAIL]);
-			if (t[NF_HINT])
-				errhint("%s", t[NF_HINT]);
-			if (t[NF_CONTEXT])
-				errcontext("%s", t[NF_CONTEXT]);
-			if (t[NF_QUERY])
-			{
-				internalerrquery(t[NF_QUERY]);
-				if (n->position > 0)
-					internalerrposition(n->position);
-			}
-			for (int i = NF_SCHEMA; i <= NF_CONSTRAINT; i++)
-				if (t[i])
-					err_generic_string(notice_field_codes[i], t[i]);
-			errfinish(t[NF_FILE] ? t[NF_FILE] : __FILE__,
-					  t[NF_FILE] ? n->line : __LINE__,
-					  t[NF_FUNCTION] ? t[NF_FUNCTION] : PG_FUNCNAME_MACRO);
-		}
+		remote_report_raise(&n->report, NULL, NULL);
 		pfree(n);
 		raising = NULL;
 	}
