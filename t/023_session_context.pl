@@ -473,4 +473,50 @@ is(join(' ', @before[3 .. 6]), join(' ', map { "$_|$pport" } @after_local[1 .. 4
 like($primary->safe_psql('postgres', "$route SELECT setseed(0.42); SELECT reason FROM foresight.route_explain('SELECT random()')"),
 	qr/calls random\(\) after this session seeded it/, 'route_explain() says why');
 
+# --- the values sent with a statement are read under the node's input
+# settings: with array_nulls off a NULL element reads as the string NULL,
+# with xmloption document content is refused.  Constants made before the
+# setting changed (a view's, a prepared statement's) and values computed
+# here keep such a statement here; with the settings back, it is routed.
+$primary->safe_psql('postgres', q{
+CREATE TABLE arrs (id integer PRIMARY KEY, ta text[], ia integer[]);
+INSERT INTO arrs VALUES (3, ARRAY['NULL', NULL], '{3,NULL,4}'), (4, '{x}', '{1}');
+CREATE VIEW arrs_null AS SELECT id FROM arrs WHERE ta @> '{NULL}'::text[];
+CREATE VIEW arrs_const AS SELECT id, '{1,NULL}'::integer[] AS c FROM arrs;
+CREATE VIEW xml_const AS SELECT id, '<a/><b/>'::xml AS x FROM arrs;
+});
+ok(ForesightCluster::wait_standbys_seen_current($primary, $standby1, $standby2),
+	'the monitor has seen both standbys replay the arrays');
+my $value_reads = q{
+PREPARE by_array AS SELECT id FROM arrs WHERE ia = '{3,NULL,4}'::integer[];
+PREPARE has_null AS SELECT id FROM arrs WHERE ta @> '{NULL}'::text[];
+PREPARE as_text(xml) AS SELECT $1::text FROM arrs WHERE id = 3;
+SET array_nulls = off;
+SELECT 'view: ' || coalesce(string_agg(id::text, ','), 'none') FROM arrs_null;
+SELECT string_agg(id || ':' || c::text, ' ' ORDER BY id) FROM arrs_const;
+EXECUTE by_array;
+SELECT 'prepared: ' || coalesce(string_agg(id::text, ','), 'none') FROM arrs_null;
+EXECUTE has_null;
+RESET array_nulls;
+SET xmloption = document;
+SELECT string_agg(id || ':' || x::text, ' ' ORDER BY id) FROM xml_const;
+EXECUTE as_text(xmlconcat('<a/>'::xml, '<b/>'::xml));
+};
+my @value_local = session("$local $value_reads");
+my @value_routed = session("$route $value_reads");
+is(join("\n", @value_routed), join("\n", @value_local),
+	'array_nulls off, xmloption document: the same rows as here');
+is(scalar(@value_local), 6, 'array_nulls off, xmloption document: every statement answered');
+my ($value_reasons) = reverse session("$route $value_reads
+SELECT string_agg(reason, ' / ' ORDER BY decision_id) FROM (SELECT decision_id, reason
+	FROM foresight.routing_decisions WHERE pid = pg_backend_pid() AND reason NOT LIKE 'ineligible:%'
+	ORDER BY decision_id DESC LIMIT 7) d;");
+like($value_reasons, qr/^(not routed: array_nulls is off: a NULL element of an array sent to a node reads there as the string NULL \/ ){5}not routed: xmloption is document: an xml value sent to a node that is content would be refused there \/ not routed: xmloption is document/,
+	'the decision log says why they ran here');
+my ($routed_back) = reverse session("$route SELECT count(*) FROM arrs_null; SELECT count(*) FROM xml_const;
+SELECT string_agg(chosen_node, ',' ORDER BY decision_id) FROM (SELECT decision_id, chosen_node
+	FROM foresight.routing_decisions WHERE pid = pg_backend_pid() AND reason NOT LIKE 'ineligible:%'
+	ORDER BY decision_id DESC LIMIT 2) d;");
+like($routed_back, qr/^standby[12],standby[12]$/, 'under the default settings the same reads are routed');
+
 done_testing();

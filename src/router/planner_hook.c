@@ -54,6 +54,7 @@
 #include "stats/request_shape.h"
 #include "router/route_cache.h"
 #include "router/route_plan.h"
+#include "router/route_types.h"
 #include "router/planner_hook.h"
 #include "router/random_seed.h"
 #include "router/router.h"
@@ -336,6 +337,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	List	   *lifted = NIL;
 	RequestShape shape;
 	char	   *sql;
+	int			value_settings = 0;
 	bool		nested;
 	Query	   *split_copy = NULL;
 	const char *split_reason = NULL;
@@ -459,6 +461,7 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 			sql = lift_and_deparse(remote, false, true, NULL, NULL, NULL);
 			if (sql == NULL)
 				reason = "a string literal could not be written for every standard_conforming_strings";
+			value_settings = route_values_settings((Node *) remote);
 		}
 	}
 	eligibility_last_reason = reason;
@@ -489,12 +492,12 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		/* keep the plan for its shape */
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
-										 probe_clock, GetUserId(), shape.flags);
+										 probe_clock, GetUserId(), shape.flags, value_settings);
 		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
-										 clock, GetUserId(), shape.flags);
+										 clock, GetUserId(), shape.flags, value_settings);
 	/* routed whole though splitting was asked for: why, for the decision log */
 	if (split_reason != NULL)
 		route_scan_set_not_split(stmt->planTree, split_reason);

@@ -16,7 +16,8 @@
  * remote SQL, the types of $1..$n, the role the plan was made for, the
  * lifted constants' values, the request shape, the deferred query and
  * what the last parameters stand for when they are the transaction's or
- * statement's time (clock_params.c) (PRIV_*); the child's cost, which the
+ * statement's time (clock_params.c), the settings its values are read
+ * under on a node (route_values_settings()) (PRIV_*); the child's cost, which the
  * request class follows, is the node's own.
  *
  * This file knows nothing of execution: the node's methods get the
@@ -40,6 +41,7 @@
 #define PRIV_DEFERRED	5
 #define PRIV_CLOCK		6
 #define PRIV_NOT_SPLIT	7
+#define PRIV_VALUE_SETTINGS 8
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -78,7 +80,8 @@ route_scan_remote_parameters(Plan *plan)
 
 Plan *
 route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
-				List *param_values, List *clock_kinds, Oid check_user, int shape_flags)
+				List *param_values, List *clock_kinds, Oid check_user, int shape_flags,
+				int value_settings)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
@@ -133,6 +136,7 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
 	cscan->custom_private = lappend(cscan->custom_private, clock_kinds);
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(value_settings));
 	return (Plan *) cscan;
 }
 
@@ -203,5 +207,6 @@ route_plan_info(const CustomScan *cscan, RoutePlanInfo *info)
 	info->shape = intVal(list_nth(cscan->custom_private, PRIV_SHAPE));
 	info->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
 	info->clock_kinds = (List *) list_nth(cscan->custom_private, PRIV_CLOCK);
+	info->value_settings = intVal(list_nth(cscan->custom_private, PRIV_VALUE_SETTINGS));
 	info->not_split = route_scan_not_split((Plan *) cscan);
 }

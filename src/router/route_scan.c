@@ -96,6 +96,8 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 	st->mode = ROUTE_PENDING;
 	st->ineligible = eligibility_check_session(st->plan.plan_user);
 	if (st->ineligible == NULL)
+		st->ineligible = route_values_inexact(st->plan.value_settings);
+	if (st->ineligible == NULL)
 		st->ineligible = route_transport_check(st);
 	st->cost_clock.running = false;
 	if (st->ineligible == NULL && !st->explain_only)

@@ -32,12 +32,14 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "utils/xml.h"
 
 #include "router/route_types.h"
 
@@ -79,6 +81,8 @@ base_text_settings(Oid typid)
 		case LINEOID:
 		case CIRCLEOID:
 			return ROUTE_TEXT_FLOAT_DIGITS;
+		case XMLOID:
+			return ROUTE_TEXT_XMLOPTION;
 		default:
 			return 0;
 	}
@@ -191,5 +195,61 @@ route_text_inexact(int text_settings)
 		return "extra_float_digits < 1: floats as text are rounded";
 	if ((text_settings & ROUTE_TEXT_ARRAY_NULLS) && !Array_nulls)
 		return "array_nulls is off: a NULL element as text reads back as the string NULL";
+	return NULL;
+}
+
+/*
+ * The values sent with a statement are read on the node by its input (or
+ * receive) functions, under the settings mirrored from this session.  The
+ * deparser writes them in forms that every output setting reads back
+ * (planner_hook.c), but two input settings change what a text means: with
+ * array_nulls off, array_in reads an element NULL as the string "NULL",
+ * and no text then makes a NULL element; with xmloption document,
+ * xml_in and xml_recv refuse a value that is content ('<a/><b/>').  A
+ * constant made before the session changed either setting (a view's, a
+ * prepared statement's), or a value computed here (EXECUTE q(xmlconcat(...)))
+ * would read otherwise on the node.  Anything that holds an array or an
+ * xml value counts, at any depth.
+ */
+static bool
+values_settings_walker(Node *node, int *settings)
+{
+	Oid			type = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, values_settings_walker, settings, 0);
+	if (IsA(node, Const) && !((Const *) node)->constisnull)
+		type = ((Const *) node)->consttype;
+	else if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+		type = ((Param *) node)->paramtype;
+	if (OidIsValid(type))
+	{
+		RouteTypeNeeds needs;
+
+		memset(&needs, 0, sizeof(needs));
+		route_type_needs(type, &needs);
+		*settings |= needs.text_settings & (ROUTE_TEXT_ARRAY_NULLS | ROUTE_TEXT_XMLOPTION);
+	}
+	return expression_tree_walker(node, values_settings_walker, settings);
+}
+
+int
+route_values_settings(Node *tree)
+{
+	int			settings = 0;
+
+	(void) values_settings_walker(tree, &settings);
+	return settings;
+}
+
+const char *
+route_values_inexact(int value_settings)
+{
+	if ((value_settings & ROUTE_TEXT_ARRAY_NULLS) && !Array_nulls)
+		return "array_nulls is off: a NULL element of an array sent to a node reads there as the string NULL";
+	if ((value_settings & ROUTE_TEXT_XMLOPTION) && xmloption == XMLOPTION_DOCUMENT)
+		return "xmloption is document: an xml value sent to a node that is content would be refused there";
 	return NULL;
 }

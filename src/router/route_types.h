@@ -18,6 +18,7 @@
 #define ROUTE_TEXT_FLOAT_DIGITS	0x02	/* float4, float8, geometric types */
 #define ROUTE_TEXT_ARRAY_NULLS	0x04	/* arrays: NULL elements */
 #define ROUTE_TEXT_INTERVALSTYLE 0x08	/* interval: the smallest ones */
+#define ROUTE_TEXT_XMLOPTION	0x10	/* xml: read as a document or as content */
 
 /*
  * What a type and the types inside it (a domain's base type, an array's
@@ -51,5 +52,21 @@ extern const char *route_type_unroutable(Oid typid);
  * under this session's settings (a static string), or NULL when it is.
  */
 extern const char *route_text_inexact(int text_settings);
+
+/*
+ * Plan time: the settings (ROUTE_TEXT_ARRAY_NULLS, ROUTE_TEXT_XMLOPTION)
+ * under which the node's input functions would read the values sent with
+ * a statement otherwise than this server holds them: the constants left
+ * in its text and its parameters (the client's, and constants lifted to
+ * parameters), anywhere in the tree (a Query, or an expression).
+ */
+extern int	route_values_settings(Node *tree);
+
+/*
+ * Execution time: why the values of a statement whose
+ * route_values_settings() are value_settings would not read back on a
+ * node exactly under this session's settings (a static string), or NULL.
+ */
+extern const char *route_values_inexact(int value_settings);
 
 #endif							/* FORESIGHT_ROUTE_TYPES_H */

@@ -116,6 +116,8 @@ split_begin(CustomScanState *node, EState *estate, int eflags)
 	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	reset_parts(st);
 	st->all_here = eligibility_check_session(st->info.plan_user);
+	if (st->all_here == NULL)
+		st->all_here = route_values_inexact(st->info.value_settings);
 	if (st->all_here == NULL && IsTransactionBlock())
 		st->all_here = "in a transaction block, the parts read the block's snapshot here";
 	split_nodes_init(st);

@@ -34,6 +34,8 @@ typedef struct SplitScanInfo
 	int			shape;			/* SHAPE_* flags of the local plan */
 	bool		worker_ok;		/* the coordinator's pieces may run in a
 								 * parallel worker (split_scan_worker.c) */
+	int			value_settings; /* the parts' values' input settings
+								 * (route_values_settings()) */
 	List	   *state_columns;	/* int: scan tuple columns of the parts'
 								 * aggregate states */
 	/* the same parts by block ranges (split/split_blocks.h), or NIL */

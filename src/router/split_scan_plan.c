@@ -47,6 +47,7 @@
 #include "router/lift_constants.h"
 #include "router/planner_hook.h"
 #include "router/policy.h"
+#include "router/route_types.h"
 #include "router/router.h"
 #include "router/split_scan.h"
 #include "split/partial_agg.h"
@@ -199,7 +200,8 @@ make_private(SplitPlan *sp, Oid plan_user, int shape, bool worker_ok)
 								 makeString(pstrdup(sp->combine_description ?
 													sp->combine_description : ""))),
 					  part_sql, conds,
-					  list_make3_oid(plan_user, (Oid) shape, (Oid) worker_ok),
+					  list_make4_oid(plan_user, (Oid) shape, (Oid) worker_ok,
+									 (Oid) route_values_settings((Node *) sp->part_queries)),
 					  makeString(psprintf("%.17g", sp->cost)));
 	priv = lappend(priv, state_columns);
 	foreach(lc, sp->block_sql)
@@ -234,6 +236,7 @@ split_scan_info(const CustomScan *cscan, SplitScanInfo *info)
 	info->plan_user = linitial_oid((List *) lfourth(priv));
 	info->shape = (int) lsecond_oid((List *) lfourth(priv));
 	info->worker_ok = lthird_oid((List *) lfourth(priv)) != 0;
+	info->value_settings = (int) lfourth_oid((List *) lfourth(priv));
 	info->cost = strtod(strVal(list_nth(priv, 4)), NULL);
 	info->state_columns = list_nth(priv, PRIVATE_STATE_COLUMNS);
 	blocks = list_nth(priv, PRIVATE_BLOCKS);
