@@ -99,6 +99,26 @@ my ($hits, $entries) = split / /, $mixed[-1][1];
 is($entries, scalar(@shapes), 'foresight.query_shapes has one entry per shape');
 is($hits, scalar(@queries) - scalar(@shapes), 'every query after the first of its shape was a hit');
 
+# A shape whose rows depend on the plan (LIMIT without ORDER BY): the node
+# plans it with its values every time, as here.  Prepared there, after
+# five custom plans the node took a generic one (a sequential scan) and
+# the last query, whose custom plan here reads the index, got other rows.
+$primary->safe_psql('postgres', q{
+CREATE TABLE sk AS SELECT g AS id, (g * 7919) % 100003 AS k FROM generate_series(1, 100000) g;
+CREATE INDEX ON sk (k);
+ANALYZE sk;
+});
+ForesightCluster::catch_up($primary, $standby1, $standby2);
+my @unordered = (map({ "SELECT node_port(), id, k FROM sk WHERE k > $_ LIMIT 3" } 1 .. 14),
+	"SELECT node_port(), id, k FROM sk WHERE k > 99990 LIMIT 3");
+my @unordered_here = run_session("SET foresight.routing_policy = local;", @unordered);
+my @unordered_routed = run_session(
+	"SET foresight.routing_policy = round_robin; SET foresight.include_local = off;", @unordered);
+is(join("\n", map { $_->[1] } @unordered_routed), join("\n", map { $_->[1] } @unordered_here),
+	'LIMIT without ORDER BY, one shape fifteen times: the rows of the plan here');
+is(scalar(grep { ($name_of{ $_->[0][0] // '' } // '') =~ /^standby/ } @unordered_routed), 15,
+	'... and they ran on the standbys');
+
 # the same session, deferral off: nothing is kept
 my @off = run_session("SET foresight.defer_local_planning = off; SET foresight.routing_policy = round_robin;",
 	instances($shapes[0][1], $shapes[0][2]), "SELECT '0', count(*) FROM foresight.query_shapes");

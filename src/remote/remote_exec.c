@@ -669,7 +669,7 @@ remote_prepared_name(RemoteConn *rc, const char *sql, int nparams, const Oid *ty
 bool
 remote_send(RemoteConn *rc, const char *sql, int nparams,
 			const Oid *types, const char *const *values, const int *lengths,
-			const int *formats, bool binary_result, char **error)
+			const int *formats, bool binary_result, bool prepare, char **error)
 {
 	const char *prepared = NULL;
 	int			nprepared = rc->nprepared;
@@ -681,9 +681,11 @@ remote_send(RemoteConn *rc, const char *sql, int nparams,
 	/*
 	 * A statement with parameters is a prepared statement of the client's:
 	 * prepare it on the node too, so that the node plans it like this
-	 * server does (once, or per execution as plan_cache_mode says).
+	 * server does (once, or per execution as plan_cache_mode says).  One
+	 * whose parameters were values here (lifted constants) is prepared
+	 * only when the caller says no plan can change its rows.
 	 */
-	if (nparams > 0)
+	if (nparams > 0 && prepare)
 	{
 		prepared = remote_prepared_name(rc, sql, nparams, types, error);
 		if (prepared == NULL && *error != NULL)

@@ -112,12 +112,15 @@ extern bool remote_prepare_refused;
  * parameter's value is NULL for SQL NULL, else text (formats[i] 0) or its
  * type's binary form of lengths[i] bytes (formats[i] 1); formats and
  * lengths may be NULL when every value is text.  Rows come in binary
- * (binary_result) or text.  false with *error set on failure.
+ * (binary_result) or text.  A statement with parameters is prepared on the
+ * node (kept per connection, planned as plan_cache_mode says) when prepare
+ * is set, else sent unnamed: planned with its values at every execution.
+ * false with *error set on failure.
  */
 extern bool remote_send(RemoteConn *rc, const char *sql, int nparams,
 						const Oid *types, const char *const *values,
 						const int *lengths, const int *formats,
-						bool binary_result, char **error);
+						bool binary_result, bool prepare, char **error);
 
 /*
  * Send what libpq has not sent yet of a query on the (non-blocking)

@@ -58,6 +58,7 @@
 #include "router/planner_hook.h"
 #include "router/random_seed.h"
 #include "router/router.h"
+#include "router/single_row.h"
 #include "router/split_scan.h"
 #include "router/unrouted_log.h"
 #include "split/split.h"
@@ -439,6 +440,9 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		Query	   *remote = copy;
 
+		/* (copy's constants are not lifted yet) */
+		value_settings = route_values_settings((Node *) copy);
+
 		if (probe != NULL)
 		{
 			/* already lifted */
@@ -461,7 +465,6 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 			sql = lift_and_deparse(remote, false, true, NULL, NULL, NULL);
 			if (sql == NULL)
 				reason = "a string literal could not be written for every standard_conforming_strings";
-			value_settings = route_values_settings((Node *) remote);
 		}
 	}
 	eligibility_last_reason = reason;
@@ -492,12 +495,14 @@ router_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		/* keep the plan for its shape */
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, probe_types, probe_values,
-										 probe_clock, GetUserId(), shape.flags, value_settings);
+										 probe_clock, GetUserId(), shape.flags, value_settings,
+										 plan_returns_single_row(stmt->planTree));
 		route_cache_store(shape_hash, probe, stmt);
 	}
 	else
 		stmt->planTree = route_scan_wrap(stmt->planTree, sql, param_types, lifted,
-										 clock, GetUserId(), shape.flags, value_settings);
+										 clock, GetUserId(), shape.flags, value_settings,
+										 plan_returns_single_row(stmt->planTree));
 	/* routed whole though splitting was asked for: why, for the decision log */
 	if (split_reason != NULL)
 		route_scan_set_not_split(stmt->planTree, split_reason);

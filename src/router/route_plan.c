@@ -17,7 +17,9 @@
  * lifted constants' values, the request shape, the deferred query and
  * what the last parameters stand for when they are the transaction's or
  * statement's time (clock_params.c), the settings its values are read
- * under on a node (route_values_settings()) (PRIV_*); the child's cost, which the
+ * under on a node (route_values_settings()), whether the local plan
+ * returns at most one row whatever its parameters (single_row.c)
+ * (PRIV_*); the child's cost, which the
  * request class follows, is the node's own.
  *
  * This file knows nothing of execution: the node's methods get the
@@ -42,6 +44,7 @@
 #define PRIV_CLOCK		6
 #define PRIV_NOT_SPLIT	7
 #define PRIV_VALUE_SETTINGS 8
+#define PRIV_SINGLE_ROW	9
 
 static CustomScanMethods route_scan_methods = {
 	ROUTE_SCAN_NAME,
@@ -81,7 +84,7 @@ route_scan_remote_parameters(Plan *plan)
 Plan *
 route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 				List *param_values, List *clock_kinds, Oid check_user, int shape_flags,
-				int value_settings)
+				int value_settings, bool single_row)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
@@ -137,6 +140,7 @@ route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 	cscan->custom_private = lappend(cscan->custom_private, clock_kinds);
 	cscan->custom_private = lappend(cscan->custom_private, NULL);
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(value_settings));
+	cscan->custom_private = lappend(cscan->custom_private, makeBoolean(single_row));
 	return (Plan *) cscan;
 }
 
@@ -208,5 +212,6 @@ route_plan_info(const CustomScan *cscan, RoutePlanInfo *info)
 	info->deferred = (Query *) list_nth(cscan->custom_private, PRIV_DEFERRED);
 	info->clock_kinds = (List *) list_nth(cscan->custom_private, PRIV_CLOCK);
 	info->value_settings = intVal(list_nth(cscan->custom_private, PRIV_VALUE_SETTINGS));
+	info->single_row = boolVal(list_nth(cscan->custom_private, PRIV_SINGLE_ROW));
 	info->not_split = route_scan_not_split((Plan *) cscan);
 }

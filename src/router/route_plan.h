@@ -33,6 +33,8 @@ typedef struct RoutePlanInfo
 	const char *not_split;		/* foresight.split on: why it is routed whole */
 	int			value_settings; /* its values' input settings
 								 * (route_values_settings()) */
+	bool		single_row;		/* at most one row whatever its parameters
+								 * (plan_returns_single_row()) */
 } RoutePlanInfo;
 
 /*
@@ -50,7 +52,7 @@ extern void route_plan_register(Node *(*create_state) (CustomScan *cscan));
  */
 extern Plan *route_scan_wrap(Plan *child, const char *remote_sql, List *param_types,
 							 List *param_values, List *clock_kinds, Oid check_user,
-							 int shape_flags, int value_settings);
+							 int shape_flags, int value_settings, bool single_row);
 
 /* A route node's copy without local plan and values, for route_cache.c. */
 extern Plan *route_scan_template(const Plan *route);

@@ -260,8 +260,15 @@ route_send_query(RouteScanState *st, RouteCandidate *c, const char **why,
 	}
 
 	route_param_values(st, binary, &nparams, &types, &values, &lengths, &formats);
+
+	/*
+	 * Lifted constants were values when the query was planned here: the
+	 * node plans them with their values too (unnamed), unless no plan can
+	 * change the rows (single_row.c).
+	 */
 	if (!remote_send(rc, st->plan.sql, nparams, types, (const char *const *) values,
-					 lengths, formats, binary, &error))
+					 lengths, formats, binary,
+					 st->plan.lifted_values == NIL || st->plan.single_row, &error))
 	{
 		remote_conn_drop(rc);
 		*why = error;

@@ -209,28 +209,39 @@ route_text_inexact(int text_settings)
  * constant made before the session changed either setting (a view's, a
  * prepared statement's), or a value computed here (EXECUTE q(xmlconcat(...)))
  * would read otherwise on the node.  Anything that holds an array or an
- * xml value counts, at any depth.
+ * xml value counts, at any depth, in a constant (the tree is the query
+ * before its constants are lifted to parameters, whose values go as text);
+ * the client's parameters go in binary when they hold arrays or rows
+ * (route_tuples.c), so only xml counts in them.
  */
 static bool
 values_settings_walker(Node *node, int *settings)
 {
 	Oid			type = InvalidOid;
+	int			mask = 0;
 
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, values_settings_walker, settings, 0);
 	if (IsA(node, Const) && !((Const *) node)->constisnull)
+	{
 		type = ((Const *) node)->consttype;
+		mask = ROUTE_TEXT_ARRAY_NULLS | ROUTE_TEXT_XMLOPTION;
+	}
 	else if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		/* the client's: arrays and rows go in binary, xml is parsed anyway */
 		type = ((Param *) node)->paramtype;
+		mask = ROUTE_TEXT_XMLOPTION;
+	}
 	if (OidIsValid(type))
 	{
 		RouteTypeNeeds needs;
 
 		memset(&needs, 0, sizeof(needs));
 		route_type_needs(type, &needs);
-		*settings |= needs.text_settings & (ROUTE_TEXT_ARRAY_NULLS | ROUTE_TEXT_XMLOPTION);
+		*settings |= needs.text_settings & mask;
 	}
 	return expression_tree_walker(node, values_settings_walker, settings);
 }

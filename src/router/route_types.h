@@ -56,9 +56,10 @@ extern const char *route_text_inexact(int text_settings);
 /*
  * Plan time: the settings (ROUTE_TEXT_ARRAY_NULLS, ROUTE_TEXT_XMLOPTION)
  * under which the node's input functions would read the values sent with
- * a statement otherwise than this server holds them: the constants left
- * in its text and its parameters (the client's, and constants lifted to
- * parameters), anywhere in the tree (a Query, or an expression).
+ * a statement otherwise than this server holds them: its constants (in
+ * its text, or lifted to parameters: the tree is the query before lifting)
+ * and the client's parameters, anywhere in the tree (a Query, a List of
+ * them, an expression).
  */
 extern int	route_values_settings(Node *tree);
 

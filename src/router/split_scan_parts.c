@@ -264,7 +264,7 @@ send_part(SplitScanState *st, SplitNode *n, SplitPart *p)
 	if (!node_connect(st, n, &binary) || !node_at_floor(st, n))
 		return false;
 
-	if (!remote_send(n->rc, p->sql, 0, NULL, NULL, NULL, NULL, binary, &error))
+	if (!remote_send(n->rc, p->sql, 0, NULL, NULL, NULL, NULL, binary, false, &error))
 	{
 		remote_conn_drop(n->rc);
 		n->rc = NULL;
