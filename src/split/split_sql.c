@@ -179,6 +179,9 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		args[2];
 
+	/* before any statement of its own: PostgreSQL's errors (guards.h) */
+	foresight_require_writable("set_split_key()",
+							   "Split keys are declared on the primary; the table foresight.split_key replicates to the standbys.");
 	foresight_require_admin("declare split keys");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,

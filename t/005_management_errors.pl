@@ -1,0 +1,56 @@
+# The management functions where they cannot write: on a hot standby and
+# in a READ ONLY transaction of the primary, add_node, alter_node,
+# remove_node and set_split_key fail up front with PostgreSQL's own
+# messages (25006 "cannot execute add_node() during recovery" with a hint,
+# "... in a read-only transaction"), not with the error of a statement
+# they would run (LOCK TABLE, INSERT) and its context.
+# One coordinator, one standby.
+# parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ForesightCluster;
+
+my ($primary, $standby) = ForesightCluster::create(standbys => 1);
+$primary->safe_psql('postgres', 'CREATE TABLE keyed (id integer PRIMARY KEY, a integer)');
+ForesightCluster::catch_up($primary, $standby);
+
+my %calls = (
+	'add_node()' => q{SELECT foresight.add_node('n9', 'host=127.0.0.1 port=1')},
+	'alter_node()' => q{SELECT foresight.alter_node('standby1', weight => 2)},
+	'remove_node()' => q{SELECT foresight.remove_node('standby1')},
+	'set_split_key()' => q{SELECT foresight.set_split_key('keyed', 'a')});
+
+# stderr of a statement run with SQLSTATEs shown
+sub error_of
+{
+	my ($node, $sql) = @_;
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+	return $ret == 0 ? "(no error)" : $stderr;
+}
+
+for my $cmd (sort keys %calls)
+{
+	my $err = error_of($standby, $calls{$cmd});
+	like($err, qr/ERROR:  25006: cannot execute \Q$cmd\E during recovery/,
+		"$cmd on a standby: PostgreSQL's message for recovery");
+	like($err, $cmd eq 'set_split_key()' ?
+		  qr/HINT:  Split keys are declared on the primary; the table foresight\.split_key replicates to the standbys\./ :
+		  qr/HINT:  Nodes are managed on the primary; its registry replicates to the standbys\./,
+		"$cmd on a standby: the hint says where");
+	unlike($err, qr/CONTEXT|LOCK TABLE|INSERT/, "$cmd on a standby: no internal statement");
+
+	$err = error_of($primary, "BEGIN READ ONLY;\n$calls{$cmd};\nROLLBACK;");
+	like($err, qr/ERROR:  25006: cannot execute \Q$cmd\E in a read-only transaction/,
+		"$cmd in a READ ONLY transaction: PostgreSQL's message");
+	unlike($err, qr/CONTEXT|LOCK TABLE|INSERT/, "$cmd in a READ ONLY transaction: no internal statement");
+}
+is($primary->safe_psql('postgres',
+		q{SELECT string_agg(node_name || ':' || weight, ',') FROM foresight.node}),
+	'standby1:1', 'nothing changed');
+is($primary->safe_psql('postgres', 'SELECT count(*) FROM foresight.split_key'), '0',
+	'no split key declared');
+
+done_testing();
