@@ -4,7 +4,10 @@
 # messages (25006 "cannot execute add_node() during recovery" with a hint,
 # "... in a read-only transaction"), not with the error of a statement
 # they would run (LOCK TABLE, INSERT) and its context.
-# One coordinator, one standby.
+# release_node of a node in its slow start (released already) changes
+# nothing: its ramp goes on, no event is added.
+# One coordinator, one standby; slow starts of an hour, so that the share a
+# released node takes stays near 0 through the test.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
 use strict;
 use warnings;
@@ -13,7 +16,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use ForesightCluster;
 
-my ($primary, $standby) = ForesightCluster::create(standbys => 1);
+my ($primary, $standby) = ForesightCluster::create(standbys => 1,
+	conf => "foresight.readmit_ramp = 1h\n");
 $primary->safe_psql('postgres', 'CREATE TABLE keyed (id integer PRIMARY KEY, a integer)');
 ForesightCluster::catch_up($primary, $standby);
 
@@ -52,5 +56,18 @@ is($primary->safe_psql('postgres',
 	'standby1:1', 'nothing changed');
 is($primary->safe_psql('postgres', 'SELECT count(*) FROM foresight.split_key'), '0',
 	'no split key declared');
+
+# a second release_node: "Nothing for a node not in quarantine"
+my $state = q{SELECT quarantine || ' since ' || quarantine_since FROM foresight.nodes
+	WHERE node_name = 'standby1'};
+my $released = q{SELECT count(*) FROM foresight.anomalies WHERE action = 'released, slow start'};
+$primary->safe_psql('postgres', q{SELECT foresight.quarantine_node('standby1', 't')});
+$primary->safe_psql('postgres', q{SELECT foresight.release_node('standby1')});
+my $ramp = $primary->safe_psql('postgres', $state);
+like($ramp, qr/^slow start since /, 'released: standby1 is in its slow start');
+is($primary->safe_psql('postgres', $released), '1', 'one event "released, slow start"');
+$primary->safe_psql('postgres', q{SELECT pg_sleep(0.1); SELECT foresight.release_node('standby1')});
+is($primary->safe_psql('postgres', $state), $ramp, 'released again: the slow start goes on from where it was');
+is($primary->safe_psql('postgres', $released), '1', 'and no second event');
 
 done_testing();
