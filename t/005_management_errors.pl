@@ -5,7 +5,10 @@
 # "... in a read-only transaction"), not with the error of a statement
 # they would run (LOCK TABLE, INSERT) and its context.
 # release_node of a node in its slow start (released already) changes
-# nothing: its ramp goes on, no event is added.
+# nothing: its ramp goes on, no event is added.  While it ramps up beside
+# another candidate (the coordinator), a routing decision's reason does not
+# claim that every node was quarantined or slowly readmitted; with no other
+# candidate (foresight.include_local off) it does, and routes among them.
 # One coordinator, one standby; slow starts of an hour, so that the share a
 # released node takes stays near 0 through the test.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -69,5 +72,20 @@ is($primary->safe_psql('postgres', $released), '1', 'one event "released, slow s
 $primary->safe_psql('postgres', q{SELECT pg_sleep(0.1); SELECT foresight.release_node('standby1')});
 is($primary->safe_psql('postgres', $state), $ramp, 'released again: the slow start goes on from where it was');
 is($primary->safe_psql('postgres', $released), '1', 'and no second event');
+
+# the reason "every node quarantined or slowly readmitted" only when the
+# slow starts left no other candidate; a node in its first minutes of an
+# hour's ramp is left out of nearly every decision
+my $explain = q{SELECT node || ': ' || reason || ' / excluded: ' || coalesce(excluded, '')
+	FROM foresight.route_explain('select 1');};
+my @with_local = map { $primary->safe_psql('postgres', $explain) } 1 .. 20;
+is(scalar(grep { /every node quarantined/ } @with_local), 0,
+	'beside the coordinator, a node in its slow start is not "every node"')
+  or diag(join("\n", @with_local));
+ok(scalar(grep { /slow start/ } @with_local) > 0, 'and it is left out for its slow start')
+  or diag(join("\n", @with_local));
+my @alone = map { $primary->safe_psql('postgres', "SET foresight.include_local = off; $explain") } 1 .. 3;
+like(join("\n", @alone), qr/^standby1: .*; every node quarantined or slowly readmitted: routed among them/m,
+	'with no other candidate it is taken back, and the reason says so');
 
 done_testing();
