@@ -9,6 +9,9 @@
 # another candidate (the coordinator), a routing decision's reason does not
 # claim that every node was quarantined or slowly readmitted; with no other
 # candidate (foresight.include_local off) it does, and routes among them.
+# Last, the standby stops at once: the warning it sends the monitor's
+# connection is a line of the coordinator's log, with the log prefix and
+# the node's name, not a bare line libpq printed on stderr.
 # One coordinator, one standby; slow starts of an hour, so that the share a
 # released node takes stays near 0 through the test.
 # parallel-safe: asserts no timing, so scripts/test.sh runs it beside another test
@@ -17,6 +20,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 use ForesightCluster;
 
 my ($primary, $standby) = ForesightCluster::create(standbys => 1,
@@ -87,5 +91,19 @@ ok(scalar(grep { /slow start/ } @with_local) > 0, 'and it is left out for its sl
 my @alone = map { $primary->safe_psql('postgres', "SET foresight.include_local = off; $explain") } 1 .. 3;
 like(join("\n", @alone), qr/^standby1: .*; every node quarantined or slowly readmitted: routed among them/m,
 	'with no other candidate it is taken back, and the reason says so');
+
+# a node's notices on the monitor's connection go to the server log
+my $log_offset = -s $primary->logfile;
+$standby->stop('immediate');
+my $said = qr/foresight monitor: node "standby1" sent WARNING: terminating connection due to immediate shutdown command/;
+my $log = '';
+for (my $waited = 0; $waited < 30 * 10; $waited++)
+{
+	$log = slurp_file($primary->logfile, $log_offset);
+	last if $log =~ $said;
+	Time::HiRes::usleep(100_000);
+}
+like($log, qr/^\S.* \[\d+\] LOG:  $said$/m, 'the standby\'s warning is a line of the log, prefixed, naming the node');
+unlike($log, qr/^WARNING:  /m, 'and no bare line of libpq');
 
 done_testing();
