@@ -57,6 +57,9 @@ SELECT foresight.alter_node('local', state => 'disabled');
 SELECT foresight.remove_node('nosuch');
 SELECT foresight.remove_node('local');
 SELECT foresight.remove_node(NULL);
+SELECT foresight.quarantine_node('standby_a', NULL);
+SELECT foresight.quarantine_node(NULL);
+SELECT foresight.release_node(NULL);
 
 -- conninfo values are judged as libpq will judge them when it connects
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=notaport');

@@ -87,6 +87,8 @@ ALTER SYSTEM SET foresight.poll_timeout = '5ms';
 ALTER SYSTEM SET foresight.monitor_user = 'a_role_name_that_is_much_longer_than_sixty_three_bytes_allowed_x';
 ALTER SYSTEM SET foresight.history_size = 1000000;
 ALTER SYSTEM SET foresight.sample_interval = '10ms';
+ALTER SYSTEM SET foresight.database = '';
+ALTER SYSTEM SET foresight.database = 'a_database_name_that_is_much_longer_than_sixty_three_bytes_abcde';
 
 -- leave the database as the other tests expect it: without the extension
 SET client_min_messages = warning;

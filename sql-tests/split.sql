@@ -397,6 +397,11 @@ SELECT foresight.set_split_key('split_temp', 'id');
 CREATE VIEW split_view AS SELECT * FROM split_fact;
 SELECT foresight.set_split_key('split_view', 'id');
 SELECT foresight.set_split_key(NULL, 'id');
+SELECT foresight.set_split_key(999999, 'a');
+\set VERBOSITY sqlstate
+SELECT foresight.set_split_key(999999, 'a');
+SELECT foresight.set_split_key(0, 'a');
+\set VERBOSITY default
 SET ROLE regress_split_user;
 SELECT foresight.set_split_key('split_nokey', 'a');
 RESET ROLE;

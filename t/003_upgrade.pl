@@ -2,7 +2,7 @@
 # not misread rows) where a function's columns changed in 0.2, and ALTER
 # EXTENSION UPDATE brings the objects, columns and grants of 0.2, then 0.3,
 # then 0.4, then 0.5, then 0.6, then 0.7, then 0.8, then 0.9, then 0.10,
-# then 0.11, then 0.12.
+# then 0.11, then 0.12, then 0.13.
 # META.json names the default version.
 # (A fresh install runs the same path: the 0.1 script, then the update
 # scripts.)
@@ -277,14 +277,38 @@ $node->safe_psql('postgres', q{SELECT foresight.stop_experiment('up')});
 # (#17); a primary has no replay position to give
 is($node->safe_psql('postgres', q{SELECT to_regprocedure('foresight.snapshot_position()') IS NULL}),
 	't', 'at 0.11 there is no snapshot_position');
-$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION pg_foresight UPDATE TO '0.12'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
-	'0.12', 'updated to 0.12, the default version');
+	'0.12', 'updated to 0.12');
 is($node->safe_psql('postgres', q{BEGIN ISOLATION LEVEL REPEATABLE READ;
 	SELECT foresight.snapshot_position() IS NULL; COMMIT}),
 	't', 'on a primary snapshot_position is NULL');
 is($node->safe_psql('postgres', q{SELECT has_function_privilege('public', 'foresight.snapshot_position()', 'EXECUTE')}),
 	't', 'snapshot_position is for everyone');
+
+# 0.13: quarantine_node() and release_node() are no longer STRICT: a NULL
+# argument raises 22004 as for the other management functions (at 0.12 the
+# call did nothing)
+my $strict = q{SELECT string_agg(proname || ':' || proisstrict, ',' ORDER BY proname)
+	FROM pg_proc WHERE oid IN ('foresight.quarantine_node(text,text)'::regprocedure,
+		'foresight.release_node(text)'::regprocedure)};
+is($node->safe_psql('postgres', $strict), 'quarantine_node:true,release_node:true',
+	'at 0.12 quarantine_node and release_node are STRICT');
+is($node->safe_psql('postgres', q{SELECT foresight.quarantine_node('nosuch', NULL) IS NULL}),
+	't', 'at 0.12 a NULL reason is not even looked at');
+$node->safe_psql('postgres', 'ALTER EXTENSION pg_foresight UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_foresight'"),
+	'0.13', 'updated to 0.13, the default version');
+is($node->safe_psql('postgres', $strict), 'quarantine_node:false,release_node:false',
+	'at 0.13 they are called on NULL input');
+for my $call (q{foresight.quarantine_node('nosuch', NULL)}, q{foresight.quarantine_node(NULL)},
+	q{foresight.release_node(NULL)})
+{
+	($ret, $stdout, $stderr) = $node->psql('postgres', "\\set VERBOSITY verbose\nSELECT $call");
+	like($stderr, qr/ERROR:  22004: (node_name|reason) must not be null/, "$call: 22004, must not be null");
+}
+is($node->safe_psql('postgres', q{SELECT has_function_privilege('public', 'foresight.quarantine_node(text,text)', 'EXECUTE')}),
+	'f', 'quarantine_node is still for foresight_admin only');
 
 # META.json (PGXN) gives the version the control file installs
 my ($default_version) = slurp_file('pg_foresight.control') =~ /^default_version = '([^']+)'/m;

@@ -7,7 +7,9 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/regproc.h"
 
@@ -66,4 +68,19 @@ foresight_require_admin(const char *action)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s", action),
 			 errdetail("Only superusers and members of role \"%s\" may do this.", FORESIGHT_ADMIN_ROLE)));
+}
+
+void
+foresight_require_writable(const char *cmdname, const char *standby_hint)
+{
+	/*
+	 * PreventCommandDuringRecovery's message, written here to add the hint;
+	 * checked first, since a standby's transactions are read-only too.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot execute %s during recovery", cmdname),
+				 errhint("%s", standby_hint)));
+	PreventCommandIfReadOnly(cmdname);
 }

@@ -34,6 +34,17 @@ extern void foresight_require_shmem(void);
 extern void foresight_require_admin(const char *action);
 
 /*
+ * Raise PostgreSQL's own errors for a command that writes: during recovery
+ * (a hot standby) "cannot execute CMDNAME during recovery", as
+ * PreventCommandDuringRecovery says it, with standby_hint as the HINT;
+ * in a read-only transaction "cannot execute CMDNAME in a read-only
+ * transaction" (PreventCommandIfReadOnly).  Both SQLSTATE 25006.  Called
+ * first by the functions that write the extension's tables, so that these
+ * errors come before any statement of their own runs.
+ */
+extern void foresight_require_writable(const char *cmdname, const char *standby_hint);
+
+/*
  * Raise an error unless the SQL declaration of the running function returns
  * ncolumns columns: an installed script older than the library (the
  * extension not updated) must not have the library's rows read as another

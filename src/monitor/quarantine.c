@@ -608,6 +608,7 @@ quarantine_set_manual(int slot, int32 node_id, const char *node_name, bool isola
 {
 	TimestampTz now = GetCurrentTimestamp();
 	NodeQuarantine *q;
+	bool		changed = true;
 
 	foresight_require_shmem();
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -622,8 +623,13 @@ quarantine_set_manual(int slot, int32 node_id, const char *node_name, bool isola
 		snprintf(q->reason, sizeof(q->reason), "by hand: %s", reason);
 		event_open(node_id, node_name, "manual", 0.0, now, "quarantined by hand");
 	}
-	else if (q->state != QUARANTINE_NONE)
+	else if (q->state == QUARANTINE_ISOLATED)
 	{
+		/*
+		 * Only a quarantine ends: a node in its slow start already was
+		 * released (or readmitted), and releasing it again must not start
+		 * its ramp over.
+		 */
 		event_close(node_id, now, 0.0);
 		q->manual = false;
 		q->over = 0;
@@ -633,10 +639,13 @@ quarantine_set_manual(int slot, int32 node_id, const char *node_name, bool isola
 		if (q->state == QUARANTINE_RAMPING)
 			event_open(node_id, node_name, "manual", 0.0, now, "released, slow start");
 	}
+	else
+		changed = false;		/* a release of a node not in quarantine */
 	LWLockRelease(shared->lock);
-	ereport(LOG, (errmsg("node \"%s\" %s by hand%s%s", node_name,
-						 isolate ? "quarantined" : "released",
-						 isolate ? ": " : "", isolate ? reason : "")));
+	if (changed)
+		ereport(LOG, (errmsg("node \"%s\" %s by hand%s%s", node_name,
+							 isolate ? "quarantined" : "released",
+							 isolate ? ": " : "", isolate ? reason : "")));
 }
 
 int

@@ -75,7 +75,11 @@ extern double quarantine_route_share(int slot, int32 node_id, TimestampTz *now,
 /* Copy a slot's entry; state NONE when it is for another node. */
 extern void quarantine_get(int slot, int32 node_id, NodeQuarantine *out);
 
-/* An administrator's quarantine (isolate true, with a reason) or release. */
+/*
+ * An administrator's quarantine (isolate true, with a reason) or release;
+ * a release changes nothing for a node not quarantined (normal, or in its
+ * slow start).
+ */
 extern void quarantine_set_manual(int slot, int32 node_id, const char *node_name,
 								  bool isolate, const char *reason);
 

@@ -89,11 +89,26 @@ foresight_anomaly_events(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * An argument that must be given: 22004 for a NULL, as the other management
+ * functions raise.  The functions are CALLED ON NULL INPUT since 0.13; a
+ * database at an older version declares them STRICT (a NULL is then never
+ * passed, and the call does nothing).
+ */
+static char *
+required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
 /* the registry entry of a node named by an administrator */
 static ForesightNode
-named_node(text *name_text, const char *action)
+named_node(const char *name, const char *action)
 {
-	char	   *name = text_to_cstring(name_text);
 	ForesightNode node;
 
 	foresight_require_shmem();
@@ -113,8 +128,9 @@ named_node(text *name_text, const char *action)
 Datum
 foresight_quarantine_node(PG_FUNCTION_ARGS)
 {
-	ForesightNode node = named_node(PG_GETARG_TEXT_PP(0), "quarantine a node");
-	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *name = required_text_arg(fcinfo, 0, "node_name");
+	char	   *reason = required_text_arg(fcinfo, 1, "reason");
+	ForesightNode node = named_node(name, "quarantine a node");
 
 	quarantine_set_manual(node.slot, node.node_id, node.name, true, reason);
 	PG_RETURN_VOID();
@@ -123,7 +139,8 @@ foresight_quarantine_node(PG_FUNCTION_ARGS)
 Datum
 foresight_release_node(PG_FUNCTION_ARGS)
 {
-	ForesightNode node = named_node(PG_GETARG_TEXT_PP(0), "release a node");
+	ForesightNode node = named_node(required_text_arg(fcinfo, 0, "node_name"),
+									"release a node");
 
 	quarantine_set_manual(node.slot, node.node_id, node.name, false, NULL);
 	PG_RETURN_VOID();

@@ -78,6 +78,28 @@ check_local_region(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * foresight.database: a database name the monitor can connect to.  An
+ * empty one (or one longer than a name can be) would be accepted by ALTER
+ * SYSTEM and only fail after the restart, the monitor looping on FATAL:
+ * database "" does not exist.
+ */
+static bool
+check_database(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errdetail("The node registry needs a database; the default is \"postgres\".");
+		return false;
+	}
+	if (strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A database name has at most %d bytes.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
 void
 registry_define_gucs(void)
 {
@@ -95,7 +117,7 @@ registry_define_gucs(void)
 							   &foresight_database,
 							   "postgres",
 							   PGC_POSTMASTER, 0,
-							   NULL, NULL, NULL);
+							   check_database, NULL, NULL);
 
 	DefineCustomStringVariable("foresight.local_region",
 							   "Region of this coordinator.",

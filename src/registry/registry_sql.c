@@ -10,7 +10,10 @@
  * trigger publishes them to shared memory at commit.  Only superusers and
  * members of foresight_admin may change nodes.  The table's row trigger
  * (foresight.node_check) applies the same checks as the functions to plain
- * INSERT and UPDATE.
+ * INSERT and UPDATE.  On a hot standby or in a read-only transaction the
+ * functions fail before anything else with PostgreSQL's own messages
+ * ("cannot execute add_node() during recovery", "... in a read-only
+ * transaction"), not with those of their internal statements.
  *
  *-------------------------------------------------------------------------
  */
@@ -147,6 +150,18 @@ validate_conninfo(const char *conninfo)
 	conninfo_validate(conninfo);
 }
 
+/*
+ * First of all in the functions that change nodes: on a standby or in a
+ * read-only transaction, PostgreSQL's own errors (guards.h), before any
+ * statement of theirs runs.
+ */
+static void
+require_writable(const char *cmdname)
+{
+	foresight_require_writable(cmdname,
+							   "Nodes are managed on the primary; its registry replicates to the standbys.");
+}
+
 /* Common prologue of the functions that change nodes. */
 static void
 begin_registry_change(void)
@@ -240,16 +255,21 @@ PG_FUNCTION_INFO_V1(foresight_add_node);
 Datum
 foresight_add_node(PG_FUNCTION_ARGS)
 {
-	char	   *name = required_text_arg(fcinfo, 0, "node_name");
-	char	   *conninfo = required_text_arg(fcinfo, 1, "conninfo");
-	char	   *region = required_text_arg(fcinfo, 2, "region");
-	char	   *kind = required_text_arg(fcinfo, 3, "kind");
+	char	   *name;
+	char	   *conninfo;
+	char	   *region;
+	char	   *kind;
 	double		weight;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID};
 	Datum		values[5];
 	bool		isnull;
 	int32		node_id;
 
+	require_writable("add_node()");
+	name = required_text_arg(fcinfo, 0, "node_name");
+	conninfo = required_text_arg(fcinfo, 1, "conninfo");
+	region = required_text_arg(fcinfo, 2, "region");
+	kind = required_text_arg(fcinfo, 3, "kind");
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -287,10 +307,12 @@ PG_FUNCTION_INFO_V1(foresight_remove_node);
 Datum
 foresight_remove_node(PG_FUNCTION_ARGS)
 {
-	char	   *name = required_text_arg(fcinfo, 0, "node_name");
+	char	   *name;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 
+	require_writable("remove_node()");
+	name = required_text_arg(fcinfo, 0, "node_name");
 	reject_local(name, "remove", NULL);
 	begin_registry_change();
 
@@ -310,12 +332,14 @@ PG_FUNCTION_INFO_V1(foresight_alter_node);
 Datum
 foresight_alter_node(PG_FUNCTION_ARGS)
 {
-	char	   *name = required_text_arg(fcinfo, 0, "node_name");
+	char	   *name;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, FLOAT8OID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
 	bool		any = false;
 
+	require_writable("alter_node()");
+	name = required_text_arg(fcinfo, 0, "node_name");
 	reject_local(name, "alter",
 				 "Set foresight.include_local to keep routed queries off the coordinator.");
 

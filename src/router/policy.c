@@ -567,7 +567,7 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 
 		if (pass == 1)
 		{
-			if (n > 0 || !admit_quarantined)
+			if (!admit_quarantined)
 				break;
 			d->excluded[0] = '\0';
 		}
@@ -600,9 +600,16 @@ policy_decide(RouteDecision *d, double cost, bool dry_run)
 				n++;
 			}
 		}
+		/*
+		 * The second pass only when the first found no candidate at all and
+		 * the monitor's quarantines or slow starts are why (some node was
+		 * left out by them).  One node in its slow start beside other
+		 * candidates is just a node left out of this decision.
+		 */
 		if (pass == 0)
-			admit_quarantined = quarantined_out > 0;
+			admit_quarantined = n == 0 && quarantined_out > 0;
 	}
+	/* candidates found by the second pass only: they are what the reason says */
 	d->all_quarantined = n > 0 && admit_quarantined;
 
 	if (n == 0 || d->policy == ROUTING_POLICY_LOCAL)

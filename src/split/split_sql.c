@@ -179,6 +179,9 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		args[2];
 
+	/* before any statement of its own: PostgreSQL's errors (guards.h) */
+	foresight_require_writable("set_split_key()",
+							   "Split keys are declared on the primary; the table foresight.split_key replicates to the standbys.");
 	foresight_require_admin("declare split keys");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -186,12 +189,17 @@ foresight_set_split_key(PG_FUNCTION_ARGS)
 				 errmsg("the relation must not be null")));
 	relid = PG_GETARG_OID(0);
 	relkind = get_rel_relkind(relid);
+	/* an OID given as a number need not name a relation at all */
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_MATVIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table or materialized view",
-						relkind ? get_rel_name(relid) : "?")));
+						get_rel_name(relid))));
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
