@@ -46,6 +46,8 @@ SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', kind => 'leader');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 0);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.5);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 'NaN');
+-- a value just out of range is shown as float8 prints it, not rounded into range
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.0000001);
 SELECT foresight.add_node(NULL, 'host=127.0.0.1 port=1');
 SELECT foresight.add_node('n1', NULL);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => NULL);
