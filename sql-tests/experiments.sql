@@ -14,6 +14,7 @@ SELECT foresight.start_experiment('e', '{"a": {"overload_threshold": 0.5}, "b": 
 SELECT foresight.start_experiment('e', '{"a": {"routing_policy": "fastest"}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"routing_policy": 3}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"hedge_factor": -1}, "b": {}}');
+SELECT foresight.start_experiment('e', '{"a": {"hedge_factor": 1000.0000001}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"hedge_min_delay": 2.5}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"weight_load": "lots"}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {"include_local": 1}, "b": {}}');
@@ -23,6 +24,7 @@ SELECT foresight.start_experiment('e', '{"a": {"hedge_factor": [1]}, "b": {}}');
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}, "c": {}, "d": {}, "e": {}}');
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', traffic => 1.5);
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', traffic => 'NaN');
+SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', traffic => 1.0000001);
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', unit => 'user');
 SELECT foresight.start_experiment('e', '{"a": {}, "b": {}}', control => 'z');
 SELECT foresight.start_experiment('', '{"a": {}, "b": {}}');
@@ -48,6 +50,7 @@ SELECT arm, request_class, is_control, queries, errors, p95_ms, p95_ratio, neede
 FROM foresight.experiment_report('rr_vs_pred');
 SELECT * FROM foresight.experiment_report('nope');
 SELECT * FROM foresight.experiment_report('rr_vs_pred', alpha => 0.7);
+SELECT * FROM foresight.experiment_report('rr_vs_pred', alpha => 0.5000001);
 SELECT * FROM foresight.experiment_report('rr_vs_pred', min_effect => 0);
 
 -- administrators only

@@ -83,6 +83,7 @@ SELECT foresight.forecast('{1,2,3}', 1, NULL);
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 0);
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 1);
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 'NaN');
+SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => 1.0000000000000002);
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', train_fraction => NULL);
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', target => 'median');
 SELECT * FROM foresight.backtest('{1,2,3,4,5,6}', 1, 'naive', target => NULL);
@@ -164,6 +165,7 @@ SELECT foresight.detect_anomalies(array_fill(1.0::float8, ARRAY[300]));
 -- errors: the threshold
 SELECT foresight.detect_anomalies(y, 0) FROM anomaly_series;
 SELECT foresight.detect_anomalies(y, 1.5) FROM anomaly_series;
+SELECT foresight.detect_anomalies(y, 1.0000001) FROM anomaly_series;
 SELECT foresight.detect_anomalies(y, 'NaN') FROM anomaly_series;
 SELECT foresight.detect_anomalies(y, NULL) FROM anomaly_series;
 DROP TABLE anomaly_series;

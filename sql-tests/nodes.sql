@@ -46,6 +46,8 @@ SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', kind => 'leader');
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 0);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.5);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 'NaN');
+-- a value just out of range is shown as float8 prints it, not rounded into range
+SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => 100.0000001);
 SELECT foresight.add_node(NULL, 'host=127.0.0.1 port=1');
 SELECT foresight.add_node('n1', NULL);
 SELECT foresight.add_node('n1', 'host=127.0.0.1 port=1', weight => NULL);
@@ -111,6 +113,8 @@ SELECT foresight.add_node('n1', 'host=a password = ''top secret');
 SELECT foresight.add_node('n1', 'postgresql://u:topsecret@[::1');
 SELECT foresight.add_node('n1', 'postgresql://u:top%zzsecret@h');
 SELECT foresight.add_node('n1', 'postgresql://h/?sslpassword=topsecret&bogus');
+-- nor where another option's value repeats it
+SELECT foresight.add_node('n1', 'host=a password=topsecret port=topsecret');
 
 -- two equal names in one statement, or in one REPEATABLE READ snapshot:
 -- the registry's own error, not the unique index's
@@ -207,6 +211,24 @@ SELECT current_setting('foresight.connection_options');
 SELECT count(*) AS visible FROM pg_settings WHERE name = 'foresight.connection_options';
 RESET ROLE;
 SHOW foresight.connection_options;
+-- it is checked as node conninfos are, before every read's connection
+-- fails with it; a secret's value is never shown
+SET foresight.connection_options = 'password=SECRETZ1 bogus=1';
+SET foresight.connection_options = 'sslmode=xx';
+SET foresight.connection_options = 'password=''SECRETZ1';
+SET foresight.connection_options = 'password=SECRETZ1 keepalives=SECRETZ1';
+SET foresight.connection_options = 'sslpassword=SECRETZ1 keepalives=-1';
+SET foresight.connection_options = 'dbname=other';
+SET foresight.connection_options = 'postgresql://h/?sslmode=require';
+SET foresight.connection_options = 'ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2';
+SELECT conninfo, regress_try(format('SET foresight.connection_options = %L', conninfo)) AS result
+  FROM unnest(ARRAY['port=0', 'hostaddr=999.1.1.1', 'connect_timeout=-5', 'client_encoding=klingon',
+                    'gssencmode=maybe', 'user=x', 'replication=1']) AS conninfo;
+ALTER DATABASE contrib_regression SET foresight.connection_options = 'sslmode=xx';
+-- valid options, superusers' ones included (the setting is a superuser's)
+SET foresight.connection_options = 'password=wrong sslmode=prefer keepalives_idle=30 sslrootcert=/x';
+SHOW foresight.connection_options;
+RESET foresight.connection_options;
 
 -- options that make the server use its own files or services are for
 -- superusers: not for foresight_admin, through the functions or DML

@@ -26,6 +26,11 @@ ALTER SYSTEM SET foresight.retrain_interval = '10s';
 -- more than the server started with (3 here: the default '1s, 5s, 1min')
 ALTER SYSTEM SET foresight.prediction_horizons = '50ms';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s, banana';
+-- the units are those PostgreSQL's time settings take, all listed, in one sentence
+ALTER SYSTEM SET foresight.prediction_horizons = '1 fortnight';
+ALTER SYSTEM SET foresight.prediction_horizons = '100000 days';
+ALTER SYSTEM SET foresight.prediction_horizons = '100000 d';
+ALTER SYSTEM SET foresight.prediction_horizons = '99999999999 h';
 ALTER SYSTEM SET foresight.prediction_horizons = '';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s,,1min';
 ALTER SYSTEM SET foresight.prediction_horizons = '5s, 2h';

@@ -164,6 +164,19 @@ SELECT foresight.combine_results('max(anyarray)', ARRAY[1]);
 SELECT foresight.combine_results('count()', 1);
 SELECT foresight.combine_results('count()', 'x'::text);
 SELECT foresight.combine_results(NULL, 1::bigint);
+-- the {count, sum} of avg is checked before int4_avg_combine reads it
+-- (its own check is an internal error) and adds it (without overflow checks)
+SELECT foresight.combine_results('avg(integer)', '{1}'::int8[]);
+SELECT foresight.combine_results('avg(integer)', '{1,2,3}'::int8[]);
+SELECT foresight.combine_results('avg(integer)', '{}'::int8[]);
+SELECT foresight.combine_results('avg(integer)', '{{1,2},{3,4}}'::int8[]);
+SELECT foresight.combine_results('avg(smallint)', '{NULL,2}'::int8[]);
+SELECT foresight.combine_results('avg(integer)', '{9223372036854775807,9223372036854775807}'::int8[])
+  FROM generate_series(1, 2);
+SELECT foresight.combine_results('avg(smallint)', '{1,-9223372036854775807}'::int8[])
+  FROM generate_series(1, 2);
+SELECT foresight.combine_results('avg(integer)', s) AS null_skipped_any_bounds
+  FROM (VALUES ('{1,2}'::int8[]), (NULL), ('[0:1]={3,4}'), ('{9223372036854775800,-9223372036854775800}')) v(s);
 -- over no row: the aggregate over no row, if its result is its state
 SELECT foresight.combine_results('count()', c) AS count_no_row,
 	   foresight.combine_results('avg(integer)', n) AS avg_no_row
@@ -249,6 +262,22 @@ SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(25) fro
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing int4send(1791) from 13 for 4), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('sum(integer)', overlay(s placing '\x0002'::bytea from 11 for 2), NULL::bigint) FROM split_states;
 SELECT foresight.finalize_agg('avg(numeric)', s, NULL::numeric) FROM split_states;
+-- a forged array state of a fixed shape is checked before PostgreSQL's
+-- combine function reads it (it checks with an internal error only)
+CREATE FUNCTION split_forged_state(agg regprocedure, argtypes regtype[], payload bytea) RETURNS bytea
+	LANGUAGE sql AS $$
+	SELECT '\x0100'::bytea || int4send(agg::oid::integer) || int4send(0) ||
+		   int2send(cardinality(argtypes)::smallint) ||
+		   (SELECT string_agg(int4send(t::oid::integer), '' ORDER BY o) FROM unnest(argtypes) WITH ORDINALITY u(t, o)) ||
+		   payload $$;
+SELECT foresight.finalize_agg('avg(double precision)', split_forged_state('avg(double precision)', '{float8}', array_send('{1}'::float8[])), NULL::float8);
+SELECT foresight.finalize_agg('corr(double precision,double precision)', split_forged_state('corr(double precision,double precision)', '{float8,float8}', array_send('{1,2,3,4,5,NULL}'::float8[])), NULL::float8);
+SELECT foresight.finalize_agg('avg(interval)', split_forged_state('avg(interval)', '{interval}', array_send('{1 day}'::interval[])), NULL::interval);
+SELECT foresight.finalize_agg('avg(integer)', split_forged_state('avg(integer)', '{int4}', array_send('{{1,2}}'::int8[])), NULL::numeric);
+SELECT foresight.combine_agg('avg(integer)', split_forged_state('avg(integer)', '{int4}', array_send('{9223372036854775807,1}'::int8[])))
+  FROM generate_series(1, 2);
+SELECT foresight.finalize_agg('avg(double precision)', split_forged_state('avg(double precision)', '{float8}', array_send('{2,3,5}'::float8[])), NULL::float8) AS forged_but_well_formed;
+DROP FUNCTION split_forged_state(regprocedure, regtype[], bytea);
 
 -- a user-defined polymorphic aggregate whose state is an array built in
 -- place (an expanded object) and starts from an initial value; array_cat

@@ -30,6 +30,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -138,15 +139,15 @@ foresight_detect_anomalies(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"threshold\" must not be NULL"),
-				 errhint("Omit it for the default, %g.", FC_ANOMALY_DEFAULT_THRESHOLD)));
+				 errhint("Omit it for the default, %s.", double_to_shortest_decimal(FC_ANOMALY_DEFAULT_THRESHOLD))));
 	cfg.threshold = PG_GETARG_FLOAT8(1);
 	if (!(cfg.threshold > 0.0 && cfg.threshold <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("argument \"threshold\" must be greater than 0 and at most 1"),
-				 errdetail("The value given is %g.", cfg.threshold),
-				 errhint("Scores lie in [0, 1]; the default, %g, alerts on values as extreme as the top 0.1%% of the recent past.",
-						 FC_ANOMALY_DEFAULT_THRESHOLD)));
+				 errdetail("The value given is %s.", double_to_shortest_decimal(cfg.threshold)),
+				 errhint("Scores lie in [0, 1]; the default, %s, alerts on values as extreme as the top 0.1%% of the recent past.",
+						 double_to_shortest_decimal(FC_ANOMALY_DEFAULT_THRESHOLD))));
 	run_detector(fcinfo, &cfg, &n, NULL, &alerts);
 	d = palloc(sizeof(Datum) * n);
 	for (i = 0; i < n; i++)

@@ -35,6 +35,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -194,8 +195,8 @@ report_status(fc_status st, const fc_config *cfg, int n)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("argument \"series\" has values too large for model \"%s\"",
 						fc_kind_name((fc_kind) cfg->kind)),
-				 errdetail("The models work on values between %g and %g.",
-						   -FC_MAX_ABS_VALUE, FC_MAX_ABS_VALUE)));
+				 errdetail("The models work on values between %s and %s.",
+						   double_to_shortest_decimal(-FC_MAX_ABS_VALUE), double_to_shortest_decimal(FC_MAX_ABS_VALUE))));
 	if (st == FC_ERR_TOO_SHORT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -223,8 +224,8 @@ unscale(double v, int exponent, const char *what, fc_kind kind)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s of model \"%s\" is out of range for type double precision",
 						what, fc_kind_name(kind)),
-				 errdetail("The series was fitted scaled down by 2^%d; the result, scaled back, exceeds %g in magnitude.",
-						   exponent, DBL_MAX),
+				 errdetail("The series was fitted scaled down by 2^%d; the result, scaled back, exceeds %s in magnitude.",
+						   exponent, double_to_shortest_decimal(DBL_MAX)),
 				 errhint("Divide the series by a constant, for example 1e10, and multiply the result by it as numeric.")));
 	return r;
 }
@@ -300,7 +301,7 @@ foresight_backtest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("argument \"train_fraction\" must be between 0 and 1 (exclusive)"),
-				 errdetail("The value given is %g.", train_fraction)));
+				 errdetail("The value given is %s.", double_to_shortest_decimal(train_fraction))));
 	require_arg(fcinfo, 5, "target");
 	target_name = text_to_cstring(PG_GETARG_TEXT_PP(5));
 

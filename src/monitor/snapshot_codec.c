@@ -124,17 +124,50 @@ snapshot_decode(const uint8_t *data, size_t len, NodeSnapshot *out,
 	return snapshot_validate(out, errbuf, errlen);
 }
 
+/*
+ * value with the fewest significant digits that read back as it, as
+ * PostgreSQL prints a float8 (%g's six digits would show 1.0000001 as 1,
+ * which is in range); this file is plain C, without float8out.
+ */
+static const char *
+shortest_double(double value, char *buf, size_t len)
+{
+	int			digits;
+
+	for (digits = 1; digits < 17; digits++)
+	{
+		snprintf(buf, len, "%.*g", digits, value);
+		if (!isfinite(value) || strtod(buf, NULL) == value)
+			break;
+	}
+	/* 100, not 1e+02: no exponent below 1e15, as float8out */
+	if (isfinite(value) && value != 0)
+	{
+		int			exponent = (int) floor(log10(fabs(value)));
+
+		if (exponent >= digits && exponent < 15)
+			digits = exponent + 1;
+	}
+	snprintf(buf, len, "%.*g", digits, value);
+	return buf;
+}
+
 /* Range check of one double field. */
 static bool
 check_double(bool has, double value, const char *name, double lo, double hi,
 			 char *errbuf, size_t errlen)
 {
+	char		v[32];
+	char		l[32];
+	char		h[32];
+
 	if (!has)
 		return true;
 	if (!isfinite(value) || value < lo || value > hi)
 	{
-		set_error(errbuf, errlen, "field %s out of range: %g (expected %g to %g)",
-				  name, value, lo, hi);
+		set_error(errbuf, errlen, "field %s out of range: %s (expected %s to %s)",
+				  name, shortest_double(value, v, sizeof(v)),
+				  shortest_double(lo, l, sizeof(l)), shortest_double(hi, h, sizeof(h)));
 		return false;
 	}
 	return true;

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "utils/guc.h"
 
@@ -52,7 +53,7 @@ horizons_parse(const char *value, int *ms, int *count, char **error)
 	{
 		char	   *comma = strchr(item, ',');
 		char	   *end;
-		const char *hint = NULL;
+		double		d;
 		int			v;
 
 		if (comma)
@@ -74,17 +75,25 @@ horizons_parse(const char *value, int *ms, int *count, char **error)
 			*error = psprintf("at most %d horizons may be listed", PREDICT_MAX_HORIZONS);
 			return false;
 		}
-		if (!parse_int(item, &v, GUC_UNIT_MS, &hint))
+		/*
+		 * PostgreSQL's parser of a time setting in ms, whose units are those
+		 * the message lists (its own hint, which would make a second
+		 * sentence, is not used); as a double, so that a duration too long
+		 * for an int is out of range, not "not a duration".
+		 */
+		if (!parse_real(item, &d, GUC_UNIT_MS, NULL))
 		{
-			*error = psprintf("\"%s\" is not a duration (a number with a unit: ms, s, min or h)%s%s",
-							  item, hint ? ": " : "", hint ? hint : "");
+			*error = psprintf("\"%s\" is not a duration: give a number of milliseconds, or a number with a unit (us, ms, s, min, h or d)",
+							  item);
 			return false;
 		}
-		if (v < PREDICT_HORIZON_MIN_MS || v > PREDICT_HORIZON_MAX_MS)
+		d = rint(d);
+		if (!(d >= PREDICT_HORIZON_MIN_MS && d <= PREDICT_HORIZON_MAX_MS))
 		{
 			*error = psprintf("\"%s\" is outside the valid range of a horizon (100ms .. 1h)", item);
 			return false;
 		}
+		v = (int) d;
 		for (int k = 0; k < n; k++)
 			if (ms[k] == v)
 			{

@@ -17,6 +17,11 @@
  * file, ...) are for superusers only, in the spirit of postgres_fdw, which
  * keeps non-superusers from borrowing the server's credentials.
  *
+ * foresight.connection_options, libpq options appended to every node's
+ * conninfo, is checked by the same rules (conninfo_check, from its GUC check
+ * hook, which must not throw): the session's keywords refused, every value
+ * as libpq will judge it, and no URI (it follows keyword=value pairs).
+ *
  * Secrets: libpq marks the options whose values are secret with the display
  * character "*" (PQconndefaults()).  Their values are never shown: not in
  * the views, not in messages.
@@ -482,19 +487,48 @@ tls_version_rank(const char *value)
 	return 0;
 }
 
-static void
-invalid_value(const char *keyword, const char *value, const char *detail, const char *hint)
+/*
+ * What is being checked: a node's conninfo (the registry), or
+ * foresight.connection_options, the options appended to every node's.
+ */
+typedef struct ConninfoSubject
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value \"%s\" for connection option \"%s\"",
-					shown_value(keyword, value), keyword),
-			 errdetail("%s", detail),
-			 errhint("%s", hint)));
+	const char *invalid;		/* the message of a string libpq refuses */
+	const char *name;			/* in "%s must not contain ..." */
+	const char *in;				/* after "invalid value ... for connection option ..." */
+} ConninfoSubject;
+
+static const ConninfoSubject subjects[] = {
+	[CONNINFO_NODE] = {"invalid node connection string", "node connection string", ""},
+	[CONNINFO_OPTIONS] = {"invalid value for parameter \"foresight.connection_options\"",
+	"foresight.connection_options", " in foresight.connection_options"},
+};
+
+/* fill in *problem; returns false, for "return set_problem(...)" */
+static bool
+set_problem(ConninfoProblem *problem, int sqlerrcode, char *message, char *detail,
+			char *hint)
+{
+	problem->sqlerrcode = sqlerrcode;
+	problem->message = message;
+	problem->detail = detail;
+	problem->hint = hint;
+	return false;
 }
 
-static void
-check_value(const ConninfoRule *rule, const char *keyword, const char *value)
+static bool
+invalid_value(ConninfoProblem *problem, const ConninfoSubject *subject,
+			  const char *keyword, const char *value, char *detail, char *hint)
+{
+	return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+					   psprintf("invalid value \"%s\" for connection option \"%s\"%s",
+								shown_value(keyword, value), keyword, subject->in),
+					   detail, hint);
+}
+
+static bool
+check_value(const ConninfoRule *rule, const char *keyword, const char *value,
+			const ConninfoSubject *subject, ConninfoProblem *problem)
 {
 	switch (rule->check)
 	{
@@ -511,9 +545,9 @@ check_value(const ConninfoRule *rule, const char *keyword, const char *value)
 					const char *addr = (const char *) lfirst(lc);
 
 					if (addr[0] != '\0' && !numeric_address(addr))
-						invalid_value(keyword, value,
-									  psprintf("\"%s\" is not a numeric IPv4 or IPv6 address.", addr),
-									  "Give addresses such as 10.0.0.2 or ::1 in \"hostaddr\", and host names in \"host\".");
+						return invalid_value(problem, subject, keyword, value,
+											 psprintf("\"%s\" is not a numeric IPv4 or IPv6 address.", addr),
+											 pstrdup("Give addresses such as 10.0.0.2 or ::1 in \"hostaddr\", and host names in \"host\"."));
 				}
 				break;
 			}
@@ -531,9 +565,9 @@ check_value(const ConninfoRule *rule, const char *keyword, const char *value)
 					int			n;
 
 					if (port[0] != '\0' && (!parse_libpq_int(port, &n) || n < 1 || n > 65535))
-						invalid_value(keyword, value,
-									  psprintf("\"%s\" is not a port number: ports are integers from 1 to 65535.", port),
-									  "Give one port, or one port per host separated by commas.");
+						return invalid_value(problem, subject, keyword, value,
+											 psprintf("\"%s\" is not a port number: ports are integers from 1 to 65535.", port),
+											 pstrdup("Give one port, or one port per host separated by commas."));
 				}
 				break;
 			}
@@ -543,33 +577,34 @@ check_value(const ConninfoRule *rule, const char *keyword, const char *value)
 				int			n;
 
 				if (!parse_libpq_int(value, &n) || n < 0)
-					invalid_value(keyword, value,
-								  psprintf("\"%s\" must be an integer, 0 or more.", keyword),
-								  psprintf("Leave \"%s\" out to use libpq's default.", keyword));
+					return invalid_value(problem, subject, keyword, value,
+										 psprintf("\"%s\" must be an integer, 0 or more.", keyword),
+										 psprintf("Leave \"%s\" out to use libpq's default.", keyword));
 				break;
 			}
 
 		case CHECK_WORD:
 			if (!word_in_list(value, rule->words))
-				invalid_value(keyword, value,
-							  psprintf("\"%s\" takes one of a fixed set of values.", keyword),
-							  psprintf("Valid values are: %s.", rule->words));
+				return invalid_value(problem, subject, keyword, value,
+									 psprintf("\"%s\" takes one of a fixed set of values.", keyword),
+									 psprintf("Valid values are: %s.", rule->words));
 			break;
 
 		case CHECK_TLS_VERSION:
 			if (value[0] != '\0' && tls_version_rank(value) == 0)
-				invalid_value(keyword, value,
-							  psprintf("\"%s\" takes a TLS protocol version.", keyword),
-							  "Valid values are: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.");
+				return invalid_value(problem, subject, keyword, value,
+									 psprintf("\"%s\" takes a TLS protocol version.", keyword),
+									 pstrdup("Valid values are: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3."));
 			break;
 
 		case CHECK_ENCODING:
 			if (strcmp(value, "auto") != 0 && pg_valid_client_encoding(value) < 0)
-				invalid_value(keyword, value,
-							  psprintf("\"%s\" is not a client encoding.", value),
-							  "Give an encoding such as UTF8, or auto.");
+				return invalid_value(problem, subject, keyword, value,
+									 psprintf("\"%s\" is not a client encoding.", value),
+									 pstrdup("Give an encoding such as UTF8, or auto."));
 			break;
 	}
+	return true;
 }
 
 /* the value of keyword in a parsed conninfo, or NULL */
@@ -582,14 +617,11 @@ option_value(const PQconninfoOption *options, const char *keyword)
 	return NULL;
 }
 
-static void
-invalid_conninfo(const char *detail, const char *hint)
+static bool
+invalid_conninfo(ConninfoProblem *problem, char *detail, char *hint)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid node connection string"),
-			 errdetail("%s", detail),
-			 errhint("%s", hint)));
+	return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+					   pstrdup(subjects[CONNINFO_NODE].invalid), detail, hint);
 }
 
 /*
@@ -599,15 +631,13 @@ invalid_conninfo(const char *detail, const char *hint)
  * Unix-domain socket of this very machine.  A service (superusers only)
  * may name the host itself.
  */
-static void
-check_hosts(const PQconninfoOption *options)
+static bool
+check_hosts(const PQconninfoOption *options, ConninfoProblem *problem)
 {
 	const char *host = option_value(options, "host");
 	const char *hostaddr = option_value(options, "hostaddr");
 	const char *port = option_value(options, "port");
 	const char *service = option_value(options, "service");
-	const char *min_tls = option_value(options, "ssl_min_protocol_version");
-	const char *max_tls = option_value(options, "ssl_max_protocol_version");
 	List	   *hosts = (host && host[0]) ? split_list(host) : NIL;
 	List	   *addrs = (hostaddr && hostaddr[0]) ? split_list(hostaddr) : NIL;
 	int			nhosts = addrs != NIL ? list_length(addrs) : list_length(hosts);
@@ -615,52 +645,95 @@ check_hosts(const PQconninfoOption *options)
 	if (hosts == NIL && addrs == NIL)
 	{
 		if (service && service[0])
-			return;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node connection string must name a host"),
-				 errdetail("Without \"host\" or \"hostaddr\", libpq would connect to a default Unix-domain socket of this server's machine."),
-				 errhint("Give host=name (or host=/socket/directory), hostaddr=address, or a postgresql://host URI.")));
+			return true;
+		return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+						   pstrdup("node connection string must name a host"),
+						   pstrdup("Without \"host\" or \"hostaddr\", libpq would connect to a default Unix-domain socket of this server's machine."),
+						   pstrdup("Give host=name (or host=/socket/directory), hostaddr=address, or a postgresql://host URI."));
 	}
 	if (hosts != NIL && addrs != NIL && list_length(hosts) != list_length(addrs))
-		invalid_conninfo(psprintf("It has %d host names and %d host addresses.",
-								  list_length(hosts), list_length(addrs)),
-						 "Give one address in \"hostaddr\" for every name in \"host\".");
+		return invalid_conninfo(problem,
+								psprintf("It has %d host names and %d host addresses.",
+										 list_length(hosts), list_length(addrs)),
+								pstrdup("Give one address in \"hostaddr\" for every name in \"host\"."));
 	for (int i = 0; i < nhosts; i++)
 	{
 		const char *h = hosts != NIL ? (const char *) list_nth(hosts, i) : "";
 		const char *a = addrs != NIL ? (const char *) list_nth(addrs, i) : "";
 
 		if (h[0] == '\0' && a[0] == '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("node connection string must name a host"),
-					 errdetail("Host %d of the list of %d is empty.", i + 1, nhosts),
-					 errhint("Remove the empty entry from the comma-separated list.")));
+			return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+							   pstrdup("node connection string must name a host"),
+							   psprintf("Host %d of the list of %d is empty.", i + 1, nhosts),
+							   pstrdup("Remove the empty entry from the comma-separated list."));
 	}
 	if (port && port[0])
 	{
 		int			nports = list_length(split_list(port));
 
 		if (nports != 1 && nports != nhosts)
-			invalid_conninfo(psprintf("It has %d ports for %d hosts.", nports, nhosts),
-							 "Give one port for all hosts, or one port per host.");
+			return invalid_conninfo(problem,
+									psprintf("It has %d ports for %d hosts.", nports, nhosts),
+									pstrdup("Give one port for all hosts, or one port per host."));
 	}
-	if (min_tls && min_tls[0] && max_tls && max_tls[0] &&
-		tls_version_rank(min_tls) > tls_version_rank(max_tls))
-		invalid_conninfo(psprintf("ssl_min_protocol_version \"%s\" is above ssl_max_protocol_version \"%s\".",
-								  min_tls, max_tls),
-						 "Swap the two values, or leave one out.");
+	return true;
 }
 
-void
-conninfo_validate(const char *conninfo)
+/* ssl_min_protocol_version no higher than ssl_max_protocol_version */
+static bool
+check_tls_range(const PQconninfoOption *options, const ConninfoSubject *subject,
+				ConninfoProblem *problem)
 {
+	const char *min_tls = option_value(options, "ssl_min_protocol_version");
+	const char *max_tls = option_value(options, "ssl_max_protocol_version");
+
+	if (min_tls && min_tls[0] && max_tls && max_tls[0] &&
+		tls_version_rank(min_tls) > tls_version_rank(max_tls))
+		return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE, pstrdup(subject->invalid),
+						   psprintf("ssl_min_protocol_version \"%s\" is above ssl_max_protocol_version \"%s\".",
+									min_tls, max_tls),
+						   pstrdup("Swap the two values, or leave one out."));
+	return true;
+}
+
+static bool
+is_uri(const char *conninfo)
+{
+	return strncmp(conninfo, "postgresql://", 13) == 0 ||
+		strncmp(conninfo, "postgres://", 11) == 0;
+}
+
+static bool check_conninfo(const char *conninfo, ConninfoKind kind, ConninfoProblem *problem);
+
+bool
+conninfo_check(const char *conninfo, ConninfoKind kind, ConninfoProblem *problem)
+{
+	if (check_conninfo(conninfo, kind, problem))
+		return true;
+	/* a secret's text, wherever a message quotes it (another option's value) */
+	problem->message = conninfo_mask_text(problem->message, conninfo);
+	if (problem->detail)
+		problem->detail = conninfo_mask_text(problem->detail, conninfo);
+	if (problem->hint)
+		problem->hint = conninfo_mask_text(problem->hint, conninfo);
+	return false;
+}
+
+static bool
+check_conninfo(const char *conninfo, ConninfoKind kind, ConninfoProblem *problem)
+{
+	const ConninfoSubject *subject = &subjects[kind];
 	char	   *parse_error = NULL;
 	PQconninfoOption *parsed;
 	PQconninfoOption *options;
 	int			noptions = 0;
-	bool		is_superuser = superuser();
+	bool		is_superuser;
+
+	/* the options follow the node's keyword=value pairs (conninfo_for_session) */
+	if (kind == CONNINFO_OPTIONS && is_uri(conninfo))
+		return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE, pstrdup(subject->invalid),
+						   pstrdup("It is a URI, which cannot follow the keyword=value pairs of a node's connection string."),
+						   pstrdup("Give libpq keyword/value pairs such as 'sslmode=require keepalives_idle=30'."));
 
 	parsed = PQconninfoParse(conninfo, &parse_error);
 	if (parsed == NULL)
@@ -671,14 +744,14 @@ conninfo_validate(const char *conninfo)
 			PQfreemem(parse_error);
 		/* libpq's messages end in a newline, and may quote a secret */
 		detail[strcspn(detail, "\n")] = '\0';
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid node connection string"),
-				 errdetail("%s", conninfo_mask_text(detail, conninfo)),
-				 errhint("Give libpq keyword/value pairs such as 'host=10.0.0.2 port=5432' or a postgresql:// URI.")));
+		return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE, pstrdup(subject->invalid),
+						   conninfo_mask_text(detail, conninfo),
+						   pstrdup(kind == CONNINFO_NODE ?
+								   "Give libpq keyword/value pairs such as 'host=10.0.0.2 port=5432' or a postgresql:// URI." :
+								   "Give libpq keyword/value pairs such as 'sslmode=require keepalives_idle=30'."));
 	}
 
-	/* a palloc'd copy, so that errors below leak nothing of libpq's */
+	/* a palloc'd copy, so that errors leak nothing of libpq's */
 	for (PQconninfoOption *opt = parsed; opt->keyword != NULL; opt++)
 		noptions++;
 	options = palloc0(sizeof(PQconninfoOption) * (noptions + 1));
@@ -689,6 +762,12 @@ conninfo_validate(const char *conninfo)
 	}
 	PQconninfoFree(parsed);
 
+	/*
+	 * foresight.connection_options is set by superusers only (PGC_SUSET),
+	 * but its check runs for whoever a role's or database's setting applies
+	 * to: the options reserved to superusers are its to give.
+	 */
+	is_superuser = kind == CONNINFO_OPTIONS || superuser();
 	for (PQconninfoOption *opt = options; opt->keyword != NULL; opt++)
 	{
 		const ConninfoRule *rule;
@@ -697,22 +776,38 @@ conninfo_validate(const char *conninfo)
 			continue;
 		rule = rule_of(opt->keyword);
 		if (rule->use == USE_SESSION && opt->val[0] != '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("node connection string must not contain \"%s\"", opt->keyword),
-					 errdetail("Routed queries connect as the role that runs them, to the database they run in."),
-					 errhint("Remove \"%s\" from the connection string.", opt->keyword)));
+			return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+							   psprintf("%s must not contain \"%s\"", subject->name, opt->keyword),
+							   pstrdup("Routed queries connect as the role that runs them, to the database they run in."),
+							   psprintf("Remove \"%s\" from %s.", opt->keyword,
+										kind == CONNINFO_NODE ? "the connection string" : "the setting"));
 		/* an empty value is libpq's default, which is no file of our choosing */
 		if (rule->use == USE_SUPERUSER && opt->val[0] != '\0' && !is_superuser)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to set connection option \"%s\"", opt->keyword),
-					 errdetail("Only superusers may set \"%s\", which %s.",
-							   opt->keyword, rule->uses),
-					 errhint("Ask a superuser to set it, or leave \"%s\" out.", opt->keyword)));
-		check_value(rule, opt->keyword, opt->val);
+			return set_problem(problem, ERRCODE_INSUFFICIENT_PRIVILEGE,
+							   psprintf("permission denied to set connection option \"%s\"", opt->keyword),
+							   psprintf("Only superusers may set \"%s\", which %s.",
+										opt->keyword, rule->uses),
+							   psprintf("Ask a superuser to set it, or leave \"%s\" out.", opt->keyword));
+		if (!check_value(rule, opt->keyword, opt->val, subject, problem))
+			return false;
 	}
-	check_hosts(options);
+	/* the options' hosts, if any, replace each node's: not checked as a list */
+	if (kind == CONNINFO_NODE && !check_hosts(options, problem))
+		return false;
+	return check_tls_range(options, subject, problem);
+}
+
+void
+conninfo_validate(const char *conninfo)
+{
+	ConninfoProblem problem;
+
+	if (!conninfo_check(conninfo, CONNINFO_NODE, &problem))
+		ereport(ERROR,
+				(errcode(problem.sqlerrcode),
+				 errmsg_internal("%s", problem.message),
+				 problem.detail ? errdetail_internal("%s", problem.detail) : 0,
+				 problem.hint ? errhint("%s", problem.hint) : 0));
 }
 
 void

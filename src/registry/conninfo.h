@@ -24,6 +24,32 @@
  */
 extern void conninfo_validate(const char *conninfo);
 
+/* what conninfo_check checks */
+typedef enum ConninfoKind
+{
+	CONNINFO_NODE,				/* a node's conninfo (conninfo_validate) */
+	CONNINFO_OPTIONS			/* foresight.connection_options: options
+								 * appended to each node's; no host needed,
+								 * no URI, every option (the setting is a
+								 * superuser's) */
+} ConninfoKind;
+
+/* why conninfo_check refused a string: an ereport's parts, palloc'd */
+typedef struct ConninfoProblem
+{
+	int			sqlerrcode;
+	char	   *message;
+	char	   *detail;			/* or NULL */
+	char	   *hint;			/* or NULL */
+} ConninfoProblem;
+
+/*
+ * conninfo_validate's checks without throwing (for a GUC check hook): true
+ * when the string passes, else false with *problem filled in; secrets are
+ * masked in it as in conninfo_validate's errors.
+ */
+extern bool conninfo_check(const char *conninfo, ConninfoKind kind, ConninfoProblem *problem);
+
 /*
  * Is keyword an option whose value libpq treats as secret (display
  * character "*" in PQconndefaults(): password, sslpassword, ...)?

@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "common/shortest_dec.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -135,7 +136,7 @@ validate_weight(double weight)
 	if (!(weight > 0.0 && weight <= 100.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("node weight %g is out of range", weight),
+				 errmsg("node weight %s is out of range", double_to_shortest_decimal(weight)),
 				 errdetail("A weight must be greater than 0 and at most 100.")));
 }
 

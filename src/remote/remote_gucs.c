@@ -12,11 +12,38 @@
 
 #include "utils/guc.h"
 
+#include "registry/conninfo.h"
 #include "remote/remote_gucs.h"
 
 char	   *foresight_connection_options = NULL;
 char	   *foresight_application_name = NULL;
 int			foresight_connect_timeout = 2;
+
+/*
+ * foresight.connection_options is checked as node conninfos are
+ * (conninfo_check): a string libpq refuses, or a value it would refuse when
+ * connecting, would make every node's connection fail and every read run
+ * here.  The message never holds the value, which may hold a password:
+ * PostgreSQL's own ("invalid value for parameter ...: \"...\"") would print
+ * it, so one is always given.
+ */
+static bool
+check_connection_options(char **newval, void **extra, GucSource source)
+{
+	ConninfoProblem problem;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (conninfo_check(*newval, CONNINFO_OPTIONS, &problem))
+		return true;
+	GUC_check_errcode(problem.sqlerrcode);
+	GUC_check_errmsg("%s", problem.message);
+	if (problem.detail)
+		GUC_check_errdetail("%s", problem.detail);
+	if (problem.hint)
+		GUC_check_errhint("%s", problem.hint);
+	return false;
+}
 
 void
 remote_define_gucs(void)
@@ -27,7 +54,7 @@ remote_define_gucs(void)
 							   &foresight_connection_options,
 							   "",
 							   PGC_SUSET, GUC_SUPERUSER_ONLY,
-							   NULL, NULL, NULL);
+							   check_connection_options, NULL, NULL);
 
 	DefineCustomStringVariable("foresight.application_name",
 							   "application_name of the connections routed queries use on the nodes.",

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "common/shortest_dec.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/condition_variable.h"
@@ -149,8 +150,8 @@ raise_overloaded(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 			 errmsg("all candidate nodes are predicted to be overloaded"),
-			 errdetail("Every candidate's predicted load is above foresight.overload_threshold (%g).",
-					   foresight_overload_threshold),
+			 errdetail("Every candidate's predicted load is above foresight.overload_threshold (%s).",
+					   double_to_shortest_decimal(foresight_overload_threshold)),
 			 errhint("Retry the query later; nothing was executed.")));
 }
 
@@ -242,8 +243,8 @@ admission_wait(admission_check_fn check, void *arg, int64 *waited_us)
 						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 						 errmsg("timed out after %d ms waiting for a node with spare capacity",
 								foresight_queue_timeout_ms),
-						 errdetail("Every candidate's predicted load stayed above foresight.overload_threshold (%g).",
-								   foresight_overload_threshold),
+						 errdetail("Every candidate's predicted load stayed above foresight.overload_threshold (%s).",
+								   double_to_shortest_decimal(foresight_overload_threshold)),
 						 errhint("Retry the query later; nothing was executed.")));
 
 			(void) ConditionVariableTimedSleep(&admission->cv,

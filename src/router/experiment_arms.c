@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -171,9 +172,10 @@ set_one(const char *arm, ArmSettings *s, const char *key, JsonbValue *v)
 
 				if (!(d >= def->min && d <= def->max) ||
 					(def->kind == KIND_INT && d != floor(d)))
-					bad_value(arm, key, psprintf("%g is not %s between %g and %g.", d,
+					bad_value(arm, key, psprintf("%s is not %s between %s and %s.", double_to_shortest_decimal(d),
 												 def->kind == KIND_INT ? "an integer" : "a number",
-												 def->min, def->max));
+												 double_to_shortest_decimal(def->min),
+												 double_to_shortest_decimal(def->max)));
 				if (def->kind == KIND_INT)
 					*(int *) field = (int) d;
 				else

@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -50,12 +51,12 @@ check_levels(double alpha, double min_effect)
 	if (!(alpha > 0.0 && alpha < 0.5))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("alpha %g is out of range", alpha),
+				 errmsg("alpha %s is out of range", double_to_shortest_decimal(alpha)),
 				 errdetail("alpha is the level of the tests, greater than 0 and less than 0.5.")));
 	if (!(min_effect >= 0.01 && min_effect <= 10.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("min_effect %g is out of range", min_effect),
+				 errmsg("min_effect %s is out of range", double_to_shortest_decimal(min_effect)),
 				 errdetail("min_effect is the relative p95 difference to detect, between 0.01 and 10.")));
 }
 

@@ -12,10 +12,11 @@
 
 #include <signal.h>
 
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "common/hashfn.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "postmaster/postmaster.h"
@@ -90,7 +91,7 @@ foresight_start_experiment(PG_FUNCTION_ARGS)
 	if (!(traffic >= 0.0 && traffic <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("traffic %g is out of range", traffic),
+				 errmsg("traffic %s is out of range", double_to_shortest_decimal(traffic)),
 				 errdetail("traffic is the share of eligible reads in the experiment, between 0 and 1.")));
 	if (strcmp(unit_name, "session") == 0)
 		unit = EXPERIMENT_UNIT_SESSION;

@@ -4,7 +4,9 @@
  *	  A route execution's entry in the decision log (decision_log.c): the
  *	  decision at executor start, or the refusal by admission control, and
  *	  the outcome at the end (where the query finally ran, how long it
- *	  took, whether it failed).
+ *	  took, whether it failed), however the execution ends: at route_end,
+ *	  where the node's error is raised, or, for an error raised here or a
+ *	  cancel, when the query's memory context goes (route_log_watch).
  *
  *-------------------------------------------------------------------------
  */
@@ -96,14 +98,43 @@ void
 route_log_outcome(RouteScanState *st, int64 elapsed_us, bool failed)
 {
 	const char *node = st->ineligible ? FORESIGHT_LOCAL_NODE_NAME : route_current_candidate(st)->name;
-	const char *how = NULL;
+	char		how[DECISION_TEXT_MAX];
 
 	/* the log says how only of a read that ran elsewhere than chosen */
+	how[0] = '\0';
 	if (!st->ineligible && strcmp(node, st->decision.candidates[0].name) != 0)
-		how = st->hedge_won && st->retries == 0 ?
-			psprintf("(hedged: no answer from %s within %d ms)",
-					 st->decision.candidates[0].name, st->decision.hedge_after_ms) :
-			psprintf("after %d retr%s", st->retries, st->retries == 1 ? "y" : "ies");
-	decision_log_finish(st->decision_seq, elapsed_us, failed, node, how);
+	{
+		if (st->hedge_won && st->retries == 0)
+			snprintf(how, sizeof(how), "(hedged: no answer from %s within %d ms)",
+					 st->decision.candidates[0].name, st->decision.hedge_after_ms);
+		else
+			snprintf(how, sizeof(how), "after %d retr%s", st->retries,
+					 st->retries == 1 ? "y" : "ies");
+	}
+	decision_log_finish(st->decision_seq, elapsed_us, failed, node, how[0] ? how : NULL);
 	st->decision_seq = 0;
+}
+
+/*
+ * The query's memory context is going away with the entry still open: the
+ * execution did not reach route_end, so it ended in an error or a cancel
+ * (those raised by the node's answer complete the entry themselves).  Runs
+ * during abort: it only reads the scan state, which lives in that context,
+ * and writes the shared entry.
+ */
+static void
+route_log_abandoned(void *arg)
+{
+	RouteScanState *st = (RouteScanState *) arg;
+
+	if (st->decision_seq != 0)
+		route_log_outcome(st, st->started ? route_elapsed_us(st) : 0, true);
+}
+
+void
+route_log_watch(RouteScanState *st, MemoryContext query_cxt)
+{
+	st->log_callback.func = route_log_abandoned;
+	st->log_callback.arg = st;
+	MemoryContextRegisterResetCallback(query_cxt, &st->log_callback);
 }

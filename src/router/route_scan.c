@@ -121,7 +121,11 @@ route_begin(CustomScanState *node, EState *estate, int eflags)
 		PG_END_TRY();
 	}
 	if (!st->explain_only)
+	{
 		st->decision_seq = route_log_decision(st, estate->es_plannedstmt->queryId);
+		if (st->decision_seq != 0)
+			route_log_watch(st, estate->es_query_cxt);
+	}
 
 	/*
 	 * The local plan is initialised now when it may run or be shown
@@ -660,6 +664,9 @@ route_end(CustomScanState *node)
 		if (st->ineligible == NULL && !st->explain_only)
 			experiment_record(&st->decision, us, st->retries > 0, st->hedge_attempt >= 0);
 	}
+	/* never run (a cursor closed unread): ended all the same, as split_end says */
+	if (st->decision_seq != 0)
+		route_log_outcome(st, 0, false);
 	route_local_end(st);
 }
 

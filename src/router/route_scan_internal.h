@@ -67,6 +67,7 @@ typedef struct RouteScanState
 	int			retries;
 	int			inflight_slot;	/* -1 when not counted */
 	uint64		decision_seq;	/* entry in the decision log, 0 if none */
+	MemoryContextCallback log_callback; /* its outcome, however it ends */
 	instr_time	start;
 	bool		answer_cold;	/* a new connection or statement answered */
 	int64		sent_us;		/* when the query was sent to the current node */
@@ -184,8 +185,20 @@ extern uint64 route_log_decision(RouteScanState *st, uint64 queryid);
 /* A query refused by admission control: an entry with what is known. */
 extern void route_log_refusal(RouteScanState *st, uint64 queryid, int64 waited_us);
 
-/* The outcome of this execution, into its decision-log entry. */
+/*
+ * The outcome of this execution, into its decision-log entry (once:
+ * decision_seq is 0 after).  Allocates nothing: it also runs from
+ * route_log_watch's callback, while an aborted transaction is cleaned up.
+ */
 extern void route_log_outcome(RouteScanState *st, int64 elapsed_us, bool failed);
+
+/*
+ * Have the entry completed as failed if the execution ends without
+ * route_end (an error raised here, a cancel, statement_timeout): a
+ * callback on the query's memory context, which PostgreSQL deletes at
+ * abort too (the executor's End functions are not called on error).
+ */
+extern void route_log_watch(RouteScanState *st, MemoryContext query_cxt);
 
 /* --- route_explain.c --- */
 

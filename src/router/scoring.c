@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -241,7 +242,7 @@ weight_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (!(value >= 0.0 && value <= 1000.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s weight %g is out of range", name, value),
+				 errmsg("%s weight %s is out of range", name, double_to_shortest_decimal(value)),
 				 errdetail("A weight must be between 0 and 1000.")));
 	return value;
 }
@@ -317,12 +318,12 @@ foresight_score(PG_FUNCTION_ARGS)
 	if (!(connection_score >= 0.0 && connection_score <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("connection_score %g is out of range", connection_score),
+				 errmsg("connection_score %s is out of range", double_to_shortest_decimal(connection_score)),
 				 errdetail("It must be between 0 and 1.")));
 	if (!(predicted_load >= 0.0 && predicted_load <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("predicted_load %g is out of range", predicted_load),
+				 errmsg("predicted_load %s is out of range", double_to_shortest_decimal(predicted_load)),
 				 errdetail("It must be between 0 and 1.")));
 	PG_RETURN_FLOAT8(scoring_score(&weights, connection_score, predicted_load));
 }
@@ -352,7 +353,7 @@ foresight_connection_score(PG_FUNCTION_ARGS)
 	if (!(speed > 0.0 && speed <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("speed %g is out of range", speed),
+				 errmsg("speed %s is out of range", double_to_shortest_decimal(speed)),
 				 errdetail("It must be greater than 0 and at most 1.")));
 	PG_RETURN_FLOAT8(scoring_connection_score(weight, max_weight, connections,
 											  max_connections, (uint32) inflight, speed));

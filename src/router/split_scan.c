@@ -123,7 +123,11 @@ split_begin(CustomScanState *node, EState *estate, int eflags)
 	split_nodes_init(st);
 	split_merge_init(st);
 	if (!st->explain_only)
+	{
 		st->decision_seq = split_log_decision(st, estate->es_plannedstmt->queryId);
+		if (st->decision_seq != 0)
+			split_log_watch(st, estate->es_query_cxt);
+	}
 }
 
 /* timeout_ms, shortened to wake in time for the busy nodes' watches */

@@ -281,3 +281,31 @@ split_log_outcome(SplitScanState *st, bool failed)
 						failed, "parts", how.data);
 	st->decision_seq = 0;
 }
+
+/*
+ * The query's memory context is going away with the entry still open: the
+ * split read ended in an error raised here or a cancel, without split_end
+ * (a part's failure completes the entry itself).  During abort nothing is
+ * allocated: the entry is marked failed with its time, its reason as
+ * decided.
+ */
+static void
+split_log_abandoned(void *arg)
+{
+	SplitScanState *st = (SplitScanState *) arg;
+
+	if (st->decision_seq == 0)
+		return;
+	decision_log_finish(st->decision_seq, st->started ? split_elapsed_us(st) : 0,
+						true, NULL, NULL);
+	st->decision_seq = 0;
+}
+
+/* as route_log_watch: the entry completed however the execution ends */
+void
+split_log_watch(SplitScanState *st, MemoryContext query_cxt)
+{
+	st->log_callback.func = split_log_abandoned;
+	st->log_callback.arg = st;
+	MemoryContextRegisterResetCallback(query_cxt, &st->log_callback);
+}

@@ -139,6 +139,7 @@ typedef struct SplitScanState
 	bool		merge_started;
 
 	uint64		decision_seq;
+	MemoryContextCallback log_callback; /* its outcome, however it ends */
 	int			nretries;
 	/* the parts' ranges: of blocks, or of the key (split_choose_ranges) */
 	bool		by_blocks;
@@ -303,5 +304,6 @@ extern double split_node_pace(const char *name);
 extern void split_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es);
 extern uint64 split_log_decision(SplitScanState *st, uint64 queryid);
 extern void split_log_outcome(SplitScanState *st, bool failed);
+extern void split_log_watch(SplitScanState *st, MemoryContext query_cxt);
 
 #endif							/* FORESIGHT_SPLIT_SCAN_INTERNAL_H */

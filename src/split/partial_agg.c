@@ -335,7 +335,8 @@ require_state_from_parts(FunctionCallInfo fcinfo, PartialAggInfo *info)
 /*
  * combine_agg and finalize_agg transition: (internal, regprocedure, bytea
  * [, anyelement]).  A NULL state (a part that had no state to give) is
- * skipped.
+ * skipped.  An array state of a fixed shape (avg of float8...) is checked
+ * before the combine function reads it (partial_agg_check_state).
  */
 Datum
 foresight_combine_agg_transfn(PG_FUNCTION_ARGS)
@@ -379,6 +380,8 @@ foresight_combine_agg_transfn(PG_FUNCTION_ARGS)
 	if (!(flags & PARTIAL_STATE_NULL))
 		require_state_from_parts(fcinfo, info);
 	value = partial_agg_deserialize(info, flags, payload, payload_len, &isnull, fcinfo);
+	if (info->state_nelems > 0 && !isnull)
+		value = partial_agg_check_state(group, value);
 	advance_combine(group, value, isnull, fcinfo, aggcontext);
 	PG_RETURN_POINTER(group);
 }
@@ -472,7 +475,9 @@ state_travels(Oid aggfnoid)
  * states: each is combined into the group with the aggregate's combine
  * function, from its initial value, as nodeAgg combines partial states.  A
  * value must be of the aggregate's state type: a value of another type
- * would make the combine function read it as one.
+ * would make the combine function read it as one.  A state of avg's
+ * {count, sum} shape is checked first (partial_agg_check_state): the query
+ * may give any bigint[].
  */
 Datum
 foresight_combine_results_transfn(PG_FUNCTION_ARGS)
@@ -481,6 +486,7 @@ foresight_combine_results_transfn(PG_FUNCTION_ARGS)
 	PartialAggGroup *group = PG_ARGISNULL(0) ? NULL : (PartialAggGroup *) PG_GETARG_POINTER(0);
 	Oid			aggfnoid = required_aggregate(fcinfo);
 	Oid			valuetype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	Datum		value;
 
 	if (group == NULL)
 	{
@@ -512,7 +518,10 @@ foresight_combine_results_transfn(PG_FUNCTION_ARGS)
 						format_procedure(aggfnoid), format_type_be(group->info->transtype),
 						format_type_be(valuetype))));
 
-	advance_combine(group, PG_GETARG_DATUM(2), PG_ARGISNULL(2), fcinfo, aggcontext);
+	value = PG_GETARG_DATUM(2);
+	if (group->info->state_nelems > 0 && !PG_ARGISNULL(2))
+		value = partial_agg_check_state(group, value);
+	advance_combine(group, value, PG_ARGISNULL(2), fcinfo, aggcontext);
 	PG_RETURN_POINTER(group);
 }
 

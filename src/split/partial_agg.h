@@ -77,6 +77,19 @@ typedef struct PartialAggInfo
 	FmgrInfo	sendfn;			/* send or output function */
 	FmgrInfo	recvfn;			/* receive or input function */
 	Oid			ioparam;
+
+	/*
+	 * A state that is an array of a fixed shape (the state of avg, stddev,
+	 * regr_* and friends of built-in types, by their combine function):
+	 * PostgreSQL's combine and final functions check that shape with an
+	 * internal error only, and the {count, sum} of avg(int2) and avg(int4)
+	 * without overflow checks; a state given by a query is checked first
+	 * (partial_agg_check_state).  state_nelems 0: no such state.
+	 */
+	int			state_nelems;
+	Oid			state_elemtype;
+	const char *state_layout;	/* "{count, sum}", for messages */
+	bool		state_sums;		/* int8 elements added: overflow checked */
 } PartialAggInfo;
 
 /* one group's state, in the aggregate context */
@@ -115,6 +128,15 @@ extern PartialAggGroup *partial_agg_group_new(PartialAggInfo *info, MemoryContex
 /* store a new transition value returned by a function, as nodeAgg does */
 extern void partial_agg_group_store(PartialAggGroup *group, Datum value, bool isnull,
 									MemoryContext aggcontext);
+
+/*
+ * Check a non-null state about to be combined into the group, when its
+ * aggregate's state has a fixed shape (PartialAggInfo.state_nelems): an
+ * error if it has another shape or a NULL element, or if adding it would
+ * overflow.  Returns the value detoasted.  Callers test state_nelems first,
+ * so other aggregates pay nothing.
+ */
+extern Datum partial_agg_check_state(PartialAggGroup *group, Datum value);
 
 /* the serialised form of a group's state (see the top of this file) */
 extern bytea *partial_agg_serialize(PartialAggGroup *group, FunctionCallInfo fcinfo);

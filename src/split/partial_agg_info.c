@@ -20,11 +20,13 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/expandeddatum.h"
@@ -177,6 +179,46 @@ check_arguments(Oid aggfnoid, Form_pg_proc proc, int nargs, const Oid *argtypes)
 	return enforce_generic_type_consistency(actual, declared, nargs, proc->prorettype, false);
 }
 
+/*
+ * The shape of the state of the built-in aggregates whose state is an array
+ * of a fixed length, known by their combine function (which a user's
+ * aggregate may share: its state type is then the same).  PostgreSQL's
+ * combine and final functions of these check the shape with elog (an
+ * internal error, XX000) or not at all, and int4_avg_combine adds counts
+ * and sums without overflow checks, trusting states its own transition
+ * functions made.
+ */
+static void
+set_state_shape(PartialAggInfo *info, Oid combinefn)
+{
+	switch (combinefn)
+	{
+		case F_INT4_AVG_COMBINE:	/* avg(int2), avg(int4) */
+			info->state_nelems = 2;
+			info->state_elemtype = INT8OID;
+			info->state_layout = "{count, sum}";
+			info->state_sums = true;
+			break;
+		case F_FLOAT8_COMBINE:	/* avg, variance, stddev... of float4, float8 */
+			info->state_nelems = 3;
+			info->state_elemtype = FLOAT8OID;
+			info->state_layout = "{N, Sx, Sxx}";
+			break;
+		case F_FLOAT8_REGR_COMBINE: /* regr_*, covar_*, corr */
+			info->state_nelems = 6;
+			info->state_elemtype = FLOAT8OID;
+			info->state_layout = "{N, Sx, Sxx, Sy, Syy, Sxy}";
+			break;
+		case F_INTERVAL_COMBINE:	/* avg(interval) */
+			info->state_nelems = 2;
+			info->state_elemtype = INTERVALOID;
+			info->state_layout = "{sum, count}";
+			break;
+		default:
+			break;
+	}
+}
+
 static void
 set_expr(FmgrInfo *finfo, Expr *expr)
 {
@@ -257,6 +299,8 @@ partial_agg_info(Oid aggfnoid, int nargs, const Oid *argtypes, Oid inputcollid,
 	build_aggregate_transfn_expr(&info->transtype, 1, 0, false, info->transtype, inputcollid,
 								 agg->aggcombinefn, InvalidOid, &expr, &unused);
 	set_expr(&info->combinefn, expr);
+	if (!info->internal_state)
+		set_state_shape(info, agg->aggcombinefn);
 
 	info->has_finalfn = OidIsValid(agg->aggfinalfn);
 	info->finalextra = agg->aggfinalextra;
@@ -359,6 +403,56 @@ partial_agg_group_store(PartialAggGroup *group, Datum value, bool isnull,
 	}
 	group->value = value;
 	group->isnull = isnull;
+}
+
+static void
+bad_array_state(PartialAggInfo *info, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid state of aggregate %s", format_procedure(info->aggfnoid)),
+			 errdetail("A state of this aggregate is a one-dimensional %s array of %d elements, %s, none of them NULL; %s.",
+					   format_type_be(info->state_elemtype), info->state_nelems,
+					   info->state_layout, problem)));
+}
+
+Datum
+partial_agg_check_state(PartialAggGroup *group, Datum value)
+{
+	PartialAggInfo *info = group->info;
+	ArrayType  *array = DatumGetArrayTypeP(value);
+
+	Assert(info->state_nelems > 0);
+	if (ARR_NDIM(array) != 1)
+		bad_array_state(info, ARR_NDIM(array) == 0 ? "this one is empty" :
+						psprintf("this one has %d dimensions", ARR_NDIM(array)));
+	if (ARR_DIMS(array)[0] != info->state_nelems)
+		bad_array_state(info, psprintf("this one's length is %d", ARR_DIMS(array)[0]));
+	if (ARR_HASNULL(array))
+		bad_array_state(info, "this one has a NULL element");
+	if (ARR_ELEMTYPE(array) != info->state_elemtype)	/* not from SQL */
+		bad_array_state(info, psprintf("this one is an array of %s",
+									   format_type_be(ARR_ELEMTYPE(array))));
+
+	/* the sums int4_avg_combine will make, as int8pl checks them */
+	if (info->state_sums && !group->isnull && !group->notransvalue)
+	{
+		ArrayType  *current = DatumGetArrayTypeP(group->value);
+		int64	   *add = (int64 *) ARR_DATA_PTR(array);
+		int64	   *cur = (int64 *) ARR_DATA_PTR(current);
+		int64		sum;
+
+		if (ARR_NDIM(current) != 1 || ARR_DIMS(current)[0] != info->state_nelems ||
+			ARR_HASNULL(current))
+			elog(ERROR, "the combined state of aggregate %s is not a %d-element array",
+				 format_procedure(info->aggfnoid), info->state_nelems);
+		for (int i = 0; i < info->state_nelems; i++)
+			if (unlikely(pg_add_s64_overflow(cur[i], add[i], &sum)))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("bigint out of range")));
+	}
+	return PointerGetDatum(array);
 }
 
 bytea *

@@ -137,6 +137,9 @@ main(void)
 	EXPECT_REFUSED(s_.load1 = -1, "load1 out of range", "negative load");
 	EXPECT_REFUSED(s_.load1 = NAN, "load1 out of range", "NaN load");
 	EXPECT_REFUSED((s_.has_psi_io_some_avg10 = 1, s_.psi_io_some_avg10 = 101), "psi_io_some_avg10", "pressure above 100 %");
+	EXPECT_REFUSED((s_.has_psi_io_some_avg10 = 1, s_.psi_io_some_avg10 = 100.0000001),
+				   "psi_io_some_avg10 out of range: 100.0000001 (expected 0 to 100)",
+				   "a value just out of range is shown with every digit it needs");
 	EXPECT_REFUSED(s_.mem_available_kb = s_.mem_total_kb + 1, "mem_available_kb", "available above total");
 	EXPECT_REFUSED(s_.backends_active = 6, "backends_active", "more active than backends");
 	EXPECT_REFUSED(s_.connections = 101, "connections", "more connections than max_connections");
