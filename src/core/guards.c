@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/regproc.h"
 
 #include "core/guards.h"
@@ -83,4 +84,14 @@ foresight_require_writable(const char *cmdname, const char *standby_hint)
 				 errmsg("cannot execute %s during recovery", cmdname),
 				 errhint("%s", standby_hint)));
 	PreventCommandIfReadOnly(cmdname);
+}
+
+char *
+foresight_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }

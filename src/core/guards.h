@@ -2,8 +2,8 @@
  *
  * guards.h
  *	  Checks every SQL-callable function of pg_foresight may need before it
- *	  starts: shared memory present, the caller an administrator, the SQL
- *	  declaration matching the library.  The lowest floor of src/: it
+ *	  starts: shared memory present, the caller an administrator, a
+ *	  required argument given, the SQL declaration matching the library.  The lowest floor of src/: it
  *	  includes nothing of pg_foresight's own.
  *
  *-------------------------------------------------------------------------
@@ -43,6 +43,14 @@ extern void foresight_require_admin(const char *action);
  * errors come before any statement of their own runs.
  */
 extern void foresight_require_writable(const char *cmdname, const char *standby_hint);
+
+/*
+ * Text argument argno of a management function, as a C string; 22004
+ * "ARGNAME must not be null" for a NULL (the functions are CALLED ON NULL
+ * INPUT, so that a missing argument is an error, not a silent no-op).
+ */
+extern char *foresight_required_text_arg(FunctionCallInfo fcinfo, int argno,
+										 const char *argname);
 
 /*
  * Raise an error unless the SQL declaration of the running function returns

@@ -89,22 +89,6 @@ foresight_anomaly_events(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/*
- * An argument that must be given: 22004 for a NULL, as the other management
- * functions raise.  The functions are CALLED ON NULL INPUT since 0.13; a
- * database at an older version declares them STRICT (a NULL is then never
- * passed, and the call does nothing).
- */
-static char *
-required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", argname)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
 /* the registry entry of a node named by an administrator */
 static ForesightNode
 named_node(const char *name, const char *action)
@@ -125,11 +109,17 @@ named_node(const char *name, const char *action)
 	return node;
 }
 
+/*
+ * quarantine_node() and release_node() are CALLED ON NULL INPUT since 0.13,
+ * so that a NULL argument raises 22004 as in the other management
+ * functions; a database still at an older version declares them STRICT (a
+ * NULL is then never passed, and the call does nothing).
+ */
 Datum
 foresight_quarantine_node(PG_FUNCTION_ARGS)
 {
-	char	   *name = required_text_arg(fcinfo, 0, "node_name");
-	char	   *reason = required_text_arg(fcinfo, 1, "reason");
+	char	   *name = foresight_required_text_arg(fcinfo, 0, "node_name");
+	char	   *reason = foresight_required_text_arg(fcinfo, 1, "reason");
 	ForesightNode node = named_node(name, "quarantine a node");
 
 	quarantine_set_manual(node.slot, node.node_id, node.name, true, reason);
@@ -139,7 +129,7 @@ foresight_quarantine_node(PG_FUNCTION_ARGS)
 Datum
 foresight_release_node(PG_FUNCTION_ARGS)
 {
-	ForesightNode node = named_node(required_text_arg(fcinfo, 0, "node_name"),
+	ForesightNode node = named_node(foresight_required_text_arg(fcinfo, 0, "node_name"),
 									"release a node");
 
 	quarantine_set_manual(node.slot, node.node_id, node.name, false, NULL);

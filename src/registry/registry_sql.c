@@ -42,16 +42,6 @@
 /* third field of the lock tag of a node name (see check_name_free) */
 #define NODE_NAME_LOCK_MAGIC 0x466f7265	/* "Fore" */
 
-static char *
-required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", argname)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
 /* lowercase letter or underscore, then lowercase letters, digits, _ (and - if allowed) */
 bool
 registry_simple_name(const char *name, bool allow_dash)
@@ -267,10 +257,10 @@ foresight_add_node(PG_FUNCTION_ARGS)
 	int32		node_id;
 
 	require_writable("add_node()");
-	name = required_text_arg(fcinfo, 0, "node_name");
-	conninfo = required_text_arg(fcinfo, 1, "conninfo");
-	region = required_text_arg(fcinfo, 2, "region");
-	kind = required_text_arg(fcinfo, 3, "kind");
+	name = foresight_required_text_arg(fcinfo, 0, "node_name");
+	conninfo = foresight_required_text_arg(fcinfo, 1, "conninfo");
+	region = foresight_required_text_arg(fcinfo, 2, "region");
+	kind = foresight_required_text_arg(fcinfo, 3, "kind");
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -313,7 +303,7 @@ foresight_remove_node(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	require_writable("remove_node()");
-	name = required_text_arg(fcinfo, 0, "node_name");
+	name = foresight_required_text_arg(fcinfo, 0, "node_name");
 	reject_local(name, "remove", NULL);
 	begin_registry_change();
 
@@ -340,7 +330,7 @@ foresight_alter_node(PG_FUNCTION_ARGS)
 	bool		any = false;
 
 	require_writable("alter_node()");
-	name = required_text_arg(fcinfo, 0, "node_name");
+	name = foresight_required_text_arg(fcinfo, 0, "node_name");
 	reject_local(name, "alter",
 				 "Set foresight.include_local to keep routed queries off the coordinator.");
 
