@@ -46,13 +46,9 @@
  *
  * A node's notices and warnings (the "terminating connection due to
  * immediate shutdown command" a stopping standby sends its sessions) go to
- * the server log as lines of the monitor, naming the node, not to stderr
- * raw as libpq's default notice processor would print them.  The notice
- * receiver runs inside libpq, where nothing may longjmp out: even an
- * ereport(LOG), which raises no error itself, allocates and could fail
- * out of memory there (or run a log hook that raises one).  So it only
- * copies the severity and message into the connection's fixed buffer, and
- * the copies are logged at the end of each cycle (flush_notices).
+ * the server log as lines of the monitor, naming the node
+ * (monitor_notices.c), not to stderr raw as libpq's default notice
+ * processor would print them.
  *
  *-------------------------------------------------------------------------
  */
@@ -71,6 +67,7 @@
 #include "utils/timestamp.h"
 #include "access/xlog.h"
 
+#include "monitor/monitor_notices.h"
 #include "monitor/node_health.h"
 #include "monitor/pgstats.h"
 #include "monitor/poll_outcome.h"
@@ -88,16 +85,6 @@
 #include "stats/latency.h"
 
 #define MONITOR_APPLICATION_NAME "foresight monitor"
-
-/* notices a connection holds until the end of the cycle; more are counted */
-#define HELD_NOTICES 4
-#define HELD_NOTICE_MAX 256		/* bytes of a message kept, the rest cut */
-
-typedef struct HeldNotice
-{
-	char		severity[16];
-	char		message[HELD_NOTICE_MAX];
-} HeldNotice;
 
 #define PROBE_QUERY "SELECT pg_catalog.to_regprocedure('foresight.node_snapshot()') IS NOT NULL"
 /* the value only when within the decoder's limit: its size is checked there */
@@ -153,9 +140,7 @@ typedef struct NodeConn
 	instr_time	ping_sent;
 	SampleState state;
 	bool		in_incident;	/* failures logged since the last success */
-	int			nnotices;		/* held in notices[] */
-	int			notices_lost;	/* received beyond HELD_NOTICES */
-	HeldNotice	notices[HELD_NOTICES];
+	MonitorNotices notices;		/* the node's, until the end of the cycle */
 } NodeConn;
 
 static NodeConn *conns = NULL;	/* one per registry slot; slot 0 unused */
@@ -401,47 +386,6 @@ monitor_options(const char *conninfo)
 	return pair.data;
 }
 
-/*
- * libpq's notice receiver of a node connection: copy, never raise (see the
- * file's comment).  PG_DIAG_SEVERITY_NONLOCALIZED is missing only from
- * servers before 9.6.
- */
-static void
-monitor_notice_receiver(void *arg, const PGresult *res)
-{
-	NodeConn   *nc = (NodeConn *) arg;
-	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	HeldNotice *held;
-
-	if (nc->nnotices >= HELD_NOTICES)
-	{
-		nc->notices_lost++;
-		return;
-	}
-	held = &nc->notices[nc->nnotices++];
-	if (severity == NULL)
-		severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
-	strlcpy(held->severity, severity ? severity : "NOTICE", sizeof(held->severity));
-	strlcpy(held->message, message ? message : "", sizeof(held->message));
-}
-
-/* Log the notices a node sent during the cycle (outside libpq). */
-static void
-flush_notices(NodeConn *nc)
-{
-	for (int i = 0; i < nc->nnotices; i++)
-		ereport(LOG,
-				(errmsg_internal("foresight monitor: node \"%s\" sent %s: %s",
-								 nc->name, nc->notices[i].severity, nc->notices[i].message)));
-	if (nc->notices_lost > 0)
-		ereport(LOG,
-				(errmsg_internal("foresight monitor: node \"%s\" sent %d more notices, not logged",
-								 nc->name, nc->notices_lost)));
-	nc->nnotices = 0;
-	nc->notices_lost = 0;
-}
-
 static void
 start_connect(NodeConn *nc)
 {
@@ -470,7 +414,7 @@ start_connect(NodeConn *nc)
 		conn_failed(nc, "could not connect");
 		return;
 	}
-	PQsetNoticeReceiver(nc->conn, monitor_notice_receiver, nc);
+	PQsetNoticeReceiver(nc->conn, monitor_notices_receiver, &nc->notices);
 	nc->phase = CONN_CONNECTING;
 	nc->want_write = true;
 }
@@ -801,6 +745,6 @@ poller_cycle(TimestampTz now, bool first_polls_only)
 
 	/* what the nodes said meanwhile, now that libpq is not running */
 	for (int s = 1; s < nslots; s++)
-		if (conns[s].in_use && conns[s].nnotices + conns[s].notices_lost > 0)
-			flush_notices(&conns[s]);
+		if (conns[s].in_use)
+			monitor_notices_flush(&conns[s].notices, conns[s].name);
 }

@@ -12,6 +12,9 @@
 
 #include "postgres.h"
 
+/* what a secret value is shown as */
+#define MASKED_VALUE "********"
+
 /*
  * Check a node conninfo for the current user; ereport(ERROR) naming the
  * problem when libpq cannot parse it, when it holds a keyword that belongs
@@ -65,7 +68,7 @@ extern char *conninfo_mask_secrets(const char *conninfo);
 /*
  * text (a message about conninfo, e.g. libpq's parse error) with every
  * secret value of conninfo replaced by ********; works on conninfo strings
- * libpq cannot parse.  palloc'd.
+ * libpq cannot parse (conninfo_mask.c).  palloc'd.
  */
 extern char *conninfo_mask_text(const char *text, const char *conninfo);
 
