@@ -20,7 +20,8 @@
  * foresight.connection_options, libpq options appended to every node's
  * conninfo, is checked by the same rules (conninfo_check, from its GUC check
  * hook, which must not throw): the session's keywords refused, every value
- * as libpq will judge it, and no URI (it follows keyword=value pairs).
+ * as libpq will judge it, no URI (it follows keyword=value pairs) and no
+ * address (host, hostaddr, port: it would replace every node's own).
  *
  * Secrets: libpq marks the options whose values are secret with the display
  * character "*" (PQconndefaults()).  Their values are never shown: not in
@@ -566,6 +567,15 @@ check_conninfo(const char *conninfo, ConninfoKind kind, ConninfoProblem *problem
 							   pstrdup("Routed queries connect as the role that runs them, to the database they run in."),
 							   psprintf("Remove \"%s\" from %s.", opt->keyword,
 										kind == CONNINFO_NODE ? "the connection string" : "the setting"));
+		/* the options follow each node's pairs: an address would replace its own */
+		if (kind == CONNINFO_OPTIONS && opt->val[0] != '\0' &&
+			(strcmp(opt->keyword, "host") == 0 || strcmp(opt->keyword, "hostaddr") == 0 ||
+			 strcmp(opt->keyword, "port") == 0))
+			return set_problem(problem, ERRCODE_INVALID_PARAMETER_VALUE,
+							   psprintf("%s must not contain \"%s\"", subject->name, opt->keyword),
+							   pstrdup("It would replace every node's own address: a node's conninfo says where the node is."),
+							   psprintf("Remove \"%s\" from the setting; a node's address is changed with foresight.alter_node().",
+										opt->keyword));
 		/* an empty value is libpq's default, which is no file of our choosing */
 		if (rule->use == USE_SUPERUSER && opt->val[0] != '\0' && !is_superuser)
 			return set_problem(problem, ERRCODE_INSUFFICIENT_PRIVILEGE,
