@@ -3,8 +3,8 @@
  * guards.h
  *	  Checks every SQL-callable function of pg_foresight may need before it
  *	  starts: shared memory present, the caller an administrator, a
- *	  required argument given, the SQL declaration matching the library.  The lowest floor of src/: it
- *	  includes nothing of pg_foresight's own.
+ *	  required argument given, the SQL declaration matching the library.
+ *	  The lowest floor of src/: it includes nothing of pg_foresight's own.
  *
  *-------------------------------------------------------------------------
  */

@@ -2,15 +2,19 @@
  *
  * lift_constants.c
  *	  Turn the constants of a parameterless query's WHERE and JOIN ... ON
- *	  conditions into parameters, so that a node can keep one prepared
- *	  statement per query shape instead of parsing and planning every
- *	  simple-protocol query again.
+ *	  conditions into parameters, so that a query shape has one text: this
+ *	  server routes a shape seen before without planning it
+ *	  (route_cache.c), and a node keeps a point lookup prepared instead of
+ *	  parsing and planning every simple-protocol query again.
  *
  * "SELECT abalance FROM pgbench_accounts WHERE aid = 42" is sent as
  * "... WHERE (aid = $1)" with $1 = '42' (type int4): the text is the same
  * for every aid, so the node prepares it once and, like any prepared
  * statement, switches to a generic plan when that is no worse than the
- * custom ones (plan_cache_mode applies).  The value is the constant's
+ * custom ones (plan_cache_mode applies): no plan can change the row of a
+ * unique key.  A lifted statement whose rows a plan could change is sent
+ * unnamed, and the node plans it with its values, as this server did
+ * (single_row.c, route_scan.c).  The value is the constant's
  * output text, which is exactly what the deparser would have written as a
  * literal, and the parameter is declared with the constant's type, so the
  * node parses the same expression: the result cannot change.

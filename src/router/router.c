@@ -101,10 +101,11 @@ routing_policy_assign(int newval, void *extra)
  * under force_generic_plan the node would plan it without their values,
  * another plan than here (a partial index the literal matches unused; the
  * rows of an unordered read in another order).  So under
- * force_generic_plan constants stay literals.  Under auto (the default)
- * the node gives a lifted statement custom plans first and a generic plan
- * once that is no worse, as for a client's prepared statement
- * (docs/routing.md, "Lifted constants").
+ * force_generic_plan constants stay literals (a lifted statement sent
+ * unnamed is planned generically there too).  Under auto (the default) a
+ * lifted statement is sent unnamed and planned with its values, unless it
+ * is a point lookup that stays prepared (single_row.c; docs/routing.md,
+ * "Lifted constants").
  */
 bool
 router_lifts_constants(void)
@@ -150,7 +151,7 @@ router_define_gucs(void)
 
 	DefineCustomBoolVariable("foresight.lift_constants",
 							 "Sends the constants of a routed query's conditions as parameters.",
-							 "A query without parameters of its own (the simple protocol) is then one prepared statement per query shape on each node, which the node parses and plans once instead of per query.",
+							 "A query without parameters of its own (the simple protocol) then has one text per query shape, which this server routes without planning it again; on each node a point lookup through a unique index is prepared once, any other shape planned with its values.",
 							 &foresight_lift_constants,
 							 true,
 							 PGC_USERSET, 0,
