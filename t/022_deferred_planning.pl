@@ -118,6 +118,21 @@ is(join("\n", map { $_->[1] } @unordered_routed), join("\n", map { $_->[1] } @un
 	'LIMIT without ORDER BY, one shape fifteen times: the rows of the plan here');
 is(scalar(grep { ($name_of{ $_->[0][0] // '' } // '') =~ /^standby/ } @unordered_routed), 15,
 	'... and they ran on the standbys');
+# how the node ran them: that shape unnamed, a point lookup through the
+# primary key prepared (its rows no plan can change); the node sessions
+# log their statements (log_min_duration_statement is carried)
+my %log_at = map { ($_ => -s $_->logfile) } ($standby1, $standby2);
+run_session("SET foresight.routing_policy = round_robin; SET foresight.include_local = off;
+SET log_min_duration_statement = 0;",
+	(map { "SELECT node_port(), id, k FROM sk WHERE k > $_ LIMIT 3" } 21 .. 24),
+	(map { "SELECT node_port(), v FROM t WHERE id = $_" } 1 .. 4));
+my $node_log = join('', map { substr(slurp_file($_->logfile), $log_at{$_}) } ($standby1, $standby2));
+like($node_log, qr/execute <unnamed>:\s+SELECT node_port\(\) AS node_port,\s+id,\s+k\s+FROM sk\s+WHERE \(k > \$1\)/,
+	'a lifted shape whose rows a plan could change is sent unnamed');
+unlike($node_log, qr/execute fs_\d+:\s+SELECT node_port\(\) AS node_port,\s+id,\s+k\s+FROM sk/,
+	'... and never prepared');
+like($node_log, qr/execute fs_\d+:\s+SELECT node_port\(\) AS node_port,\s+v\s+FROM t\s+WHERE \(id = \$1\)/,
+	'a point lookup through the primary key stays prepared on the node');
 
 # the same session, deferral off: nothing is kept
 my @off = run_session("SET foresight.defer_local_planning = off; SET foresight.routing_policy = round_robin;",

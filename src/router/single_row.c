@@ -82,6 +82,11 @@ plan_returns_single_row(Plan *plan)
 	indclass = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tup,
 															 Anum_pg_index_indclass,
 															 &isnull));
+	if (isnull)
+	{
+		ReleaseSysCache(tup);
+		return false;
+	}
 	foreach(lc, indexqual)
 	{
 		OpExpr	   *op = (OpExpr *) lfirst(lc);
@@ -90,7 +95,7 @@ plan_returns_single_row(Plan *plan)
 		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
 			continue;
 		col = index_column(linitial(op->args));
-		if (col < 1 || col > nkeys || isnull)
+		if (col < 1 || col > nkeys)
 			continue;
 		if (get_op_opfamily_strategy(op->opno, get_opclass_family(indclass->values[col - 1])) ==
 			BTEqualStrategyNumber)
